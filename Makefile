@@ -1,0 +1,64 @@
+# Set-up, serving and tests. Works as root on a fresh Debian/Ubuntu machine; every step is idempotent.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PG_URL ?= postgresql://intranet:intranet@127.0.0.1:5432/intranet_test
+VENDOR := static/vendor
+KERN := node_modules/@kern-ux/native/dist
+
+.PHONY: messages run test test-sqlite test-postgres venv dev-venv system-packages postgres node-assets vendor translations lint clean
+
+run: venv
+	$(PY) app.py
+
+venv: $(VENV)/.requirements
+$(VENV)/.requirements: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+dev-venv: $(VENV)/.dev-requirements
+$(VENV)/.dev-requirements: $(VENV)/.requirements requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium for the browser tests, PostgreSQL for the second database run.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! command -v pg_ctlcluster >/dev/null || ! command -v npm >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql npm >/dev/null; \
+	fi
+
+postgres: system-packages
+	@bash .ci/postgres.sh
+
+node-assets: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+# Refresh the committed copies in static/vendor from the pinned npm packages.
+vendor: node-assets
+	mkdir -p $(VENDOR)/kern/fonts/fira-sans
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp $(KERN)/kern.min.css $(VENDOR)/kern/kern.min.css
+	cp $(KERN)/fonts/fira-sans.css $(VENDOR)/kern/fonts/fira-sans.css
+	for font in $$(grep -o 'fira-sans/[A-Za-z-]*\.woff2' $(KERN)/fonts/fira-sans.css | sort -u); do \
+		cp $(KERN)/fonts/$$font $(VENDOR)/kern/fonts/$$font; done
+	cp node_modules/@kern-ux/native/LICENSE.md $(VENDOR)/kern/LICENSE.md
+
+translations: venv
+	$(VENV)/bin/pybabel compile --statistics -d translations
+
+test: system-packages dev-venv node-assets postgres
+	$(VENV)/bin/ruff check intranet tests app.py
+	$(VENV)/bin/pytest -q
+	INTRANET_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -m "not browser"
+
+lint: dev-venv
+	$(VENV)/bin/ruff check intranet tests app.py
+	$(VENV)/bin/ruff format --check intranet tests app.py
+
+# Re-extract the English message ids and merge them into the German catalogue.
+messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o translations/messages.pot --no-location --sort-output --omit-header .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

@@ -1,0 +1,63 @@
+"""The intranet of the security dialogue forum: a Flask application factory."""
+
+from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
+
+from intranet import db as database
+from intranet import errors, web
+from intranet.config import LANGUAGES, load_config
+from intranet.extensions import babel, csrf, login_manager
+from intranet.extensions import htmx as htmx_extension  # the name `htmx` is the submodule
+
+
+def select_locale():
+    lang = session.get("lang") if request else None
+    return lang if lang in LANGUAGES else "de"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    load_config(app, config)
+
+    from intranet.auth.sessions import SessionInterface
+
+    app.session_interface = SessionInterface()
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    htmx_extension.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories="../translations",
+    )
+
+    database.init_app(app)
+    from intranet import migrations
+
+    migrations.init_app(app)
+    web.init_app(app)
+
+    from intranet import filters
+
+    filters.init_app(app)
+
+    from intranet.admin.routes import bp as admin_bp
+    from intranet.auth.routes import bp as auth_bp
+    from intranet.pages.routes import bp as pages_bp
+
+    for blueprint in (pages_bp, auth_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    errors.init_app(app)
+
+    from intranet import cli
+
+    cli.init_app(app)
+    return app

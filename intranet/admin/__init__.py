@@ -1,0 +1,1 @@
+"""Administration: accounts, organisations, site settings, audit log, barrier reports."""

@@ -1,0 +1,61 @@
+"""Admin forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Length, Optional
+
+from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
+from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
+from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
+
+URL_MESSAGE = _l("Please enter a full web address beginning with https://.")
+
+
+class AccountForm(FlaskForm):
+    display_name = name_field()
+    email = email_field()
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        default="member",
+    )
+    organization = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
+    password = password_field(_l("Initial password"), description=PASSWORD_HINT)
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=50)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[SelectChoice(kind, ORGANIZATION_KIND_LABELS[kind]) for kind in ORGANIZATION_KINDS],
+    )
+    status = SelectField(
+        _l("Status in the forum"),
+        choices=[
+            SelectChoice(status, ORGANIZATION_STATUS_LABELS[status])
+            for status in ORGANIZATION_STATUSES
+        ],
+    )
+    joined_on = DateField(_l("Joined the forum on"), validators=[Optional()])
+    website = URLField(
+        _l("Website"), validators=[Optional(), URL(message=URL_MESSAGE), Length(max=500)]
+    )
+    address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500)])
+
+
+class SiteSettingsForm(FlaskForm):
+    imprint_url = URLField(
+        _l("Address of the imprint"),
+        validators=[Optional(), URL(message=URL_MESSAGE), Length(max=500)],
+    )
+    privacy_url = URLField(
+        _l("Address of the privacy notice"),
+        validators=[Optional(), URL(message=URL_MESSAGE), Length(max=500)],
+    )
+    accessibility_contact = StringField(
+        _l("Contact for accessibility questions (email or phone)"),
+        validators=[Optional(), Length(max=200)],
+    )

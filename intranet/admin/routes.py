@@ -1,0 +1,150 @@
+"""Administration pages; only for the admin role."""
+
+from flask import Blueprint, abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN
+from wtforms.fields.choices import SelectChoice
+
+from intranet.admin import services
+from intranet.admin.forms import AccountForm, OrganizationForm, SiteSettingsForm
+from intranet.auth import services as account_services
+from intranet.auth.access import require_role
+from intranet.auth.forms import EmptyForm
+from intranet.auth.models import Account, Organization
+from intranet.auth.passwords import WeakPassword
+from intranet.core import site_settings
+from intranet.core.models import AuditEvent
+from intranet.core.pagination import paginate
+from intranet.htmx import redirect_to, render
+from intranet.pages.models import BarrierReport
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(require_role("admin"))
+
+
+@bp.get("/")
+def index():
+    return render(
+        "admin/index.html",
+        account_count=Account.select().count(),
+        organization_count=Organization.select().count(),
+        report_count=BarrierReport.select().count(),
+    )
+
+
+@bp.get("/accounts")
+def accounts():
+    query = (
+        Account.select(Account, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .order_by(Account.display_name, Account.id)
+    )
+    return render(
+        "admin/accounts.html",
+        "admin/_account_list.html",
+        page=paginate(query),
+        toggle_form=EmptyForm(),
+    )
+
+
+def _account_form() -> AccountForm:
+    form = AccountForm()
+    form.organization.choices = [SelectChoice(0, _("— no organisation —"))] + [
+        SelectChoice(org.id, org.name) for org in Organization.select().order_by(Organization.name)
+    ]
+    return form
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+def new_account():
+    form = _account_form()
+    if form.validate_on_submit():
+        organization = Organization.get_or_none(Organization.id == form.organization.data)
+        try:
+            account = account_services.create_account(
+                form.email.data,
+                form.display_name.data,
+                form.role.data,
+                form.password.data,
+                organization,
+            )
+        except WeakPassword as error:
+            form.password.errors.append(str(error))
+        except account_services.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            flash(_("Account for %(name)s created.", name=account.display_name), "success")
+            return redirect_to(url_for("admin.accounts"))
+    return render("admin/account_form.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.post("/accounts/<int:account_id>/active")
+def toggle_account(account_id):
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        if account.id == current_user.id:
+            flash(_("You cannot deactivate your own account."), "error")
+        else:
+            account_services.set_active(account, not account.active, current_user)
+            message = (
+                _(
+                    "%(name)s can no longer sign in; all sessions have ended.",
+                    name=account.display_name,
+                )
+                if account.active
+                else _("%(name)s can sign in again.", name=account.display_name)
+            )
+            flash(message, "success")
+    return redirect_to(url_for("admin.accounts"))
+
+
+@bp.get("/organizations")
+def organizations():
+    query = Organization.select().order_by(Organization.name)
+    return render("admin/organizations.html", page=paginate(query))
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
+def edit_organization(organization_id=None):
+    organization = None
+    if organization_id is not None:
+        organization = Organization.get_or_none(Organization.id == organization_id) or abort(404)
+    form = OrganizationForm(obj=organization)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_organization(organization, form.data)
+        except account_services.AccountError as error:
+            form.name.errors.append(str(error))
+        else:
+            flash(_("Organisation %(name)s saved.", name=saved.name), "success")
+            return redirect_to(url_for("admin.organizations"))
+    return render(
+        "admin/organization_form.html",
+        form=form,
+        organization=organization,
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    form = SiteSettingsForm(data=site_settings.get_all())
+    if form.validate_on_submit():
+        services.save_site_settings(form.data)
+        flash(_("Settings saved."), "success")
+        return redirect_to(url_for("admin.settings"))
+    return render("admin/settings.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/audit")
+def audit_log():
+    query = AuditEvent.select().order_by(AuditEvent.id.desc())
+    return render("admin/audit.html", "admin/_audit_list.html", page=paginate(query))
+
+
+@bp.get("/barrier-reports")
+def barrier_reports():
+    query = BarrierReport.select().order_by(BarrierReport.id.desc())
+    return render("admin/barrier_reports.html", page=paginate(query))

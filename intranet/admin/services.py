@@ -1,0 +1,37 @@
+"""Admin operations on organisations and settings (accounts: intranet.auth.services)."""
+
+from flask_babel import lazy_gettext as _l
+
+from intranet.auth.models import Organization
+from intranet.auth.services import AccountError
+from intranet.core import audit, site_settings
+from intranet.db import write_transaction
+
+ORGANIZATION_FIELDS = ("name", "short_name", "kind", "status", "joined_on", "website", "address")
+
+
+def save_organization(organization: Organization | None, data: dict) -> Organization:
+    """Create (organization=None) or update; names stay unique."""
+    values = {field: data[field] for field in ORGANIZATION_FIELDS}
+    values["name"] = values["name"].strip()
+    with write_transaction():
+        clash = Organization.select().where(Organization.name == values["name"])
+        if organization is not None:
+            clash = clash.where(Organization.id != organization.id)
+        if clash.exists():
+            raise AccountError(_l("An organisation with this name already exists."))
+        if organization is None:
+            organization = Organization.create(**values)
+            action = "organization.created"
+        else:
+            for field, value in values.items():
+                setattr(organization, field, value)
+            organization.save()
+            action = "organization.updated"
+    audit.record(action, target=f"organization:{organization.id}")
+    return organization
+
+
+def save_site_settings(values: dict) -> None:
+    site_settings.save({key: (values.get(key) or "").strip() for key in site_settings.EDITABLE})
+    audit.record("settings.updated", detail=", ".join(sorted(site_settings.EDITABLE)))

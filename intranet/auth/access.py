@@ -1,0 +1,48 @@
+"""Who may enter: sign-in enforcement per blueprint, role checks, safe redirect targets."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, request, url_for
+from flask_login import current_user
+
+from intranet.htmx import login_redirect
+
+
+def requested_path() -> str:
+    query = request.query_string.decode("utf-8", "replace")
+    return request.path + (f"?{query}" if query else "")
+
+
+def to_login():
+    return login_redirect(url_for("auth.login", next=requested_path()))
+
+
+def require_login():
+    """Use as a blueprint's before_request so no view of it can forget the check."""
+    if not current_user.is_authenticated:
+        return to_login()
+    return None
+
+
+def require_role(*roles):
+    def check():
+        if not current_user.is_authenticated:
+            return to_login()
+        if current_user.role not in roles:
+            # Not 403: an address one may not use should not reveal that it exists.
+            abort(404)
+        return None
+
+    return check
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None (no //host, \\host, scheme: tricks)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

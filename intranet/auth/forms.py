@@ -1,0 +1,78 @@
+"""Forms for sign-in, first set-up and the own account."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from intranet.auth.passwords import MAX_LENGTH
+
+REQUIRED = _l("Please fill in this field.")
+PASSWORD_HINT = _l(
+    "At least 12 characters. A sentence of several words is easy to remember and hard to guess."
+)
+MISMATCH = _l("The two passwords do not match.")
+
+
+def password_field(label, autocomplete="new-password", **kwargs):
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH), *kwargs.pop("validators", [])],
+        render_kw={"autocomplete": autocomplete},
+        **kwargs,
+    )
+
+
+EMAIL_LABEL = _l("Email address")
+NAME_LABEL = _l("Name")
+
+
+def email_field(label=EMAIL_LABEL):
+    return EmailField(
+        label,
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=320),
+            Email(_l("Please enter a valid email address."), check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+
+
+def name_field(label=NAME_LABEL):
+    return StringField(
+        label,
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(REQUIRED), Length(max=320)],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = password_field(_l("Password"), autocomplete="current-password")
+    next = HiddenField()
+
+
+class SetupForm(FlaskForm):
+    display_name = name_field()
+    email = email_field()
+    password = password_field(_l("Password"), description=PASSWORD_HINT)
+    password_repeat = password_field(
+        _l("Repeat password"), validators=[EqualTo("password", MISMATCH)]
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = password_field(_l("Current password"), autocomplete="current-password")
+    new_password = password_field(_l("New password"), description=PASSWORD_HINT)
+    new_password_repeat = password_field(
+        _l("Repeat new password"), validators=[EqualTo("new_password", MISMATCH)]
+    )
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for bare buttons such as sign-out."""

@@ -1,0 +1,193 @@
+"""Account operations: create, authenticate with throttling, change password, end sessions."""
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from peewee import fn
+
+from intranet.auth.models import ROLES, Account, LoginFailure, Organization, SetupToken
+from intranet.auth.passwords import (
+    check_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from intranet.core import audit
+from intranet.db import utcnow, write_transaction
+
+
+class AccountError(ValueError):
+    """A request that cannot be carried out; the message is shown to the user."""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def password_context(email: str, organization: Organization | None) -> list[str]:
+    """Words a guessing attacker tries first, for the password policy."""
+    forum = current_app.config["FORUM_NAME"]
+    words = [forum, *(w for w in forum.split() if len(w) >= 8), email.split("@")[0]]
+    if organization is not None:
+        words += [organization.name, organization.short_name]
+    return words
+
+
+def create_account(
+    email: str,
+    display_name: str,
+    role: str,
+    password: str,
+    organization: Organization | None = None,
+    actor=None,
+) -> Account:
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise AccountError(_l("Unknown role."))
+    check_policy(password, password_context(email, organization))
+    with write_transaction():
+        if Account.select().where(Account.email == email).exists():
+            raise AccountError(_l("An account with this email address already exists."))
+        account = Account.create(
+            email=email,
+            display_name=display_name.strip(),
+            role=role,
+            organization=organization,
+            password_hash=hash_password(password),
+        )
+    audit.record("account.created", target=f"account:{account.id}", detail=role, actor=actor)
+    return account
+
+
+# --- Sign-in with throttling -------------------------------------------------------------
+
+
+@dataclass
+class Throttled:
+    retry_at: dt.datetime  # naive UTC
+
+
+def throttle_state(email: str, address: str) -> Throttled | None:
+    """Throttled when too many failures within the window, for the account or the address."""
+    config = current_app.config
+    window_start = utcnow() - dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    recent = LoginFailure.select().where(LoginFailure.at >= window_start)
+    checks = (
+        (LoginFailure.email == email, config["LOGIN_MAX_FAILURES_ACCOUNT"]),
+        (LoginFailure.address == address, config["LOGIN_MAX_FAILURES_ADDRESS"]),
+    )
+    for condition, limit in checks:
+        times = [
+            row.at for row in recent.where(condition).order_by(LoginFailure.at.desc()).limit(limit)
+        ]
+        if len(times) >= limit:
+            # The lock lifts when the oldest of the counted failures leaves the window,
+            # so nobody (admins included) is locked out for good.
+            return Throttled(times[-1] + dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+    return None
+
+
+def authenticate(email: str, password: str, address: str) -> Account | Throttled | None:
+    """Check the credentials; the account on success, Throttled or None otherwise.
+
+    Unknown email and wrong password take the same path and the same hashing time.
+    """
+    email = normalize_email(email)[:320]
+    throttled = throttle_state(email, address)
+    if throttled:
+        audit.record("login.throttled", target=email, detail=address)
+        return throttled
+    account = Account.get_or_none(Account.email == email)
+    password_ok = verify_password(account.password_hash if account else None, password)
+    if not (account and password_ok and account.active):
+        LoginFailure.create(email=email, address=address)
+        audit.record("login.failed", target=email, detail=address)
+        if throttle_state(email, address):
+            audit.record("login.locked", target=email, detail=address)
+        return None
+    with write_transaction():
+        updates = {Account.last_login_at: utcnow()}
+        if needs_rehash(account.password_hash):
+            updates[Account.password_hash] = hash_password(password)
+        Account.update(updates).where(Account.id == account.id).execute()
+        LoginFailure.delete().where(LoginFailure.email == email).execute()
+    audit.record("login.succeeded", target=f"account:{account.id}", actor=account)
+    return Account.get_by_id(account.id)
+
+
+def forget_old_failures() -> None:
+    window = current_app.config["LOGIN_WINDOW_MINUTES"]
+    LoginFailure.delete().where(LoginFailure.at < utcnow() - dt.timedelta(minutes=window)).execute()
+
+
+def end_all_sessions(account: Account) -> None:
+    """Void every session of the account, on every device."""
+    Account.update(session_version=Account.session_version + 1).where(
+        Account.id == account.id
+    ).execute()
+
+
+def change_password(account: Account, current: str, new: str) -> None:
+    if not verify_password(account.password_hash, current):
+        raise AccountError(_l("The current password is not correct."))
+    check_policy(new, password_context(account.email, account.organization))
+    with write_transaction():
+        Account.update(
+            password_hash=hash_password(new),
+            password_changed_at=utcnow(),
+            session_version=Account.session_version + 1,
+        ).where(Account.id == account.id).execute()
+    audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
+
+
+def set_active(account: Account, active: bool, actor) -> None:
+    with write_transaction():
+        Account.update(active=active, session_version=Account.session_version + 1).where(
+            Account.id == account.id
+        ).execute()
+    action = "account.reactivated" if active else "account.deactivated"
+    audit.record(action, target=f"account:{account.id}", actor=actor)
+
+
+# --- First run ---------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_setup_token() -> str | None:
+    """A new one-time set-up token when no account exists yet, else None."""
+    with write_transaction():
+        if Account.select().exists():
+            SetupToken.delete().execute()
+            return None
+        token = secrets.token_urlsafe(32)
+        SetupToken.delete().execute()
+        SetupToken.create(token_hash=_token_hash(token))
+    return token
+
+
+def setup_token_valid(token: str) -> bool:
+    return (
+        not Account.select().exists()
+        and SetupToken.select().where(SetupToken.token_hash == _token_hash(token)).exists()
+    )
+
+
+def create_first_admin(token: str, email: str, display_name: str, password: str) -> Account:
+    """Create the first admin; the token is spent in the same transaction."""
+    with write_transaction():
+        if not setup_token_valid(token):
+            raise AccountError(_l("This set-up address is no longer valid."))
+        SetupToken.delete().execute()
+        account = create_account(email, display_name, "admin", password)
+    return account
+
+
+def account_count() -> int:
+    return Account.select(fn.COUNT(Account.id)).scalar()

@@ -1,0 +1,68 @@
+"""Session rules: load the account, enforce idle and absolute limits, re-issue on sign-in."""
+
+import time
+
+from flask import current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import login_user, logout_user
+
+from intranet.auth.models import Account
+from intranet.extensions import login_manager
+
+LOGIN_AT = "login_at"
+SEEN_AT = "seen_at"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Mark the cookie Secure whenever the request came over HTTPS (directly or via a trusted proxy)."""
+
+    def get_cookie_secure(self, app):
+        return request.is_secure or super().get_cookie_secure(app)
+
+
+@login_manager.user_loader
+def load_account(session_id: str):
+    try:
+        account_id, version = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    account = Account.get_or_none(Account.id == account_id)
+    if account is None or not account.active or account.session_version != version:
+        return None
+    return account
+
+
+def start_session(account: Account) -> None:
+    """A fresh session for a fresh sign-in: nothing of the anonymous one survives."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    now = int(time.time())
+    session[LOGIN_AT] = now
+    session[SEEN_AT] = now
+    login_user(account)
+
+
+def end_session() -> None:
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def session_expired() -> bool:
+    """True when the session passed its idle or absolute limit; otherwise note activity."""
+    if LOGIN_AT not in session:
+        return False
+    now = int(time.time())
+    config = current_app.config
+    idle = now - session.get(SEEN_AT, 0) > config["SESSION_IDLE_MINUTES"] * 60
+    too_old = now - session[LOGIN_AT] > config["SESSION_MAX_MINUTES"] * 60
+    if idle or too_old:
+        return True
+    # Avoid rewriting the cookie on every request: a minute's precision is plenty.
+    if now - session.get(SEEN_AT, 0) >= 60:
+        session[SEEN_AT] = now
+    return False

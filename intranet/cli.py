@@ -1,0 +1,154 @@
+"""Management commands (`flask --app app …`), as listed in the public contract."""
+
+import getpass
+import shutil
+import sqlite3
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from intranet import migrations
+from intranet.auth import services
+from intranet.auth.models import ROLES, Organization
+from intranet.auth.passwords import WeakPassword
+from intranet.core import audit
+from intranet.db import db, is_sqlite
+
+
+def fail(message: str):
+    click.echo(f"Fehler: {message}", err=True)
+    sys.exit(1)
+
+
+def require_current_schema():
+    if migrations.pending():
+        fail(
+            f"Das Datenbankschema ist veraltet. Bitte zuerst ausführen: {migrations.UPGRADE_COMMAND}"
+        )
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--role", required=True, help="admin, coordinator, reviewer or member.")
+@click.option("--org", "org_name", default=None, help="Name of the organisation.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user(email, name, role, org_name, password_stdin):
+    """Create an account."""
+    require_current_schema()
+    if role not in ROLES:
+        fail(f"Unbekannte Rolle „{role}“. Erlaubt: {', '.join(ROLES)}.")
+    organization = None
+    if org_name:
+        organization = Organization.get_or_none(Organization.name == org_name)
+        if organization is None:
+            fail(f"Unbekannte Organisation „{org_name}“.")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Passwort: ")
+        if getpass.getpass("Passwort wiederholen: ") != password:
+            fail("Die beiden Passwörter stimmen nicht überein.")
+    try:
+        account = services.create_account(email, name, role, password, organization)
+    except WeakPassword as error:
+        fail(f"Passwort abgelehnt: {error}")
+    except services.AccountError as error:
+        fail(str(error))
+    click.echo(f"Konto {account.email} ({role}) angelegt.")
+
+
+db_cli = AppGroup("db", help="Database schema.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Apply pending schema migrations (safe to run twice)."""
+    applied = migrations.upgrade()
+    current_app.config["SCHEMA_PENDING"] = []
+    if applied:
+        for name in applied:
+            click.echo(f"angewendet: {name}")
+    else:
+        click.echo("Das Schema ist aktuell.")
+
+
+audit_cli = AppGroup("audit", help="Audit log.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the audit log's hash chain."""
+    broken = audit.verify()
+    if broken is not None:
+        fail(
+            f"Die Prüfkette ist unterbrochen bei Eintrag {broken.id} ({broken.at:%Y-%m-%d %H:%M:%S} UTC, {broken.action})."
+        )
+    click.echo("Das Audit-Protokoll ist unversehrt.")
+
+
+@audit_cli.command("prune")
+def audit_prune():
+    """Remove entries older than the retention period."""
+    days = int(current_app.config["AUDIT_RETENTION_DAYS"])
+    removed = audit.prune(days)
+    click.echo(f"{removed} Einträge älter als {days} Tage entfernt.")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(file):
+    """Write a consistent copy of the database and attachments (while the server runs)."""
+    if not is_sqlite():
+        fail("Für PostgreSQL bitte pg_dump verwenden (siehe README).")
+    data_dir = Path(current_app.config["DATA_DIR"])
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "intranet.db"
+        source = sqlite3.connect(db.obj.database)
+        target = sqlite3.connect(copy)
+        with target:
+            source.backup(target)  # SQLite's online backup: consistent while others write
+        source.close()
+        target.close()
+        with tarfile.open(file, "w:gz") as archive:
+            archive.add(copy, arcname="intranet.db")
+            attachments = data_dir / "attachments"
+            if attachments.is_dir():
+                archive.add(attachments, arcname="attachments")
+    click.echo(f"Sicherung geschrieben: {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore(file):
+    """Restore a backup into an empty data folder."""
+    if not is_sqlite():
+        fail("Für PostgreSQL bitte pg_restore verwenden (siehe README).")
+    data_dir = Path(current_app.config["DATA_DIR"])
+    if services.account_count() or (data_dir / "attachments").exists():
+        fail(
+            "Der Datenordner ist nicht leer; die Wiederherstellung braucht einen leeren Datenordner."
+        )
+    db.close()
+    with tarfile.open(file, "r:gz") as archive, tempfile.TemporaryDirectory() as tmp:
+        archive.extractall(tmp, filter="data")
+        database_file = Path(db.obj.database)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(Path(tmp) / "intranet.db", database_file)
+        if (Path(tmp) / "attachments").is_dir():
+            shutil.copytree(Path(tmp) / "attachments", data_dir / "attachments")
+    click.echo("Sicherung wiederhergestellt.")
+
+
+def init_app(app):
+    for command in (create_user, db_cli, audit_cli, backup, restore):
+        app.cli.add_command(command)

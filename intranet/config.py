@@ -1,0 +1,69 @@
+"""Settings: defaults, then a `.env` file, then INTRANET_* environment variables, then overrides."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEFAULTS = {
+    "DATA_DIR": "./instance",
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "FORUM_NAME": "Sicherheitsdialog Dresden",
+    "TRUSTED_PROXIES": 0,
+    # Session limits (BSI CON.10 / OWASP ASVS 7.3): idle and absolute, in minutes.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_MINUTES": 12 * 60,
+    # Login throttling: failures within the window per account and per client address.
+    "LOGIN_WINDOW_MINUTES": 15,
+    "LOGIN_MAX_FAILURES_ACCOUNT": 10,
+    "LOGIN_MAX_FAILURES_ADDRESS": 30,
+    "AUDIT_RETENTION_DAYS": 365,
+    "MAIL_SERVER": None,
+    # Flask and extension settings that are not meant to be changed per installation.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "intranet_session",
+    # The CSRF token lives as long as the session; the session limits above bound it.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": True,
+    "BABEL_DEFAULT_LOCALE": "de",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
+}
+
+LANGUAGES = ("de", "en")
+
+
+def load_config(app, overrides=None):
+    """Fill app.config; `overrides` (tests) win over the environment."""
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("INTRANET")
+    if overrides:
+        app.config.update(overrides)
+    data_dir = Path(app.config["DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATA_DIR"] = str(data_dir)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'intranet.db'}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")
+
+
+def _stored_secret_key(path: Path) -> str:
+    """Read the key kept in the data folder, or make one readable by the owner only."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,1 @@
+"""Pieces every area stands on: the audit log, site settings, pagination, time display."""

@@ -1,0 +1,30 @@
+"""Settings the admin edits in the browser, cached per request."""
+
+from flask import g
+
+from intranet.core.models import SiteSetting
+
+# key -> default. Imprint and privacy notice usually live on the operator's public website.
+EDITABLE = {
+    "imprint_url": "",
+    "privacy_url": "",
+    "accessibility_contact": "",
+}
+
+
+def get_all() -> dict[str, str]:
+    if "site_settings" not in g:
+        values = dict(EDITABLE)
+        values.update({row.key: row.value for row in SiteSetting.select()})
+        g.site_settings = values
+    return g.site_settings
+
+
+def save(values: dict[str, str]) -> None:
+    for key, value in values.items():
+        if key not in EDITABLE:
+            raise KeyError(key)
+        SiteSetting.insert(key=key, value=value).on_conflict(
+            conflict_target=[SiteSetting.key], update={SiteSetting.value: value}
+        ).execute()
+    g.pop("site_settings", None)

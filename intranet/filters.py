@@ -1,0 +1,56 @@
+"""Template helpers: local time, labels for stored codes, the current locale."""
+
+import datetime as dt
+
+from flask import current_app
+from flask_babel import format_datetime, get_locale, lazy_pgettext
+from flask_babel import lazy_gettext as _l
+
+from intranet.core import site_settings
+
+ROLE_LABELS = {
+    "admin": lazy_pgettext("role", "Administration"),
+    "coordinator": _l("Coordination"),
+    "reviewer": _l("Review"),
+    "member": _l("Participant"),
+}
+ORGANIZATION_KIND_LABELS = {
+    "authority": _l("Authority"),
+    "association": _l("Association"),
+    "counselling": _l("Counselling service"),
+    "other": _l("Other"),
+}
+ORGANIZATION_STATUS_LABELS = {
+    "signatory": _l("Signatory"),
+    "guest": _l("Guest"),
+}
+
+
+def local_time(value: dt.datetime | None, format: str = "medium") -> str:
+    """Show a stored (naive UTC) time in Europe/Berlin."""
+    if value is None:
+        return ""
+    aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    return format_datetime(aware, format)
+
+
+def init_app(app):
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        # Navigation shows an area only once its blueprint is installed.
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
+        ROLE_LABELS=ROLE_LABELS,
+        ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
+        ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
+    )
+
+    @app.context_processor
+    def site_context():
+        return {
+            "forum_name": current_app.config["FORUM_NAME"],
+            "site": site_settings.get_all(),
+        }

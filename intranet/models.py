@@ -1,0 +1,7 @@
+"""MODELS: every table, in dependency order. Migrations create them; tests compare against them."""
+
+from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
+from intranet.core.models import AuditEvent, SiteSetting
+from intranet.pages.models import BarrierReport
+
+MODELS = [Organization, Account, LoginFailure, SetupToken, AuditEvent, SiteSetting, BarrierReport]

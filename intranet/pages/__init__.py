@@ -1,0 +1,1 @@
+"""Start page, accessibility statement with barrier reports, health check."""

@@ -1,0 +1,24 @@
+"""The barrier report form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from intranet.auth.forms import REQUIRED
+
+
+class BarrierReportForm(FlaskForm):
+    page = StringField(
+        _l("Which page or function is affected?"),
+        validators=[Optional(), Length(max=500)],
+    )
+    message = TextAreaField(
+        _l("Describe the barrier"),
+        validators=[DataRequired(REQUIRED), Length(max=4000)],
+    )
+    contact = StringField(
+        _l("How can we reach you? (optional)"),
+        validators=[Optional(), Length(max=320)],
+        description=_l("Leave empty to report anonymously."),
+    )

@@ -1,0 +1,46 @@
+"""Start page, accessibility statement, barrier reports and the health check."""
+
+from flask import Blueprint, flash, jsonify, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from intranet.auth.access import require_login
+from intranet.core import audit
+from intranet.db import db
+from intranet.htmx import redirect_to, render
+from intranet.pages.forms import BarrierReportForm
+from intranet.pages.models import BarrierReport
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    refusal = require_login()
+    if refusal:
+        return refusal
+    return render("pages/home.html")
+
+
+@bp.route("/barrierefreiheit", methods=["GET", "POST"])
+def accessibility():
+    """Public on purpose: a barrier may be what keeps someone from signing in."""
+    form = BarrierReportForm()
+    if form.validate_on_submit():
+        report = BarrierReport.create(
+            page=form.page.data or "", message=form.message.data, contact=form.contact.data or ""
+        )
+        audit.record("barrier_report.created", target=f"barrier_report:{report.id}")
+        flash(_("Thank you. Your report has been sent to the administration."), "success")
+        return redirect_to(url_for("pages.accessibility"))
+    status = 422 if form.errors else 200
+    return render("pages/accessibility.html", form=form, status=status, user=current_user)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.execute_sql("SELECT 1")
+    except Exception:  # any database failure means "not ready"; details stay out
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")

@@ -1,0 +1,60 @@
+"""Response rules that hold for every address: security headers, caching, proxies, assets."""
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from flask import request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # KERN-UX draws its icons as CSS masks with data: SVGs.
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+def init_app(app):
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "same-origin"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+        if request.is_secure:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            # Nothing dynamic may linger in a shared browser or proxy cache.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    static_root = Path(app.static_folder)
+
+    @cache
+    def _fingerprint(filename: str) -> str:
+        return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:12]
+
+    def asset(filename: str) -> str:
+        """Static address with a content fingerprint, so it can be cached for a year."""
+        return url_for("static", filename=filename, v=_fingerprint(filename))
+
+    app.jinja_env.globals["asset"] = asset

@@ -1,0 +1,136 @@
+"""Fixtures: an app on a fresh database per test (SQLite file, or PostgreSQL when
+INTRANET_DATABASE_URL is set), clients, accounts per role, and a sign-in helper."""
+
+import contextvars
+import os
+import re
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from flask.testing import FlaskClient
+
+from intranet import create_app
+from intranet.auth import passwords
+from intranet.db import db
+from tests import factories
+
+PG_URL = os.environ.get("INTRANET_DATABASE_URL", "")
+ROOT_DIR = Path(__file__).resolve().parent.parent
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database so each test starts from migrations, as a new installation does."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql://", "postgres://", 1), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch, request):
+    """Cheap Argon2 parameters for speed; tests marked `real_hashing` keep the real ones."""
+    if "real_hashing" not in request.keywords:
+        monkeypatch.setattr(
+            passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        )
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request outside the test's own app context, as a server would.
+
+    Otherwise Flask reuses the test's app context and its `g` (with the cached
+    signed-in account) leaks from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_app(tmp_path, **overrides):
+    if PG_URL:
+        reset_postgres(PG_URL)
+    config = {"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "test-key"}
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield app
+        if not db.is_closed():
+            db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def org(app):
+    return factories.organization("Kommunale Präventionsstelle", short_name="KPS", kind="authority")
+
+
+@pytest.fixture
+def other_org(app):
+    return factories.organization("Kulturverein Beispiel", short_name="KVB")
+
+
+@pytest.fixture
+def admin(app):
+    return factories.account("admin", email="admin@example.org", display_name="Ada Admin")
+
+
+@pytest.fixture
+def coordinator(app, org):
+    return factories.account("coordinator", org, email="koordination@example.org")
+
+
+@pytest.fixture
+def reviewer(app, org):
+    return factories.account("reviewer", org, email="pruefung@example.org")
+
+
+@pytest.fixture
+def member(app, other_org):
+    return factories.account("member", other_org, email="mitglied@example.org")
+
+
+def csrf_token(client, path="/barrierefreiheit") -> str:
+    match = CSRF_PATTERN.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, account_or_email, password=factories.PASSWORD, next=None, address=None):
+    email = getattr(account_or_email, "email", account_or_email)
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    if next is not None:
+        data["next"] = next
+    environ = {"REMOTE_ADDR": address} if address else {}
+    return client.post("/login", data=data, environ_base=environ)
+
+
+@pytest.fixture
+def signed_in(client):
+    """Sign `account` in on the test client and return the client."""
+
+    def _sign_in(account):
+        response = sign_in(client, account)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    return _sign_in

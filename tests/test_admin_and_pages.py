@@ -1,0 +1,222 @@
+"""Administration, start page, accessibility statement and language: access matrix and behaviour."""
+
+import pytest
+from babel.messages.pofile import read_po
+
+from intranet.auth.models import Account, Organization
+from intranet.core.models import AuditEvent
+from intranet.pages.models import BarrierReport
+from tests.conftest import ROOT_DIR, csrf_token, sign_in
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/accounts",
+    "/admin/accounts/new",
+    "/admin/organizations",
+    "/admin/organizations/new",
+    "/admin/settings",
+    "/admin/audit",
+    "/admin/barrier-reports",
+]
+SIGNED_IN_PAGES = ["/", "/account", *ADMIN_PAGES]
+
+
+@pytest.mark.parametrize("path", SIGNED_IN_PAGES)
+def test_anonymous_is_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("role", ["coordinator", "reviewer", "member"])
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_are_404_for_other_roles(request, client, role, path):
+    sign_in(client, request.getfixturevalue(role))
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_open_for_admin(client, admin, path):
+    sign_in(client, admin)
+    assert client.get(path).status_code == 200
+
+
+def test_admin_post_is_404_for_members(client, member, admin):
+    sign_in(client, member)
+    response = client.post(
+        f"/admin/accounts/{admin.id}/active", data={"csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 404
+    assert Account.get_by_id(admin.id).active
+
+
+def test_admin_creates_an_account(client, admin, org):
+    sign_in(client, admin)
+    response = client.post(
+        "/admin/accounts/new",
+        data={
+            "csrf_token": csrf_token(client),
+            "display_name": "Neue Person",
+            "email": "neu@example.org",
+            "role": "reviewer",
+            "organization": org.id,
+            "password": "Wolken über der Elbe am Abend",
+        },
+    )
+    assert response.status_code == 303
+    created = Account.get(Account.email == "neu@example.org")
+    assert created.role == "reviewer" and created.organization_id == org.id
+    assert AuditEvent.select().where(AuditEvent.action == "account.created").exists()
+
+
+def test_invalid_account_form_keeps_input(client, admin, member):
+    sign_in(client, admin)
+    response = client.post(
+        "/admin/accounts/new",
+        data={
+            "csrf_token": csrf_token(client),
+            "display_name": "Doppelt",
+            "email": member.email,
+            "role": "member",
+            "organization": 0,
+            "password": "Wolken über der Elbe am Abend",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Doppelt"' in page and "bereits ein Konto" in page
+
+
+def test_admin_deactivates_and_reactivates(client, admin, member):
+    sign_in(client, admin)
+    url = f"/admin/accounts/{member.id}/active"
+    assert client.post(url, data={"csrf_token": csrf_token(client)}).status_code == 303
+    assert not Account.get_by_id(member.id).active
+    client.post(url, data={"csrf_token": csrf_token(client)})
+    assert Account.get_by_id(member.id).active
+
+
+def test_admin_cannot_deactivate_own_account(client, admin):
+    sign_in(client, admin)
+    client.post(f"/admin/accounts/{admin.id}/active", data={"csrf_token": csrf_token(client)})
+    assert Account.get_by_id(admin.id).active
+
+
+def test_admin_edits_organisation_and_names_stay_unique(client, admin, org, other_org):
+    sign_in(client, admin)
+    data = {
+        "csrf_token": csrf_token(client),
+        "name": other_org.name,
+        "kind": "authority",
+        "status": "guest",
+    }
+    response = client.post(f"/admin/organizations/{org.id}/edit", data=data)
+    assert response.status_code == 422
+    assert "bereits eine Organisation" in response.get_data(as_text=True)
+    data["name"] = "Umbenannte Stelle"
+    assert client.post(f"/admin/organizations/{org.id}/edit", data=data).status_code == 303
+    assert Organization.get_by_id(org.id).status == "guest"
+
+
+def test_footer_links_follow_admin_settings(client, admin):
+    sign_in(client, admin)
+    bad = client.post(
+        "/admin/settings",
+        data={"csrf_token": csrf_token(client), "imprint_url": "javascript:alert(1)"},
+    )
+    assert bad.status_code == 422
+    assert "javascript:alert" not in client.get("/").get_data(as_text=True)
+    client.post(
+        "/admin/settings",
+        data={
+            "csrf_token": csrf_token(client),
+            "imprint_url": "https://www.example.org/impressum",
+            "privacy_url": "https://www.example.org/datenschutz",
+        },
+    )
+    page = client.get("/barrierefreiheit").get_data(as_text=True)
+    assert 'href="https://www.example.org/impressum"' in page and ">Impressum<" in page
+    assert 'href="https://www.example.org/datenschutz"' in page
+
+
+def test_audit_log_lists_sign_in_failures(client, admin, member):
+    sign_in(client, member, "falsches Passwort für dieses Konto")
+    sign_in(client, admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "login.failed" in page and member.email in page
+
+
+# --- Start page, accessibility, language ---------------------------------------------------
+
+
+def test_start_page_shows_admin_area_only_to_admins(client, admin, member):
+    sign_in(client, member)
+    assert "/admin/" not in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    sign_in(client, admin)
+    assert 'href="/admin/"' in client.get("/").get_data(as_text=True)
+
+
+def test_barrier_report_without_sign_in(client):
+    response = client.post(
+        "/barrierefreiheit",
+        data={
+            "csrf_token": csrf_token(client),
+            "message": "Der Kalender ist mit Vorlesesoftware schwer bedienbar.",
+        },
+    )
+    assert response.status_code == 303
+    assert BarrierReport.get().message.startswith("Der Kalender")
+
+
+def test_empty_barrier_report_keeps_input_and_says_why(client):
+    response = client.post(
+        "/barrierefreiheit",
+        data={"csrf_token": csrf_token(client), "page": "Kalender", "message": ""},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Kalender"' in page and "Bitte füllen Sie dieses Feld aus." in page
+
+
+def test_hostile_text_stays_text(client, admin):
+    hostile = '"><svg onload=alert(1)>{{7*7}}'
+    client.post(
+        "/barrierefreiheit",
+        data={"csrf_token": csrf_token(client), "message": hostile, "page": hostile},
+    )
+    sign_in(client, admin)
+    page = client.get("/admin/barrier-reports").get_data(as_text=True)
+    assert "<svg onload" not in page and "&lt;svg onload=alert(1)&gt;" in page
+    assert "{{7*7}}" in page and "49" not in page
+
+
+def test_german_is_default_and_english_can_be_chosen(client):
+    assert "Anmelden" in client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/login"}
+    )
+    assert response.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page and "Sign in" in page
+
+
+def test_language_choice_survives_sign_in(client, member):
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en"})
+    sign_in(client, member)
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_german_catalogue_is_complete():
+    with open(ROOT_DIR / "translations/de/LC_MESSAGES/messages.po", "rb") as handle:
+        catalog = read_po(handle)
+    untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+    assert untranslated == []
+    with open(ROOT_DIR / "translations/messages.pot", "rb") as handle:
+        template_ids = {m.id for m in read_po(handle) if m.id}
+    assert template_ids <= {m.id for m in catalog if m.id}
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
