@@ -52,7 +52,7 @@ translations: venv
 test: system-packages dev-venv node-assets postgres
 	$(VENV)/bin/ruff check intranet tests app.py
 	$(VENV)/bin/pytest -q
-	INTRANET_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -m "not browser"
+	INTRANET_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
 
 lint: dev-venv
 	$(VENV)/bin/ruff check intranet tests app.py

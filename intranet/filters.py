@@ -3,7 +3,7 @@
 import datetime as dt
 
 from flask import current_app
-from flask_babel import format_datetime, get_locale, lazy_pgettext
+from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import site_settings
@@ -26,11 +26,13 @@ ORGANIZATION_STATUS_LABELS = {
 }
 
 
-def local_time(value: dt.datetime | None, format: str = "medium") -> str:
-    """Show a stored (naive UTC) time in Europe/Berlin."""
+def local_time(value: dt.datetime | None, format: str | None = None) -> str:
+    """Show a stored (naive UTC) time in Europe/Berlin, by default as "26.11.2026, 14:30"."""
     if value is None:
         return ""
     aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    if format is None:
+        return f"{format_date(aware, 'medium')}, {format_time(aware, 'short')}"
     return format_datetime(aware, format)
 
 

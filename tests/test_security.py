@@ -90,6 +90,10 @@ def test_unexpected_methods_answer_405(client, method):
     assert "Anfrageart nicht zulässig" in response.get_data(as_text=True)
 
 
+def test_head_requests_answer_like_get(client):
+    assert client.head("/login").status_code == 200
+
+
 def test_not_found_page_is_german_and_plain(client):
     response = client.get("/gibt-es-nicht")
     assert response.status_code == 404

@@ -15,7 +15,15 @@ _ESTIMATE_PREFIX = 64
 # argon2-cffi's defaults follow RFC 9106's second recommended profile (Argon2id, 64 MiB).
 hasher = PasswordHasher()
 # Compared against when the email is unknown, so both failures cost the same time.
-_DUMMY_HASH = hasher.hash("no account has this password")
+# Made with the current hasher, so its cost always matches the real accounts' hashes.
+_dummy = (None, "")
+
+
+def _dummy_hash() -> str:
+    global _dummy
+    if _dummy[0] is not hasher:
+        _dummy = (hasher, hasher.hash("no account has this password"))
+    return _dummy[1]
 
 
 class WeakPassword(ValueError):
@@ -28,7 +36,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -54,7 +54,7 @@ def _retry_message(throttled: services.Throttled) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.next.data = safe_next(request.args.get("next")) or ""
         if current_user.is_authenticated:
             return redirect(form.next.data or url_for("pages.home"))

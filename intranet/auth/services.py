@@ -104,6 +104,7 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
     account = Account.get_or_none(Account.email == email)
     password_ok = verify_password(account.password_hash if account else None, password)
     if not (account and password_ok and account.active):
+        forget_old_failures()
         LoginFailure.create(email=email, address=address)
         audit.record("login.failed", target=email, detail=address)
         if throttle_state(email, address):
