@@ -162,6 +162,11 @@ def test_failures_and_lockouts_are_recorded(client, member):
     assert "login.throttled" in actions
 
 
+def test_text_typed_into_the_email_field_is_not_logged_unless_it_is_an_address(client):
+    sign_in(client, "MeinGeheimesPasswort2026", "noch ein langes Passwort")
+    assert not AuditEvent.select().where(AuditEvent.target.contains("geheim")).exists()
+
+
 def test_success_clears_the_failure_count(client, member):
     fail_times(client, member, 9)
     assert sign_in(client, member, address="192.0.2.1").status_code == 303

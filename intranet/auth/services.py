@@ -97,18 +97,20 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
     Unknown email and wrong password take the same path and the same hashing time.
     """
     email = normalize_email(email)[:320]
+    # People sometimes type their password into the email field: never log such text.
+    logged_email = email if "@" in email else "(no email address)"
     throttled = throttle_state(email, address)
     if throttled:
-        audit.record("login.throttled", target=email, detail=address)
+        audit.record("login.throttled", target=logged_email, detail=address)
         return throttled
     account = Account.get_or_none(Account.email == email)
     password_ok = verify_password(account.password_hash if account else None, password)
     if not (account and password_ok and account.active):
         forget_old_failures()
         LoginFailure.create(email=email, address=address)
-        audit.record("login.failed", target=email, detail=address)
+        audit.record("login.failed", target=logged_email, detail=address)
         if throttle_state(email, address):
-            audit.record("login.locked", target=email, detail=address)
+            audit.record("login.locked", target=logged_email, detail=address)
         return None
     with write_transaction():
         updates = {Account.last_login_at: utcnow()}
