@@ -220,3 +220,27 @@ def test_german_catalogue_is_complete():
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+# --- Page or fragment ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers, fragment",
+    [
+        ({}, False),
+        ({"HX-Request": "true"}, True),
+        ({"HX-Request": "true", "HX-Target": "account-list"}, True),
+        ({"HX-Request": "true", "HX-Target": "main"}, False),
+        ({"HX-Request": "true", "HX-Boosted": "true"}, False),
+        ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, False),
+        ({"HX-History-Restore-Request": "true"}, False),
+    ],
+)
+def test_one_helper_decides_page_or_fragment(client, admin, headers, fragment):
+    sign_in(client, admin)
+    response = client.get("/admin/accounts", headers=headers)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["Vary"]
+    assert ('id="account-list"' in page) and (("<html" in page) is not fragment)
