@@ -23,10 +23,13 @@ $(VENV)/.dev-requirements: $(VENV)/.requirements requirements-dev.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# Debian's Chromium for the browser tests, PostgreSQL for the second database run.
+# Debian's Chromium for the browser tests, PostgreSQL for the second database run,
+# a Java runtime for the HTML checker.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v pg_ctlcluster >/dev/null || ! command -v npm >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql npm >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! command -v pg_ctlcluster >/dev/null \
+		|| ! command -v npm >/dev/null || ! command -v java >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium postgresql npm default-jre-headless >/dev/null; \
 	fi
 
 postgres: system-packages

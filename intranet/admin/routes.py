@@ -44,7 +44,6 @@ def accounts():
         "admin/accounts.html",
         "admin/_account_list.html",
         page=paginate(query),
-        toggle_form=EmptyForm(),
     )
 
 

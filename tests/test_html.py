@@ -1,0 +1,94 @@
+"""Every page is valid HTML (Nu Html Checker), so assistive technology gets the structure it expects."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from tests import factories
+from tests.conftest import ROOT_DIR, csrf_token, sign_in
+
+VNU = ROOT_DIR / "node_modules/vnu-jar/build/dist/vnu.jar"
+
+# (role that signs in or None, path, form data to post first or None)
+PAGES = [
+    (None, "/login", None),
+    (None, "/barrierefreiheit", None),
+    (None, "/barrierefreiheit", {"message": ""}),  # with field errors
+    (None, "/gibt-es-nicht", None),
+    ("member", "/", None),
+    ("member", "/account", None),
+    ("admin", "/admin/", None),
+    ("admin", "/admin/accounts", None),
+    ("admin", "/admin/accounts/new", None),
+    ("admin", "/admin/accounts/new", {"email": "kein-at"}),
+    ("admin", "/admin/organizations", None),
+    ("admin", "/admin/organizations/new", None),
+    ("admin", "/admin/settings", None),
+    ("admin", "/admin/audit", None),
+    ("admin", "/admin/barrier-reports", None),
+]
+
+
+def page_html(app, accounts, role, path, form):
+    client = app.test_client()
+    if role:
+        if role not in accounts:
+            accounts[role] = factories.account(role, email=f"{role}-html@example.org")
+        sign_in(client, accounts[role])
+    if form is not None:
+        return client.post(path, data={"csrf_token": csrf_token(client), **form}).get_data(
+            as_text=True
+        )
+    return client.get(path).get_data(as_text=True)
+
+
+def page_id(page):
+    role, path, form = page
+    return f"{role or 'anonymous'}:{path}{':invalid' if form is not None else ''}"
+
+
+@pytest.fixture(scope="module")
+def checker_messages(tmp_path_factory):
+    """Run the checker once over all pages; messages keyed by page id."""
+    if not shutil.which("java") or not VNU.exists():
+        pytest.skip("java and node_modules/vnu-jar are installed by make test")
+    from tests.conftest import make_app
+
+    folder = tmp_path_factory.mktemp("html")
+    app = make_app(folder)
+    files, accounts = {}, {}
+    with app.app_context():
+        for number, page in enumerate(PAGES):
+            file = folder / f"page{number}.html"
+            file.write_text(page_html(app, accounts, *page))
+            files[file.name] = page_id(page)
+    result = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU),
+            "--errors-only",
+            "--format",
+            "json",
+            *[str(folder / f"page{n}.html") for n in range(len(PAGES))],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = {page_id(page): [] for page in PAGES}
+    for message in json.loads(result.stderr or '{"messages": []}')["messages"]:
+        # htmx's hx-* attributes are not in the HTML standard; everything else counts.
+        if "hx-" in message.get("message", ""):
+            continue
+        messages[files[message.get("url", "").rsplit("/", 1)[-1]]].append(
+            f"line {message.get('lastLine')}: {message['message']}"
+        )
+    return messages
+
+
+@pytest.mark.parametrize("case", PAGES, ids=page_id)
+def test_page_is_valid_html(checker_messages, case):
+    assert checker_messages[page_id(case)] == []
