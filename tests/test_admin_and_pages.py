@@ -12,6 +12,7 @@ ADMIN_PAGES = [
     "/admin/",
     "/admin/accounts",
     "/admin/accounts/new",
+    "/admin/accounts/1/edit",
     "/admin/organizations",
     "/admin/organizations/new",
     "/admin/settings",
@@ -244,3 +245,66 @@ def test_one_helper_decides_page_or_fragment(client, admin, headers, fragment):
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
     assert ('id="account-list"' in page) and (("<html" in page) is not fragment)
+
+
+# --- Editing accounts ------------------------------------------------------------------------
+
+
+def edit_form(client, account_id):
+    page = client.get(f"/admin/accounts/{account_id}/edit").get_data(as_text=True)
+    fingerprint = page.split('name="fingerprint" type="hidden" value="')[1].split('"')[0]
+    return {"csrf_token": csrf_token(client), "fingerprint": fingerprint}
+
+
+def test_admin_changes_role_and_the_person_is_signed_out(app, client, admin, member, org):
+    member_client = app.test_client()
+    sign_in(member_client, member)
+    sign_in(client, admin)
+    data = edit_form(client, member.id)
+    data.update(display_name="Neuer Name", email=member.email, role="reviewer", organization=org.id)
+    assert client.post(f"/admin/accounts/{member.id}/edit", data=data).status_code == 303
+    changed = Account.get_by_id(member.id)
+    assert (changed.role, changed.organization_id, changed.display_name) == (
+        "reviewer",
+        org.id,
+        "Neuer Name",
+    )
+    assert member_client.get("/account").status_code == 302
+
+
+def test_concurrent_account_edits_do_not_overwrite_silently(client, admin, member):
+    sign_in(client, admin)
+    stale = edit_form(client, member.id)
+    Account.update(display_name="Zwischendurch geändert").where(Account.id == member.id).execute()
+    stale.update(display_name="Meine Fassung", email=member.email, role="member", organization=0)
+    response = client.post(f"/admin/accounts/{member.id}/edit", data=stale)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "in der Zwischenzeit" in page and 'value="Meine Fassung"' in page
+    assert Account.get_by_id(member.id).display_name == "Zwischendurch geändert"
+
+
+def test_admin_cannot_change_own_role(client, admin):
+    sign_in(client, admin)
+    data = edit_form(client, admin.id)
+    data.update(display_name=admin.display_name, email=admin.email, role="member", organization=0)
+    assert client.post(f"/admin/accounts/{admin.id}/edit", data=data).status_code == 422
+    assert Account.get_by_id(admin.id).role == "admin"
+
+
+def test_admin_sets_a_new_password_and_old_sessions_end(app, client, admin, member):
+    member_client = app.test_client()
+    sign_in(member_client, member)
+    sign_in(client, admin)
+    weak = client.post(
+        f"/admin/accounts/{member.id}/password",
+        data={"csrf_token": csrf_token(client), "password": "passwort1234"},
+    )
+    assert weak.status_code == 422 and "zu leicht zu erraten" in weak.get_data(as_text=True)
+    response = client.post(
+        f"/admin/accounts/{member.id}/password",
+        data={"csrf_token": csrf_token(client), "password": "Neue Passphrase für den Herbst"},
+    )
+    assert response.status_code == 303
+    assert member_client.get("/account").status_code == 302
+    assert sign_in(app.test_client(), member, "Neue Passphrase für den Herbst").status_code == 303

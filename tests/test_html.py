@@ -23,6 +23,8 @@ PAGES = [
     ("admin", "/admin/accounts", None),
     ("admin", "/admin/accounts/new", None),
     ("admin", "/admin/accounts/new", {"email": "kein-at"}),
+    ("admin", "/admin/accounts/1/edit", None),
+    ("admin", "/admin/accounts/1/password", {"password": "kurz"}),
     ("admin", "/admin/organizations", None),
     ("admin", "/admin/organizations/new", None),
     ("admin", "/admin/settings", None),

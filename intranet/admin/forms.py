@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField, URLField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, Optional
 
@@ -59,3 +59,19 @@ class SiteSettingsForm(FlaskForm):
         _l("Contact for accessibility questions (email or phone)"),
         validators=[Optional(), Length(max=200)],
     )
+
+
+class AccountEditForm(FlaskForm):
+    display_name = name_field()
+    email = email_field()
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+    )
+    organization = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
+    # What the account looked like when the form was opened; a mismatch means someone else
+    # changed it in the meantime and the edit must not overwrite that silently.
+    fingerprint = HiddenField()
+
+
+class PasswordResetForm(FlaskForm):
+    password = password_field(_l("New password"), description=PASSWORD_HINT)

@@ -1,13 +1,19 @@
 """Administration pages; only for the admin role."""
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
 
 from intranet.admin import services
-from intranet.admin.forms import AccountForm, OrganizationForm, SiteSettingsForm
+from intranet.admin.forms import (
+    AccountEditForm,
+    AccountForm,
+    OrganizationForm,
+    PasswordResetForm,
+    SiteSettingsForm,
+)
 from intranet.auth import services as account_services
 from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
@@ -47,17 +53,20 @@ def accounts():
     )
 
 
-def _account_form() -> AccountForm:
-    form = AccountForm()
+def _with_organization_choices(form):
     form.organization.choices = [SelectChoice(0, _("— no organisation —"))] + [
         SelectChoice(org.id, org.name) for org in Organization.select().order_by(Organization.name)
     ]
     return form
 
 
+def _account_or_404(account_id: int) -> Account:
+    return Account.get_or_none(Account.id == account_id) or abort(404)
+
+
 @bp.route("/accounts/new", methods=["GET", "POST"])
 def new_account():
-    form = _account_form()
+    form = _with_organization_choices(AccountForm())
     if form.validate_on_submit():
         organization = Organization.get_or_none(Organization.id == form.organization.data)
         try:
@@ -78,9 +87,72 @@ def new_account():
     return render("admin/account_form.html", form=form, status=422 if form.errors else 200)
 
 
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+def edit_account(account_id):
+    account = _account_or_404(account_id)
+    form = _with_organization_choices(AccountEditForm(obj=account))
+    if request.method != "POST":
+        form.organization.data = account.organization_id or 0
+        form.fingerprint.data = account_services.fingerprint(account)
+    elif form.validate_on_submit():
+        organization = Organization.get_or_none(Organization.id == form.organization.data)
+        try:
+            account_services.update_account(
+                account,
+                form.fingerprint.data,
+                form.email.data,
+                form.display_name.data,
+                form.role.data,
+                organization,
+                current_user,
+            )
+        except account_services.AccountError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(_("Account of %(name)s saved.", name=form.display_name.data), "success")
+            return redirect_to(url_for("admin.accounts"))
+    return render(
+        "admin/account_edit.html",
+        account=account,
+        form=form,
+        password_form=PasswordResetForm(),
+        status=422 if form.errors or form.form_errors else 200,
+    )
+
+
+@bp.post("/accounts/<int:account_id>/password")
+def reset_password(account_id):
+    account = _account_or_404(account_id)
+    password_form = PasswordResetForm()
+    if password_form.validate_on_submit():
+        try:
+            account_services.reset_password(account, password_form.password.data, current_user)
+        except WeakPassword as error:
+            password_form.password.errors.append(str(error))
+        else:
+            flash(
+                _(
+                    "New password for %(name)s set; their sessions have ended.",
+                    name=account.display_name,
+                ),
+                "success",
+            )
+            return redirect_to(url_for("admin.accounts"))
+    form = _with_organization_choices(AccountEditForm(obj=account, formdata=None))
+    form.organization.data = account.organization_id or 0
+    form.fingerprint.data = account_services.fingerprint(account)
+    return render(
+        "admin/account_edit.html",
+        account=account,
+        form=form,
+        password_form=password_form,
+        status=422,
+    )
+
+
 @bp.post("/accounts/<int:account_id>/active")
 def toggle_account(account_id):
-    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    account = _account_or_404(account_id)
     if EmptyForm().validate_on_submit():
         if account.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")

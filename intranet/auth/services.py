@@ -194,3 +194,68 @@ def create_first_admin(token: str, email: str, display_name: str, password: str)
 
 def account_count() -> int:
     return Account.select(fn.COUNT(Account.id)).scalar()
+
+
+# --- Changes by the administration ---------------------------------------------------------
+
+
+def fingerprint(account: Account) -> str:
+    """A short digest of the editable fields, to notice concurrent edits."""
+    state = "\x1f".join(
+        str(value)
+        for value in (account.email, account.display_name, account.role, account.organization_id)
+    )
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def update_account(
+    account: Account,
+    seen_fingerprint: str,
+    email: str,
+    display_name: str,
+    role: str,
+    organization: Organization | None,
+    actor,
+) -> Account:
+    """Change an account's details; a changed role or organisation ends its sessions."""
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise AccountError(_l("Unknown role."))
+    with write_transaction():
+        current = Account.get_by_id(account.id)
+        if fingerprint(current) != seen_fingerprint:
+            raise AccountError(
+                _l(
+                    "Someone else changed this account in the meantime. Please check the current values and save again."
+                )
+            )
+        if actor.id == current.id and role != current.role:
+            raise AccountError(_l("You cannot change your own role."))
+        clash = Account.select().where((Account.email == email) & (Account.id != current.id))
+        if clash.exists():
+            raise AccountError(_l("An account with this email address already exists."))
+        privileges_changed = role != current.role or (
+            (organization.id if organization else None) != current.organization_id
+        )
+        current.email = email
+        current.display_name = display_name.strip()
+        current.role = role
+        current.organization = organization
+        if privileges_changed:
+            current.session_version += 1
+        current.save()
+    audit.record("account.updated", target=f"account:{current.id}", detail=role, actor=actor)
+    return current
+
+
+def reset_password(account: Account, password: str, actor) -> None:
+    """Set a new password for someone who forgot theirs; their sessions end."""
+    check_policy(password, password_context(account.email, account.organization))
+    with write_transaction():
+        Account.update(
+            password_hash=hash_password(password),
+            password_changed_at=utcnow(),
+            session_version=Account.session_version + 1,
+        ).where(Account.id == account.id).execute()
+        LoginFailure.delete().where(LoginFailure.email == account.email).execute()
+    audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
