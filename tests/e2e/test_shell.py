@@ -81,6 +81,15 @@ def test_first_run_setup_navigation_and_logout(page, live_app, axe, console_erro
     page.get_by_label("Erstes Passwort").fill(PASSPHRASE)
     page.get_by_role("button", name="Konto anlegen").click()
     expect(page.get_by_role("cell", name="pruefer@example.org")).to_be_visible()
+    axe.check(page)
+
+    page.get_by_role("link", name="Paul Prüfer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paul Prüfer")
+    axe.check(page)
+    page.get_by_role("textbox", name="Neues Passwort").fill("Regen über der Heide am Morgen")
+    page.get_by_role("button", name="Neues Passwort setzen").click()
+    expect(page.get_by_role("status")).to_contain_text("Neues Passwort für Paul Prüfer gesetzt")
+    paul_passphrase = "Regen über der Heide am Morgen"
 
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
     navigation.get_by_role("link", name="Konto").click()
@@ -99,7 +108,7 @@ def test_first_run_setup_navigation_and_logout(page, live_app, axe, console_erro
     sign_in(page, "pruefer@example.org", "falsches Passwort hier")
     expect(page.get_by_role("alert").first).to_contain_text("nicht korrekt")
     axe.check(page)
-    sign_in(page, "pruefer@example.org", PASSPHRASE)
+    sign_in(page, "pruefer@example.org", paul_passphrase)
     expect(page.get_by_role("heading", level=1)).to_have_text("Willkommen, Paul Prüfer")
     expect(page.get_by_role("link", name="Verwaltung")).to_have_count(0)
     assert console_errors == []
