@@ -189,7 +189,7 @@ def test_hostile_text_stays_text(client, admin):
     sign_in(client, admin)
     page = client.get("/admin/barrier-reports").get_data(as_text=True)
     assert "<svg onload" not in page and "&lt;svg onload=alert(1)&gt;" in page
-    assert "{{7*7}}" in page and "49    assert "{{7*7}}" in page and "49" not in pagelt;" not in page and ">49<" not in page
+    assert "{{7*7}}" in page and ">49<" not in page
 
 
 def test_german_is_default_and_english_can_be_chosen(client):
