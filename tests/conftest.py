@@ -21,12 +21,34 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def reset_postgres(url: str) -> None:
-    """Empty the test database so each test starts from migrations, as a new installation does."""
+    """Give each test an empty database with the current schema.
+
+    Emptying the tables is much faster than rebuilding the schema; the schema is rebuilt
+    from the migrations when a test left it incomplete (or on the first run).
+    """
     import psycopg
 
+    from intranet.migrations import DIRECTORY
+
+    expected = sorted(p.stem for p in Path(DIRECTORY).glob("[0-9]*.py"))
     with psycopg.connect(url.replace("postgresql://", "postgres://", 1), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        ]
+        applied = []
+        if "schema_migration" in tables:
+            applied = sorted(
+                row[0] for row in conn.execute("SELECT name FROM schema_migration").fetchall()
+            )
+        if applied == expected:
+            data_tables = ", ".join(f'"{t}"' for t in tables if t != "schema_migration")
+            conn.execute(f"TRUNCATE {data_tables} RESTART IDENTITY CASCADE")
+        else:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
 
 
 @pytest.fixture(autouse=True)
