@@ -1,4 +1,5 @@
 """Demo data shared by all areas: the forum's 14 organisations as named in its announcement."""
+
 import datetime as dt
 
 from intranet.auth.models import Organization
@@ -7,7 +8,11 @@ from intranet.auth.models import Organization
 FORUM_ORGANIZATIONS = [
     ("Koordinierungs- und Beratungsstelle Radikalisierungsprävention", "KORA", "counselling"),
     ("Polizeidirektion Dresden", "PD Dresden", "authority"),
-    ("Integrations- und Ausländerbeauftragte der Stadt Dresden", "Integrationsbeauftragte", "authority"),
+    (
+        "Integrations- und Ausländerbeauftragte der Stadt Dresden",
+        "Integrationsbeauftragte",
+        "authority",
+    ),
     ("Afghanisch Islamischer Kulturverein Sachsen e.V.", "AIKV", "association"),
     ("Afghanisches Zentrum in Sachsen Gadir e.V.", "Gadir", "association"),
     ("Ahmadiyya Muslim Jamaat – Dresden", "AMJ Dresden", "association"),

@@ -4,6 +4,7 @@
 account row goes. Areas that must keep records about that person (attendance, minutes)
 connect to it and replace the reference by `pseudonym`, a stable label such as "Person 7F3A".
 """
+
 from blinker import Namespace
 
 _signals = Namespace()
