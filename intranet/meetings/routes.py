@@ -222,6 +222,7 @@ def _organization_choices():
 
 def _meeting_form(meeting=None, context=None) -> MeetingForm:
     form = MeetingForm()
+    form.problems = []  # errors of the whole form (conflicts), shown above it
     organizations = _organization_choices()
     form.organization.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(o.id, o.name) for o in organizations
@@ -281,7 +282,7 @@ def _form_error(form, error: services.MeetingError):
     if target is not None:
         target.errors = [*target.errors, str(error)]
     else:
-        form.form_errors.append(str(error))
+        form.problems.append(str(error))
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -299,7 +300,7 @@ def new():
             else:
                 flash(_("Meeting planned."), "success")
             return redirect_to(url_for("meetings.show", meeting_id=made[0].id))
-    status = 422 if form.errors or form.form_errors else 200
+    status = 422 if form.errors or form.problems else 200
     return render("meetings/form.html", form=form, meeting=None, status=status)
 
 
@@ -319,7 +320,7 @@ def edit(meeting_id):
                 context, _form_data(form), version, current_user, form.scope.data or "this"
             )
         except services.Conflict as error:
-            form.form_errors.append(str(error))
+            form.problems.append(str(error))
             status = 409
         except services.MeetingError as error:
             _form_error(form, error)
@@ -330,7 +331,7 @@ def edit(meeting_id):
             if not updated.visible_to(current_user):
                 return redirect_to(url_for("meetings.calendar"))
             return redirect_to(url_for("meetings.show", meeting_id=meeting.id))
-    if form.errors or (form.form_errors and status == 200):
+    if form.errors or (form.problems and status == 200):
         status = 422
     return render("meetings/form.html", form=form, meeting=meeting, status=status)
 
@@ -385,6 +386,7 @@ def change_state(meeting_id):
 
 def _agenda_form() -> AgendaItemForm:
     form = AgendaItemForm()
+    form.problems = []
     form.organization.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(o.id, o.name) for o in _organization_choices()
     ]
@@ -502,6 +504,7 @@ def attendance(meeting_id):
     )
     existing = services.attendance(meeting)
     form = AttendanceForm()
+    form.problems = []
     if request.method == "GET":
         for organization in organizations:
             row = existing.get(organization.id)
@@ -518,7 +521,7 @@ def attendance(meeting_id):
         try:
             services.record_attendance(context, rows, current_user)
         except services.MeetingError as error:
-            form.form_errors.append(str(error))
+            form.problems.append(str(error))
         else:
             flash(_("Attendance saved."), "success")
             return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#attendance")

@@ -622,7 +622,7 @@ def answers_overview(context: MeetingContext) -> list[OrganizationAnswers]:
         )
     for account in candidates:
         if account.id not in answered:
-            rows.setdefault(account.organization_id, other).missing.append(account.display_name)
+            rows.get(account.organization_id, other).missing.append(account.display_name)
     result = sorted(rows.values(), key=lambda r: r.organization.name)
     if other.answers or other.missing:
         result.append(other)
