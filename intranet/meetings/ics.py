@@ -26,6 +26,30 @@ def new_calendar(method: str | None = None, name: str | None = None) -> icalenda
     return calendar
 
 
+def berlin_timezone() -> icalendar.Timezone:
+    """VTIMEZONE for Europe/Berlin with the EU rule as RRULEs (last Sunday of March / October).
+
+    icalendar can derive one from zoneinfo, but as a long list of RDATEs that some readers
+    (vobject, older Outlook versions) misread as a fixed offset; the two-rule form is what
+    calendar programs themselves write and read everywhere.
+    """
+    timezone = icalendar.Timezone()
+    timezone.add("tzid", "Europe/Berlin")
+    timezone.add("x-lic-location", "Europe/Berlin")
+    for kind, name, start, month, before, after in (
+        (icalendar.TimezoneDaylight, "CEST", dt.datetime(1981, 3, 29, 2, 0), 3, 1, 2),
+        (icalendar.TimezoneStandard, "CET", dt.datetime(1996, 10, 27, 3, 0), 10, 2, 1),
+    ):
+        part = kind()
+        part.add("tzname", name)
+        part.add("dtstart", start)
+        part.add("tzoffsetfrom", dt.timedelta(hours=before))
+        part.add("tzoffsetto", dt.timedelta(hours=after))
+        part.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1su"})
+        timezone.add_component(part)
+    return timezone
+
+
 def _local(utc: dt.datetime) -> dt.datetime:
     return utc.replace(tzinfo=dt.UTC).astimezone(BERLIN)
 
@@ -70,8 +94,8 @@ def meeting_event(
 def calendar_bytes(meetings, method: str | None = None, name: str | None = None) -> bytes:
     """A VCALENDAR of `meetings` (RED ones are left out: they never leave the intranet)."""
     calendar = new_calendar(method, name)
+    calendar.add_component(berlin_timezone())  # before the events that refer to it
     for meeting in meetings:
         if sharing.in_feeds(meeting.label):
             calendar.add_component(meeting_event(meeting, method=method))
-    calendar.add_missing_timezones()
     return calendar.to_ical()

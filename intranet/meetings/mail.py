@@ -112,8 +112,8 @@ def _attachment(meeting, account, method: str) -> bytes:
     attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
     attendee.params["rsvp"] = icalendar.vText("FALSE")
     event.add("attendee", attendee)
+    calendar.add_component(ics.berlin_timezone())
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
