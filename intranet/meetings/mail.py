@@ -56,7 +56,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _message(meeting, account, method: str) -> EmailMessage:
+def _message(meeting, account, method: str, update: bool) -> EmailMessage:
     label = meeting.label
     link = url_for("meetings.show", meeting_id=meeting.id, _external=True)
     when = (
@@ -71,7 +71,7 @@ def _message(meeting, account, method: str) -> EmailMessage:
             title = _one_line(meeting.title)
             if method == "CANCEL":
                 subject = _("Cancelled: %(title)s", title=title)
-            elif meeting.sequence > 0 and meeting.state == "invited":
+            elif update:
                 subject = _("Updated invitation: %(title)s", title=title)
             else:
                 subject = _("Invitation: %(title)s", title=title)
@@ -137,14 +137,14 @@ def _send(messages: list[EmailMessage]) -> int | None:
     return len(messages)
 
 
-def send_invitations(meeting) -> int | None:
+def send_invitations(meeting, update: bool = False) -> int | None:
     """Mail every invited account (METHOD:REQUEST, or CANCEL for a cancelled meeting).
     None when mail is off."""
     if not enabled():
         return None
     context = services.load_context(meeting)
     method = "CANCEL" if meeting.cancelled else "REQUEST"
-    messages = [_message(meeting, account, method) for account in recipients(context)]
+    messages = [_message(meeting, account, method, update) for account in recipients(context)]
     return _send(messages) if messages else 0
 
 
@@ -155,5 +155,5 @@ def notify_update(meetings) -> int | None:
     sent = 0
     for meeting in meetings:
         if meeting.state == "invited":
-            sent += send_invitations(meeting) or 0
+            sent += send_invitations(meeting, update=True) or 0
     return sent
