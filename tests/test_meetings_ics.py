@@ -12,7 +12,6 @@ import vobject
 from intranet.db import utcnow
 from intranet.meetings import feeds, services
 from intranet.meetings.models import FeedToken, Meeting
-from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.test_meetings import form_data, make_meeting
 

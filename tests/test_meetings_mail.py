@@ -21,7 +21,12 @@ class Inbox:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        self.messages.append(
+            (
+                envelope.rcpt_tos,
+                email.message_from_bytes(envelope.content, policy=email.policy.default),
+            )
+        )
         return "250 OK"
 
 
@@ -82,7 +87,7 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     organiser = factories.organization("Veranstalter")
     guest = factories.organization("Gast")
     coordinator = factories.account("coordinator", organiser, email="k@example.org")
-    invited = factories.account("member", guest, email="gast@example.org")
+    factories.account("member", guest, email="gast@example.org")
     factories.account("member", factories.organization("Fremd"), email="fremd@example.org")
     client = mail_app.test_client()
     sign_in(client, coordinator)
