@@ -431,8 +431,9 @@ def test_agenda_add_and_reorder_with_and_without_htmx(client, coordinator):
     for title in ("Begrüßung", "Lagebild", "Verschiedenes"):
         response = client.post(
             f"/meetings/{meeting.id}/agenda",
-            data={"csrf_token": token, "title": title, "organization": "0", "label": "green",
-                  "public": "y", "description": "<img src=x onerror=alert(1)> **fett**"},
+            data={"csrf_token": token, "item-title": title, "item-organization": "0",
+                  "item-label": "green", "item-public": "y",
+                  "item-description": "<img src=x onerror=alert(1)> **fett**"},
         )  # fmt: skip
         assert response.status_code == 303
     items = list(AgendaItem.select().order_by(AgendaItem.position))
@@ -475,8 +476,8 @@ def test_invalid_agenda_item_is_422_with_message(client, coordinator):
     sign_in(client, coordinator)
     response = client.post(
         f"/meetings/{meeting.id}/agenda",
-        data={"csrf_token": csrf_token(client), "title": "", "organization": "0",
-              "label": "green"},
+        data={"csrf_token": csrf_token(client), "item-title": "", "item-organization": "0",
+              "item-label": "green"},
     )  # fmt: skip
     assert response.status_code == 422
     assert "Bitte füllen Sie dieses Feld aus." in response.get_data(as_text=True)

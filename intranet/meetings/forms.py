@@ -48,7 +48,7 @@ class MeetingForm(FlaskForm):
         _l("Date"), validators=[InputRequired(DATE_MESSAGE)], render_kw={"autocomplete": "off"}
     )
     start_time = TimeField(
-        _l("Start"),
+        _l("Start time"),
         validators=[InputRequired(TIME_MESSAGE)],
         description=_l("Local time in Dresden (Europe/Berlin)."),
     )

@@ -385,7 +385,7 @@ def change_state(meeting_id):
 
 
 def _agenda_form() -> AgendaItemForm:
-    form = AgendaItemForm()
+    form = AgendaItemForm(prefix="item")  # its ids must not clash with the page's
     form.problems = []
     form.organization.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(o.id, o.name) for o in _organization_choices()
