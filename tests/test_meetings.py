@@ -645,3 +645,71 @@ def test_calendar_month_fragment_for_htmx(client, member):
     assert response.headers["Vary"] == "HX-Request" or "HX-Request" in response.headers["Vary"]
     full = client.get("/calendar?month=2027-03").get_data(as_text=True)
     assert "<html" in full and re.search(r"<title>Kalender: März 2027", full)
+
+
+def test_my_meetings_are_those_of_my_organisation_my_name_or_my_answer(
+    client, member, org, other_org
+):
+    make_meeting("Eingeladen", invited=[other_org])
+    make_meeting("Veranstaltet", organization=other_org)
+    answered = make_meeting("Beantwortet", organization=org)
+    make_meeting("Fremd", organization=org)
+    make_meeting("Benannt", "red", persons=[member])
+    Answer.create(meeting=answered, account=member, answer="yes")
+    sign_in(client, member)
+    page = client.get("/meetings?mine=1").get_data(as_text=True)
+    for title in ("Eingeladen", "Veranstaltet", "Beantwortet", "Benannt"):
+        assert title in page
+    assert "Fremd" not in page
+    assert "Fremd" in client.get("/meetings").get_data(as_text=True)
+
+
+def test_meeting_list_fragment_and_past_list(client, member):
+    make_meeting("Kommend")
+    make_meeting("Vorbei", start=utcnow() - dt.timedelta(days=10))
+    sign_in(client, member)
+    response = client.get("/meetings", headers={"HX-Request": "true", "HX-Target": "meeting-list"})
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="meeting-list"') and "Kommend" in body
+    assert "Vorbei" not in body
+    past = client.get("/meetings?when=past").get_data(as_text=True)
+    assert "Vorbei" in past and "Kommend" not in past
+
+
+def test_meeting_list_paginates(client, member):
+    for n in range(25):
+        make_meeting(f"Termin {n:02d}", start=utcnow() + dt.timedelta(days=1 + n))
+    sign_in(client, member)
+    first = client.get("/meetings").get_data(as_text=True)
+    second = client.get("/meetings?page=2").get_data(as_text=True)
+    assert "Termin 00" in first and "Termin 24" not in first
+    assert "Termin 24" in second and "Seite 2 von 2" in second
+    assert client.get("/meetings?page=abc").status_code == 200
+
+
+def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org, monkeypatch):
+    from intranet.db import db
+
+    sign_in(client, coordinator)
+    counts = []
+    for n in (2, 40):
+        meeting = make_meeting(organization=org, state="invited")
+        for i in range(n):
+            AgendaItem.create(meeting=meeting, position=i, title=f"TOP {i}")
+            other = factories.organization(f"Eingeladen {n}-{i}")
+            MeetingOrganization.create(meeting=meeting, organization=other)
+            person = factories.account("member", other)
+            services.give_answer(meeting, person, "yes")
+            Attendance.create(meeting=meeting, organization=other, status="present")
+        calls = {"n": 0}
+        original = db.obj.execute_sql
+
+        def counting(*args, _original=original, _calls=calls, **kwargs):
+            _calls["n"] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(db.obj, "execute_sql", counting)
+        assert client.get(f"/meetings/{meeting.id}").status_code == 200
+        monkeypatch.setattr(db.obj, "execute_sql", original)
+        counts.append(calls["n"])
+    assert counts[0] == counts[1], counts

@@ -121,9 +121,25 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     assert "Saal 2" in str(event["location"])
 
     inbox.messages.clear()
+    path = f"/meetings/{meeting.id}/edit"
+    client.post(
+        path,
+        data=form_data(
+            client, path, title="Sitzung", organization=str(organiser.id),
+            invited=[str(guest.id)], room="Saal 3", version="2",
+        ),
+    )  # fmt: skip
+    assert len(inbox.messages) == 2
+    assert inbox.messages[0][1]["Subject"] == "Geänderte Einladung: Sitzung"
+    event = icalendar.Calendar.from_ical(
+        attachment(inbox.messages[0][1]).get_payload(decode=True)
+    ).walk("VEVENT")[0]
+    assert event["sequence"] == 2 and "Saal 3" in str(event["location"])
+
+    inbox.messages.clear()
     client.post(
         f"/meetings/{meeting.id}/cancel",
-        data={"csrf_token": csrf_token(client), "reason": "Krank", "version": "2"},
+        data={"csrf_token": csrf_token(client), "reason": "Krank", "version": "3"},
     )
     assert len(inbox.messages) == 2
     part = attachment(inbox.messages[0][1])
