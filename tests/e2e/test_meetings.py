@@ -186,3 +186,49 @@ def test_feed_address_on_the_account_page(page, live_app, axe, console_errors):
     expect(field).not_to_have_value(first)
     axe.check(page)
     assert console_errors == []
+
+
+def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, console_errors):
+    from intranet.meetings import services
+
+    with live_app.app_context(), live_app.test_request_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        guest = factories.organization("Kulturverein Elbe", short_name="KVE")
+        coordinator = factories.account("coordinator", kora, email="k@example.org")
+        made = services.create_meeting(
+            services.MeetingData(
+                title="Plenum",
+                start_local=dt.datetime(2027, 1, 20, 18, 0),
+                end_local=dt.datetime(2027, 1, 20, 20, 0),
+                organization_id=kora.id,
+                invited_ids=[guest.id],
+                repeat="monthly_weekday",
+                repeat_until=dt.date(2027, 6, 30),
+            ),
+            coordinator,
+        )
+        third_id, first_id = made[2].id, made[0].id
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{third_id}")
+    page.get_by_role("link", name="Termin bearbeiten").click()
+    axe.check(page)
+    page.get_by_label("Beginn", exact=True).fill("17:00")
+    page.get_by_label("Ende", exact=True).fill("19:00")
+    page.get_by_label("diesen und alle folgenden Termine der Serie").check()
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Der Termin wurde gespeichert.")
+    expect(page.get_by_text("17:00–19:00")).to_be_visible()
+    with live_app.app_context():
+        hours = [m.start.hour for m in Meeting.select().order_by(Meeting.start)]
+    assert hours == [17, 17, 16, 15, 15, 15]  # UTC: 18:00 CET twice, then 17:00 CET/CEST
+
+    page.goto(f"/meetings/{first_id}")
+    page.get_by_role("link", name="Anwesenheit erfassen").click()
+    axe.check(page)
+    page.get_by_label("Anwesenheit: Kulturverein Elbe").select_option("excused")
+    page.get_by_label("Namen (freiwillig): Beratungsstelle").fill("Frau Beispiel")
+    page.get_by_role("button", name="Anwesenheit speichern").click()
+    expect(page.get_by_text("Kulturverein Elbe: entschuldigt")).to_be_visible()
+    expect(page.get_by_text("Beratungsstelle: anwesend (Frau Beispiel)")).to_be_visible()
+    axe.check(page)
+    assert console_errors == []
