@@ -283,6 +283,10 @@ def test_end_before_start_is_refused(client, coordinator):
         {"repeat": "hourly"},
         {"invited": ["999999"]},
         {"title": "x" * 301},
+        {"date": "0001-01-01"},
+        {"date": "9999-12-31", "repeat": "weekly"},
+        {"repeat": "weekly", "repeat_until": "2026-01-01"},
+        {"scope": "everything"},
     ],
 )
 def test_invalid_input_is_422_never_500(client, coordinator, values):
@@ -713,3 +717,29 @@ def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org,
         monkeypatch.setattr(db.obj, "execute_sql", original)
         counts.append(calls["n"])
     assert counts[0] == counts[1], counts
+
+
+def test_too_long_cancellation_reason_comes_back_with_422(client, coordinator):
+    meeting = make_meeting()
+    sign_in(client, coordinator)
+    reason = "Grund " * 400
+    response = client.post(
+        f"/meetings/{meeting.id}/cancel",
+        data={"csrf_token": csrf_token(client), "reason": reason, "version": "1"},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "höchstens 2.000 Zeichen" in body and reason.strip() in body
+    assert not Meeting.get_by_id(meeting.id).cancelled
+
+
+def test_stale_cancellation_is_refused(client, coordinator):
+    meeting = make_meeting()
+    sign_in(client, coordinator)
+    response = client.post(
+        f"/meetings/{meeting.id}/cancel",
+        data={"csrf_token": csrf_token(client), "reason": "", "version": "0"},
+        follow_redirects=True,
+    )
+    assert "in der Zwischenzeit" in response.get_data(as_text=True)
+    assert not Meeting.get_by_id(meeting.id).cancelled

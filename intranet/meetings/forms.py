@@ -99,7 +99,12 @@ class MeetingForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for the cancellation"), validators=[Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason for the cancellation"),
+        validators=[
+            Length(max=2000, message=_l("The reason may be at most 2,000 characters long."))
+        ],
+    )
     version = HiddenField()
 
 

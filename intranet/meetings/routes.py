@@ -360,6 +360,10 @@ def cancel(meeting_id):
         else:
             sent = mail.notify_update([meeting])
             flash(_message_with_mail(_("The meeting is cancelled."), sent), "success")
+    else:
+        data = _show_context(context)
+        data["cancel_form"] = form  # the reason as typed, with the message beside it
+        return render("meetings/show.html", status=422, **data)
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
 
 

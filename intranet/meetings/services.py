@@ -301,6 +301,9 @@ class MeetingData:
 
 def check_times(data: MeetingData) -> tuple[dt.datetime, dt.datetime]:
     """UTC start and end, or a MeetingError naming the field."""
+    if not 1970 <= data.start_local.year <= 2200:
+        # Far-off years overflow the time zone arithmetic; nobody plans a meeting there.
+        raise MeetingError(_l("Please enter a date between 1970 and 2200."), "date")
     try:
         start = times.to_utc(data.start_local)
     except times.NonexistentTime:
@@ -371,6 +374,7 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
             if data.repeat not in recurrence.KINDS:
                 raise MeetingError(_l("Please choose how the meeting repeats."), "repeat")
             until = data.repeat_until or recurrence.cap_date(data.start_local.date())
+            until = min(until, recurrence.cap_date(data.start_local.date()))
             if until < data.start_local.date():
                 raise MeetingError(
                     _l("The series must end on or after the first meeting."), "repeat_until"
