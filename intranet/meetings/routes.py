@@ -449,6 +449,8 @@ def move_agenda_item(meeting_id, item_id):
             abort(404)
         direction = "up" if request.form.get("direction") == "up" else "down"
         services.move_agenda_item(context.meeting, item_id, direction, visible, current_user)
+        # Also what a screen reader announces after the swap (the flash area is a live region).
+        flash(_("Agenda item moved."), "success")
     return _agenda_response(context)
 
 
