@@ -567,25 +567,22 @@ def delete_agenda_item(meeting, item_id: int, actor) -> None:
 # --- Answers and attendance ---------------------------------------------------------------------
 
 
-def give_answer(meeting, account, value: str) -> Answer:
+def give_answer(meeting, account, value: str) -> None:
+    """Save or change the account's answer; an upsert, so a double click cannot fail."""
     if value not in ANSWERS:
         raise MeetingError(_l("Please choose an answer."))
-    with write_transaction():
-        existing = Answer.get_or_none(
-            (Answer.meeting == meeting.id) & (Answer.account == account.id)
-        )
-        if existing:
-            existing.answer = value
-            existing.answered_at = utcnow()
-            existing.save()
-            return existing
-        return Answer.create(
-            meeting=meeting.id,
-            account=account.id,
-            person_label=account.display_name,
-            organization=account.organization_id,
-            answer=value,
-        )
+    now = utcnow()
+    Answer.insert(
+        meeting=meeting.id,
+        account=account.id,
+        person_label=account.display_name,
+        organization=account.organization_id,
+        answer=value,
+        answered_at=now,
+    ).on_conflict(
+        conflict_target=[Answer.meeting, Answer.account],
+        update={Answer.answer: value, Answer.answered_at: now},
+    ).execute()
 
 
 def own_answer(meeting, account) -> str | None:
@@ -609,13 +606,18 @@ def answers_overview(context: MeetingContext) -> list[OrganizationAnswers]:
         organizations[meeting.organization_id] = meeting.organization
     rows = {i: OrganizationAnswers(organizations[i]) for i in org_ids if i in organizations}
     answers = list(
-        Answer.select().where(Answer.meeting == meeting.id).order_by(Answer.person_label)
+        Answer.select(Answer, Account)
+        .join(Account, JOIN.LEFT_OUTER)
+        .where(Answer.meeting == meeting.id)
+        .order_by(Answer.person_label)
     )
     answered = {a.account_id for a in answers if a.account_id}
     other = OrganizationAnswers(None)
     for answer in answers:
         target = rows.get(answer.organization_id, other)
-        target.answers.append((answer.person_label, answer.answer))
+        # The current name while the account exists; the stored label (pseudonym) after erasure.
+        name = answer.account.display_name if answer.account_id else answer.person_label
+        target.answers.append((name, answer.answer))
     if meeting.label == sharing.RED:
         candidates = context.persons
     else:
