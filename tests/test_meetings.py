@@ -743,3 +743,35 @@ def test_stale_cancellation_is_refused(client, coordinator):
     )
     assert "in der Zwischenzeit" in response.get_data(as_text=True)
     assert not Meeting.get_by_id(meeting.id).cancelled
+
+
+def test_sql_rule_and_python_rule_agree(app, org, other_org, admin, coordinator, member):
+    """The WHERE clause for lists and can_see() for single objects must never disagree."""
+    named = factories.account("member", factories.organization("Dritte"))
+    accounts = [admin, coordinator, member, named]
+    for label in sharing.LABELS:
+        for organization in (None, org, other_org):
+            for invited in ((), (org,), (other_org,), (org, other_org)):
+                for persons in ((), (named,), (member, coordinator)):
+                    make_meeting(label, label, organization, invited, persons)
+    for account in accounts:
+        in_sql = {m.id for m in services.visible_meetings(account)}
+        in_python = {m.id for m in Meeting.select() if services.load_context(m).visible_to(account)}
+        assert in_sql == in_python, account.email
+
+
+@pytest.mark.parametrize(
+    "item_label, item_org, expected",
+    [
+        ("green", None, True),
+        ("amber", None, False),  # only the organiser (20) is named, and the account is in 10
+        ("amber", 10, True),  # presenting organisation
+        ("amber_strict", 10, True),
+        ("red", 10, False),  # RED names persons, not organisations
+    ],
+)
+def test_agenda_item_rule(item_label, item_org, expected):
+    meeting = Meeting(organization=20, label="green")
+    item = AgendaItem(label=item_label, organization=item_org)
+    assert services.can_see_agenda_item(Who(1, 10), item, meeting, [3]) is expected
+    assert services.can_see_agenda_item(Who(3, 30), AgendaItem(label="red"), meeting, [3])
