@@ -188,7 +188,8 @@ def test_feed_applies_the_sharing_rule(client, member, org, other_org):
     assert set(by_title) == {"Forum", "Eingeladen", "Streng", "Abgesagt"}
     assert "Geheime Einzelheit" in str(by_title["Eingeladen"]["description"])
     strict = by_title["Streng"]
-    assert "description" not in strict and "location" not in strict  # title and time only
+    # Title and time only: no description, place, link or label category.
+    assert not {"description", "location", "url", "categories"} & set(strict)
     assert by_title["Abgesagt"]["status"] == "CANCELLED"
     assert b"Rot benannt" not in body and b"Vertraulich" not in body
     assert len(parsed.vevent_list) == 4

@@ -23,6 +23,9 @@ def new_calendar(method: str | None = None, name: str | None = None) -> icalenda
     if name:
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-timezone", "Europe/Berlin")
+        # How often subscribing programs should fetch the feed again (RFC 7986; Outlook's own).
+        calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
     return calendar
 
 
@@ -73,8 +76,8 @@ def meeting_event(
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED" if meeting.state in ("invited", "held") else "TENTATIVE")
-    event.add("url", url_for("meetings.show", meeting_id=meeting.id, _external=True))
     if detail:
+        event.add("url", url_for("meetings.show", meeting_id=meeting.id, _external=True))
         location = meeting.location_text
         if meeting.online_url:
             location = f"{location} – {meeting.online_url}" if location else meeting.online_url
