@@ -775,3 +775,30 @@ def test_agenda_item_rule(item_label, item_org, expected):
     item = AgendaItem(label=item_label, organization=item_org)
     assert services.can_see_agenda_item(Who(1, 10), item, meeting, [3]) is expected
     assert services.can_see_agenda_item(Who(3, 30), AgendaItem(label="red"), meeting, [3])
+
+
+def test_agenda_item_is_edited_and_foreign_items_are_404(client, coordinator, member, org):
+    meeting = make_meeting(organization=org)
+    other = make_meeting()
+    item = AgendaItem.create(meeting=meeting, position=1, title="Alt")
+    foreign = AgendaItem.create(meeting=other, position=1, title="Fremd")
+    sign_in(client, coordinator)
+    path = f"/meetings/{meeting.id}/agenda/{item.id}/edit"
+    assert 'value="Alt"' in client.get(path).get_data(as_text=True)
+    assert client.get(f"/meetings/{meeting.id}/agenda/{foreign.id}/edit").status_code == 404
+    token = csrf_token(client)
+    bad = client.post(path, data={"csrf_token": token, "item-title": "", "item-label": "green",
+                                  "item-organization": "0"})  # fmt: skip
+    assert bad.status_code == 422
+    response = client.post(
+        path,
+        data={"csrf_token": token, "item-title": "Neu", "item-label": "amber_strict",
+              "item-organization": str(org.id)},
+    )  # fmt: skip
+    assert response.status_code == 303
+    item = AgendaItem.get_by_id(item.id)
+    assert (item.title, item.label, item.organization_id, item.public) == (
+        "Neu", "amber_strict", org.id, False,
+    )  # fmt: skip
+    sign_in(client, member)
+    assert client.get(path).status_code == 404

@@ -454,6 +454,43 @@ def move_agenda_item(meeting_id, item_id):
     return _agenda_response(context)
 
 
+@bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_agenda_item(meeting_id, item_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    items = services.agenda(context.meeting, current_user, context.person_ids)
+    item = next((i for i in items if i.id == item_id), None) or abort(404)
+    form = _agenda_form()
+    if request.method == "GET":
+        form.title.data = item.title
+        form.description.data = item.description
+        form.organization.data = item.organization_id or 0
+        form.public.data = item.public
+        form.label.data = item.label
+    elif form.validate_on_submit():
+        try:
+            services.update_agenda_item(
+                item,
+                form.title.data,
+                form.description.data,
+                form.organization.data,
+                form.public.data,
+                form.label.data,
+                current_user,
+            )
+        except services.MeetingError as error:
+            _form_error(form, error)
+        else:
+            flash(_("Agenda item saved."), "success")
+            return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#agenda")
+    return render(
+        "meetings/agenda_item_form.html",
+        form=form,
+        meeting=context.meeting,
+        item=item,
+        status=422 if form.errors else 200,
+    )
+
+
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/delete")
 def delete_agenda_item(meeting_id, item_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)

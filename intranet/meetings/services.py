@@ -529,6 +529,19 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
     return item
 
 
+def update_agenda_item(item, title, description, organization_id, public, label, actor):
+    if label not in sharing.LABELS:
+        raise MeetingError(_l("Please choose a sharing label."), "label")
+    item.title = title.strip()
+    item.description = (description or "").strip()
+    item.organization = organization_id or None
+    item.public = public
+    item.label = label
+    item.save()
+    audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
+    return item
+
+
 def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) -> None:
     """Swap an item with its visible neighbour above or below."""
     with write_transaction():

@@ -127,6 +127,13 @@ def test_coordinator_reorders_the_agenda_without_reloading(page, live_app, axe, 
     page.get_by_role("button", name="TOP hinzufügen").click()
     expect(agenda.locator("li").nth(3)).to_contain_text("TOP 4: Neuer Punkt")
     axe.check(page)
+    page.get_by_role("link", name="Bearbeiten: Neuer Punkt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tagesordnungspunkt bearbeiten")
+    axe.check(page)
+    page.get_by_label("Titel des TOP").fill("Neuer Punkt (vertraulich)")
+    page.get_by_label("Öffentlicher TOP").uncheck()
+    page.get_by_role("button", name="Speichern").click()
+    expect(agenda.locator("li").nth(3)).to_contain_text("nicht öffentlich")
     assert console_errors == []
 
 
