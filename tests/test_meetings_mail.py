@@ -212,3 +212,56 @@ def test_without_mail_the_page_says_so(client, coordinator, org):
         follow_redirects=True,
     )
     assert "Bitte informieren Sie die Eingeladenen selbst" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_starttls_with_a_verified_certificate(tmp_path, monkeypatch, trusted):
+    """STARTTLS and login against a server whose certificate the client must verify:
+    an untrusted certificate means no mail, not a silent downgrade."""
+    import ssl
+    import subprocess
+
+    from intranet.db import db
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(
+        inbox, hostname="localhost", port=free_port(), tls_context=context,
+        require_starttls=True, authenticator=check_login,
+    )  # fmt: skip
+    controller.start()
+    if trusted:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust exactly this certificate
+    try:
+        app = make_app(
+            tmp_path, MAIL_SERVER=f"localhost:{controller.port}", MAIL_STARTTLS=True,
+            MAIL_USERNAME="intranet", MAIL_PASSWORD="geheimes Wort",
+        )  # fmt: skip
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            org = factories.organization("Veranstalter")
+            coordinator = factories.account("coordinator", org, email="k@example.org")
+            meeting = make_meeting(organization=org)
+            client = app.test_client()
+            sign_in(client, coordinator)
+            response = client.post(
+                f"/meetings/{meeting.id}/state",
+                data={"csrf_token": csrf_token(client), "state": "invited"},
+                follow_redirects=True,
+            )
+            db.close()
+    finally:
+        controller.stop()
+    if trusted:
+        assert [r for r, _m in inbox.messages] == [["k@example.org"]]
+    else:
+        assert inbox.messages == []
+        assert "konnte nicht versandt werden" in response.get_data(as_text=True)

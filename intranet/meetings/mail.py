@@ -7,6 +7,7 @@ only title and time, RED no detail at all (a pointer to the intranet only, no at
 
 import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -125,7 +126,8 @@ def _send(messages: list[EmailMessage]) -> int | None:
     try:
         with smtplib.SMTP(host, int(port), timeout=15) as smtp:
             if config.get("MAIL_STARTTLS"):
-                smtp.starttls()
+                # A verifying context: smtplib's default would accept any certificate.
+                smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
             for message in messages:
