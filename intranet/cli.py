@@ -1,6 +1,7 @@
 """Management commands (`flask --app app …`), as listed in the public contract."""
 
 import getpass
+import secrets
 import shutil
 import sqlite3
 import sys
@@ -149,6 +150,88 @@ def restore(file):
     click.echo("Sicherung wiederhergestellt.")
 
 
+DEMO_PEOPLE = [
+    ("Katrin Lehmann", "coordinator"),
+    ("Thomas Richter", "reviewer"),
+    ("Sabine Wolf", "member"),
+    ("Ahmad Rahimi", "member"),
+    ("Farid Noori", "member"),
+    ("Naveed Ahmad", "member"),
+    ("Leyla Aydın", "member"),
+    ("Emre Demir", "member"),
+    ("Mehmet Yılmaz", "member"),
+    ("Selin Kaya", "member"),
+    ("Omar Haddad", "member"),
+    ("Yusuf Karim", "member"),
+    ("Julia Neumann", "member"),
+    ("Ruslan Dudajew", "member"),
+]
+
+
+def _demo_accounts(organizations):
+    """One account per organisation (coordination at KORA, review at the police). Their
+    passwords are random and not shown: demo accounts are for looking, not for signing in."""
+    from intranet.auth.models import Account
+    from intranet.auth.passwords import hash_password
+
+    unusable = hash_password(secrets.token_urlsafe(32))
+    accounts = []
+    for organization, (name, role) in zip(organizations, DEMO_PEOPLE, strict=False):
+        local = name.lower().replace(" ", ".")
+        local = local.translate(str.maketrans({"ı": "i", "ä": "ae", "ö": "oe", "ü": "ue"}))
+        accounts.append(
+            Account.create(
+                email=f"{local}@demo.example",
+                display_name=name,
+                role=role,
+                organization=organization,
+                password_hash=unusable,
+            )
+        )
+    return accounts
+
+
+def database_has_data() -> bool:
+    from intranet.models import MODELS
+
+    skip = {"audit_event", "site_setting"}
+    return any(m.select().exists() for m in MODELS if m._meta.table_name not in skip)
+
+
+@click.command("demo-data")
+@click.option("--years", default=1, type=click.IntRange(1, 10), help="Years of meetings.")
+@click.option(
+    "--scale", default=1, type=click.IntRange(1, 100), help="Multiply people and documents."
+)
+@click.option("--seed", default=2027, type=int, help="Seed of the random generator.")
+@with_appcontext
+def demo_data(years, scale, seed):
+    """Fill an empty database with demo organisations, people and meetings."""
+    import datetime as dt
+    import random
+
+    from intranet.demo import create_organizations
+    from intranet.meetings import demo as meetings_demo
+
+    require_current_schema()
+    if database_has_data():
+        fail(
+            "Die Datenbank enthält bereits Daten. Demodaten werden nur in eine leere Datenbank geschrieben."
+        )
+    rng = random.Random(seed)
+    with db.atomic():
+        organizations = create_organizations(joined_on=dt.date(2024, 11, 1))
+        accounts = _demo_accounts(organizations)
+        # --- Directory demo data (people without accounts) is added here by that area. ---
+        meetings = meetings_demo.populate(
+            organizations, accounts, years=years, scale=scale, rng=rng
+        )
+    click.echo(
+        f"Demodaten angelegt: {len(organizations)} Organisationen, {len(accounts)} Konten "
+        f"(ohne bekanntes Passwort), {len(meetings)} Termine."
+    )
+
+
 def init_app(app):
-    for command in (create_user, db_cli, audit_cli, backup, restore):
+    for command in (create_user, db_cli, audit_cli, backup, restore, demo_data):
         app.cli.add_command(command)

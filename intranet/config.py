@@ -20,7 +20,12 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_ADDRESS": 30,
     "AUDIT_RETENTION_DAYS": 365,
+    # Outgoing mail (invitations): host:port; without it no mail is sent and pages say so.
     "MAIL_SERVER": None,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_STARTTLS": False,
+    "MAIL_FROM": None,
     # Flask and extension settings that are not meant to be changed per installation.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -2,6 +2,16 @@
 
 from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
 from intranet.core.models import AuditEvent, SiteSetting
+from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.pages.models import BarrierReport
 
-MODELS = [Organization, Account, LoginFailure, SetupToken, AuditEvent, SiteSetting, BarrierReport]
+MODELS = [
+    Organization,
+    Account,
+    LoginFailure,
+    SetupToken,
+    AuditEvent,
+    SiteSetting,
+    BarrierReport,
+    *MEETING_MODELS,
+]

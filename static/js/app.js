@@ -6,3 +6,22 @@ document.addEventListener("htmx:afterSettle", function (event) {
     if (main) { main.focus({ preventScroll: false }); }
   }
 });
+
+// Keyboard focus must survive a fragment swap: the button that was pressed (same id in the
+// new markup) gets focus back; if it is gone or disabled, the swapped region's heading does.
+var lastFocusedId = null;
+document.addEventListener("htmx:beforeRequest", function () {
+  var active = document.activeElement;
+  lastFocusedId = active && active.id ? active.id : null;
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  if (event.detail.boosted) { return; }
+  var target = event.detail.target;
+  if (!target || !target.id) { return; }
+  var again = lastFocusedId && document.getElementById(lastFocusedId);
+  if (again && !again.disabled) { again.focus(); return; }
+  // A month swap: announce the new month by focusing its heading.
+  var swapped = document.getElementById(target.id) || target;
+  var heading = swapped.querySelector("h2[tabindex='-1']");
+  if (heading) { heading.focus(); }
+});

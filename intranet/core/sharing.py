@@ -1,0 +1,85 @@
+"""Sharing labels (TLP 2.0) and the one rule that decides who sees a labelled item.
+
+Meetings, agenda items, minutes and attachments all use these functions, so that a page, a
+list, a fragment, a feed and an export can never disagree about what an account may see.
+"""
+
+from flask_babel import lazy_gettext as _l
+from peewee import Expression, Select
+
+CLEAR = "clear"
+GREEN = "green"
+AMBER = "amber"
+AMBER_STRICT = "amber_strict"
+RED = "red"
+
+LABELS = (CLEAR, GREEN, AMBER, AMBER_STRICT, RED)
+DEFAULT = GREEN
+# Labels whose audience is the whole forum, those that name organisations, the one that names persons.
+FORUM_LABELS = (CLEAR, GREEN)
+ORGANIZATION_LABELS = (AMBER, AMBER_STRICT)
+PERSON_LABELS = (RED,)
+
+LABEL_NAMES = {
+    CLEAR: "TLP:CLEAR",
+    GREEN: "TLP:GREEN",
+    AMBER: "TLP:AMBER",
+    AMBER_STRICT: "TLP:AMBER+STRICT",
+    RED: "TLP:RED",
+}
+LABEL_HINTS = {
+    CLEAR: _l("every account; may also be published outside the forum"),
+    GREEN: _l("every account of the forum"),
+    AMBER: _l("only accounts of the organisations named on it"),
+    AMBER_STRICT: _l(
+        "only accounts of the organisations named on it; no download or feed beyond title and time"
+    ),
+    RED: _l("only the persons named on it; never in exports or feeds"),
+}
+
+
+def can_see(account, label: str, organization_ids, person_ids) -> bool:
+    """Whether `account` may see an item with `label` naming these organisations and persons.
+
+    The admin role grants nothing here (separation of duties): an admin sees what the rule gives
+    their organisation and person, and an admin without organisation only CLEAR and GREEN.
+    """
+    if account is None or not getattr(account, "is_authenticated", False):
+        return False
+    if label in FORUM_LABELS:
+        return True
+    if label in ORGANIZATION_LABELS:
+        return account.organization_id is not None and account.organization_id in set(
+            organization_ids
+        )
+    if label in PERSON_LABELS:
+        return account.id in set(person_ids)
+    return False  # an unknown label shows nothing rather than everything
+
+
+def shows_detail(label: str) -> bool:
+    """Whether downloads, feeds and mails may carry more than title and time."""
+    return label in (CLEAR, GREEN, AMBER)
+
+
+def in_feeds(label: str) -> bool:
+    """RED items never leave the intranet: no export, no feed, no calendar file."""
+    return label not in PERSON_LABELS
+
+
+def visible_where(
+    account, label_field, item_field, organizations: Select, persons: Select
+) -> Expression:
+    """The same rule as `can_see`, as a WHERE clause for lists, so filtering happens in SQL.
+
+    `organizations(org_id)` and `persons(account_id)` are callables returning a sub-select of
+    item ids that name that organisation / that person; they stay sub-queries, so the number
+    of queries does not grow with the data.
+    """
+    clause = label_field.in_(FORUM_LABELS)
+    if account.organization_id is not None:
+        clause |= label_field.in_(ORGANIZATION_LABELS) & item_field.in_(
+            organizations(account.organization_id)
+        )
+    clause |= (label_field == RED) & item_field.in_(persons(account.id))
+    return clause

@@ -1,0 +1,1 @@
+"""The meeting calendar: meetings, series, agendas, answers, attendance, calendar feeds."""

@@ -1,0 +1,140 @@
+"""Forms for meetings, agenda items, cancellation and attendance."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from intranet.auth.forms import REQUIRED
+from intranet.core import sharing
+from intranet.meetings import recurrence
+
+DATE_MESSAGE = _l("Please enter a date, e.g. 2027-03-17.")
+TIME_MESSAGE = _l("Please enter a time, e.g. 18:00.")
+URL_MESSAGE = _l("Please enter a full web address beginning with https://.")
+
+
+def label_choices():
+    return [
+        SelectChoice(code, f"{sharing.LABEL_NAMES[code]} – {sharing.LABEL_HINTS[code]}")
+        for code in sharing.LABELS
+    ]
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class MeetingForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    date = DateField(
+        _l("Date"), validators=[InputRequired(DATE_MESSAGE)], render_kw={"autocomplete": "off"}
+    )
+    start_time = TimeField(
+        _l("Start time"),
+        validators=[InputRequired(TIME_MESSAGE)],
+        description=_l("Local time in Dresden (Europe/Berlin)."),
+    )
+    end_time = TimeField(_l("End"), validators=[InputRequired(TIME_MESSAGE)])
+    room = StringField(_l("Room"), validators=[Optional(), Length(max=200)])
+    street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=10)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    online_url = URLField(
+        _l("Online link"),
+        validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=20000)],
+        description=_l("Markdown: **bold**, *italic*, lists with -, links as [text](https://…)."),
+    )
+    organization = SelectField(_l("Organising organisation"), coerce=int, default=0)
+    invited = CheckboxListField(_l("Invited organisations"), coerce=int, default=[])
+    label = SelectField(
+        _l("Sharing label"),
+        choices=label_choices,
+        default=sharing.DEFAULT,
+        description=_l("AMBER: organiser and invited organisations. RED: only the persons named."),
+    )
+    persons = CheckboxListField(
+        _l("Persons named (for TLP:RED)"), coerce=int, default=[], validators=[Optional()]
+    )
+    repeat = SelectField(
+        _l("Repeat"),
+        choices=[SelectChoice(k, v) for k, v in recurrence.KIND_LABELS.items()],
+        default="",
+    )
+    repeat_until = DateField(
+        _l("Repeat until"),
+        validators=[Optional()],
+        description=_l("At most two years ahead."),
+    )
+    scope = RadioField(
+        _l("Apply changes to"),
+        choices=[
+            SelectChoice("this", _l("only this meeting")),
+            SelectChoice("following", _l("this and all following meetings of the series")),
+        ],
+        default="this",
+    )
+    version = HiddenField()
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the cancellation"),
+        validators=[
+            Length(max=2000, message=_l("The reason may be at most 2,000 characters long."))
+        ],
+    )
+    version = HiddenField()
+
+
+class AgendaItemForm(FlaskForm):
+    title = StringField(
+        _l("Title of the item"), validators=[DataRequired(REQUIRED), Length(max=300)]
+    )
+    description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20000)])
+    organization = SelectField(_l("Presented by"), coerce=int, default=0)
+    public = BooleanField(_l("Public item"), default=True)
+    label = SelectField(
+        _l("Sharing label of the item"), choices=label_choices, default=sharing.DEFAULT
+    )
+
+
+class AttendanceRowForm(FlaskForm):
+    class Meta:
+        csrf = False  # the enclosing form carries the token
+
+    organization_id = IntegerField(validators=[InputRequired()])
+    status = SelectField(
+        _l("Attendance"),
+        choices=[
+            SelectChoice("present", _l("present")),
+            SelectChoice("excused", _l("excused")),
+            SelectChoice("absent", _l("not represented")),
+        ],
+    )
+    names = StringField(_l("Names (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class AttendanceForm(FlaskForm):
+    rows = FieldList(FormField(AttendanceRowForm))

@@ -1,0 +1,104 @@
+"""iCalendar (RFC 5545) output, built with the icalendar library only: escaping and line
+folding are the library's, so no title can break an event apart."""
+
+import datetime as dt
+
+import icalendar
+from flask import url_for
+
+from intranet.core import sharing
+from intranet.db import utcnow
+from intranet.meetings.times import BERLIN
+
+PRODID = "-//Sicherheitsdialog Dresden//Intranet//DE"
+
+
+def new_calendar(method: str | None = None, name: str | None = None) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-timezone", "Europe/Berlin")
+        # How often subscribing programs should fetch the feed again (RFC 7986; Outlook's own).
+        calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
+    return calendar
+
+
+def berlin_timezone() -> icalendar.Timezone:
+    """VTIMEZONE for Europe/Berlin with the EU rule as RRULEs (last Sunday of March / October).
+
+    icalendar can derive one from zoneinfo, but as a long list of RDATEs that some readers
+    (vobject, older Outlook versions) misread as a fixed offset; the two-rule form is what
+    calendar programs themselves write and read everywhere.
+    """
+    timezone = icalendar.Timezone()
+    timezone.add("tzid", "Europe/Berlin")
+    timezone.add("x-lic-location", "Europe/Berlin")
+    for kind, name, start, month, before, after in (
+        (icalendar.TimezoneDaylight, "CEST", dt.datetime(1981, 3, 29, 2, 0), 3, 1, 2),
+        (icalendar.TimezoneStandard, "CET", dt.datetime(1996, 10, 27, 3, 0), 10, 2, 1),
+    ):
+        part = kind()
+        part.add("tzname", name)
+        part.add("dtstart", start)
+        part.add("tzoffsetfrom", dt.timedelta(hours=before))
+        part.add("tzoffsetto", dt.timedelta(hours=after))
+        part.add("rrule", {"freq": "yearly", "bymonth": month, "byday": "-1su"})
+        timezone.add_component(part)
+    return timezone
+
+
+def _local(utc: dt.datetime) -> dt.datetime:
+    return utc.replace(tzinfo=dt.UTC).astimezone(BERLIN)
+
+
+def meeting_event(
+    meeting, detail: bool | None = None, method: str | None = None
+) -> icalendar.Event:
+    """One VEVENT. Without `detail` (AMBER+STRICT) only title and time leave the intranet."""
+    if detail is None:
+        detail = sharing.shows_detail(meeting.label)
+    event = icalendar.Event()
+    event.add("uid", meeting.uid)
+    event.add("dtstamp", utcnow().replace(tzinfo=dt.UTC))
+    event.add("dtstart", _local(meeting.start))
+    event.add("dtend", _local(meeting.end))
+    event.add("summary", meeting.title)
+    event.add("sequence", meeting.sequence)
+    event.add("last-modified", meeting.updated_at.replace(tzinfo=dt.UTC))
+    event.add("class", "PUBLIC" if meeting.label == sharing.CLEAR else "CONFIDENTIAL")
+    if meeting.cancelled:
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED" if meeting.state in ("invited", "held") else "TENTATIVE")
+    if detail:
+        event.add("url", url_for("meetings.show", meeting_id=meeting.id, _external=True))
+        location = meeting.location_text
+        if meeting.online_url:
+            location = f"{location} – {meeting.online_url}" if location else meeting.online_url
+        if location:
+            event.add("location", location)
+        text = meeting.description
+        if meeting.cancelled and meeting.cancel_reason:
+            text = f"{meeting.cancel_reason}\n\n{text}".strip()
+        if text:
+            event.add("description", text)
+        event.add("categories", [sharing.LABEL_NAMES[meeting.label]])
+    if method == "CANCEL":
+        event["status"] = icalendar.vText("CANCELLED")
+    return event
+
+
+def calendar_bytes(meetings, method: str | None = None, name: str | None = None) -> bytes:
+    """A VCALENDAR of `meetings` (RED ones are left out: they never leave the intranet)."""
+    calendar = new_calendar(method, name)
+    calendar.add_component(berlin_timezone())  # before the events that refer to it
+    for meeting in meetings:
+        if sharing.in_feeds(meeting.label):
+            calendar.add_component(meeting_event(meeting, method=method))
+    return calendar.to_ical()

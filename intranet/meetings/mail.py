@@ -1,0 +1,161 @@
+"""Invitations by email with the meeting attached as iCalendar (iTIP METHOD:REQUEST/CANCEL).
+
+Only when INTRANET_MAIL_SERVER is set; otherwise every function does nothing and the pages say
+that mail is off. What a mail carries follows the sharing label, as the feed does: AMBER+STRICT
+only title and time, RED no detail at all (a pointer to the intranet only, no attachment).
+"""
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import icalendar
+from flask import current_app, flash, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from intranet.auth.models import Account
+from intranet.core import sharing
+from intranet.meetings import ics, services, times
+
+log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def _sender() -> str:
+    config = current_app.config
+    if config.get("MAIL_FROM"):
+        return config["MAIL_FROM"]
+    host = str(config["MAIL_SERVER"]).rsplit(":", 1)[0]
+    return f"intranet@{host}"
+
+
+def recipients(context: services.MeetingContext) -> list[Account]:
+    """Everyone invited who may see the meeting: the named persons for RED, otherwise the
+    active accounts of the organiser and the invited organisations."""
+    meeting = context.meeting
+    if meeting.label == sharing.RED:
+        accounts = [a for a in context.persons if a.active]
+    else:
+        accounts = list(
+            Account.select()
+            .where(
+                Account.organization.in_(list(context.organization_ids)) & (Account.active == True)  # noqa: E712
+            )
+            .order_by(Account.id)
+        )
+    return [a for a in accounts if context.visible_to(a)]
+
+
+def _one_line(text: str) -> str:
+    # A title with CR/LF must not become a second mail header.
+    return " ".join(text.split())
+
+
+def _message(meeting, account, method: str, update: bool) -> EmailMessage:
+    label = meeting.label
+    link = url_for("meetings.show", meeting_id=meeting.id, _external=True)
+    when = (
+        f"{times.to_local(meeting.start):%d.%m.%Y %H:%M}–{times.to_local(meeting.end):%H:%M} "
+        f"({times.offset_label(meeting.start)})"
+    )
+    with force_locale("de"):
+        if label == sharing.RED:
+            subject = _("A meeting you are named on has changed")
+            lines = [_("Details only in the intranet:"), link]
+        else:
+            title = _one_line(meeting.title)
+            if method == "CANCEL":
+                subject = _("Cancelled: %(title)s", title=title)
+            elif update:
+                subject = _("Updated invitation: %(title)s", title=title)
+            else:
+                subject = _("Invitation: %(title)s", title=title)
+            lines = [meeting.title, when]
+            if sharing.shows_detail(label):
+                if meeting.location_text:
+                    lines.append(meeting.location_text)
+                if meeting.online_url:
+                    lines.append(meeting.online_url)
+                if meeting.cancelled and meeting.cancel_reason:
+                    lines += ["", meeting.cancel_reason]
+            lines += ["", _("In the intranet:"), link]
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = _sender()
+    message["To"] = account.email
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="sicherheitsdialog")
+    message.set_content("\n".join(lines))
+    if label != sharing.RED:
+        message.add_attachment(
+            _attachment(meeting, account, method),
+            maintype="text",
+            subtype="calendar",
+            filename="einladung.ics",
+            params={"method": method},
+        )
+    return message
+
+
+def _attachment(meeting, account, method: str) -> bytes:
+    calendar = ics.new_calendar(method)
+    event = ics.meeting_event(meeting, method=method)
+    event.add("organizer", icalendar.vCalAddress(f"mailto:{_sender()}"))
+    attendee = icalendar.vCalAddress(f"mailto:{account.email}")
+    attendee.params["cn"] = icalendar.vText(account.display_name)
+    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
+    attendee.params["rsvp"] = icalendar.vText("FALSE")
+    event.add("attendee", attendee)
+    calendar.add_component(ics.berlin_timezone())
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _send(messages: list[EmailMessage]) -> int | None:
+    config = current_app.config
+    host, _sep, port = str(config["MAIL_SERVER"]).rpartition(":")
+    if not host:
+        host, port = port, "25"
+    try:
+        with smtplib.SMTP(host, int(port), timeout=15) as smtp:
+            if config.get("MAIL_STARTTLS"):
+                # A verifying context: smtplib's default would accept any certificate.
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            for message in messages:
+                smtp.send_message(message)
+    except (OSError, smtplib.SMTPException, ValueError):
+        log.exception("sending %d invitation mail(s) failed", len(messages))
+        flash(_("The email could not be sent. Please inform the invited yourself."), "error")
+        return 0
+    return len(messages)
+
+
+def send_invitations(meeting, update: bool = False) -> int | None:
+    """Mail every invited account (METHOD:REQUEST, or CANCEL for a cancelled meeting).
+    None when mail is off."""
+    if not enabled():
+        return None
+    context = services.load_context(meeting)
+    method = "CANCEL" if meeting.cancelled else "REQUEST"
+    messages = [_message(meeting, account, method, update) for account in recipients(context)]
+    return _send(messages) if messages else 0
+
+
+def notify_update(meetings) -> int | None:
+    """After an edit or cancellation: tell those already invited (others hear at invitation)."""
+    if not enabled():
+        return None
+    sent = 0
+    for meeting in meetings:
+        if meeting.state == "invited":
+            sent += send_invitations(meeting, update=True) or 0
+    return sent

@@ -1,0 +1,163 @@
+"""Meetings (OParl Meeting), their series, agenda items, invitations, answers and attendance."""
+
+import uuid
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from intranet.auth.models import Account, Organization
+from intranet.core import sharing
+from intranet.db import BaseModel, utcnow
+
+STATES = ("planned", "invited", "held")  # OParl meetingState
+ANSWERS = ("yes", "no", "maybe")  # Zusage, Absage, Vielleicht
+ATTENDANCE = ("present", "excused", "absent")  # anwesend, entschuldigt, nicht vertreten
+
+
+def new_uid() -> str:
+    # Stable for the life of the meeting: calendar programs match updates by it.
+    return f"{uuid.uuid4()}@sicherheitsdialog"
+
+
+class Series(BaseModel):
+    """A rule (RFC 5545 RRULE) that made a set of meetings; each occurrence is its own Meeting
+    row, so that one occurrence can be changed or cancelled alone."""
+
+    id = AutoField()
+    rrule = CharField()
+    # Local (Europe/Berlin) wall-clock start of the first occurrence: the rule repeats the
+    # clock time, not the UTC instant, so 18:00 stays 18:00 across daylight saving changes.
+    first_start_local = DateTimeField()
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Meeting(BaseModel):
+    id = AutoField()
+    uid = CharField(unique=True, default=new_uid)
+    series = ForeignKeyField(Series, null=True, backref="meetings", on_delete="SET NULL")
+    title = CharField(max_length=300)
+    start = DateTimeField(index=True)  # naive UTC
+    end = DateTimeField()  # naive UTC
+    room = CharField(default="")
+    street = CharField(default="")
+    postal_code = CharField(default="")
+    city = CharField(default="")
+    online_url = CharField(default="", max_length=1000)
+    description = TextField(default="")  # Markdown, rendered through core.text
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    state = CharField(default="planned")
+    cancelled = BooleanField(default=False)
+    cancel_reason = TextField(default="")
+    label = CharField(default=sharing.DEFAULT, index=True)
+    # RFC 5545 SEQUENCE: raised on every change so calendar programs take the update.
+    sequence = IntegerField(default=0)
+    # Optimistic locking: an edit based on an older version is refused, never overwrites.
+    version = IntegerField(default=1)
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def location_text(self) -> str:
+        place = " ".join(p for p in (self.postal_code, self.city) if p)
+        return ", ".join(p for p in (self.room, self.street, place) if p)
+
+
+class MeetingOrganization(BaseModel):
+    """An invited organisation. Invited organisations (and the organiser) are the organisations
+    named on the meeting for AMBER and AMBER+STRICT."""
+
+    id = AutoField()
+    meeting = ForeignKeyField(Meeting, backref="invitations", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("meeting", "organization"), True),)
+
+
+class MeetingPerson(BaseModel):
+    """An account named on a RED meeting (the only ones who see it)."""
+
+    id = AutoField()
+    meeting = ForeignKeyField(Meeting, backref="persons", on_delete="CASCADE")
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("meeting", "account"), True),)
+
+
+class AgendaItem(BaseModel):
+    """A TOP (OParl AgendaItem)."""
+
+    id = AutoField()
+    meeting = ForeignKeyField(Meeting, backref="agenda_items", on_delete="CASCADE")
+    position = IntegerField()  # OParl "order"; the shown number follows from it
+    title = CharField(max_length=300)
+    description = TextField(default="")
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    public = BooleanField(default=True)
+    label = CharField(default=sharing.DEFAULT)
+
+
+class Answer(BaseModel):
+    """Zusage / Absage / Vielleicht to an invitation. The account link is dropped when the
+    account is erased; `person_label` then holds the pseudonym so the record stays readable."""
+
+    id = AutoField()
+    meeting = ForeignKeyField(Meeting, backref="answers", on_delete="CASCADE")
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    person_label = CharField(default="")
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    answer = CharField()
+    answered_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("meeting", "account"), True),)
+
+
+class Attendance(BaseModel):
+    """Who was there, per organisation: anwesend / entschuldigt / nicht vertreten."""
+
+    id = AutoField()
+    meeting = ForeignKeyField(Meeting, backref="attendance", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE")
+    status = CharField()
+    names = TextField(default="")  # optional, free text
+    recorded_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    recorded_by_label = CharField(default="")
+    recorded_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("meeting", "organization"), True),)
+
+
+class FeedToken(BaseModel):
+    """The personal calendar feed's secret. Only its hash and a nonce are stored; the token is
+    derived from the nonce with the app's secret key, so a copy of the database alone does not
+    open anybody's feed, yet the owner can see the address on /account at any time."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, unique=True, on_delete="CASCADE")
+    nonce = CharField()
+    token_hash = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+MODELS = [
+    Series,
+    Meeting,
+    MeetingOrganization,
+    MeetingPerson,
+    AgendaItem,
+    Answer,
+    Attendance,
+    FeedToken,
+]

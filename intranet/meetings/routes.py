@@ -1,0 +1,574 @@
+"""Calendar pages: month grid, lists, meeting page, planning forms, answers, feeds."""
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask_babel import format_date, format_time
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from peewee import JOIN
+from wtforms.fields.choices import SelectChoice
+
+from intranet.auth.access import require_login
+from intranet.auth.forms import EmptyForm
+from intranet.auth.models import Account, Organization
+from intranet.core import sharing
+from intranet.core.pagination import paginate
+from intranet.core.text import render_markdown
+from intranet.db import utcnow
+from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.meetings import feeds, ics, mail, recurrence, services, times
+from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
+from intranet.meetings.models import ANSWERS, Meeting
+
+bp = Blueprint("meetings", __name__)
+
+PUBLIC_ENDPOINTS = {"meetings.feed"}  # the feed authenticates by its token, not a session
+
+
+@bp.before_request
+def _login():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    return require_login()
+
+
+def _require_planner():
+    if not services.can_plan(current_user):
+        abort(404)
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "LABEL_NAMES": sharing.LABEL_NAMES,
+        "STATE_LABELS": {
+            "planned": _l("planned"),
+            "invited": _l("invited"),
+            "held": _l("held"),
+        },
+        "ANSWER_LABELS": {"yes": _l("Accepted"), "no": _l("Declined"), "maybe": _l("Maybe")},
+        "ATTENDANCE_LABELS": {
+            "present": _l("present"),
+            "excused": _l("excused"),
+            "absent": _l("not represented"),
+        },
+    }
+
+
+@bp.app_template_filter("meeting_time")
+def meeting_time(value, format="HH:mm"):
+    """A stored UTC time as Berlin clock time (e.g. '18:00')."""
+    return format_time(times.to_local(value), format) if value else ""
+
+
+@bp.app_template_filter("meeting_date")
+def meeting_date(value, format="full"):
+    return format_date(times.to_local(value).date(), format) if value else ""
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text):
+    return render_markdown(text)
+
+
+@bp.app_template_filter("date_format")
+def date_format(value, format="medium"):
+    return format_date(value, format)
+
+
+@bp.app_template_global()
+def month_name(first):
+    return format_date(first, "LLLL y")
+
+
+@bp.app_template_global()
+def time_offset(value):
+    return times.offset_label(value)
+
+
+@bp.app_template_global()
+def upcoming_meetings_for(organization, limit=5):
+    """For the organisation page: its upcoming meetings that the current user may see."""
+    return services.upcoming_for_organization(current_user, organization, limit)
+
+
+@bp.app_template_global()
+def calendar_feed_url():
+    """The signed-in account's personal feed address, or None before one was made."""
+    if not current_user.is_authenticated:
+        return None
+    token = feeds.current_token(current_user)
+    return url_for("meetings.feed", token=token, _external=True) if token else None
+
+
+@bp.app_template_global()
+def mail_enabled():
+    return mail.enabled()
+
+
+# --- Month grid and lists ---------------------------------------------------------------------
+
+
+@bp.get("/calendar")
+def calendar():
+    today = times.to_local(utcnow()).date()
+    first = services.parse_month(request.args.get("month"), today)
+    return render(
+        "meetings/calendar.html",
+        "meetings/_month.html",
+        first=first,
+        weeks=services.month_grid(current_user, first),
+        previous=services.shift_month(first, -1),
+        next=services.shift_month(first, 1),
+        today=today,
+    )
+
+
+@bp.get("/meetings")
+def meetings():
+    when = "past" if request.args.get("when") == "past" else "upcoming"
+    mine = request.args.get("mine") == "1"
+    page = paginate(services.meeting_list(current_user, when, mine), per_page=20)
+    return render(
+        "meetings/list.html", "meetings/_meeting_list.html", page=page, when=when, mine=mine
+    )
+
+
+# --- One meeting ------------------------------------------------------------------------------
+
+
+def _show_context(context):
+    meeting = context.meeting
+    account = current_user
+    planner = services.can_plan(account)
+    items = services.agenda(meeting, account, context.person_ids)
+    return {
+        "context": context,
+        "meeting": meeting,
+        "items": items,
+        "planner": planner,
+        "may_answer": services.can_answer(
+            account, meeting, context.invited_ids, context.person_ids
+        ),
+        "own_answer": services.own_answer(meeting, account),
+        "counts": services.answer_counts(meeting),
+        "overview": services.answers_overview(context) if planner else None,
+        "attendance": services.attendance(meeting),
+        "series_text": recurrence.describe(meeting.series.rrule, meeting.series.first_start_local)
+        if meeting.series_id
+        else None,
+        "agenda_form": _agenda_form() if planner else None,
+        "cancel_form": CancelForm(version=meeting.version) if planner else None,
+        "action_form": EmptyForm(),
+        "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
+    }
+
+
+@bp.get("/meetings/<int:meeting_id>")
+def show(meeting_id):
+    context = services.get_meeting_or_404(meeting_id)
+    return render("meetings/show.html", **_show_context(context))
+
+
+@bp.get("/meetings/<int:meeting_id>.ics", endpoint="ics")
+def ics_file(meeting_id):
+    context = services.get_meeting_or_404(meeting_id)
+    if not sharing.in_feeds(context.meeting.label):
+        abort(404)  # RED never leaves the intranet
+    body = ics.calendar_bytes([context.meeting], method="PUBLISH")
+    return _ics_response(body, f"termin-{meeting_id}.ics")
+
+
+def _ics_response(body: bytes, filename: str):
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/calendar.ics")
+def feed():
+    account = feeds.account_for(request.args.get("token"))
+    if account is None:
+        abort(404)
+    since = utcnow() - dt.timedelta(days=365)
+    query = (
+        services.visible_meetings(account)
+        .where((Meeting.start >= since) & (Meeting.label != sharing.RED))
+        .order_by(Meeting.start, Meeting.id)
+    )
+    name = current_app.config["FORUM_NAME"]
+    return _ics_response(ics.calendar_bytes(query, name=name), "kalender.ics")
+
+
+@bp.post("/calendar/feed-token")
+def renew_feed_token():
+    if EmptyForm().validate_on_submit():
+        feeds.renew(current_user)
+        flash(_("Your calendar address is new; the old one no longer works."), "success")
+    if wants_fragment("feed-token") and request.headers.get("HX-Request"):
+        return render("meetings/_feed_token.html", "meetings/_feed_token.html")
+    return redirect_to(url_for("auth.account"))
+
+
+# --- Planning ---------------------------------------------------------------------------------
+
+
+def _organization_choices():
+    return list(Organization.select().order_by(Organization.name))
+
+
+def _meeting_form(meeting=None, context=None) -> MeetingForm:
+    form = MeetingForm()
+    form.problems = []  # errors of the whole form (conflicts), shown above it
+    organizations = _organization_choices()
+    form.organization.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(o.id, o.name) for o in organizations
+    ]
+    form.invited.choices = [SelectChoice(o.id, o.name) for o in organizations]
+    form.persons.choices = [
+        SelectChoice(a.id, f"{a.display_name} ({a.organization.short_name or a.organization.name})")
+        if a.organization
+        else SelectChoice(a.id, a.display_name)
+        for a in Account.select(Account, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(Account.active == True)  # noqa: E712
+        .order_by(Account.display_name)
+    ]
+    if request.method == "GET" and meeting is not None:
+        local_start = times.to_local(meeting.start)
+        local_end = times.to_local(meeting.end)
+        form.title.data = meeting.title
+        form.date.data = local_start.date()
+        form.start_time.data = local_start.time().replace(tzinfo=None)
+        form.end_time.data = local_end.time().replace(tzinfo=None)
+        for name in ("room", "street", "postal_code", "city", "online_url", "description"):
+            getattr(form, name).data = getattr(meeting, name)
+        form.organization.data = meeting.organization_id or 0
+        form.invited.data = context.invited_ids
+        form.persons.data = context.person_ids
+        form.label.data = meeting.label
+        form.version.data = str(meeting.version)
+    elif request.method == "GET" and current_user.organization_id:
+        form.organization.data = current_user.organization_id
+    return form
+
+
+def _form_data(form: MeetingForm) -> services.MeetingData:
+    date = form.date.data
+    return services.MeetingData(
+        title=form.title.data,
+        start_local=dt.datetime.combine(date, form.start_time.data),
+        end_local=dt.datetime.combine(date, form.end_time.data),
+        room=form.room.data or "",
+        street=form.street.data or "",
+        postal_code=form.postal_code.data or "",
+        city=form.city.data or "",
+        online_url=form.online_url.data or "",
+        description=form.description.data or "",
+        organization_id=form.organization.data or None,
+        invited_ids=list(form.invited.data or []),
+        person_ids=list(form.persons.data or []),
+        label=form.label.data,
+        repeat=form.repeat.data or "",
+        repeat_until=form.repeat_until.data,
+    )
+
+
+def _form_error(form, error: services.MeetingError):
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(error)]
+    else:
+        form.problems.append(str(error))
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+def new():
+    _require_planner()
+    form = _meeting_form()
+    if form.validate_on_submit():
+        try:
+            made = services.create_meeting(_form_data(form), current_user)
+        except services.MeetingError as error:
+            _form_error(form, error)
+        else:
+            if len(made) > 1:
+                flash(_("Series planned: %(n)s meetings.", n=len(made)), "success")
+            else:
+                flash(_("Meeting planned."), "success")
+            return redirect_to(url_for("meetings.show", meeting_id=made[0].id))
+    status = 422 if form.errors or form.problems else 200
+    return render("meetings/form.html", form=form, meeting=None, status=status)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+def edit(meeting_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    meeting = context.meeting
+    form = _meeting_form(meeting, context)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or 0)
+        except ValueError:
+            version = 0
+        try:
+            changed = services.update_meeting(
+                context, _form_data(form), version, current_user, form.scope.data or "this"
+            )
+        except services.Conflict as error:
+            form.problems.append(str(error))
+            status = 409
+        except services.MeetingError as error:
+            _form_error(form, error)
+        else:
+            sent = mail.notify_update(changed)
+            flash(_message_with_mail(_("Meeting saved."), sent), "success")
+            updated = services.load_context(Meeting.get_by_id(meeting.id))
+            if not updated.visible_to(current_user):
+                return redirect_to(url_for("meetings.calendar"))
+            return redirect_to(url_for("meetings.show", meeting_id=meeting.id))
+    if form.errors or (form.problems and status == 200):
+        status = 422
+    return render("meetings/form.html", form=form, meeting=meeting, status=status)
+
+
+def _message_with_mail(message, sent: int | None):
+    if sent:
+        return message + " " + _("Email sent to %(n)s person(s).", n=sent)
+    return message
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+def cancel(meeting_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or 0)
+        except ValueError:
+            version = 0
+        try:
+            meeting = services.cancel_meeting(
+                context.meeting, form.reason.data or "", version, current_user
+            )
+        except services.Conflict as error:
+            flash(str(error), "error")
+        else:
+            sent = mail.notify_update([meeting])
+            flash(_message_with_mail(_("The meeting is cancelled."), sent), "success")
+    else:
+        data = _show_context(context)
+        data["cancel_form"] = form  # the reason as typed, with the message beside it
+        return render("meetings/show.html", status=422, **data)
+    return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/state")
+def change_state(meeting_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    if EmptyForm().validate_on_submit():
+        state = request.form.get("state", "")
+        try:
+            meeting = services.set_state(context.meeting, state, current_user)
+        except services.MeetingError as error:
+            flash(str(error), "error")
+        else:
+            sent = mail.send_invitations(meeting) if state == "invited" else None
+            message = _("Invitation sent.") if state == "invited" else _("State changed.")
+            if state == "invited" and not mail.enabled():
+                message += " " + _("Email is switched off: please inform the invited yourself.")
+            flash(_message_with_mail(message, sent), "success")
+    return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
+
+
+# --- Agenda -----------------------------------------------------------------------------------
+
+
+def _agenda_form() -> AgendaItemForm:
+    form = AgendaItemForm(prefix="item")  # its ids must not clash with the page's
+    form.problems = []
+    form.organization.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(o.id, o.name) for o in _organization_choices()
+    ]
+    return form
+
+
+def _agenda_response(context, status=200, form=None):
+    """The agenda fragment for htmx, else back to the meeting page."""
+    if request.headers.get("HX-Request") and wants_fragment("agenda"):
+        return render(
+            "meetings/_agenda.html",
+            "meetings/_agenda.html",
+            status=status,
+            meeting=context.meeting,
+            items=services.agenda(context.meeting, current_user, context.person_ids),
+            planner=True,
+            agenda_form=form or _agenda_form(),
+            action_form=EmptyForm(),
+        )
+    if status == 422:
+        data = _show_context(context)
+        data["agenda_form"] = form
+        return render("meetings/show.html", status=422, **data)
+    return redirect_to(url_for("meetings.show", meeting_id=context.meeting.id) + "#agenda")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda")
+def add_agenda_item(meeting_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    form = _agenda_form()
+    if not form.validate_on_submit():
+        return _agenda_response(context, 422, form)
+    try:
+        services.add_agenda_item(
+            context.meeting,
+            form.title.data,
+            form.description.data,
+            form.organization.data,
+            form.public.data,
+            form.label.data,
+            current_user,
+        )
+    except services.MeetingError as error:
+        _form_error(form, error)
+        return _agenda_response(context, 422, form)
+    flash(_("Agenda item added."), "success")
+    return _agenda_response(context)
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/move")
+def move_agenda_item(meeting_id, item_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    if EmptyForm().validate_on_submit():
+        visible = {i.id for i in services.agenda(context.meeting, current_user, context.person_ids)}
+        if item_id not in visible:
+            abort(404)
+        direction = "up" if request.form.get("direction") == "up" else "down"
+        services.move_agenda_item(context.meeting, item_id, direction, visible, current_user)
+        # Also what a screen reader announces after the swap (the flash area is a live region).
+        flash(_("Agenda item moved."), "success")
+    return _agenda_response(context)
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_agenda_item(meeting_id, item_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    items = services.agenda(context.meeting, current_user, context.person_ids)
+    item = next((i for i in items if i.id == item_id), None) or abort(404)
+    form = _agenda_form()
+    if request.method == "GET":
+        form.title.data = item.title
+        form.description.data = item.description
+        form.organization.data = item.organization_id or 0
+        form.public.data = item.public
+        form.label.data = item.label
+    elif form.validate_on_submit():
+        try:
+            services.update_agenda_item(
+                item,
+                form.title.data,
+                form.description.data,
+                form.organization.data,
+                form.public.data,
+                form.label.data,
+                current_user,
+            )
+        except services.MeetingError as error:
+            _form_error(form, error)
+        else:
+            flash(_("Agenda item saved."), "success")
+            return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#agenda")
+    return render(
+        "meetings/agenda_item_form.html",
+        form=form,
+        meeting=context.meeting,
+        item=item,
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/delete")
+def delete_agenda_item(meeting_id, item_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    if EmptyForm().validate_on_submit():
+        visible = {i.id for i in services.agenda(context.meeting, current_user, context.person_ids)}
+        if item_id not in visible:
+            abort(404)
+        services.delete_agenda_item(context.meeting, item_id, current_user)
+        flash(_("Agenda item removed."), "success")
+    return _agenda_response(context)
+
+
+# --- Answers and attendance -------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/answer")
+def answer(meeting_id):
+    context = services.get_meeting_or_404(meeting_id)
+    meeting = context.meeting
+    if not services.can_answer(current_user, meeting, context.invited_ids, context.person_ids):
+        abort(404)
+    value = request.form.get("answer", "")
+    if EmptyForm().validate_on_submit() and value in ANSWERS:
+        services.give_answer(meeting, current_user, value)
+        flash(_("Your answer is saved: %(answer)s.", answer=_saved_labels()[value]), "success")
+    else:
+        abort(400)
+    if request.headers.get("HX-Request") and wants_fragment("answer"):
+        return render(
+            "meetings/_answer.html",
+            "meetings/_answer.html",
+            meeting=meeting,
+            may_answer=True,
+            own_answer=value,
+            counts=services.answer_counts(meeting),
+            action_form=EmptyForm(),
+        )
+    return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#answer")
+
+
+def _saved_labels():
+    return {"yes": _("accepted"), "no": _("declined"), "maybe": _("maybe")}
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+def attendance(meeting_id):
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    meeting = context.meeting
+    if not services.can_record_attendance(current_user, meeting):
+        abort(404)
+    organizations = sorted(
+        {o.id: o for o in [*context.invited, meeting.organization] if o}.values(),
+        key=lambda o: o.name,
+    )
+    existing = services.attendance(meeting)
+    form = AttendanceForm()
+    form.problems = []
+    if request.method == "GET":
+        for organization in organizations:
+            row = existing.get(organization.id)
+            form.rows.append_entry(
+                {
+                    "organization_id": organization.id,
+                    "status": row.status if row else "present",
+                    "names": row.names if row else "",
+                }
+            )
+    names = {o.id: o.name for o in organizations}
+    if form.validate_on_submit():
+        rows = {r.organization_id.data: (r.status.data, r.names.data or "") for r in form.rows}
+        try:
+            services.record_attendance(context, rows, current_user)
+        except services.MeetingError as error:
+            form.problems.append(str(error))
+        else:
+            flash(_("Attendance saved."), "success")
+            return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#attendance")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "meetings/attendance.html", form=form, meeting=meeting, names=names, status=status
+    )

@@ -1,0 +1,724 @@
+"""Meeting operations and the access rule for meetings: routes stay thin, tests call these."""
+
+import calendar as calendar_module
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from peewee import JOIN, fn
+
+from intranet.auth.models import Account, Organization
+from intranet.core import audit, sharing
+from intranet.core.signals import account_erasing
+from intranet.db import utcnow, write_transaction
+from intranet.meetings import recurrence, times
+from intranet.meetings.models import (
+    ANSWERS,
+    ATTENDANCE,
+    STATES,
+    AgendaItem,
+    Answer,
+    Attendance,
+    FeedToken,
+    Meeting,
+    MeetingOrganization,
+    MeetingPerson,
+    Series,
+)
+
+PLANNING_ROLES = ("coordinator", "admin")
+
+
+class MeetingError(ValueError):
+    """A request that cannot be carried out; `field` names the form field it belongs to."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(MeetingError):
+    """Someone else saved the meeting after this form was loaded."""
+
+
+# --- Permissions (plain functions, unit-tested as a table) --------------------------------------
+
+
+def can_plan(account) -> bool:
+    """Create, edit, cancel meetings and record attendance."""
+    return bool(account and account.is_authenticated and account.role in PLANNING_ROLES)
+
+
+def organizations_named(meeting, invited_ids) -> set[int]:
+    """The organisations an AMBER meeting is shared with: the organiser and the invited."""
+    ids = set(invited_ids)
+    if meeting.organization_id:
+        ids.add(meeting.organization_id)
+    return ids
+
+
+def can_answer(account, meeting, invited_ids, person_ids) -> bool:
+    """Invited accounts answer: members of an organising or invited organisation, or a person
+    named on the meeting; not once it is cancelled or held."""
+    if meeting.cancelled or meeting.state == "held" or not account.is_authenticated:
+        return False
+    if account.id in set(person_ids):
+        return True
+    return (
+        account.organization_id is not None
+        and account.organization_id in organizations_named(meeting, invited_ids)
+        and meeting.label != sharing.RED
+    )
+
+
+def can_record_attendance(account, meeting) -> bool:
+    return can_plan(account) and not meeting.cancelled
+
+
+def can_see_agenda_item(account, item, meeting, person_ids) -> bool:
+    """An agenda item's own label: AMBER names the presenting and the organising organisation,
+    RED the persons named on the meeting (the meeting itself must be visible, too)."""
+    organizations = {i for i in (item.organization_id, meeting.organization_id) if i}
+    return sharing.can_see(account, item.label, organizations, person_ids)
+
+
+# --- Visibility in SQL --------------------------------------------------------------------------
+
+
+def _invited_meetings(organization_id):
+    return MeetingOrganization.select(MeetingOrganization.meeting).where(
+        MeetingOrganization.organization == organization_id
+    )
+
+
+def _organising_meetings(organization_id):
+    return Meeting.select(Meeting.id).where(Meeting.organization == organization_id)
+
+
+def _named_meetings(account_id):
+    return MeetingPerson.select(MeetingPerson.meeting).where(MeetingPerson.account == account_id)
+
+
+def _organization_meetings(organization_id):
+    # Aliased so that it can sit inside a query on Meeting itself.
+    own = Meeting.alias("own")
+    return _invited_meetings(organization_id) | own.select(own.id).where(
+        own.organization == organization_id
+    )
+
+
+def visible_clause(account):
+    return sharing.visible_where(
+        account, Meeting.label, Meeting.id, _organization_meetings, _named_meetings
+    )
+
+
+def visible_meetings(account, *fields):
+    """Every meeting `account` may see, with the organiser joined (one query)."""
+    return (
+        Meeting.select(Meeting, Organization, *fields)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where(visible_clause(account))
+    )
+
+
+@dataclass
+class MeetingContext:
+    """A meeting with what its page, its access check and its feed need."""
+
+    meeting: Meeting
+    invited: list[Organization] = field(default_factory=list)
+    persons: list[Account] = field(default_factory=list)
+
+    @property
+    def invited_ids(self):
+        return [o.id for o in self.invited]
+
+    @property
+    def person_ids(self):
+        return [a.id for a in self.persons]
+
+    @property
+    def organization_ids(self):
+        return organizations_named(self.meeting, self.invited_ids)
+
+    def visible_to(self, account) -> bool:
+        return sharing.can_see(account, self.meeting.label, self.organization_ids, self.person_ids)
+
+
+def load_context(meeting) -> MeetingContext:
+    invited = list(
+        Organization.select()
+        .join(MeetingOrganization)
+        .where(MeetingOrganization.meeting == meeting.id)
+        .order_by(Organization.name)
+    )
+    persons = list(
+        Account.select(Account, Organization)
+        .join(MeetingPerson, on=(MeetingPerson.account == Account.id))
+        .switch(Account)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(MeetingPerson.meeting == meeting.id)
+        .order_by(Account.display_name)
+    )
+    return MeetingContext(meeting, invited, persons)
+
+
+def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) -> MeetingContext:
+    """Load a meeting and check access where it is loaded: not visible → 404, like absent."""
+    account = account or current_user
+    meeting = (
+        Meeting.select(Meeting, Organization)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where(Meeting.id == meeting_id)
+        .first()
+    )
+    if meeting is None:
+        abort(404)
+    context = load_context(meeting)
+    if not context.visible_to(account) or (for_edit and not can_plan(account)):
+        abort(404)
+    return context
+
+
+# --- Month grid and lists -----------------------------------------------------------------------
+
+
+@dataclass
+class Day:
+    date: dt.date
+    in_month: bool
+    meetings: list = field(default_factory=list)
+
+
+def parse_month(value: str | None, today: dt.date) -> dt.date:
+    """'2027-03' → 2027-03-01; anything else → the current month (never an error page)."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        if 1970 <= year <= 2200 and 1 <= month <= 12 and len(value) == 7:
+            return dt.date(year, month, 1)
+    except ValueError:
+        pass
+    return today.replace(day=1)
+
+
+def shift_month(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_grid(account, first: dt.date) -> list[list[Day]]:
+    """Weeks (Monday first) covering the month, each day with the visible meetings that start
+    on it in Berlin time. One query, whatever the number of meetings."""
+    grid_start = first - dt.timedelta(days=first.weekday())
+    last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
+    grid_end = last + dt.timedelta(days=6 - last.weekday())
+    start_utc = times.to_utc(dt.datetime.combine(grid_start, dt.time()), shift_gap=True)
+    end_utc = times.to_utc(
+        dt.datetime.combine(grid_end + dt.timedelta(days=1), dt.time()), shift_gap=True
+    )
+    days = {}
+    day = grid_start
+    while day <= grid_end:
+        days[day] = Day(day, day.month == first.month)
+        day += dt.timedelta(days=1)
+    query = (
+        visible_meetings(account)
+        .where((Meeting.start >= start_utc) & (Meeting.start < end_utc))
+        .order_by(Meeting.start, Meeting.id)
+    )
+    for meeting in query:
+        days[times.to_local(meeting.start).date()].meetings.append(meeting)
+    ordered = list(days.values())
+    return [ordered[i : i + 7] for i in range(0, len(ordered), 7)]
+
+
+def _mine_clause(account):
+    clause = Meeting.id.in_(_named_meetings(account.id)) | Meeting.id.in_(
+        Answer.select(Answer.meeting).where(Answer.account == account.id)
+    )
+    if account.organization_id is not None:
+        clause |= Meeting.id.in_(_organization_meetings(account.organization_id))
+    return clause
+
+
+def meeting_list(account, when: str = "upcoming", mine: bool = False):
+    """The paginated list: upcoming (soonest first) or past (latest first)."""
+    now = utcnow()
+    query = visible_meetings(account)
+    if when == "past":
+        query = query.where(Meeting.end < now).order_by(Meeting.start.desc(), Meeting.id.desc())
+    else:
+        query = query.where(Meeting.end >= now).order_by(Meeting.start, Meeting.id)
+    if mine:
+        query = query.where(_mine_clause(account))
+    return query
+
+
+def upcoming_for_organization(account, organization, limit: int = 5) -> list[Meeting]:
+    """Upcoming meetings that `organization` organises or is invited to, as far as `account`
+    may see them (one query; for the organisation page)."""
+    if organization is None or not getattr(account, "is_authenticated", False):
+        return []
+    org_id = organization if isinstance(organization, int) else organization.id
+    query = (
+        visible_meetings(account)
+        .where(
+            (Meeting.end >= utcnow())
+            & ((Meeting.organization == org_id) | Meeting.id.in_(_invited_meetings(org_id)))
+        )
+        .order_by(Meeting.start, Meeting.id)
+        .limit(limit)
+    )
+    return list(query)
+
+
+# --- Creating and editing -----------------------------------------------------------------------
+
+
+@dataclass
+class MeetingData:
+    """What the form delivers, already typed. Times are local (Europe/Berlin), naive."""
+
+    title: str
+    start_local: dt.datetime
+    end_local: dt.datetime
+    room: str = ""
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    online_url: str = ""
+    description: str = ""
+    organization_id: int | None = None
+    invited_ids: list[int] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)
+    label: str = sharing.DEFAULT
+    repeat: str = ""
+    repeat_until: dt.date | None = None
+
+
+def check_times(data: MeetingData) -> tuple[dt.datetime, dt.datetime]:
+    """UTC start and end, or a MeetingError naming the field."""
+    if not 1970 <= data.start_local.year <= 2200:
+        # Far-off years overflow the time zone arithmetic; nobody plans a meeting there.
+        raise MeetingError(_l("Please enter a date between 1970 and 2200."), "date")
+    try:
+        start = times.to_utc(data.start_local)
+    except times.NonexistentTime:
+        raise MeetingError(
+            _l(
+                "This time does not exist: clocks jump from 2:00 to 3:00 that night (start of summer time). Please choose another time."
+            ),
+            "start_time",
+        ) from None
+    try:
+        end = times.to_utc(data.end_local)
+    except times.NonexistentTime:
+        raise MeetingError(
+            _l(
+                "This time does not exist: clocks jump from 2:00 to 3:00 that night (start of summer time). Please choose another time."
+            ),
+            "end_time",
+        ) from None
+    if end <= start:
+        raise MeetingError(_l("The end must be after the start."), "end_time")
+    return start, end
+
+
+def _check_sharing(data: MeetingData, actor) -> MeetingData:
+    if data.label not in sharing.LABELS:
+        raise MeetingError(_l("Please choose a sharing label."), "label")
+    if data.label in sharing.ORGANIZATION_LABELS and not (data.organization_id or data.invited_ids):
+        raise MeetingError(
+            _l("TLP:AMBER needs at least one organisation (organiser or invited)."), "label"
+        )
+    if data.label == sharing.RED and actor.id not in data.person_ids:
+        # Whoever plans a RED meeting is named on it, or they would lose sight of it at once.
+        data.person_ids = [*data.person_ids, actor.id]
+    return data
+
+
+def _apply(meeting: Meeting, data: MeetingData, start, end):
+    meeting.title = data.title.strip()
+    meeting.start, meeting.end = start, end
+    for name in ("room", "street", "postal_code", "city", "online_url", "description"):
+        setattr(meeting, name, (getattr(data, name) or "").strip())
+    meeting.organization = data.organization_id or None
+    meeting.label = data.label
+
+
+def _set_links(meeting: Meeting, data: MeetingData):
+    MeetingOrganization.delete().where(MeetingOrganization.meeting == meeting.id).execute()
+    if data.invited_ids:
+        MeetingOrganization.insert_many(
+            [{"meeting": meeting.id, "organization": i} for i in sorted(set(data.invited_ids))]
+        ).execute()
+    MeetingPerson.delete().where(MeetingPerson.meeting == meeting.id).execute()
+    if data.label == sharing.RED and data.person_ids:
+        MeetingPerson.insert_many(
+            [{"meeting": meeting.id, "account": i} for i in sorted(set(data.person_ids))]
+        ).execute()
+
+
+def create_meeting(data: MeetingData, actor) -> list[Meeting]:
+    """One meeting, or every occurrence of a series. Returns the meetings made (first first)."""
+    start, end = check_times(data)
+    data = _check_sharing(data, actor)
+    duration = end - start
+    with write_transaction():
+        series = None
+        starts = [data.start_local]
+        if data.repeat:
+            if data.repeat not in recurrence.KINDS:
+                raise MeetingError(_l("Please choose how the meeting repeats."), "repeat")
+            until = data.repeat_until or recurrence.cap_date(data.start_local.date())
+            until = min(until, recurrence.cap_date(data.start_local.date()))
+            if until < data.start_local.date():
+                raise MeetingError(
+                    _l("The series must end on or after the first meeting."), "repeat_until"
+                )
+            rule = recurrence.build_rule(data.repeat, data.start_local, until)
+            series = Series.create(rrule=rule, first_start_local=data.start_local, created_by=actor)
+            starts = recurrence.occurrences(rule, data.start_local)
+        made = []
+        local_duration = data.end_local - data.start_local
+        for local_start in starts:
+            meeting = Meeting(series=series, created_by=actor)
+            if local_start == data.start_local:
+                occ_start, occ_end = start, start + duration
+            else:
+                # Each occurrence keeps the local clock time (18:00 in winter and in summer).
+                occ_start = times.to_utc(local_start, shift_gap=True)
+                occ_end = times.to_utc(local_start + local_duration, shift_gap=True)
+            _apply(meeting, data, occ_start, occ_end)
+            meeting.save(force_insert=True)
+            _set_links(meeting, data)
+            made.append(meeting)
+    audit.record(
+        "meeting.created",
+        target=f"meeting:{made[0].id}",
+        detail=f"{len(made)} occurrence(s)" if series else "",
+        actor=actor,
+    )
+    return made
+
+
+def update_meeting(
+    context: MeetingContext, data: MeetingData, version: int, actor, scope: str = "this"
+) -> list[Meeting]:
+    """Save an edit; with scope 'following' also every later occurrence of the series.
+
+    Refused with Conflict when the meeting changed since the form was loaded."""
+    meeting = context.meeting
+    start, end = check_times(data)
+    data = _check_sharing(data, actor)
+    with write_transaction():
+        current = Meeting.get_by_id(meeting.id)
+        if current.version != version:
+            raise Conflict(
+                _l(
+                    "Someone else changed this meeting in the meantime. Your changes were not saved; please check the current state and enter them again."
+                )
+            )
+        targets = [current]
+        if scope == "following" and current.series_id:
+            targets += list(
+                Meeting.select()
+                .where(
+                    (Meeting.series == current.series_id)
+                    & (Meeting.start > current.start)
+                    & (Meeting.cancelled == False)  # noqa: E712 (SQL, not Python)
+                )
+                .order_by(Meeting.start)
+            )
+        old_local = times.to_local(current.start).replace(tzinfo=None)
+        day_shift = data.start_local.date() - old_local.date()
+        local_duration = data.end_local - data.start_local
+        now = utcnow()
+        for target in targets:
+            if target.id == current.id:
+                occ_start, occ_end = start, end
+            else:
+                local_day = times.to_local(target.start).date() + day_shift
+                local_start = dt.datetime.combine(local_day, data.start_local.time())
+                occ_start = times.to_utc(local_start, shift_gap=True)
+                occ_end = times.to_utc(local_start + local_duration, shift_gap=True)
+            _apply(target, data, occ_start, occ_end)
+            target.sequence += 1
+            target.version += 1
+            target.updated_at = now
+            target.save()
+            _set_links(target, data)
+    audit.record(
+        "meeting.updated",
+        target=f"meeting:{meeting.id}",
+        detail=f"{len(targets)} occurrence(s)",
+        actor=actor,
+    )
+    return targets
+
+
+def cancel_meeting(meeting: Meeting, reason: str, version: int, actor) -> Meeting:
+    """Cancel one meeting (or one occurrence): it stays, marked, and feeds say CANCELLED."""
+    with write_transaction():
+        current = Meeting.get_by_id(meeting.id)
+        if current.version != version:
+            raise Conflict(
+                _l("Someone else changed this meeting in the meantime. Please check and try again.")
+            )
+        if current.cancelled:
+            return current
+        current.cancelled = True
+        current.cancel_reason = reason.strip()
+        current.sequence += 1
+        current.version += 1
+        current.updated_at = utcnow()
+        current.save()
+    audit.record("meeting.cancelled", target=f"meeting:{meeting.id}", actor=actor)
+    return current
+
+
+def set_state(meeting: Meeting, state: str, actor) -> Meeting:
+    if state not in STATES or meeting.cancelled:
+        raise MeetingError(_l("This change of state is not possible."))
+    with write_transaction():
+        current = Meeting.get_by_id(meeting.id)
+        current.state = state
+        current.sequence += 1
+        current.version += 1
+        current.updated_at = utcnow()
+        current.save()
+    audit.record("meeting.state", target=f"meeting:{meeting.id}", detail=state, actor=actor)
+    return current
+
+
+# --- Agenda -------------------------------------------------------------------------------------
+
+
+def agenda(meeting, account, person_ids) -> list[AgendaItem]:
+    items = (
+        AgendaItem.select(AgendaItem, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(AgendaItem.meeting == meeting.id)
+        .order_by(AgendaItem.position, AgendaItem.id)
+    )
+    return [i for i in items if can_see_agenda_item(account, i, meeting, person_ids)]
+
+
+def add_agenda_item(meeting, title, description, organization_id, public, label, actor):
+    if label not in sharing.LABELS:
+        raise MeetingError(_l("Please choose a sharing label."), "label")
+    with write_transaction():
+        last = (
+            AgendaItem.select(fn.MAX(AgendaItem.position))
+            .where(AgendaItem.meeting == meeting.id)
+            .scalar()
+        )
+        item = AgendaItem.create(
+            meeting=meeting.id,
+            position=(last or 0) + 1,
+            title=title.strip(),
+            description=(description or "").strip(),
+            organization=organization_id or None,
+            public=public,
+            label=label,
+        )
+    audit.record("agenda.added", target=f"meeting:{meeting.id}", actor=actor)
+    return item
+
+
+def update_agenda_item(item, title, description, organization_id, public, label, actor):
+    if label not in sharing.LABELS:
+        raise MeetingError(_l("Please choose a sharing label."), "label")
+    item.title = title.strip()
+    item.description = (description or "").strip()
+    item.organization = organization_id or None
+    item.public = public
+    item.label = label
+    item.save()
+    audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
+    return item
+
+
+def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) -> None:
+    """Swap an item with its visible neighbour above or below."""
+    with write_transaction():
+        items = list(
+            AgendaItem.select()
+            .where(AgendaItem.meeting == meeting.id)
+            .order_by(AgendaItem.position, AgendaItem.id)
+        )
+        # Renumber first, so equal or gapped positions from older data cannot stall a move.
+        for number, item in enumerate(items, 1):
+            item.position = number
+        shown = [i for i in items if i.id in visible_ids]
+        index = next((n for n, i in enumerate(shown) if i.id == item_id), None)
+        if index is None:
+            abort(404)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(shown):
+            a, b = shown[index], shown[other]
+            a.position, b.position = b.position, a.position
+        for item in items:
+            item.save()
+    audit.record("agenda.moved", target=f"meeting:{meeting.id}", detail=direction, actor=actor)
+
+
+def delete_agenda_item(meeting, item_id: int, actor) -> None:
+    deleted = (
+        AgendaItem.delete()
+        .where((AgendaItem.meeting == meeting.id) & (AgendaItem.id == item_id))
+        .execute()
+    )
+    if not deleted:
+        abort(404)
+    audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
+
+
+# --- Answers and attendance ---------------------------------------------------------------------
+
+
+def give_answer(meeting, account, value: str) -> None:
+    """Save or change the account's answer; an upsert, so a double click cannot fail."""
+    if value not in ANSWERS:
+        raise MeetingError(_l("Please choose an answer."))
+    now = utcnow()
+    Answer.insert(
+        meeting=meeting.id,
+        account=account.id,
+        person_label=account.display_name,
+        organization=account.organization_id,
+        answer=value,
+        answered_at=now,
+    ).on_conflict(
+        conflict_target=[Answer.meeting, Answer.account],
+        update={Answer.answer: value, Answer.answered_at: now},
+    ).execute()
+
+
+def own_answer(meeting, account) -> str | None:
+    row = Answer.get_or_none((Answer.meeting == meeting.id) & (Answer.account == account.id))
+    return row.answer if row else None
+
+
+@dataclass
+class OrganizationAnswers:
+    organization: Organization
+    answers: list = field(default_factory=list)  # (name, answer code)
+    missing: list = field(default_factory=list)  # names of accounts without an answer
+
+
+def answers_overview(context: MeetingContext) -> list[OrganizationAnswers]:
+    """Per named organisation: who answered what and who has not (two queries)."""
+    meeting = context.meeting
+    org_ids = context.organization_ids
+    organizations = {o.id: o for o in context.invited}
+    if meeting.organization_id and meeting.organization:
+        organizations[meeting.organization_id] = meeting.organization
+    rows = {i: OrganizationAnswers(organizations[i]) for i in org_ids if i in organizations}
+    answers = list(
+        Answer.select(Answer, Account)
+        .join(Account, JOIN.LEFT_OUTER)
+        .where(Answer.meeting == meeting.id)
+        .order_by(Answer.person_label)
+    )
+    answered = {a.account_id for a in answers if a.account_id}
+    other = OrganizationAnswers(None)
+    for answer in answers:
+        target = rows.get(answer.organization_id, other)
+        # The current name while the account exists; the stored label (pseudonym) after erasure.
+        name = answer.account.display_name if answer.account_id else answer.person_label
+        target.answers.append((name, answer.answer))
+    if meeting.label == sharing.RED:
+        candidates = context.persons
+    else:
+        candidates = list(
+            Account.select()
+            .where(Account.organization.in_(list(org_ids)) & (Account.active == True))  # noqa: E712
+            .order_by(Account.display_name)
+        )
+    for account in candidates:
+        if account.id not in answered:
+            rows.get(account.organization_id, other).missing.append(account.display_name)
+    result = sorted(rows.values(), key=lambda r: r.organization.name)
+    if other.answers or other.missing:
+        result.append(other)
+    return result
+
+
+def answer_counts(meeting) -> dict[str, int]:
+    counts = dict.fromkeys(ANSWERS, 0)
+    query = (
+        Answer.select(Answer.answer, fn.COUNT(Answer.id).alias("n"))
+        .where(Answer.meeting == meeting.id)
+        .group_by(Answer.answer)
+    )
+    for row in query:
+        counts[row.answer] = row.n
+    return counts
+
+
+def attendance(meeting) -> dict[int, Attendance]:
+    rows = (
+        Attendance.select(Attendance, Organization)
+        .join(Organization)
+        .where(Attendance.meeting == meeting.id)
+        .order_by(Organization.name)
+    )
+    return {a.organization_id: a for a in rows}
+
+
+def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]], actor) -> None:
+    """rows: organisation id → (status, names). Marks the meeting as held."""
+    meeting = context.meeting
+    allowed = context.organization_ids
+    with write_transaction():
+        for organization_id, (status, names) in rows.items():
+            if organization_id not in allowed or status not in ATTENDANCE:
+                raise MeetingError(_l("Please choose a status for every organisation."))
+            Attendance.insert(
+                meeting=meeting.id,
+                organization=organization_id,
+                status=status,
+                names=names.strip(),
+                recorded_by=actor.id,
+                recorded_by_label=actor.display_name,
+                recorded_at=utcnow(),
+            ).on_conflict(
+                conflict_target=[Attendance.meeting, Attendance.organization],
+                update={
+                    Attendance.status: status,
+                    Attendance.names: names.strip(),
+                    Attendance.recorded_by: actor.id,
+                    Attendance.recorded_by_label: actor.display_name,
+                    Attendance.recorded_at: utcnow(),
+                },
+            ).execute()
+        if meeting.state != "held":
+            Meeting.update(
+                state="held",
+                version=Meeting.version + 1,
+                sequence=Meeting.sequence + 1,
+                updated_at=utcnow(),
+            ).where(Meeting.id == meeting.id).execute()
+    audit.record("meeting.attendance", target=f"meeting:{meeting.id}", actor=actor)
+
+
+# --- Erasure (DSGVO Art. 17) ----------------------------------------------------------------------
+
+
+@account_erasing.connect
+def pseudonymise(account, pseudonym: str, **_ignored):
+    """Keep answers and attendance for the record, but under the pseudonym, not the account."""
+    Answer.update(account=None, person_label=pseudonym).where(
+        Answer.account == account.id
+    ).execute()
+    Attendance.update(recorded_by=None, recorded_by_label=pseudonym).where(
+        Attendance.recorded_by == account.id
+    ).execute()
+    Meeting.update(created_by=None).where(Meeting.created_by == account.id).execute()
+    Series.update(created_by=None).where(Series.created_by == account.id).execute()
+    MeetingPerson.delete().where(MeetingPerson.account == account.id).execute()
+    FeedToken.delete().where(FeedToken.account == account.id).execute()

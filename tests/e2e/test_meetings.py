@@ -1,0 +1,239 @@
+"""The calendar in a real browser: plan a series, answer an invitation in place, reorder the
+agenda, cancel an occurrence, move between months with and without JavaScript — axe on every
+page."""
+
+import datetime as dt
+import re
+
+from playwright.sync_api import expect
+
+from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization
+from tests import factories
+from tests.e2e.test_shell import sign_in
+
+
+def test_coordinator_plans_a_series_and_cancels_one_occurrence(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        factories.organization("Kulturverein Elbe", short_name="KVE")
+        factories.account(
+            "coordinator",
+            kora,
+            email="koordination@example.org",
+            display_name="Katrin Koordination",
+        )
+    sign_in(page, "koordination@example.org")
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Termine"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kalender")
+    axe.check(page)
+    page.get_by_role("link", name="Termin planen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Termin planen")
+    axe.check(page)
+
+    # First an impossible time: the spring gap.
+    page.get_by_label("Titel", exact=True).fill("Sicherheitsdialog – Plenum")
+    page.get_by_label("Datum", exact=True).fill("2027-03-28")
+    page.get_by_label("Beginn", exact=True).fill("02:30")
+    page.get_by_label("Ende", exact=True).fill("04:00")
+    page.get_by_role("button", name="Termin anlegen").click()
+    expect(page.get_by_text("Diese Uhrzeit gibt es nicht").first).to_be_visible()
+    expect(page.get_by_label("Titel", exact=True)).to_have_value("Sicherheitsdialog – Plenum")
+    axe.check(page)
+
+    page.get_by_label("Datum", exact=True).fill("2027-01-20")
+    page.get_by_label("Beginn", exact=True).fill("18:00")
+    page.get_by_label("Ende", exact=True).fill("20:00")
+    page.get_by_label("Wiederholung").select_option("monthly_weekday")
+    page.get_by_label("Wiederholen bis").fill("2027-12-31")
+    page.get_by_label("Raum").fill("Großer Saal")
+    page.get_by_label("Kulturverein Elbe").check()
+    page.get_by_role("button", name="Termin anlegen").click()
+    expect(page.get_by_role("status")).to_contain_text("Terminserie angelegt: 12 Termine")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sicherheitsdialog – Plenum")
+    expect(page.get_by_text("jeden 3. Mittwoch im Monat")).to_be_visible()
+    axe.check(page)
+
+    # Cancel the March occurrence alone.
+    page.goto("/calendar?month=2027-03")
+    axe.check(page)
+    page.get_by_role("link", name=re.compile("18:00 Sicherheitsdialog")).click()
+    expect(page.get_by_text("Mittwoch, 17. März 2027")).to_be_visible()
+    page.get_by_text("Diesen Termin absagen").click()
+    page.get_by_label("Grund der Absage").fill("Ostern: der Saal ist belegt.")
+    page.get_by_role("button", name="Termin absagen").click()
+    expect(page.get_by_text("Dieser Termin ist abgesagt.")).to_be_visible()
+    expect(page.get_by_text("Ostern: der Saal ist belegt.")).to_be_visible()
+    axe.check(page)
+    page.goto("/calendar?month=2027-04")
+    expect(page.get_by_role("link", name=re.compile("abgesagt"))).to_have_count(0)
+    with live_app.app_context():
+        assert Meeting.select().where(Meeting.cancelled == True).count() == 1  # noqa: E712
+    assert console_errors == []
+
+
+def test_member_answers_an_invitation_in_place(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        host = factories.organization("Beratungsstelle", short_name="KORA")
+        guest = factories.organization("Kulturverein Elbe", short_name="KVE")
+        factories.account("member", guest, email="mitglied@example.org", display_name="Mia")
+        start = dt.datetime(2027, 2, 17, 17, 0)
+        meeting = Meeting.create(
+            title="Plenum", start=start, end=start + dt.timedelta(hours=2),
+            organization=host, state="invited",
+        )  # fmt: skip
+        MeetingOrganization.create(meeting=meeting, organization=guest)
+        meeting_id = meeting.id
+    sign_in(page, "mitglied@example.org")
+    page.goto(f"/meetings/{meeting_id}")
+    axe.check(page)
+    url = page.url
+    page.get_by_role("button", name="Zusage").click()
+    expect(page.get_by_text("Ihre Antwort: Zusage.")).to_be_visible()
+    expect(page.get_by_role("button", name="Zusage")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("status")).to_contain_text("Ihre Antwort ist gespeichert")
+    expect(page.get_by_role("button", name="Zusage")).to_be_focused()
+    assert page.url == url  # no reload, no navigation
+    axe.check(page)
+    page.get_by_role("button", name="Vielleicht").click()
+    expect(page.get_by_text("Ihre Antwort: Vielleicht.")).to_be_visible()
+    expect(page.get_by_text("0 Zusagen, 0 Absagen, 1 vielleicht")).to_be_visible()
+    assert console_errors == []
+
+
+def test_coordinator_reorders_the_agenda_without_reloading(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        host = factories.organization("Beratungsstelle", short_name="KORA")
+        factories.account("coordinator", host, email="k@example.org")
+        start = dt.datetime(2027, 2, 17, 17, 0)
+        meeting = Meeting.create(
+            title="Plenum", start=start, end=start + dt.timedelta(hours=2), organization=host
+        )
+        for n, title in enumerate(["Begrüßung", "Lagebild", "Verschiedenes"], 1):
+            AgendaItem.create(meeting=meeting, position=n, title=title)
+        meeting_id = meeting.id
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{meeting_id}")
+    agenda = page.locator("#agenda ol")
+    page.get_by_role("button", name="Nach oben: Verschiedenes").click()
+    expect(agenda.locator("li").nth(1)).to_contain_text("TOP 2: Verschiedenes")
+    expect(page.get_by_role("button", name="Nach oben: Verschiedenes")).to_be_focused()
+    page.keyboard.press("Enter")  # again, by keyboard
+    expect(agenda.locator("li").nth(0)).to_contain_text("TOP 1: Verschiedenes")
+    axe.check(page)
+    page.get_by_text("Tagesordnungspunkt hinzufügen").click()
+    page.get_by_label("Titel des TOP").fill("Neuer Punkt")
+    page.get_by_role("button", name="TOP hinzufügen").click()
+    expect(agenda.locator("li").nth(3)).to_contain_text("TOP 4: Neuer Punkt")
+    axe.check(page)
+    page.get_by_role("link", name="Bearbeiten: Neuer Punkt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tagesordnungspunkt bearbeiten")
+    axe.check(page)
+    page.get_by_label("Titel des TOP").fill("Neuer Punkt (vertraulich)")
+    page.get_by_label("Öffentlicher TOP").uncheck()
+    page.get_by_role("button", name="Speichern").click()
+    expect(agenda.locator("li").nth(3)).to_contain_text("nicht öffentlich")
+    assert console_errors == []
+
+
+def test_months_with_javascript(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        factories.account("member", factories.organization("Verein"), email="m@example.org")
+    sign_in(page, "m@example.org")
+    page.goto("/calendar?month=2027-01")
+    expect(page.get_by_role("heading", level=2, name="Januar 2027")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("link", name="Februar 2027 →").click()
+    expect(page.get_by_role("heading", level=2, name="Februar 2027")).to_be_focused()
+    expect(page).to_have_url(re.compile(r"month=2027-02$"))
+    axe.check(page)
+    page.get_by_role("link", name="Januar 2027").first.click()
+    expect(page.get_by_role("heading", level=2, name="Januar 2027")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", level=2, name="Februar 2027")).to_be_visible()
+    assert console_errors == []
+
+
+def test_months_and_answers_without_javascript(browser, base_url, live_app):
+    with live_app.app_context():
+        guest = factories.organization("Verein")
+        factories.account("member", guest, email="m@example.org")
+        start = dt.datetime(2027, 2, 17, 17, 0)
+        meeting = Meeting.create(
+            title="Plenum", start=start, end=start + dt.timedelta(hours=2), state="invited"
+        )
+        MeetingOrganization.create(meeting=meeting, organization=guest)
+    context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
+    page = context.new_page()
+    sign_in(page, "m@example.org")
+    page.goto("/calendar?month=2027-01")
+    page.get_by_role("link", name="Februar 2027 →").click()
+    expect(page).to_have_url(re.compile(r"month=2027-02$"))
+    expect(page.get_by_role("heading", level=2, name="Februar 2027")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Plenum")).click()
+    page.get_by_role("button", name="Absage").click()
+    expect(page.get_by_text("Ihre Antwort: Absage.")).to_be_visible()
+    context.close()
+
+
+def test_feed_address_on_the_account_page(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        factories.account("member", factories.organization("Verein"), email="m@example.org")
+    sign_in(page, "m@example.org")
+    page.goto("/account")
+    axe.check(page)
+    page.get_by_role("button", name="Kalenderadresse erzeugen").click()
+    field = page.get_by_label("Ihre Kalenderadresse")
+    expect(field).to_have_value(re.compile(r"/calendar\.ics\?token="))
+    first = field.input_value()
+    page.get_by_role("button", name=re.compile("Adresse erneuern")).click()
+    expect(field).not_to_have_value(first)
+    axe.check(page)
+    assert console_errors == []
+
+
+def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, console_errors):
+    from intranet.meetings import services
+
+    with live_app.app_context(), live_app.test_request_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        guest = factories.organization("Kulturverein Elbe", short_name="KVE")
+        coordinator = factories.account("coordinator", kora, email="k@example.org")
+        made = services.create_meeting(
+            services.MeetingData(
+                title="Plenum",
+                start_local=dt.datetime(2027, 1, 20, 18, 0),
+                end_local=dt.datetime(2027, 1, 20, 20, 0),
+                organization_id=kora.id,
+                invited_ids=[guest.id],
+                repeat="monthly_weekday",
+                repeat_until=dt.date(2027, 6, 30),
+            ),
+            coordinator,
+        )
+        third_id, first_id = made[2].id, made[0].id
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{third_id}")
+    page.get_by_role("link", name="Termin bearbeiten").click()
+    axe.check(page)
+    page.get_by_label("Beginn", exact=True).fill("17:00")
+    page.get_by_label("Ende", exact=True).fill("19:00")
+    page.get_by_label("diesen und alle folgenden Termine der Serie").check()
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Der Termin wurde gespeichert.")
+    expect(page.get_by_text("17:00–19:00")).to_be_visible()
+    with live_app.app_context():
+        hours = [m.start.hour for m in Meeting.select().order_by(Meeting.start)]
+    assert hours == [17, 17, 16, 15, 15, 15]  # UTC: 18:00 CET twice, then 17:00 CET/CEST
+
+    page.goto(f"/meetings/{first_id}")
+    page.get_by_role("link", name="Anwesenheit erfassen").click()
+    axe.check(page)
+    page.get_by_label("Anwesenheit: Kulturverein Elbe").select_option("excused")
+    page.get_by_label("Namen (freiwillig): Beratungsstelle").fill("Frau Beispiel")
+    page.get_by_role("button", name="Anwesenheit speichern").click()
+    expect(page.get_by_text("Kulturverein Elbe: entschuldigt")).to_be_visible()
+    expect(page.get_by_text("Beratungsstelle: anwesend (Frau Beispiel)")).to_be_visible()
+    axe.check(page)
+    assert console_errors == []

@@ -1,0 +1,84 @@
+"""Demo data: a year of meetings around today, the same for the same seed; the command."""
+
+import datetime as dt
+import random
+
+from intranet.auth.models import Account, Organization
+from intranet.demo import create_organizations
+from intranet.meetings import demo, times
+from intranet.meetings.models import AgendaItem, Answer, Attendance, Meeting
+from tests import factories
+
+TODAY = dt.date(2027, 5, 10)
+
+
+def snapshot():
+    return [
+        (m.uid, m.title, m.start, m.label, m.state, m.cancelled)
+        for m in Meeting.select().order_by(Meeting.id)
+    ], [(a.meeting_id, a.account_id, a.answer) for a in Answer.select().order_by(Answer.id)]
+
+
+def run(seed=7, years=1, scale=1):
+    organizations = create_organizations(dt.date(2024, 11, 1))
+    accounts = [
+        factories.account("coordinator" if n == 0 else "member", o)
+        for n, o in enumerate(organizations)
+    ]
+    return demo.populate(
+        organizations, accounts, years=years, scale=scale, rng=random.Random(seed), today=TODAY
+    )
+
+
+def test_a_year_of_meetings_with_series_cancellation_agendas_answers_attendance(app):
+    run()
+    plenary = list(
+        Meeting.select()
+        .where(Meeting.title == "Sicherheitsdialog – Plenum")
+        .order_by(Meeting.start)
+    )
+    assert len(plenary) == 12
+    for meeting in plenary:
+        local = times.to_local(meeting.start)
+        assert local.weekday() == 2 and 15 <= local.day <= 21 and local.hour == 18
+    assert sum(m.cancelled for m in plenary) == 1
+    assert (
+        times.to_local(plenary[0].start).date() < TODAY < times.to_local(plenary[-1].start).date()
+    )
+    assert AgendaItem.select().count() > 3 * len(plenary)
+    assert Answer.select().count() > 0 and Attendance.select().count() > 0
+    assert Meeting.select().where(Meeting.label == "red").count() == 1
+    held = Meeting.select().where(Meeting.state == "held").count()
+    assert 0 < held < Meeting.select().count()
+
+
+def test_same_seed_same_data(app, tmp_path):
+    run(seed=7)
+    first = snapshot()
+    for model in (Answer, Attendance, AgendaItem, Meeting, Account, Organization):
+        model.delete().execute()
+    run(seed=7)
+    second = snapshot()
+    assert first[0] == second[0]
+    assert [(a[2]) for a in first[1]] == [(a[2]) for a in second[1]]
+
+
+def test_years_and_scale_grow_the_data(app):
+    made = run(years=2, scale=3)
+    assert len([m for m in made if "Plenum" in m.title]) == 24
+    assert len(made) >= 24 + 8 + 2 * 6 * 3
+
+
+def test_demo_data_command_fills_an_empty_database_and_refuses_a_second_time(runner):
+    result = runner.invoke(args=["demo-data", "--years", "1"])
+    assert result.exit_code == 0, result.output
+    assert Organization.select().count() == 14
+    assert Meeting.select().count() > 12
+    again = runner.invoke(args=["demo-data"])
+    assert again.exit_code != 0
+    assert "enthält bereits Daten" in again.output
+
+
+def test_demo_data_refuses_when_an_account_exists(runner, admin):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code != 0 and Meeting.select().count() == 0

@@ -1,0 +1,287 @@
+"""Calendar files and the personal feed: RFC 5545 output parsed back by two libraries,
+hostile titles, daylight-saving edges, the token's life cycle, and who sees what in the feed."""
+
+import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import icalendar
+import pytest
+import vobject
+
+from intranet.db import utcnow
+from intranet.meetings import feeds, services
+from intranet.meetings.models import FeedToken, Meeting
+from tests.conftest import csrf_token, sign_in
+from tests.test_meetings import form_data, make_meeting
+
+HOSTILE_TITLES = [
+    "Sitzung; Punkt, Komma\\Backslash",
+    "Zeile eins\r\nDTSTART:19700101T000000Z\r\nEND:VEVENT",
+    "Umbruch\nBEGIN:VEVENT\nUID:evil",
+    '"><svg onload=alert(1)> {{7*7}} =HYPERLINK("http://x")',
+    "Ümläute und ein sehr langer Titel " * 8,
+]
+
+
+def parse_both(body: bytes):
+    calendar = icalendar.Calendar.from_ical(body)
+    events = [c for c in calendar.walk("VEVENT")]
+    parsed = vobject.readOne(body.decode("utf-8"))
+    return calendar, events, parsed
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_hostile_title_round_trips_to_exactly_one_event(client, member, title):
+    meeting = make_meeting(title)
+    sign_in(client, member)
+    response = client.get(f"/meetings/{meeting.id}.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/calendar")
+    calendar, events, parsed = parse_both(response.data)
+    assert len(events) == 1
+    # RFC 5545 text has only LF line breaks; a CR in the title may fold into it.
+    assert str(events[0]["summary"]).replace("\r\n", "\n") == title.replace("\r\n", "\n")
+    assert len(parsed.vevent_list) == 1
+    # vobject reads back exactly the title, too (it normalises CRLF to LF as RFC 5545 allows).
+    assert parsed.vevent.summary.value.replace("\r\n", "\n") == title.replace("\r\n", "\n")
+    assert all(len(line) <= 75 for line in response.data.split(b"\r\n"))  # folded
+
+
+@pytest.mark.parametrize(
+    "local_start, local_end, utc_start",
+    [
+        (dt.datetime(2027, 10, 31, 2, 30), dt.datetime(2027, 10, 31, 3, 30), dt.datetime(2027, 10, 31, 0, 30)),
+        (dt.datetime(2027, 3, 28, 1, 30), dt.datetime(2027, 3, 28, 3, 30), dt.datetime(2027, 3, 28, 0, 30)),
+        (dt.datetime(2027, 1, 20, 18, 0), dt.datetime(2027, 1, 20, 20, 0), dt.datetime(2027, 1, 20, 17, 0)),
+        (dt.datetime(2027, 7, 21, 18, 0), dt.datetime(2027, 7, 21, 20, 0), dt.datetime(2027, 7, 21, 16, 0)),
+    ],
+)  # fmt: skip
+def test_dst_edge_times_round_trip_with_berlin_timezone(
+    client, coordinator, local_start, local_end, utc_start
+):
+    sign_in(client, coordinator)
+    response = client.post(
+        "/meetings/new",
+        data=form_data(
+            client,
+            date=f"{local_start:%Y-%m-%d}",
+            start_time=f"{local_start:%H:%M}",
+            end_time=f"{local_end:%H:%M}",
+        ),
+    )
+    assert response.status_code == 303
+    meeting = Meeting.get()
+    assert meeting.start == utc_start
+    body = client.get(f"/meetings/{meeting.id}.ics").data
+    assert b"BEGIN:VTIMEZONE" in body and b"TZID:Europe/Berlin" in body
+    assert f"DTSTART;TZID=Europe/Berlin:{local_start:%Y%m%dT%H%M%S}".encode() in body
+    calendar, events, parsed = parse_both(body)
+    start = events[0].decoded("dtstart")
+    assert start.astimezone(dt.UTC).replace(tzinfo=None) == utc_start
+    assert parsed.vevent.dtstart.value.astimezone(dt.UTC).replace(tzinfo=None) == utc_start
+
+
+def test_uid_is_stable_and_sequence_rises_on_every_change(client, coordinator):
+    meeting = make_meeting("Forum")
+    sign_in(client, coordinator)
+
+    def event():
+        body = client.get(f"/meetings/{meeting.id}.ics").data
+        return icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
+
+    first = event()
+    path = f"/meetings/{meeting.id}/edit"
+    client.post(path, data=form_data(client, path, title="Forum neu", version="1"))
+    second = event()
+    client.post(
+        f"/meetings/{meeting.id}/cancel",
+        data={"csrf_token": csrf_token(client), "reason": "Krank", "version": "2"},
+    )
+    third = event()
+    assert first["uid"] == second["uid"] == third["uid"] == meeting.uid
+    assert first["sequence"] < second["sequence"] < third["sequence"]
+    assert third["status"] == "CANCELLED"
+    assert "Krank" in str(third["description"])
+
+
+def test_series_occurrences_have_their_own_uids(client, coordinator):
+    sign_in(client, coordinator)
+    client.post(
+        "/meetings/new",
+        data=form_data(client, repeat="monthly_weekday", repeat_until="2027-06-30"),
+    )
+    uids = [m.uid for m in Meeting.select()]
+    assert len(uids) == 6 and len(set(uids)) == 6
+
+
+# --- The personal feed -------------------------------------------------------------------------
+
+
+def feed_url_on_account_page(client) -> str | None:
+    page = client.get("/account").get_data(as_text=True)
+    match = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', page)
+    return match.group(1) if match else None
+
+
+def test_feed_token_is_made_shown_renewed_and_revoked(client, member):
+    sign_in(client, member)
+    assert feed_url_on_account_page(client) is None
+    response = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    first = feed_url_on_account_page(client)
+    token = parse_qs(urlsplit(first).query)["token"][0]
+    assert FeedToken.get().token_hash != token and token not in FeedToken.get().nonce
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200  # no session needed
+    sign_in(client, member)
+    response = client.post(
+        "/calendar/feed-token",
+        data={"csrf_token": csrf_token(client)},
+        headers={"HX-Request": "true", "HX-Target": "feed-token"},
+    )
+    assert response.status_code == 200 and '<section id="feed-token"' in response.get_data(
+        as_text=True
+    )
+    second = feed_url_on_account_page(client)
+    assert second != first
+    new_token = parse_qs(urlsplit(second).query)["token"][0]
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+    assert client.get(f"/calendar.ics?token={new_token}").status_code == 200
+
+
+@pytest.mark.parametrize("token", ["", "falsch", "x" * 500, "' OR 1=1 --", "%00"])
+def test_wrong_feed_token_is_404(client, member, token):
+    with client.application.test_request_context():
+        feeds.renew(member)
+    assert client.get("/calendar.ics", query_string={"token": token}).status_code == 404
+    assert client.get("/calendar.ics").status_code == 404
+
+
+def test_feed_of_a_deactivated_account_is_closed(client, member):
+    with client.application.test_request_context():
+        token = feeds.renew(member)
+    member.active = False
+    member.save()
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+
+
+def test_feed_applies_the_sharing_rule(client, member, org, other_org):
+    visible = {
+        "Forum": make_meeting("Forum", "green"),
+        "Eingeladen": make_meeting(
+            "Eingeladen", "amber", invited=[other_org], description="Geheime Einzelheit"
+        ),
+        "Streng": make_meeting(
+            "Streng", "amber_strict", invited=[other_org], room="Raum 7", description="Vertraulich"
+        ),
+    }
+    make_meeting("Andere", "amber", invited=[org])
+    make_meeting("Rot benannt", "red", persons=[member])
+    make_meeting("Abgesagt", "green", cancelled=True, cancel_reason="Krank")
+    make_meeting("Uralt", "green", start=utcnow() - dt.timedelta(days=800))
+    with client.application.test_request_context():
+        token = feeds.renew(member)
+    body = client.get(f"/calendar.ics?token={token}").data
+    calendar, events, parsed = parse_both(body)
+    by_title = {str(e["summary"]): e for e in events}
+    assert set(by_title) == {"Forum", "Eingeladen", "Streng", "Abgesagt"}
+    assert "Geheime Einzelheit" in str(by_title["Eingeladen"]["description"])
+    strict = by_title["Streng"]
+    # Title and time only: no description, place, link or label category.
+    assert not {"description", "location", "url", "categories"} & set(strict)
+    assert by_title["Abgesagt"]["status"] == "CANCELLED"
+    assert b"Rot benannt" not in body and b"Vertraulich" not in body
+    assert len(parsed.vevent_list) == 4
+    assert visible  # the three visible ones plus the cancelled one
+
+
+def test_single_ics_of_amber_strict_shows_title_and_time_only(client, member, other_org):
+    meeting = make_meeting("Streng", "amber_strict", invited=[other_org], room="Raum 7")
+    sign_in(client, member)
+    body = client.get(f"/meetings/{meeting.id}.ics").data
+    event = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
+    assert str(event["summary"]) == "Streng" and "location" not in event
+
+
+# --- A fixed number of queries, whatever the data size -----------------------------------------
+
+
+@pytest.fixture
+def count_queries(monkeypatch):
+    from intranet.db import db
+
+    counter = {"n": 0}
+    original = db.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        counter["n"] += 1
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", counting)
+    return counter
+
+
+def add_meetings(n, start, organizations, persons):
+    rows = []
+    for i in range(n):
+        begin = start + dt.timedelta(minutes=37 * i)
+        rows.append(
+            {
+                "uid": f"m{i}-{start:%Y%m%d}@test",
+                "title": f"Termin {i}",
+                "start": begin,
+                "end": begin + dt.timedelta(hours=1),
+                "label": ("green", "amber", "red", "clear", "amber_strict")[i % 5],
+                "organization": organizations[i % len(organizations)].id,
+                "created_at": begin,
+                "updated_at": begin,
+            }
+        )
+    from intranet.db import db
+
+    with db.atomic():
+        for chunk in range(0, len(rows), 200):
+            Meeting.insert_many(rows[chunk : chunk + 200]).execute()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/calendar?month=2027-03", "/meetings", "/meetings?mine=1", "/meetings?when=past"],
+)
+def test_month_grid_and_lists_issue_a_fixed_number_of_queries(
+    client, member, org, other_org, count_queries, path
+):
+    sign_in(client, member)
+    counts = []
+    start = dt.datetime(2027, 3, 1, 8, 0)
+    past = utcnow() - dt.timedelta(days=400)
+    for total in (10, 1000):
+        Meeting.delete().execute()
+        # Spread within March 2027 for the grid; lists see them as upcoming; some in the past.
+        add_meetings(total, start if "past" not in path else past, [org, other_org], [member])
+        count_queries["n"] = 0
+        response = client.get(path)
+        assert response.status_code == 200
+        counts.append(count_queries["n"])
+    assert counts[0] == counts[1], counts
+
+
+def test_feed_issues_a_fixed_number_of_queries(client, member, org, other_org, count_queries):
+    with client.application.test_request_context():
+        token = feeds.renew(member)
+    counts = []
+    for total in (10, 1000):
+        Meeting.delete().execute()
+        add_meetings(total, utcnow(), [org, other_org], [member])
+        count_queries["n"] = 0
+        assert client.get(f"/calendar.ics?token={token}").status_code == 200
+        counts.append(count_queries["n"])
+    assert counts[0] == counts[1], counts
+
+
+def test_upcoming_for_organization_is_one_query(app, member, other_org, count_queries):
+    add_meetings(50, utcnow(), [other_org], [member])
+    count_queries["n"] = 0
+    services.upcoming_for_organization(member, other_org, 5)
+    assert count_queries["n"] == 1

@@ -1,0 +1,267 @@
+"""Invitation mails against a real local SMTP server (aiosmtpd), and life without mail."""
+
+import email
+import email.policy
+import socket
+
+import icalendar
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from intranet.db import utcnow
+from intranet.meetings.models import Meeting
+from tests import factories
+from tests.conftest import csrf_token, make_app, sign_in
+from tests.test_meetings import form_data, make_meeting
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(
+            (
+                envelope.rcpt_tos,
+                email.message_from_bytes(envelope.content, policy=email.policy.default),
+            )
+        )
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_login(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == b"intranet" and auth_data.password == b"geheimes Wort"
+    return AuthResult(success=ok)
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=check_login,
+        auth_require_tls=False,
+    )
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(tmp_path, smtp):
+    controller, _inbox = smtp
+    from intranet.db import db
+
+    app = make_app(
+        tmp_path,
+        MAIL_SERVER=f"127.0.0.1:{controller.port}",
+        MAIL_USERNAME="intranet",
+        MAIL_PASSWORD="geheimes Wort",
+        MAIL_FROM="intranet@example.org",
+    )
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield app
+        if not db.is_closed():
+            db.close()
+
+
+def attachment(message):
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return part
+    return None
+
+
+def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
+    _controller, inbox = smtp
+    organiser = factories.organization("Veranstalter")
+    guest = factories.organization("Gast")
+    coordinator = factories.account("coordinator", organiser, email="k@example.org")
+    factories.account("member", guest, email="gast@example.org")
+    factories.account("member", factories.organization("Fremd"), email="fremd@example.org")
+    client = mail_app.test_client()
+    sign_in(client, coordinator)
+    title = "Sitzung\r\nBcc: opfer@example.org"
+    client.post(
+        "/meetings/new",
+        data=form_data(
+            client, title=title, organization=str(organiser.id), invited=[str(guest.id)],
+            room="Saal 2",
+        ),
+    )  # fmt: skip
+    meeting = Meeting.get()
+    assert inbox.messages == []  # planned, not yet invited
+    response = client.post(
+        f"/meetings/{meeting.id}/state",
+        data={"csrf_token": csrf_token(client), "state": "invited"},
+        follow_redirects=True,
+    )
+    assert "E-Mail an 2 Person(en) versandt" in response.get_data(as_text=True)
+    recipients = sorted(r for rcpts, _m in inbox.messages for r in rcpts)
+    assert recipients == ["gast@example.org", "k@example.org"]
+    message = next(m for r, m in inbox.messages if r == ["gast@example.org"])
+    assert message["Subject"].startswith("Einladung: Sitzung Bcc:")  # no header injection
+    assert message["Bcc"] is None
+    part = attachment(message)
+    assert part.get_param("method") == "REQUEST"
+    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    assert calendar["method"] == "REQUEST"
+    event = calendar.walk("VEVENT")[0]
+    assert event["uid"] == meeting.uid and "gast@example.org" in str(event["attendee"])
+    assert "Saal 2" in str(event["location"])
+
+    inbox.messages.clear()
+    path = f"/meetings/{meeting.id}/edit"
+    client.post(
+        path,
+        data=form_data(
+            client, path, title="Sitzung", organization=str(organiser.id),
+            invited=[str(guest.id)], room="Saal 3", version="2",
+        ),
+    )  # fmt: skip
+    assert len(inbox.messages) == 2
+    assert inbox.messages[0][1]["Subject"] == "Geänderte Einladung: Sitzung"
+    event = icalendar.Calendar.from_ical(
+        attachment(inbox.messages[0][1]).get_payload(decode=True)
+    ).walk("VEVENT")[0]
+    assert event["sequence"] == 2 and "Saal 3" in str(event["location"])
+
+    inbox.messages.clear()
+    client.post(
+        f"/meetings/{meeting.id}/cancel",
+        data={"csrf_token": csrf_token(client), "reason": "Krank", "version": "3"},
+    )
+    assert len(inbox.messages) == 2
+    part = attachment(inbox.messages[0][1])
+    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    assert calendar["method"] == "CANCEL"
+    assert calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
+    assert inbox.messages[0][1]["Subject"].startswith("Abgesagt:")
+
+
+def test_mail_follows_the_sharing_label(mail_app, smtp):
+    _controller, inbox = smtp
+    guest = factories.organization("Gast")
+    coordinator = factories.account("coordinator", guest, email="k@example.org")
+    named = factories.account("member", guest, email="benannt@example.org")
+    factories.account("member", guest, email="nicht-benannt@example.org")
+    strict = make_meeting("Streng", "amber_strict", invited=[guest], room="Geheimer Raum")
+    red = make_meeting("Geheimes Treffen", "red", persons=[coordinator, named])
+    client = mail_app.test_client()
+    sign_in(client, coordinator)
+    for meeting in (strict, red):
+        client.post(
+            f"/meetings/{meeting.id}/state",
+            data={"csrf_token": csrf_token(client), "state": "invited"},
+        )
+    strict_mails = [m for _r, m in inbox.messages if "Streng" in m["Subject"]]
+    assert len(strict_mails) == 3
+    for message in strict_mails:
+        assert "Geheimer Raum" not in message.as_string()
+        event = icalendar.Calendar.from_ical(attachment(message).get_payload(decode=True)).walk(
+            "VEVENT"
+        )[0]
+        assert "location" not in event
+    red_mails = [(r, m) for r, m in inbox.messages if "Streng" not in m["Subject"]]
+    assert sorted(r[0] for r, _m in red_mails) == ["benannt@example.org", "k@example.org"]
+    for _r, message in red_mails:
+        assert "Geheimes Treffen" not in message.as_string()
+        assert attachment(message) is None
+
+
+def test_unreachable_mail_server_does_not_break_the_page(tmp_path):
+    from intranet.db import db
+
+    app = make_app(tmp_path, MAIL_SERVER=f"127.0.0.1:{free_port()}")
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        org = factories.organization("Veranstalter")
+        coordinator = factories.account("coordinator", org, email="k@example.org")
+        meeting = make_meeting(organization=org)
+        client = app.test_client()
+        sign_in(client, coordinator)
+        response = client.post(
+            f"/meetings/{meeting.id}/state",
+            data={"csrf_token": csrf_token(client), "state": "invited"},
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        assert "konnte nicht versandt werden" in response.get_data(as_text=True)
+        assert Meeting.get_by_id(meeting.id).state == "invited"
+        db.close()
+
+
+def test_without_mail_the_page_says_so(client, coordinator, org):
+    meeting = make_meeting(organization=org, start=utcnow().replace(microsecond=0))
+    sign_in(client, coordinator)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "E-Mail ist in dieser Installation ausgeschaltet" in page
+    response = client.post(
+        f"/meetings/{meeting.id}/state",
+        data={"csrf_token": csrf_token(client), "state": "invited"},
+        follow_redirects=True,
+    )
+    assert "Bitte informieren Sie die Eingeladenen selbst" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_starttls_with_a_verified_certificate(tmp_path, monkeypatch, trusted):
+    """STARTTLS and login against a server whose certificate the client must verify:
+    an untrusted certificate means no mail, not a silent downgrade."""
+    import ssl
+    import subprocess
+
+    from intranet.db import db
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(
+        inbox, hostname="localhost", port=free_port(), tls_context=context,
+        require_starttls=True, authenticator=check_login,
+    )  # fmt: skip
+    controller.start()
+    if trusted:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust exactly this certificate
+    try:
+        app = make_app(
+            tmp_path, MAIL_SERVER=f"localhost:{controller.port}", MAIL_STARTTLS=True,
+            MAIL_USERNAME="intranet", MAIL_PASSWORD="geheimes Wort",
+        )  # fmt: skip
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            org = factories.organization("Veranstalter")
+            coordinator = factories.account("coordinator", org, email="k@example.org")
+            meeting = make_meeting(organization=org)
+            client = app.test_client()
+            sign_in(client, coordinator)
+            response = client.post(
+                f"/meetings/{meeting.id}/state",
+                data={"csrf_token": csrf_token(client), "state": "invited"},
+                follow_redirects=True,
+            )
+            db.close()
+    finally:
+        controller.stop()
+    if trusted:
+        assert [r for r, _m in inbox.messages] == [["k@example.org"]]
+    else:
+        assert inbox.messages == []
+        assert "konnte nicht versandt werden" in response.get_data(as_text=True)
