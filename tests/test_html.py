@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
+from tests.test_meetings import make_meeting
 
 VNU = ROOT_DIR / "node_modules/vnu-jar/build/dist/vnu.jar"
 
@@ -30,6 +31,16 @@ PAGES = [
     ("admin", "/admin/settings", None),
     ("admin", "/admin/audit", None),
     ("admin", "/admin/barrier-reports", None),
+    ("member", "/calendar", None),
+    ("member", "/calendar?month=2027-03", None),
+    ("member", "/meetings", None),
+    ("member", "/meetings?mine=1", None),
+    ("member", "/meetings/1", None),
+    ("coordinator", "/meetings/1", None),
+    ("coordinator", "/meetings/new", None),
+    ("coordinator", "/meetings/new", {"title": "", "start_date": "2027-03-28"}),
+    ("coordinator", "/meetings/1/edit", None),
+    ("coordinator", "/meetings/1/attendance", None),
 ]
 
 
@@ -62,6 +73,7 @@ def checker_messages(tmp_path_factory):
     app = make_app(folder)
     files, accounts = {}, {}
     with app.app_context():
+        make_meeting("Sitzung des Forums", description="**Tagesordnung** folgt")
         for number, page in enumerate(PAGES):
             file = folder / f"page{number}.html"
             file.write_text(page_html(app, accounts, *page))
