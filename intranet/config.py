@@ -20,6 +20,8 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_ADDRESS": 30,
     "AUDIT_RETENTION_DAYS": 365,
+    # Ended directory memberships are offered for anonymisation this many months after their end.
+    "MEMBERSHIP_RETENTION_MONTHS": 12,
     "MAIL_SERVER": None,
     # Flask and extension settings that are not meant to be changed per installation.
     "SESSION_COOKIE_HTTPONLY": True,

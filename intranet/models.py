@@ -2,6 +2,8 @@
 
 from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
 from intranet.core.models import AuditEvent, SiteSetting
+from intranet.directory.models import Membership, Person
 from intranet.pages.models import BarrierReport
 
 MODELS = [Organization, Account, LoginFailure, SetupToken, AuditEvent, SiteSetting, BarrierReport]
+MODELS += [Person, Membership]
