@@ -60,12 +60,14 @@ LIMITS = {
 
 def neutralise(value: str) -> str:
     """Make a cell inert for spreadsheets: prefix a formula-looking value with an apostrophe."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    # A value that already starts with apostrophes before a formula sign gets one more, so
+    # that `unneutralise` can always remove exactly one.
+    return "'" + value if value.lstrip("'").startswith(FORMULA_START) else value
 
 
 def unneutralise(value: str) -> str:
     """Undo `neutralise`, so that an exported file imports with the same data."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START):
         return value[1:]
     return value
 

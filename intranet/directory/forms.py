@@ -134,5 +134,6 @@ class ImportUploadForm(FlaskForm):
 
 
 class ImportConfirmForm(FlaskForm):
-    token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])
+    """The pending rows are named by the address; the form only says which rows to write."""
+
     mode = HiddenField()

@@ -491,7 +491,6 @@ def import_preview(token):
                 "success",
             )
             return redirect_to(url_for("directory.contacts"))
-    form.token.data = token
     return render(
         "directory/import_preview.html",
         rows=rows,
