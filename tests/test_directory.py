@@ -700,3 +700,43 @@ def test_changes_are_audited(client, org, coordinator):
     services.update_person(entry, {"function": "Kasse"}, version=1)
     actions = [e.action for e in audit.AuditEvent.select().order_by(audit.AuditEvent.id)]
     assert "person.created" in actions and "person.updated" in actions
+
+
+# --- Demo data --------------------------------------------------------------------------------------
+
+
+def test_demo_people_are_plausible_deterministic_and_account_free(app):
+    import random
+
+    from intranet import demo as forum_demo
+    from intranet.directory import demo
+
+    organizations = forum_demo.create_organizations(dt.date(2024, 1, 1))
+    today = dt.date(2026, 6, 1)
+
+    def snapshot():
+        return [
+            (p.given_name, p.family_name, p.function, p.phone_visibility, p.email)
+            for p in Person.select().order_by(Person.id)
+        ]
+
+    people = demo.populate(organizations, rng=random.Random(7), today=today)
+    first = snapshot()
+    assert len(people) >= 2 * len(organizations)
+    assert all(p.account_id is None for p in Person.select())
+    assert {p.email_visibility for p in Person.select()} == {
+        "forum",
+        "organization",
+        "coordinators",
+    }
+    assert any("\u0600" <= ch <= "\u06ff" for p in Person.select() for ch in p.family_name)
+    assert Membership.select().where(Membership.on_behalf_of.is_null(False)).exists()
+    Membership.delete().execute()
+    Person.delete().execute()
+    demo.populate(organizations, rng=random.Random(7), today=today)
+    assert snapshot() == first
+    Membership.delete().execute()
+    Person.delete().execute()
+    assert len(demo.populate(organizations, scale=3, rng=random.Random(7), today=today)) == 3 * len(
+        first
+    )

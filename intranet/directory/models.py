@@ -31,7 +31,7 @@ class Person(BaseModel):
         Account, null=True, unique=True, backref="people", on_delete="SET NULL"
     )
     organization = ForeignKeyField(Organization, backref="people", on_delete="RESTRICT")
-    function = CharField(max_length=200)
+    function = CharField(max_length=200, index=True)
     title = CharField(max_length=50, default="")
     given_name = CharField(max_length=100, default="")
     family_name = CharField(max_length=100)

@@ -34,7 +34,7 @@ from intranet.directory.visibility import (
     is_own_entry,
     visible_contact_fields,
 )
-from intranet.htmx import redirect_to, render
+from intranet.htmx import redirect_to, render, wants_fragment
 
 bp = Blueprint("directory", __name__)
 bp.before_request(require_login)
@@ -89,6 +89,11 @@ def own_entry() -> Person | None:
 def contacts():
     filters = search.Filters.from_args(request.args)
     page = paginate(search.people(filters))
+    if wants_fragment("contact-results"):
+        # Typing in the search box: only the results change, the filters stay as they are.
+        return render(
+            "directory/contacts.html", "directory/_contact_results.html", page=page, filters=filters
+        )
     return render(
         "directory/contacts.html",
         "directory/_contact_results.html",

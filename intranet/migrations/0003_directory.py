@@ -21,7 +21,7 @@ def up(migrator, db):
     class Person(Model):
         account = ForeignKeyField(Account, null=True, unique=True, on_delete='SET NULL')
         organization = ForeignKeyField(Organization, on_delete='RESTRICT')
-        function = CharField(max_length=200)
+        function = CharField(max_length=200, index=True)
         title = CharField(max_length=50, default='')
         given_name = CharField(max_length=100, default='')
         family_name = CharField(max_length=100)
