@@ -196,3 +196,18 @@ def test_retention_period_is_a_setting(app, org):
 def test_retention_page_access(client, org, role, status):
     sign_in(client, factories.account(role, org))
     assert client.get("/contacts/retention").status_code == status
+
+
+def test_access_export_holds_the_whole_entry_but_nothing_hidden_of_others(client, org, other_org, admin):
+    entry = person(org, phone="0351 1", phone_visibility="coordinators", consent_basis="consent")
+    deputy = person(other_org, family_name="Vertreter", email="versteckt@example.org",
+                    mobile="0170 555", email_visibility="coordinators")
+    Membership.create(person=deputy, organization=org, role="Vertretung", on_behalf_of=entry)
+    sign_in(client, admin)
+    data = json.loads(client.get(f"/contacts/{entry.id}/privacy.json").get_data(as_text=True))
+    record = data["contact_entry"]
+    assert record["phone"] == "0351 1" and record["consent_basis"] == "consent"
+    assert set(record) >= {"given_name", "family_name", "email_visibility", "created_at", "version"}
+    assert "search_key" not in record
+    text = json.dumps(data, ensure_ascii=False)
+    assert "versteckt@example.org" not in text and "0170 555" not in text

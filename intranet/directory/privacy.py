@@ -22,6 +22,7 @@ from intranet.core.models import AuditEvent, SiteSetting
 from intranet.core.signals import account_erasing
 from intranet.db import utcnow, write_transaction
 from intranet.directory.models import Membership, Person
+from intranet.directory.visibility import DataSubject, can_see
 from intranet.pages.models import BarrierReport
 
 _signals = Namespace()
@@ -140,11 +141,12 @@ def _iso(value):
 
 
 def person_record(person: Person) -> dict:
-    """The full record, all fields, for the admin's Art. 15 answer (not through visibility)."""
+    """The entry as its subject sees it (every field), through the one visibility rule."""
+    subject = DataSubject(person)
     fields = person._meta.fields
-    data = {}
+    data = {"id": person.id}
     for name in fields:
-        if name in ("search_key", "sort_key"):
+        if name in ("id", "search_key", "sort_key") or not can_see(subject, person, name):
             continue
         field = fields[name]
         value = getattr(person, field.name + ("_id" if hasattr(field, "rel_model") else ""), None)

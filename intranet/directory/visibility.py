@@ -19,13 +19,31 @@ PUBLIC_FIELDS = (
     "languages",
 )
 CONSENT_FIELDS = ("consent_on", "consent_basis", "consent_recorded_by")
+# Bookkeeping that belongs to the entry's subject (Art. 15) but is shown on no page.
+RECORD_FIELDS = ("account", "version", "created_at", "updated_at")
 
 
 def is_coordinator(viewer) -> bool:
     return getattr(viewer, "role", None) == "coordinator"
 
 
+class DataSubject:
+    """The person an Art. 15 answer is written for: like the owner, they see their whole entry.
+
+    The admin's export goes through this rule as that person, not as the admin.
+    """
+
+    role = None
+    organization_id = None
+
+    def __init__(self, person):
+        self.person_id = person.id
+        self.id = person.account_id
+
+
 def is_own_entry(viewer, person) -> bool:
+    if isinstance(viewer, DataSubject):
+        return viewer.person_id == person.id
     return person.account_id is not None and person.account_id == getattr(viewer, "id", None)
 
 
@@ -35,6 +53,8 @@ def can_see(viewer, person, field: str) -> bool:
         return True
     if is_coordinator(viewer) or is_own_entry(viewer, person):
         return True
+    if field in RECORD_FIELDS:
+        return isinstance(viewer, DataSubject) and is_own_entry(viewer, person)
     if field in CONSENT_FIELDS:
         # The consent record is DSGVO bookkeeping, which is the admin's task.
         return getattr(viewer, "role", None) == "admin"
