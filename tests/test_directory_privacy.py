@@ -198,10 +198,17 @@ def test_retention_page_access(client, org, role, status):
     assert client.get("/contacts/retention").status_code == status
 
 
-def test_access_export_holds_the_whole_entry_but_nothing_hidden_of_others(client, org, other_org, admin):
+def test_access_export_holds_the_whole_entry_but_nothing_hidden_of_others(
+    client, org, other_org, admin
+):
     entry = person(org, phone="0351 1", phone_visibility="coordinators", consent_basis="consent")
-    deputy = person(other_org, family_name="Vertreter", email="versteckt@example.org",
-                    mobile="0170 555", email_visibility="coordinators")
+    deputy = person(
+        other_org,
+        family_name="Vertreter",
+        email="versteckt@example.org",
+        mobile="0170 555",
+        email_visibility="coordinators",
+    )
     Membership.create(person=deputy, organization=org, role="Vertretung", on_behalf_of=entry)
     sign_in(client, admin)
     data = json.loads(client.get(f"/contacts/{entry.id}/privacy.json").get_data(as_text=True))

@@ -1,6 +1,7 @@
 """The directory in a real browser: search as you type, own entry, vCard, CSV import."""
 
 import re
+from pathlib import Path
 
 import vobject
 from playwright.sync_api import expect
@@ -12,9 +13,13 @@ from tests.e2e.test_shell import sign_in
 
 def make_people(live_app):
     with live_app.app_context():
-        kps = factories.organization("Kommunale Präventionsstelle", short_name="KPS", kind="authority")
+        kps = factories.organization(
+            "Kommunale Präventionsstelle", short_name="KPS", kind="authority"
+        )
         verein = factories.organization("Kulturverein Beispiel", short_name="KVB")
-        member = factories.account("member", verein, email="mitglied@example.org", display_name="Mia Mitglied")
+        member = factories.account(
+            "member", verein, email="mitglied@example.org", display_name="Mia Mitglied"
+        )
         coordinator = factories.account("coordinator", kps, email="koordination@example.org")
         for given, family, org in [
             ("Ayşe", "Özdemir", verein),
@@ -23,12 +28,23 @@ def make_people(live_app):
             ("محمد", "الحسن", verein),
         ]:
             services.create_person(
-                {"organization": org, "given_name": given, "family_name": family, "function": "Vorsitz",
-                 "email": f"{len(family)}@example.org", "email_visibility": "forum"}
+                {
+                    "organization": org,
+                    "given_name": given,
+                    "family_name": family,
+                    "function": "Vorsitz",
+                    "email": f"{len(family)}@example.org",
+                    "email_visibility": "forum",
+                }
             )
         own = services.create_person(
-            {"organization": verein, "given_name": "Mia", "family_name": "Mitglied",
-             "function": "Jugendarbeit", "account": member.id}
+            {
+                "organization": verein,
+                "given_name": "Mia",
+                "family_name": "Mitglied",
+                "function": "Jugendarbeit",
+                "account": member.id,
+            }
         )
         return member, coordinator, own.id
 
@@ -36,7 +52,9 @@ def make_people(live_app):
 def test_find_a_person_by_typing_with_and_without_umlauts(page, live_app, axe, console_errors):
     member, _coordinator, _own = make_people(live_app)
     sign_in(page, member.email)
-    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Kontakte").click()
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Kontakte"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kontakte")
     axe.check(page)
     results = page.locator("#contact-results")
@@ -100,7 +118,7 @@ def test_download_a_vcard(page, live_app, axe, console_errors):
     axe.check(page)
     with page.expect_download() as info:
         page.get_by_role("link", name="vCard herunterladen").click()
-    card = vobject.readOne(open(info.value.path(), encoding="utf-8").read())
+    card = vobject.readOne(Path(info.value.path()).read_text(encoding="utf-8"))
     assert card.fn.value == "Ayşe Özdemir"
     assert card.email.value == "7@example.org"
     assert console_errors == []
@@ -145,7 +163,9 @@ def test_search_without_javascript(browser, base_url, live_app):
     page.get_by_label("Name oder Funktion").fill("Ozdemir")
     page.get_by_role("button", name="Suchen").click()
     expect(page).to_have_url(re.compile(r"/contacts\?q=Ozdemir"))
-    expect(page.locator("#contact-results").get_by_role("link", name="Ayşe Özdemir")).to_be_visible()
+    expect(
+        page.locator("#contact-results").get_by_role("link", name="Ayşe Özdemir")
+    ).to_be_visible()
     expect(page.locator("#contact-count")).to_have_text("1 Person gefunden")
     context.close()
 
