@@ -390,6 +390,8 @@ def test_anonymous_is_sent_to_login(client, url):
 @pytest.mark.parametrize(
     "url",
     [
+        "/contacts/99999999999999999999",
+        "/organizations/99999999999999999999",
         "/contacts/999",
         "/contacts/999.vcf",
         "/organizations/999",
@@ -740,3 +742,58 @@ def test_demo_people_are_plausible_deterministic_and_account_free(app):
     assert len(demo.populate(organizations, scale=3, rng=random.Random(7), today=today)) == 3 * len(
         first
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"page": "abc"},
+        {"page": "-5"},
+        {"page": "99999"},
+        {"organization": "abc"},
+        {"organization": "99999999999999999999"},
+        {"letter": "<script>"},
+        {"function": "\x00"},
+        {"q": "\x00\x01\u202e"},
+        {"q": "x" * 5000},
+        {"q": "ö" * 300, "organization": "1", "letter": "Z"},
+    ],
+)
+def test_odd_parameters_never_fail(client, org, member, args):
+    person(org)
+    sign_in(client, member)
+    for url in ("/contacts", "/contacts.vcf", "/contacts.csv"):
+        assert client.get(url, query_string=args).status_code == 200
+
+
+def test_nul_and_control_characters_in_a_form_are_cleaned(client, org, coordinator):
+    sign_in(client, coordinator)
+    response = client.post(
+        "/contacts/new",
+        data={
+            "csrf_token": csrf_token(client),
+            "family_name": "Nul\x00l",
+            "given_name": "Zeile\r\nUmbruch",
+            "organization": org.id,
+            "function": "Vor\tsitz",
+            "languages": "De\x00utsch",
+            "phone_visibility": "forum",
+            "mobile_visibility": "forum",
+            "email_visibility": "forum",
+        },
+    )
+    assert response.status_code == 303
+    entry = Person.get()
+    assert (entry.family_name, entry.given_name, entry.function) == (
+        "Nul l",
+        "Zeile Umbruch",
+        "Vor sitz",
+    )
+
+
+def test_fragment_only_for_its_own_target(client, org, member):
+    sign_in(client, member)
+    other = htmx(client, "/contacts", target="something-else").get_data(as_text=True)
+    assert "<html" in other
+    restore = client.get("/contacts", headers={"HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True)

@@ -66,6 +66,8 @@ def local_date(value) -> str:
 
 
 def get_person_or_404(person_id: int, for_edit: bool = False) -> Person:
+    if person_id > search.MAX_ID:
+        abort(404)
     person = (
         Person.select(Person, Organization).join(Organization).where(Person.id == person_id).first()
     )
@@ -75,6 +77,8 @@ def get_person_or_404(person_id: int, for_edit: bool = False) -> Person:
 
 
 def get_organization_or_404(organization_id: int) -> Organization:
+    if organization_id > search.MAX_ID:
+        abort(404)
     return Organization.get_or_none(Organization.id == organization_id) or abort(404)
 
 
@@ -380,8 +384,9 @@ def delete_membership(person_id, membership_id):
     person = get_person_or_404(person_id)
     if not can_manage(current_user):
         abort(404)
-    membership = Membership.get_or_none(
-        (Membership.id == membership_id) & (Membership.person == person)
+    membership = (
+        membership_id <= search.MAX_ID
+        and Membership.get_or_none((Membership.id == membership_id) & (Membership.person == person))
     ) or abort(404)
     if EmptyForm().validate_on_submit():
         services.delete_membership(membership)
