@@ -797,3 +797,19 @@ def test_fragment_only_for_its_own_target(client, org, member):
     assert "<html" in other
     restore = client.get("/contacts", headers={"HX-History-Restore-Request": "true"})
     assert "<html" in restore.get_data(as_text=True)
+
+
+def test_deleting_an_entry_needs_confirmation(client, org, coordinator):
+    entry = person(org)
+    chair = person(org, family_name="Vorsitzende")
+    Membership.create(person=entry, organization=org, role="Vertretung", on_behalf_of=chair)
+    sign_in(client, coordinator)
+    assert "Vertreten durch" in client.get(f"/contacts/{chair.id}").get_data(as_text=True)
+    client.post(f"/contacts/{entry.id}/delete", data={"csrf_token": csrf_token(client)})
+    assert Person.select().where(Person.id == entry.id).exists()
+    response = client.post(
+        f"/contacts/{entry.id}/delete", data={"csrf_token": csrf_token(client), "confirm": "yes"}
+    )
+    assert response.status_code == 303
+    assert not Person.select().where(Person.id == entry.id).exists()
+    assert Membership.select().count() == 0

@@ -146,6 +146,13 @@ def contact(person_id):
             Person.id.in_([m.on_behalf_of_id for m in memberships if m.on_behalf_of_id])
         )
     }
+    # Who stands in for this person (Vertretung), from the other side of on_behalf_of.
+    deputised_by = list(
+        Membership.select(Membership, Person)
+        .join(Person, on=(Membership.person == Person.id))
+        .where(Membership.on_behalf_of == person)
+        .order_by(Person.sort_key)
+    )
     membership_form = None
     if can_manage(current_user):
         membership_form = _membership_form(person)
@@ -154,6 +161,7 @@ def contact(person_id):
         person=person,
         memberships=memberships,
         deputies=deputies,
+        deputised_by=deputised_by,
         may_edit=can_edit(current_user, person),
         may_manage=can_manage(current_user),
         may_erase=current_user.is_admin,
@@ -319,9 +327,11 @@ def delete_contact(person_id):
     person = get_person_or_404(person_id)
     if not can_manage(current_user):
         abort(404)
-    if EmptyForm().validate_on_submit():
-        services.delete_person(person)
-        flash(_("Entry for %(name)s deleted.", name=person.full_name), "success")
+    if not EmptyForm().validate_on_submit() or request.form.get("confirm") != "yes":
+        flash(_("Please confirm the deletion with the checkbox."), "error")
+        return redirect_to(url_for("directory.contact", person_id=person.id))
+    services.delete_person(person)
+    flash(_("Entry for %(name)s deleted.", name=person.full_name), "success")
     return redirect_to(url_for("directory.contacts"))
 
 
