@@ -288,9 +288,17 @@ def fill(organization, count, start=0):
 
 @pytest.mark.parametrize(
     "url",
-    ["/contacts", "/contacts?q=gul", "/contacts?q=nachname0&letter=N", "/contacts?page=2"],
+    [
+        "/contacts",
+        "/contacts?q=gul",
+        "/contacts?q=nachname0&letter=N",
+        "/contacts?page=2",
+        "/organizations/{org}",
+        "/organizations/{org}?page=2",
+    ],
 )
 def test_list_and_search_use_a_constant_number_of_queries(client, org, member, monkeypatch, url):
+    url = url.format(org=org.id)
     sign_in(client, member)
     fill(org, 50)
     counter = QueryCounter(monkeypatch)

@@ -410,12 +410,8 @@ def delete_membership(person_id, membership_id):
 @bp.get("/organizations/<int:organization_id>")
 def organization(organization_id):
     organization = get_organization_or_404(organization_id)
-    people = list(
-        Person.select(Person, Organization)
-        .join(Organization)
-        .where(Person.organization == organization)
-        .order_by(Person.sort_key, Person.id)
-    )
+    filters = search.Filters(organization=organization.id)
+    people = paginate(search.people(filters))
     # Members of other organisations who hold a current role here (e.g. a deputy).
     today = dt.date.today()
     memberships = list(
