@@ -822,3 +822,10 @@ def test_deleting_an_entry_needs_confirmation(client, org, coordinator):
     assert response.status_code == 303
     assert not Person.select().where(Person.id == entry.id).exists()
     assert Membership.select().count() == 0
+
+
+def test_arabic_vowel_marks_do_not_matter_for_search(client, org, member):
+    person(org, family_name="مُحَمَّد", given_name="")
+    sign_in(client, member)
+    body = client.get("/contacts", query_string={"q": "محمد"}).get_data(as_text=True)
+    assert 'dir="auto">مُحَمَّد</a>' in body
