@@ -50,10 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from intranet.admin.routes import bp as admin_bp
     from intranet.auth.routes import bp as auth_bp
+    from intranet.directory.routes import bp as directory_bp
     from intranet.meetings.routes import bp as meetings_bp
     from intranet.pages.routes import bp as pages_bp
 
-    for blueprint in (pages_bp, auth_bp, admin_bp, meetings_bp):
+    for blueprint in (pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

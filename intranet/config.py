@@ -20,6 +20,8 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_ADDRESS": 30,
     "AUDIT_RETENTION_DAYS": 365,
+    # Ended directory memberships are offered for anonymisation this many months after their end.
+    "MEMBERSHIP_RETENTION_MONTHS": 12,
     # Outgoing mail (invitations): host:port; without it no mail is sent and pages say so.
     "MAIL_SERVER": None,
     "MAIL_USERNAME": None,

@@ -2,6 +2,7 @@
 
 from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
 from intranet.core.models import AuditEvent, SiteSetting
+from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.pages.models import BarrierReport
 
@@ -13,5 +14,7 @@ MODELS = [
     AuditEvent,
     SiteSetting,
     BarrierReport,
+    Person,
+    Membership,
     *MEETING_MODELS,
 ]

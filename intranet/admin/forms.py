@@ -2,9 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, URLField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
 from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
@@ -44,6 +52,24 @@ class OrganizationForm(FlaskForm):
         _l("Website"), validators=[Optional(), URL(message=URL_MESSAGE), Length(max=500)]
     )
     address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500)])
+    phone = StringField(
+        _l("General phone"),
+        validators=[
+            Optional(),
+            Length(max=50),
+            Regexp(
+                r"^[0-9+()/ .\-]*$", message=_l("Please use only digits, spaces and + ( ) / - .")
+            ),
+        ],
+    )
+    email = EmailField(
+        _l("General email"),
+        validators=[
+            Optional(),
+            Length(max=320),
+            Email(_l("Please enter a valid email address."), check_deliverability=False),
+        ],
+    )
 
 
 class SiteSettingsForm(FlaskForm):

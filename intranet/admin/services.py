@@ -7,7 +7,17 @@ from intranet.auth.services import AccountError
 from intranet.core import audit, site_settings
 from intranet.db import write_transaction
 
-ORGANIZATION_FIELDS = ("name", "short_name", "kind", "status", "joined_on", "website", "address")
+ORGANIZATION_FIELDS = (
+    "name",
+    "short_name",
+    "kind",
+    "status",
+    "joined_on",
+    "website",
+    "address",
+    "phone",
+    "email",
+)
 
 
 def save_organization(organization: Organization | None, data: dict) -> Organization:

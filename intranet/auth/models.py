@@ -30,6 +30,9 @@ class Organization(BaseModel):
     joined_on = DateField(null=True)
     website = CharField(default="")
     address = TextField(default="")
+    # The organisation's general contact (not a person's): visible to the whole forum.
+    phone = CharField(max_length=50, default="")
+    email = CharField(max_length=320, default="")
     created_at = DateTimeField(default=utcnow)
 
     def __str__(self):

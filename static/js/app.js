@@ -25,3 +25,14 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var heading = swapped.querySelector("h2[tabindex='-1']");
   if (heading) { heading.focus(); }
 });
+
+document.addEventListener("htmx:afterSettle", function () {
+  // The contact search replaces its results; the count lives outside them in a live region,
+  // so screen readers hear the new number without losing their place in the search box.
+  var results = document.getElementById("contact-results");
+  var count = document.getElementById("contact-count");
+  if (results && count) {
+    var text = results.getAttribute("data-count-text") || "";
+    if (count.textContent !== text) { count.textContent = text; }
+  }
+});

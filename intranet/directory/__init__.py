@@ -1,0 +1,1 @@
+"""The contact directory: organisations' people, need-to-know visibility, vCard, CSV, DSGVO."""

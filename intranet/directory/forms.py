@@ -1,0 +1,139 @@
+"""Forms of the directory: an entry, a membership, the search box, the CSV upload."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from intranet.auth.forms import REQUIRED
+from intranet.directory import text
+from intranet.directory.models import CONSENT_BASES, FORMS_OF_ADDRESS, VISIBILITIES
+
+VISIBILITY_LABELS = {
+    "forum": _l("Whole forum"),
+    "organization": _l("Own organisation"),
+    "coordinators": _l("Coordinators only"),
+}
+FORM_OF_ADDRESS_LABELS = {"": _l("— none —"), "ms": _l("Ms"), "mr": _l("Mr")}
+CONSENT_BASIS_LABELS = {
+    "": _l("— not recorded —"),
+    "consent": _l("Consent (Art. 6(1)(a) DSGVO)"),
+    "explicit_consent": _l("Explicit consent (Art. 9(2)(a) DSGVO)"),
+    "public_task": _l("Public task (Art. 6(1)(e) DSGVO)"),
+    "legitimate_interest": _l("Legitimate interest (Art. 6(1)(f) DSGVO)"),
+}
+PHONE_PATTERN = r"^[0-9+()/ .\-]*$"
+PHONE_MESSAGE = _l("Please use only digits, spaces and + ( ) / - .")
+VISIBILITY_HINT = _l("Coordinators and the person themself always see it.")
+
+
+def not_blank_after_cleaning(form, field):
+    """A name made only of invisible or control characters is no name."""
+    if field.data and not text.clean_line(field.data):
+        raise ValidationError(REQUIRED)
+
+
+def visibility_field(label):
+    return SelectField(
+        label,
+        choices=[SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES],
+        default="coordinators",
+        description=VISIBILITY_HINT,
+    )
+
+
+class PersonForm(FlaskForm):
+    version = HiddenField()
+    form_of_address = SelectField(
+        _l("Form of address"),
+        choices=[SelectChoice(v, FORM_OF_ADDRESS_LABELS[v]) for v in FORMS_OF_ADDRESS],
+        validators=[Optional()],
+    )
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=50)])
+    given_name = StringField(
+        _l("Given name"), validators=[Optional(), Length(max=100), not_blank_after_cleaning]
+    )
+    family_name = StringField(
+        _l("Family name"),
+        validators=[DataRequired(REQUIRED), Length(max=100), not_blank_after_cleaning],
+        description=_l("Or the one name, for people who have only one."),
+    )
+    organization = SelectField(_l("Organisation"), coerce=int)
+    function = StringField(
+        _l("Function"),
+        validators=[DataRequired(REQUIRED), Length(max=200), not_blank_after_cleaning],
+        description=_l("For example: chair, press officer, imam, prevention officer."),
+    )
+    phone = StringField(
+        _l("Office phone"),
+        validators=[Optional(), Length(max=50), Regexp(PHONE_PATTERN, message=PHONE_MESSAGE)],
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+    phone_visibility = visibility_field(_l("Who may see the office phone"))
+    mobile = StringField(
+        _l("Mobile phone"),
+        validators=[Optional(), Length(max=50), Regexp(PHONE_PATTERN, message=PHONE_MESSAGE)],
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+    mobile_visibility = visibility_field(_l("Who may see the mobile phone"))
+    email = StringField(
+        _l("Email address"),
+        validators=[
+            Optional(),
+            Length(max=320),
+            Email(_l("Please enter a valid email address."), check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "email"},
+    )
+    email_visibility = visibility_field(_l("Who may see the email address"))
+    languages = StringField(
+        _l("Preferred languages"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("For example: German, Turkish, Arabic."),
+    )
+    consent_on = DateField(_l("Consent given on"), validators=[Optional()])
+    consent_basis = SelectField(
+        _l("Legal basis of the listing"),
+        choices=[SelectChoice(v, CONSENT_BASIS_LABELS[v]) for v in CONSENT_BASES],
+        validators=[Optional()],
+    )
+    account = SelectField(
+        _l("Account of this person"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("So that the person can keep their own entry."),
+    )
+
+
+class MembershipForm(FlaskForm):
+    organization = SelectField(_l("Organisation"), coerce=int)
+    role = StringField(_l("Role"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    start_date = DateField(_l("From"), validators=[Optional()])
+    end_date = DateField(_l("Until"), validators=[Optional()])
+    on_behalf_of = SelectField(
+        _l("Deputy for"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("The person this one deputises for (Vertretung)."),
+    )
+
+    def validate_end_date(self, field):
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The end must not be before the start."))
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        description=_l(
+            "Separated by semicolons, UTF-8, first line with the column names as in the export."
+        ),
+    )
+
+
+class ImportConfirmForm(FlaskForm):
+    """The pending rows are named by the address; the form only says which rows to write."""
+
+    mode = HiddenField()

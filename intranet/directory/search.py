@@ -1,0 +1,119 @@
+"""Finding people: one query builder for the list, the search and every export.
+
+The folded `search_key` is matched with LIKE (escaped by Peewee), so the same code runs on
+SQLite and PostgreSQL and nothing typed into the box is read as query syntax.
+"""
+
+from dataclasses import dataclass
+
+from peewee import OP, SQL, Expression, NodeList, Value, fn
+
+from intranet.auth.models import Organization
+from intranet.db import is_sqlite
+from intranet.directory import text
+from intranet.directory.models import Person
+
+# Larger numbers cannot be an id and would overflow the database's integer.
+MAX_ID = 2**31 - 1
+LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    organization: int | None = None
+    function: str = ""
+    letter: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        try:
+            organization = int(args.get("organization") or 0) or None
+        except ValueError:
+            organization = None
+        if organization is not None and not 0 < organization <= MAX_ID:
+            organization = None
+        letter = (args.get("letter") or "").upper()
+        return cls(
+            q=text.clean_line(args.get("q"))[:200],
+            organization=organization,
+            function=text.clean_line(args.get("function"))[:200],
+            letter=letter if letter in LETTERS else "",
+        )
+
+    def as_args(self) -> dict:
+        args = {
+            "q": self.q,
+            "organization": self.organization,
+            "function": self.function,
+            "letter": self.letter,
+        }
+        return {key: value for key, value in args.items() if value}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_args())
+
+
+# What lists and exports show; the folded keys, consent and timestamps are left in the table.
+LIST_COLUMNS = (
+    Person.id,
+    Person.account,
+    Person.organization,
+    Person.function,
+    Person.title,
+    Person.given_name,
+    Person.family_name,
+    Person.form_of_address,
+    Person.phone,
+    Person.phone_visibility,
+    Person.mobile,
+    Person.mobile_visibility,
+    Person.email,
+    Person.email_visibility,
+    Person.languages,
+)
+
+
+def people(filters: Filters | None = None):
+    """People with their organisation, in alphabetical order: a single SELECT with a join."""
+    query = (
+        Person.select(Person, Organization).join(Organization).order_by(Person.sort_key, Person.id)
+    )
+    if filters is None:
+        return query
+    for term in text.search_terms(filters.q):
+        query = query.where(contains(Person.search_key, term))
+    if filters.organization:
+        query = query.where(Person.organization == filters.organization)
+    if filters.function:
+        query = query.where(Person.function == filters.function)
+    if filters.letter:
+        query = query.where(Person.sort_key.startswith(filters.letter.lower()))
+    return query
+
+
+def contains(column, term: str):
+    """`column LIKE '%term%'` with `%`, `_` and `\\` in `term` taken literally.
+
+    The key and the terms are folded to lower case already, so PostgreSQL can use plain LIKE
+    (ILIKE costs about twice as much). Peewee writes SQLite's LIKE as OP.ILIKE (its OP.LIKE
+    becomes GLOB there, which knows no ESCAPE).
+    """
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = NodeList((Value(f"%{escaped}%", converter=False), SQL("ESCAPE"), Value("\\")))
+    return Expression(column, OP.ILIKE if is_sqlite() else OP.LIKE, pattern)
+
+
+def organization_choices() -> list[Organization]:
+    return list(Organization.select(Organization.id, Organization.name).order_by(Organization.name))
+
+
+def function_choices() -> list[str]:
+    rows = (
+        Person.select(Person.function, fn.COUNT(Person.id))
+        .group_by(Person.function)
+        .order_by(Person.function)
+        .tuples()
+    )
+    return [function for function, _count in rows if function]
