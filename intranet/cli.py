@@ -211,6 +211,7 @@ def demo_data(years, scale, seed):
     import random
 
     from intranet.demo import create_organizations
+    from intranet.directory import demo as directory_demo
     from intranet.meetings import demo as meetings_demo
 
     require_current_schema()
@@ -222,12 +223,13 @@ def demo_data(years, scale, seed):
     with db.atomic():
         organizations = create_organizations(joined_on=dt.date(2024, 11, 1))
         accounts = _demo_accounts(organizations)
-        # --- Directory demo data (people without accounts) is added here by that area. ---
+        people = directory_demo.populate(organizations, scale=scale, rng=rng)
         meetings = meetings_demo.populate(
             organizations, accounts, years=years, scale=scale, rng=rng
         )
     click.echo(
-        f"Demodaten angelegt: {len(organizations)} Organisationen, {len(accounts)} Konten "
+        f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
+        f"{len(accounts)} Konten "
         f"(ohne bekanntes Passwort), {len(meetings)} Termine."
     )
 

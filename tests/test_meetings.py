@@ -226,7 +226,7 @@ def test_coordinator_plans_a_meeting(client, coordinator, org, other_org):
     assert meeting.start == dt.datetime(2027, 1, 20, 17, 0)  # 18:00 CET = 17:00 UTC
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "<svg onload" not in page and "&lt;svg onload" in page
-    assert "{{7*7}}" in page and "49" not in page
+    assert "{{7*7}}" in page and ">49<" not in page
     assert "<script>alert" not in page and "javascript:" not in page
     assert other_org.name in page
 
@@ -802,3 +802,22 @@ def test_agenda_item_is_edited_and_foreign_items_are_404(client, coordinator, me
     )  # fmt: skip
     sign_in(client, member)
     assert client.get(path).status_code == 404
+
+
+def test_access_export_holds_the_persons_answers_and_named_meetings(client, org, admin):
+    import json
+
+    from tests.test_directory import person
+
+    account = factories.account("member", org, email="ayse@example.org")
+    entry = person(org, account=account.id)
+    answered = make_meeting("Plenum im März", invited=[org])
+    Answer.create(meeting=answered, account=account, organization=org, answer="yes")
+    make_meeting("Vertrauliche Runde", label="red", persons=[account])
+    make_meeting("Fremde Sitzung")
+    sign_in(client, admin)
+    data = json.loads(client.get(f"/contacts/{entry.id}/privacy.json").get_data(as_text=True))
+    assert [a["meeting"] for a in data["meeting_answers"]] == ["Plenum im März"]
+    assert data["meeting_answers"][0]["answer"] == "yes"
+    assert [m["meeting"] for m in data["named_on_meetings"]] == ["Vertrauliche Runde"]
+    assert data["calendar_feed"] is False

@@ -2,6 +2,7 @@
 
 import uuid
 
+from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
     BooleanField,
@@ -38,6 +39,9 @@ class Series(BaseModel):
     created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
+    PERSONAL_DATA = {"created_by": _l("Who planned the series (accountability).")}
+    NOT_PERSONAL_DATA = ("id", "rrule", "first_start_local", "created_at")
+
 
 class Meeting(BaseModel):
     id = AutoField()
@@ -65,6 +69,33 @@ class Meeting(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
+    PERSONAL_DATA = {
+        "created_by": _l("Who planned the meeting (accountability)."),
+        "description": _l("Description of the meeting; may name speakers."),
+    }
+    NOT_PERSONAL_DATA = (
+        "id",
+        "uid",
+        "series",
+        "title",
+        "start",
+        "end",
+        "room",
+        "street",
+        "postal_code",
+        "city",
+        "online_url",
+        "organization",
+        "state",
+        "cancelled",
+        "cancel_reason",
+        "label",
+        "sequence",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+
     @property
     def location_text(self) -> str:
         place = " ".join(p for p in (self.postal_code, self.city) if p)
@@ -79,6 +110,9 @@ class MeetingOrganization(BaseModel):
     meeting = ForeignKeyField(Meeting, backref="invitations", on_delete="CASCADE")
     organization = ForeignKeyField(Organization, on_delete="CASCADE")
 
+    PERSONAL_DATA = {}
+    NOT_PERSONAL_DATA = ("id", "meeting", "organization")
+
     class Meta:
         indexes = ((("meeting", "organization"), True),)
 
@@ -89,6 +123,9 @@ class MeetingPerson(BaseModel):
     id = AutoField()
     meeting = ForeignKeyField(Meeting, backref="persons", on_delete="CASCADE")
     account = ForeignKeyField(Account, on_delete="CASCADE")
+
+    PERSONAL_DATA = {"account": _l("Persons named on a TLP:RED meeting: only they see it.")}
+    NOT_PERSONAL_DATA = ("id", "meeting")
 
     class Meta:
         indexes = ((("meeting", "account"), True),)
@@ -106,6 +143,9 @@ class AgendaItem(BaseModel):
     public = BooleanField(default=True)
     label = CharField(default=sharing.DEFAULT)
 
+    PERSONAL_DATA = {"description": _l("Notes on an agenda item; may name speakers.")}
+    NOT_PERSONAL_DATA = ("id", "meeting", "position", "title", "organization", "public", "label")
+
 
 class Answer(BaseModel):
     """Zusage / Absage / Vielleicht to an invitation. The account link is dropped when the
@@ -118,6 +158,14 @@ class Answer(BaseModel):
     organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
     answer = CharField()
     answered_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Who answered an invitation, so the organisers can plan."),
+        "person_label": _l("Pseudonym that replaces an erased account in kept records."),
+        "answer": _l("The answer: yes, no or maybe."),
+        "answered_at": _l("When the answer was given."),
+    }
+    NOT_PERSONAL_DATA = ("id", "meeting", "organization")
 
     class Meta:
         indexes = ((("meeting", "account"), True),)
@@ -135,6 +183,13 @@ class Attendance(BaseModel):
     recorded_by_label = CharField(default="")
     recorded_at = DateTimeField(default=utcnow)
 
+    PERSONAL_DATA = {
+        "names": _l("Optional names of those present, for the record of the meeting."),
+        "recorded_by": _l("Who recorded the attendance (accountability)."),
+        "recorded_by_label": _l("Name of the recorder, kept if their account is erased."),
+    }
+    NOT_PERSONAL_DATA = ("id", "meeting", "organization", "status", "recorded_at")
+
     class Meta:
         indexes = ((("meeting", "organization"), True),)
 
@@ -149,6 +204,9 @@ class FeedToken(BaseModel):
     nonce = CharField()
     token_hash = CharField(unique=True)
     created_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {"account": _l("Owner of the personal calendar feed.")}
+    NOT_PERSONAL_DATA = ("id", "nonce", "token_hash", "created_at")
 
 
 MODELS = [

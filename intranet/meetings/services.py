@@ -13,6 +13,7 @@ from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing
 from intranet.core.signals import account_erasing
 from intranet.db import utcnow, write_transaction
+from intranet.directory.privacy import personal_data_export
 from intranet.meetings import recurrence, times
 from intranet.meetings.models import (
     ANSWERS,
@@ -722,3 +723,56 @@ def pseudonymise(account, pseudonym: str, **_ignored):
     Series.update(created_by=None).where(Series.created_by == account.id).execute()
     MeetingPerson.delete().where(MeetingPerson.account == account.id).execute()
     FeedToken.delete().where(FeedToken.account == account.id).execute()
+
+
+# --- Access export (DSGVO Art. 15) ----------------------------------------------------------------
+
+
+@personal_data_export.connect
+def export_meeting_data(person, account=None, **_ignored):
+    """What the calendar keeps about the person's account: answers, recorded attendance,
+    meetings they are named on, and whether a calendar feed exists."""
+    if account is None:
+        return {}
+    answers = (
+        Answer.select(Answer, Meeting)
+        .join(Meeting)
+        .where(Answer.account == account.id)
+        .order_by(Meeting.start)
+    )
+    named = (
+        Meeting.select(Meeting.title, Meeting.start)
+        .join(MeetingPerson)
+        .where(MeetingPerson.account == account.id)
+        .order_by(Meeting.start)
+    )
+    recorded = (
+        Attendance.select(Attendance, Meeting)
+        .join(Meeting)
+        .where(Attendance.recorded_by == account.id)
+        .order_by(Meeting.start)
+    )
+    return {
+        "meeting_answers": [
+            {
+                "meeting": a.meeting.title,
+                "start_utc": a.meeting.start.isoformat(),
+                "answer": a.answer,
+                "answered_at_utc": a.answered_at.isoformat(),
+            }
+            for a in answers
+        ],
+        "named_on_meetings": [
+            {"meeting": m.title, "start_utc": m.start.isoformat()} for m in named
+        ],
+        "attendance_recorded": [
+            {
+                "meeting": r.meeting.title,
+                "start_utc": r.meeting.start.isoformat(),
+                "organization_id": r.organization_id,
+                "status": r.status,
+            }
+            for r in recorded
+        ],
+        "calendar_feed": FeedToken.select().where(FeedToken.account == account.id).exists(),
+    }
