@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
+from tests.test_directory import person
 from tests.test_meetings import make_meeting
 
 VNU = ROOT_DIR / "node_modules/vnu-jar/build/dist/vnu.jar"
@@ -41,6 +42,17 @@ PAGES = [
     ("coordinator", "/meetings/new", {"title": "", "start_date": "2027-03-28"}),
     ("coordinator", "/meetings/1/edit", None),
     ("coordinator", "/meetings/1/attendance", None),
+    ("member", "/contacts", None),
+    ("member", "/contacts?q=zd", None),
+    ("member", "/contacts/1", None),
+    ("member", "/organizations/1", None),
+    ("coordinator", "/contacts/new", None),
+    ("coordinator", "/contacts/new", {"given_name": "", "family_name": ""}),
+    ("coordinator", "/contacts/1/edit", None),
+    ("coordinator", "/contacts/import", None),
+    ("coordinator", "/contacts/retention", None),
+    ("admin", "/contacts/1/privacy", None),
+    ("admin", "/privacy/record", None),
 ]
 
 
@@ -73,7 +85,11 @@ def checker_messages(tmp_path_factory):
     app = make_app(folder)
     files, accounts = {}, {}
     with app.app_context():
-        make_meeting("Sitzung des Forums", description="**Tagesordnung** folgt")
+        organization = factories.organization("Kulturverein Beispiel")
+        make_meeting(
+            "Sitzung des Forums", description="**Tagesordnung** folgt", invited=[organization]
+        )
+        person(organization, given_name="Ayşe", family_name="Özdemir", phone="0351 1")
         for number, page in enumerate(PAGES):
             file = folder / f"page{number}.html"
             file.write_text(page_html(app, accounts, *page))

@@ -821,3 +821,16 @@ def test_access_export_holds_the_persons_answers_and_named_meetings(client, org,
     assert data["meeting_answers"][0]["answer"] == "yes"
     assert [m["meeting"] for m in data["named_on_meetings"]] == ["Vertrauliche Runde"]
     assert data["calendar_feed"] is False
+
+
+def test_organisation_page_lists_its_upcoming_meetings_as_far_as_visible(
+    client, org, other_org, member
+):
+    make_meeting("Offenes Plenum", invited=[org])
+    make_meeting("Runde nur für Eingeladene", label="amber", organization=org)
+    make_meeting("Vergangene Sitzung", invited=[org], start=utcnow() - dt.timedelta(days=30))
+    sign_in(client, member)  # member of other_org, not named on the AMBER meeting
+    page = client.get(f"/organizations/{org.id}").get_data(as_text=True)
+    assert 'id="organization-meetings"' in page
+    assert "Offenes Plenum" in page
+    assert "Runde nur für Eingeladene" not in page and "Vergangene Sitzung" not in page
