@@ -69,3 +69,4 @@ messages: venv
 # Search timing of the directory at 5,000 people (median and p95 in ms); not part of `make test`.
 benchmark: dev-venv
 	$(PY) tests/benchmark_directory.py
+	$(PY) -m tests.benchmark_pages --years 3 --scale 20
