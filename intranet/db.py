@@ -4,6 +4,7 @@ import datetime as dt
 
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase
 
 db = DatabaseProxy()
 
@@ -27,9 +28,19 @@ class BaseModel(Model):
 
 
 def open_database(url: str):
-    """Make the Peewee database for `url` and point the proxy at it."""
-    options = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else {}
-    database = connect(url, **options)
+    """Make the Peewee database for `url` and point the proxy at it.
+
+    PostgreSQL connections are pooled: opening one costs more than most requests take.
+    """
+    if url.startswith("sqlite"):
+        database = connect(url, pragmas=SQLITE_PRAGMAS)
+    else:
+        scheme, rest = url.split("://", 1)
+        if scheme in ("postgres", "postgresql"):
+            url = f"{scheme}+pool://{rest}"
+        database = connect(url, max_connections=32, stale_timeout=300, timeout=10)
+    if isinstance(db.obj, PooledDatabase):
+        db.obj.close_all()  # a second app in one process (tests) must not leak the old pool
     db.initialize(database)
     return database
 
