@@ -417,6 +417,17 @@ def _agenda_response(context, status=200, form=None):
     return redirect_to(url_for("meetings.show", meeting_id=context.meeting.id) + "#agenda")
 
 
+def _agenda_values(form) -> tuple:
+    """The agenda form's values in the order the agenda services take them."""
+    return (
+        form.title.data,
+        form.description.data,
+        form.organization.data,
+        form.public.data,
+        form.label.data,
+    )
+
+
 @bp.post("/meetings/<int:meeting_id>/agenda")
 def add_agenda_item(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
@@ -424,15 +435,7 @@ def add_agenda_item(meeting_id):
     if not form.validate_on_submit():
         return _agenda_response(context, 422, form)
     try:
-        services.add_agenda_item(
-            context.meeting,
-            form.title.data,
-            form.description.data,
-            form.organization.data,
-            form.public.data,
-            form.label.data,
-            current_user,
-        )
+        services.add_agenda_item(context.meeting, *_agenda_values(form), current_user)
     except services.MeetingError as error:
         _form_error(form, error)
         return _agenda_response(context, 422, form)
@@ -468,15 +471,7 @@ def edit_agenda_item(meeting_id, item_id):
         form.label.data = item.label
     elif form.validate_on_submit():
         try:
-            services.update_agenda_item(
-                item,
-                form.title.data,
-                form.description.data,
-                form.organization.data,
-                form.public.data,
-                form.label.data,
-                current_user,
-            )
+            services.update_agenda_item(item, *_agenda_values(form), current_user)
         except services.MeetingError as error:
             _form_error(form, error)
         else:
