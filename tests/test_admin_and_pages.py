@@ -313,3 +313,19 @@ def test_admin_sets_a_new_password_and_old_sessions_end(app, client, admin, memb
     assert response.status_code == 303
     assert member_client.get("/account").status_code == 302
     assert sign_in(app.test_client(), member, "Neue Passphrase für den Herbst").status_code == 303
+
+
+def test_barrier_reports_are_limited_per_address(client):
+    for number in range(5):
+        response = client.post(
+            "/barrierefreiheit",
+            data={"csrf_token": csrf_token(client), "message": f"Meldung {number}"},
+        )
+        assert response.status_code == 303
+    response = client.post(
+        "/barrierefreiheit", data={"csrf_token": csrf_token(client), "message": "Noch eine"}
+    )
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "später erneut" in page and "Noch eine" in page
+    assert BarrierReport.select().count() == 5

@@ -1,12 +1,15 @@
 """Start page, accessibility statement, barrier reports and the health check."""
 
-from flask import Blueprint, flash, jsonify, url_for
+import datetime as dt
+
+from flask import Blueprint, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.access import require_login
 from intranet.core import audit
-from intranet.db import db
+from intranet.core.models import AuditEvent
+from intranet.db import db, utcnow
 from intranet.htmx import redirect_to, render
 from intranet.pages.forms import BarrierReportForm
 from intranet.pages.models import BarrierReport
@@ -22,11 +25,30 @@ def home():
     return render("pages/home.html")
 
 
+# The form is public, so one address may send only a few reports an hour.
+REPORTS_PER_ADDRESS_AND_HOUR = 5
+
+
+def _too_many_reports() -> bool:
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = AuditEvent.select().where(
+        (AuditEvent.action == "barrier_report.created")
+        & (AuditEvent.address == (request.remote_addr or ""))
+        & (AuditEvent.at >= since)
+    )
+    return recent.count() >= REPORTS_PER_ADDRESS_AND_HOUR
+
+
 @bp.route("/barrierefreiheit", methods=["GET", "POST"])
 def accessibility():
     """Public on purpose: a barrier may be what keeps someone from signing in."""
     form = BarrierReportForm()
     if form.validate_on_submit():
+        if _too_many_reports():
+            form.message.errors.append(
+                _("You have sent several reports within the last hour. Please try again later.")
+            )
+            return render("pages/accessibility.html", form=form, status=429, user=current_user)
         report = BarrierReport.create(
             page=form.page.data or "", message=form.message.data, contact=form.contact.data or ""
         )
