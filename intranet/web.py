@@ -4,7 +4,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import request, url_for
+from flask import Response, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -58,3 +58,11 @@ def init_app(app):
         return url_for("static", filename=filename, v=_fingerprint(filename))
 
     app.jinja_env.globals["asset"] = asset
+
+
+def download(body: str | bytes, filename: str, mimetype: str) -> Response:
+    """A file to save (vCard, CSV, calendar, JSON export), UTF-8, never shown inline."""
+    response = Response(body, mimetype=mimetype)
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

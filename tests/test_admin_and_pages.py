@@ -329,3 +329,56 @@ def test_barrier_reports_are_limited_per_address(client):
     page = response.get_data(as_text=True)
     assert "später erneut" in page and "Noch eine" in page
     assert BarrierReport.select().count() == 5
+
+
+# --- Data protection for accounts without a directory entry -----------------------------------
+
+
+def test_admin_exports_and_erases_an_account_without_entry(client, admin, member):
+    import json
+
+    from intranet.directory.models import Person
+
+    sign_in(client, admin)
+    response = client.get(f"/admin/accounts/{member.id}/privacy.json")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    data = json.loads(response.get_data(as_text=True))
+    assert data["account"]["email"] == member.email and data["contact_entry"] is None
+    unconfirmed = client.post(
+        f"/admin/accounts/{member.id}/erase", data={"csrf_token": csrf_token(client)}
+    )
+    assert unconfirmed.status_code == 303 and Account.get_or_none(Account.id == member.id)
+    response = client.post(
+        f"/admin/accounts/{member.id}/erase",
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
+    )
+    assert response.status_code == 303
+    assert Account.get_or_none(Account.id == member.id) is None
+    assert not Person.select().exists()
+    assert AuditEvent.select().where(AuditEvent.action == "person.erased").exists()
+
+
+def test_account_with_entry_is_erased_on_the_entrys_page(client, admin, member):
+    from tests.test_directory import person
+
+    person(member.organization, account=member.id)
+    sign_in(client, admin)
+    page = client.get(f"/admin/accounts/{member.id}/edit").get_data(as_text=True)
+    assert "Datenschutzseite des Eintrags" in page
+    response = client.post(
+        f"/admin/accounts/{member.id}/erase",
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
+    )
+    assert response.status_code == 404
+    assert Account.get_or_none(Account.id == member.id)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "reviewer", "member"])
+def test_account_privacy_addresses_are_for_admins_only(request, client, role, admin):
+    sign_in(client, request.getfixturevalue(role))
+    assert client.get(f"/admin/accounts/{admin.id}/privacy.json").status_code == 404
+    response = client.post(
+        f"/admin/accounts/{admin.id}/erase",
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
+    )
+    assert response.status_code == 404 and Account.get_or_none(Account.id == admin.id)

@@ -1,5 +1,7 @@
 """Administration pages; only for the admin role."""
 
+import json
+
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,11 +21,14 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import site_settings
+from intranet.core import audit, site_settings
 from intranet.core.models import AuditEvent
 from intranet.core.pagination import paginate
+from intranet.directory import privacy
+from intranet.directory.models import Person
 from intranet.htmx import redirect_to, render
 from intranet.pages.models import BarrierReport
+from intranet.web import download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_role("admin"))
@@ -116,6 +121,7 @@ def edit_account(account_id):
         account=account,
         form=form,
         password_form=PasswordResetForm(),
+        entry=Person.get_or_none(Person.account == account.id),
         status=422 if form.errors or form.form_errors else 200,
     )
 
@@ -146,8 +152,42 @@ def reset_password(account_id):
         account=account,
         form=form,
         password_form=password_form,
+        entry=Person.get_or_none(Person.account == account.id),
         status=422,
     )
+
+
+@bp.get("/accounts/<int:account_id>/privacy.json")
+def account_privacy_export(account_id):
+    """Art. 15 for an account without a directory entry (with an entry: the entry's page)."""
+    account = _account_or_404(account_id)
+    data = privacy.access_export(None, account=account)
+    audit.record("account.exported", target=f"account:{account.id}", detail="Art. 15")
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return download(body, f"auskunft-konto-{account.id}.json", "application/json")
+
+
+@bp.post("/accounts/<int:account_id>/erase")
+def erase_account(account_id):
+    """Art. 17 for an account without a directory entry."""
+    account = _account_or_404(account_id)
+    if not EmptyForm().validate_on_submit() or request.form.get("confirm") != "yes":
+        flash(_("Please confirm the erasure with the checkbox."), "error")
+        return redirect_to(url_for("admin.edit_account", account_id=account.id))
+    if account.id == current_user.id:
+        flash(_("You cannot erase your own account here."), "error")
+        return redirect_to(url_for("admin.edit_account", account_id=account.id))
+    if Person.select().where(Person.account == account.id).exists():
+        abort(404)  # erased together with the entry, on the entry's privacy page
+    label = privacy.erase(None, account=account)
+    flash(
+        _(
+            "The account was erased; records that are kept now show “%(label)s”.",
+            label=label,
+        ),
+        "success",
+    )
+    return redirect_to(url_for("admin.accounts"))
 
 
 @bp.post("/accounts/<int:account_id>/active")

@@ -156,15 +156,20 @@ def person_record(person: Person) -> dict:
     return data
 
 
-def access_export(person: Person) -> dict:
-    account = person.account if person.account_id else None
+def access_export(person: Person | None, account: Account | None = None) -> dict:
+    """Everything stored about a person: from their directory entry (and its account), or
+    from an account that has no entry (`person=None`)."""
+    if person is not None:
+        account = person.account if person.account_id else None
     memberships = (
         Membership.select(Membership, Organization)
         .join(Organization)
         .where((Membership.person == person) | (Membership.on_behalf_of == person))
         .order_by(Membership.start_date)
+        if person is not None
+        else []
     )
-    targets = [f"person:{person.id}"]
+    targets = [f"person:{person.id}"] if person is not None else []
     condition = AuditEvent.target.in_(targets)
     if account is not None:
         targets.append(f"account:{account.id}")
@@ -173,7 +178,7 @@ def access_export(person: Person) -> dict:
     export = {
         "generated_at": utcnow().isoformat() + "Z",
         "legal_basis": "Art. 15 DSGVO",
-        "contact_entry": person_record(person),
+        "contact_entry": person_record(person) if person is not None else None,
         "memberships": [
             {
                 "organization": m.organization.name,
@@ -226,19 +231,25 @@ def pseudonym(account_id: int) -> str:
     return f"Person {digest[:6].upper()}"
 
 
-def erase(person: Person, erase_account: bool = True) -> str | None:
-    """Delete the entry (memberships go with it) and the account; returns the pseudonym used.
+def erase(
+    person: Person | None, erase_account: bool = True, account: Account | None = None
+) -> str | None:
+    """Delete the entry (memberships go with it) and the account, or only an account that
+    has no entry (`person=None`); returns the pseudonym used.
 
     The audit log keeps its entries (its hash chain must stay verifiable and it serves
-    security, Art. 17(3)(b)); they name a number, not the person, from now on.
+    security, Art. 17(3)(b)), including the email address recorded at the time, until
+    `audit prune` removes them after the retention period.
     """
-    account = person.account if (erase_account and person.account_id) else None
+    if person is not None:
+        account = person.account if (erase_account and person.account_id) else None
     label = pseudonym(account.id) if account is not None else None
-    person_id = person.id
+    target = f"person:{person.id}" if person is not None else f"account:{account.id}"
     with write_transaction():
-        Membership.update(on_behalf_of=None).where(Membership.on_behalf_of == person).execute()
-        Membership.delete().where(Membership.person == person).execute()
-        person.delete_instance()
+        if person is not None:
+            Membership.update(on_behalf_of=None).where(Membership.on_behalf_of == person).execute()
+            Membership.delete().where(Membership.person == person).execute()
+            person.delete_instance()
         if account is not None:
             account_erasing.send(account, pseudonym=label)
             Person.update(consent_recorded_by=None).where(
@@ -247,7 +258,7 @@ def erase(person: Person, erase_account: bool = True) -> str | None:
             account.delete_instance()
     audit.record(
         "person.erased",
-        target=f"person:{person_id}",
+        target=target,
         detail=f"account erased as {label}" if label else "no account",
     )
     return label

@@ -3,7 +3,7 @@
 import datetime as dt
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,6 +35,7 @@ from intranet.directory.visibility import (
     visible_contact_fields,
 )
 from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.web import download
 
 bp = Blueprint("directory", __name__)
 bp.before_request(require_login)
@@ -119,13 +120,6 @@ def contacts_vcard():
     people = search.people(filters)
     body = vcard.serialize(vcard.person_card(current_user, person) for person in people)
     return download(body, "kontakte.vcf", "text/vcard")
-
-
-def download(body: str, filename: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- One person -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import feeds, ics, mail, recurrence, services, times
 from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
 from intranet.meetings.models import ANSWERS, Meeting
+from intranet.web import download
 
 bp = Blueprint("meetings", __name__)
 
@@ -178,14 +179,7 @@ def ics_file(meeting_id):
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet
     body = ics.calendar_bytes([context.meeting], method="PUBLISH")
-    return _ics_response(body, f"termin-{meeting_id}.ics")
-
-
-def _ics_response(body: bytes, filename: str):
-    response = make_response(body)
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(body, f"termin-{meeting_id}.ics", "text/calendar")
 
 
 @bp.get("/calendar.ics")
@@ -200,7 +194,7 @@ def feed():
         .order_by(Meeting.start, Meeting.id)
     )
     name = current_app.config["FORUM_NAME"]
-    return _ics_response(ics.calendar_bytes(query, name=name), "kalender.ics")
+    return download(ics.calendar_bytes(query, name=name), "kalender.ics", "text/calendar")
 
 
 @bp.post("/calendar/feed-token")
