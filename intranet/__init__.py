@@ -53,8 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     from intranet.directory.routes import bp as directory_bp
     from intranet.meetings.routes import bp as meetings_bp
     from intranet.pages.routes import bp as pages_bp
+    from intranet.search.routes import bp as search_bp
 
-    for blueprint in (pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp):
+    for blueprint in (pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp, search_bp):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

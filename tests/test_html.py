@@ -53,6 +53,10 @@ PAGES = [
     ("coordinator", "/contacts/retention", None),
     ("admin", "/contacts/1/privacy", None),
     ("admin", "/privacy/record", None),
+    ("member", "/search", None),
+    ("member", "/search?q=a", None),
+    ("member", "/search?q=sitzung", None),
+    ("member", "/search?q=%C3%B6zdemir", None),
 ]
 
 

@@ -1,0 +1,1 @@
+"""One search over what the account may see: meetings and contacts."""
