@@ -365,6 +365,11 @@ def test_account_with_entry_is_erased_on_the_entrys_page(client, admin, member):
     sign_in(client, admin)
     page = client.get(f"/admin/accounts/{member.id}/edit").get_data(as_text=True)
     assert "Datenschutzseite des Eintrags" in page
+    assert page.count('id="privacy-heading"') == 1
+    assert (
+        page.split("<title>")[1].split("</title>")[0]
+        == f"{member.display_name} – Sicherheitsdialog Dresden"
+    )
     response = client.post(
         f"/admin/accounts/{member.id}/erase",
         data={"csrf_token": csrf_token(client), "confirm": "yes"},
