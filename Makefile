@@ -23,13 +23,21 @@ $(VENV)/.dev-requirements: $(VENV)/.requirements requirements-dev.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# Debian's Chromium for the browser tests, PostgreSQL for the second database run,
-# a Java runtime for the HTML checker.
+# Only what is missing: Debian's Chromium for the browser tests, PostgreSQL for the second
+# database run, a Java runtime for the HTML checker, wrk for the benchmark, Pango for PDFs.
+# (Where Node.js came with its own npm, Debian's npm package would conflict with it.)
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v pg_ctlcluster >/dev/null \
-		|| ! command -v npm >/dev/null || ! command -v java >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			chromium postgresql npm default-jre-headless >/dev/null; \
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pg_ctlcluster >/dev/null || missing="$$missing postgresql"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 postgres: system-packages
