@@ -28,6 +28,8 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_STARTTLS": False,
     "MAIL_FROM": None,
+    # Largest attachment accepted, in MB (uploads are bounded by MAX_CONTENT_LENGTH as well).
+    "ATTACHMENT_MAX_MB": 20,
     # Flask and extension settings that are not meant to be changed per installation.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

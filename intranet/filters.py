@@ -3,10 +3,17 @@
 import datetime as dt
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_pgettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    lazy_pgettext,
+)
 from flask_babel import lazy_gettext as _l
 
-from intranet.core import site_settings
+from intranet.core import sharing, site_settings
 
 ROLE_LABELS = {
     "admin": lazy_pgettext("role", "Administration"),
@@ -36,16 +43,25 @@ def local_time(value: dt.datetime | None, format: str | None = None) -> str:
     return format_datetime(aware, format)
 
 
+def filesize(size: int) -> str:
+    """Bytes as people read them: "820 KB", "1,4 MB" (decimal units, as file managers show)."""
+    if size < 1000 * 1000:
+        return f"{format_decimal(max(1, round(size / 1000)))} KB"
+    return f"{format_decimal(round(size / 1000 / 1000, 1))} MB"
+
+
 def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals.update(
         get_locale=get_locale,
         # Navigation shows an area only once its blueprint is installed.
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
         ROLE_LABELS=ROLE_LABELS,
+        LABEL_NAMES=sharing.LABEL_NAMES,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
     )

@@ -1,5 +1,6 @@
 """MODELS: every table, in dependency order. Migrations create them; tests compare against them."""
 
+from intranet.attachments.models import Attachment
 from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
 from intranet.core.models import AuditEvent, SiteSetting
 from intranet.directory.models import Membership, Person
@@ -17,4 +18,5 @@ MODELS = [
     Person,
     Membership,
     *MEETING_MODELS,
+    Attachment,
 ]

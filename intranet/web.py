@@ -34,7 +34,8 @@ def init_app(app):
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        # Downloads set a stricter policy of their own (file_headers).
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"
@@ -60,9 +61,19 @@ def init_app(app):
     app.jinja_env.globals["asset"] = asset
 
 
+DOWNLOAD_POLICY = "default-src 'none'; sandbox"
+
+
+def file_headers(response: Response) -> Response:
+    """What every file leaving the server carries: nothing in it may run, even if opened inline."""
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def download(body: str | bytes, filename: str, mimetype: str) -> Response:
     """A file to save (vCard, CSV, calendar, JSON export), UTF-8, never shown inline."""
     response = Response(body, mimetype=mimetype)
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_headers(response)

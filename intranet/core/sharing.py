@@ -83,3 +83,12 @@ def visible_where(
         )
     clause |= (label_field == RED) & item_field.in_(persons(account.id))
     return clause
+
+
+def label_choices(exclude=()) -> list[tuple[str, str]]:
+    """Select options for a label field: the TLP name with one line on who sees it."""
+    return [
+        (code, f"{LABEL_NAMES[code]} – {LABEL_HINTS[code]}")
+        for code in LABELS
+        if code not in exclude
+    ]

@@ -18,7 +18,7 @@ from intranet.core.pagination import paginate
 from intranet.core.text import render_markdown
 from intranet.db import utcnow
 from intranet.htmx import redirect_to, render, wants_fragment
-from intranet.meetings import feeds, ics, mail, recurrence, services, times
+from intranet.meetings import feeds, files, ics, mail, recurrence, services, times
 from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
 from intranet.meetings.models import ANSWERS, Meeting
 from intranet.web import download
@@ -164,6 +164,7 @@ def _show_context(context):
         "cancel_form": CancelForm(version=meeting.version) if planner else None,
         "action_form": EmptyForm(),
         "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
+        "files": files.page_files(context, items, account),
     }
 
 
@@ -394,12 +395,14 @@ def _agenda_form() -> AgendaItemForm:
 def _agenda_response(context, status=200, form=None):
     """The agenda fragment for htmx, else back to the meeting page."""
     if request.headers.get("HX-Request") and wants_fragment("agenda"):
+        items = services.agenda(context.meeting, current_user, context.person_ids)
         return render(
             "meetings/_agenda.html",
             "meetings/_agenda.html",
             status=status,
             meeting=context.meeting,
-            items=services.agenda(context.meeting, current_user, context.person_ids),
+            items=items,
+            files=files.page_files(context, items, current_user),
             planner=True,
             agenda_form=form or _agenda_form(),
             action_form=EmptyForm(),

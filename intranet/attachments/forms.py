@@ -1,0 +1,25 @@
+"""The upload form: a title, a sharing label and the file."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from intranet.core import sharing
+
+
+class AttachmentForm(FlaskForm):
+    owner = HiddenField()
+    file = FileField(_l("File"))
+    name = StringField(
+        _l("Title"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Shown in the list; without a title the file name is shown."),
+    )
+    # AMBER+STRICT allows no downloads, so it is no choice for a file.
+    label = SelectField(
+        _l("Who may see the file"),
+        choices=lambda: sharing.label_choices(exclude=(sharing.AMBER_STRICT,)),
+        default=sharing.DEFAULT,
+    )

@@ -1,0 +1,66 @@
+"""Upload, download and removal of attachments; the owning item's page lists them."""
+
+from flask import Blueprint, abort, flash, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from intranet.attachments import services
+from intranet.attachments.forms import AttachmentForm
+from intranet.auth.access import require_login
+from intranet.auth.forms import EmptyForm
+from intranet.htmx import redirect_to, render
+
+bp = Blueprint("attachments", __name__, url_prefix="/attachments")
+bp.before_request(require_login)
+bp.add_app_template_global(services.downloadable, "attachment_downloadable")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """The upload page for one item, named by `?owner=meeting:12` (a hidden field when posting)."""
+    form = AttachmentForm()
+    owner = services.load_owner(form.owner.data or request.args.get("owner"))
+    if owner is None or not owner.may_edit:
+        abort(404)
+    form.owner.data = owner.key
+    if form.validate_on_submit():
+        upload = form.file.data
+        if not upload or not upload.filename:
+            form.file.errors.append(_("Please choose a file."))
+        else:
+            try:
+                services.add(
+                    owner, upload.stream, upload.filename, form.name.data, form.label.data,
+                    current_user,
+                )  # fmt: skip
+            except services.AttachmentError as error:
+                form[error.field].errors.append(str(error))
+            else:
+                flash(_("The file was added."), "success")
+                return redirect_to(owner.url)
+    status = 422 if form.errors else 200
+    return render(
+        "attachments/new.html",
+        status=status,
+        form=form,
+        owner=owner,
+        accepted=services.ACCEPTED,
+        max_mb=services.max_bytes() // (1024 * 1024),
+    )
+
+
+@bp.get("/<int:attachment_id>")
+def download(attachment_id):
+    attachment, owner = services.get_attachment_or_404(attachment_id)
+    return services.download_response(attachment, owner)
+
+
+@bp.route("/<int:attachment_id>/delete", methods=["GET", "POST"])
+def delete(attachment_id):
+    attachment, owner = services.get_attachment_or_404(attachment_id, for_edit=True)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.delete(attachment, current_user)
+        flash(_("The file %(name)s was removed.", name=attachment.name), "success")
+        return redirect_to(owner.url)
+    return render("attachments/confirm_delete.html", form=form, attachment=attachment, owner=owner)
