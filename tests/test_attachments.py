@@ -309,3 +309,16 @@ def test_erasure_keeps_the_file_without_the_uploader(client, coordinator, meetin
     upload(client, f"meeting:{meeting.id}", PDF, "a.pdf")
     account_erasing.send(coordinator, pseudonym="Person X")
     assert Attachment.get().created_by_id is None
+
+
+def test_removing_an_agenda_item_removes_its_files(client, coordinator, meeting):
+    item = AgendaItem.create(meeting=meeting, position=1, title="TOP", label="green")
+    sign_in(client, coordinator)
+    upload(client, f"agenda_item:{item.id}", PDF, "a.pdf")
+    path = services.stored_path(Attachment.get())
+    token = csrf_token(client)
+    response = client.post(
+        f"/meetings/{meeting.id}/agenda/{item.id}/delete", data={"csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert not Attachment.select().exists() and not path.exists()

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN, fn
 
+from intranet.attachments import services as attachments
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing
 from intranet.core.signals import account_erasing
@@ -575,6 +576,7 @@ def delete_agenda_item(meeting, item_id: int, actor) -> None:
     )
     if not deleted:
         abort(404)
+    attachments.delete_for_owner("agenda_item", item_id)
     audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
 
 
