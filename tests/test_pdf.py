@@ -1,0 +1,70 @@
+"""PDF export: tagged for screen readers, and unable to fetch anything but the app's own files."""
+
+import re
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from intranet.core.pdf import StaticOnlyFetcher, render_pdf
+
+
+def test_a_document_becomes_a_tagged_pdf_with_embedded_fonts(app, tmp_path):
+    html = """<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Protokoll</title>
+    <link rel="stylesheet" href="css/print.css"></head>
+    <body><p class="doc-label">TLP:GREEN</p><h1>Protokoll</h1><p>Übung macht den Meister.</p></body></html>"""
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(render_pdf(html))
+    info = subprocess.run(["pdfinfo", path], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    fonts = subprocess.run(["pdffonts", path], capture_output=True, text=True, check=True).stdout
+    assert "Fira-Sans" in fonts
+    text = subprocess.run(
+        ["pdftotext", path, "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Übung macht den Meister." in text
+    assert text.count("TLP:GREEN") == 2  # in the text and in the page's running head
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/x.css",
+        "https://example.org/font.woff2",
+        "file:///etc/passwd",
+        "ftp://example.org/x",
+        "data:text/css,body{}",
+    ],
+)
+def test_the_fetcher_refuses_everything_outside_the_static_folder(app, url):
+    fetcher = StaticOnlyFetcher(Path(app.static_folder))
+    with pytest.raises(ValueError):
+        fetcher.fetch(url)
+
+
+def test_user_text_cannot_make_the_server_fetch_an_address(app):
+    hits = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"http://127.0.0.1:{server.server_port}"
+    try:
+        html = f"""<html lang="de"><head><link rel="stylesheet" href="{address}/a.css">
+        <style>@import url("{address}/b.css"); body {{ background: url("{address}/c.png") }}</style></head>
+        <body><img src="{address}/d.png" alt=""><img src="file:///etc/hostname" alt="">
+        <p>text</p></body></html>"""
+        assert render_pdf(html).startswith(b"%PDF-")
+    finally:
+        server.shutdown()
+    assert hits == []
