@@ -15,11 +15,15 @@ def wants_fragment(fragment_id: str) -> bool:
     return htmx.target in (None, fragment_id)
 
 
-def render(template: str, fragment: str | None = None, status: int = 200, **context):
+def render(
+    template: str, fragment: str | None = None, status: int = 200, target: str | None = None,
+    **context,
+):  # fmt: skip
     """Render `template`, or only its partial `fragment` (a template name like
-    'meetings/_month.html' whose outer element id is the file name without '_' and '.html').
+    'meetings/_month.html' whose outer element id is the file name without '_' and '.html';
+    `target` names the id instead where one partial appears several times on a page).
     """
-    if fragment and wants_fragment(fragment_id(fragment)):
+    if fragment and wants_fragment(target or fragment_id(fragment)):
         body = render_template(fragment, **context)
         if peek_flashes():
             body += render_template("_flashes.html", oob=True)

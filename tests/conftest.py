@@ -156,3 +156,27 @@ def signed_in(client):
         return client
 
     return _sign_in
+
+
+@pytest.fixture
+def count_queries(monkeypatch):
+    """`with count_queries() as counted:` … `counted.n` is the number of SQL statements run."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    @contextmanager
+    def counting():
+        counted = SimpleNamespace(n=0)
+        original = db.obj.execute_sql
+
+        def execute_sql(*args, **kwargs):
+            counted.n += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(db.obj, "execute_sql", execute_sql)
+        try:
+            yield counted
+        finally:
+            monkeypatch.setattr(db.obj, "execute_sql", original)
+
+    return counting

@@ -10,7 +10,7 @@ from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
 
-from intranet.auth.access import require_login
+from intranet.auth.access import require_login, safe_next
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.core import sharing
@@ -18,7 +18,7 @@ from intranet.core.pagination import paginate
 from intranet.core.text import render_markdown
 from intranet.db import utcnow
 from intranet.htmx import redirect_to, render, wants_fragment
-from intranet.meetings import feeds, files, ics, mail, recurrence, services, times
+from intranet.meetings import feeds, files, ics, mail, recurrence, services, start, times
 from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
 from intranet.meetings.models import ANSWERS, Meeting
 from intranet.web import download
@@ -510,6 +510,14 @@ def answer(meeting_id):
         flash(_("Your answer is saved: %(answer)s.", answer=_saved_labels()[value]), "success")
     else:
         abort(400)
+    card_id = f"answer-card-{meeting_id}"
+    if request.headers.get("HX-Target") == card_id and wants_fragment(card_id):
+        # The start page answers several meetings, each in its own block.
+        card = start.MeetingCard(meeting, may_answer=True, answer=value)
+        return render(
+            "pages/home.html", "meetings/_answer_card.html", target=card_id, meeting=meeting,
+            card=card,
+        )  # fmt: skip
     if request.headers.get("HX-Request") and wants_fragment("answer"):
         return render(
             "meetings/_answer.html",
@@ -520,7 +528,8 @@ def answer(meeting_id):
             counts=services.answer_counts(meeting),
             action_form=EmptyForm(),
         )
-    return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#answer")
+    back = safe_next(request.form.get("next"))
+    return redirect_to(back or url_for("meetings.show", meeting_id=meeting_id) + "#answer")
 
 
 def _saved_labels():

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.access import require_login
-from intranet.core import audit
+from intranet.core import audit, start_page
 from intranet.core.models import AuditEvent
 from intranet.db import db, utcnow
 from intranet.htmx import redirect_to, render
@@ -22,7 +22,7 @@ def home():
     refusal = require_login()
     if refusal:
         return refusal
-    return render("pages/home.html")
+    return render("pages/home.html", panels=start_page.panels_for(current_user))
 
 
 # The form is public, so one address may send only a few reports an hour.

@@ -1,0 +1,86 @@
+"""The start page answers "what needs me?": the next meetings with the answer in place,
+unanswered invitations first, recent changes — only what the account may see."""
+
+import datetime as dt
+
+from intranet.db import utcnow
+from intranet.meetings import services
+from intranet.meetings.models import Answer, Meeting
+from tests import factories
+from tests.conftest import csrf_token, sign_in
+from tests.test_meetings import make_meeting
+
+
+def days(n):
+    return utcnow().replace(microsecond=0) + dt.timedelta(days=n)
+
+
+def test_unanswered_invitations_come_first_and_hidden_meetings_never(
+    client, member, other_org, org
+):
+    answered = make_meeting("Beantwortet", "green", invited=[other_org], start=days(1))
+    open_invitation = make_meeting("Offene Einladung", "green", invited=[other_org], start=days(20))
+    forum = make_meeting("Forum ohne Einladung", "green", start=days(2))
+    make_meeting("Geheim", "amber", organization=org, start=days(1))
+    make_meeting("Vorbei", "green", invited=[other_org], start=days(-3))
+    services.give_answer(answered, member, "yes")
+    sign_in(client, member)
+    page = client.get("/").get_data(as_text=True)
+    assert "Geheim" not in page and "Vorbei" not in page
+    assert page.index("Offene Einladung") < page.index("Beantwortet") < page.index(forum.title)
+    assert f'id="answer-card-{open_invitation.id}"' in page
+    assert "Sie haben noch nicht geantwortet." in page
+    assert "Ihre Antwort: Zusage." in page or "Sie haben geantwortet: Zusage." in page
+
+
+def test_answering_in_place_with_htmx_returns_only_that_card(client, member, other_org):
+    meeting = make_meeting("Plenum", "green", invited=[other_org])
+    sign_in(client, member)
+    response = client.post(
+        f"/meetings/{meeting.id}/answer",
+        data={"csrf_token": csrf_token(client), "answer": "maybe", "next": "/"},
+        headers={"HX-Request": "true", "HX-Target": f"answer-card-{meeting.id}"},
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.startswith(f'<div class="answer-card" id="answer-card-{meeting.id}">')
+    assert 'aria-pressed="true"' in body and "<html" not in body
+    assert "Ihre Antwort ist gespeichert" in body  # the flash, out of band
+    assert Answer.get().answer == "maybe"
+
+
+def test_answering_without_javascript_returns_to_the_start_page(client, member, other_org):
+    meeting = make_meeting("Plenum", "green", invited=[other_org])
+    sign_in(client, member)
+    data = {"csrf_token": csrf_token(client), "answer": "no", "next": "/"}
+    response = client.post(f"/meetings/{meeting.id}/answer", data=data)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    data["next"] = "https://example.org/"
+    response = client.post(f"/meetings/{meeting.id}/answer", data=data)
+    assert response.headers["Location"].endswith(f"/meetings/{meeting.id}#answer")
+
+
+def test_recent_changes_and_cancellations_are_listed(client, member, other_org, coordinator):
+    changed = make_meeting("Verschoben", "green", invited=[other_org], start=days(5))
+    cancelled = make_meeting("Fällt aus", "green", invited=[other_org], start=days(6))
+    services.cancel_meeting(cancelled, "Krankheit", cancelled.version, coordinator)
+    Meeting.update(sequence=1, updated_at=utcnow()).where(Meeting.id == changed.id).execute()
+    sign_in(client, member)
+    page = client.get("/").get_data(as_text=True)
+    section = page[page.index("Kürzlich geändert") :]
+    assert "Verschoben" in section and "Fällt aus" in section and "abgesagt" in section
+
+
+def test_the_start_page_costs_the_same_queries_at_any_size(
+    client, member, other_org, count_queries
+):
+    sign_in(client, member)
+    counts = []
+    for n in (2, 30):
+        for i in range(n):
+            make_meeting(f"Termin {n}-{i}", "green", invited=[other_org], start=days(i + 1))
+        factories.account("member", other_org)
+        with count_queries() as counted:
+            assert client.get("/").status_code == 200
+        counts.append(counted.n)
+    assert counts[0] == counts[1], counts
