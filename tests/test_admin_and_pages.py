@@ -283,7 +283,7 @@ def test_concurrent_account_edits_do_not_overwrite_silently(client, admin, membe
     Account.update(display_name="Zwischendurch geändert").where(Account.id == member.id).execute()
     stale.update(display_name="Meine Fassung", email=member.email, role="member", organization=0)
     response = client.post(f"/admin/accounts/{member.id}/edit", data=stale)
-    assert response.status_code == 422
+    assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "in der Zwischenzeit" in page and 'value="Meine Fassung"' in page
     assert Account.get_by_id(member.id).display_name == "Zwischendurch geändert"

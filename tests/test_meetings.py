@@ -318,7 +318,8 @@ def test_stale_edit_is_refused_not_overwritten(client, coordinator):
     assert client.post(path, data=first).status_code == 303
     response = client.post(path, data=second)
     assert response.status_code == 409
-    assert "in der Zwischenzeit" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "in der Zwischenzeit" in page and 'value="Zweite Änderung"' in page
     fresh = Meeting.get_by_id(meeting.id)
     assert fresh.title == "Erste Änderung" and fresh.sequence == 1 and fresh.version == 2
 
@@ -387,6 +388,89 @@ def test_edit_this_and_all_following(client, coordinator):
     assert all(m.title == "Forum (neu)" for m in after[4:])
     assert all(times.to_local(m.start).hour == 17 for m in after[4:])
     assert all(m.sequence == 1 for m in after[4:]) and after[0].sequence == 0
+
+
+def test_following_edit_leaves_occurrences_not_shared_with_the_editor_untouched(
+    client, coordinator, org
+):
+    """Editing what one can see never changes, nor reveals, what one cannot."""
+    colleague = factories.account("coordinator", org, email="kollegin@example.org")
+    sign_in(client, coordinator)
+    meetings = plan_series(client)
+    fifth, secret = meetings[4], meetings[7]
+    services.update_meeting(
+        services.load_context(secret),
+        services.MeetingData(
+            title="Vertrauliche Runde",
+            start_local=times.to_local(secret.start).replace(tzinfo=None),
+            end_local=times.to_local(secret.end).replace(tzinfo=None),
+            description="Nur für die Benannten",
+            label=sharing.RED,
+            person_ids=[colleague.id],
+        ),
+        secret.version,
+        colleague,
+    )
+    assert client.get(f"/meetings/{secret.id}").status_code == 404
+    path = f"/meetings/{fifth.id}/edit"
+    response = client.post(
+        path,
+        data=form_data(
+            client,
+            path,
+            title="Forum (neu)",
+            date=f"{times.to_local(fifth.start):%Y-%m-%d}",
+            description="Für alle",
+            scope="following",
+            version=str(fifth.version),
+        ),
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    kept = Meeting.get_by_id(secret.id)
+    assert (kept.label, kept.title, kept.description) == (
+        sharing.RED,
+        "Vertrauliche Runde",
+        "Nur für die Benannten",
+    )
+    named = [p.account_id for p in MeetingPerson.select().where(MeetingPerson.meeting == kept.id)]
+    assert named == [colleague.id]
+    assert client.get(f"/meetings/{secret.id}").status_code == 404
+    assert "1 späterer Termin wurde nicht geändert, weil er nicht mit Ihnen geteilt ist." in page
+    others = [m for m in Meeting.select().order_by(Meeting.start)][4:]
+    assert [m.title for m in others if m.id != secret.id] == ["Forum (neu)"] * (len(others) - 1)
+
+
+def test_split_visible_gives_what_the_rule_shows_in_one_query(
+    app, org, other_org, admin, coordinator, member, monkeypatch
+):
+    """Every bulk action's filter: the visible items of the candidates, and the count of the
+    rest, exactly as can_see() decides for each single item."""
+    from peewee import Database
+
+    named = factories.account("member", factories.organization("Dritte"))
+    for label in sharing.LABELS:
+        for organization in (None, org, other_org):
+            for persons in ((), (named,), (member, coordinator)):
+                make_meeting(label, label, organization, (other_org,), persons)
+    candidates = Meeting.select().where(Meeting.organization.is_null(False))
+    queries = []
+    original = Database.execute_sql
+    for account in (admin, coordinator, member, named):
+        expected = {m.id for m in candidates if services.load_context(m).visible_to(account)}
+        total = candidates.count()
+        queries.clear()
+        monkeypatch.setattr(
+            Database,
+            "execute_sql",
+            lambda self, sql, *a, **k: queries.append(sql) or original(self, sql, *a, **k),
+        )
+        shown, skipped = sharing.split_visible(candidates, services.visible_clause(account))
+        monkeypatch.setattr(Database, "execute_sql", original)
+        assert {m.id for m in shown} == expected, account.email
+        assert skipped == total - len(expected) > 0
+        assert len(queries) == 1
 
 
 def test_edit_only_this_occurrence(client, coordinator):
@@ -733,15 +817,16 @@ def test_too_long_cancellation_reason_comes_back_with_422(client, coordinator):
     assert not Meeting.get_by_id(meeting.id).cancelled
 
 
-def test_stale_cancellation_is_refused(client, coordinator):
+def test_stale_cancellation_is_refused_with_the_reason_kept(client, coordinator):
     meeting = make_meeting()
     sign_in(client, coordinator)
     response = client.post(
         f"/meetings/{meeting.id}/cancel",
-        data={"csrf_token": csrf_token(client), "reason": "", "version": "0"},
-        follow_redirects=True,
+        data={"csrf_token": csrf_token(client), "reason": "Raum belegt", "version": "0"},
     )
-    assert "in der Zwischenzeit" in response.get_data(as_text=True)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "in der Zwischenzeit" in page and "Raum belegt" in page
     assert not Meeting.get_by_id(meeting.id).cancelled
 
 

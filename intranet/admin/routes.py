@@ -96,6 +96,7 @@ def new_account():
 def edit_account(account_id):
     account = _account_or_404(account_id)
     form = _with_organization_choices(AccountEditForm(obj=account))
+    conflict = False
     if request.method != "POST":
         form.organization.data = account.organization_id or 0
         form.fingerprint.data = account_services.fingerprint(account)
@@ -113,6 +114,7 @@ def edit_account(account_id):
             )
         except account_services.AccountError as error:
             form.form_errors.append(str(error))
+            conflict = isinstance(error, account_services.AccountConflict)
         else:
             flash(_("Account of %(name)s saved.", name=form.display_name.data), "success")
             return redirect_to(url_for("admin.accounts"))
@@ -122,7 +124,7 @@ def edit_account(account_id):
         form=form,
         password_form=PasswordResetForm(),
         entry=Person.get_or_none(Person.account == account.id),
-        status=422 if form.errors or form.form_errors else 200,
+        status=409 if conflict else 422 if form.errors or form.form_errors else 200,
     )
 
 

@@ -16,12 +16,16 @@ from intranet.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from intranet.core import audit
+from intranet.core import audit, versioning
 from intranet.db import utcnow, write_transaction
 
 
 class AccountError(ValueError):
     """A request that cannot be carried out; the message is shown to the user."""
+
+
+class AccountConflict(AccountError, versioning.Conflict):
+    """Someone else saved the account after the form was loaded; nothing was saved."""
 
 
 def normalize_email(email: str) -> str:
@@ -221,29 +225,40 @@ def update_account(
     email = normalize_email(email)
     if role not in ROLES:
         raise AccountError(_l("Unknown role."))
+    stale = _l(
+        "Someone else changed this account in the meantime. Please check the current values and save again."
+    )
     with write_transaction():
         current = Account.get_by_id(account.id)
         if fingerprint(current) != seen_fingerprint:
-            raise AccountError(
-                _l(
-                    "Someone else changed this account in the meantime. Please check the current values and save again."
-                )
-            )
+            raise AccountConflict(stale)
         if actor.id == current.id and role != current.role:
             raise AccountError(_l("You cannot change your own role."))
         clash = Account.select().where((Account.email == email) & (Account.id != current.id))
         if clash.exists():
             raise AccountError(_l("An account with this email address already exists."))
-        privileges_changed = role != current.role or (
-            (organization.id if organization else None) != current.organization_id
-        )
-        current.email = email
-        current.display_name = display_name.strip()
-        current.role = role
-        current.organization = organization
-        if privileges_changed:
-            current.session_version += 1
-        current.save()
+        organization_id = organization.id if organization else None
+        changes = {"email": email, "display_name": display_name.strip(), "role": role}
+        changes["organization"] = organization_id
+        if role != current.role or organization_id != current.organization_id:
+            changes["session_version"] = Account.session_version + 1
+        # Accounts carry no version column: the fingerprinted fields themselves are the
+        # version, compared in the same UPDATE that writes them (see core.versioning).
+        try:
+            versioning.update_if_unchanged(
+                Account,
+                current.id,
+                {
+                    "email": current.email,
+                    "display_name": current.display_name,
+                    "role": current.role,
+                    "organization": current.organization_id,
+                },
+                **changes,
+            )
+        except versioning.Conflict:
+            raise AccountConflict(stale) from None
+        current = Account.get_by_id(current.id)
     audit.record("account.updated", target=f"account:{current.id}", detail=role, actor=actor)
     return current
 

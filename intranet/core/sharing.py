@@ -5,7 +5,7 @@ list, a fragment, a feed and an export can never disagree about what an account 
 """
 
 from flask_babel import lazy_gettext as _l
-from peewee import Expression, Select
+from peewee import Case, Expression, Select
 
 CLEAR = "clear"
 GREEN = "green"
@@ -92,3 +92,23 @@ def label_choices(exclude=()) -> list[tuple[str, str]]:
         for code in LABELS
         if code not in exclude
     ]
+
+
+def split_visible(candidates: Select, visible: Expression) -> tuple[list, int]:
+    """The items of a bulk action the actor may see, and how many others were left out.
+
+    Every action that touches several labelled items at once (a series edit, and whatever
+    comes later: bulk cancellations, mailings, exports) takes its candidates through here, so
+    that acting on what one can see never reads, changes or reveals what one cannot.
+    `visible` is the area's SQL twin of `can_see` for the actor (e.g. the calendar's
+    `visible_clause(account)`). One query: each row carries whether it is visible, and the
+    rows that are not are dropped here; only their number leaves this function.
+    """
+    flag = Case(None, [(visible, 1)], 0).alias("_visible_to_actor")
+    shown, skipped = [], 0
+    for item in candidates.select_extend(flag):
+        if item._visible_to_actor:
+            shown.append(item)
+        else:
+            skipped += 1
+    return shown, skipped

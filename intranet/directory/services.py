@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from intranet.core import audit
+from intranet.core import audit, versioning
 from intranet.db import utcnow, write_transaction
 from intranet.directory import text
 from intranet.directory.models import Membership, Person
@@ -38,7 +38,7 @@ SINGLE_LINE = (
 )
 
 
-class EditConflict(Exception):
+class EditConflict(versioning.Conflict):
     """The entry changed since the form was loaded; nothing was saved."""
 
 
@@ -101,16 +101,11 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
             sort_key=person.sort_key,
             updated_at=person.updated_at,
             consent_recorded_by=person.consent_recorded_by_id,
-            version=version + 1,
         )
-        changed = (
-            Person.update(data)
-            .where((Person.id == person.id) & (Person.version == version))
-            .execute()
-        )
-        if changed != 1:
-            raise EditConflict()
-        person.version = version + 1
+        try:
+            person.version = versioning.update_versioned(Person, person.id, version, **data)
+        except versioning.Conflict:
+            raise EditConflict() from None
     audit.record("person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values)))
     return person
 

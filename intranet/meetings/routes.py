@@ -3,7 +3,7 @@
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
-from flask_babel import format_date, format_time
+from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -311,7 +311,7 @@ def edit(meeting_id):
         except ValueError:
             version = 0
         try:
-            changed = services.update_meeting(
+            saved = services.update_meeting(
                 context, _form_data(form), version, current_user, form.scope.data or "this"
             )
         except services.Conflict as error:
@@ -320,8 +320,17 @@ def edit(meeting_id):
         except services.MeetingError as error:
             _form_error(form, error)
         else:
-            sent = mail.notify_update(changed)
+            sent = mail.notify_update(saved.meetings)
             flash(_message_with_mail(_("Meeting saved."), sent), "success")
+            if saved.skipped:
+                flash(
+                    ngettext(
+                        "%(num)s later occurrence was not changed because it is not shared with you.",
+                        "%(num)s later occurrences were not changed because they are not shared with you.",
+                        saved.skipped,
+                    ),
+                    "warning",
+                )
             updated = services.load_context(Meeting.get_by_id(meeting.id))
             if not updated.visible_to(current_user):
                 return redirect_to(url_for("meetings.calendar"))
@@ -351,7 +360,11 @@ def cancel(meeting_id):
                 context.meeting, form.reason.data or "", version, current_user
             )
         except services.Conflict as error:
-            flash(str(error), "error")
+            # 409 with the reason as typed: nothing is lost, the page shows the current state.
+            form.reason.errors = [*form.reason.errors, str(error)]
+            data = _show_context(context)
+            data["cancel_form"] = form
+            return render("meetings/show.html", status=409, **data)
         else:
             sent = mail.notify_update([meeting])
             flash(_message_with_mail(_("The meeting is cancelled."), sent), "success")
@@ -560,16 +573,18 @@ def attendance(meeting_id):
                 }
             )
     names = {o.id: o.name for o in organizations}
+    conflict = False
     if form.validate_on_submit():
         rows = {r.organization_id.data: (r.status.data, r.names.data or "") for r in form.rows}
         try:
             services.record_attendance(context, rows, current_user)
         except services.MeetingError as error:
             form.problems.append(str(error))
+            conflict = isinstance(error, services.Conflict)
         else:
             flash(_("Attendance saved."), "success")
             return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#attendance")
-    status = 422 if request.method == "POST" else 200
+    status = (409 if conflict else 422) if request.method == "POST" else 200
     return render(
         "meetings/attendance.html", form=form, meeting=meeting, names=names, status=status
     )

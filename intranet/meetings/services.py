@@ -11,7 +11,7 @@ from peewee import JOIN, fn
 
 from intranet.attachments import services as attachments
 from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.db import utcnow, write_transaction
 from intranet.directory.privacy import personal_data_export
@@ -41,7 +41,7 @@ class MeetingError(ValueError):
         self.field = field
 
 
-class Conflict(MeetingError):
+class Conflict(MeetingError, versioning.Conflict):
     """Someone else saved the meeting after this form was loaded."""
 
 
@@ -343,12 +343,18 @@ def _check_sharing(data: MeetingData, actor) -> MeetingData:
 
 
 def _apply(meeting: Meeting, data: MeetingData, start, end):
-    meeting.title = data.title.strip()
-    meeting.start, meeting.end = start, end
+    for name, value in _values(data, start, end).items():
+        setattr(meeting, name, value)
+
+
+def _values(data: MeetingData, start, end) -> dict:
+    """The columns a form sets, by field name (for a new row and for a versioned update)."""
+    values = {"title": data.title.strip(), "start": start, "end": end}
     for name in ("room", "street", "postal_code", "city", "online_url", "description"):
-        setattr(meeting, name, (getattr(data, name) or "").strip())
-    meeting.organization = data.organization_id or None
-    meeting.label = data.label
+        values[name] = (getattr(data, name) or "").strip()
+    values["organization"] = data.organization_id or None
+    values["label"] = data.label
+    return values
 
 
 def _set_links(meeting: Meeting, data: MeetingData):
@@ -407,38 +413,67 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
     return made
 
 
+@dataclass
+class SavedEdit:
+    """What an edit changed, and how many occurrences it left alone because the editor may not
+    see them (the page says so)."""
+
+    meetings: list[Meeting]
+    skipped: int = 0
+
+
+STALE_EDIT = _l(
+    "Someone else changed this meeting in the meantime. Your changes were not saved; please check the current state and enter them again."
+)
+STALE_ACTION = _l("Someone else changed this meeting in the meantime. Please check and try again.")
+
+
+def _save_versioned(meeting_id: int, version: int, message=STALE_EDIT, **changes) -> None:
+    """Every write to a meeting row: raise the version and SEQUENCE, only from `version`."""
+    try:
+        versioning.update_versioned(
+            Meeting,
+            meeting_id,
+            version,
+            sequence=Meeting.sequence + 1,
+            updated_at=utcnow(),
+            **changes,
+        )
+    except versioning.Conflict:
+        raise Conflict(message) from None
+
+
 def update_meeting(
     context: MeetingContext, data: MeetingData, version: int, actor, scope: str = "this"
-) -> list[Meeting]:
-    """Save an edit; with scope 'following' also every later occurrence of the series.
+) -> SavedEdit:
+    """Save an edit; with scope 'following' also every later occurrence of the series that
+    the editor may see. Occurrences shared with others only are left untouched and counted.
 
-    Refused with Conflict when the meeting changed since the form was loaded."""
+    Refused with Conflict when the meeting, or any occurrence written with it, changed since
+    it was read: the whole edit is then rolled back."""
     meeting = context.meeting
     start, end = check_times(data)
     data = _check_sharing(data, actor)
     with write_transaction():
         current = Meeting.get_by_id(meeting.id)
         if current.version != version:
-            raise Conflict(
-                _l(
-                    "Someone else changed this meeting in the meantime. Your changes were not saved; please check the current state and enter them again."
-                )
-            )
-        targets = [current]
+            raise Conflict(STALE_EDIT)
+        targets, skipped = [current], 0
         if scope == "following" and current.series_id:
-            targets += list(
+            later, skipped = sharing.split_visible(
                 Meeting.select()
                 .where(
                     (Meeting.series == current.series_id)
                     & (Meeting.start > current.start)
                     & (Meeting.cancelled == False)  # noqa: E712 (SQL, not Python)
                 )
-                .order_by(Meeting.start)
+                .order_by(Meeting.start),
+                visible_clause(actor),
             )
+            targets += later
         old_local = times.to_local(current.start).replace(tzinfo=None)
         day_shift = data.start_local.date() - old_local.date()
         local_duration = data.end_local - data.start_local
-        now = utcnow()
         for target in targets:
             if target.id == current.id:
                 occ_start, occ_end = start, end
@@ -447,19 +482,24 @@ def update_meeting(
                 local_start = dt.datetime.combine(local_day, data.start_local.time())
                 occ_start = times.to_utc(local_start, shift_gap=True)
                 occ_end = times.to_utc(local_start + local_duration, shift_gap=True)
-            _apply(target, data, occ_start, occ_end)
-            target.sequence += 1
-            target.version += 1
-            target.updated_at = now
-            target.save()
+            # Each row from the version read here: a concurrent edit of any later occurrence
+            # makes the whole edit fail rather than be overwritten.
+            _save_versioned(
+                target.id,
+                version if target.id == current.id else target.version,
+                **_values(data, occ_start, occ_end),
+            )
             _set_links(target, data)
+        saved = list(
+            Meeting.select().where(Meeting.id.in_([t.id for t in targets])).order_by(Meeting.start)
+        )
     audit.record(
         "meeting.updated",
         target=f"meeting:{meeting.id}",
-        detail=f"{len(targets)} occurrence(s)",
+        detail=f"{len(saved)} occurrence(s), {skipped} not shared with the editor",
         actor=actor,
     )
-    return targets
+    return SavedEdit(saved, skipped)
 
 
 def cancel_meeting(meeting: Meeting, reason: str, version: int, actor) -> Meeting:
@@ -467,31 +507,28 @@ def cancel_meeting(meeting: Meeting, reason: str, version: int, actor) -> Meetin
     with write_transaction():
         current = Meeting.get_by_id(meeting.id)
         if current.version != version:
-            raise Conflict(
-                _l("Someone else changed this meeting in the meantime. Please check and try again.")
-            )
+            raise Conflict(STALE_ACTION)
         if current.cancelled:
             return current
-        current.cancelled = True
-        current.cancel_reason = reason.strip()
-        current.sequence += 1
-        current.version += 1
-        current.updated_at = utcnow()
-        current.save()
+        _save_versioned(
+            current.id, version, STALE_ACTION, cancelled=True, cancel_reason=reason.strip()
+        )
+        current = Meeting.get_by_id(meeting.id)
     audit.record("meeting.cancelled", target=f"meeting:{meeting.id}", actor=actor)
     return current
 
 
 def set_state(meeting: Meeting, state: str, actor) -> Meeting:
-    if state not in STATES or meeting.cancelled:
+    if state not in STATES:
         raise MeetingError(_l("This change of state is not possible."))
     with write_transaction():
         current = Meeting.get_by_id(meeting.id)
-        current.state = state
-        current.sequence += 1
-        current.version += 1
-        current.updated_at = utcnow()
-        current.save()
+        # Decided on the row as read in this transaction, and written only if it is unchanged:
+        # a cancellation saved meanwhile must not be followed by invitations.
+        if current.cancelled:
+            raise MeetingError(_l("This change of state is not possible."))
+        _save_versioned(current.id, current.version, STALE_ACTION, state=state)
+        current = Meeting.get_by_id(meeting.id)
     audit.record("meeting.state", target=f"meeting:{meeting.id}", detail=state, actor=actor)
     return current
 
@@ -545,16 +582,22 @@ def update_agenda_item(item, title, description, organization_id, public, label,
 
 
 def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) -> None:
-    """Swap an item with its visible neighbour above or below."""
+    """Swap an item with its visible neighbour above or below.
+
+    Items the actor cannot see keep their place and are never written: only ids and
+    positions are read, and only the positions that change are saved.
+    """
     with write_transaction():
         items = list(
-            AgendaItem.select()
+            AgendaItem.select(AgendaItem.id, AgendaItem.position)
             .where(AgendaItem.meeting == meeting.id)
             .order_by(AgendaItem.position, AgendaItem.id)
         )
-        # Renumber first, so equal or gapped positions from older data cannot stall a move.
-        for number, item in enumerate(items, 1):
-            item.position = number
+        before = {item.id: item.position for item in items}
+        if len(set(before.values())) != len(items):
+            # Equal positions from older data would stall a swap: number them once.
+            for number, item in enumerate(items, 1):
+                item.position = number
         shown = [i for i in items if i.id in visible_ids]
         index = next((n for n, i in enumerate(shown) if i.id == item_id), None)
         if index is None:
@@ -564,7 +607,8 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
             a, b = shown[index], shown[other]
             a.position, b.position = b.position, a.position
         for item in items:
-            item.save()
+            if item.position != before[item.id]:
+                AgendaItem.update(position=item.position).where(AgendaItem.id == item.id).execute()
     audit.record("agenda.moved", target=f"meeting:{meeting.id}", detail=direction, actor=actor)
 
 
@@ -699,13 +743,9 @@ def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]],
                     Attendance.recorded_at: utcnow(),
                 },
             ).execute()
-        if meeting.state != "held":
-            Meeting.update(
-                state="held",
-                version=Meeting.version + 1,
-                sequence=Meeting.sequence + 1,
-                updated_at=utcnow(),
-            ).where(Meeting.id == meeting.id).execute()
+        current = Meeting.get_by_id(meeting.id)
+        if current.state != "held":
+            _save_versioned(current.id, current.version, STALE_ACTION, state="held")
     audit.record("meeting.attendance", target=f"meeting:{meeting.id}", actor=actor)
 
 

@@ -1,0 +1,220 @@
+"""Concurrent saves with real threads, each on its own connection: of two saves from the same
+version exactly one wins and the other is refused; nothing is overwritten silently.
+
+On PostgreSQL both threads are held after reading the row until both have read it, so the
+writes really race (READ COMMITTED lets both reads see the old version). On SQLite the write
+lock taken by BEGIN IMMEDIATE serialises the transactions, so only the start is synchronised.
+"""
+
+import datetime as dt
+import threading
+
+import pytest
+
+from intranet.auth import services as account_services
+from intranet.auth.models import Account
+from intranet.core import sharing, versioning
+from intranet.db import db, is_sqlite
+from intranet.directory import services as directory_services
+from intranet.directory.models import Person
+from intranet.meetings import services, times
+from intranet.meetings.models import Meeting
+from tests.conftest import PG_URL
+
+TIMEOUT = 10
+
+
+def hold_after_reading(monkeypatch, model, parties=2):
+    """Make `model.get_by_id` wait until every thread has read (PostgreSQL only)."""
+    if is_sqlite():
+        return
+    barrier = threading.Barrier(parties, timeout=TIMEOUT)
+    original = model.get_by_id.__func__
+    held = {threading.get_ident()}  # never the test's own thread
+
+    def get_by_id(cls, pk):
+        row = original(cls, pk)
+        if threading.get_ident() not in held:  # only the first read of each racing thread
+            held.add(threading.get_ident())
+            barrier.wait()
+        return row
+
+    monkeypatch.setattr(model, "get_by_id", classmethod(get_by_id))
+
+
+def race(app, *actions):
+    """Run each action in its own thread and connection, started at the same moment.
+    Returns what each returned or raised."""
+    start = threading.Barrier(len(actions), timeout=TIMEOUT)
+    results = [None] * len(actions)
+
+    def run(index, action):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                start.wait()
+                results[index] = action()
+            except Exception as error:  # noqa: BLE001 (the test inspects it)
+                results[index] = error
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 3)
+    return results
+
+
+def one_wins(results, conflict=versioning.Conflict):
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1, results
+    assert isinstance(errors[0], conflict), errors[0]
+    return next(i for i, r in enumerate(results) if not isinstance(r, Exception))
+
+
+@pytest.fixture
+def shared_app(app):
+    """The test's own connection is closed, so the threads hold the only ones."""
+    db.close()
+    yield app
+    db.connect(reuse_if_open=True)
+
+
+def meeting_data(meeting, title):
+    return services.MeetingData(
+        title=title,
+        start_local=times.to_local(meeting.start).replace(tzinfo=None),
+        end_local=times.to_local(meeting.end).replace(tzinfo=None),
+    )
+
+
+def new_meeting(coordinator, title="Sitzung", repeat=""):
+    start = dt.datetime(2031, 1, 15, 18, 0)
+    data = services.MeetingData(
+        title=title, start_local=start, end_local=start + dt.timedelta(hours=2), repeat=repeat
+    )
+    if repeat:
+        data.repeat_until = dt.date(2031, 12, 31)
+    return services.create_meeting(data, coordinator)
+
+
+def test_two_meeting_edits_from_the_same_version(shared_app, coordinator, monkeypatch):
+    with db.connection_context():
+        meeting = new_meeting(coordinator)[0]
+        context = services.load_context(meeting)
+    hold_after_reading(monkeypatch, Meeting)
+    titles = ("Fassung A", "Fassung B")
+    results = race(
+        shared_app,
+        *(
+            lambda t=t: services.update_meeting(context, meeting_data(meeting, t), 1, coordinator)
+            for t in titles
+        ),
+    )
+    winner = one_wins(results, services.Conflict)
+    with db.connection_context():
+        saved = Meeting.get_by_id(meeting.id)
+    assert (saved.title, saved.version, saved.sequence) == (titles[winner], 2, 1)
+
+
+def test_edit_and_cancellation_from_the_same_version(shared_app, coordinator, monkeypatch):
+    with db.connection_context():
+        meeting = new_meeting(coordinator)[0]
+        context = services.load_context(meeting)
+    hold_after_reading(monkeypatch, Meeting)
+    results = race(
+        shared_app,
+        lambda: services.update_meeting(context, meeting_data(meeting, "Neu"), 1, coordinator),
+        lambda: services.cancel_meeting(meeting, "Raum fehlt", 1, coordinator),
+    )
+    winner = one_wins(results, services.Conflict)
+    with db.connection_context():
+        saved = Meeting.get_by_id(meeting.id)
+    assert (saved.title == "Neu", saved.cancelled) == (
+        (True, False) if winner == 0 else (False, True)
+    )
+    assert saved.version == 2
+
+
+def test_two_account_edits_from_the_same_form(shared_app, admin, member, monkeypatch):
+    with db.connection_context():
+        seen = account_services.fingerprint(member)
+    hold_after_reading(monkeypatch, Account)
+
+    def edit(name, role):
+        return lambda: account_services.update_account(
+            member, seen, member.email, name, role, None, admin
+        )
+
+    results = race(shared_app, edit("Name A", "reviewer"), edit("Name B", "member"))
+    winner = one_wins(results, account_services.AccountConflict)
+    with db.connection_context():
+        saved = Account.get_by_id(member.id)
+    assert (saved.display_name, saved.role) == [("Name A", "reviewer"), ("Name B", "member")][
+        winner
+    ]
+
+
+def test_two_directory_edits_from_the_same_version(shared_app, org):
+    with db.connection_context():
+        entry = directory_services.create_person(
+            {"organization": org, "family_name": "Özdemir", "function": "Vorsitz"}
+        )
+
+    def edit(function):
+        def run():
+            person = Person.get_by_id(entry.id)
+            return directory_services.update_person(person, {"function": function}, version=1)
+
+        return run
+
+    results = race(shared_app, edit("Kasse"), edit("Schriftführung"))
+    winner = one_wins(results, directory_services.EditConflict)
+    with db.connection_context():
+        saved = Person.get_by_id(entry.id)
+    assert (saved.function, saved.version) == (("Kasse", "Schriftführung")[winner], 2)
+
+
+@pytest.mark.skipif(
+    not PG_URL,
+    reason="SQLite locks the whole database for a write transaction: no edit can slip in",
+)
+def test_series_edit_does_not_overwrite_an_occurrence_saved_meanwhile(
+    shared_app, coordinator, monkeypatch
+):
+    """An occurrence saved by someone else after the series edit read it is not overwritten:
+    the series edit is refused as a whole."""
+    with db.connection_context():
+        series = new_meeting(coordinator, "Forum", repeat="monthly_weekday")
+        fifth, eighth = series[4], series[7]
+        fifth_context = services.load_context(fifth)
+    original = sharing.split_visible
+
+    def split_then_someone_saves(*args, **kwargs):
+        found = original(*args, **kwargs)
+        # Another coordinator saves the eighth occurrence after the series edit read it.
+        race(
+            shared_app,
+            lambda: services.update_meeting(
+                services.load_context(Meeting.get_by_id(eighth.id)),
+                meeting_data(eighth, "Sondersitzung"),
+                eighth.version,
+                coordinator,
+            ),
+        )
+        return found
+
+    monkeypatch.setattr(sharing, "split_visible", split_then_someone_saves)
+    results = race(
+        shared_app,
+        lambda: services.update_meeting(
+            fifth_context, meeting_data(fifth, "Forum (neu)"), 1, coordinator, "following"
+        ),
+    )
+    assert isinstance(results[0], services.Conflict), results
+    with db.connection_context():
+        titles = [m.title for m in Meeting.select().order_by(Meeting.start)]
+    assert titles[7] == "Sondersitzung"
+    assert "Forum (neu)" not in titles  # the whole series edit was rolled back
