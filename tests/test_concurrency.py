@@ -1,0 +1,48 @@
+"""Races under parallel requests: real threads, each with its own database connection, on
+SQLite and (with INTRANET_DATABASE_URL) PostgreSQL."""
+
+import threading
+
+import pytest
+
+from intranet.core import audit
+from intranet.core.models import AuditEvent
+from intranet.db import db
+
+
+def run_parallel(app, count, work):
+    """Run `work(number)` in `count` threads that start together; return results in order.
+
+    Each thread has its own app context and connection, as a request in waitress would.
+    """
+    barrier = threading.Barrier(count)
+    results = [None] * count
+    errors = []
+
+    def worker(number):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                barrier.wait()
+                results[number] = work(number)
+            except Exception as error:  # noqa: BLE001 - reported to the test below
+                errors.append(error)
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def test_parallel_audit_appends_keep_one_chain(app):
+    run_parallel(app, 16, lambda n: audit.record("login.failed", target=f"person{n}@example.org"))
+    events = list(AuditEvent.select().order_by(AuditEvent.id))
+    assert len(events) == 16
+    assert audit.verify() is None
+    # One line: every entry points to the one before it, none is pointed to twice.
+    assert [e.prev_hash for e in events] == [audit.GENESIS] + [e.hash for e in events[:-1]]
