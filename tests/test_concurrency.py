@@ -46,3 +46,11 @@ def test_parallel_audit_appends_keep_one_chain(app):
     assert audit.verify() is None
     # One line: every entry points to the one before it, none is pointed to twice.
     assert [e.prev_hash for e in events] == [audit.GENESIS] + [e.hash for e in events[:-1]]
+
+
+def test_parallel_feed_renewals_all_succeed_and_leave_one_working_token(app, member):
+    from intranet.meetings import feeds
+
+    tokens = run_parallel(app, 12, lambda n: feeds.renew(member))
+    working = [token for token in tokens if feeds.account_for(token) is not None]
+    assert working == [feeds.current_token(member)]
