@@ -3,11 +3,10 @@ SQLite and (with INTRANET_DATABASE_URL) PostgreSQL."""
 
 import threading
 
-import pytest
-
 from intranet.core import audit
 from intranet.core.models import AuditEvent
 from intranet.db import db
+from tests import factories
 
 
 def run_parallel(app, count, work):
@@ -54,3 +53,27 @@ def test_parallel_feed_renewals_all_succeed_and_leave_one_working_token(app, mem
     tokens = run_parallel(app, 12, lambda n: feeds.renew(member))
     working = [token for token in tokens if feeds.account_for(token) is not None]
     assert working == [feeds.current_token(member)]
+
+
+def test_parallel_wrong_passwords_are_not_checked_beyond_the_limit(app, member, monkeypatch):
+    from intranet.auth import services
+
+    checked = []
+    verify = services.verify_password
+
+    def counting_verify(hash_, password):
+        checked.append(1)
+        return verify(hash_, password)
+
+    monkeypatch.setattr(services, "verify_password", counting_verify)
+    results = run_parallel(
+        app,
+        24,
+        lambda n: services.authenticate(member.email, "falsches Passwort", f"192.0.2.{n}"),
+    )
+    limit = app.config["LOGIN_MAX_FAILURES_ACCOUNT"]
+    assert len(checked) <= limit
+    assert sum(isinstance(result, services.Throttled) for result in results) >= 24 - limit
+    # Even the right password now waits for the window, as after ten failures in a row.
+    right = services.authenticate(member.email, factories.PASSWORD, "192.0.2.99")
+    assert isinstance(right, services.Throttled)
