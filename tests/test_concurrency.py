@@ -1,11 +1,12 @@
 """Races under parallel requests: real threads, each with its own database connection, on
 SQLite and (with INTRANET_DATABASE_URL) PostgreSQL."""
 
+import datetime as dt
 import threading
 
 from intranet.core import audit
 from intranet.core.models import AuditEvent
-from intranet.db import db
+from intranet.db import db, utcnow
 from tests import factories
 
 
@@ -77,3 +78,22 @@ def test_parallel_wrong_passwords_are_not_checked_beyond_the_limit(app, member, 
     # Even the right password now waits for the window, as after ten failures in a row.
     right = services.authenticate(member.email, factories.PASSWORD, "192.0.2.99")
     assert isinstance(right, services.Throttled)
+
+
+def test_agenda_items_added_at_once_get_distinct_positions(app, coordinator):
+    from intranet.meetings import services
+    from intranet.meetings.models import AgendaItem, Meeting
+
+    start = utcnow().replace(microsecond=0) + dt.timedelta(days=3)
+    meeting = Meeting.create(
+        title="Sitzung", start=start, end=start + dt.timedelta(hours=2), label="green"
+    )
+    run_parallel(
+        app,
+        8,
+        lambda n: services.add_agenda_item(
+            meeting, f"Punkt {n}", "", None, False, "green", coordinator
+        ),
+    )
+    positions = [item.position for item in AgendaItem.select().where(AgendaItem.meeting == meeting)]
+    assert sorted(positions) == list(range(1, 9))

@@ -12,7 +12,7 @@ from peewee import JOIN, fn
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing
 from intranet.core.signals import account_erasing
-from intranet.db import utcnow, write_transaction
+from intranet.db import serialized, utcnow, write_transaction
 from intranet.directory.privacy import personal_data_export
 from intranet.meetings import recurrence, times
 from intranet.meetings.models import (
@@ -511,7 +511,8 @@ def agenda(meeting, account, person_ids) -> list[AgendaItem]:
 def add_agenda_item(meeting, title, description, organization_id, public, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
-    with write_transaction():
+    # Two items added at once would otherwise both take the same next position.
+    with serialized(f"agenda:{meeting.id}"):
         last = (
             AgendaItem.select(fn.MAX(AgendaItem.position))
             .where(AgendaItem.meeting == meeting.id)
@@ -545,7 +546,7 @@ def update_agenda_item(item, title, description, organization_id, public, label,
 
 def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) -> None:
     """Swap an item with its visible neighbour above or below."""
-    with write_transaction():
+    with serialized(f"agenda:{meeting.id}"):
         items = list(
             AgendaItem.select()
             .where(AgendaItem.meeting == meeting.id)
