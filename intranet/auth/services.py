@@ -17,6 +17,7 @@ from intranet.auth.passwords import (
     verify_password,
 )
 from intranet.core import audit
+from intranet.core.signals import password_changed
 from intranet.db import serialized, utcnow, write_transaction
 
 
@@ -161,6 +162,7 @@ def change_password(account: Account, current: str, new: str) -> None:
             password_changed_at=utcnow(),
             session_version=Account.session_version + 1,
         ).where(Account.id == account.id).execute()
+        password_changed.send(account, actor=account)
     audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
 
 
@@ -275,4 +277,5 @@ def reset_password(account: Account, password: str, actor) -> None:
             session_version=Account.session_version + 1,
         ).where(Account.id == account.id).execute()
         LoginFailure.delete().where(LoginFailure.email == account.email).execute()
+        password_changed.send(account, actor=actor)
     audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)

@@ -8,6 +8,7 @@ import secrets
 from flask import current_app
 
 from intranet.core import audit
+from intranet.core.signals import password_changed
 from intranet.db import utcnow
 from intranet.meetings.models import FeedToken
 
@@ -41,6 +42,14 @@ def renew(account) -> str:
     ).execute()
     audit.record("calendar_feed.renewed", target=f"account:{account.id}", actor=account)
     return token
+
+
+@password_changed.connect
+def revoke(account, actor=None, **_ignored) -> None:
+    """A new password ends the feed address like a session: someone who learnt the old
+    password may have copied the address too. The owner makes a new one on /account."""
+    if FeedToken.delete().where(FeedToken.account == account.id).execute():
+        audit.record("calendar_feed.revoked", target=f"account:{account.id}", actor=actor)
 
 
 def account_for(token: str | None):
