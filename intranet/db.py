@@ -8,6 +8,8 @@ from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 
+from intranet.core.files import create_private_file
+
 db = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -36,6 +38,10 @@ def open_database(url: str):
     """
     if url.startswith("sqlite"):
         database = connect(url, pragmas=SQLITE_PRAGMAS)
+        if database.database != ":memory:":
+            # Made here with mode 0600, since SQLite would apply the umask; its -wal and
+            # -shm files take the database file's mode.
+            create_private_file(database.database)
     else:
         scheme, rest = url.split("://", 1)
         if scheme in ("postgres", "postgresql"):
