@@ -224,6 +224,30 @@ def test_outdated_schema_is_refused_with_the_command_to_run(app):
     assert result.exit_code != 0 and migrations.UPGRADE_COMMAND in result.output
 
 
+def test_running_server_serves_again_after_the_upgrade(app, monkeypatch):
+    from intranet import create_app
+
+    history = migrations.runner().History
+    applied = list(history.select().dicts())
+    history.delete().execute()  # as if migrations were new
+    now = [1000.0]
+    monkeypatch.setattr(migrations, "_clock", lambda: now[0], raising=False)
+    outdated = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": app.config["DATA_DIR"],
+            "SECRET_KEY": "k",
+            "DATABASE_URL": app.config["DATABASE_URL"],
+        }
+    )
+    client = outdated.test_client()
+    assert client.get("/login").status_code == 503
+    history.insert_many(applied).execute()  # `db upgrade`, run in another process
+    assert client.get("/login").status_code == 503  # not looked up again at every request
+    now[0] += 60
+    assert client.get("/login").status_code == 200
+
+
 # --- Audit log -----------------------------------------------------------------------------
 
 
