@@ -20,6 +20,7 @@ def serve(argv: list[str]) -> int:
     from intranet import migrations
     from intranet.auth.services import issue_setup_token
     from intranet.db import db
+    from intranet.web import waitress_options
 
     if app.config["SCHEMA_PENDING"]:
         print(
@@ -33,7 +34,7 @@ def serve(argv: list[str]) -> int:
     if token:
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"Erstes Admin-Konto anlegen: http://{host}:{args.port}/setup/{token}", flush=True)
-    waitress_serve(app, host=args.host, port=args.port, threads=args.threads, ident="intranet")
+    waitress_serve(app, **waitress_options(app, args.host, args.port, args.threads))
     return 0
 
 

@@ -18,6 +18,7 @@ from intranet.auth import services
 from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit
+from intranet.core.files import open_private
 from intranet.db import db, is_sqlite
 
 
@@ -118,7 +119,8 @@ def backup(file):
             source.backup(target)  # SQLite's online backup: consistent while others write
         source.close()
         target.close()
-        with tarfile.open(file, "w:gz") as archive:
+        # The archive holds everyone's data: 0600 from the first byte, whatever the umask.
+        with open_private(file) as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
             archive.add(copy, arcname="intranet.db")
             attachments = data_dir / "attachments"
             if attachments.is_dir():
@@ -144,7 +146,8 @@ def restore(file):
         database_file = Path(db.obj.database)
         for suffix in ("-wal", "-shm"):
             Path(f"{database_file}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(Path(tmp) / "intranet.db", database_file)
+        with open_private(database_file) as handle, open(Path(tmp) / "intranet.db", "rb") as copy:
+            shutil.copyfileobj(copy, handle)
         if (Path(tmp) / "attachments").is_dir():
             shutil.copytree(Path(tmp) / "attachments", data_dir / "attachments")
     click.echo("Sicherung wiederhergestellt.")

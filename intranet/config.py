@@ -6,6 +6,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from intranet.core.files import private_folder
+
 DEFAULTS = {
     "DATA_DIR": "./instance",
     "DATABASE_URL": None,
@@ -53,8 +55,7 @@ def load_config(app, overrides=None):
     app.config.from_prefixed_env("INTRANET")
     if overrides:
         app.config.update(overrides)
-    data_dir = Path(app.config["DATA_DIR"]).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_folder(Path(app.config["DATA_DIR"]).resolve())
     app.config["DATA_DIR"] = str(data_dir)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'intranet.db'}"

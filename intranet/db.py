@@ -1,10 +1,14 @@
 """The database handle: one proxy, pointed at SQLite or PostgreSQL by the configured URL."""
 
 import datetime as dt
+import hashlib
+from contextlib import contextmanager
 
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
+
+from intranet.core.files import create_private_file
 
 db = DatabaseProxy()
 
@@ -34,6 +38,10 @@ def open_database(url: str):
     """
     if url.startswith("sqlite"):
         database = connect(url, pragmas=SQLITE_PRAGMAS)
+        if database.database != ":memory:":
+            # Made here with mode 0600, since SQLite would apply the umask; its -wal and
+            # -shm files take the database file's mode.
+            create_private_file(database.database)
     else:
         scheme, rest = url.split("://", 1)
         if scheme in ("postgres", "postgresql"):
@@ -56,6 +64,34 @@ def write_transaction():
     deadlock and one fails with SQLITE_BUSY whatever the timeout.
     """
     return db.atomic("IMMEDIATE") if is_sqlite() else db.atomic()
+
+
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit number for `name`, as PostgreSQL's advisory locks take."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def serialized(*names: str):
+    """A write transaction that runs alone among those holding any of the same `names`.
+
+    For "read the last one, then append" and "check the count, then add" work, which a
+    plain transaction does not protect on PostgreSQL: two of them read the same state under
+    READ COMMITTED and both write. Use it like `write_transaction()`:
+
+        with serialized("audit-chain"):
+            last = ...; insert(next_after(last))
+
+    On PostgreSQL each name is a transaction-scoped advisory lock, released at commit or
+    rollback (nested inside an outer transaction: at the outer one's end). The locks are
+    taken in a fixed order so that two callers with overlapping names cannot deadlock.
+    SQLite's BEGIN IMMEDIATE already lets only one writer in at a time.
+    """
+    with write_transaction() as transaction:
+        if not is_sqlite():
+            for key in sorted({_lock_key(name) for name in names}):
+                db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+        yield transaction
 
 
 def init_app(app):

@@ -24,6 +24,24 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Room for multipart boundaries and part headers around an upload of the largest allowed size.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def waitress_options(app, host: str, port: int, threads: int) -> dict:
+    """The arguments for waitress.serve.
+
+    Waitress accepts bodies up to 1 GiB by default and reads them before Flask sees the
+    request; bounded by the app's own limit, a client announcing a larger body is refused
+    with 413 at once instead of holding a thread while it trickles the body in.
+    """
+    options = {"host": host, "port": port, "threads": threads, "ident": "intranet"}
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    if limit:
+        options["max_request_body_size"] = int(limit) + MULTIPART_OVERHEAD
+    return options
+
+
 def init_app(app):
     proxies = int(app.config["TRUSTED_PROXIES"] or 0)
     if proxies > 0:

@@ -12,6 +12,7 @@ import vobject
 from intranet.db import utcnow
 from intranet.meetings import feeds, services
 from intranet.meetings.models import FeedToken, Meeting
+from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.test_meetings import form_data, make_meeting
 
@@ -285,3 +286,36 @@ def test_upcoming_for_organization_is_one_query(app, member, other_org, count_qu
     count_queries["n"] = 0
     services.upcoming_for_organization(member, other_org, 5)
     assert count_queries["n"] == 1
+
+
+def test_password_change_closes_the_old_feed_address(client, member):
+    with client.application.test_request_context():
+        token = feeds.renew(member)
+    sign_in(client, member)
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(client),
+            "current_password": factories.PASSWORD,
+            "new_password": "Neue Passphrase für den Sommer",
+            "new_password_repeat": "Neue Passphrase für den Sommer",
+        },
+        follow_redirects=True,
+    )
+    assert "Auch Ihre bisherige Kalenderadresse funktioniert nicht mehr" in response.get_data(
+        as_text=True
+    )
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+    assert feed_url_on_account_page(client) is None
+
+
+def test_admin_password_reset_closes_the_old_feed_address(app, client, admin, member):
+    with app.test_request_context():
+        token = feeds.renew(member)
+    sign_in(client, admin)
+    response = client.post(
+        f"/admin/accounts/{member.id}/password",
+        data={"csrf_token": csrf_token(client), "password": "Neue Passphrase für den Herbst"},
+    )
+    assert response.status_code == 303
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404

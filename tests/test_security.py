@@ -124,3 +124,38 @@ def test_database_outage_answers_503_on_healthz(app, client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable"}
+
+
+def test_waitress_body_limit_follows_the_upload_limit(app):
+    from intranet.web import MULTIPART_OVERHEAD, waitress_options
+
+    app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024
+    options = waitress_options(app, "127.0.0.1", 0, 2)
+    assert options["max_request_body_size"] == 5 * 1024 * 1024 + MULTIPART_OVERHEAD
+
+
+def test_server_refuses_an_announced_huge_body_at_once(app):
+    import socket
+    import threading
+
+    from waitress import create_server
+
+    from intranet.web import waitress_options
+
+    server = create_server(app, **waitress_options(app, "127.0.0.1", 0, 2))
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=5) as sock:
+            # Only the headers are sent: the answer must not wait for the body.
+            sock.sendall(
+                b"POST /login HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 1000000000\r\n\r\n"
+            )
+            assert sock.recv(100).startswith(b"HTTP/1.1 413")
+    finally:
+        # Closed from inside the server's own loop, which then ends with its last channel.
+        server.trigger.pull_trigger(server.close)
+        loop.join(timeout=5)
+        server.task_dispatcher.shutdown()

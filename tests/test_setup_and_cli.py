@@ -224,6 +224,30 @@ def test_outdated_schema_is_refused_with_the_command_to_run(app):
     assert result.exit_code != 0 and migrations.UPGRADE_COMMAND in result.output
 
 
+def test_running_server_serves_again_after_the_upgrade(app, monkeypatch):
+    from intranet import create_app
+
+    history = migrations.runner().History
+    applied = list(history.select().dicts())
+    history.delete().execute()  # as if migrations were new
+    now = [1000.0]
+    monkeypatch.setattr(migrations, "_clock", lambda: now[0], raising=False)
+    outdated = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": app.config["DATA_DIR"],
+            "SECRET_KEY": "k",
+            "DATABASE_URL": app.config["DATABASE_URL"],
+        }
+    )
+    client = outdated.test_client()
+    assert client.get("/login").status_code == 503
+    history.insert_many(applied).execute()  # `db upgrade`, run in another process
+    assert client.get("/login").status_code == 503  # not looked up again at every request
+    now[0] += 60
+    assert client.get("/login").status_code == 200
+
+
 # --- Audit log -----------------------------------------------------------------------------
 
 
@@ -278,6 +302,42 @@ def test_audit_prune_keeps_the_chain_verifiable(runner, app):
 
 
 # --- Backup --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)  # the usual default, which leaves new files readable by all
+    yield
+    os.umask(previous)
+
+
+def test_data_folder_database_and_backups_are_private(tmp_path, umask_022):
+    from intranet import create_app
+    from intranet.directory import csv_io
+
+    data = tmp_path / "daten"
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(data),
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{data / 'intranet.db'}",
+        }
+    )
+    archive = tmp_path / "sicherung.tar.gz"
+    with app.app_context(), db.connection_context():
+        audit.record("test.write")  # the write-ahead log and its index exist while connected
+        csv_io.store(1, [])
+        modes = {
+            path.relative_to(data).as_posix(): path.stat().st_mode & 0o777
+            for path in data.rglob("*")
+        }
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert {"intranet.db", "intranet.db-wal", "intranet.db-shm", "directory-imports"} <= set(modes)
+    assert modes.pop("directory-imports") == 0o700
+    assert set(modes.values()) == {0o600}, modes
+    assert archive.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL installations use pg_dump")

@@ -133,7 +133,12 @@ def change_password():
             # Every other session is now void; this one continues with the new version.
             start_session(Account.get_by_id(current_user.id))
             flash(
-                _("Your password has been changed. Other sessions have been signed out."), "success"
+                _(
+                    "Your password has been changed. Other sessions have been signed out. "
+                    "Your calendar subscription address no longer works either; you can "
+                    "create a new one below."
+                ),
+                "success",
             )
             return redirect_to(url_for("auth.account"))
     return render("auth/account.html", form=form, status=422)

@@ -17,7 +17,8 @@ from intranet.auth.passwords import (
     verify_password,
 )
 from intranet.core import audit, versioning
-from intranet.db import utcnow, write_transaction
+from intranet.core.signals import password_changed
+from intranet.db import serialized, utcnow, write_transaction
 
 
 class AccountError(ValueError):
@@ -103,17 +104,16 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
     email = normalize_email(email)[:320]
     # People sometimes type their password into the email field: never log such text.
     logged_email = email if "@" in email else "(no email address)"
-    throttled = throttle_state(email, address)
-    if throttled:
+    attempt = _claim_attempt(email, address)
+    if isinstance(attempt, Throttled):
         audit.record("login.throttled", target=logged_email, detail=address)
-        return throttled
+        return attempt
+    fills_limit = attempt
     account = Account.get_or_none(Account.email == email)
     password_ok = verify_password(account.password_hash if account else None, password)
     if not (account and password_ok and account.active):
-        forget_old_failures()
-        LoginFailure.create(email=email, address=address)
         audit.record("login.failed", target=logged_email, detail=address)
-        if throttle_state(email, address):
+        if fills_limit:
             audit.record("login.locked", target=logged_email, detail=address)
         return None
     with write_transaction():
@@ -121,9 +121,27 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
         if needs_rehash(account.password_hash):
             updates[Account.password_hash] = hash_password(password)
         Account.update(updates).where(Account.id == account.id).execute()
+        # This attempt's provisional failure goes with the earlier ones.
         LoginFailure.delete().where(LoginFailure.email == email).execute()
     audit.record("login.succeeded", target=f"account:{account.id}", actor=account)
     return Account.get_by_id(account.id)
+
+
+def _claim_attempt(email: str, address: str) -> Throttled | bool:
+    """Count the attempt as a failure before its password is checked, or refuse it.
+
+    Checking the limit and recording the failure happen in one serialised step, so however
+    many attempts arrive at once, no more passwords are tried than the limits allow. A
+    successful attempt removes its failure again. Returns whether this attempt's failure
+    fills a limit (the sign-in is locked if the password turns out wrong).
+    """
+    with serialized(f"login-email:{email}", f"login-address:{address}"):
+        throttled = throttle_state(email, address)
+        if throttled:
+            return throttled
+        forget_old_failures()
+        LoginFailure.create(email=email, address=address)
+        return throttle_state(email, address) is not None
 
 
 def forget_old_failures() -> None:
@@ -148,6 +166,7 @@ def change_password(account: Account, current: str, new: str) -> None:
             password_changed_at=utcnow(),
             session_version=Account.session_version + 1,
         ).where(Account.id == account.id).execute()
+        password_changed.send(account, actor=account)
     audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
 
 
@@ -273,4 +292,5 @@ def reset_password(account: Account, password: str, actor) -> None:
             session_version=Account.session_version + 1,
         ).where(Account.id == account.id).execute()
         LoginFailure.delete().where(LoginFailure.email == account.email).execute()
+        password_changed.send(account, actor=actor)
     audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)

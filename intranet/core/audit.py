@@ -8,9 +8,10 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from intranet.core.models import AuditEvent
-from intranet.db import utcnow, write_transaction
+from intranet.db import serialized, utcnow, write_transaction
 
 GENESIS = "0" * 64
+CHAIN_LOCK = "audit-chain"
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -36,7 +37,8 @@ def record(action: str, target: str = "", detail: str = "", actor=None) -> Audit
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     address = (request.remote_addr or "") if has_request_context() else ""
-    with write_transaction():
+    # Appends run one at a time: two writers reading the same last hash would fork the chain.
+    with serialized(CHAIN_LOCK):
         last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
         event = AuditEvent(
             at=utcnow(),

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from intranet.auth.models import Organization
+from intranet.core.files import open_private, private_folder
 from intranet.db import write_transaction
 from intranet.directory import services, text
 from intranet.directory.models import Person
@@ -221,9 +222,7 @@ def _label(name: str) -> str:
 
 
 def _folder() -> Path:
-    folder = Path(current_app.config["DATA_DIR"]) / "directory-imports"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+    return private_folder(Path(current_app.config["DATA_DIR"]) / "directory-imports")
 
 
 def forget_old() -> None:
@@ -242,8 +241,8 @@ def store(account_id: int, rows: list[Row]) -> str:
         "rows": [{"line": r.line, "values": r.values, "errors": r.errors} for r in rows],
     }
     path = _folder() / f"{token}.json"
-    path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-    path.chmod(0o600)
+    with open_private(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False)
     return token
 
 

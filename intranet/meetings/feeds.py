@@ -8,7 +8,8 @@ import secrets
 from flask import current_app
 
 from intranet.core import audit
-from intranet.db import utcnow, write_transaction
+from intranet.core.signals import password_changed
+from intranet.db import utcnow
 from intranet.meetings.models import FeedToken
 
 
@@ -32,13 +33,23 @@ def renew(account) -> str:
     """Make a new token; the old one stops working at once."""
     nonce = secrets.token_urlsafe(24)
     token = _token(account.id, nonce)
-    with write_transaction():
-        FeedToken.delete().where(FeedToken.account == account.id).execute()
-        FeedToken.create(
-            account=account.id, nonce=nonce, token_hash=_hash(token), created_at=utcnow()
-        )
+    # One statement replaces the row: deleting and then inserting lets two parallel
+    # renewals both insert, and one fails on the unique account column.
+    values = {"nonce": nonce, "token_hash": _hash(token), "created_at": utcnow()}
+    FeedToken.insert(account=account.id, **values).on_conflict(
+        conflict_target=[FeedToken.account],
+        update={getattr(FeedToken, name): value for name, value in values.items()},
+    ).execute()
     audit.record("calendar_feed.renewed", target=f"account:{account.id}", actor=account)
     return token
+
+
+@password_changed.connect
+def revoke(account, actor=None, **_ignored) -> None:
+    """A new password ends the feed address like a session: someone who learnt the old
+    password may have copied the address too. The owner makes a new one on /account."""
+    if FeedToken.delete().where(FeedToken.account == account.id).execute():
+        audit.record("calendar_feed.revoked", target=f"account:{account.id}", actor=actor)
 
 
 def account_for(token: str | None):

@@ -13,7 +13,7 @@ from intranet.attachments import services as attachments
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
-from intranet.db import utcnow, write_transaction
+from intranet.db import serialized, utcnow, write_transaction
 from intranet.directory.privacy import personal_data_export
 from intranet.meetings import recurrence, times
 from intranet.meetings.models import (
@@ -549,7 +549,8 @@ def agenda(meeting, account, person_ids) -> list[AgendaItem]:
 def add_agenda_item(meeting, title, description, organization_id, public, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
-    with write_transaction():
+    # Two items added at once would otherwise both take the same next position.
+    with serialized(f"agenda:{meeting.id}"):
         last = (
             AgendaItem.select(fn.MAX(AgendaItem.position))
             .where(AgendaItem.meeting == meeting.id)
@@ -587,7 +588,7 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
     Items the actor cannot see keep their place and are never written: only ids and
     positions are read, and only the positions that change are saved.
     """
-    with write_transaction():
+    with serialized(f"agenda:{meeting.id}"):
         items = list(
             AgendaItem.select(AgendaItem.id, AgendaItem.position)
             .where(AgendaItem.meeting == meeting.id)

@@ -1,5 +1,6 @@
 """Schema migrations (playhouse.migrations): numbered files in this folder, applied in order."""
 
+import time
 from pathlib import Path
 
 from flask import current_app
@@ -9,6 +10,10 @@ from intranet.db import db
 
 DIRECTORY = str(Path(__file__).parent)
 UPGRADE_COMMAND = "flask --app app db upgrade"
+# While the schema is out of date, look again this often, so that a running server
+# serves again by itself once `db upgrade` has run in another process.
+RECHECK_SECONDS = 5
+_clock = time.monotonic
 
 
 def runner() -> Runner:
@@ -34,13 +39,29 @@ def init_app(app):
         if database_is_empty():
             runner().up()
         app.config["SCHEMA_PENDING"] = pending()
+    app.extensions["schema_checked_at"] = _clock()
 
     @app.before_request
     def refuse_outdated_schema():
-        if current_app.config["SCHEMA_PENDING"]:
+        if _still_pending(current_app):
             return (
                 f"Database schema is out of date. Run: {UPGRADE_COMMAND}\n",
                 503,
                 {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "60"},
             )
         return None
+
+
+def _still_pending(app) -> bool:
+    """The noted pending migrations, looked up again at most every RECHECK_SECONDS.
+
+    Once nothing is pending this costs nothing: migrations only arrive with a new release,
+    which means a restart.
+    """
+    if not app.config["SCHEMA_PENDING"]:
+        return False
+    now = _clock()
+    if now - app.extensions["schema_checked_at"] >= RECHECK_SECONDS:
+        app.extensions["schema_checked_at"] = now
+        app.config["SCHEMA_PENDING"] = pending()
+    return bool(app.config["SCHEMA_PENDING"])
