@@ -23,6 +23,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
 
+    from intranet.core.ids import IdConverter
+
+    # Before any blueprint adds its rules: every id in an address is written `<id:…>`.
+    app.url_map.converters["id"] = IdConverter
+
     from intranet.auth.sessions import SessionInterface
 
     app.session_interface = SessionInterface()

@@ -1,11 +1,16 @@
-"""Response rules that hold for every address: security headers, caching, proxies, assets."""
+"""Request and response rules that hold for every address: input, security headers, caching, proxies, assets."""
 
 import hashlib
 from functools import cache
 from pathlib import Path
 
+import flask
 from flask import Response, request, url_for
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.utils import cached_property
+
+from intranet.core.cleaning import clean_line
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -42,7 +47,22 @@ def waitress_options(app, host: str, port: int, threads: int) -> dict:
     return options
 
 
+class Request(flask.Request):
+    """Query string values arrive as `clean_line` leaves them, for every address at once:
+    a NUL or other control character in `?q=`, `?month=` or `?next=` can then never reach
+    the database (PostgreSQL refuses NUL) or a response header. Posted fields are cleaned by
+    the base form (`intranet.core.forms.Form`), which knows one-line from multi-line fields."""
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        raw = super().args
+        return ImmutableMultiDict(
+            [(key, clean_line(value)) for key, value in raw.items(multi=True)]
+        )
+
+
 def init_app(app):
+    app.request_class = Request
     proxies = int(app.config["TRUSTED_PROXIES"] or 0)
     if proxies > 0:
         app.wsgi_app = ProxyFix(

@@ -1,7 +1,6 @@
 """Admin forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -16,12 +15,13 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regex
 
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
 from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
+from intranet.core.forms import Form, visible
 from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
 
 URL_MESSAGE = _l("Please enter a full web address beginning with https://.")
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     display_name = name_field()
     email = email_field()
     role = SelectField(
@@ -33,8 +33,8 @@ class AccountForm(FlaskForm):
     password = password_field(_l("Initial password"), description=PASSWORD_HINT)
 
 
-class OrganizationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+class OrganizationForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200), visible])
     short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=50)])
     kind = SelectField(
         _l("Kind"),
@@ -72,7 +72,7 @@ class OrganizationForm(FlaskForm):
     )
 
 
-class SiteSettingsForm(FlaskForm):
+class SiteSettingsForm(Form):
     imprint_url = URLField(
         _l("Address of the imprint"),
         validators=[Optional(), URL(message=URL_MESSAGE), Length(max=500)],
@@ -87,7 +87,7 @@ class SiteSettingsForm(FlaskForm):
     )
 
 
-class AccountEditForm(FlaskForm):
+class AccountEditForm(Form):
     display_name = name_field()
     email = email_field()
     role = SelectField(
@@ -99,5 +99,5 @@ class AccountEditForm(FlaskForm):
     fingerprint = HiddenField()
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = password_field(_l("New password"), description=PASSWORD_HINT)

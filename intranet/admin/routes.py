@@ -92,7 +92,7 @@ def new_account():
     return render("admin/account_form.html", form=form, status=422 if form.errors else 200)
 
 
-@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@bp.route("/accounts/<id:account_id>/edit", methods=["GET", "POST"])
 def edit_account(account_id):
     account = _account_or_404(account_id)
     form = _with_organization_choices(AccountEditForm(obj=account))
@@ -128,7 +128,7 @@ def edit_account(account_id):
     )
 
 
-@bp.post("/accounts/<int:account_id>/password")
+@bp.post("/accounts/<id:account_id>/password")
 def reset_password(account_id):
     account = _account_or_404(account_id)
     password_form = PasswordResetForm()
@@ -159,7 +159,7 @@ def reset_password(account_id):
     )
 
 
-@bp.get("/accounts/<int:account_id>/privacy.json")
+@bp.get("/accounts/<id:account_id>/privacy.json")
 def account_privacy_export(account_id):
     """Art. 15 for an account without a directory entry (with an entry: the entry's page)."""
     account = _account_or_404(account_id)
@@ -169,7 +169,7 @@ def account_privacy_export(account_id):
     return download(body, f"auskunft-konto-{account.id}.json", "application/json")
 
 
-@bp.post("/accounts/<int:account_id>/erase")
+@bp.post("/accounts/<id:account_id>/erase")
 def erase_account(account_id):
     """Art. 17 for an account without a directory entry."""
     account = _account_or_404(account_id)
@@ -192,7 +192,7 @@ def erase_account(account_id):
     return redirect_to(url_for("admin.accounts"))
 
 
-@bp.post("/accounts/<int:account_id>/active")
+@bp.post("/accounts/<id:account_id>/active")
 def toggle_account(account_id):
     account = _account_or_404(account_id)
     if EmptyForm().validate_on_submit():
@@ -219,7 +219,7 @@ def organizations():
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
-@bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
+@bp.route("/organizations/<id:organization_id>/edit", methods=["GET", "POST"])
 def edit_organization(organization_id=None):
     organization = None
     if organization_id is not None:

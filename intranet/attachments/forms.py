@@ -1,15 +1,15 @@
 """The upload form: a title, a sharing label and the file."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from intranet.core import sharing
+from intranet.core.forms import Form
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     owner = HiddenField()
     file = FileField(_l("File"))
     name = StringField(

@@ -49,13 +49,13 @@ def new():
     )
 
 
-@bp.get("/<int:attachment_id>")
+@bp.get("/<id:attachment_id>")
 def download(attachment_id):
     attachment, owner = services.get_attachment_or_404(attachment_id)
     return services.download_response(attachment, owner)
 
 
-@bp.route("/<int:attachment_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:attachment_id>/delete", methods=["GET", "POST"])
 def delete(attachment_id):
     attachment, owner = services.get_attachment_or_404(attachment_id, for_edit=True)
     form = EmptyForm()

@@ -1,11 +1,11 @@
 """Forms for sign-in, first set-up and the own account."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from intranet.auth.passwords import MAX_LENGTH
+from intranet.core.forms import Form, visible
 
 REQUIRED = _l("Please fill in this field.")
 PASSWORD_HINT = _l(
@@ -42,12 +42,12 @@ def email_field(label=EMAIL_LABEL):
 def name_field(label=NAME_LABEL):
     return StringField(
         label,
-        validators=[DataRequired(REQUIRED), Length(max=200)],
+        validators=[DataRequired(REQUIRED), Length(max=200), visible],
         render_kw={"autocomplete": "name"},
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("Email address"),
         validators=[DataRequired(REQUIRED), Length(max=320)],
@@ -57,7 +57,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     display_name = name_field()
     email = email_field()
     password = password_field(_l("Password"), description=PASSWORD_HINT)
@@ -66,7 +66,7 @@ class SetupForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = password_field(_l("Current password"), autocomplete="current-password")
     new_password = password_field(_l("New password"), description=PASSWORD_HINT)
     new_password_repeat = password_field(
@@ -74,5 +74,5 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """Only the CSRF token: for bare buttons such as sign-out."""

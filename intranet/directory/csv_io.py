@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from intranet.auth.models import Organization
+from intranet.core.cleaning import clean_line
 from intranet.core.files import open_private, private_folder
 from intranet.db import write_transaction
 from intranet.directory import services, text
@@ -179,7 +180,7 @@ def parse(data: bytes) -> list[Row]:
 
 
 def check_row(line: int, raw: dict, organizations: dict[str, int]) -> Row:
-    values = {name: text.clean_line(value) for name, value in raw.items()}
+    values = {name: clean_line(value) for name, value in raw.items()}
     row = Row(line=line, values=values)
     errors = row.errors
     if not values.get("family_name"):

@@ -1,14 +1,13 @@
 """Forms of the directory: an entry, a membership, the search box, the CSV upload."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from intranet.auth.forms import REQUIRED
-from intranet.directory import text
+from intranet.core.forms import Form, visible
 from intranet.directory.models import CONSENT_BASES, FORMS_OF_ADDRESS, VISIBILITIES
 
 VISIBILITY_LABELS = {
@@ -29,12 +28,6 @@ PHONE_MESSAGE = _l("Please use only digits, spaces and + ( ) / - .")
 VISIBILITY_HINT = _l("Coordinators and the person themself always see it.")
 
 
-def not_blank_after_cleaning(form, field):
-    """A name made only of invisible or control characters is no name."""
-    if field.data and not text.clean_line(field.data):
-        raise ValidationError(REQUIRED)
-
-
 def visibility_field(label):
     return SelectField(
         label,
@@ -44,7 +37,7 @@ def visibility_field(label):
     )
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     version = HiddenField()
     form_of_address = SelectField(
         _l("Form of address"),
@@ -52,18 +45,16 @@ class PersonForm(FlaskForm):
         validators=[Optional()],
     )
     title = StringField(_l("Title"), validators=[Optional(), Length(max=50)])
-    given_name = StringField(
-        _l("Given name"), validators=[Optional(), Length(max=100), not_blank_after_cleaning]
-    )
+    given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100), visible])
     family_name = StringField(
         _l("Family name"),
-        validators=[DataRequired(REQUIRED), Length(max=100), not_blank_after_cleaning],
+        validators=[DataRequired(REQUIRED), Length(max=100), visible],
         description=_l("Or the one name, for people who have only one."),
     )
     organization = SelectField(_l("Organisation"), coerce=int)
     function = StringField(
         _l("Function"),
-        validators=[DataRequired(REQUIRED), Length(max=200), not_blank_after_cleaning],
+        validators=[DataRequired(REQUIRED), Length(max=200), visible],
         description=_l("For example: chair, press officer, imam, prevention officer."),
     )
     phone = StringField(
@@ -107,9 +98,9 @@ class PersonForm(FlaskForm):
     )
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     organization = SelectField(_l("Organisation"), coerce=int)
-    role = StringField(_l("Role"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    role = StringField(_l("Role"), validators=[DataRequired(REQUIRED), Length(max=200), visible])
     start_date = DateField(_l("From"), validators=[Optional()])
     end_date = DateField(_l("Until"), validators=[Optional()])
     on_behalf_of = SelectField(
@@ -124,7 +115,7 @@ class MembershipForm(FlaskForm):
             raise ValidationError(_l("The end must not be before the start."))
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(
         _l("CSV file"),
         description=_l(
@@ -133,7 +124,7 @@ class ImportUploadForm(FlaskForm):
     )
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     """The pending rows are named by the address; the form only says which rows to write."""
 
     mode = HiddenField()

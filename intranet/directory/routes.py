@@ -67,8 +67,6 @@ def local_date(value) -> str:
 
 
 def get_person_or_404(person_id: int, for_edit: bool = False) -> Person:
-    if person_id > search.MAX_ID:
-        abort(404)
     person = (
         Person.select(Person, Organization).join(Organization).where(Person.id == person_id).first()
     )
@@ -78,8 +76,6 @@ def get_person_or_404(person_id: int, for_edit: bool = False) -> Person:
 
 
 def get_organization_or_404(organization_id: int) -> Organization:
-    if organization_id > search.MAX_ID:
-        abort(404)
     return Organization.get_or_none(Organization.id == organization_id) or abort(404)
 
 
@@ -125,7 +121,7 @@ def contacts_vcard():
 # --- One person -----------------------------------------------------------------------------------
 
 
-@bp.get("/contacts/<int:person_id>")
+@bp.get("/contacts/<id:person_id>")
 def contact(person_id):
     person = get_person_or_404(person_id)
     memberships = list(
@@ -165,7 +161,7 @@ def contact(person_id):
     )
 
 
-@bp.get("/contacts/<int:person_id>.vcf")
+@bp.get("/contacts/<id:person_id>.vcf")
 def contact_vcard(person_id):
     person = get_person_or_404(person_id)
     body = vcard.person_card(current_user, person).serialize()
@@ -279,7 +275,7 @@ def new_contact():
     )
 
 
-@bp.route("/contacts/<int:person_id>/edit", methods=["GET", "POST"])
+@bp.route("/contacts/<id:person_id>/edit", methods=["GET", "POST"])
 def edit_contact(person_id):
     person = get_person_or_404(person_id, for_edit=True)
     form = _person_form(person)
@@ -316,7 +312,7 @@ def edit_contact(person_id):
     )
 
 
-@bp.post("/contacts/<int:person_id>/delete")
+@bp.post("/contacts/<id:person_id>/delete")
 def delete_contact(person_id):
     person = get_person_or_404(person_id)
     if not can_manage(current_user):
@@ -348,7 +344,7 @@ def _membership_form(person: Person) -> MembershipForm:
     return form
 
 
-@bp.post("/contacts/<int:person_id>/memberships")
+@bp.post("/contacts/<id:person_id>/memberships")
 def add_membership(person_id):
     person = get_person_or_404(person_id)
     if not can_manage(current_user):
@@ -383,14 +379,13 @@ def _join_errors(form) -> str:
     )
 
 
-@bp.post("/contacts/<int:person_id>/memberships/<int:membership_id>/delete")
+@bp.post("/contacts/<id:person_id>/memberships/<id:membership_id>/delete")
 def delete_membership(person_id, membership_id):
     person = get_person_or_404(person_id)
     if not can_manage(current_user):
         abort(404)
-    membership = (
-        membership_id <= search.MAX_ID
-        and Membership.get_or_none((Membership.id == membership_id) & (Membership.person == person))
+    membership = Membership.get_or_none(
+        (Membership.id == membership_id) & (Membership.person == person)
     ) or abort(404)
     if EmptyForm().validate_on_submit():
         services.delete_membership(membership)
@@ -401,7 +396,7 @@ def delete_membership(person_id, membership_id):
 # --- Organisations --------------------------------------------------------------------------------
 
 
-@bp.get("/organizations/<int:organization_id>")
+@bp.get("/organizations/<id:organization_id>")
 def organization(organization_id):
     organization = get_organization_or_404(organization_id)
     filters = search.Filters(organization=organization.id)
@@ -425,7 +420,7 @@ def organization(organization_id):
     )
 
 
-@bp.get("/organizations/<int:organization_id>.vcf")
+@bp.get("/organizations/<id:organization_id>.vcf")
 def organization_vcard(organization_id):
     organization = get_organization_or_404(organization_id)
     people = (
@@ -519,14 +514,14 @@ def _require_admin():
         abort(404)
 
 
-@bp.get("/contacts/<int:person_id>/privacy")
+@bp.get("/contacts/<id:person_id>/privacy")
 def privacy_person(person_id):
     _require_admin()
     person = get_person_or_404(person_id)
     return render("directory/privacy_person.html", person=person, form=EmptyForm())
 
 
-@bp.get("/contacts/<int:person_id>/privacy.json")
+@bp.get("/contacts/<id:person_id>/privacy.json")
 def privacy_export(person_id):
     _require_admin()
     person = get_person_or_404(person_id)
@@ -536,7 +531,7 @@ def privacy_export(person_id):
     return download(body, f"auskunft-person-{person.id}.json", "application/json")
 
 
-@bp.post("/contacts/<int:person_id>/erase")
+@bp.post("/contacts/<id:person_id>/erase")
 def privacy_erase(person_id):
     _require_admin()
     person = get_person_or_404(person_id)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from peewee import OP, SQL, Expression, NodeList, Value, fn
 
 from intranet.auth.models import Organization
+from intranet.core.cleaning import clean_line
+from intranet.core.ids import MAX_ID
 from intranet.db import is_sqlite
 from intranet.directory import text
 from intranet.directory.models import Person
 
-# Larger numbers cannot be an id and would overflow the database's integer.
-MAX_ID = 2**31 - 1
 LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -35,9 +35,9 @@ class Filters:
             organization = None
         letter = (args.get("letter") or "").upper()
         return cls(
-            q=text.clean_line(args.get("q"))[:200],
+            q=clean_line(args.get("q"))[:200],
             organization=organization,
-            function=text.clean_line(args.get("function"))[:200],
+            function=clean_line(args.get("function"))[:200],
             letter=letter if letter in LETTERS else "",
         )
 

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit, versioning
+from intranet.core.cleaning import clean_line
 from intranet.db import utcnow, write_transaction
 from intranet.directory import text
 from intranet.directory.models import Membership, Person
@@ -58,7 +59,7 @@ def clean(values: dict) -> dict:
     cleaned = dict(values)
     for field in SINGLE_LINE:
         if field in cleaned:
-            cleaned[field] = text.clean_line(cleaned[field])
+            cleaned[field] = clean_line(cleaned[field])
     if cleaned.get("email"):
         cleaned["email"] = cleaned["email"].lower()
     return cleaned
@@ -128,7 +129,7 @@ def delete_person(person: Person) -> None:
 
 def add_membership(person: Person, values: dict) -> Membership:
     values = dict(values)
-    values["role"] = text.clean_line(values.get("role"))
+    values["role"] = clean_line(values.get("role"))
     with write_transaction():
         membership = Membership.create(person=person, **values)
     audit.record("membership.created", target=f"person:{person.id}")

@@ -3,11 +3,8 @@
 import re
 import unicodedata
 
-# Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the invisible
-# marks (LRM, RLM, ALM) could make a name display as something else, e.g. reversed.
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-# Other control characters (CR, LF, tab, NUL) have no place in a one-line value.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from intranet.core.cleaning import clean_line
+
 WHITESPACE = re.compile(r"\s+")
 
 # Letters NFKD does not decompose, written the way a person without the key would type them.
@@ -26,15 +23,6 @@ EXTRA_FOLDS = str.maketrans(
 )
 # German readers type "Mueller" for "Müller"; the key holds that spelling as well.
 GERMAN_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-
-
-def clean_line(value: str | None) -> str:
-    """One line of user text without bidi or control characters, spaces collapsed."""
-    if not value:
-        return ""
-    value = BIDI_CONTROLS.sub("", value)
-    value = CONTROL.sub(" ", value)
-    return WHITESPACE.sub(" ", value).strip()
 
 
 def fold(value: str) -> str:

@@ -1,7 +1,6 @@
 """Forms for meetings, agenda items, cancellation and attendance."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.auth.forms import REQUIRED
 from intranet.core import sharing
+from intranet.core.forms import Form, visible
 from intranet.meetings import recurrence
 
 DATE_MESSAGE = _l("Please enter a date, e.g. 2027-03-17.")
@@ -42,8 +42,8 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class MeetingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+class MeetingForm(Form):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300), visible])
     date = DateField(
         _l("Date"), validators=[InputRequired(DATE_MESSAGE)], render_kw={"autocomplete": "off"}
     )
@@ -98,7 +98,7 @@ class MeetingForm(FlaskForm):
     version = HiddenField()
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(
         _l("Reason for the cancellation"),
         validators=[
@@ -108,9 +108,9 @@ class CancelForm(FlaskForm):
     version = HiddenField()
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(Form):
     title = StringField(
-        _l("Title of the item"), validators=[DataRequired(REQUIRED), Length(max=300)]
+        _l("Title of the item"), validators=[DataRequired(REQUIRED), Length(max=300), visible]
     )
     description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20000)])
     organization = SelectField(_l("Presented by"), coerce=int, default=0)
@@ -120,7 +120,7 @@ class AgendaItemForm(FlaskForm):
     )
 
 
-class AttendanceRowForm(FlaskForm):
+class AttendanceRowForm(Form):
     class Meta:
         csrf = False  # the enclosing form carries the token
 
@@ -136,5 +136,5 @@ class AttendanceRowForm(FlaskForm):
     names = StringField(_l("Names (optional)"), validators=[Optional(), Length(max=500)])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(Form):
     rows = FieldList(FormField(AttendanceRowForm))

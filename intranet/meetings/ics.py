@@ -7,6 +7,7 @@ import icalendar
 from flask import url_for
 
 from intranet.core import sharing
+from intranet.core.cleaning import clean_line, clean_text
 from intranet.db import utcnow
 from intranet.meetings.times import BERLIN
 
@@ -21,7 +22,7 @@ def new_calendar(method: str | None = None, name: str | None = None) -> icalenda
     if method:
         calendar.add("method", method)
     if name:
-        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-calname", clean_line(name))
         calendar.add("x-wr-timezone", "Europe/Berlin")
         # How often subscribing programs should fetch the feed again (RFC 7986; Outlook's own).
         calendar.add("refresh-interval", dt.timedelta(hours=1), parameters={"VALUE": "DURATION"})
@@ -60,7 +61,10 @@ def _local(utc: dt.datetime) -> dt.datetime:
 def meeting_event(
     meeting, detail: bool | None = None, method: str | None = None
 ) -> icalendar.Event:
-    """One VEVENT. Without `detail` (AMBER+STRICT) only title and time leave the intranet."""
+    """One VEVENT. Without `detail` (AMBER+STRICT) only title and time leave the intranet.
+
+    Text passes through the input cleaning once more: values stored before it existed may
+    hold control characters, which RFC 5545 does not allow and calendar programs choke on."""
     if detail is None:
         detail = sharing.shows_detail(meeting.label)
     event = icalendar.Event()
@@ -68,7 +72,7 @@ def meeting_event(
     event.add("dtstamp", utcnow().replace(tzinfo=dt.UTC))
     event.add("dtstart", _local(meeting.start))
     event.add("dtend", _local(meeting.end))
-    event.add("summary", meeting.title)
+    event.add("summary", clean_line(meeting.title))
     event.add("sequence", meeting.sequence)
     event.add("last-modified", meeting.updated_at.replace(tzinfo=dt.UTC))
     event.add("class", "PUBLIC" if meeting.label == sharing.CLEAR else "CONFIDENTIAL")
@@ -82,12 +86,12 @@ def meeting_event(
         if meeting.online_url:
             location = f"{location} – {meeting.online_url}" if location else meeting.online_url
         if location:
-            event.add("location", location)
+            event.add("location", clean_line(location))
         text = meeting.description
         if meeting.cancelled and meeting.cancel_reason:
             text = f"{meeting.cancel_reason}\n\n{text}".strip()
         if text:
-            event.add("description", text)
+            event.add("description", clean_text(text))
         event.add("categories", [sharing.LABEL_NAMES[meeting.label]])
     if method == "CANCEL":
         event["status"] = icalendar.vText("CANCELLED")

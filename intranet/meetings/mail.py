@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from intranet.auth.models import Account
 from intranet.core import sharing
+from intranet.core.cleaning import clean_line
 from intranet.meetings import ics, services, times
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def _attachment(meeting, account, method: str) -> bytes:
     event = ics.meeting_event(meeting, method=method)
     event.add("organizer", icalendar.vCalAddress(f"mailto:{_sender()}"))
     attendee = icalendar.vCalAddress(f"mailto:{account.email}")
-    attendee.params["cn"] = icalendar.vText(account.display_name)
+    attendee.params["cn"] = icalendar.vText(clean_line(account.display_name))
     attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
     attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
     attendee.params["rsvp"] = icalendar.vText("FALSE")

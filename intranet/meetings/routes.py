@@ -168,13 +168,13 @@ def _show_context(context):
     }
 
 
-@bp.get("/meetings/<int:meeting_id>")
+@bp.get("/meetings/<id:meeting_id>")
 def show(meeting_id):
     context = services.get_meeting_or_404(meeting_id)
     return render("meetings/show.html", **_show_context(context))
 
 
-@bp.get("/meetings/<int:meeting_id>.ics", endpoint="ics")
+@bp.get("/meetings/<id:meeting_id>.ics", endpoint="ics")
 def ics_file(meeting_id):
     context = services.get_meeting_or_404(meeting_id)
     if not sharing.in_feeds(context.meeting.label):
@@ -299,7 +299,7 @@ def new():
     return render("meetings/form.html", form=form, meeting=None, status=status)
 
 
-@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
 def edit(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting
@@ -346,7 +346,7 @@ def _message_with_mail(message, sent: int | None):
     return message
 
 
-@bp.post("/meetings/<int:meeting_id>/cancel")
+@bp.post("/meetings/<id:meeting_id>/cancel")
 def cancel(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     form = CancelForm()
@@ -375,7 +375,7 @@ def cancel(meeting_id):
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
 
 
-@bp.post("/meetings/<int:meeting_id>/state")
+@bp.post("/meetings/<id:meeting_id>/state")
 def change_state(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
@@ -438,7 +438,7 @@ def _agenda_values(form) -> tuple:
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/agenda")
+@bp.post("/meetings/<id:meeting_id>/agenda")
 def add_agenda_item(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     form = _agenda_form()
@@ -453,7 +453,7 @@ def add_agenda_item(meeting_id):
     return _agenda_response(context)
 
 
-@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/move")
+@bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/move")
 def move_agenda_item(meeting_id, item_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
@@ -467,7 +467,7 @@ def move_agenda_item(meeting_id, item_id):
     return _agenda_response(context)
 
 
-@bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/agenda/<id:item_id>/edit", methods=["GET", "POST"])
 def edit_agenda_item(meeting_id, item_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     items = services.agenda(context.meeting, current_user, context.person_ids)
@@ -496,7 +496,7 @@ def edit_agenda_item(meeting_id, item_id):
     )
 
 
-@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/delete")
+@bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/delete")
 def delete_agenda_item(meeting_id, item_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
@@ -511,7 +511,7 @@ def delete_agenda_item(meeting_id, item_id):
 # --- Answers and attendance -------------------------------------------------------------------
 
 
-@bp.post("/meetings/<int:meeting_id>/answer")
+@bp.post("/meetings/<id:meeting_id>/answer")
 def answer(meeting_id):
     context = services.get_meeting_or_404(meeting_id)
     meeting = context.meeting
@@ -549,7 +549,7 @@ def _saved_labels():
     return {"yes": _("accepted"), "no": _("declined"), "maybe": _("maybe")}
 
 
-@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@bp.route("/meetings/<id:meeting_id>/attendance", methods=["GET", "POST"])
 def attendance(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting

@@ -1,14 +1,14 @@
 """The barrier report form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from intranet.auth.forms import REQUIRED
+from intranet.core.forms import Form
 
 
-class BarrierReportForm(FlaskForm):
+class BarrierReportForm(Form):
     page = StringField(
         _l("Which page or function is affected?"),
         validators=[Optional(), Length(max=500)],
