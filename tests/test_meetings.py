@@ -3,12 +3,13 @@ answers, attendance, agenda, conflicts and erasure."""
 
 import datetime as dt
 import re
+from html.parser import HTMLParser
 
 import pytest
 
 from intranet.core import sharing
 from intranet.core.signals import account_erasing
-from intranet.core.text import render_markdown
+from intranet.core.text import ALLOWED_TAGS, render_markdown
 from intranet.db import utcnow
 from intranet.meetings import services, times
 from intranet.meetings.models import (
@@ -452,7 +453,8 @@ def test_agenda_add_and_reorder_with_and_without_htmx(client, coordinator):
     assert body.startswith('<section id="agenda"') or '<section id="agenda"' in body[:200]
     assert "<html" not in body
     assert body.index("Verschiedenes") < body.index("Lagebild")
-    assert "onerror" not in body and "<strong>fett</strong>" in body
+    # Raw HTML is shown as text, never as an element.
+    assert "<img" not in body and "&lt;img" in body and "<strong>fett</strong>" in body
     # Without JavaScript: an ordinary form and a redirect.
     response = client.post(
         f"/meetings/{meeting.id}/agenda/{items[0].id}/move",
@@ -604,7 +606,24 @@ def test_erasure_keeps_answers_and_attendance_under_a_pseudonym(
     ],
 )
 def test_markdown_is_sanitised(text, forbidden):
-    assert forbidden not in render_markdown(text)
+    # Raw HTML is shown as text, so the words may appear: what must never appear is a
+    # tag or attribute a browser would act on.
+    parser = _Markup()
+    parser.feed(render_markdown(text))
+    assert parser.tags <= ALLOWED_TAGS
+    assert not any(
+        forbidden.strip("<") in name or forbidden in value for name, value in parser.attributes
+    )
+
+
+class _Markup(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attributes = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
 
 
 def test_markdown_keeps_ordinary_formatting():
@@ -834,3 +853,11 @@ def test_organisation_page_lists_its_upcoming_meetings_as_far_as_visible(
     assert 'id="organization-meetings"' in page
     assert "Offenes Plenum" in page
     assert "Runde nur für Eingeladene" not in page and "Vergangene Sitzung" not in page
+
+
+def test_too_long_description_comes_back_with_a_message_next_to_the_field(client, coordinator):
+    sign_in(client, coordinator)
+    response = client.post("/meetings/new", data=form_data(client, description="[" * 20_001))
+    assert response.status_code == 422
+    assert "höchstens 20.000 Zeichen" in response.get_data(as_text=True)
+    assert not Meeting.select().exists()
