@@ -112,7 +112,10 @@ def edit_account(account_id):
                 current_user,
             )
         except account_services.AccountError as error:
-            form.form_errors.append(str(error))
+            if error.field:
+                form[error.field].errors.append(str(error))
+            else:
+                form.form_errors.append(str(error))
         else:
             flash(_("Account of %(name)s saved.", name=form.display_name.data), "success")
             return redirect_to(url_for("admin.accounts"))

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
+from intranet.auth.access import may_change_clearance
 from intranet.auth.models import ROLES, Account, LoginFailure, Organization, SetupToken
 from intranet.auth.passwords import (
     check_policy,
@@ -22,6 +23,10 @@ from intranet.db import utcnow, write_transaction
 
 class AccountError(ValueError):
     """A request that cannot be carried out; the message is shown to the user."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # the form field the message belongs next to, if any
 
 
 def normalize_email(email: str) -> str:
@@ -229,14 +234,25 @@ def update_account(
                     "Someone else changed this account in the meantime. Please check the current values and save again."
                 )
             )
-        if actor.id == current.id and role != current.role:
-            raise AccountError(_l("You cannot change your own role."))
+        organization_id = organization.id if organization else None
+        if not may_change_clearance(actor, current):
+            if role != current.role:
+                raise AccountError(
+                    _l("You cannot change your own role. Another administrator can do it."),
+                    field="role",
+                )
+            if organization_id != current.organization_id:
+                raise AccountError(
+                    _l(
+                        "You cannot change your own organisation, as it decides what you may "
+                        "see. Another administrator can do it."
+                    ),
+                    field="organization",
+                )
         clash = Account.select().where((Account.email == email) & (Account.id != current.id))
         if clash.exists():
             raise AccountError(_l("An account with this email address already exists."))
-        privileges_changed = role != current.role or (
-            (organization.id if organization else None) != current.organization_id
-        )
+        privileges_changed = role != current.role or organization_id != current.organization_id
         current.email = email
         current.display_name = display_name.strip()
         current.role = role
@@ -244,7 +260,12 @@ def update_account(
         if privileges_changed:
             current.session_version += 1
         current.save()
-    audit.record("account.updated", target=f"account:{current.id}", detail=role, actor=actor)
+    audit.record(
+        "account.updated",
+        target=f"account:{current.id}",
+        detail=f"{role}, organization:{organization_id or '-'}",
+        actor=actor,
+    )
     return current
 
 

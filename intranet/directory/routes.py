@@ -265,7 +265,7 @@ def new_contact():
             values["organization"] = current_user.organization
             values["account"] = current_user.id
         try:
-            person = services.create_person(values, actor=current_user)
+            person = services.create_person(values, actor=current_user, own_entry=own_new)
         except services.DirectoryError as error:
             form.account.errors = [str(error)]
         else:
