@@ -832,14 +832,42 @@ def test_access_export_holds_the_persons_answers_and_named_meetings(client, org,
     entry = person(org, account=account.id)
     answered = make_meeting("Plenum im März", invited=[org])
     Answer.create(meeting=answered, account=account, organization=org, answer="yes")
-    make_meeting("Vertrauliche Runde", label="red", persons=[account])
+    make_meeting("Offene Runde", persons=[account])
     make_meeting("Fremde Sitzung")
     sign_in(client, admin)
     data = json.loads(client.get(f"/contacts/{entry.id}/privacy.json").get_data(as_text=True))
     assert [a["meeting"] for a in data["meeting_answers"]] == ["Plenum im März"]
     assert data["meeting_answers"][0]["answer"] == "yes"
-    assert [m["meeting"] for m in data["named_on_meetings"]] == ["Vertrauliche Runde"]
+    assert [m["meeting"] for m in data["named_on_meetings"]] == ["Offene Runde"]
     assert data["calendar_feed"] is False
+
+
+@pytest.mark.parametrize(
+    "path", ["/contacts/{entry}/privacy.json", "/admin/accounts/{account}/privacy.json"]
+)
+def test_access_export_leaves_out_titles_the_exporting_admin_may_not_see(client, org, admin, path):
+    import json
+
+    from tests.test_directory import person
+
+    account = factories.account("member", org, email="ayse@example.org")
+    entry = person(org, account=account.id) if "contacts" in path else None
+    red = make_meeting("Vertrauliche Runde", label="red", persons=[account, admin])
+    amber = make_meeting("Lage im Stadtteil", label="amber", organization=org)
+    Answer.create(meeting=amber, account=account, organization=org, answer="no")
+    make_meeting("Offene Runde", persons=[account])
+    sign_in(client, admin)
+    url = path.format(entry=entry.id if entry else 0, account=account.id)
+    body = client.get(url).get_data(as_text=True)
+    assert "Vertrauliche Runde" not in body and "Lage im Stadtteil" not in body
+    data = json.loads(body)
+    withheld, shown = data["named_on_meetings"]
+    assert withheld["meeting_id"] == red.id and withheld["label"] == "TLP:RED"
+    assert withheld["start_utc"] == red.start.isoformat() and "angemeldet" in withheld["note"]
+    assert shown["meeting"] == "Offene Runde" and shown["label"] == "TLP:GREEN"
+    answer = data["meeting_answers"][0]
+    assert answer["meeting_id"] == amber.id and answer["label"] == "TLP:AMBER"
+    assert answer["answer"] == "no" and "meeting" not in answer
 
 
 def test_organisation_page_lists_its_upcoming_meetings_as_far_as_visible(
