@@ -126,6 +126,7 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
 def _check_link_change(linked_before: int | None, values: dict, actor) -> None:
     """An entry's account sees the entry's hidden fields: nobody links or unlinks themself."""
     linked_after = values.get("account", linked_before)
+    linked_after = getattr(linked_after, "id", linked_after)  # an Account or its id
     if linked_after == linked_before:
         return
     for account_id in (linked_before, linked_after):
