@@ -1,11 +1,17 @@
 """Administration, start page, accessibility statement and language: access matrix and behaviour."""
 
+import datetime as dt
+
 import pytest
 from babel.messages.pofile import read_po
 
+from intranet.auth.access import may_change_clearance
 from intranet.auth.models import Account, Organization
 from intranet.core.models import AuditEvent
+from intranet.db import utcnow
+from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport
+from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
 
 ADMIN_PAGES = [
@@ -293,8 +299,55 @@ def test_admin_cannot_change_own_role(client, admin):
     sign_in(client, admin)
     data = edit_form(client, admin.id)
     data.update(display_name=admin.display_name, email=admin.email, role="member", organization=0)
-    assert client.post(f"/admin/accounts/{admin.id}/edit", data=data).status_code == 422
+    response = client.post(f"/admin/accounts/{admin.id}/edit", data=data)
+    assert response.status_code == 422
+    assert 'id="role-error"' in response.get_data(as_text=True)
     assert Account.get_by_id(admin.id).role == "admin"
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "reviewer", "member"])
+@pytest.mark.parametrize("whose, allowed", [("own", False), ("another", True)])
+def test_nobody_may_change_what_their_own_account_may_see(app, org, role, whose, allowed):
+    actor = factories.account(role, org)
+    target = actor if whose == "own" else factories.account("member", org)
+    assert may_change_clearance(actor, target) is allowed
+    assert may_change_clearance(actor, target.id) is allowed
+
+
+def test_admin_cannot_move_themself_into_an_organisation_but_another_admin_can(
+    app, client, admin, org
+):
+    amber = Meeting.create(
+        title="Nur für den Verein",
+        start=utcnow() + dt.timedelta(days=2),
+        end=utcnow() + dt.timedelta(days=2, hours=1),
+        label="amber",
+        organization=org,
+    )
+    sign_in(client, admin)
+    data = edit_form(client, admin.id)
+    data.update(
+        display_name=admin.display_name, email=admin.email, role="admin", organization=org.id
+    )
+    response = client.post(f"/admin/accounts/{admin.id}/edit", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = page.split('id="organization-error"')[1].split("</p>")[0]
+    assert "Sie können Ihre eigene Organisation nicht ändern" in error
+    assert Account.get_by_id(admin.id).organization_id is None
+    assert client.get(f"/meetings/{amber.id}").status_code == 404
+
+    other_admin = factories.account("admin", email="zweite@example.org")
+    sign_in(client, other_admin)
+    data = edit_form(client, admin.id)
+    data.update(
+        display_name=admin.display_name, email=admin.email, role="admin", organization=org.id
+    )
+    assert client.post(f"/admin/accounts/{admin.id}/edit", data=data).status_code == 303
+    assert Account.get_by_id(admin.id).organization_id == org.id
+    entry = AuditEvent.select().where(AuditEvent.action == "account.updated").get()
+    assert entry.actor_id == other_admin.id and entry.target == f"account:{admin.id}"
+    assert f"organization:{org.id}" in entry.detail
 
 
 def test_admin_sets_a_new_password_and_old_sessions_end(app, client, admin, member):

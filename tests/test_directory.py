@@ -7,6 +7,7 @@ import vobject
 
 from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.models import AuditEvent
 from intranet.db import db
 from intranet.directory import services, text
 from intranet.directory.models import Membership, Person
@@ -452,6 +453,63 @@ def test_unknown_organisation_is_refused(client, coordinator):
         },
     )
     assert response.status_code == 422
+
+
+def link_form(client, entry, org, account_id):
+    return {
+        "csrf_token": csrf_token(client),
+        "version": str(entry.version),
+        "family_name": entry.family_name,
+        "given_name": entry.given_name,
+        "organization": org.id,
+        "function": entry.function,
+        "mobile_visibility": "forum",
+        "email_visibility": "forum",
+        "account": account_id,
+    }
+
+
+def test_admin_cannot_link_their_own_account_to_an_entry(client, org, admin, coordinator):
+    entry = person(org, phone=SECRET["phone"], phone_visibility="coordinators")
+    sign_in(client, admin)
+    response = client.post(
+        f"/contacts/{entry.id}/edit", data=link_form(client, entry, org, admin.id)
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = page.split('id="account-error"')[1].split("</p>")[0]
+    assert "Sie können Ihr eigenes Konto nicht" in error
+    assert Person.get_by_id(entry.id).account_id is None
+    assert SECRET["phone"] not in client.get(f"/contacts/{entry.id}").get_data(as_text=True)
+
+    # Another person with the right to keep the directory may do it, and it is recorded.
+    sign_in(client, coordinator)
+    data = link_form(client, entry, org, admin.id)
+    data["phone_visibility"] = "coordinators"
+    data["phone"] = SECRET["phone"]
+    assert client.post(f"/contacts/{entry.id}/edit", data=data).status_code == 303
+    assert Person.get_by_id(entry.id).account_id == admin.id
+    event = AuditEvent.get(AuditEvent.action == "person.account_linked")
+    assert event.actor_id == coordinator.id and f"account:{admin.id}" in event.detail
+
+
+def test_nobody_unlinks_or_links_themself_through_the_services(org, coordinator):
+    own = person(org, account=coordinator.id)
+    with pytest.raises(services.DirectoryError):
+        services.update_person(own, {"account": None}, version=1, actor=coordinator)
+    assert Person.get_by_id(own.id).account_id == coordinator.id
+    newcomer = factories.account("coordinator", org)
+    with pytest.raises(services.DirectoryError):
+        services.create_person(
+            {"organization": org, "family_name": "Neu", "function": "", "account": newcomer.id},
+            actor=newcomer,
+        )
+    # The own-entry page makes a new, empty entry for oneself: nothing hidden to open.
+    services.create_person(
+        {"organization": org, "family_name": "Neu", "function": "", "account": newcomer.id},
+        actor=newcomer,
+        own_entry=True,
+    )
 
 
 def test_conflicting_edit_is_refused_not_overwritten(client, org, coordinator):

@@ -76,7 +76,7 @@ def test_access_export_holds_everything_about_the_person(client, org, other_org,
     audit.record("test.login", actor=account)
     audit.record("test.other", target="person:999")
 
-    def attendance(sender, account=None):
+    def attendance(sender, account=None, **_ignored):
         return {"attendance": [{"meeting": "Sitzung 1", "status": "anwesend", "person": sender.id}]}
 
     privacy.personal_data_export.connect(attendance)

@@ -3,12 +3,13 @@ answers, attendance, agenda, conflicts and erasure."""
 
 import datetime as dt
 import re
+from html.parser import HTMLParser
 
 import pytest
 
 from intranet.core import sharing
 from intranet.core.signals import account_erasing
-from intranet.core.text import render_markdown
+from intranet.core.text import ALLOWED_TAGS, render_markdown
 from intranet.db import utcnow
 from intranet.meetings import services, times
 from intranet.meetings.models import (
@@ -536,7 +537,8 @@ def test_agenda_add_and_reorder_with_and_without_htmx(client, coordinator):
     assert body.startswith('<section id="agenda"') or '<section id="agenda"' in body[:200]
     assert "<html" not in body
     assert body.index("Verschiedenes") < body.index("Lagebild")
-    assert "onerror" not in body and "<strong>fett</strong>" in body
+    # Raw HTML is shown as text, never as an element.
+    assert "<img" not in body and "&lt;img" in body and "<strong>fett</strong>" in body
     # Without JavaScript: an ordinary form and a redirect.
     response = client.post(
         f"/meetings/{meeting.id}/agenda/{items[0].id}/move",
@@ -688,7 +690,24 @@ def test_erasure_keeps_answers_and_attendance_under_a_pseudonym(
     ],
 )
 def test_markdown_is_sanitised(text, forbidden):
-    assert forbidden not in render_markdown(text)
+    # Raw HTML is shown as text, so the words may appear: what must never appear is a
+    # tag or attribute a browser would act on.
+    parser = _Markup()
+    parser.feed(render_markdown(text))
+    assert parser.tags <= ALLOWED_TAGS
+    assert not any(
+        forbidden.strip("<") in name or forbidden in value for name, value in parser.attributes
+    )
+
+
+class _Markup(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attributes = set(), []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
 
 
 def test_markdown_keeps_ordinary_formatting():
@@ -898,14 +917,42 @@ def test_access_export_holds_the_persons_answers_and_named_meetings(client, org,
     entry = person(org, account=account.id)
     answered = make_meeting("Plenum im März", invited=[org])
     Answer.create(meeting=answered, account=account, organization=org, answer="yes")
-    make_meeting("Vertrauliche Runde", label="red", persons=[account])
+    make_meeting("Offene Runde", persons=[account])
     make_meeting("Fremde Sitzung")
     sign_in(client, admin)
     data = json.loads(client.get(f"/contacts/{entry.id}/privacy.json").get_data(as_text=True))
     assert [a["meeting"] for a in data["meeting_answers"]] == ["Plenum im März"]
     assert data["meeting_answers"][0]["answer"] == "yes"
-    assert [m["meeting"] for m in data["named_on_meetings"]] == ["Vertrauliche Runde"]
+    assert [m["meeting"] for m in data["named_on_meetings"]] == ["Offene Runde"]
     assert data["calendar_feed"] is False
+
+
+@pytest.mark.parametrize(
+    "path", ["/contacts/{entry}/privacy.json", "/admin/accounts/{account}/privacy.json"]
+)
+def test_access_export_leaves_out_titles_the_exporting_admin_may_not_see(client, org, admin, path):
+    import json
+
+    from tests.test_directory import person
+
+    account = factories.account("member", org, email="ayse@example.org")
+    entry = person(org, account=account.id) if "contacts" in path else None
+    red = make_meeting("Vertrauliche Runde", label="red", persons=[account, admin])
+    amber = make_meeting("Lage im Stadtteil", label="amber", organization=org)
+    Answer.create(meeting=amber, account=account, organization=org, answer="no")
+    make_meeting("Offene Runde", persons=[account])
+    sign_in(client, admin)
+    url = path.format(entry=entry.id if entry else 0, account=account.id)
+    body = client.get(url).get_data(as_text=True)
+    assert "Vertrauliche Runde" not in body and "Lage im Stadtteil" not in body
+    data = json.loads(body)
+    withheld, shown = data["named_on_meetings"]
+    assert withheld["meeting_id"] == red.id and withheld["label"] == "TLP:RED"
+    assert withheld["start_utc"] == red.start.isoformat() and "angemeldet" in withheld["note"]
+    assert shown["meeting"] == "Offene Runde" and shown["label"] == "TLP:GREEN"
+    answer = data["meeting_answers"][0]
+    assert answer["meeting_id"] == amber.id and answer["label"] == "TLP:AMBER"
+    assert answer["answer"] == "no" and "meeting" not in answer
 
 
 def test_organisation_page_lists_its_upcoming_meetings_as_far_as_visible(
@@ -919,3 +966,11 @@ def test_organisation_page_lists_its_upcoming_meetings_as_far_as_visible(
     assert 'id="organization-meetings"' in page
     assert "Offenes Plenum" in page
     assert "Runde nur für Eingeladene" not in page and "Vergangene Sitzung" not in page
+
+
+def test_too_long_description_comes_back_with_a_message_next_to_the_field(client, coordinator):
+    sign_in(client, coordinator)
+    response = client.post("/meetings/new", data=form_data(client, description="[" * 20_001))
+    assert response.status_code == 422
+    assert "höchstens 20.000 Zeichen" in response.get_data(as_text=True)
+    assert not Meeting.select().exists()

@@ -113,7 +113,10 @@ def edit_account(account_id):
                 current_user,
             )
         except account_services.AccountError as error:
-            form.form_errors.append(str(error))
+            if error.field:
+                form[error.field].errors.append(str(error))
+            else:
+                form.form_errors.append(str(error))
             conflict = isinstance(error, account_services.AccountConflict)
         else:
             flash(_("Account of %(name)s saved.", name=form.display_name.data), "success")
@@ -163,7 +166,7 @@ def reset_password(account_id):
 def account_privacy_export(account_id):
     """Art. 15 for an account without a directory entry (with an entry: the entry's page)."""
     account = _account_or_404(account_id)
-    data = privacy.access_export(None, account=account)
+    data = privacy.access_export(None, account=account, viewer=current_user)
     audit.record("account.exported", target=f"account:{account.id}", detail="Art. 15")
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return download(body, f"auskunft-konto-{account.id}.json", "application/json")

@@ -36,6 +36,20 @@ def require_role(*roles):
     return check
 
 
+def may_change_clearance(actor, target) -> bool:
+    """Whether `actor` may change what the account `target` (an Account or its id) may see:
+    its organisation, its role, its link to a directory entry.
+
+    Never for one's own account, whatever the role (separation of duties, DOMAIN.md): an admin
+    who moved into an organisation or onto a contact entry would open its restricted content to
+    themself. Another admin or coordinator makes such a change, and the audit log names them.
+    """
+    if actor is None or target is None:
+        return True  # nobody acting (commands, set-up) or no account concerned
+    target_id = getattr(target, "id", target)
+    return getattr(actor, "id", None) != target_id
+
+
 def safe_next(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None (no //host, \\host, scheme: tricks)."""
     if not target or not target.startswith("/") or target.startswith("//"):

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
+from intranet.auth.access import may_change_clearance
 from intranet.auth.models import ROLES, Account, LoginFailure, Organization, SetupToken
 from intranet.auth.passwords import (
     check_policy,
@@ -23,6 +24,10 @@ from intranet.db import serialized, utcnow, write_transaction
 
 class AccountError(ValueError):
     """A request that cannot be carried out; the message is shown to the user."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # the form field the message belongs next to, if any
 
 
 class AccountConflict(AccountError, versioning.Conflict):
@@ -251,12 +256,24 @@ def update_account(
         current = Account.get_by_id(account.id)
         if fingerprint(current) != seen_fingerprint:
             raise AccountConflict(stale)
-        if actor.id == current.id and role != current.role:
-            raise AccountError(_l("You cannot change your own role."))
+        organization_id = organization.id if organization else None
+        if not may_change_clearance(actor, current):
+            if role != current.role:
+                raise AccountError(
+                    _l("You cannot change your own role. Another administrator can do it."),
+                    field="role",
+                )
+            if organization_id != current.organization_id:
+                raise AccountError(
+                    _l(
+                        "You cannot change your own organisation, as it decides what you may "
+                        "see. Another administrator can do it."
+                    ),
+                    field="organization",
+                )
         clash = Account.select().where((Account.email == email) & (Account.id != current.id))
         if clash.exists():
             raise AccountError(_l("An account with this email address already exists."))
-        organization_id = organization.id if organization else None
         changes = {"email": email, "display_name": display_name.strip(), "role": role}
         changes["organization"] = organization_id
         if role != current.role or organization_id != current.organization_id:
@@ -278,7 +295,12 @@ def update_account(
         except versioning.Conflict:
             raise AccountConflict(stale) from None
         current = Account.get_by_id(current.id)
-    audit.record("account.updated", target=f"account:{current.id}", detail=role, actor=actor)
+    audit.record(
+        "account.updated",
+        target=f"account:{current.id}",
+        detail=f"{role}, organization:{organization_id or '-'}",
+        actor=actor,
+    )
     return current
 
 

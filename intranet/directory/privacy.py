@@ -26,8 +26,27 @@ from intranet.directory.visibility import DataSubject, can_see
 from intranet.pages.models import BarrierReport
 
 _signals = Namespace()
-# Sent with sender=Person and account=Account|None; each receiver returns {section: data}.
+# Sent with sender=Person|None, account=Account|None and viewer=the account that makes the export;
+# each receiver returns {section: data} and writes about labelled items through `labelled_entry`.
 personal_data_export = _signals.signal("personal-data-export")
+
+WITHHELD = _l(
+    "Only number, date and sharing label: the account that made this export may not see this "
+    "item. The person can read the rest when signed in to the intranet."
+)
+
+
+def labelled_entry(visible: bool, summary: dict, details: dict) -> dict:
+    """An export entry about an item with a sharing label (a meeting, minutes, …).
+
+    The export is made by an admin, who gets no access through the role: an item the admin may
+    not see (by the item's own sharing rule, as the admin's account) is listed with its
+    `summary` only (id, date, label) and a note; `details` (title and the like) only when visible.
+    """
+    if visible:
+        return {**summary, **details}
+    return {**summary, "note": str(WITHHELD)}
+
 
 # --- Art. 30: what is stored and why ---------------------------------------------------------------
 
@@ -156,9 +175,12 @@ def person_record(person: Person) -> dict:
     return data
 
 
-def access_export(person: Person | None, account: Account | None = None) -> dict:
+def access_export(
+    person: Person | None, account: Account | None = None, viewer: Account | None = None
+) -> dict:
     """Everything stored about a person: from their directory entry (and its account), or
-    from an account that has no entry (`person=None`)."""
+    from an account that has no entry (`person=None`). `viewer` is the account making the
+    export: items it may not see are listed without their content (`labelled_entry`)."""
     if person is not None:
         account = person.account if person.account_id else None
     memberships = (
@@ -215,7 +237,7 @@ def access_export(person: Person | None, account: Account | None = None) -> dict
             "password_changed_at": _iso(account.password_changed_at),
         }
     # Attendance records and the like come from the areas that keep them.
-    for _receiver, sections in personal_data_export.send(person, account=account):
+    for _receiver, sections in personal_data_export.send(person, account=account, viewer=viewer):
         if sections:
             export.update(sections)
     return export

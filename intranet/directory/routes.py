@@ -261,7 +261,7 @@ def new_contact():
             values["organization"] = current_user.organization
             values["account"] = current_user.id
         try:
-            person = services.create_person(values, actor=current_user)
+            person = services.create_person(values, actor=current_user, own_entry=own_new)
         except services.DirectoryError as error:
             form.account.errors = [str(error)]
         else:
@@ -525,7 +525,7 @@ def privacy_person(person_id):
 def privacy_export(person_id):
     _require_admin()
     person = get_person_or_404(person_id)
-    data = privacy.access_export(person)
+    data = privacy.access_export(person, viewer=current_user)
     audit.record("person.exported", target=f"person:{person.id}", detail="Art. 15")
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return download(body, f"auskunft-person-{person.id}.json", "application/json")

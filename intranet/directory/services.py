@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from intranet.auth.access import may_change_clearance
 from intranet.core import audit, versioning
 from intranet.core.cleaning import clean_line
 from intranet.db import utcnow, write_transaction
@@ -80,18 +81,24 @@ def apply(person: Person, values: dict, actor=None) -> None:
     refresh_keys(person)
 
 
-def create_person(values: dict, actor=None) -> Person:
+def create_person(values: dict, actor=None, own_entry: bool = False) -> Person:
+    """`own_entry`: a member makes their own, new entry (which holds only what they type)."""
+    if not own_entry:
+        _check_link_change(None, values, actor)
     person = Person()
     apply(person, values, actor)
     with write_transaction():
         _check_account_free(person)
         person.save(force_insert=True)
     audit.record("person.created", target=f"person:{person.id}")
+    _record_link_change(person, None)
     return person
 
 
 def update_person(person: Person, values: dict, version: int, actor=None) -> Person:
     """Save only if nobody saved the entry since `version` was read."""
+    linked_before = person.account_id
+    _check_link_change(linked_before, values, actor)
     apply(person, values, actor)
     person.updated_at = utcnow()
     with write_transaction():
@@ -108,7 +115,33 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
         except versioning.Conflict:
             raise EditConflict() from None
     audit.record("person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values)))
+    _record_link_change(person, linked_before)
     return person
+
+
+def _check_link_change(linked_before: int | None, values: dict, actor) -> None:
+    """An entry's account sees the entry's hidden fields: nobody links or unlinks themself."""
+    linked_after = values.get("account", linked_before)
+    linked_after = getattr(linked_after, "id", linked_after)  # an Account or its id
+    if linked_after == linked_before:
+        return
+    for account_id in (linked_before, linked_after):
+        if account_id is not None and not may_change_clearance(actor, account_id):
+            raise DirectoryError(
+                _l(
+                    "You cannot link your own account to an entry or remove it, as the entry "
+                    "decides what you may see. Another coordinator or administrator can do it."
+                )
+            )
+
+
+def _record_link_change(person: Person, linked_before: int | None) -> None:
+    if person.account_id != linked_before:
+        audit.record(
+            "person.account_linked",
+            target=f"person:{person.id}",
+            detail=f"account:{person.account_id or '-'} (before: account:{linked_before or '-'})",
+        )
 
 
 def _check_account_free(person: Person) -> None:

@@ -21,7 +21,7 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.auth.forms import REQUIRED
-from intranet.core import sharing
+from intranet.core import sharing, text
 from intranet.core.forms import Form, visible
 from intranet.meetings import recurrence
 
@@ -35,6 +35,21 @@ def label_choices():
         SelectChoice(code, f"{sharing.LABEL_NAMES[code]} – {sharing.LABEL_HINTS[code]}")
         for code in sharing.LABELS
     ]
+
+
+def markdown_field(label, **kwargs) -> TextAreaField:
+    """A Markdown text (descriptions, notes, minutes), bounded so that showing it stays fast."""
+    return TextAreaField(
+        label,
+        validators=[
+            Optional(),
+            Length(
+                max=text.MAX_LENGTH,
+                message=_l("The text may be at most 20,000 characters long."),
+            ),
+        ],
+        **kwargs,
+    )
 
 
 class CheckboxListField(SelectMultipleField):
@@ -61,9 +76,8 @@ class MeetingForm(Form):
         _l("Online link"),
         validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)],
     )
-    description = TextAreaField(
+    description = markdown_field(
         _l("Description"),
-        validators=[Optional(), Length(max=20000)],
         description=_l("Markdown: **bold**, *italic*, lists with -, links as [text](https://…)."),
     )
     organization = SelectField(_l("Organising organisation"), coerce=int, default=0)
@@ -112,7 +126,7 @@ class AgendaItemForm(Form):
     title = StringField(
         _l("Title of the item"), validators=[DataRequired(REQUIRED), Length(max=300), visible]
     )
-    description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20000)])
+    description = markdown_field(_l("Notes"))
     organization = SelectField(_l("Presented by"), coerce=int, default=0)
     public = BooleanField(_l("Public item"), default=True)
     label = SelectField(

@@ -14,7 +14,7 @@ from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.db import serialized, utcnow, write_transaction
-from intranet.directory.privacy import personal_data_export
+from intranet.directory.privacy import labelled_entry, personal_data_export
 from intranet.meetings import recurrence, times
 from intranet.meetings.models import (
     ANSWERS,
@@ -772,50 +772,62 @@ def pseudonymise(account, pseudonym: str, **_ignored):
 
 
 @personal_data_export.connect
-def export_meeting_data(person, account=None, **_ignored):
+def export_meeting_data(person, account=None, viewer=None, **_ignored):
     """What the calendar keeps about the person's account: answers, recorded attendance,
-    meetings they are named on, and whether a calendar feed exists."""
+    meetings they are named on, and whether a calendar feed exists.
+
+    A meeting appears in full only when `viewer` (the exporting admin) may see it by the
+    meetings' sharing rule and it may leave the intranet (never RED); otherwise with id, time
+    and label only.
+    """
     if account is None:
         return {}
-    answers = (
+    answers = list(
         Answer.select(Answer, Meeting)
         .join(Meeting)
         .where(Answer.account == account.id)
         .order_by(Meeting.start)
     )
-    named = (
-        Meeting.select(Meeting.title, Meeting.start)
+    named = list(
+        Meeting.select(Meeting.id, Meeting.title, Meeting.start, Meeting.label)
         .join(MeetingPerson)
         .where(MeetingPerson.account == account.id)
         .order_by(Meeting.start)
     )
-    recorded = (
+    recorded = list(
         Attendance.select(Attendance, Meeting)
         .join(Meeting)
         .where(Attendance.recorded_by == account.id)
         .order_by(Meeting.start)
     )
+    meeting_ids = {a.meeting.id for a in answers} | {m.id for m in named}
+    meeting_ids |= {r.meeting.id for r in recorded}
+    visible = set()
+    if viewer is not None and meeting_ids:
+        visible = {
+            row.id
+            for row in Meeting.select(Meeting.id).where(
+                Meeting.id.in_(meeting_ids) & visible_clause(viewer)
+            )
+        }
+
+    def entry(meeting, **own_data):
+        summary = {
+            "meeting_id": meeting.id,
+            "start_utc": meeting.start.isoformat(),
+            "label": sharing.LABEL_NAMES.get(meeting.label, meeting.label),
+        }
+        shown = meeting.id in visible and sharing.in_feeds(meeting.label)
+        return {**labelled_entry(shown, summary, {"meeting": meeting.title}), **own_data}
+
     return {
         "meeting_answers": [
-            {
-                "meeting": a.meeting.title,
-                "start_utc": a.meeting.start.isoformat(),
-                "answer": a.answer,
-                "answered_at_utc": a.answered_at.isoformat(),
-            }
+            entry(a.meeting, answer=a.answer, answered_at_utc=a.answered_at.isoformat())
             for a in answers
         ],
-        "named_on_meetings": [
-            {"meeting": m.title, "start_utc": m.start.isoformat()} for m in named
-        ],
+        "named_on_meetings": [entry(m) for m in named],
         "attendance_recorded": [
-            {
-                "meeting": r.meeting.title,
-                "start_utc": r.meeting.start.isoformat(),
-                "organization_id": r.organization_id,
-                "status": r.status,
-            }
-            for r in recorded
+            entry(r.meeting, organization_id=r.organization_id, status=r.status) for r in recorded
         ],
         "calendar_feed": FeedToken.select().where(FeedToken.account == account.id).exists(),
     }
