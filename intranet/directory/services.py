@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit
 from intranet.db import utcnow, write_transaction
-from intranet.directory import text
+from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
 
 NAME_FIELDS = ("title", "given_name", "family_name", "function", "languages")
@@ -85,6 +85,7 @@ def create_person(values: dict, actor=None) -> Person:
     with write_transaction():
         _check_account_free(person)
         person.save(force_insert=True)
+        search_provider.index_person(person)
     audit.record("person.created", target=f"person:{person.id}")
     return person
 
@@ -111,6 +112,7 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
         if changed != 1:
             raise EditConflict()
         person.version = version + 1
+        search_provider.index_person(person)
     audit.record("person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values)))
     return person
 
@@ -128,6 +130,7 @@ def _check_account_free(person: Person) -> None:
 def delete_person(person: Person) -> None:
     with write_transaction():
         person.delete_instance()
+        search_provider.remove_person(person)
     audit.record("person.deleted", target=f"person:{person.id}")
 
 

@@ -14,7 +14,7 @@ from intranet.core import audit, sharing
 from intranet.core.signals import account_erasing
 from intranet.db import utcnow, write_transaction
 from intranet.directory.privacy import personal_data_export
-from intranet.meetings import recurrence, times
+from intranet.meetings import recurrence, search_provider, times
 from intranet.meetings.models import (
     ANSWERS,
     ATTENDANCE,
@@ -396,6 +396,7 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
             _apply(meeting, data, occ_start, occ_end)
             meeting.save(force_insert=True)
             _set_links(meeting, data)
+            search_provider.index_meeting(meeting)
             made.append(meeting)
     audit.record(
         "meeting.created",
@@ -452,6 +453,7 @@ def update_meeting(
             target.updated_at = now
             target.save()
             _set_links(target, data)
+            search_provider.index_meeting(target)
     audit.record(
         "meeting.updated",
         target=f"meeting:{meeting.id}",

@@ -4,18 +4,16 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from intranet.auth.access import require_login
-from intranet.directory import text
+from intranet.core.search import clean_line
 from intranet.htmx import render
 from intranet.search import services
 
 bp = Blueprint("search", __name__)
 bp.before_request(require_login)
 
-MIN_LENGTH = 2
-
 
 @bp.get("/search")
 def index():
-    query = text.clean_line(request.args.get("q"))[:200]
-    results = services.search(current_user, query) if len(query) >= MIN_LENGTH else None
-    return render("search/index.html", query=query, results=results, min_length=MIN_LENGTH)
+    query = clean_line(request.args.get("q"))[:200]
+    results = services.search(current_user, query)
+    return render("search/index.html", query=query, results=results, min_length=services.MIN_LENGTH)
