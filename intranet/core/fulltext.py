@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import (
+    JOIN,
+    SQL,
     AutoField,
     Cast,
     CharField,
@@ -34,14 +36,14 @@ from peewee import (
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
-from intranet.core.search import EXTRA_FOLDS, GERMAN_TRANSLITERATION, Terms, search_key
+from intranet.core.search import EXTRA_FOLDS, Terms, search_key
 from intranet.db import BaseModel, db, is_sqlite
 
 # PostgreSQL's German configuration: stemming lets "Sitzungen" find "Sitzung". It sees only
 # folded text (no umlauts), on the indexed side and in the query alike.
 PG_CONFIG = "german"
-# Weights of title and body in the ranking (FTS5 bm25 column weights).
-TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
+# Title matches rank above body matches: FTS5's rank is configured as bm25(10.0, 1.0) in
+# migration 0004; PostgreSQL weighs the title 'A' and the body 'B'.
 # Words shorter than this must match whole; longer ones also match as a prefix ("sitz" finds
 # "Sitzung"). One- and two-letter prefixes would match most of the index.
 PREFIX_FROM = 3
@@ -192,30 +194,40 @@ def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
     words = query_words(terms)
     if not words:
         return Found(0, [])
+    # The total comes with the rows (a window count before LIMIT): one query, not two.
+    columns = (
+        SearchEntry.item_id,
+        SearchEntry.title,
+        SearchEntry.body,
+        fn.COUNT(SearchEntry.id).over(),
+    )
     if is_sqlite():
-        score = SearchText.bm25(TITLE_WEIGHT, BODY_WEIGHT)
         query = (
-            SearchText.select(SearchEntry.item_id, SearchEntry.title, SearchEntry.body)
-            .join(SearchEntry, on=(SearchEntry.id == SearchText.rowid))
-            .where(SearchText.match(_fts5_query(words)))
+            SearchText.select(*columns)
+            # CROSS JOIN keeps the FTS5 table as the outer loop: the other way round, SQLite
+            # runs the whole match again for every visible entry (seconds, not milliseconds).
+            .join(SearchEntry, JOIN.CROSS)
+            .where(SearchText.match(_fts5_query(words)) & (SearchEntry.id == SearchText.rowid))
         )
-        order = (score, SearchEntry.item_id.desc())
+        # FTS5's `rank` column: bm25 with the weights migration 0004 configured (SQLite
+        # refuses a bm25() call next to the window count).
+        order = (SQL("rank"), SearchEntry.item_id.desc())
     else:
         tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(words))
         query = (
-            SearchDocument.select(SearchEntry.item_id, SearchEntry.title, SearchEntry.body)
+            SearchDocument.select(*columns)
             .join(SearchEntry, on=(SearchEntry.id == SearchDocument.entry))
             .where(Expression(SearchDocument.document, "@@", tsquery))
         )
         order = (fn.ts_rank(SearchDocument.document, tsquery).desc(), SearchEntry.item_id.desc())
     query = query.where((SearchEntry.kind == kind) & SearchEntry.item_id.in_(visible_ids))
-    total = query.count()
-    rows = query.order_by(*order).limit(limit).tuples() if total else []
+    rows = list(query.order_by(*order).limit(limit).tuples())
+    total = rows[0][3] if rows else 0
     return Found(
         total,
         [
             Match(item_id, highlight(title, words), snippet(body, words))
-            for item_id, title, body in rows
+            for item_id, title, body, *_ in rows
         ],
     )
 
@@ -224,33 +236,44 @@ def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
 
 
 @functools.lru_cache(maxsize=4096)
-def _fold_char(ch: str, german: bool) -> str:
+def _fold_char(ch: str) -> str:
     ch = ch.casefold().translate(EXTRA_FOLDS)
-    if german:
-        ch = ch.translate(GERMAN_TRANSLITERATION)
     return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
 
 
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """`text` folded like the index, and for each folded character the index of the
+    character it came from (None when they line up, as in plain ASCII)."""
+    if text.isascii():
+        return text.lower(), None
+    parts = [_fold_char(ch) for ch in text]
+    origin = [i for i, part in enumerate(parts) for _ in part]
+    return "".join(parts), origin
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(words: tuple[str, ...]) -> re.Pattern:
+    # A word typed with ae/oe/ue ("mueller") also marks the umlaut, folded to "muller".
+    alternatives = [
+        re.sub(r"([aou])e", r"\1e?", re.escape(word))
+        for word in sorted(words, key=len, reverse=True)
+    ]
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})")
+
+
 def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
-    """Where in `text` (as written) a word starts a folded word, in both foldings."""
+    """Where in `text` (as written) a word starts a folded word."""
+    folded, origin = _folded(text)
     spans = []
-    for german in (False, True):
-        folded, origin = [], []
-        for i, ch in enumerate(text):
-            part = _fold_char(ch, german)
-            folded.append(part)
-            origin.extend([i] * len(part))
-        folded_text = "".join(folded)
-        for word in words:
-            for found in re.finditer(rf"(?<![^\W_]){re.escape(word)}", folded_text):
-                spans.append((origin[found.start()], origin[found.end() - 1] + 1))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+    for found in _pattern(tuple(words)).finditer(folded):
+        start, end = found.span()
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
         else:
-            merged.append((start, end))
-    return merged
+            spans.append((start, end))
+    return spans
 
 
 def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:

@@ -25,6 +25,10 @@ def up(migrator, db):
             "CREATE VIRTUAL TABLE search_text USING fts5("
             "title, body, tokenize='unicode61 remove_diacritics 2')"
         )
+        # The rank column orders hits: a title match counts ten times a body match.
+        db.execute_sql(
+            "INSERT INTO search_text (search_text, rank) VALUES ('rank', 'bm25(10.0, 1.0)')"
+        )
     else:
         db.execute_sql(
             'CREATE TABLE search_document ('
