@@ -10,7 +10,6 @@ from intranet.core import fulltext
 from intranet.core.search import search_terms
 from intranet.db import db, utcnow
 from intranet.meetings.models import Meeting
-from intranet.meetings.search_provider import index_meeting
 from tests import factories
 from tests.conftest import sign_in
 from tests.test_directory import person
@@ -48,20 +47,19 @@ def text_of(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
 
 
-def make_indexed(title, description="", **kw):
-    meeting = make_meeting(title, description=description, **kw)
-    index_meeting(meeting)
-    return meeting
-
-
 @pytest.fixture
 def world(app, org, other_org, member, coordinator):
     named = factories.account("member", other_org, email="benannt@example.org")
-    make_indexed("Präventionsrunde offen", invited=[org])
-    make_indexed(
-        "Präventionsrunde Amber", "Geheimer Hinweis zur Lage", label="amber", organization=org
+    make_meeting("Präventionsrunde offen", invited=[org])
+    make_meeting(
+        "Präventionsrunde Amber",
+        description="Geheimer Hinweis zur Lage",
+        label="amber",
+        organization=org,
     )
-    make_indexed("Präventionsrunde Rot", "Vertrauliche Notiz", label="red", persons=[named])
+    make_meeting(
+        "Präventionsrunde Rot", description="Vertrauliche Notiz", label="red", persons=[named]
+    )
     person(org, given_name="Ayşe", family_name="Özdemir", function="Prävention")
     return {"named": named}
 
@@ -112,14 +110,14 @@ def test_contacts_are_found_without_accents_and_hidden_fields_stay_hidden(client
 @pytest.mark.parametrize("query", ["Muller", "mueller", "MÜLLER", "müll"])
 def test_folded_spellings_find_each_other(client, app, org, member, query):
     person(org, given_name="Jana", family_name="Müller", function="Beratung")
-    make_indexed("Übung mit Frau Müller", invited=[org])
+    make_meeting("Übung mit Frau Müller", invited=[org])
     sign_in(client, member)
     page = text_of(client.get("/search", query_string={"q": query}).get_data(as_text=True))
     assert "Übung mit Frau Müller" in page and "Jana Müller" in page
 
 
 def test_meeting_search_folds_umlauts_both_ways(client, app, org, member):
-    make_indexed("Übung Straßensperre", invited=[org])
+    make_meeting("Übung Straßensperre", invited=[org])
     sign_in(client, member)
     for query in ("übung", "ÜBUNG", "ubung", "uebung", "strassensperre", "straßensperre"):
         page = text_of(client.get("/search", query_string={"q": query}).get_data(as_text=True))
@@ -127,8 +125,10 @@ def test_meeting_search_folds_umlauts_both_ways(client, app, org, member):
 
 
 def test_hits_are_ranked_and_marked_after_escaping(client, app, org, member):
-    make_indexed("Allgemeines", "Es geht auch um <b>Verkehr</b> & Sicherheit.", invited=[org])
-    make_indexed("Verkehr in der Neustadt", "Verkehr, Verkehr.", invited=[org])
+    make_meeting(
+        "Allgemeines", description="Es geht auch um <b>Verkehr</b> & Sicherheit.", invited=[org]
+    )
+    make_meeting("Verkehr in der Neustadt", description="Verkehr, Verkehr.", invited=[org])
     sign_in(client, member)
     page = client.get("/search?q=verkehr").get_data(as_text=True)
     # A title hit ranks before a hit in the description.
@@ -139,7 +139,7 @@ def test_hits_are_ranked_and_marked_after_escaping(client, app, org, member):
 
 def test_snippet_shows_the_place_that_matched(app, org):
     long_text = "Einleitung. " * 60 + "Hier steht das Stichwort Fahrradstaffel. " + "Ende. " * 60
-    meeting = make_indexed("Langer Termin", long_text, invited=[org])
+    meeting = make_meeting("Langer Termin", description=long_text, invited=[org])
     found = fulltext.search("meeting", [meeting.id], search_terms("fahrradstaffel"), limit=5)
     snippet = str(found.matches[0].snippet)
     assert "<mark>Fahrradstaffel</mark>" in snippet
