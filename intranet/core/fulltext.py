@@ -39,9 +39,10 @@ from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 from intranet.core.search import EXTRA_FOLDS, Terms, search_key
 from intranet.db import BaseModel, db, is_sqlite
 
-# PostgreSQL's German configuration: stemming lets "Sitzungen" find "Sitzung". It sees only
-# folded text (no umlauts), on the indexed side and in the query alike.
-PG_CONFIG = "german"
+# PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
+# FTS5's unicode61. The 'german' one stems, and a stem used as a prefix matches too much
+# ("sicherheit" → 'sich':* finds "sichtbar"); it would also find other things than SQLite.
+PG_CONFIG = "simple"
 # Title matches rank above body matches: FTS5's rank is configured as bm25(10.0, 1.0) in
 # migration 0004; PostgreSQL weighs the title 'A' and the body 'B'.
 # Words shorter than this must match whole; longer ones also match as a prefix ("sitz" finds
@@ -194,13 +195,9 @@ def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
     words = query_words(terms)
     if not words:
         return Found(0, [])
-    # The total comes with the rows (a window count before LIMIT): one query, not two.
-    columns = (
-        SearchEntry.item_id,
-        SearchEntry.title,
-        SearchEntry.body,
-        fn.COUNT(SearchEntry.id).over(),
-    )
+    # The total comes with the best ids (a window count before LIMIT); the texts for the
+    # snippets are read afterwards for those few rows only, not carried through the ranking.
+    columns = (SearchEntry.id, fn.COUNT(SearchEntry.id).over())
     if is_sqlite():
         query = (
             SearchText.select(*columns)
@@ -222,14 +219,21 @@ def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
         order = (fn.ts_rank(SearchDocument.document, tsquery).desc(), SearchEntry.item_id.desc())
     query = query.where((SearchEntry.kind == kind) & SearchEntry.item_id.in_(visible_ids))
     rows = list(query.order_by(*order).limit(limit).tuples())
-    total = rows[0][3] if rows else 0
-    return Found(
-        total,
-        [
-            Match(item_id, highlight(title, words), snippet(body, words))
-            for item_id, title, body, *_ in rows
-        ],
-    )
+    if not rows:
+        return Found(0, [])
+    texts = {
+        entry_id: (item_id, title, body)
+        for entry_id, item_id, title, body in SearchEntry.select(
+            SearchEntry.id, SearchEntry.item_id, SearchEntry.title, SearchEntry.body
+        )
+        .where(SearchEntry.id.in_([entry_id for entry_id, _total in rows]))
+        .tuples()
+    }
+    matches = []
+    for entry_id, _total in rows:
+        item_id, title, body = texts[entry_id]
+        matches.append(Match(item_id, highlight(title, words), snippet(body, words)))
+    return Found(rows[0][1], matches)
 
 
 # --- Marking matches ----------------------------------------------------------------------------

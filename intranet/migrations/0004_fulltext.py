@@ -50,8 +50,8 @@ def up(migrator, db):
         else:
             db.execute_sql(
                 "INSERT INTO search_document (entry_id, document) VALUES (%s,"
-                " setweight(to_tsvector('german', %s), 'A')"
-                " || setweight(to_tsvector('german', %s), 'B'))",
+                " setweight(to_tsvector('simple', %s), 'A')"
+                " || setweight(to_tsvector('simple', %s), 'B'))",
                 (entry_id, search_key(title), search_key(body)),
             )
 
