@@ -43,8 +43,9 @@ from intranet.db import BaseModel, db, is_sqlite
 # FTS5's unicode61. The 'german' one stems, and a stem used as a prefix matches too much
 # ("sicherheit" → 'sich':* finds "sichtbar"); it would also find other things than SQLite.
 PG_CONFIG = "simple"
-# Title matches rank above body matches: FTS5's rank is configured as bm25(10.0, 1.0) in
-# migration 0004; PostgreSQL weighs the title 'A' and the body 'B'.
+# (Title matches rank above body matches: FTS5's rank is configured as bm25(10.0, 1.0) in
+# migration 0004; PostgreSQL weighs the title 'A' and the body 'B'.)
+
 # Words shorter than this must match whole; longer ones also match as a prefix ("sitz" finds
 # "Sitzung"). One- and two-letter prefixes would match most of the index.
 PREFIX_FROM = 3
