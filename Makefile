@@ -74,7 +74,9 @@ messages: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o translations/messages.pot --no-location --sort-output --omit-header --width 100 .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 100
 
-# Search timing of the directory at 5,000 people (median and p95 in ms); not part of `make test`.
+# Search timing of the directory at 5,000 people and of the site search at 1,000 and 10,000
+# meetings (median and p95 in ms); not part of `make test`.
 benchmark: dev-venv
 	$(PY) tests/benchmark_directory.py
+	$(PY) tests/benchmark_search.py
 	$(PY) -m tests.benchmark_pages --years 3 --scale 20

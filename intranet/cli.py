@@ -215,7 +215,9 @@ def demo_data(years, scale, seed):
 
     from intranet.demo import create_organizations
     from intranet.directory import demo as directory_demo
+    from intranet.directory import search_provider as directory_search
     from intranet.meetings import demo as meetings_demo
+    from intranet.meetings import search_provider as meetings_search
 
     require_current_schema()
     if database_has_data():
@@ -230,6 +232,11 @@ def demo_data(years, scale, seed):
         meetings = meetings_demo.populate(
             organizations, accounts, years=years, scale=scale, rng=rng
         )
+        # Demo rows are written directly, past the services that keep the index.
+        for person in people:
+            directory_search.index_person(person)
+        for meeting in meetings:
+            meetings_search.index_meeting(meeting)
     click.echo(
         f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
         f"{len(accounts)} Konten "

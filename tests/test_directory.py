@@ -646,7 +646,7 @@ def test_text_folding():
     assert text.fold("Straße") == "strasse"
     assert text.fold("IŞIK") == text.fold("Işık") == "isik"
     assert "mueller" in text.search_key("Müller") and "muller" in text.search_key("Müller")
-    assert text.search_terms('  "a"  OR  %  ') == ['"a"', "or", "%"]
+    assert list(text.search_terms('  "a"  OR  %  ')) == ['"a"', "or", "%"]
 
 
 # --- vCard ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from intranet.core import sharing
 from intranet.core.signals import account_erasing
 from intranet.core.text import ALLOWED_TAGS, render_markdown
 from intranet.db import utcnow
-from intranet.meetings import services, times
+from intranet.meetings import search_provider, services, times
 from intranet.meetings.models import (
     AgendaItem,
     Answer,
@@ -38,6 +38,7 @@ def make_meeting(title="Sitzung", label="green", organization=None, invited=(), 
         MeetingOrganization.create(meeting=meeting, organization=org)
     for account in persons:
         MeetingPerson.create(meeting=meeting, account=account)
+    search_provider.index_meeting(meeting)  # as the services do
     return meeting
 
 

@@ -6,6 +6,7 @@ from intranet.auth.models import Organization
 from intranet.auth.services import AccountError
 from intranet.core import audit, site_settings
 from intranet.db import write_transaction
+from intranet.directory import search_provider
 
 ORGANIZATION_FIELDS = (
     "name",
@@ -37,6 +38,7 @@ def save_organization(organization: Organization | None, data: dict) -> Organiza
             for field, value in values.items():
                 setattr(organization, field, value)
             organization.save()
+            search_provider.reindex_organization(organization.id)
             action = "organization.updated"
     audit.record(action, target=f"organization:{organization.id}")
     return organization

@@ -21,6 +21,7 @@ from intranet.core import audit
 from intranet.core.models import AuditEvent, SiteSetting
 from intranet.core.signals import account_erasing
 from intranet.db import utcnow, write_transaction
+from intranet.directory import search_provider
 from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import DataSubject, can_see
 from intranet.pages.models import BarrierReport
@@ -272,6 +273,7 @@ def erase(
             Membership.update(on_behalf_of=None).where(Membership.on_behalf_of == person).execute()
             Membership.delete().where(Membership.person == person).execute()
             person.delete_instance()
+            search_provider.remove_person(person)
         if account is not None:
             account_erasing.send(account, pseudonym=label)
             Person.update(consent_recorded_by=None).where(

@@ -51,6 +51,10 @@ class Filters:
         return {key: value for key, value in args.items() if value}
 
     @property
+    def terms(self) -> text.Terms:
+        return text.search_terms(self.q)
+
+    @property
     def active(self) -> bool:
         return bool(self.as_args())
 
@@ -82,7 +86,7 @@ def people(filters: Filters | None = None):
     )
     if filters is None:
         return query
-    for term in text.search_terms(filters.q):
+    for term in filters.terms:
         query = query.where(contains(Person.search_key, term))
     if filters.organization:
         query = query.where(Person.organization == filters.organization)

@@ -6,7 +6,7 @@ from intranet.auth.access import may_change_clearance
 from intranet.core import audit, versioning
 from intranet.core.cleaning import clean_line
 from intranet.db import utcnow, write_transaction
-from intranet.directory import text
+from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
 
 NAME_FIELDS = ("title", "given_name", "family_name", "function", "languages")
@@ -90,6 +90,7 @@ def create_person(values: dict, actor=None, own_entry: bool = False) -> Person:
     with write_transaction():
         _check_account_free(person)
         person.save(force_insert=True)
+        search_provider.index_person(person)
     audit.record("person.created", target=f"person:{person.id}")
     _record_link_change(person, None)
     return person
@@ -114,6 +115,7 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
             person.version = versioning.update_versioned(Person, person.id, version, **data)
         except versioning.Conflict:
             raise EditConflict() from None
+        search_provider.index_person(person)
     audit.record("person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values)))
     _record_link_change(person, linked_before)
     return person
@@ -157,6 +159,7 @@ def _check_account_free(person: Person) -> None:
 def delete_person(person: Person) -> None:
     with write_transaction():
         person.delete_instance()
+        search_provider.remove_person(person)
     audit.record("person.deleted", target=f"person:{person.id}")
 
 

@@ -15,7 +15,7 @@ from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.db import serialized, utcnow, write_transaction
 from intranet.directory.privacy import labelled_entry, personal_data_export
-from intranet.meetings import recurrence, times
+from intranet.meetings import recurrence, search_provider, times
 from intranet.meetings.models import (
     ANSWERS,
     ATTENDANCE,
@@ -403,6 +403,7 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
             _apply(meeting, data, occ_start, occ_end)
             meeting.save(force_insert=True)
             _set_links(meeting, data)
+            search_provider.index_meeting(meeting)
             made.append(meeting)
     audit.record(
         "meeting.created",
@@ -493,6 +494,8 @@ def update_meeting(
         saved = list(
             Meeting.select().where(Meeting.id.in_([t.id for t in targets])).order_by(Meeting.start)
         )
+        for saved_meeting in saved:
+            search_provider.index_meeting(saved_meeting)
     audit.record(
         "meeting.updated",
         target=f"meeting:{meeting.id}",

@@ -11,11 +11,9 @@ from intranet.search import services
 bp = Blueprint("search", __name__)
 bp.before_request(require_login)
 
-MIN_LENGTH = 2
-
 
 @bp.get("/search")
 def index():
     query = clean_line(request.args.get("q"))[:200]
-    results = services.search(current_user, query) if len(query) >= MIN_LENGTH else None
-    return render("search/index.html", query=query, results=results, min_length=MIN_LENGTH)
+    results = services.search(current_user, query)
+    return render("search/index.html", query=query, results=results, min_length=services.MIN_LENGTH)

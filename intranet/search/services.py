@@ -1,39 +1,37 @@
-"""Search across areas; every hit comes from the area's own visibility rule."""
+"""Search across areas: each area's provider applies its own access rule to its own hits."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from peewee import fn
+from intranet.core.fulltext import query_words
+from intranet.core.search import Provider, ProviderResults, Terms, providers, search_terms
 
-from intranet.directory import search as directory_search
-from intranet.meetings.models import Meeting
-from intranet.meetings.services import visible_meetings
+# Importing an area's provider registers it; a new area adds its module here.
+from intranet.directory import search_provider as _directory  # noqa: F401
+from intranet.meetings import search_provider as _meetings  # noqa: F401
 
-LIMIT = 20
+MIN_LENGTH = 2
+
+
+@dataclass
+class Section:
+    provider: Provider
+    results: ProviderResults
 
 
 @dataclass
 class Results:
-    meetings: list
-    meeting_total: int
-    people: list
-    people_total: int
+    terms: Terms
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(section.results.total for section in self.sections)
 
 
-def search(account, query: str) -> Results:
-    """Meetings whose title or description and people whose name or function contain every
-    word of `query`. Typed characters are matched literally (LIKE with escaping)."""
-    filters = directory_search.Filters(q=query)
-    people = directory_search.people(filters)
-    meetings = visible_meetings(account)
-    for word in query.lower().split():
-        meetings = meetings.where(
-            directory_search.contains(fn.LOWER(Meeting.title), word)
-            | directory_search.contains(fn.LOWER(Meeting.description), word)
-        )
-    meetings = meetings.order_by(Meeting.start.desc(), Meeting.id.desc())
-    return Results(
-        meetings=list(meetings.limit(LIMIT)),
-        meeting_total=meetings.count(),
-        people=list(people.limit(LIMIT)),
-        people_total=people.count(),
-    )
+def search(account, query: str) -> Results | None:
+    """Every provider's hits for `query`, or None when the query is too short to search."""
+    terms = search_terms(query)
+    # Only letters and digits are searched: "%%" or '""' is no search.
+    if sum(len(word) for word in query_words(terms)) < MIN_LENGTH:
+        return None
+    return Results(terms, [Section(p, p.find(account, terms)) for p in providers()])

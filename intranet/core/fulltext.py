@@ -1,0 +1,321 @@
+"""One full-text index for every area: SQLite FTS5 or PostgreSQL tsvector behind one interface.
+
+`SearchEntry` holds each indexed item's title and body as written (for snippets), keyed by
+(kind, item id). A side table per database kind holds the folded text the database searches:
+on SQLite the FTS5 table `search_text` (rowid = entry id), on PostgreSQL `search_document`
+(a weighted tsvector with a GIN index). Both are made by migration 0004.
+
+Text is folded in Python before it reaches either database (casefold, marks stripped, ß → ss,
+and the ae/oe/ue spelling added), the same way on both sides of a match, so "Muller",
+"Mueller" and "müller" all find "Müller" on either database. Queries are built only from
+the folded words of `search_terms()`, each quoted, so no typed character is query syntax.
+
+The caller passes the ids its reader may see as a sub-select: hits, counts and snippets
+come only from those rows.
+"""
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from peewee import (
+    JOIN,
+    SQL,
+    AutoField,
+    Cast,
+    CharField,
+    Expression,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    fn,
+)
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
+
+from intranet.core.search import EXTRA_FOLDS, Terms, search_key
+from intranet.db import BaseModel, db, is_sqlite
+
+# PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
+# FTS5's unicode61. The 'german' one stems, and a stem used as a prefix matches too much
+# ("sicherheit" → 'sich':* finds "sichtbar"); it would also find other things than SQLite.
+PG_CONFIG = "simple"
+# (Title matches rank above body matches: FTS5's rank is configured as bm25(10.0, 1.0) in
+# migration 0004; PostgreSQL weighs the title 'A' and the body 'B'.)
+
+# Words shorter than this must match whole; longer ones also match as a prefix ("sitz" finds
+# "Sitzung"). One- and two-letter prefixes would match most of the index.
+PREFIX_FROM = 3
+# A term like "a-b-c-…" splits into many words; a cap keeps the query small.
+MAX_WORDS = 20
+SNIPPET_LENGTH = 200
+WORD = re.compile(r"[^\W_]+")
+
+
+class SearchEntry(BaseModel):
+    """One indexed item of any area, as written; the side tables hold its folded text."""
+
+    id = AutoField()
+    kind = CharField(max_length=30)
+    item_id = IntegerField()
+    title = TextField(default="")
+    body = TextField(default="")
+
+    class Meta:
+        indexes = ((("kind", "item_id"), True),)
+
+    PERSONAL_DATA = {
+        "title": _l("Copy of a meeting's title or a contact's name, so that search finds it."),
+        "body": _l(
+            "Copy of a meeting's description or a contact's function and organisation, "
+            "so that search finds it and shows where it matched."
+        ),
+    }
+    NOT_PERSONAL_DATA = ("id", "kind", "item_id")
+
+
+class SearchText(FTS5Model):
+    """SQLite's side table: the folded title and body, rowid = SearchEntry.id."""
+
+    rowid = RowIDField()
+    title = SearchField()
+    body = SearchField()
+
+    class Meta:
+        database = db
+        table_name = "search_text"
+        options = {"tokenize": "unicode61 remove_diacritics 2"}
+
+
+class TSVectorField(Field):
+    field_type = "TSVECTOR"
+
+
+class SearchDocument(BaseModel):
+    """PostgreSQL's side table: the weighted tsvector of the folded title and body."""
+
+    entry = ForeignKeyField(SearchEntry, primary_key=True, on_delete="CASCADE")
+    document = TSVectorField()
+
+    class Meta:
+        table_name = "search_document"
+
+
+# --- Writing ------------------------------------------------------------------------------------
+
+
+def index(kind: str, item_id: int, title: str, body: str = "") -> None:
+    """Add or replace one item in the index (call it inside the area's write transaction)."""
+    title, body = title or "", body or ""
+    (
+        SearchEntry.insert(kind=kind, item_id=item_id, title=title, body=body)
+        .on_conflict(
+            conflict_target=[SearchEntry.kind, SearchEntry.item_id],
+            update={SearchEntry.title: title, SearchEntry.body: body},
+        )
+        .execute()
+    )
+    entry_id = (
+        SearchEntry.select(SearchEntry.id)
+        .where((SearchEntry.kind == kind) & (SearchEntry.item_id == item_id))
+        .scalar()
+    )
+    write_folded(entry_id, search_key(title), search_key(body))
+
+
+def write_folded(entry_id: int, title: str, body: str) -> None:
+    """Store already folded text in the side table of the database in use."""
+    if is_sqlite():
+        SearchText.delete().where(SearchText.rowid == entry_id).execute()
+        SearchText.insert(rowid=entry_id, title=title, body=body).execute()
+    else:
+        db.execute_sql(
+            "INSERT INTO search_document (entry_id, document) VALUES (%s,"
+            " setweight(to_tsvector(%s::regconfig, %s), 'A')"
+            " || setweight(to_tsvector(%s::regconfig, %s), 'B'))"
+            " ON CONFLICT (entry_id) DO UPDATE SET document = EXCLUDED.document",
+            (entry_id, PG_CONFIG, title, PG_CONFIG, body),
+        )
+
+
+def remove(kind: str, item_id: int) -> None:
+    """Take one item out of the index (nothing happens if it was not indexed)."""
+    entry_ids = SearchEntry.select(SearchEntry.id).where(
+        (SearchEntry.kind == kind) & (SearchEntry.item_id == item_id)
+    )
+    if is_sqlite():
+        SearchText.delete().where(SearchText.rowid.in_(entry_ids)).execute()
+    # On PostgreSQL the document goes with its entry (ON DELETE CASCADE).
+    SearchEntry.delete().where(
+        (SearchEntry.kind == kind) & (SearchEntry.item_id == item_id)
+    ).execute()
+
+
+# --- Searching ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    item_id: int
+    title: Markup
+    snippet: Markup
+
+
+@dataclass
+class Found:
+    total: int
+    matches: list[Match]
+
+
+def query_words(terms: Terms) -> list[str]:
+    """The words the database matches: letters and digits of each term, each once."""
+    words: list[str] = []
+    for term in terms:
+        for word in WORD.findall(term):
+            if word not in words:
+                words.append(word)
+    return words[:MAX_WORDS]
+
+
+def _fts5_query(words: list[str]) -> str:
+    # Every word quoted (it holds only letters and digits), so nothing is FTS5 syntax.
+    return " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
+
+
+def _tsquery(words: list[str]) -> str:
+    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them.
+    return " & ".join(f"'{w}':*" if len(w) >= PREFIX_FROM else f"'{w}'" for w in words)
+
+
+def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
+    """Items of `kind` among `visible_ids` (a sub-select of ids) that hold every term, best
+    first, with the title and a snippet marked where they matched."""
+    words = query_words(terms)
+    if not words:
+        return Found(0, [])
+    # The total comes with the best ids (a window count before LIMIT); the texts for the
+    # snippets are read afterwards for those few rows only, not carried through the ranking.
+    columns = (SearchEntry.id, fn.COUNT(SearchEntry.id).over())
+    if is_sqlite():
+        query = (
+            SearchText.select(*columns)
+            # CROSS JOIN keeps the FTS5 table as the outer loop: the other way round, SQLite
+            # runs the whole match again for every visible entry (seconds, not milliseconds).
+            .join(SearchEntry, JOIN.CROSS)
+            .where(SearchText.match(_fts5_query(words)) & (SearchEntry.id == SearchText.rowid))
+        )
+        # FTS5's `rank` column: bm25 with the weights migration 0004 configured (SQLite
+        # refuses a bm25() call next to the window count).
+        order = (SQL("rank"), SearchEntry.item_id.desc())
+    else:
+        tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(words))
+        query = (
+            SearchDocument.select(*columns)
+            .join(SearchEntry, on=(SearchEntry.id == SearchDocument.entry))
+            .where(Expression(SearchDocument.document, "@@", tsquery))
+        )
+        order = (fn.ts_rank(SearchDocument.document, tsquery).desc(), SearchEntry.item_id.desc())
+    query = query.where((SearchEntry.kind == kind) & SearchEntry.item_id.in_(visible_ids))
+    rows = list(query.order_by(*order).limit(limit).tuples())
+    if not rows:
+        return Found(0, [])
+    texts = {
+        entry_id: (item_id, title, body)
+        for entry_id, item_id, title, body in SearchEntry.select(
+            SearchEntry.id, SearchEntry.item_id, SearchEntry.title, SearchEntry.body
+        )
+        .where(SearchEntry.id.in_([entry_id for entry_id, _total in rows]))
+        .tuples()
+    }
+    matches = []
+    for entry_id, _total in rows:
+        item_id, title, body = texts[entry_id]
+        matches.append(Match(item_id, highlight(title, words), snippet(body, words)))
+    return Found(rows[0][1], matches)
+
+
+# --- Marking matches ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    ch = ch.casefold().translate(EXTRA_FOLDS)
+    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """`text` folded like the index, and for each folded character the index of the
+    character it came from (None when they line up, as in plain ASCII)."""
+    if text.isascii():
+        return text.lower(), None
+    parts = [_fold_char(ch) for ch in text]
+    origin = [i for i, part in enumerate(parts) for _ in part]
+    return "".join(parts), origin
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(words: tuple[str, ...]) -> re.Pattern:
+    # A word typed with ae/oe/ue ("mueller") also marks the umlaut, folded to "muller".
+    alternatives = [
+        re.sub(r"([aou])e", r"\1e?", re.escape(word))
+        for word in sorted(words, key=len, reverse=True)
+    ]
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})")
+
+
+def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """Where in `text` (as written) a word starts a folded word."""
+    folded, origin = _folded(text)
+    spans = []
+    for found in _pattern(tuple(words)).finditer(folded):
+        start, end = found.span()
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
+    # Every piece is escaped first; only the <mark> tags around them are markup.
+    out, position = [], 0
+    for start, end in spans:
+        start, end = max(start - offset, 0), min(end - offset, len(text))
+        if end <= position or start >= len(text):
+            continue
+        out.append(escape(text[position:start]))
+        out.append(Markup("<mark>%s</mark>") % text[start:end])
+        position = end
+    out.append(escape(text[position:]))
+    return Markup("").join(out)
+
+
+def highlight(text: str, words: list[str]) -> Markup:
+    return _mark(text, _spans(text, words))
+
+
+def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup:
+    """A piece of `text` around its first match, matches marked, cut at spaces."""
+    text = " ".join(text.split())
+    if not text:
+        return Markup("")
+    spans = _spans(text, words)
+    start = 0
+    if spans and len(text) > length:
+        start = max(0, min(spans[0][0] - length // 3, len(text) - length))
+        if start:
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < spans[0][0] else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    piece = _mark(text[start:end], spans, offset=start)
+    return Markup("").join(
+        [Markup("… ") if start else Markup(""), piece, Markup(" …") if end < len(text) else ""]
+    )

@@ -1,0 +1,54 @@
+"""Contacts in the site search: what is indexed of an entry (only what the whole forum may
+see: name, function, organisation), and how hits are found."""
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from intranet.auth.models import Organization
+from intranet.core import fulltext
+from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
+from intranet.directory.models import Person
+
+KIND = "person"
+LIMIT = 20
+
+
+def document(person: Person) -> tuple[str, str]:
+    organization = Organization.get_by_id(person.organization_id)
+    parts = (person.function, organization.name, organization.short_name)
+    return person.full_name, " · ".join(part for part in parts if part)
+
+
+def index_person(person: Person) -> None:
+    fulltext.index(KIND, person.id, *document(person))
+
+
+def remove_person(person: Person) -> None:
+    fulltext.remove(KIND, person.id)
+
+
+def reindex_organization(organization_id: int) -> None:
+    """After an organisation is renamed: its people are found by the new name."""
+    for person in Person.select().where(Person.organization == organization_id):
+        index_person(person)
+
+
+def find(account, terms: Terms) -> ProviderResults:
+    """Names, functions and organisations are shared with the whole forum (visibility.py),
+    so every entry is visible; phone and email are never indexed."""
+    found = fulltext.search(KIND, Person.select(Person.id), terms, limit=LIMIT)
+    hits = [
+        Hit(
+            url=url_for("directory.contact", person_id=match.item_id),
+            title=match.title,
+            snippet=match.snippet,
+        )
+        for match in found.matches
+    ]
+    more = None
+    if found.total > len(hits):
+        more = url_for("directory.contacts", q=" ".join(terms))
+    return ProviderResults(hits=hits, total=found.total, more_url=more)
+
+
+register_provider(Provider(KIND, _l("Contacts"), find, order=20))
