@@ -1,15 +1,20 @@
 """Personal calendar feed tokens: stored only as a hash (plus a nonce), renewable."""
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 
-from flask import current_app
+from flask import current_app, request
 
-from intranet.core import audit
+from intranet.core import audit, sharing
 from intranet.db import utcnow, write_transaction
-from intranet.meetings.models import FeedToken
+from intranet.meetings import services
+from intranet.meetings.models import FeedToken, Meeting
+from intranet.web import version_tag
+
+FEED_DAYS = 365  # how far back the feed reaches
 
 
 def _token(account_id: int, nonce: str) -> str:
@@ -49,3 +54,31 @@ def account_for(token: str | None):
     if row is None or not row.account.active:
         return None
     return row.account
+
+
+def feed_meetings(account):
+    """What the personal feed lists: the account's visible meetings of the last year, RED left out."""
+    since = utcnow() - dt.timedelta(days=FEED_DAYS)
+    return (
+        services.visible_meetings(account)
+        .where((Meeting.start >= since) & (Meeting.label != sharing.RED))
+        .order_by(Meeting.start, Meeting.id)
+    )
+
+
+def feed_version(query) -> tuple[str, dt.datetime | None]:
+    """ETag and Last-Modified of a feed, from a narrow query over the same rows.
+
+    Every change a feed shows bumps a meeting's `updated_at` (and `sequence`); a meeting that
+    enters or leaves the account's view changes the list of ids. Both go into the tag, so
+    changes the account may not see leave it alone.
+    """
+    rows = list(
+        query.select(Meeting.id, Meeting.updated_at, Meeting.sequence, Meeting.label).tuples()
+    )
+    changed = max((row[1] for row in rows), default=None)
+    return version_tag(request.url_root, current_app.config["FORUM_NAME"], rows), changed
+
+
+def meeting_version(meeting) -> str:
+    return version_tag(request.url_root, meeting.id, meeting.updated_at, meeting.sequence)
