@@ -45,8 +45,7 @@ def open_database(url: str):
         )
     else:
         database = connect(url, max_connections=32, stale_timeout=300, timeout=10)
-    if isinstance(db.obj, PooledDatabase):
-        db.obj.close_all()  # a second app in one process (tests) must not leak the old pool
+    close_all_connections()  # a second app in one process (tests) must not leak the old pool
     db.initialize(database)
     return database
 
@@ -76,6 +75,14 @@ def release_connection() -> None:
     while database.in_transaction():
         database.pop_transaction()
     database.close()
+
+
+def close_all_connections() -> None:
+    """Close every connection, pooled ones too: before the database file is replaced."""
+    if isinstance(db.obj, PooledDatabase):
+        db.obj.close_all()
+    elif db.obj is not None and not db.is_closed():
+        db.close()
 
 
 def init_app(app):

@@ -5,6 +5,8 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 
 from flask import current_app, request
 
@@ -15,6 +17,10 @@ from intranet.meetings.models import FeedToken, Meeting
 from intranet.web import version_tag
 
 FEED_DAYS = 365  # how far back the feed reaches
+BODY_CACHE_SIZE = 64  # rendered feeds kept in memory, by version (~100 KB each at most)
+
+_bodies: OrderedDict[str, bytes] = OrderedDict()
+_bodies_lock = threading.Lock()
 
 
 def _token(account_id: int, nonce: str) -> str:
@@ -66,7 +72,7 @@ def feed_meetings(account):
     )
 
 
-def feed_version(query) -> tuple[str, dt.datetime | None]:
+def feed_version(account_id: int, query) -> tuple[str, dt.datetime | None]:
     """ETag and Last-Modified of a feed, from a narrow query over the same rows.
 
     Every change a feed shows bumps a meeting's `updated_at` (and `sequence`); a meeting that
@@ -77,7 +83,28 @@ def feed_version(query) -> tuple[str, dt.datetime | None]:
         query.select(Meeting.id, Meeting.updated_at, Meeting.sequence, Meeting.label).tuples()
     )
     changed = max((row[1] for row in rows), default=None)
-    return version_tag(request.url_root, current_app.config["FORUM_NAME"], rows), changed
+    tag = version_tag(account_id, request.url_root, current_app.config["FORUM_NAME"], rows)
+    return tag, changed
+
+
+def feed_body(version: str, render) -> bytes:
+    """The rendered feed of this version, rendered once.
+
+    The version covers everything the body shows, so a body rendered earlier for it is the
+    same calendar; a client without the ETag (a new subscriber, a program that ignores it)
+    then costs no rendering either. Its DTSTAMPs stay those of the first rendering.
+    """
+    with _bodies_lock:
+        body = _bodies.get(version)
+        if body is not None:
+            _bodies.move_to_end(version)
+            return body
+    body = render()
+    with _bodies_lock:
+        _bodies[version] = body
+        while len(_bodies) > BODY_CACHE_SIZE:
+            _bodies.popitem(last=False)
+    return body
 
 
 def meeting_version(meeting) -> str:

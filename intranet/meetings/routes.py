@@ -197,13 +197,14 @@ def feed():
         abort(404)
     # Calendar programs poll every few minutes: answer an unchanged feed without rendering it.
     query = feeds.feed_meetings(account)
-    etag, last_modified = feeds.feed_version(query)
+    etag, last_modified = feeds.feed_version(account.id, query)
     name = current_app.config["FORUM_NAME"]
-    return conditional(
-        etag,
-        last_modified,
-        lambda: download(ics.calendar_bytes(query, name=name), "kalender.ics", "text/calendar"),
-    )
+
+    def build():
+        body = feeds.feed_body(etag, lambda: ics.calendar_bytes(query, name=name))
+        return download(body, "kalender.ics", "text/calendar")
+
+    return conditional(etag, last_modified, build)
 
 
 @bp.post("/calendar/feed-token")
