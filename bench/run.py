@@ -178,13 +178,14 @@ class Browser:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def get(self, path: str, headers: dict | None = None):
+        """Status, headers (looked up without regard to case) and body."""
         request = urllib.request.Request(self.base + path, headers=headers or {})
         try:
             response = self.opener.open(request, timeout=30)
         except urllib.error.HTTPError as error:  # 304 and 4xx arrive as errors
-            return error.code, dict(error.headers), b""
+            return error.code, error.headers, b""
         with response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
 
     def sign_in(self, email: str) -> str:
         _, _, body = self.get("/login")
@@ -230,7 +231,11 @@ def wrk(url: str, seconds: int, headers: dict | None = None) -> dict:
 
 def measure_ceiling(seconds: int) -> dict:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "ceiling.py"), str(port)])
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "ceiling.py"), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for(f"http://127.0.0.1:{port}/", process)
         result = wrk(f"http://127.0.0.1:{port}/", seconds)
@@ -316,11 +321,14 @@ def run_size(size: str, seconds: int) -> dict:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
+    # waitress warns about its queue depth under load: kept in a log, off the console.
+    log = (folder / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port)],
         cwd=ROOT,
         env=_server_env(folder),
-        stdout=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     result = {"size": size, "pages": {}, "notes": []}
     if not minutes:
@@ -355,6 +363,7 @@ def run_size(size: str, seconds: int) -> dict:
         result.update(_memory(process.pid))
     finally:
         _stop(process)
+        log.close()
     return result
 
 

@@ -92,6 +92,8 @@ def conditional(
     response = Response(status=304) if unchanged else build()
     response.set_etag(etag, weak=True)
     if last_modified is not None:
-        response.last_modified = last_modified.replace(tzinfo=dt.UTC)
+        # Never later than now (RFC 9110 8.8.2.1), whatever a stored time says.
+        now = dt.datetime.now(dt.UTC)
+        response.last_modified = min(last_modified.replace(tzinfo=dt.UTC), now)
     response.headers["Cache-Control"] = REVALIDATE
     return response

@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 from flask import current_app, request
 
+from intranet.auth.models import Account
 from intranet.core import audit, sharing
 from intranet.db import utcnow, write_transaction
 from intranet.meetings import services
@@ -56,7 +57,12 @@ def account_for(token: str | None):
     """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""
     if not token or len(token) > 200:
         return None
-    row = FeedToken.get_or_none(FeedToken.token_hash == _hash(token))
+    row = (
+        FeedToken.select(FeedToken, Account)
+        .join(Account, on=(FeedToken.account == Account.id))
+        .where(FeedToken.token_hash == _hash(token))
+        .first()
+    )
     if row is None or not row.account.active:
         return None
     return row.account
