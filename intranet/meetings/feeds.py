@@ -68,29 +68,41 @@ def account_for(token: str | None):
     return row.account
 
 
-def feed_meetings(account):
-    """What the personal feed lists: the account's visible meetings of the last year, RED left out."""
+def _in_feed(account):
+    """The account's visible meetings of the last year, RED left out."""
     since = utcnow() - dt.timedelta(days=FEED_DAYS)
     return (
+        services.visible_clause(account) & (Meeting.start >= since) & (Meeting.label != sharing.RED)
+    )
+
+
+def feed_meetings(account, where=None):
+    """What the personal feed lists, in order, with the organisers."""
+    return (
         services.visible_meetings(account)
-        .where((Meeting.start >= since) & (Meeting.label != sharing.RED))
+        .where(where if where is not None else _in_feed(account))
         .order_by(Meeting.start, Meeting.id)
     )
 
 
-def feed_version(account_id: int, query) -> tuple[str, dt.datetime | None]:
-    """ETag and Last-Modified of a feed, from a narrow query over the same rows.
+def feed_version(account) -> tuple[str, dt.datetime | None, object]:
+    """ETag and Last-Modified of the account's feed, from a narrow query over the same rows,
+    and the condition that selects them (for `feed_meetings`, so both see the same rows).
 
     Every change a feed shows bumps a meeting's `updated_at` (and `sequence`); a meeting that
     enters or leaves the account's view changes the list of ids. Both go into the tag, so
-    changes the account may not see leave it alone.
+    changes the account may not see leave it alone. `updated_at` stays text here: turning a
+    hundred of them into datetimes would cost more than the rest of a 304.
     """
+    where = _in_feed(account)
+    stamp = Meeting.updated_at.cast("text")
     rows = list(
-        query.select(Meeting.id, Meeting.updated_at, Meeting.sequence, Meeting.label).tuples()
+        Meeting.select(Meeting.id, stamp, Meeting.sequence, Meeting.label).where(where).tuples()
     )
-    changed = max((row[1] for row in rows), default=None)
-    tag = version_tag(account_id, request.url_root, current_app.config["FORUM_NAME"], rows)
-    return tag, changed
+    latest = max((row[1] for row in rows), default=None)
+    changed = Meeting.updated_at.python_value(latest) if latest else None
+    tag = version_tag(account.id, request.url_root, current_app.config["FORUM_NAME"], rows)
+    return tag, changed, where
 
 
 def feed_body(version: str, render) -> bytes:

@@ -196,8 +196,8 @@ def feed():
     if account is None:
         abort(404)
     # Calendar programs poll every few minutes: answer an unchanged feed without rendering it.
-    query = feeds.feed_meetings(account)
-    etag, last_modified = feeds.feed_version(account.id, query)
+    etag, last_modified, where = feeds.feed_version(account)
+    query = feeds.feed_meetings(account, where)
     name = current_app.config["FORUM_NAME"]
 
     def build():
