@@ -7,7 +7,7 @@ PG_URL ?= postgresql://intranet:intranet@127.0.0.1:5432/intranet_test
 VENDOR := static/vendor
 KERN := node_modules/@kern-ux/native/dist
 
-.PHONY: benchmark messages run test test-sqlite test-postgres venv dev-venv system-packages postgres node-assets vendor translations lint clean
+.PHONY: bench benchmark messages run test test-sqlite test-postgres venv dev-venv system-packages postgres node-assets vendor translations lint clean
 
 run: venv
 	$(PY) app.py
@@ -80,3 +80,9 @@ benchmark: dev-venv
 	$(PY) tests/benchmark_directory.py
 	$(PY) tests/benchmark_search.py
 	$(PY) -m tests.benchmark_pages --years 3 --scale 20
+
+# Each main page under load (wrk, 16 connections) as a ratio to a bare Flask app on waitress,
+# on 1 and 10 years of demo data and a stress size; see bench/README.md.
+# Quick look: BENCH_SIZES=10y BENCH_SECONDS=2 make bench
+bench: system-packages venv
+	$(PY) -m bench.run

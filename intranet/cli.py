@@ -19,7 +19,7 @@ from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit
 from intranet.core.files import open_private
-from intranet.db import db, is_sqlite
+from intranet.db import close_all_connections, db, is_sqlite
 
 
 def fail(message: str):
@@ -140,7 +140,7 @@ def restore(file):
         fail(
             "Der Datenordner ist nicht leer; die Wiederherstellung braucht einen leeren Datenordner."
         )
-    db.close()
+    close_all_connections()  # a pooled connection would keep reading the replaced file
     with tarfile.open(file, "r:gz") as archive, tempfile.TemporaryDirectory() as tmp:
         archive.extractall(tmp, filter="data")
         database_file = Path(db.obj.database)

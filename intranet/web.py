@@ -1,6 +1,8 @@
 """Request and response rules that hold for every address: input, security headers, caching, proxies, assets."""
 
+import datetime as dt
 import hashlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -11,6 +13,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
 
 from intranet.core.cleaning import clean_line
+
+# For feeds and calendar files: any cache may keep a copy only for its one user (private) and
+# must ask again before using it (no-cache), which a conditional request answers with a 304.
+REVALIDATE = "private, no-cache"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -81,7 +87,7 @@ def init_app(app):
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.endpoint != "static":
+        if request.endpoint != "static" and headers.get("Cache-Control") != REVALIDATE:
             # Nothing dynamic may linger in a shared browser or proxy cache.
             headers["Cache-Control"] = "no-store"
         return response
@@ -115,3 +121,28 @@ def download(body: str | bytes, filename: str, mimetype: str) -> Response:
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return file_headers(response)
+
+
+def version_tag(*parts) -> str:
+    """An ETag value from everything that decides a response's body."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def conditional(
+    etag: str, last_modified: dt.datetime | None, build: Callable[[], Response]
+) -> Response:
+    """`build()`'s response, or a 304 without building it when the client holds this version.
+
+    Only the ETag decides: a Last-Modified date cannot tell that something left the body
+    (a meeting no longer visible), so If-Modified-Since alone always gets the full body.
+    The tag is weak because a body may differ in stamps (DTSTAMP) but not in meaning.
+    """
+    unchanged = request.if_none_match.contains_weak(etag)
+    response = Response(status=304) if unchanged else build()
+    response.set_etag(etag, weak=True)
+    if last_modified is not None:
+        # Never later than now (RFC 9110 8.8.2.1), whatever a stored time says.
+        now = dt.datetime.now(dt.UTC)
+        response.last_modified = min(last_modified.replace(tzinfo=dt.UTC), now)
+    response.headers["Cache-Control"] = REVALIDATE
+    return response

@@ -26,6 +26,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language"}
 
 @bp.before_app_request
 def expire_idle_sessions():
+    if request.endpoint == "static":
+        return  # no account to load for a stylesheet; the page around it checked the session
     if current_user.is_authenticated and session_expired():
         end_session()
         flash(_("Your session has ended. Please sign in again."), "info")

@@ -5,8 +5,9 @@ import time
 from flask import current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
+from peewee import JOIN
 
-from intranet.auth.models import Account
+from intranet.auth.models import Account, Organization
 from intranet.extensions import login_manager
 
 LOGIN_AT = "login_at"
@@ -26,7 +27,13 @@ def load_account(session_id: str):
         account_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    account = Account.get_or_none(Account.id == account_id)
+    # The organisation comes along: every page header shows it.
+    account = (
+        Account.select(Account, Organization)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Account.organization == Organization.id))
+        .where(Account.id == account_id)
+        .first()
+    )
     if account is None or not account.active or account.session_version != version:
         return None
     return account

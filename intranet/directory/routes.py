@@ -43,11 +43,14 @@ bp.before_request(require_login)
 
 @bp.app_context_processor
 def directory_helpers():
+    # The account itself, not the proxy: a list asks once per row and field.
+    viewer = current_user._get_current_object()
+
     def see(person, field):
-        return can_see(current_user, person, field)
+        return can_see(viewer, person, field)
 
     def contact_fields(person):
-        return visible_contact_fields(current_user, person)
+        return visible_contact_fields(viewer, person)
 
     return {
         "can_see_field": see,

@@ -1,16 +1,28 @@
 """Personal calendar feed tokens: stored only as a hash (plus a nonce), renewable."""
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 
-from flask import current_app
+from flask import current_app, request
 
-from intranet.core import audit
+from intranet.auth.models import Account
+from intranet.core import audit, sharing
 from intranet.core.signals import password_changed
 from intranet.db import utcnow
-from intranet.meetings.models import FeedToken
+from intranet.meetings import services
+from intranet.meetings.models import FeedToken, Meeting
+from intranet.web import version_tag
+
+FEED_DAYS = 365  # how far back the feed reaches
+BODY_CACHE_SIZE = 64  # rendered feeds kept in memory, by version (~100 KB each at most)
+
+_bodies: OrderedDict[str, bytes] = OrderedDict()
+_bodies_lock = threading.Lock()
 
 
 def _token(account_id: int, nonce: str) -> str:
@@ -56,7 +68,73 @@ def account_for(token: str | None):
     """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""
     if not token or len(token) > 200:
         return None
-    row = FeedToken.get_or_none(FeedToken.token_hash == _hash(token))
+    row = (
+        FeedToken.select(FeedToken, Account)
+        .join(Account, on=(FeedToken.account == Account.id))
+        .where(FeedToken.token_hash == _hash(token))
+        .first()
+    )
     if row is None or not row.account.active:
         return None
     return row.account
+
+
+def _in_feed(account):
+    """The account's visible meetings of the last year, RED left out."""
+    since = utcnow() - dt.timedelta(days=FEED_DAYS)
+    return (
+        services.visible_clause(account) & (Meeting.start >= since) & (Meeting.label != sharing.RED)
+    )
+
+
+def feed_meetings(account, where=None):
+    """What the personal feed lists, in order, with the organisers."""
+    return (
+        services.visible_meetings(account)
+        .where(where if where is not None else _in_feed(account))
+        .order_by(Meeting.start, Meeting.id)
+    )
+
+
+def feed_version(account) -> tuple[str, dt.datetime | None, object]:
+    """ETag and Last-Modified of the account's feed, from a narrow query over the same rows,
+    and the condition that selects them (for `feed_meetings`, so both see the same rows).
+
+    Every change a feed shows bumps a meeting's `updated_at` (and `sequence`); a meeting that
+    enters or leaves the account's view changes the list of ids. Both go into the tag, so
+    changes the account may not see leave it alone. `updated_at` stays text here: turning a
+    hundred of them into datetimes would cost more than the rest of a 304.
+    """
+    where = _in_feed(account)
+    stamp = Meeting.updated_at.cast("text")
+    rows = list(
+        Meeting.select(Meeting.id, stamp, Meeting.sequence, Meeting.label).where(where).tuples()
+    )
+    latest = max((row[1] for row in rows), default=None)
+    changed = Meeting.updated_at.python_value(latest) if latest else None
+    tag = version_tag(account.id, request.url_root, current_app.config["FORUM_NAME"], rows)
+    return tag, changed, where
+
+
+def feed_body(version: str, render) -> bytes:
+    """The rendered feed of this version, rendered once.
+
+    The version covers everything the body shows, so a body rendered earlier for it is the
+    same calendar; a client without the ETag (a new subscriber, a program that ignores it)
+    then costs no rendering either. Its DTSTAMPs stay those of the first rendering.
+    """
+    with _bodies_lock:
+        body = _bodies.get(version)
+        if body is not None:
+            _bodies.move_to_end(version)
+            return body
+    body = render()
+    with _bodies_lock:
+        _bodies[version] = body
+        while len(_bodies) > BODY_CACHE_SIZE:
+            _bodies.popitem(last=False)
+    return body
+
+
+def meeting_version(meeting) -> str:
+    return version_tag(request.url_root, meeting.id, meeting.updated_at, meeting.sequence)

@@ -3,9 +3,9 @@
 import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
-from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
@@ -17,11 +17,12 @@ from intranet.core import sharing
 from intranet.core.pagination import paginate
 from intranet.core.text import render_markdown
 from intranet.db import utcnow
+from intranet.filters import formatted
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import feeds, files, ics, mail, recurrence, services, start, times
 from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
 from intranet.meetings.models import ANSWERS, Meeting
-from intranet.web import download
+from intranet.web import conditional, download
 
 bp = Blueprint("meetings", __name__)
 
@@ -61,12 +62,12 @@ def _labels():
 @bp.app_template_filter("meeting_time")
 def meeting_time(value, format="HH:mm"):
     """A stored UTC time as Berlin clock time (e.g. '18:00')."""
-    return format_time(times.to_local(value), format) if value else ""
+    return formatted("time", times.to_local(value), format) if value else ""
 
 
 @bp.app_template_filter("meeting_date")
 def meeting_date(value, format="full"):
-    return format_date(times.to_local(value).date(), format) if value else ""
+    return formatted("date", times.to_local(value).date(), format) if value else ""
 
 
 @bp.app_template_filter("markdown")
@@ -76,12 +77,12 @@ def markdown_filter(text):
 
 @bp.app_template_filter("date_format")
 def date_format(value, format="medium"):
-    return format_date(value, format)
+    return formatted("date", value, format)
 
 
 @bp.app_template_global()
 def month_name(first):
-    return format_date(first, "LLLL y")
+    return formatted("date", first, "LLLL y")
 
 
 @bp.app_template_global()
@@ -179,8 +180,16 @@ def ics_file(meeting_id):
     context = services.get_meeting_or_404(meeting_id)
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet
-    body = ics.calendar_bytes([context.meeting], method="PUBLISH")
-    return download(body, f"termin-{meeting_id}.ics", "text/calendar")
+    meeting = context.meeting
+    return conditional(
+        feeds.meeting_version(meeting),
+        meeting.updated_at,
+        lambda: download(
+            ics.calendar_bytes([meeting], method="PUBLISH"),
+            f"termin-{meeting_id}.ics",
+            "text/calendar",
+        ),
+    )
 
 
 @bp.get("/calendar.ics")
@@ -188,14 +197,16 @@ def feed():
     account = feeds.account_for(request.args.get("token"))
     if account is None:
         abort(404)
-    since = utcnow() - dt.timedelta(days=365)
-    query = (
-        services.visible_meetings(account)
-        .where((Meeting.start >= since) & (Meeting.label != sharing.RED))
-        .order_by(Meeting.start, Meeting.id)
-    )
+    # Calendar programs poll every few minutes: answer an unchanged feed without rendering it.
+    etag, last_modified, where = feeds.feed_version(account)
+    query = feeds.feed_meetings(account, where)
     name = current_app.config["FORUM_NAME"]
-    return download(ics.calendar_bytes(query, name=name), "kalender.ics", "text/calendar")
+
+    def build():
+        body = feeds.feed_body(etag, lambda: ics.calendar_bytes(query, name=name))
+        return download(body, "kalender.ics", "text/calendar")
+
+    return conditional(etag, last_modified, build)
 
 
 @bp.post("/calendar/feed-token")

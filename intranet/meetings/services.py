@@ -226,9 +226,11 @@ def month_grid(account, first: dt.date) -> list[list[Day]]:
     while day <= grid_end:
         days[day] = Day(day, day.month == first.month)
         day += dt.timedelta(days=1)
+    # Only what a grid cell shows: building the SQL for all columns of meeting and organiser
+    # took a third of the page's time.
     query = (
-        visible_meetings(account)
-        .where((Meeting.start >= start_utc) & (Meeting.start < end_utc))
+        Meeting.select(Meeting.id, Meeting.title, Meeting.start, Meeting.cancelled)
+        .where(visible_clause(account) & (Meeting.start >= start_utc) & (Meeting.start < end_utc))
         .order_by(Meeting.start, Meeting.id)
     )
     for meeting in query:

@@ -1,0 +1,1 @@
+"""Load benchmark of the main pages: `make bench`."""
