@@ -6,7 +6,7 @@ from flask import current_app
 from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
-from intranet.core import site_settings
+from intranet.core import sharing, site_settings
 
 ROLE_LABELS = {
     "admin": lazy_pgettext("role", "Administration"),
@@ -48,6 +48,8 @@ def init_app(app):
         ROLE_LABELS=ROLE_LABELS,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
+        LABEL_NAMES=sharing.LABEL_NAMES,
+        LABEL_PLAIN=sharing.LABEL_PLAIN,
     )
 
     @app.context_processor

@@ -45,6 +45,8 @@ def expected(role, state, action, label, cleared):
     }
     if action == "track":
         return role == "coordinator"
+    if action == "compare":  # the history of the text, for those who write and check it
+        return role == "coordinator" or (role == "reviewer" and state != "draft")
     allowed_state, roles = steps[action]
     return state == allowed_state and role in roles
 

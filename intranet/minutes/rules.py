@@ -37,6 +37,7 @@ TABLE = {
     "release":      (NOBODY, NOBODY,       COORD,    NOBODY),
     "correct":      (NOBODY, NOBODY,       NOBODY,   COORD),
     "confirm_read": (NOBODY, NOBODY,       NOBODY,   EVERYONE),
+    "compare":      (COORD,  COORD_REVIEW, COORD_REVIEW, COORD_REVIEW),
     "track":        (COORD,  COORD,        COORD,    COORD),
 }  # fmt: skip
 ACTIONS = tuple(TABLE)
@@ -57,6 +58,7 @@ ACTION_LABELS = {
     "release": _l("release"),
     "correct": _l("start a correction"),
     "confirm_read": _l("confirm reading"),
+    "compare": _l("see and compare versions"),
     "track": _l("keep action items up to date"),
 }
 STATE_LABELS = {

@@ -804,16 +804,13 @@ def mark_seen(minutes, account) -> None:
 def archive(account, year: int | None = None, organization_id: int | None = None):
     """The archive query: visible minutes, newest meeting first, each with `seen_at` of the
     account's last visit (None: never opened) — one query per page."""
+    seen = MinutesVisit.select(MinutesVisit.seen_at).where(
+        (MinutesVisit.minutes == Minutes.id) & (MinutesVisit.account == account.id)
+    )
     query = (
-        Minutes.select(Minutes, Meeting, Organization, MinutesVisit.seen_at.alias("seen_at"))
+        Minutes.select(Minutes, Meeting, Organization, seen.alias("seen_at"))
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .switch(Minutes)
-        .join(
-            MinutesVisit,
-            JOIN.LEFT_OUTER,
-            on=((MinutesVisit.minutes == Minutes.id) & (MinutesVisit.account == account.id)),
-        )
         .where(visible_clause(account, "list"))
         .order_by(Meeting.start.desc(), Minutes.id.desc())
     )
