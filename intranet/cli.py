@@ -213,6 +213,7 @@ def demo_data(years, scale, seed):
     from intranet.demo import create_organizations
     from intranet.directory import demo as directory_demo
     from intranet.meetings import demo as meetings_demo
+    from intranet.minutes import demo as minutes_demo
 
     require_current_schema()
     if database_has_data():
@@ -227,10 +228,11 @@ def demo_data(years, scale, seed):
         meetings = meetings_demo.populate(
             organizations, accounts, years=years, scale=scale, rng=rng
         )
+        minutes = minutes_demo.populate(meetings, accounts, rng=rng)
     click.echo(
         f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
         f"{len(accounts)} Konten "
-        f"(ohne bekanntes Passwort), {len(meetings)} Termine."
+        f"(ohne bekanntes Passwort), {len(meetings)} Termine, {len(minutes)} Protokolle."
     )
 
 

@@ -426,7 +426,7 @@ def edit(minutes_id):
         if target is not None:
             target.errors = [*target.errors, str(error)]
         return render("minutes/edit.html", status=422, **_edit_context(context, form))
-    flash(_("Minutes saved (version %(n)s).", n=saved.version), "success")
+    flash(_("Minutes saved (version %(n)s).", n=saved.text_version), "success")
     if not services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists():
         return redirect_to(url_for("minutes.archive"))
     return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))

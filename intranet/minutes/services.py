@@ -219,7 +219,9 @@ def prefill(meeting_context, account, label: str) -> str:
     """A first text from the agenda items the author sees and the recorded attendance.
     Items narrower than the minutes' label stay out of the body (they get their own section)."""
     meeting = meeting_context.meeting
-    lines = [f"## {meeting.title}", ""]
+    # Level-3 headings: the page's own text section is level 2 (render_markdown maps # and ##
+    # below it, to h3 and h4).
+    lines = []
     attendance = meetings.attendance(meeting)
     if attendance:
         lines += [f"### {_('Attendance')}", ""]
@@ -416,9 +418,12 @@ def save_draft(
                 ),
                 current=current,
             )
-        _new_version(context.minutes, body, actor, now, note)
+        saved_version = _new_version(context.minutes, body, actor, now, note)
     audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
-    return Minutes.get_by_id(context.minutes.id)
+    minutes = Minutes.get_by_id(context.minutes.id)
+    # The number people see; `version` itself also counts changes of state (locking).
+    minutes.text_version = saved_version.number
+    return minutes
 
 
 def restore_version(context: MinutesContext, number: int, version: int, actor) -> Minutes:
