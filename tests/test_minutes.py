@@ -345,3 +345,43 @@ def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, 
     with pytest.raises(services.MinutesError):
         services.carry_forward(task.id, coordinator)
     assert Decision.select().count() == 1
+
+
+def test_access_export_lists_comments_and_confirmations(held, coordinator, reviewer, member):
+    minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
+    services.add_comment(ctx(minutes, member), "objection", "Bitte ändern.", member)
+    data = services.export_minutes_data(None, account=member)
+    assert [c["text"] for c in data["minutes_comments"]] == ["Bitte ändern."]
+    assert data["minutes_read_confirmations"] == []
+    assert services.export_minutes_data(None, account=coordinator)["minutes_versions_saved"] == 1
+
+
+def test_two_coordinators_starting_at_once_make_one_set_of_minutes(app, held, coordinator, org):
+    from intranet.meetings.services import load_context
+
+    second = factories.account("coordinator", org)
+    db.close()
+    results = []
+    barrier = threading.Barrier(2)
+
+    def start(account):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                context = load_context(held)
+                barrier.wait()
+                services.start_minutes(context, account)
+                results.append("started")
+            except services.MinutesError:
+                results.append("refused")
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=start, args=(a,)) for a in (coordinator, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.connect(reuse_if_open=True)
+    assert sorted(results) == ["refused", "started"]
+    assert Minutes.select().count() == 1

@@ -231,6 +231,8 @@ def step(minutes_id):
     except WorkflowError as error:
         form.comment.errors = [str(error)]
         form.failed_action = action
+        if action not in {t.action for t in services.WORKFLOW.available(current_user, context)}:
+            flash(str(error), "error")  # no button to show it beside
         return render("minutes/show.html", status=422, **_show_context(context, step_form=form))
     flash(_("Done: %(step)s.", step=STEP_BUTTONS[action]), "success")
     moved = services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists()

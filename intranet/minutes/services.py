@@ -9,7 +9,7 @@ from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from peewee import JOIN, fn
+from peewee import JOIN, IntegrityError, fn
 
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing
@@ -248,6 +248,16 @@ def start_minutes(meeting_context, actor) -> Minutes:
     meeting = meeting_context.meeting
     items = meetings.agenda(meeting, actor, meeting_context.person_ids)
     now = utcnow()
+    try:
+        minutes = _create_minutes(meeting_context, actor, items, now)
+    except IntegrityError:  # someone else started them at the same moment (unique key)
+        raise MinutesError(_l("This meeting already has minutes.")) from None
+    audit.record("minutes.started", target=f"minutes:{minutes.id}", actor=actor)
+    return minutes
+
+
+def _create_minutes(meeting_context, actor, items, now) -> Minutes:
+    meeting = meeting_context.meeting
     with write_transaction():
         if has_minutes(meeting.id):
             raise MinutesError(_l("This meeting already has minutes."))
@@ -272,7 +282,6 @@ def start_minutes(meeting_context, actor) -> Minutes:
                 organization=item.organization_id,
             )
         WORKFLOW.record(actor, minutes.id, "start", DRAFT)
-    audit.record("minutes.started", target=f"minutes:{minutes.id}", actor=actor)
     return minutes
 
 
@@ -625,33 +634,36 @@ def start_correction(context, actor) -> Minutes:
         raise WorkflowError(_l("Only released minutes can be corrected."))
     original = context.minutes
     now = utcnow()
-    with write_transaction():
-        if Minutes.select().where(Minutes.document_key == f"corrects:{original.id}").exists():
-            raise MinutesError(_l("A correction of these minutes already exists."))
-        correction = Minutes.create(
-            meeting=original.meeting_id,
-            document_key=f"corrects:{original.id}",
-            corrects=original.id,
-            label=original.label,
-            chatham_house=original.chatham_house,
-            body=original.body,
-            created_by=actor.id,
-            created_by_label=actor.display_name,
-            created_at=now,
-            changed_at=now,
-        )
-        _new_version(correction, correction.body, actor, now)
-        # Action items stay with the original: they are tracked there, not corrected.
-        for section in MinutesSection.select().where(MinutesSection.minutes == original.id):
-            copy = MinutesSection.create(
-                minutes=correction, agenda_item=section.agenda_item_id, position=section.position,
-                title=section.title, label=section.label, organization=section.organization_id,
-                text=section.text,
-            )  # fmt: skip
-            for d in section.decisions:
-                Decision.create(section=copy, position=d.position, text=d.text)
-        WORKFLOW.record(actor, correction.id, "start_correction", DRAFT)
-        WORKFLOW.record(actor, original.id, "corrected", RELEASED, comment=f"#{correction.id}")
+    try:
+        with write_transaction():
+            if Minutes.select().where(Minutes.document_key == f"corrects:{original.id}").exists():
+                raise MinutesError(_l("A correction of these minutes already exists."))
+            correction = Minutes.create(
+                meeting=original.meeting_id,
+                document_key=f"corrects:{original.id}",
+                corrects=original.id,
+                label=original.label,
+                chatham_house=original.chatham_house,
+                body=original.body,
+                created_by=actor.id,
+                created_by_label=actor.display_name,
+                created_at=now,
+                changed_at=now,
+            )
+            _new_version(correction, correction.body, actor, now)
+            # Action items stay with the original: they are tracked there, not corrected.
+            for section in MinutesSection.select().where(MinutesSection.minutes == original.id):
+                copy = MinutesSection.create(
+                    minutes=correction, agenda_item=section.agenda_item_id, position=section.position,
+                    title=section.title, label=section.label, organization=section.organization_id,
+                    text=section.text,
+                )  # fmt: skip
+                for d in section.decisions:
+                    Decision.create(section=copy, position=d.position, text=d.text)
+            WORKFLOW.record(actor, correction.id, "start_correction", DRAFT)
+            WORKFLOW.record(actor, original.id, "corrected", RELEASED, comment=f"#{correction.id}")
+    except IntegrityError:  # a second correction started at the same moment
+        raise MinutesError(_l("A correction of these minutes already exists.")) from None
     audit.record(
         "minutes.correction",
         target=f"minutes:{original.id}",
