@@ -42,6 +42,7 @@ def expected(role, state, action, label, cleared):
         "release": ("circulating", {"coordinator"}),
         "correct": ("released", {"coordinator"}),
         "confirm_read": ("released", everyone),
+        "confirmations": ("released", {"coordinator"}),
     }
     if action == "track":
         return role == "coordinator"

@@ -105,7 +105,7 @@ def actions():
     return render(
         "minutes/actions.html",
         page=page,
-        may_track=current_user.role == rules.CO,
+        may_track=rules.role_may(current_user.role, "track"),
         form=EmptyForm(),
     )
 
@@ -161,7 +161,6 @@ def start(meeting_id):
 def _show_context(context, **overrides):
     minutes = context.minutes
     account = current_user
-    coordinator_view = account.role == rules.CO
     comments = services.comments(minutes)
     data = {
         "context": context,
@@ -178,7 +177,7 @@ def _show_context(context, **overrides):
         "may_confirm": context.may(account, "confirm_read"),
         "confirmed": services.has_confirmed(minutes, account),
         "summary": services.confirmation_summary(context)
-        if coordinator_view and minutes.state == "released"
+        if context.may(account, "confirmations")
         else None,
         "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
         "corrects": _visible(minutes.corrects_id),

@@ -22,23 +22,24 @@ COORD_REVIEW = frozenset({CO, RE})
 
 # action: roles allowed in (draft, in_review, circulating, released)
 TABLE = {
-    "view":         (COORD,  COORD_REVIEW, EVERYONE, EVERYONE),
-    "list":         (COORD,  COORD_REVIEW, EVERYONE, EVERYONE),
-    "search":       (COORD,  COORD_REVIEW, EVERYONE, EVERYONE),
-    "download":     (NOBODY, NOBODY,       NOBODY,   EVERYONE),
-    "export":       (NOBODY, NOBODY,       NOBODY,   EVERYONE),
-    "edit":         (COORD,  NOBODY,       NOBODY,   NOBODY),
-    "submit":       (COORD,  NOBODY,       NOBODY,   NOBODY),
-    "approve":      (NOBODY, REVIEW,       NOBODY,   NOBODY),
-    "return":       (NOBODY, REVIEW,       NOBODY,   NOBODY),
-    "comment":      (NOBODY, NOBODY,       EVERYONE, NOBODY),
-    "object":       (NOBODY, NOBODY,       EVERYONE, NOBODY),
-    "resolve":      (NOBODY, NOBODY,       COORD,    NOBODY),
-    "release":      (NOBODY, NOBODY,       COORD,    NOBODY),
-    "correct":      (NOBODY, NOBODY,       NOBODY,   COORD),
-    "confirm_read": (NOBODY, NOBODY,       NOBODY,   EVERYONE),
-    "compare":      (COORD,  COORD_REVIEW, COORD_REVIEW, COORD_REVIEW),
-    "track":        (COORD,  COORD,        COORD,    COORD),
+    "view":          (COORD,  COORD_REVIEW, EVERYONE,     EVERYONE),
+    "list":          (COORD,  COORD_REVIEW, EVERYONE,     EVERYONE),
+    "search":        (COORD,  COORD_REVIEW, EVERYONE,     EVERYONE),
+    "download":      (NOBODY, NOBODY,       NOBODY,       EVERYONE),
+    "export":        (NOBODY, NOBODY,       NOBODY,       EVERYONE),
+    "edit":          (COORD,  NOBODY,       NOBODY,       NOBODY),
+    "submit":        (COORD,  NOBODY,       NOBODY,       NOBODY),
+    "approve":       (NOBODY, REVIEW,       NOBODY,       NOBODY),
+    "return":        (NOBODY, REVIEW,       NOBODY,       NOBODY),
+    "comment":       (NOBODY, NOBODY,       EVERYONE,     NOBODY),
+    "object":        (NOBODY, NOBODY,       EVERYONE,     NOBODY),
+    "resolve":       (NOBODY, NOBODY,       COORD,        NOBODY),
+    "release":       (NOBODY, NOBODY,       COORD,        NOBODY),
+    "correct":       (NOBODY, NOBODY,       NOBODY,       COORD),
+    "confirm_read":  (NOBODY, NOBODY,       NOBODY,       EVERYONE),
+    "confirmations": (NOBODY, NOBODY,       NOBODY,       COORD),
+    "compare":       (COORD,  COORD_REVIEW, COORD_REVIEW, COORD_REVIEW),
+    "track":         (COORD,  COORD,        COORD,        COORD),
 }  # fmt: skip
 ACTIONS = tuple(TABLE)
 
@@ -58,6 +59,7 @@ ACTION_LABELS = {
     "release": _l("release"),
     "correct": _l("start a correction"),
     "confirm_read": _l("confirm reading"),
+    "confirmations": _l("see who confirmed reading, per organisation"),
     "compare": _l("see and compare versions"),
     "track": _l("keep action items up to date"),
 }
@@ -76,6 +78,11 @@ def allows(role: str, state: str, action: str) -> bool:
     if action not in TABLE or state not in STATES:
         return False
     return role in TABLE[action][STATES.index(state)]
+
+
+def role_may(role: str, action: str) -> bool:
+    """Whether the role may take `action` in some state (for buttons on lists)."""
+    return any(allows(role, state, action) for state in STATES)
 
 
 def states_for(role: str, action: str = "view") -> tuple[str, ...]:

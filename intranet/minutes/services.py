@@ -204,9 +204,10 @@ def has_minutes(meeting_id: int) -> bool:
 
 def can_start(account, meeting_context) -> bool:
     """Coordinators write the minutes of a meeting they can see (and that took place or is due)."""
+    # Whoever may edit a draft may start one.
     return (
         account.is_authenticated
-        and account.role == rules.CO
+        and rules.allows(account.role, DRAFT, "edit")
         and meeting_context.visible_to(account)
         and not meeting_context.meeting.cancelled
     )
