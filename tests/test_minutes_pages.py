@@ -376,3 +376,31 @@ def test_coordinator_carries_an_action_item_into_the_next_meeting(client, coordi
     assert response.headers["Location"] == f"/meetings/{later.id}#agenda"
     assert AgendaItem.get(AgendaItem.meeting == later.id).title == "Aufgabe: Elternabend planen"
     assert Meeting.select().count() == 2
+
+
+def test_a_narrower_section_is_hidden_with_its_decisions_and_action_items(
+    client, coordinator, member, org, other_org
+):
+    past = utcnow() - dt.timedelta(days=30)
+    meeting = factories.meeting("Plenum", "green", org, [other_org], start=past)
+    minutes = factories.minutes(meeting, "released")
+    shared = MinutesSection.create(minutes=minutes, title="TOP 1: Für alle", position=1)
+    closed = MinutesSection.create(
+        minutes=minutes, title="TOP 2: Fallbesprechung", position=2, label="amber", organization=org
+    )
+    Decision.create(section=closed, text="Vertraulicher Beschluss")
+    ActionItem.create(section=closed, text="Vertrauliche Aufgabe")
+    ActionItem.create(section=shared, text="Offene Aufgabe für alle")
+    for account, sees in ((member, False), (coordinator, True)):
+        client.post("/logout", data={"csrf_token": csrf_token(client)})
+        sign_in(client, account)
+        page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+        tasks = client.get("/minutes/actions").get_data(as_text=True)
+        assert "TOP 1: Für alle" in page and "Offene Aufgabe für alle" in tasks
+        for text in ("TOP 2: Fallbesprechung", "Vertraulicher Beschluss", "Vertrauliche Aufgabe"):
+            assert (text in page) is sees, (account.role, text)
+        assert ("Vertrauliche Aufgabe" in tasks) is sees
+        hidden = ActionItem.get(ActionItem.text == "Vertrauliche Aufgabe")
+        token = csrf_token(client)
+        response = client.post(f"/minutes/actions/{hidden.id}/state", data={"csrf_token": token})
+        assert response.status_code == (303 if sees else 404)
