@@ -404,3 +404,26 @@ def test_a_narrower_section_is_hidden_with_its_decisions_and_action_items(
         token = csrf_token(client)
         response = client.post(f"/minutes/actions/{hidden.id}/state", data={"csrf_token": token})
         assert response.status_code == (303 if sees else 404)
+
+
+def test_minutes_page_issues_a_fixed_number_of_queries(
+    client, coordinator, org, other_org, count_queries
+):
+    sign_in(client, coordinator)
+    counts = []
+    for total in (2, 40):
+        past = utcnow() - dt.timedelta(days=30)
+        meeting = factories.meeting(f"Plenum {total}", "green", org, [other_org], start=past)
+        minutes = factories.minutes(meeting, "released")
+        for n in range(total):
+            section = MinutesSection.create(minutes=minutes, title=f"TOP {n}", position=n)
+            Decision.create(section=section, text=f"Beschluss {n}")
+            ActionItem.create(section=section, text=f"Aufgabe {n}")
+            MinutesVersion.create(minutes=minutes, number=n + 1, body=f"Fassung {n}")
+            reader = factories.account("member", other_org)
+            ReadConfirmation.create(minutes=minutes, account=reader, organization=other_org)
+            MinutesComment.create(minutes=minutes, text=f"Kommentar {n}", author_label="X")
+        count_queries["n"] = 0
+        assert client.get(f"/minutes/{minutes.id}").status_code == 200
+        counts.append(count_queries["n"])
+    assert counts[0] == counts[1], counts
