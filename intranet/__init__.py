@@ -58,12 +58,15 @@ def create_app(config: dict | None = None) -> Flask:
     from intranet.auth.routes import bp as auth_bp
     from intranet.directory.routes import bp as directory_bp
     from intranet.meetings.routes import bp as meetings_bp
+    from intranet.minutes.routes import bp as minutes_bp
     from intranet.pages.routes import bp as pages_bp
     from intranet.search.routes import bp as search_bp
 
-    for blueprint in (
-        pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp, search_bp, attachments_bp
-    ):  # fmt: skip
+    blueprints = (
+        pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp, minutes_bp, search_bp,
+        attachments_bp,
+    )  # fmt: skip
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

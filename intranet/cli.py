@@ -218,6 +218,7 @@ def demo_data(years, scale, seed):
     from intranet.directory import search_provider as directory_search
     from intranet.meetings import demo as meetings_demo
     from intranet.meetings import search_provider as meetings_search
+    from intranet.minutes import demo as minutes_demo
 
     require_current_schema()
     if database_has_data():
@@ -237,10 +238,11 @@ def demo_data(years, scale, seed):
             directory_search.index_person(person)
         for meeting in meetings:
             meetings_search.index_meeting(meeting)
+        minutes = minutes_demo.populate(meetings, accounts, rng=rng)
     click.echo(
         f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
         f"{len(accounts)} Konten "
-        f"(ohne bekanntes Passwort), {len(meetings)} Termine."
+        f"(ohne bekanntes Passwort), {len(meetings)} Termine, {len(minutes)} Protokolle."
     )
 
 

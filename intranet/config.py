@@ -24,6 +24,8 @@ DEFAULTS = {
     "AUDIT_RETENTION_DAYS": 365,
     # Ended directory memberships are offered for anonymisation this many months after their end.
     "MEMBERSHIP_RETENTION_MONTHS": 12,
+    # Minutes in circulation: days participants have to object before they can be released.
+    "MINUTES_OBJECTION_DAYS": 14,
     # Outgoing mail (invitations): host:port; without it no mail is sent and pages say so.
     "MAIL_SERVER": None,
     "MAIL_USERNAME": None,

@@ -79,9 +79,10 @@ def init_app(app):
         # Navigation shows an area only once its blueprint is installed.
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
         ROLE_LABELS=ROLE_LABELS,
-        LABEL_NAMES=sharing.LABEL_NAMES,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
+        LABEL_NAMES=sharing.LABEL_NAMES,
+        LABEL_PLAIN=sharing.LABEL_PLAIN,
     )
 
     @app.context_processor

@@ -3,9 +3,10 @@
 from intranet.attachments.models import Attachment
 from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
 from intranet.core.fulltext import SearchEntry
-from intranet.core.models import AuditEvent, SiteSetting
+from intranet.core.models import AuditEvent, SiteSetting, WorkflowEvent
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
+from intranet.minutes.models import MODELS as MINUTES_MODELS
 from intranet.pages.models import BarrierReport
 
 MODELS = [
@@ -25,4 +26,6 @@ MODELS = [
     # virtual table with its shadow tables is no table Peewee could compare columns of.
     # Migration 0004 makes them; tests/test_search.py checks that they answer.
     SearchEntry,
+    WorkflowEvent,
+    *MINUTES_MODELS,
 ]

@@ -19,6 +19,8 @@ PATHS = [
     "/",
     "/calendar",
     "/meetings",
+    "/minutes",
+    "/minutes/actions",
     "/contacts",
     "/contacts?q=mueller",
     "/account",

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from intranet.meetings.models import Meeting
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
 from tests.test_directory import person
@@ -53,11 +54,39 @@ PAGES = [
     ("coordinator", "/contacts/retention", None),
     ("admin", "/contacts/1/privacy", None),
     ("admin", "/privacy/record", None),
+    ("member", "/minutes", None),
+    ("member", "/minutes/2", None),
+    ("member", "/minutes/actions", None),
+    ("coordinator", "/minutes/1", None),
+    ("coordinator", "/minutes/2", None),
+    ("coordinator", "/minutes/1/edit", None),
+    ("coordinator", "/minutes/1/edit", {"body": "Neu", "label": "green", "version": "0"}),  # 409
+    ("coordinator", "/minutes/1/sections/1", None),
+    ("coordinator", "/minutes/1/compare", None),
     ("member", "/search", None),
     ("member", "/search?q=a", None),
     ("member", "/search?q=sitzung", None),
     ("member", "/search?q=%C3%B6zdemir", None),
 ]
+
+
+def add_minutes():
+    """Minutes 1: a draft of meeting 1 with two versions and a section; minutes 2: released."""
+    from intranet.minutes.models import ActionItem, Decision, MinutesSection, MinutesVersion
+
+    draft = factories.minutes(Meeting.get_by_id(1), "draft", body="### Ergebnisse\n\nText")
+    for number, body in ((1, "Erster Text"), (2, draft.body)):
+        MinutesVersion.create(minutes=draft, number=number, body=body)
+    section = MinutesSection.create(minutes=draft, title="TOP 1: Lagebild")
+    Decision.create(section=section, text="Beschlossen.")
+    ActionItem.create(section=section, text="Einladen", responsible="KPS")
+    released = factories.minutes(
+        make_meeting("Plenum"), "released", body="Text", chatham_house=True,
+        released_sha256="0" * 64, released_at=Meeting.get_by_id(1).start,
+    )  # fmt: skip
+    MinutesVersion.create(minutes=released, number=1, body=released.body)
+    section = MinutesSection.create(minutes=released, title="TOP 1: Lagebild")
+    ActionItem.create(section=section, text="Einladen", responsible="KPS")
 
 
 def page_html(app, accounts, role, path, form):
@@ -94,6 +123,7 @@ def checker_messages(tmp_path_factory):
             "Sitzung des Forums", description="**Tagesordnung** folgt", invited=[organization]
         )
         person(organization, given_name="Ayşe", family_name="Özdemir", phone="0351 1")
+        add_minutes()
         for number, page in enumerate(PAGES):
             file = folder / f"page{number}.html"
             file.write_text(page_html(app, accounts, *page))

@@ -1,7 +1,9 @@
-"""Tables shared by all areas: the audit log and the admin's site settings."""
+"""Tables shared by all areas: the audit log, the admin's site settings, workflow history."""
 
-from peewee import AutoField, CharField, DateTimeField, IntegerField, TextField
+from flask_babel import lazy_gettext as _l
+from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from intranet.auth.models import Account
 from intranet.db import BaseModel, utcnow
 
 
@@ -26,3 +28,30 @@ class SiteSetting(BaseModel):
 
     key = CharField(primary_key=True)
     value = TextField(default="")
+
+
+class WorkflowEvent(BaseModel):
+    """One step of a document through its workflow (core.workflow): who moved it, when, from
+    which state to which, and why. Shown as the document's timeline."""
+
+    id = AutoField()
+    item_kind = CharField(max_length=40)
+    item_id = IntegerField()
+    actor = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    # The name at the time; after erasure the pseudonym, so the timeline stays readable.
+    actor_label = CharField(default="")
+    at = DateTimeField(default=utcnow)
+    action = CharField(max_length=40)
+    from_state = CharField(max_length=40)
+    to_state = CharField(max_length=40)
+    comment = TextField(default="")
+
+    PERSONAL_DATA = {
+        "actor": _l("Who moved a document on in its workflow (accountability)."),
+        "actor_label": _l("Name of that person, or the pseudonym after erasure."),
+        "comment": _l("Comment given with a workflow step; may name persons."),
+    }
+    NOT_PERSONAL_DATA = ("id", "item_kind", "item_id", "at", "action", "from_state", "to_state")
+
+    class Meta:
+        indexes = ((("item_kind", "item_id", "at"), False),)

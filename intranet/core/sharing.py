@@ -27,6 +27,14 @@ LABEL_NAMES = {
     AMBER_STRICT: "TLP:AMBER+STRICT",
     RED: "TLP:RED",
 }
+# What a volunteer understands without knowing TLP; shown first, the TLP name beside it.
+LABEL_PLAIN = {
+    CLEAR: _l("Public"),
+    GREEN: _l("Everyone in the forum"),
+    AMBER: _l("Only the organisations involved"),
+    AMBER_STRICT: _l("Only the organisations involved, no passing on"),
+    RED: _l("Only the persons named"),
+}
 LABEL_HINTS = {
     CLEAR: _l("every account; may also be published outside the forum"),
     GREEN: _l("every account of the forum"),

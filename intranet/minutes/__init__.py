@@ -1,0 +1,1 @@
+"""The minutes archive (Protokolle): documents, their workflow, versions and read confirmations."""

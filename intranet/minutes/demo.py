@@ -1,0 +1,246 @@
+"""Demo minutes for the held meetings: every workflow state (some waiting for the police
+liaison's review), labels from CLEAR to RED, sections with decisions and action items,
+comments, read confirmations and one correction — the same result for the same generator."""
+
+import datetime as dt
+import hashlib
+import random
+
+from intranet.auth.models import Organization
+from intranet.core import sharing
+from intranet.core.models import WorkflowEvent
+from intranet.db import db, utcnow
+from intranet.meetings import times
+from intranet.meetings.models import AgendaItem, Attendance, Meeting, MeetingPerson
+from intranet.minutes import services
+from intranet.minutes.models import (
+    CIRCULATING,
+    DRAFT,
+    IN_REVIEW,
+    RELEASED,
+    ActionItem,
+    Decision,
+    Minutes,
+    MinutesComment,
+    MinutesSection,
+    MinutesVersion,
+    ReadConfirmation,
+)
+
+NOTES = [
+    "Die Polizeidirektion berichtet von einer ruhigen Lage; Vorfälle wurden angezeigt und verfolgt.",
+    "Die Vereine schildern ihre Erfahrungen; Ansprechpersonen sind allen bekannt.",
+    "Die Beratungsstelle stellt ihr Angebot vor und bittet um Rückmeldungen.",
+    "Es wird vereinbart, die Zusammenarbeit bei Veranstaltungen fortzusetzen.",
+]
+DECISIONS = [
+    "Das Lagebild wird künftig vierteljährlich vorgestellt.",
+    "Die Ansprechpersonenliste wird bis zur nächsten Sitzung aktualisiert.",
+    "Der Tag der offenen Moschee wird gemeinsam beworben.",
+    "Eine Fortbildung zu Hassbotschaften im Netz wird organisiert.",
+]
+TASKS = [
+    ("Termine mit Schulen abstimmen", "KORA"),
+    ("Einladung an die Gemeinden versenden", "Integrationsbeauftragte"),
+    ("Sicherheitskonzept für das Fest abstimmen", "PD Dresden"),
+    ("Rückmeldungen der Vereine sammeln", "Forum Dialog"),
+]
+
+
+# The most recent minutes are still on their way (two wait for the police liaison's review);
+# everything older is released.
+RECENT_STATES = (DRAFT, IN_REVIEW, IN_REVIEW, CIRCULATING, CIRCULATING)
+
+
+def _body(meeting, items, attendance) -> str:
+    lines = ["### Anwesenheit", ""]
+    labels = {"present": "anwesend", "excused": "entschuldigt", "absent": "nicht vertreten"}
+    lines += [f"- {a.organization.name}: {labels[a.status]}" for a in attendance] or ["- –"]
+    lines += ["", "### Tagesordnung", ""]
+    lines += [f"{n}. {i.title}" for n, i in enumerate(items, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def populate(meetings, accounts, rng: random.Random | None = None, today=None) -> list[Minutes]:
+    """Minutes for the held, not cancelled meetings among `meetings` (as of `today`)."""
+    rng = rng or random.Random(2027)
+    now = utcnow() if today is None else times.to_utc(dt.datetime.combine(today, dt.time(12)))
+    coordinator = next((a for a in accounts if a.role == "coordinator"), None)
+    reviewer = next((a for a in accounts if a.role == "reviewer"), None)
+    if coordinator is None or reviewer is None:
+        return []
+    held = [m for m in meetings if m.state == "held" and not m.cancelled]
+    made = []
+    with db.atomic():
+        held += _confidential_meeting(held, accounts, now)
+        if not held:
+            return []
+        ids = [m.id for m in held]
+        agenda = {}
+        for item in (
+            AgendaItem.select().where(AgendaItem.meeting.in_(ids)).order_by(AgendaItem.position)
+        ):
+            agenda.setdefault(item.meeting_id, []).append(item)
+        attendance = {}
+        rows = (
+            Attendance.select(Attendance, Organization)
+            .join(Organization)
+            .where(Attendance.meeting.in_(ids))
+            .order_by(Organization.name)
+        )
+        for row in rows:
+            attendance.setdefault(row.meeting_id, []).append(row)
+        readers = [a for a in accounts if a.role != "admin"]
+        newest_first = sorted(held, key=lambda m: m.end, reverse=True)
+        rank = {m.id: n for n, m in enumerate(newest_first)}
+        for meeting in held:
+            n = rank[meeting.id]
+            state = RECENT_STATES[n] if n < len(RECENT_STATES) else RELEASED
+            minutes = _minutes(meeting, agenda.get(meeting.id, []), attendance.get(meeting.id, []),
+                               state, coordinator, reviewer, rng)  # fmt: skip
+            made.append(minutes)
+            if state == RELEASED:
+                _confirmations(minutes, meeting, readers, rng)
+            if state == CIRCULATING and rng.random() < 0.4:
+                member = rng.choice([a for a in readers if a.role == "member"] or readers)
+                MinutesComment.create(
+                    minutes=minutes, kind="comment", text="Danke für das ausführliche Protokoll.",
+                    author=member, author_label=member.display_name,
+                    organization=member.organization_id, at=minutes.changed_at,
+                )  # fmt: skip
+        released = [m for m in made if m.state == RELEASED and m.label == sharing.GREEN]
+        if released:
+            made.append(_correction(released[-1], coordinator, now))
+    return made
+
+
+def _confidential_meeting(held, accounts, now) -> list[Meeting]:
+    """A past TLP:RED talk, so that confidential minutes exist too."""
+    named = [a for a in accounts if a.role in ("coordinator", "reviewer")]
+    if not named:
+        return []
+    start = times.to_utc(
+        dt.datetime.combine(times.to_local(now).date() - dt.timedelta(days=60), dt.time(8, 0))
+    )
+    meeting = Meeting.create(
+        uid=f"demo-red-{start:%Y%m%d}@sicherheitsdialog",
+        title="Vertrauliche Nachbesprechung",
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        organization=named[-1].organization_id,
+        state="held",
+        label=sharing.RED,
+        created_at=now,
+        updated_at=now,
+    )
+    MeetingPerson.insert_many([{"meeting": meeting.id, "account": a.id} for a in named]).execute()
+    AgendaItem.create(meeting=meeting, position=1, title="Auswertung eines Vorfalls", label="red")
+    return [meeting]
+
+
+def _minutes(meeting, items, attendance, state, coordinator, reviewer, rng) -> Minutes:
+    # Labels from CLEAR to RED: the meeting's label, sometimes a narrower one for the minutes.
+    label = meeting.label
+    if label == sharing.GREEN and meeting.organization_id and rng.random() < 0.1:
+        label = sharing.AMBER
+    at = meeting.end + dt.timedelta(days=2)
+    minutes = Minutes.create(
+        meeting=meeting, document_key=f"meeting:{meeting.id}", label=label,
+        chatham_house=meeting.label == sharing.AMBER_STRICT, state=state,
+        body=_body(meeting, items, attendance), created_by=coordinator,
+        created_by_label=coordinator.display_name, created_at=at, changed_at=at,
+    )  # fmt: skip
+    MinutesVersion.create(
+        minutes=minutes, number=1, body=minutes.body, author=coordinator,
+        author_label=coordinator.display_name, at=at,
+    )  # fmt: skip
+    for n, item in enumerate(items, 1):
+        section = MinutesSection.create(
+            minutes=minutes, agenda_item=item.id, position=n, title=f"TOP {n}: {item.title}",
+            label=item.label, organization=item.organization_id, text=rng.choice(NOTES),
+        )  # fmt: skip
+        if 1 < n < len(items) and rng.random() < 0.6:
+            Decision.create(section=section, position=1, text=rng.choice(DECISIONS))
+        if 1 < n < len(items) and rng.random() < 0.4:
+            text, who = rng.choice(TASKS)
+            ActionItem.create(
+                section=section, text=text, responsible=who,
+                due_on=(at + dt.timedelta(days=rng.choice((14, 30, 60)))).date(),
+                state="done" if state == RELEASED and rng.random() < 0.7 else "open",
+            )  # fmt: skip
+    steps = {
+        DRAFT: [],
+        IN_REVIEW: ["submit"],
+        CIRCULATING: ["submit", "approve"],
+        RELEASED: ["submit", "approve", "release"],
+    }[state]
+    path = {"submit": (DRAFT, IN_REVIEW), "approve": (IN_REVIEW, CIRCULATING),
+            "release": (CIRCULATING, RELEASED)}  # fmt: skip
+    events = [_event(minutes, coordinator, "start", DRAFT, DRAFT, at)]
+    when = at
+    for step in steps:
+        when += dt.timedelta(days=1 if step != "release" else 15)
+        actor = reviewer if step == "approve" else coordinator
+        events.append(_event(minutes, actor, step, *path[step], when))
+    WorkflowEvent.insert_many(events).execute()
+    changes = {Minutes.changed_at: when}
+    if state in (CIRCULATING, RELEASED):
+        approved = at + dt.timedelta(days=2)
+        changes[Minutes.objection_deadline] = approved + dt.timedelta(days=14)
+    if state == RELEASED:
+        text = services.canonical_text(minutes)
+        changes.update({
+            Minutes.released_at: when,
+            Minutes.released_text: text,
+            Minutes.released_sha256: hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        })  # fmt: skip
+    Minutes.update(changes).where(Minutes.id == minutes.id).execute()
+    return Minutes.get_by_id(minutes.id)
+
+
+def _event(minutes, actor, action, source, target, at):
+    return {
+        "item_kind": "minutes", "item_id": minutes.id, "actor": actor.id,
+        "actor_label": actor.display_name, "at": at, "action": action, "from_state": source,
+        "to_state": target, "comment": "",
+    }  # fmt: skip
+
+
+def _confirmations(minutes, meeting, readers, rng):
+    rows = [
+        {
+            "minutes": minutes.id,
+            "account": a.id,
+            "account_label": a.display_name,
+            "organization": a.organization_id,
+            "at": minutes.released_at,
+        }  # fmt: skip
+        for a in readers
+        if rng.random() < 0.5
+    ]
+    if rows:
+        ReadConfirmation.insert_many(rows).execute()
+
+
+def _correction(original, coordinator, now) -> Minutes:
+    """A correction of released minutes, waiting for the police liaison's review."""
+    at = min(original.released_at + dt.timedelta(days=3), now)
+    body = (
+        original.body + "\n### Berichtigung\n\nDie Anwesenheit war unvollständig wiedergegeben.\n"
+    )
+    correction = Minutes.create(
+        meeting=original.meeting_id, document_key=f"corrects:{original.id}", corrects=original.id,
+        label=original.label, state=IN_REVIEW, body=body, created_by=coordinator,
+        created_by_label=coordinator.display_name, created_at=at, changed_at=at,
+    )  # fmt: skip
+    MinutesVersion.create(
+        minutes=correction, number=1, body=body, author=coordinator,
+        author_label=coordinator.display_name, at=at,
+    )  # fmt: skip
+    WorkflowEvent.insert_many(
+        [
+            _event(correction, coordinator, "start_correction", DRAFT, DRAFT, at),
+            _event(correction, coordinator, "submit", DRAFT, IN_REVIEW, at),
+        ]
+    ).execute()
+    return correction

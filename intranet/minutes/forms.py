@@ -1,0 +1,103 @@
+"""Forms for minutes: the draft, sections, decisions, action items, workflow steps, comments."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from intranet.auth.forms import REQUIRED
+from intranet.core import sharing
+from intranet.meetings.forms import label_choices
+
+MARKDOWN_HINT = _l("Markdown: **bold**, *italic*, lists with -, headings with ###.")
+
+
+class MinutesForm(FlaskForm):
+    body = TextAreaField(
+        _l("Text of the minutes"),
+        validators=[Optional(), Length(max=200000)],
+        description=MARKDOWN_HINT,
+        render_kw={"rows": 20},
+    )
+    label = SelectField(
+        _l("Sharing label"),
+        choices=label_choices,
+        default=sharing.DEFAULT,
+        description=_l(
+            "AMBER: the meeting's organiser and invited organisations. RED: only the persons named on the meeting."
+        ),
+    )
+    chatham_house = BooleanField(
+        _l("Chatham House Rule"),
+        description=_l("Statements may be used, but not attributed to anyone."),
+    )
+    version = HiddenField()
+
+
+class SectionForm(FlaskForm):
+    title = StringField(
+        _l("Title of the section"), validators=[DataRequired(REQUIRED), Length(max=300)]
+    )
+    text = TextAreaField(
+        _l("Notes"),
+        validators=[Optional(), Length(max=100000)],
+        description=MARKDOWN_HINT,
+        render_kw={"rows": 8},
+    )
+    label = SelectField(
+        _l("Sharing label of the section"),
+        choices=label_choices,
+        default=sharing.DEFAULT,
+        description=_l(
+            "Narrows who reads this section. AMBER: the organisation below and the organiser."
+        ),
+    )
+    organization = SelectField(_l("Organisation of the section"), coerce=int, default=0)
+
+
+class DecisionForm(FlaskForm):
+    text = TextAreaField(_l("Decision"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+
+
+class ActionItemForm(FlaskForm):
+    text = TextAreaField(_l("Action item"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+    responsible = StringField(
+        _l("Responsible"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("An organisation or a person's name."),
+    )
+    due_on = DateField(_l("Due on"), validators=[Optional()])
+
+
+class StepForm(FlaskForm):
+    """A workflow step; the button's value names it."""
+
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
+
+
+class CommentForm(FlaskForm):
+    kind = RadioField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("comment", _l("Comment")),
+            SelectChoice("objection", _l("Objection (blocks the release until resolved)")),
+        ],
+        default="comment",
+    )
+    text = TextAreaField(_l("Your text"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+
+
+class ResolveForm(FlaskForm):
+    resolution = TextAreaField(
+        _l("How was the objection resolved?"),
+        validators=[DataRequired(REQUIRED), Length(max=5000)],
+    )

@@ -1,0 +1,226 @@
+"""Minutes (OParl resultsProtocol): the document, its saved versions, sections with decisions
+and action items, comments and objections, read confirmations and last visits."""
+
+from flask_babel import lazy_gettext as _l
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from intranet.auth.models import Account, Organization
+from intranet.core import sharing
+from intranet.db import BaseModel, utcnow
+from intranet.meetings.models import AgendaItem, Meeting
+
+DRAFT, IN_REVIEW, CIRCULATING, RELEASED = "draft", "in_review", "circulating", "released"
+STATES = (DRAFT, IN_REVIEW, CIRCULATING, RELEASED)
+ACTION_STATES = ("open", "done")
+COMMENT_KINDS = ("comment", "objection")
+
+
+class Minutes(BaseModel):
+    """One set of minutes of a meeting, or a correction (Berichtigung) of released minutes."""
+
+    id = AutoField()
+    meeting = ForeignKeyField(Meeting, backref="minutes", on_delete="CASCADE")
+    # "meeting:<id>" for a meeting's minutes, "corrects:<id>" for a correction: the database
+    # itself keeps one document per meeting and one correction per released document.
+    document_key = CharField(unique=True)
+    corrects = ForeignKeyField("self", null=True, backref="corrections", on_delete="SET NULL")
+    label = CharField(default=sharing.DEFAULT, index=True)
+    chatham_house = BooleanField(default=False)
+    state = CharField(default=DRAFT, index=True)
+    body = TextField(default="")  # Markdown, rendered through core.text
+    # Optimistic locking: a save based on an older version is refused, never overwrites.
+    version = IntegerField(default=1)
+    objection_deadline = DateTimeField(null=True)  # naive UTC
+    released_at = DateTimeField(null=True)
+    released_text = TextField(default="")  # the frozen text the checksum covers
+    released_sha256 = CharField(max_length=64, default="")
+    created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    created_by_label = CharField(default="")
+    created_at = DateTimeField(default=utcnow)
+    # Last change of text or state: "new since your last visit" compares against it.
+    changed_at = DateTimeField(default=utcnow, index=True)
+
+    PERSONAL_DATA = {
+        "body": _l("Text of the minutes; names participants and what they said."),
+        "released_text": _l("Frozen text of released minutes; names participants."),
+        "created_by": _l("Who started the minutes (accountability)."),
+        "created_by_label": _l("Name of the author, or the pseudonym after erasure."),
+    }
+    NOT_PERSONAL_DATA = (
+        "id",
+        "meeting",
+        "document_key",
+        "corrects",
+        "label",
+        "chatham_house",
+        "state",
+        "version",
+        "objection_deadline",
+        "released_at",
+        "released_sha256",
+        "created_at",
+        "changed_at",
+    )
+
+
+class MinutesVersion(BaseModel):
+    """Every saved draft text, so that any two can be compared and an older one restored."""
+
+    id = AutoField()
+    minutes = ForeignKeyField(Minutes, backref="versions", on_delete="CASCADE")
+    number = IntegerField()
+    body = TextField(default="")
+    author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    author_label = CharField(default="")
+    at = DateTimeField(default=utcnow)
+    note = CharField(default="")  # e.g. "restored from version 2"
+
+    PERSONAL_DATA = {
+        "body": _l("Earlier text of the minutes; names participants."),
+        "author": _l("Who saved this version (accountability)."),
+        "author_label": _l("Name of that person, or the pseudonym after erasure."),
+    }
+    NOT_PERSONAL_DATA = ("id", "minutes", "number", "at", "note")
+
+    class Meta:
+        indexes = ((("minutes", "number"), True),)
+
+
+class MinutesSection(BaseModel):
+    """The minutes of one agenda item (or a free section), with its own, narrower label."""
+
+    id = AutoField()
+    minutes = ForeignKeyField(Minutes, backref="sections", on_delete="CASCADE")
+    agenda_item = ForeignKeyField(AgendaItem, null=True, on_delete="SET NULL")
+    position = IntegerField(default=0)
+    title = CharField(max_length=300)
+    label = CharField(default=sharing.DEFAULT)
+    # Like an agenda item's: AMBER names this organisation and the meeting's organiser.
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    text = TextField(default="")  # Markdown
+
+    PERSONAL_DATA = {"text": _l("Notes on an agenda item; may name speakers.")}
+    NOT_PERSONAL_DATA = (
+        "id",
+        "minutes",
+        "agenda_item",
+        "position",
+        "title",
+        "label",
+        "organization",
+    )
+
+
+class Decision(BaseModel):
+    """A Beschluss (OParl resolutionText) taken under a section."""
+
+    id = AutoField()
+    section = ForeignKeyField(MinutesSection, backref="decisions", on_delete="CASCADE")
+    position = IntegerField(default=0)
+    text = TextField()
+
+    PERSONAL_DATA = {}
+    NOT_PERSONAL_DATA = ("id", "section", "position", "text")
+
+
+class ActionItem(BaseModel):
+    """An Aufgabe: who does what by when; open or done; may be carried into a later agenda."""
+
+    id = AutoField()
+    section = ForeignKeyField(MinutesSection, backref="action_items", on_delete="CASCADE")
+    text = TextField()
+    responsible = CharField(max_length=200, default="")  # an organisation or a person's name
+    due_on = DateField(null=True)
+    state = CharField(default="open", index=True)
+    carried_to = ForeignKeyField(AgendaItem, null=True, on_delete="SET NULL")
+
+    PERSONAL_DATA = {"responsible": _l("Who is responsible for an action item; may be a name.")}
+    NOT_PERSONAL_DATA = ("id", "section", "text", "due_on", "state", "carried_to")
+
+
+class MinutesComment(BaseModel):
+    """A comment or an objection (Einspruch) during the objection period."""
+
+    id = AutoField()
+    minutes = ForeignKeyField(Minutes, backref="comments", on_delete="CASCADE")
+    kind = CharField(default="comment")
+    text = TextField()
+    author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    author_label = CharField(default="")
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=utcnow)
+    resolved_at = DateTimeField(null=True)
+    resolved_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    resolved_by_label = CharField(default="")
+    resolution = TextField(default="")
+
+    PERSONAL_DATA = {
+        "text": _l("A participant's comment or objection to the minutes."),
+        "author": _l("Who commented or objected."),
+        "author_label": _l("Name of that person, or the pseudonym after erasure."),
+        "at": _l("When the comment was made."),
+        "resolved_by": _l("Who resolved an objection (accountability)."),
+        "resolved_by_label": _l("Name of that person, or the pseudonym after erasure."),
+        "resolution": _l("How an objection was resolved; may name persons."),
+    }
+    NOT_PERSONAL_DATA = ("id", "minutes", "kind", "organization", "resolved_at")
+
+
+class ReadConfirmation(BaseModel):
+    """ "Zur Kenntnis genommen": once per released document and account."""
+
+    id = AutoField()
+    minutes = ForeignKeyField(Minutes, backref="confirmations", on_delete="CASCADE")
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    account_label = CharField(default="")
+    organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Who confirmed having read released minutes."),
+        "account_label": _l("Name of that person, or the pseudonym after erasure."),
+        "at": _l("When the reading was confirmed."),
+    }
+    NOT_PERSONAL_DATA = ("id", "minutes", "organization")
+
+    class Meta:
+        indexes = ((("minutes", "account"), True),)
+
+
+class MinutesVisit(BaseModel):
+    """When an account last opened a set of minutes: lists mark what changed since."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    minutes = ForeignKeyField(Minutes, on_delete="CASCADE")
+    seen_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Whose last visit is noted, to mark what is new for them."),
+        "seen_at": _l("When that person last opened the minutes."),
+    }
+    NOT_PERSONAL_DATA = ("id", "minutes")
+
+    class Meta:
+        indexes = ((("account", "minutes"), True),)
+
+
+MODELS = [
+    Minutes,
+    MinutesVersion,
+    MinutesSection,
+    Decision,
+    ActionItem,
+    MinutesComment,
+    ReadConfirmation,
+    MinutesVisit,
+]

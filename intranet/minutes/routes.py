@@ -1,0 +1,557 @@
+"""Minutes pages: archive, one set of minutes, the draft editor, versions, workflow steps,
+comments and objections, read confirmations, open action items."""
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from intranet.auth.access import require_login
+from intranet.auth.forms import EmptyForm
+from intranet.auth.models import Organization
+from intranet.core.pagination import paginate
+from intranet.core.text import render_markdown
+from intranet.core.workflow import WorkflowError
+from intranet.db import utcnow
+from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.meetings import services as meetings
+from intranet.minutes import rules, services
+from intranet.minutes.forms import (
+    ActionItemForm,
+    CommentForm,
+    DecisionForm,
+    MinutesForm,
+    ResolveForm,
+    SectionForm,
+    StepForm,
+)
+from intranet.minutes.models import ActionItem, Decision, Minutes
+
+bp = Blueprint("minutes", __name__)
+
+
+@bp.before_request
+def _login():
+    return require_login()
+
+
+EVENT_LABELS = {
+    "start": _l("Minutes started"),
+    "submit": _l("Submitted for review"),
+    "approve": _l("Approved and circulated"),
+    "return": _l("Returned with comments"),
+    "resolve": _l("Objection resolved"),
+    "release": _l("Released"),
+    "start_correction": _l("Correction started"),
+    "corrected": _l("Correction started"),
+}
+STEP_BUTTONS = {
+    "submit": _l("Submit for review"),
+    "approve": _l("Approve and circulate"),
+    "return": _l("Return with comments"),
+    "release": _l("Release"),
+}
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "MINUTES_STATE_LABELS": rules.STATE_LABELS,
+        "EVENT_LABELS": EVENT_LABELS,
+        "STEP_BUTTONS": STEP_BUTTONS,
+    }
+
+
+@bp.app_template_global()
+def meeting_minutes(meeting_context):
+    """For the meeting page: the minutes the viewer may see, and whether they may start them."""
+    items = services.current_for_meeting(meeting_context.meeting.id, current_user)
+    may_start = services.can_start(current_user, meeting_context) and not services.has_minutes(
+        meeting_context.meeting.id
+    )
+    return {"items": items, "may_start": may_start}
+
+
+# --- Archive -------------------------------------------------------------------------------------
+
+
+def _int_arg(name):
+    try:
+        return int(request.args.get(name, "")) or None
+    except ValueError:
+        return None
+
+
+@bp.get("/minutes")
+def archive():
+    year, organization_id = _int_arg("year"), _int_arg("organization")
+    page = paginate(services.archive(current_user, year, organization_id), per_page=25)
+    return render(
+        "minutes/archive.html",
+        "minutes/_archive_list.html",
+        page=page,
+        year=year,
+        organization_id=organization_id,
+        years=services.archive_years(current_user),
+        organizations=list(Organization.select().order_by(Organization.name)),
+        is_new=services.is_new,
+    )
+
+
+@bp.get("/minutes/actions")
+def actions():
+    page = paginate(services.open_action_items(current_user), per_page=25)
+    return render(
+        "minutes/actions.html",
+        page=page,
+        may_track=rules.role_may(current_user.role, "track"),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/minutes/actions/<int:item_id>/carry")
+def carry(item_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        agenda_item = services.carry_forward(item_id, current_user)
+    except services.MinutesError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The action item is on the agenda of the next meeting."), "success")
+        return redirect_to(url_for("meetings.show", meeting_id=agenda_item.meeting_id) + "#agenda")
+    return redirect_to(url_for("minutes.actions"))
+
+
+@bp.post("/minutes/actions/<int:item_id>/state")
+def action_state(item_id):
+    item = services.open_action_items(current_user).where(ActionItem.id == item_id).first()
+    item = item or abort(404)
+    context = services.get_minutes_or_404(item.section.minutes_id)
+    if not (EmptyForm().validate_on_submit() and context.may(current_user, "track")):
+        abort(404)
+    services.set_action_state(context, item, "done", current_user)
+    flash(_("Action item marked as done."), "success")
+    return redirect_to(url_for("minutes.actions"))
+
+
+# --- Starting ------------------------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes")
+def start(meeting_id):
+    meeting_context = meetings.get_meeting_or_404(meeting_id)
+    if not services.can_start(current_user, meeting_context):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        minutes = services.start_minutes(meeting_context, current_user)
+    except services.MinutesError as error:
+        flash(str(error), "error")
+        return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#minutes")
+    flash(_("Minutes started: the text is filled in from the agenda and attendance."), "success")
+    return redirect_to(url_for("minutes.edit", minutes_id=minutes.id))
+
+
+# --- One set of minutes --------------------------------------------------------------------------
+
+
+def _show_context(context, **overrides):
+    minutes = context.minutes
+    account = current_user
+    comments = services.comments(minutes)
+    data = {
+        "context": context,
+        "minutes": minutes,
+        "meeting": context.meeting,
+        "sections": services.sections(context, account),
+        "timeline": services.timeline(minutes),
+        "versions": services.versions(minutes) if context.may(account, "compare") else [],
+        "steps": services.WORKFLOW.available(account, context),
+        "step_form": StepForm(),
+        "comments": comments,
+        "comment_form": CommentForm() if context.may(account, "comment") else None,
+        "resolve_form": ResolveForm() if context.may(account, "resolve") else None,
+        "may_confirm": context.may(account, "confirm_read"),
+        "confirmed": services.has_confirmed(minutes, account),
+        "summary": services.confirmation_summary(context)
+        if context.may(account, "confirmations")
+        else None,
+        "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
+        "corrects": _visible(minutes.corrects_id),
+        "corrections": [
+            m
+            for m in services.current_for_meeting(minutes.meeting_id, account)
+            if m.corrects_id == minutes.id
+        ],
+        "may_correct": context.may(account, "correct"),
+        "early": minutes.objection_deadline is not None and utcnow() < minutes.objection_deadline,
+        "action_form": EmptyForm(),
+    }
+    data.update(overrides)
+    return data
+
+
+def _visible(minutes_id):
+    if not minutes_id:
+        return None
+    return services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).first()
+
+
+@bp.get("/minutes/<int:minutes_id>")
+def show(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    data = _show_context(context)
+    services.mark_seen(context.minutes, current_user)
+    return render("minutes/show.html", **data)
+
+
+@bp.post("/minutes/<int:minutes_id>/step")
+def step(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    form = StepForm()
+    action = request.form.get("action", "")
+    if not form.validate_on_submit():
+        return render("minutes/show.html", status=422, **_show_context(context, step_form=form))
+    comment = form.comment.data or ""
+    handlers = {
+        "submit": services.submit,
+        "approve": services.approve,
+        "return": services.return_to_draft,
+        "release": services.release,
+    }
+    handler = handlers.get(action)
+    if handler is None:
+        abort(400)
+    try:
+        handler(context, current_user, comment)
+    except WorkflowError as error:
+        form.comment.errors = [str(error)]
+        form.failed_action = action
+        if action not in {t.action for t in services.WORKFLOW.available(current_user, context)}:
+            flash(str(error), "error")  # no button to show it beside
+        return render("minutes/show.html", status=422, **_show_context(context, step_form=form))
+    flash(_("Done: %(step)s.", step=STEP_BUTTONS[action]), "success")
+    moved = services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists()
+    if not moved:  # e.g. a reviewer who no longer reads the returned draft
+        return redirect_to(url_for("minutes.archive"))
+    return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
+
+
+@bp.post("/minutes/<int:minutes_id>/comments")
+def comment(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not context.may(current_user, "comment"):
+        abort(404)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_comment(context, form.kind.data, form.text.data, current_user)
+        except (services.MinutesError, WorkflowError) as error:
+            form.text.errors = [str(error)]
+        else:
+            if form.kind.data == "objection":
+                flash(_("Your objection is recorded. The coordination will answer it."), "success")
+            else:
+                flash(_("Your comment is saved."), "success")
+            return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#comments")
+    return render("minutes/show.html", status=422, **_show_context(context, comment_form=form))
+
+
+@bp.post("/minutes/<int:minutes_id>/comments/<int:comment_id>/resolve")
+def resolve(minutes_id, comment_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not context.may(current_user, "resolve"):
+        abort(404)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        services.resolve_objection(context, comment_id, form.resolution.data, current_user)
+        flash(_("The objection is resolved."), "success")
+        return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#comments")
+    form.comment_id = comment_id
+    return render("minutes/show.html", status=422, **_show_context(context, resolve_form=form))
+
+
+@bp.post("/minutes/<int:minutes_id>/confirm")
+def confirm(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not context.may(current_user, "confirm_read") or not EmptyForm().validate_on_submit():
+        abort(404)
+    services.confirm_read(context, current_user)
+    flash(_("Thank you: your reading is confirmed."), "success")
+    if request.headers.get("HX-Request") and wants_fragment("read-confirmation"):
+        return render(
+            "minutes/_read_confirmation.html",
+            "minutes/_read_confirmation.html",
+            minutes=context.minutes,
+            may_confirm=True,
+            confirmed=True,
+            action_form=EmptyForm(),
+        )
+    return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#read-confirmation")
+
+
+@bp.post("/minutes/<int:minutes_id>/correct")
+def correct(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not context.may(current_user, "correct") or not EmptyForm().validate_on_submit():
+        abort(404)
+    try:
+        correction = services.start_correction(context, current_user)
+    except (services.MinutesError, WorkflowError) as error:
+        flash(str(error), "error")
+        return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
+    flash(_("Correction started as a new draft."), "success")
+    return redirect_to(url_for("minutes.edit", minutes_id=correction.id))
+
+
+# --- Versions ------------------------------------------------------------------------------------
+
+
+@bp.get("/minutes/<int:minutes_id>/compare")
+def compare(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not context.may(current_user, "compare"):
+        abort(404)
+    versions = services.versions(context.minutes)
+    numbers = [v.number for v in versions]
+    newest = numbers[0] if numbers else 1
+    a = _int_arg("a") or (numbers[1] if len(numbers) > 1 else newest)
+    b = _int_arg("b") or newest
+    old, new = services.get_version(context.minutes, a), services.get_version(context.minutes, b)
+    return render(
+        "minutes/compare.html",
+        "minutes/_compare.html",
+        context=context,
+        minutes=context.minutes,
+        versions=versions,
+        old=old,
+        new=new,
+        hunks=services.compare(old.body, new.body),
+    )
+
+
+@bp.post("/minutes/<int:minutes_id>/versions/<int:number>/restore")
+def restore(minutes_id, number):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        version = int(request.form.get("version", "0"))
+    except ValueError:
+        version = 0
+    try:
+        services.restore_version(context, number, version, current_user)
+    except services.Conflict as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Version %(n)s restored as a new version.", n=number), "success")
+    return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
+
+
+# --- Editing the draft ---------------------------------------------------------------------------
+
+
+def _organization_choices():
+    return [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(o.id, o.name) for o in Organization.select().order_by(Organization.name)
+    ]
+
+
+def _section_form(section=None, prefix="section"):
+    form = SectionForm(prefix=prefix)
+    form.organization.choices = _organization_choices()
+    if request.method == "GET" and section is not None:
+        form.title.data = section.title
+        form.text.data = section.text
+        form.label.data = section.label
+        form.organization.data = section.organization_id or 0
+    return form
+
+
+def _edit_context(context, form, **extra):
+    return {
+        "context": context,
+        "minutes": context.minutes,
+        "meeting": context.meeting,
+        "form": form,
+        "sections": services.sections(context, current_user),
+        "section_form": extra.pop("section_form", None) or _section_form(),
+        "preview": extra.pop("preview", None),
+        "conflict": extra.pop("conflict", None),
+        "versions": services.versions(context.minutes),
+        "action_form": EmptyForm(),
+        **extra,
+    }
+
+
+@bp.route("/minutes/<int:minutes_id>/edit", methods=["GET", "POST"])
+def edit(minutes_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    minutes = context.minutes
+    form = MinutesForm()
+    if request.method == "GET":
+        form.body.data = minutes.body
+        form.label.data = minutes.label
+        form.chatham_house.data = minutes.chatham_house
+        form.version.data = str(minutes.version)
+        return render("minutes/edit.html", **_edit_context(context, form))
+    if not form.validate_on_submit():
+        return render("minutes/edit.html", status=422, **_edit_context(context, form))
+    if "preview" in request.form:  # without JavaScript: show the preview, save nothing
+        preview = render_markdown(form.body.data)
+        return render("minutes/edit.html", **_edit_context(context, form, preview=preview))
+    try:
+        version = int(form.version.data or 0)
+    except ValueError:
+        version = 0
+    try:
+        saved = services.save_draft(
+            context, form.body.data, form.label.data, form.chatham_house.data, version, current_user
+        )
+    except services.Conflict as error:
+        # Their text stays in the form; the difference to what is saved is shown, and the
+        # form now builds on the current version, so saving again is a deliberate choice.
+        form.version.data = str(error.current.version)
+        conflict = {
+            "message": str(error),
+            "hunks": services.compare(error.current.body, form.body.data),
+        }
+        return render(
+            "minutes/edit.html", status=409, **_edit_context(context, form, conflict=conflict)
+        )
+    except services.MinutesError as error:
+        target = getattr(form, error.field or "", None)
+        if target is not None:
+            target.errors = [*target.errors, str(error)]
+        return render("minutes/edit.html", status=422, **_edit_context(context, form))
+    flash(_("Minutes saved (version %(n)s).", n=saved.text_version), "success")
+    if not services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists():
+        return redirect_to(url_for("minutes.archive"))
+    return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
+
+
+@bp.post("/minutes/<int:minutes_id>/preview")
+def preview(minutes_id):
+    services.get_minutes_or_404(minutes_id, for_edit=True)
+    form = MinutesForm()
+    if not request.headers.get("HX-Request"):
+        return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
+    return render(
+        "minutes/_preview.html", "minutes/_preview.html", preview=render_markdown(form.body.data)
+    )
+
+
+# --- Sections, decisions, action items -----------------------------------------------------------
+
+
+@bp.post("/minutes/<int:minutes_id>/sections")
+def add_section(minutes_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    form = _section_form()
+    if form.validate_on_submit():
+        try:
+            services.save_section(
+                context, current_user, form.title.data, form.text.data, form.label.data,
+                form.organization.data,
+            )  # fmt: skip
+        except services.MinutesError as error:
+            form.label.errors = [str(error)]
+        else:
+            flash(_("Section added."), "success")
+            return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
+    data = _edit_context(context, _filled_minutes_form(context.minutes), section_form=form)
+    return render("minutes/edit.html", status=422, **data)
+
+
+def _filled_minutes_form(minutes):
+    form = MinutesForm(formdata=None)
+    form.body.data = minutes.body
+    form.label.data = minutes.label
+    form.chatham_house.data = minutes.chatham_house
+    form.version.data = str(minutes.version)
+    return form
+
+
+def _section_page(context, section, status=200, **forms):
+    return render(
+        "minutes/section.html",
+        status=status,
+        context=context,
+        minutes=context.minutes,
+        section=next(s for s in services.sections(context, current_user) if s.id == section.id),
+        form=forms.get("form") or _section_form(section),
+        decision_form=forms.get("decision_form") or DecisionForm(prefix="decision"),
+        action_item_form=forms.get("action_item_form") or ActionItemForm(prefix="task"),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/minutes/<int:minutes_id>/sections/<int:section_id>", methods=["GET", "POST"])
+def section(minutes_id, section_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    section = services.get_section_or_404(context, section_id, current_user)
+    if request.method == "GET":
+        return _section_page(context, section)
+    form = _section_form(section)
+    if form.validate_on_submit():
+        try:
+            services.save_section(
+                context, current_user, form.title.data, form.text.data, form.label.data,
+                form.organization.data, section=section,
+            )  # fmt: skip
+        except services.MinutesError as error:
+            form.label.errors = [str(error)]
+        else:
+            flash(_("Section saved."), "success")
+            return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
+    return _section_page(context, section, 422, form=form)
+
+
+@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/delete")
+def delete_section(minutes_id, section_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    section = services.get_section_or_404(context, section_id, current_user)
+    if EmptyForm().validate_on_submit():
+        services.delete_section(context, section, current_user)
+        flash(_("Section removed."), "success")
+    return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
+
+
+@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/decisions")
+def add_decision(minutes_id, section_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    section = services.get_section_or_404(context, section_id, current_user)
+    form = DecisionForm(prefix="decision")
+    if not form.validate_on_submit():
+        return _section_page(context, section, 422, decision_form=form)
+    services.add_decision(context, section, form.text.data, current_user)
+    flash(_("Decision added."), "success")
+    return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+
+
+@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/tasks")
+def add_action_item(minutes_id, section_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    section = services.get_section_or_404(context, section_id, current_user)
+    form = ActionItemForm(prefix="task")
+    if not form.validate_on_submit():
+        return _section_page(context, section, 422, action_item_form=form)
+    services.add_action_item(
+        context, section, form.text.data, form.responsible.data, form.due_on.data, current_user
+    )
+    flash(_("Action item added."), "success")
+    return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+
+
+@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/<kind>/<int:entry_id>/delete")
+def delete_entry(minutes_id, section_id, kind, entry_id):
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    section = services.get_section_or_404(context, section_id, current_user)
+    model = {"decisions": Decision, "tasks": ActionItem}.get(kind) or abort(404)
+    if EmptyForm().validate_on_submit():
+        services.delete_entry(context, section, model, entry_id, current_user)
+        flash(_("Entry removed."), "success")
+    return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))

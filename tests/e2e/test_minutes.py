@@ -1,0 +1,180 @@
+"""Minutes in a real browser: draft, review with a return, circulation with an objection,
+release and read confirmation — axe on every page; and the reading side without JavaScript."""
+
+import datetime as dt
+import re
+
+from playwright.sync_api import expect
+
+from intranet.db import utcnow
+from intranet.meetings.models import AgendaItem, Attendance
+from intranet.minutes import services
+from intranet.minutes.models import Minutes, MinutesVersion, ReadConfirmation
+from tests import factories
+from tests.e2e.test_shell import sign_in
+
+
+def forum(live_app):
+    with live_app.app_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        police = factories.organization("Polizeidirektion", short_name="PD")
+        club = factories.organization("Kulturverein Elbe", short_name="KVE")
+        factories.account(
+            "coordinator", kora, email="k@example.org", display_name="Katrin Koordination"
+        )
+        factories.account("reviewer", police, email="p@example.org", display_name="Paul Prüfung")
+        factories.account("member", club, email="m@example.org", display_name="Mia Mitglied")
+        start = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
+        meeting = factories.meeting(
+            "Plenum", organization=kora, invited=[police, club], start=start, state="held"
+        )
+        AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
+        Attendance.create(meeting=meeting, organization=club, status="present")
+        return meeting.id
+
+
+def login(page, email):
+    sign_in(page, email)
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
+def switch(page, email):
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
+    login(page, email)
+
+
+def open_minutes(page, axe):
+    page.goto("/minutes")
+    axe.check(page)
+    page.get_by_role("link", name=re.compile("^Plenum")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll: Plenum")
+    axe.check(page)
+
+
+def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_errors):
+    meeting_id = forum(live_app)
+    login(page, "k@example.org")
+    page.goto(f"/meetings/{meeting_id}")
+    expect(page.get_by_text("Noch kein Protokoll.")).to_be_visible()
+    page.get_by_role("button", name="Protokoll beginnen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll bearbeiten: Plenum")
+    body = page.get_by_label("Text des Protokolls")
+    expect(body).to_have_value(re.compile("Kulturverein Elbe: anwesend"))
+    axe.check(page)
+
+    # The live preview follows the typing (htmx), the draft is saved as version 2.
+    body.fill("### Ergebnisse\n\nDas Lagebild ist **ruhig**.")
+    expect(page.locator("#preview strong")).to_have_text("ruhig")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Protokoll gespeichert (Fassung 2)")
+    axe.check(page)
+    page.get_by_role("link", name="Zurück zum Protokoll").click()
+    page.get_by_role("button", name="Zur Prüfung geben").click()
+    expect(page.get_by_role("status")).to_contain_text("Erledigt: Zur Prüfung geben")
+    axe.check(page)
+
+    # The police liaison returns it with a comment; a comment is required.
+    switch(page, "p@example.org")
+    open_minutes(page, axe)
+    page.get_by_role("button", name="Mit Kommentar zurückgeben").click()
+    expect(page.get_by_text("Eine Rückgabe braucht einen Kommentar")).to_be_visible()
+    axe.check(page)
+    page.get_by_label("Was muss geändert werden?").fill("Bitte die Anwesenheit ergänzen.")
+    page.get_by_role("button", name="Mit Kommentar zurückgeben").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Protokollarchiv")
+
+    # The coordinator sees why, fixes the text and submits again.
+    switch(page, "k@example.org")
+    open_minutes(page, axe)
+    expect(page.get_by_text("Bitte die Anwesenheit ergänzen.")).to_be_visible()
+    page.get_by_role("link", name="Entwurf bearbeiten").click()
+    page.get_by_label("Text des Protokolls").fill(
+        "### Ergebnisse\n\nAnwesend: alle Organisationen.\n\nDas Lagebild ist **ruhig**."
+    )
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Fassung 3")
+    page.get_by_role("link", name="Zurück zum Protokoll").click()
+    page.get_by_role("button", name="Zur Prüfung geben").click()
+    expect(page.get_by_role("status")).to_contain_text("Erledigt")
+
+    # The reviewer sees what changed and approves: the minutes circulate.
+    switch(page, "p@example.org")
+    open_minutes(page, axe)
+    page.get_by_role("link", name="Fassungen vergleichen").click()
+    expect(page.get_by_text("hinzugefügt:").first).to_be_visible()
+    axe.check(page)
+    page.get_by_role("link", name="Zurück zum Protokoll").click()
+    page.get_by_role("button", name="Billigen und in Umlauf geben").click()
+    expect(page.get_by_text("Einspruchsfrist bis")).to_be_visible()
+
+    # A participant objects.
+    switch(page, "m@example.org")
+    open_minutes(page, axe)
+    page.get_by_label("Einspruch (verhindert").check()
+    page.get_by_label("Ihr Text").fill("Der Verein war vollständig vertreten.")
+    page.get_by_role("button", name="Senden").click()
+    expect(page.get_by_role("status")).to_contain_text("Ihr Einspruch ist festgehalten")
+    axe.check(page)
+
+    # The coordinator resolves the objection and releases early, with a reason.
+    switch(page, "k@example.org")
+    open_minutes(page, axe)
+    expect(page.get_by_text("1 offener Einspruch verhindert die Freigabe.")).to_be_visible()
+    page.get_by_label("Wie wurde der Einspruch geklärt?").fill("Im Text so festgehalten.")
+    page.get_by_role("button", name="Einspruch klären").click()
+    expect(page.get_by_role("status")).to_contain_text("Der Einspruch ist geklärt")
+    page.get_by_label("Kommentar zur Freigabe").fill("Die Stadt braucht den Stand vor der Frist.")
+    page.get_by_role("button", name="Freigeben").click()
+    expect(page.get_by_text("SHA-256 des freigegebenen Textes")).to_be_visible()
+    axe.check(page)
+
+    # The participant confirms reading, in place.
+    switch(page, "m@example.org")
+    open_minutes(page, axe)
+    page.get_by_role("button", name="Zur Kenntnis genommen").click()
+    expect(page.get_by_text("Sie haben bestätigt")).to_be_visible()
+    axe.check(page)
+    with live_app.app_context():
+        minutes = Minutes.get()
+        assert minutes.state == "released" and len(minutes.released_sha256) == 64
+        assert ReadConfirmation.select().count() == 1
+        steps = [e.action for e in services.timeline(minutes)]
+        assert steps == ["start", "submit", "return", "submit", "approve", "resolve", "release"]
+    assert console_errors == []
+
+
+def test_reading_and_confirming_without_javascript(browser, base_url, live_app):
+    with live_app.app_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        club = factories.organization("Kulturverein Elbe", short_name="KVE")
+        factories.account("member", club, email="m@example.org")
+        factories.account("coordinator", kora, email="k@example.org")
+        start = utcnow().replace(microsecond=0) - dt.timedelta(days=30)
+        meeting = factories.meeting("Plenum", organization=kora, invited=[club], start=start)
+        released = factories.minutes(meeting, "released", body="Das Lagebild ist *ruhig*.")
+        MinutesVersion.create(minutes=released, number=1, body=released.body)
+        other = factories.meeting("AG", organization=kora, start=start)
+        draft = factories.minutes(other, "draft", body="Entwurf")
+        MinutesVersion.create(minutes=draft, number=1, body=draft.body)
+        year = start.year
+    context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
+    page = context.new_page()
+    login(page, "m@example.org")
+    page.goto("/minutes")
+    page.get_by_label("Jahr").select_option(str(year))
+    page.get_by_role("button", name="Filtern").click()
+    expect(page).to_have_url(re.compile(rf"year={year}"))
+    page.get_by_role("link", name="Plenum").click()
+    expect(page.locator(".markdown em")).to_have_text("ruhig")
+    page.get_by_role("button", name="Zur Kenntnis genommen").click()
+    expect(page.get_by_text("Sie haben bestätigt")).to_be_visible()
+
+    # The coordinator's preview works as a plain submit button.
+    switch(page, "k@example.org")
+    page.goto(f"/minutes/{draft.id}/edit")
+    page.get_by_label("Text des Protokolls").fill("Ein **neuer** Text")
+    page.get_by_role("button", name="Vorschau").click()
+    expect(page.locator("#preview strong")).to_have_text("neuer")
+    expect(page.get_by_label("Text des Protokolls")).to_have_value("Ein **neuer** Text")
+    context.close()

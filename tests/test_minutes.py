@@ -1,0 +1,387 @@
+"""Minutes through their services: starting, versions and conflicts, the workflow with its
+refusals, objections, release with checksum, corrections, read confirmations, erasure."""
+
+import datetime as dt
+import hashlib
+import threading
+
+import pytest
+from werkzeug.exceptions import NotFound
+
+from intranet.core.models import AuditEvent, WorkflowEvent
+from intranet.core.signals import account_erasing
+from intranet.core.workflow import WorkflowError
+from intranet.db import db, utcnow
+from intranet.meetings.models import AgendaItem, Attendance
+from intranet.minutes import services
+from intranet.minutes.models import (
+    ActionItem,
+    Decision,
+    Minutes,
+    MinutesComment,
+    MinutesSection,
+    MinutesVersion,
+    ReadConfirmation,
+)
+from tests import factories
+
+
+@pytest.fixture
+def held(app, org, other_org):
+    """A held meeting of `org` with `other_org` invited, two agenda items and attendance."""
+    start = utcnow().replace(microsecond=0) - dt.timedelta(days=2)
+    meeting = factories.meeting(
+        "Plenum", organization=org, invited=[other_org], start=start, state="held"
+    )
+    AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
+    AgendaItem.create(
+        meeting=meeting, position=2, title="Fallbesprechung", label="amber", organization=org
+    )
+    Attendance.create(meeting=meeting, organization=org, status="present", names="A. Beispiel")
+    Attendance.create(meeting=meeting, organization=other_org, status="excused")
+    return meeting
+
+
+def ctx(minutes_or_id, account):
+    minutes_id = getattr(minutes_or_id, "id", minutes_or_id)
+    return services.get_minutes_or_404(minutes_id, account=account)
+
+
+def started(held, coordinator):
+    from intranet.meetings.services import load_context
+
+    return services.start_minutes(load_context(held), coordinator)
+
+
+def to_circulating(minutes, coordinator, reviewer):
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    return Minutes.get_by_id(minutes.id)
+
+
+# --- Starting ---------------------------------------------------------------------------------------
+
+
+def test_start_prefills_from_agenda_and_attendance(held, coordinator):
+    minutes = started(held, coordinator)
+    assert minutes.state == "draft" and minutes.label == "green"
+    assert "Kommunale Präventionsstelle: anwesend (A. Beispiel)" in minutes.body
+    assert "Kulturverein Beispiel: entschuldigt" in minutes.body
+    assert "1. Lagebild" in minutes.body
+    # The AMBER item is narrower than the GREEN minutes: a section, not the shared body.
+    assert "Fallbesprechung" not in minutes.body
+    sections = list(MinutesSection.select().order_by(MinutesSection.position))
+    assert [(s.title, s.label) for s in sections] == [
+        ("TOP 1: Lagebild", "green"),
+        ("TOP 2: Fallbesprechung", "amber"),
+    ]
+    assert MinutesVersion.select().where(MinutesVersion.minutes == minutes.id).count() == 1
+    with pytest.raises(services.MinutesError):
+        started(held, coordinator)  # one set of minutes per meeting
+
+
+@pytest.mark.parametrize("role", ["member", "reviewer", "admin"])
+def test_only_coordinators_start_minutes(held, org, role):
+    with pytest.raises(services.MinutesError):
+        started(held, factories.account(role, org))
+    assert not Minutes.select().exists()
+
+
+# --- Versions and conflicts -------------------------------------------------------------------------
+
+
+def test_every_save_is_a_version_and_versions_compare_and_restore(held, coordinator):
+    minutes = started(held, coordinator)
+    first = minutes.body
+    saved = services.save_draft(
+        ctx(minutes, coordinator), "Zeile A\nZeile B\n", "green", False, 1, coordinator
+    )
+    saved = services.save_draft(
+        ctx(minutes, coordinator), "Zeile A\nZeile C\n", "green", True, saved.version, coordinator
+    )
+    assert saved.chatham_house and saved.version == 3
+    numbers = [v.number for v in services.versions(saved)]
+    assert numbers == [3, 2, 1]
+    hunks = services.compare("Zeile A\nZeile B\n", "Zeile A\nZeile C\n")
+    assert [(line.kind, line.text) for line in hunks[0]] == [
+        ("same", "Zeile A"),
+        ("removed", "Zeile B"),
+        ("added", "Zeile C"),
+    ]
+    assert services.compare("gleich", "gleich") == []
+    restored = services.restore_version(ctx(saved, coordinator), 1, saved.version, coordinator)
+    assert restored.body == first and restored.version == 4
+    newest = services.versions(restored)[0]
+    assert newest.number == 4 and newest.note == "restored:1" and newest.body == first
+
+
+def test_a_stale_save_is_refused_and_keeps_the_current_text(held, coordinator):
+    minutes = started(held, coordinator)
+    services.save_draft(ctx(minutes, coordinator), "Erste Fassung", "green", False, 1, coordinator)
+    with pytest.raises(services.Conflict) as error:
+        services.save_draft(
+            ctx(minutes, coordinator), "Zweite Fassung", "green", False, 1, coordinator
+        )
+    assert error.value.current.body == "Erste Fassung"
+    assert Minutes.get_by_id(minutes.id).body == "Erste Fassung"
+
+
+def test_two_people_saving_at_once_one_wins(app, held, coordinator, org):
+    """Real threads on the real database: exactly one of two saves on the same version wins."""
+    minutes = started(held, coordinator)
+    second = factories.account("coordinator", org)
+    db.close()
+    results = []
+    barrier = threading.Barrier(2)
+
+    def save(account, text):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                context = services.get_minutes_or_404(minutes.id, account=account)
+                barrier.wait()
+                services.save_draft(context, text, "green", False, 1, account)
+                results.append("saved")
+            except services.Conflict:
+                results.append("conflict")
+            finally:
+                db.close()
+
+    threads = [
+        threading.Thread(target=save, args=(coordinator, "Text eins")),
+        threading.Thread(target=save, args=(second, "Text zwei")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.connect(reuse_if_open=True)
+    assert sorted(results) == ["conflict", "saved"]
+    current = Minutes.get_by_id(minutes.id)
+    assert current.version == 2 and current.body in ("Text eins", "Text zwei")
+    assert MinutesVersion.select().where(MinutesVersion.minutes == minutes.id).count() == 2
+
+
+def test_label_needs_what_it_names(held, coordinator):
+    minutes = started(held, coordinator)
+    with pytest.raises(services.MinutesError, match="TLP:RED"):
+        services.save_draft(ctx(minutes, coordinator), "x", "red", False, 1, coordinator)
+    with pytest.raises(services.MinutesError):
+        services.save_draft(ctx(minutes, coordinator), "x", "purple", False, 1, coordinator)
+
+
+# --- The workflow -------------------------------------------------------------------------------------
+
+
+def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
+    minutes = started(held, coordinator)
+    services.submit(ctx(minutes, coordinator), coordinator)
+    with pytest.raises(WorkflowError, match="Kommentar"):
+        services.return_to_draft(ctx(minutes, reviewer), reviewer, "  ")
+    services.return_to_draft(ctx(minutes, reviewer), reviewer, "Bitte TOP 2 ergänzen.")
+    assert Minutes.get_by_id(minutes.id).state == "draft"
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    current = Minutes.get_by_id(minutes.id)
+    assert current.state == "circulating"
+    deadline_day = (dt.datetime.now() + dt.timedelta(days=14)).date()
+    from intranet.meetings import times
+
+    assert times.to_local(current.objection_deadline).date() == deadline_day
+    services.add_comment(
+        ctx(minutes, member), "objection", "TOP 1 ist falsch wiedergegeben.", member
+    )
+    with pytest.raises(WorkflowError, match="Einspruch"):
+        services.release(ctx(minutes, coordinator), coordinator, "eilig")
+    objection = MinutesComment.get()
+    services.resolve_objection(
+        ctx(minutes, coordinator), objection.id, "Im Text berichtigt.", coordinator
+    )
+    with pytest.raises(WorkflowError, match="Begründung"):
+        services.release(ctx(minutes, coordinator), coordinator)  # early, without a reason
+    services.release(ctx(minutes, coordinator), coordinator, "Veröffentlichung vor der Frist nötig")
+    released = Minutes.get_by_id(minutes.id)
+    assert released.state == "released" and released.released_at is not None
+    assert released.released_sha256 == hashlib.sha256(released.released_text.encode()).hexdigest()
+    assert released.body.strip() in released.released_text
+    steps = [(e.action, e.actor_label) for e in services.timeline(released)]
+    assert steps == [
+        ("start", coordinator.display_name),
+        ("submit", coordinator.display_name),
+        ("return", reviewer.display_name),
+        ("submit", coordinator.display_name),
+        ("approve", reviewer.display_name),
+        ("resolve", coordinator.display_name),
+        ("release", coordinator.display_name),
+    ]
+    assert WorkflowEvent.get(WorkflowEvent.action == "return").comment == "Bitte TOP 2 ergänzen."
+    actions = {e.action for e in AuditEvent.select()}
+    assert {"minutes.submit", "minutes.approve", "minutes.return", "minutes.release"} <= actions
+
+
+def test_release_after_the_deadline_needs_no_reason(held, coordinator, reviewer):
+    minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
+    Minutes.update(objection_deadline=utcnow() - dt.timedelta(minutes=1)).execute()
+    services.release(ctx(minutes, coordinator), coordinator)
+    assert Minutes.get_by_id(minutes.id).state == "released"
+
+
+def test_invalid_steps_are_refused(held, coordinator, reviewer, member, admin):
+    minutes = started(held, coordinator)
+    # Releasing what was never reviewed, a member or admin approving, a coordinator approving.
+    with pytest.raises(WorkflowError):
+        services.release(ctx(minutes, coordinator), coordinator, "Grund")
+    services.submit(ctx(minutes, coordinator), coordinator)
+    for account in (coordinator,):
+        with pytest.raises(WorkflowError):
+            services.approve(ctx(minutes, account), account)
+    for account in (member, admin):  # they do not even see minutes in review
+        with pytest.raises(NotFound):
+            services.approve(ctx(minutes, account), account)
+    # Editing in review, or after release, is refused.
+    with pytest.raises(WorkflowError):
+        services.save_draft(ctx(minutes, coordinator), "neu", "green", False, 2, coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    Minutes.update(objection_deadline=utcnow()).execute()
+    services.release(ctx(minutes, coordinator), coordinator)
+    released = ctx(minutes, coordinator)
+    with pytest.raises(WorkflowError):
+        services.save_draft(released, "neu", "green", False, released.minutes.version, coordinator)
+    section = MinutesSection.select().first()
+    with pytest.raises(WorkflowError):
+        services.add_decision(released, section, "Nachträglich", coordinator)
+    with pytest.raises(WorkflowError):
+        services.submit(released, coordinator)
+    assert Minutes.get_by_id(minutes.id).state == "released"
+
+
+def test_a_state_change_invalidates_an_open_edit_form(held, coordinator):
+    minutes = started(held, coordinator)
+    stale = ctx(minutes, coordinator)
+    services.submit(ctx(minutes, coordinator), coordinator)
+    with pytest.raises(WorkflowError):
+        services.save_draft(stale, "spät", "green", False, 1, coordinator)
+
+
+def test_correction_is_a_new_linked_document_and_the_original_stays_frozen(
+    held, coordinator, reviewer
+):
+    minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
+    section = MinutesSection.select().first()
+    Minutes.update(objection_deadline=utcnow()).execute()
+    services.release(ctx(minutes, coordinator), coordinator)
+    original = Minutes.get_by_id(minutes.id)
+    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
+    assert correction.corrects_id == original.id and correction.state == "draft"
+    assert correction.body == original.body
+    assert MinutesSection.select().where(MinutesSection.minutes == correction.id).count() == 2
+    services.save_draft(ctx(correction, coordinator), "Berichtigt", "green", False, 1, coordinator)
+    after = Minutes.get_by_id(original.id)
+    assert (after.body, after.released_sha256) == (original.body, original.released_sha256)
+    assert section.minutes_id == original.id
+    with pytest.raises(services.MinutesError):
+        services.start_correction(ctx(minutes, coordinator), coordinator)
+
+
+def test_read_confirmation_once_and_summary_per_organisation(
+    held, coordinator, reviewer, member, org, other_org
+):
+    minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
+    with pytest.raises(WorkflowError):
+        services.confirm_read(ctx(minutes, member), member)  # not yet released
+    Minutes.update(objection_deadline=utcnow()).execute()
+    services.release(ctx(minutes, coordinator), coordinator)
+    services.confirm_read(ctx(minutes, member), member)
+    services.confirm_read(ctx(minutes, member), member)
+    assert ReadConfirmation.select().count() == 1
+    summary = {
+        (row.organization.name if row.organization else None): row
+        for row in services.confirmation_summary(ctx(minutes, coordinator))
+    }
+    assert summary[other_org.name].confirmed == [member.display_name]
+    assert set(summary[org.name].missing) == {coordinator.display_name, reviewer.display_name}
+
+
+def test_comments_only_while_circulating(held, coordinator, member):
+    minutes = started(held, coordinator)
+    with pytest.raises(NotFound):  # a member does not even see a draft
+        services.add_comment(ctx(minutes, member), "comment", "zu früh", member)
+    assert not MinutesComment.select().exists()
+
+
+def test_erasure_keeps_minutes_under_a_pseudonym(held, coordinator, reviewer, member):
+    minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
+    services.add_comment(ctx(minutes, member), "comment", "Danke.", member)
+    account_erasing.send(coordinator, pseudonym="Person 7F3A")
+    account_erasing.send(member, pseudonym="Person 1B2C")
+    current = Minutes.get_by_id(minutes.id)
+    assert current.created_by_id is None and current.created_by_label == "Person 7F3A"
+    assert MinutesVersion.get().author_label == "Person 7F3A"
+    assert MinutesComment.get().author_label == "Person 1B2C"
+    assert WorkflowEvent.get(WorkflowEvent.action == "submit").actor_label == "Person 7F3A"
+
+
+def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, reviewer, member):
+    later = factories.meeting("Plenum Folgetermin", organization=org)
+    minutes = started(held, coordinator)
+    section = MinutesSection.select().where(MinutesSection.label == "green").get()
+    services.add_decision(
+        ctx(minutes, coordinator), section, "Lagebild wird quartalsweise erstellt.", coordinator
+    )
+    task = services.add_action_item(
+        ctx(minutes, coordinator),
+        section,
+        "Termine an Schulen abstimmen",
+        "KPS",
+        dt.date(2030, 1, 31),
+        coordinator,
+    )
+    assert list(services.open_action_items(member)) == []  # drafts are not agreed yet
+    to_circulating(minutes, coordinator, reviewer)
+    assert [a.id for a in services.open_action_items(member)] == [task.id]
+    agenda_item = services.carry_forward(task.id, coordinator)
+    assert agenda_item.meeting_id == later.id and "Termine an Schulen" in agenda_item.title
+    assert ActionItem.get_by_id(task.id).carried_to_id == agenda_item.id
+    with pytest.raises(services.MinutesError):
+        services.carry_forward(task.id, coordinator)
+    assert Decision.select().count() == 1
+
+
+def test_access_export_lists_comments_and_confirmations(held, coordinator, reviewer, member):
+    minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
+    services.add_comment(ctx(minutes, member), "objection", "Bitte ändern.", member)
+    data = services.export_minutes_data(None, account=member)
+    assert [c["text"] for c in data["minutes_comments"]] == ["Bitte ändern."]
+    assert data["minutes_read_confirmations"] == []
+    assert services.export_minutes_data(None, account=coordinator)["minutes_versions_saved"] == 1
+
+
+def test_two_coordinators_starting_at_once_make_one_set_of_minutes(app, held, coordinator, org):
+    from intranet.meetings.services import load_context
+
+    second = factories.account("coordinator", org)
+    db.close()
+    results = []
+    barrier = threading.Barrier(2)
+
+    def start(account):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                context = load_context(held)
+                barrier.wait()
+                services.start_minutes(context, account)
+                results.append("started")
+            except services.MinutesError:
+                results.append("refused")
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=start, args=(a,)) for a in (coordinator, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.connect(reuse_if_open=True)
+    assert sorted(results) == ["refused", "started"]
+    assert Minutes.select().count() == 1
