@@ -219,6 +219,7 @@ def demo_data(years, scale, seed):
     from intranet.meetings import demo as meetings_demo
     from intranet.meetings import search_provider as meetings_search
     from intranet.minutes import demo as minutes_demo
+    from intranet.minutes import search_provider as minutes_search
 
     require_current_schema()
     if database_has_data():
@@ -239,6 +240,8 @@ def demo_data(years, scale, seed):
         for meeting in meetings:
             meetings_search.index_meeting(meeting)
         minutes = minutes_demo.populate(meetings, accounts, rng=rng)
+        for document in minutes:
+            minutes_search.index_minutes(document.id)
     click.echo(
         f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
         f"{len(accounts)} Konten "

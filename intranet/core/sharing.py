@@ -94,9 +94,10 @@ def visible_where(
 
 
 def label_choices(exclude=()) -> list[tuple[str, str]]:
-    """Select options for a label field: the TLP name with one line on who sees it."""
+    """Select options for every label field: plain words first, the TLP name for those who
+    know it, then one line on who sees it ("Alle im Forum (TLP:GREEN) – …")."""
     return [
-        (code, f"{LABEL_NAMES[code]} – {LABEL_HINTS[code]}")
+        (code, f"{LABEL_PLAIN[code]} ({LABEL_NAMES[code]}) – {LABEL_HINTS[code]}")
         for code in LABELS
         if code not in exclude
     ]

@@ -30,13 +30,6 @@ TIME_MESSAGE = _l("Please enter a time, e.g. 18:00.")
 URL_MESSAGE = _l("Please enter a full web address beginning with https://.")
 
 
-def label_choices():
-    return [
-        SelectChoice(code, f"{sharing.LABEL_NAMES[code]} – {sharing.LABEL_HINTS[code]}")
-        for code in sharing.LABELS
-    ]
-
-
 def markdown_field(label, **kwargs) -> TextAreaField:
     """A Markdown text (descriptions, notes, minutes), bounded so that showing it stays fast."""
     return TextAreaField(
@@ -84,7 +77,7 @@ class MeetingForm(Form):
     invited = CheckboxListField(_l("Invited organisations"), coerce=int, default=[])
     label = SelectField(
         _l("Sharing label"),
-        choices=label_choices,
+        choices=sharing.label_choices,
         default=sharing.DEFAULT,
         description=_l("AMBER: organiser and invited organisations. RED: only the persons named."),
     )
@@ -130,7 +123,7 @@ class AgendaItemForm(Form):
     organization = SelectField(_l("Presented by"), coerce=int, default=0)
     public = BooleanField(_l("Public item"), default=True)
     label = SelectField(
-        _l("Sharing label of the item"), choices=label_choices, default=sharing.DEFAULT
+        _l("Sharing label of the item"), choices=sharing.label_choices, default=sharing.DEFAULT
     )
 
 

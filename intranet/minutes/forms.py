@@ -1,7 +1,6 @@
 """Forms for minutes: the draft, sections, decisions, action items, workflow steps, comments."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,21 +15,24 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from intranet.auth.forms import REQUIRED
 from intranet.core import sharing
-from intranet.meetings.forms import label_choices
+from intranet.core.forms import Form, visible
 
 MARKDOWN_HINT = _l("Markdown: **bold**, *italic*, lists with -, headings with ###.")
+# About 40 pages: the longest minutes still render in a fraction of a second even when written
+# to be slow (only coordinators write them, and each text is rendered once, then cached).
+BODY_MAX = 100_000
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(Form):
     body = TextAreaField(
         _l("Text of the minutes"),
-        validators=[Optional(), Length(max=200000)],
+        validators=[Optional(), Length(max=BODY_MAX)],
         description=MARKDOWN_HINT,
         render_kw={"rows": 20},
     )
     label = SelectField(
         _l("Sharing label"),
-        choices=label_choices,
+        choices=sharing.label_choices,
         default=sharing.DEFAULT,
         description=_l(
             "AMBER: the meeting's organiser and invited organisations. RED: only the persons named on the meeting."
@@ -43,19 +45,19 @@ class MinutesForm(FlaskForm):
     version = HiddenField()
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     title = StringField(
-        _l("Title of the section"), validators=[DataRequired(REQUIRED), Length(max=300)]
+        _l("Title of the section"), validators=[DataRequired(REQUIRED), Length(max=300), visible]
     )
     text = TextAreaField(
         _l("Notes"),
-        validators=[Optional(), Length(max=100000)],
+        validators=[Optional(), Length(max=BODY_MAX)],
         description=MARKDOWN_HINT,
         render_kw={"rows": 8},
     )
     label = SelectField(
         _l("Sharing label of the section"),
-        choices=label_choices,
+        choices=sharing.label_choices,
         default=sharing.DEFAULT,
         description=_l(
             "Narrows who reads this section. AMBER: the organisation below and the organiser."
@@ -64,11 +66,11 @@ class SectionForm(FlaskForm):
     organization = SelectField(_l("Organisation of the section"), coerce=int, default=0)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     text = TextAreaField(_l("Decision"), validators=[DataRequired(REQUIRED), Length(max=5000)])
 
 
-class ActionItemForm(FlaskForm):
+class ActionItemForm(Form):
     text = TextAreaField(_l("Action item"), validators=[DataRequired(REQUIRED), Length(max=5000)])
     responsible = StringField(
         _l("Responsible"),
@@ -78,13 +80,13 @@ class ActionItemForm(FlaskForm):
     due_on = DateField(_l("Due on"), validators=[Optional()])
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     """A workflow step; the button's value names it."""
 
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     kind = RadioField(
         _l("Kind"),
         choices=[
@@ -96,7 +98,7 @@ class CommentForm(FlaskForm):
     text = TextAreaField(_l("Your text"), validators=[DataRequired(REQUIRED), Length(max=5000)])
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     resolution = TextAreaField(
         _l("How was the objection resolved?"),
         validators=[DataRequired(REQUIRED), Length(max=5000)],

@@ -16,7 +16,7 @@ from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
-from intranet.minutes import rules, services
+from intranet.minutes import export, files, rules, services
 from intranet.minutes.forms import (
     ActionItemForm,
     CommentForm,
@@ -27,6 +27,7 @@ from intranet.minutes.forms import (
     StepForm,
 )
 from intranet.minutes.models import ActionItem, Decision, Minutes
+from intranet.web import download
 
 bp = Blueprint("minutes", __name__)
 
@@ -52,6 +53,9 @@ STEP_BUTTONS = {
     "return": _l("Return with comments"),
     "release": _l("Release"),
 }
+
+
+bp.add_app_template_global(services.document_title, "document_title")
 
 
 @bp.app_context_processor
@@ -110,7 +114,7 @@ def actions():
     )
 
 
-@bp.post("/minutes/actions/<int:item_id>/carry")
+@bp.post("/minutes/actions/<id:item_id>/carry")
 def carry(item_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -124,7 +128,7 @@ def carry(item_id):
     return redirect_to(url_for("minutes.actions"))
 
 
-@bp.post("/minutes/actions/<int:item_id>/state")
+@bp.post("/minutes/actions/<id:item_id>/state")
 def action_state(item_id):
     item = services.open_action_items(current_user).where(ActionItem.id == item_id).first()
     item = item or abort(404)
@@ -139,7 +143,7 @@ def action_state(item_id):
 # --- Starting ------------------------------------------------------------------------------------
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes")
+@bp.post("/meetings/<id:meeting_id>/minutes")
 def start(meeting_id):
     meeting_context = meetings.get_meeting_or_404(meeting_id)
     if not services.can_start(current_user, meeting_context):
@@ -180,6 +184,8 @@ def _show_context(context, **overrides):
         if context.may(account, "confirmations")
         else None,
         "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
+        "files_owner": files.context_owner(context, account),
+        "may_export": context.may(account, "export"),
         "corrects": _visible(minutes.corrects_id),
         "corrections": [
             m
@@ -200,7 +206,7 @@ def _visible(minutes_id):
     return services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).first()
 
 
-@bp.get("/minutes/<int:minutes_id>")
+@bp.get("/minutes/<id:minutes_id>")
 def show(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     data = _show_context(context)
@@ -208,7 +214,7 @@ def show(minutes_id):
     return render("minutes/show.html", **data)
 
 
-@bp.post("/minutes/<int:minutes_id>/step")
+@bp.post("/minutes/<id:minutes_id>/step")
 def step(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     form = StepForm()
@@ -240,7 +246,7 @@ def step(minutes_id):
     return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
 
 
-@bp.post("/minutes/<int:minutes_id>/comments")
+@bp.post("/minutes/<id:minutes_id>/comments")
 def comment(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "comment"):
@@ -260,7 +266,7 @@ def comment(minutes_id):
     return render("minutes/show.html", status=422, **_show_context(context, comment_form=form))
 
 
-@bp.post("/minutes/<int:minutes_id>/comments/<int:comment_id>/resolve")
+@bp.post("/minutes/<id:minutes_id>/comments/<id:comment_id>/resolve")
 def resolve(minutes_id, comment_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "resolve"):
@@ -274,7 +280,7 @@ def resolve(minutes_id, comment_id):
     return render("minutes/show.html", status=422, **_show_context(context, resolve_form=form))
 
 
-@bp.post("/minutes/<int:minutes_id>/confirm")
+@bp.post("/minutes/<id:minutes_id>/confirm")
 def confirm(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "confirm_read") or not EmptyForm().validate_on_submit():
@@ -293,7 +299,7 @@ def confirm(minutes_id):
     return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#read-confirmation")
 
 
-@bp.post("/minutes/<int:minutes_id>/correct")
+@bp.post("/minutes/<id:minutes_id>/correct")
 def correct(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "correct") or not EmptyForm().validate_on_submit():
@@ -310,7 +316,7 @@ def correct(minutes_id):
 # --- Versions ------------------------------------------------------------------------------------
 
 
-@bp.get("/minutes/<int:minutes_id>/compare")
+@bp.get("/minutes/<id:minutes_id>/compare")
 def compare(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "compare"):
@@ -333,7 +339,7 @@ def compare(minutes_id):
     )
 
 
-@bp.post("/minutes/<int:minutes_id>/versions/<int:number>/restore")
+@bp.post("/minutes/<id:minutes_id>/versions/<id:number>/restore")
 def restore(minutes_id, number):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     if not EmptyForm().validate_on_submit():
@@ -387,7 +393,7 @@ def _edit_context(context, form, **extra):
     }
 
 
-@bp.route("/minutes/<int:minutes_id>/edit", methods=["GET", "POST"])
+@bp.route("/minutes/<id:minutes_id>/edit", methods=["GET", "POST"])
 def edit(minutes_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     minutes = context.minutes
@@ -433,7 +439,7 @@ def edit(minutes_id):
     return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
 
 
-@bp.post("/minutes/<int:minutes_id>/preview")
+@bp.post("/minutes/<id:minutes_id>/preview")
 def preview(minutes_id):
     services.get_minutes_or_404(minutes_id, for_edit=True)
     form = MinutesForm()
@@ -447,7 +453,7 @@ def preview(minutes_id):
 # --- Sections, decisions, action items -----------------------------------------------------------
 
 
-@bp.post("/minutes/<int:minutes_id>/sections")
+@bp.post("/minutes/<id:minutes_id>/sections")
 def add_section(minutes_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     form = _section_form()
@@ -489,7 +495,7 @@ def _section_page(context, section, status=200, **forms):
     )
 
 
-@bp.route("/minutes/<int:minutes_id>/sections/<int:section_id>", methods=["GET", "POST"])
+@bp.route("/minutes/<id:minutes_id>/sections/<id:section_id>", methods=["GET", "POST"])
 def section(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
@@ -510,7 +516,7 @@ def section(minutes_id, section_id):
     return _section_page(context, section, 422, form=form)
 
 
-@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/delete")
+@bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/delete")
 def delete_section(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
@@ -520,7 +526,7 @@ def delete_section(minutes_id, section_id):
     return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
 
 
-@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/decisions")
+@bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/decisions")
 def add_decision(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
@@ -532,7 +538,7 @@ def add_decision(minutes_id, section_id):
     return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
 
 
-@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/tasks")
+@bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/tasks")
 def add_action_item(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
@@ -546,7 +552,7 @@ def add_action_item(minutes_id, section_id):
     return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
 
 
-@bp.post("/minutes/<int:minutes_id>/sections/<int:section_id>/<kind>/<int:entry_id>/delete")
+@bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/<kind>/<id:entry_id>/delete")
 def delete_entry(minutes_id, section_id, kind, entry_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
@@ -555,3 +561,21 @@ def delete_entry(minutes_id, section_id, kind, entry_id):
         services.delete_entry(context, section, model, entry_id, current_user)
         flash(_("Entry removed."), "success")
     return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+
+
+# --- Export: print view and PDF -----------------------------------------------------------------
+
+
+@bp.get("/minutes/<id:minutes_id>/print")
+def print_view(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    document = export.prepare(context)
+    return export.html(document)
+
+
+@bp.get("/minutes/<id:minutes_id>.pdf")
+def pdf(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    document = export.prepare(context)
+    body = export.pdf(document)
+    return download(body, export.file_name(context.minutes), "application/pdf")

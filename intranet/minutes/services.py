@@ -12,7 +12,7 @@ from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
 from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow, write_transaction
@@ -20,7 +20,7 @@ from intranet.directory.privacy import personal_data_export
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
-from intranet.minutes import rules
+from intranet.minutes import rules, search_provider
 from intranet.minutes.models import (
     ACTION_STATES,
     CIRCULATING,
@@ -48,7 +48,7 @@ class MinutesError(ValueError):
         self.field = field
 
 
-class Conflict(MinutesError):
+class Conflict(MinutesError, versioning.Conflict):
     """Someone else saved the draft after this form was loaded; `current` is their state."""
 
     def __init__(self, message, current=None):
@@ -96,6 +96,14 @@ class MinutesContext:
         return self.may(account, "view") and sharing.can_see(
             account, section.label, organizations, self.meeting_context.person_ids
         )
+
+
+def document_title(minutes: Minutes) -> str:
+    """ "Protokoll: Plenum" or "Berichtigung des Protokolls: Plenum"."""
+    title = minutes.meeting.title
+    if minutes.corrects_id:
+        return _("Correction of the minutes: %(title)s", title=title)
+    return _("Minutes: %(title)s", title=title)
 
 
 def context_for(minutes: Minutes) -> MinutesContext:
@@ -283,6 +291,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
                 organization=item.organization_id,
             )
         WORKFLOW.record(actor, minutes.id, "start", DRAFT)
+        search_provider.index_minutes(minutes.id)
     return minutes
 
 
@@ -376,17 +385,6 @@ def compare(old: str, new: str, context: int = 1) -> list[list[DiffLine]]:
 # --- Editing a draft -----------------------------------------------------------------------------------
 
 
-def _update_if_version(model, row_id: int, version: int, **changes) -> bool:
-    """Optimistic locking: write only if nobody saved since `version` was read (a conditional
-    UPDATE, safe on PostgreSQL under concurrency too). Raises the version by one."""
-    changed = (
-        model.update(version=model.version + 1, **changes)
-        .where((model.id == row_id) & (model.version == version))
-        .execute()
-    )
-    return changed == 1
-
-
 def check_label(label: str, meeting_context) -> None:
     if label not in sharing.LABELS:
         raise MinutesError(_l("Please choose a sharing label."), "label")
@@ -409,26 +407,28 @@ def save_draft(
     body = (body or "").replace("\r\n", "\n")
     now = utcnow()
     with write_transaction():
-        saved = _update_if_version(
-            Minutes,
-            context.minutes.id,
-            version,
-            body=body,
-            label=label,
-            chatham_house=bool(chatham_house),
-            changed_at=now,
-        )
-        if not saved:
+        try:
+            versioning.update_versioned(
+                Minutes,
+                context.minutes.id,
+                version,
+                body=body,
+                label=label,
+                chatham_house=bool(chatham_house),
+                changed_at=now,
+            )
+        except versioning.Conflict:
             current = Minutes.get_by_id(context.minutes.id)
             if current.state != DRAFT:
-                raise WorkflowError(_l("These minutes are no longer a draft."))
+                raise WorkflowError(_l("These minutes are no longer a draft.")) from None
             raise Conflict(
                 _l(
                     "Someone else saved these minutes in the meantime. Your text was not saved; it is still in the form. Below you see what differs from the saved version."
                 ),
                 current=current,
-            )
+            ) from None
         saved_version = _new_version(context.minutes, body, actor, now, note)
+        search_provider.index_minutes(context.minutes.id)
     audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
     minutes = Minutes.get_by_id(context.minutes.id)
     # The number people see; `version` itself also counts changes of state (locking).
@@ -453,8 +453,9 @@ def _require_edit(context, actor):
 
 
 def _touch(minutes_id: int):
-    """Sections are part of the text: a change counts as a change of the minutes."""
+    """After any change of a draft's text or sections: note the time, refresh the index."""
     Minutes.update(changed_at=utcnow()).where(Minutes.id == minutes_id).execute()
+    search_provider.index_minutes(minutes_id)
 
 
 def _check_section_label(label, organization_id, context):
@@ -501,6 +502,7 @@ def get_section_or_404(context, section_id: int, account) -> MinutesSection:
 def delete_section(context, section, actor):
     _require_edit(context, actor)
     with write_transaction():
+        search_provider.remove_section(section.id)
         section.delete_instance(recursive=True)
         _touch(context.minutes.id)
     audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
@@ -663,6 +665,7 @@ def start_correction(context, actor) -> Minutes:
                     Decision.create(section=copy, position=d.position, text=d.text)
             WORKFLOW.record(actor, correction.id, "start_correction", DRAFT)
             WORKFLOW.record(actor, original.id, "corrected", RELEASED, comment=f"#{correction.id}")
+            search_provider.index_minutes(correction.id)
     except IntegrityError:  # a second correction started at the same moment
         raise MinutesError(_l("A correction of these minutes already exists.")) from None
     audit.record(

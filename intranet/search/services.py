@@ -8,6 +8,7 @@ from intranet.core.search import Provider, ProviderResults, Terms, providers, se
 # Importing an area's provider registers it; a new area adds its module here.
 from intranet.directory import search_provider as _directory  # noqa: F401
 from intranet.meetings import search_provider as _meetings  # noqa: F401
+from intranet.minutes import search_provider as _minutes  # noqa: F401
 
 MIN_LENGTH = 2
 
