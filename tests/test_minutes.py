@@ -350,9 +350,15 @@ def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, 
 def test_access_export_lists_comments_and_confirmations(held, coordinator, reviewer, member):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     services.add_comment(ctx(minutes, member), "objection", "Bitte ändern.", member)
-    data = services.export_minutes_data(None, account=member)
+    data = services.export_minutes_data(None, account=member, viewer=coordinator)
     assert [c["text"] for c in data["minutes_comments"]] == ["Bitte ändern."]
     assert data["minutes_read_confirmations"] == []
+    # An admin outside the organisations of AMBER minutes gets the entry without its text.
+    Minutes.update(label="amber").where(Minutes.id == minutes.id).execute()
+    admin = factories.account("admin")
+    withheld = services.export_minutes_data(None, account=member, viewer=admin)
+    entry = withheld["minutes_comments"][0]
+    assert "text" not in entry and entry["minutes_id"] == minutes.id and entry["label"] == "amber"
     assert services.export_minutes_data(None, account=coordinator)["minutes_versions_saved"] == 1
 
 

@@ -16,7 +16,7 @@ from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow, write_transaction
-from intranet.directory.privacy import personal_data_export
+from intranet.directory.privacy import labelled_entry, personal_data_export
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
@@ -960,20 +960,47 @@ def pseudonymise(account, pseudonym: str, **_ignored):
 
 
 @personal_data_export.connect
-def export_minutes_data(person, account=None, **_ignored):
+def export_minutes_data(person, account=None, viewer=None, **_ignored):
     """What the minutes keep about the person's account (not the text itself, which is the
-    forum's record): comments and objections, read confirmations, versions saved."""
+    forum's record): comments and objections, read confirmations, versions saved.
+
+    A comment's text appears only when `viewer` (the exporting admin) may read those minutes
+    and they may leave the intranet (never RED, never AMBER+STRICT); otherwise id, time and
+    label only, like the calendar's entries.
+    """
     if account is None:
         return {}
-    written = (
-        MinutesComment.select()
+    written = list(
+        MinutesComment.select(MinutesComment, Minutes)
+        .join(Minutes)
         .where(MinutesComment.author == account.id)
         .order_by(MinutesComment.at)
     )
     confirmed = ReadConfirmation.select().where(ReadConfirmation.account == account.id)
+    readable = set()
+    if viewer is not None and written:
+        readable = {
+            row.id
+            for row in Minutes.select(Minutes.id)
+            .join(Meeting)
+            .where(
+                Minutes.id.in_({c.minutes_id for c in written})
+                & visible_clause(viewer, "view")
+                & Minutes.label.in_([sharing.CLEAR, sharing.GREEN, sharing.AMBER])
+            )
+        }
     return {
         "minutes_comments": [
-            {"minutes_id": c.minutes_id, "kind": c.kind, "text": c.text, "at_utc": c.at.isoformat()}
+            labelled_entry(
+                c.minutes_id in readable,
+                {
+                    "minutes_id": c.minutes_id,
+                    "label": c.minutes.label,
+                    "kind": c.kind,
+                    "at_utc": c.at.isoformat(),
+                },
+                {"text": c.text},
+            )
             for c in written
         ],
         "minutes_read_confirmations": [
