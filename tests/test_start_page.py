@@ -84,3 +84,33 @@ def test_the_start_page_costs_the_same_queries_at_any_size(
             assert client.get("/").status_code == 200
         counts.append(counted.n)
     assert counts[0] == counts[1], counts
+
+
+def test_minutes_that_wait_for_the_person_are_listed(
+    client, org, other_org, coordinator, reviewer, member
+):
+    from intranet.minutes.models import ReadConfirmation
+
+    meeting = make_meeting("Plenum", "green", organization=org, invited=[other_org], start=days(-3))
+    in_review = factories.minutes(meeting, state="in_review")
+    second = make_meeting("Arbeitsgruppe", "green", organization=org, start=days(-10))
+    circulating = factories.minutes(second, state="circulating", objection_deadline=days(5))
+    third = make_meeting("Runder Tisch", "green", organization=org, start=days(-20))
+    released = factories.minutes(third, state="released")
+    hidden = make_meeting("Intern", "amber", organization=org, start=days(-4))
+    factories.minutes(hidden, state="released")
+
+    sign_in(client, reviewer)
+    page = client.get("/").get_data(as_text=True)
+    assert "Protokolle, die auf Ihre Prüfung warten" in page
+    assert f'href="/minutes/{in_review.id}"' in page
+
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    sign_in(client, member)
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="/minutes/{in_review.id}"' not in page  # not for members while in review
+    assert f'href="/minutes/{circulating.id}"' in page and "Einspruchsfrist bis" in page
+    assert f'href="/minutes/{released.id}"' in page
+    assert "Intern" not in page  # AMBER of an organisation the member is not part of
+    ReadConfirmation.create(minutes=released, account=member, organization=other_org)
+    assert f'href="/minutes/{released.id}"' not in client.get("/").get_data(as_text=True)

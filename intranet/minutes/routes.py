@@ -17,6 +17,7 @@ from intranet.db import utcnow
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
 from intranet.minutes import export, files, rules, services
+from intranet.minutes import start as _start_page  # noqa: F401 (registers the start page panel)
 from intranet.minutes.forms import (
     ActionItemForm,
     CommentForm,
