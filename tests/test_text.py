@@ -66,7 +66,9 @@ def test_the_worst_inputs_render_in_bounded_time():
     "source, expected",
     [
         ("# Titel", "<h3>Titel</h3>"),
-        ("## Unterpunkt ##", "<h4>Unterpunkt</h4>"),
+        ("## Unterpunkt ##", "<h3>Unterpunkt</h3>"),  # the text's top level sits below h2
+        ("### Drei", "<h3>Drei</h3>"),
+        ("# A\n\n### B\n\n###### C", "<h3>A</h3>\n<h4>B</h4>\n<h5>C</h5>"),  # no level skipped
         ("Titel\n=====", "<h3>Titel</h3>"),
         ("*kursiv* und _auch_", "<em>kursiv</em> und <em>auch</em>"),
         ("dateiname_mit_strichen", "dateiname_mit_strichen"),

@@ -21,7 +21,7 @@ ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "code", "pre", "blockquote",
     "ul", "ol", "li", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
-# Headings 1–2 are the page's own; authors' "#" and "##" would break the page outline.
+# Headings 1–2 are the page's own: an author's headings start at h3 (see _outline).
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 # No javascript:, data:, vbscript: … — only addresses a reader can safely follow.
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -48,7 +48,7 @@ def _render(text: str) -> Markup:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").split("\n")
     html_text = "\n".join(_blocks([line.expandtabs(4) for line in lines], 0, tight=False))
     cleaned = nh3.clean(
-        html_text,
+        _outline(html_text),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -245,8 +245,22 @@ def _heading_text(rest: str) -> str:
 
 
 def _heading(level: int, content: str) -> str:
-    tag = f"h{min(level + 2, 6)}"
-    return f"<{tag}>{_inline(content)}</{tag}>"
+    """The author's level as written; _outline moves it below the page's own headings."""
+    return f"<h{level}>{_inline(content)}</h{level}>"
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _outline(html_text: str) -> str:
+    """The levels an author used, in order, become h3, h4, h5, h6: whether a text starts with
+    "#" or "###", its top level sits right below the page's section heading (h2) and no level
+    is skipped (WCAG 1.3.1). Raw HTML in the text is escaped, so every tag here is ours."""
+    used = sorted({int(level) for _, level in _HEADING_TAG.findall(html_text)})
+    if not used:
+        return html_text
+    mapped = {level: min(3 + rank, 6) for rank, level in enumerate(used)}
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{mapped[int(m.group(2))]}>", html_text)
 
 
 def _code_block(lines: list[str]) -> str:

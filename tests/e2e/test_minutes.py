@@ -135,6 +135,15 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     page.get_by_role("button", name="Zur Kenntnis genommen").click()
     expect(page.get_by_text("Sie haben bestätigt")).to_be_visible()
     axe.check(page)
+
+    # … and takes the released minutes along as an accessible PDF, or prints them.
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("Als PDF herunterladen")).click()
+    pdf = info.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF-") and info.value.suggested_filename.endswith(".pdf")
+    page.get_by_role("link", name="Druckansicht").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Protokoll")
+    axe.check(page)
     with live_app.app_context():
         minutes = Minutes.get()
         assert minutes.state == "released" and len(minutes.released_sha256) == 64
