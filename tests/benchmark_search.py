@@ -1,9 +1,11 @@
-"""Full-text search timing at 1,000 and 10,000 indexed meetings (not collected by pytest).
+"""Full-text search timing at 1,000 and 10,000 indexed meetings or sets of minutes (not
+collected by pytest).
 
-`python tests/benchmark_search.py [N …]` fills a fresh database (a temporary SQLite file, or
-INTRANET_DATABASE_URL) with N meetings of mixed sharing labels, indexes them, and times 200
-searches twice: the meetings provider alone (visibility sub-select, match, rank, count,
-snippets) and the whole /search request with both providers and the template.
+`python tests/benchmark_search.py [--minutes] [N …]` fills a fresh database (a temporary SQLite
+file, or INTRANET_DATABASE_URL) with N meetings of mixed sharing labels — with `--minutes`, each
+with minutes in a mixed workflow state and two sections — indexes them, and times 200 searches
+twice: the provider alone (visibility sub-select, match, rank, count, snippets) and the whole
+/search request with every provider and the template.
 """
 
 import datetime as dt
@@ -21,6 +23,8 @@ from intranet.core.search import search_terms  # noqa: E402
 from intranet.db import db, utcnow  # noqa: E402
 from intranet.meetings import search_provider  # noqa: E402
 from intranet.meetings.models import Meeting, MeetingOrganization  # noqa: E402
+from intranet.minutes import search_provider as minutes_search  # noqa: E402
+from intranet.minutes.models import Minutes, MinutesSection  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.conftest import make_app, sign_in  # noqa: E402
 
@@ -89,7 +93,11 @@ def report(label, seconds):
     )
 
 
-def fill(count, organizations, rng):
+def text(rng, low, high):
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
+
+
+def fill(count, organizations, rng, with_minutes=False):
     now = utcnow().replace(microsecond=0)
     labels = ["clear", "green", "green", "amber", "red"]
     with db.atomic():
@@ -106,9 +114,29 @@ def fill(count, organizations, rng):
             for org in rng.sample(organizations, 2):
                 MeetingOrganization.create(meeting=meeting, organization=org)
             search_provider.index_meeting(meeting)
+            if with_minutes:
+                minutes = Minutes.create(
+                    meeting=meeting,
+                    document_key=f"meeting:{meeting.id}",
+                    state=rng.choice(["draft", "in_review", "circulating", "released", "released"]),
+                    label=meeting.label,
+                    body=text(rng, 100, 600),
+                )
+                for position in (1, 2):
+                    MinutesSection.create(
+                        minutes=minutes,
+                        position=position,
+                        title=" ".join(rng.sample(WORDS, 2)),
+                        text=text(rng, 20, 120),
+                        label=rng.choice(labels),
+                        organization=rng.choice(organizations),
+                    )
+                minutes_search.index_minutes(minutes.id)
 
 
-def run(count):
+def run(count, with_minutes=False):
+    provider = minutes_search if with_minutes else search_provider
+    kind = "sets of minutes" if with_minutes else "meetings"
     with tempfile.TemporaryDirectory() as folder:
         app = make_app(Path(folder), TESTING=True)
         with app.app_context(), app.test_request_context():
@@ -116,9 +144,9 @@ def run(count):
             organizations = forum_demo.create_organizations(dt.date(2024, 1, 1))
             rng = random.Random(7)
             started = time.perf_counter()
-            fill(count, organizations, rng)
+            fill(count, organizations, rng, with_minutes)
             print(
-                f"{count} meetings indexed in {time.perf_counter() - started:.1f} s "
+                f"{count} {kind} indexed in {time.perf_counter() - started:.1f} s "
                 f"({db.obj.__class__.__name__})"
             )
             member = factories.account("member", organizations[3], email="bench@example.org")
@@ -126,10 +154,10 @@ def run(count):
             timings, hits = [], 0
             for query in queries:
                 started = time.perf_counter()
-                results = search_provider.find(member, search_terms(query))
+                results = provider.find(member, search_terms(query))
                 timings.append(time.perf_counter() - started)
                 hits += results.total
-            report("meetings provider (count, 20 ranked + snippets)", timings)
+            report(f"{kind} provider (count, 20 ranked + snippets)", timings)
             print(f"  average visible hits per query: {hits / len(queries):.0f}")
 
         client = app.test_client()
@@ -140,15 +168,16 @@ def run(count):
             response = client.get("/search", query_string={"q": query})
             timings.append(time.perf_counter() - started)
             assert response.status_code == 200
-        report("GET /search (both providers, whole page)", timings)
+        report("GET /search (every provider, whole page)", timings)
         with app.app_context():
             db.close()
 
 
 def main():
-    counts = [int(arg) for arg in sys.argv[1:]] or [1000, 10000]
+    with_minutes = "--minutes" in sys.argv
+    counts = [int(arg) for arg in sys.argv[1:] if arg != "--minutes"] or [1000, 10000]
     for count in counts:
-        run(count)
+        run(count, with_minutes)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ PAGES = [
     ("coordinator", "/minutes/1/edit", {"body": "Neu", "label": "green", "version": "0"}),  # 409
     ("coordinator", "/minutes/1/sections/1", None),
     ("coordinator", "/minutes/1/compare", None),
+    ("member", "/minutes/2/print", None),
+    ("coordinator", "/attachments/new?owner=meeting:1", None),
+    ("coordinator", "/attachments/new", {"owner": "meeting:1", "label": "green"}),  # no file
     ("member", "/search", None),
     ("member", "/search?q=a", None),
     ("member", "/search?q=sitzung", None),
