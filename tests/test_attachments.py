@@ -12,6 +12,7 @@ from intranet.attachments import services
 from intranet.attachments.models import Attachment
 from intranet.core.signals import account_erasing
 from intranet.meetings.models import AgendaItem
+from intranet.meetings.services import load_context
 from tests.conftest import csrf_token, sign_in
 from tests.test_meetings import VISIBLE, make_meeting, world  # noqa: F401 (fixture)
 
@@ -217,9 +218,8 @@ def test_download_follows_the_item_and_the_file_label(app, client, world, who): 
     for key, meeting in meetings.items():
         if meeting.label == "amber_strict":
             continue
-        owner = services.Owner(
-            "meeting", meeting.id, meeting.title, "/", (meeting.label,), may_edit=True
-        )
+        audience = load_context(meeting).audience
+        owner = services.Owner("meeting", meeting.id, meeting.title, "/", audience, may_edit=True)
         for file_label in ("green", "red"):
             attachment = services.add(
                 owner, io.BytesIO(PDF), f"{key}.pdf", "", file_label, accounts["admin"]

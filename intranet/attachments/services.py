@@ -11,7 +11,7 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import abort, current_app, send_file
@@ -131,10 +131,7 @@ class Owner:
     id: int
     title: str
     url: str
-    # The item's label and those of the items above it (an agenda item's meeting).
-    labels: tuple[str, ...]
-    organization_ids: set[int] = field(default_factory=set)
-    person_ids: set[int] = field(default_factory=set)
+    audience: sharing.Audience  # the item's, with those of the items above it
     may_edit: bool = False
 
     @property
@@ -160,14 +157,18 @@ def load_owner(key: str | None, account=None) -> Owner | None:
     return loader(int(raw_id), account)
 
 
+def audience(attachment: Attachment, owner: Owner) -> sharing.Audience:
+    """A file's label can only narrow its item's audience."""
+    return owner.audience.narrowed(attachment.label)
+
+
 def visible_to(attachment: Attachment, owner: Owner, account) -> bool:
-    """The owner is visible (checked by its loader) and the file's own label lets them in."""
-    return sharing.can_see(account, attachment.label, owner.organization_ids, owner.person_ids)
+    return audience(attachment, owner).visible_to(account)
 
 
 def downloadable(attachment: Attachment, owner: Owner) -> bool:
     """TLP:AMBER+STRICT allows no download, whether the file or an item above it carries it."""
-    return sharing.AMBER_STRICT not in (attachment.label, *owner.labels)
+    return sharing.AMBER_STRICT not in audience(attachment, owner).labels
 
 
 def for_owner(owner: Owner, account=None) -> list[Attachment]:
@@ -233,7 +234,7 @@ def add(owner: Owner, stream, raw_file_name: str, name: str, label: str, actor) 
         abort(404)
     if label not in sharing.LABELS:
         raise AttachmentError(_l("Please choose a sharing label."), "label")
-    if sharing.AMBER_STRICT in (label, *owner.labels):
+    if sharing.AMBER_STRICT in (label, *owner.audience.labels):
         raise AttachmentError(
             _l(
                 "TLP:AMBER+STRICT allows no downloads, so files cannot be shared under it. Choose TLP:AMBER or TLP:RED."
@@ -334,7 +335,7 @@ def download_response(attachment: Attachment, owner: Owner, account=None):
     path = stored_path(attachment)
     if not path.is_file():
         abort(404)
-    if not set((attachment.label, *owner.labels)) <= set(sharing.FORUM_LABELS):
+    if not set(audience(attachment, owner).labels) <= set(sharing.FORUM_LABELS):
         # Who read what restricted file must be answerable later.
         audit.record(
             "attachment.downloaded",

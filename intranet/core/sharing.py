@@ -4,6 +4,8 @@ Meetings, agenda items, minutes and attachments all use these functions, so that
 list, a fragment, a feed and an export can never disagree about what an account may see.
 """
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select
 
@@ -63,6 +65,47 @@ def can_see(account, label: str, organization_ids, person_ids) -> bool:
     if label in PERSON_LABELS:
         return account.id in set(person_ids)
     return False  # an unknown label shows nothing rather than everything
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who may see one labelled item: its label, the organisations and persons it names, and
+    the audience of the item it belongs to, which it can only narrow (an agenda item within its
+    meeting, a section within its minutes, a file within either)."""
+
+    label: str
+    organization_ids: frozenset = frozenset()
+    person_ids: frozenset = frozenset()
+    parent: "Audience | None" = None
+
+    def visible_to(self, account) -> bool:
+        if self.parent is not None and not self.parent.visible_to(account):
+            return False
+        return can_see(account, self.label, self.organization_ids, self.person_ids)
+
+    def narrowed(self, label: str, organization_ids=None, person_ids=None) -> "Audience":
+        """The audience of an item inside this one; it names what this one names unless told."""
+        return Audience(
+            label,
+            self.organization_ids if organization_ids is None else frozenset(organization_ids),
+            self.person_ids if person_ids is None else frozenset(person_ids),
+            self,
+        )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """This label and those of every item above it."""
+        return (self.label, *(self.parent.labels if self.parent else ()))
+
+    @property
+    def leaves_intranet(self) -> bool:
+        """Whether downloads and exports may carry more than title and time (no AMBER+STRICT,
+        no RED anywhere up the chain)."""
+        return all(shows_detail(label) for label in self.labels)
+
+
+def audience(label: str, organization_ids=(), person_ids=()) -> Audience:
+    return Audience(label, frozenset(organization_ids), frozenset(person_ids))
 
 
 def shows_detail(label: str) -> bool:

@@ -31,9 +31,7 @@ def context_owner(context, account) -> Owner:
         id=meeting.id,
         title=meeting.title,
         url=url_for("meetings.show", meeting_id=meeting.id),
-        labels=(meeting.label,),
-        organization_ids=set(context.organization_ids),
-        person_ids=set(context.person_ids),
+        audience=context.audience,
         may_edit=services.can_plan(account),
     )
 
@@ -58,9 +56,7 @@ def item_owner(item, context, account) -> Owner:
         id=item.id,
         title=f"{meeting.title}: {item.title}",
         url=url_for("meetings.show", meeting_id=meeting.id, _anchor=f"item-{item.id}"),
-        labels=(item.label, meeting.label),
-        organization_ids={i for i in (item.organization_id, meeting.organization_id) if i},
-        person_ids=set(context.person_ids),
+        audience=context.item_audience(item),
         may_edit=services.can_plan(account),
     )
 

@@ -146,8 +146,17 @@ class MeetingContext:
     def organization_ids(self):
         return organizations_named(self.meeting, self.invited_ids)
 
+    @property
+    def audience(self) -> sharing.Audience:
+        return sharing.audience(self.meeting.label, self.organization_ids, self.person_ids)
+
+    def item_audience(self, item) -> sharing.Audience:
+        """An agenda item's own label names its presenting and the organising organisation."""
+        organizations = {i for i in (item.organization_id, self.meeting.organization_id) if i}
+        return self.audience.narrowed(item.label, organizations)
+
     def visible_to(self, account) -> bool:
-        return sharing.can_see(account, self.meeting.label, self.organization_ids, self.person_ids)
+        return self.audience.visible_to(account)
 
 
 def load_context(meeting) -> MeetingContext:

@@ -10,15 +10,12 @@ from intranet.minutes.models import Minutes
 
 def context_owner(context, account) -> Owner:
     """Minutes already checked as visible."""
-    mc = context.meeting_context
     return Owner(
         kind="minutes",
         id=context.minutes.id,
         title=services.document_title(context.minutes),
         url=url_for("minutes.show", minutes_id=context.minutes.id),
-        labels=(context.minutes.label, context.meeting.label),
-        organization_ids=set(mc.organization_ids),
-        person_ids=set(mc.person_ids),
+        audience=context.audience,
         may_edit=context.may(account, "edit"),
     )
 

@@ -78,24 +78,26 @@ class MinutesContext:
     def meeting(self):
         return self.meeting_context.meeting
 
+    @property
+    def audience(self) -> sharing.Audience:
+        """The meeting's audience, narrowed by the minutes' own label (which names the
+        meeting's organisations, organiser and invited, or its persons)."""
+        return self.meeting_context.audience.narrowed(self.minutes.label)
+
+    def section_audience(self, section: MinutesSection) -> sharing.Audience:
+        """A section narrows further: its AMBER names its own organisation and the organiser
+        (like an agenda item), its RED the persons named on the meeting."""
+        organizations = {i for i in (section.organization_id, self.meeting.organization_id) if i}
+        return self.audience.narrowed(section.label, organizations)
+
     def label_allows(self, account) -> bool:
-        """The label rule: the meeting must be visible, and the minutes' own label names the
-        meeting's organisations (organiser and invited) or its persons."""
-        mc = self.meeting_context
-        return mc.visible_to(account) and sharing.can_see(
-            account, self.minutes.label, mc.organization_ids, mc.person_ids
-        )
+        return self.audience.visible_to(account)
 
     def may(self, account, action: str) -> bool:
         return rules.may(account, self, action)
 
     def section_visible(self, account, section: MinutesSection) -> bool:
-        """A section narrows further: its AMBER names its own organisation and the organiser
-        (like an agenda item), its RED the persons named on the meeting."""
-        organizations = {i for i in (section.organization_id, self.meeting.organization_id) if i}
-        return self.may(account, "view") and sharing.can_see(
-            account, section.label, organizations, self.meeting_context.person_ids
-        )
+        return self.may(account, "view") and self.section_audience(section).visible_to(account)
 
 
 def document_title(minutes: Minutes) -> str:
