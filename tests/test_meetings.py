@@ -25,19 +25,7 @@ from tests.conftest import csrf_token, sign_in
 
 
 def make_meeting(title="Sitzung", label="green", organization=None, invited=(), persons=(), **kw):
-    start = kw.pop("start", utcnow().replace(microsecond=0) + dt.timedelta(days=3))
-    meeting = Meeting.create(
-        title=title,
-        start=start,
-        end=kw.pop("end", start + dt.timedelta(hours=2)),
-        label=label,
-        organization=organization,
-        **kw,
-    )
-    for org in invited:
-        MeetingOrganization.create(meeting=meeting, organization=org)
-    for account in persons:
-        MeetingPerson.create(meeting=meeting, account=account)
+    meeting = factories.meeting(title, label, organization, invited, persons, **kw)
     search_provider.index_meeting(meeting)  # as the services do
     return meeting
 
