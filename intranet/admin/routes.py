@@ -1,6 +1,5 @@
 """Administration pages; only for the admin role."""
 
-
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
