@@ -6,13 +6,15 @@ import json
 import pytest
 from peewee import ForeignKeyField
 
+import intranet.auth.privacy  # noqa: F401 (describes the account tables)
 from intranet.auth.models import Account
 from intranet.core import audit
 from intranet.core.models import AuditEvent
 from intranet.core.signals import account_erasing
-from intranet.directory import privacy, services
+from intranet.directory import retention, services
 from intranet.directory.models import Membership, Person
 from intranet.models import MODELS
+from intranet.privacy import services as privacy
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.test_directory import person
@@ -193,9 +195,9 @@ def test_retention_period_is_a_setting(app, org):
         role="Kasse",
         end_date=dt.date.today() - dt.timedelta(days=100),
     )
-    assert privacy.expired_memberships().count() == 0
+    assert retention.expired_memberships().count() == 0
     app.config["MEMBERSHIP_RETENTION_MONTHS"] = 2
-    assert privacy.expired_memberships().count() == 1
+    assert retention.expired_memberships().count() == 1
 
 
 @pytest.mark.parametrize("role, status", [("member", 404), ("reviewer", 404), ("admin", 200)])

@@ -1,7 +1,5 @@
 """Administration pages; only for the admin role."""
 
-import json
-
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,13 +19,13 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit, site_settings
+from intranet.core import site_settings
 from intranet.core.models import AuditEvent
 from intranet.core.pagination import paginate
-from intranet.directory import privacy
 from intranet.directory.models import Person
 from intranet.htmx import redirect_to, render
 from intranet.pages.models import BarrierReport
+from intranet.privacy import services as privacy
 from intranet.web import download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -166,10 +164,8 @@ def reset_password(account_id):
 def account_privacy_export(account_id):
     """Art. 15 for an account without a directory entry (with an entry: the entry's page)."""
     account = _account_or_404(account_id)
-    data = privacy.access_export(None, account=account, viewer=current_user)
-    audit.record("account.exported", target=f"account:{account.id}", detail="Art. 15")
-    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    return download(body, f"auskunft-konto-{account.id}.json", "application/json")
+    body, name = privacy.access_export_file(None, account=account, viewer=current_user)
+    return download(body, name, "application/json")
 
 
 @bp.post("/accounts/<id:account_id>/erase")

@@ -22,6 +22,7 @@ from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
 from intranet.core.signals import account_erasing
 from intranet.db import write_transaction
+from intranet.privacy.services import labelled_entry, personal_data_export
 from intranet.web import file_headers
 
 CHUNK = 64 * 1024
@@ -358,3 +359,46 @@ def download_response(attachment: Attachment, owner: Owner, account=None):
 @account_erasing.connect
 def _forget_uploader(account, **_ignored):
     Attachment.update(created_by=None).where(Attachment.created_by == account.id).execute()
+
+
+@personal_data_export.connect
+def export_uploads(person, account=None, viewer=None, **_ignored):
+    """The files the person's account uploaded. A file's name appears only when `viewer` (the
+    exporting admin) may see the file by the rule of its item and its own label, and neither
+    is TLP:RED; otherwise number, date and label only."""
+    if account is None:
+        return {}
+    owners = {}  # one access check per item, however many files hang on it
+
+    def shown(attachment) -> bool:
+        if viewer is None:
+            return False
+        key = f"{attachment.owner_kind}:{attachment.owner_id}"
+        if key not in owners:
+            owners[key] = load_owner(key, viewer)
+        owner = owners[key]
+        return (
+            owner is not None
+            and visible_to(attachment, owner, viewer)
+            and all(sharing.in_feeds(label) for label in (attachment.label, *owner.labels))
+        )
+
+    uploads = (
+        Attachment.select()
+        .where(Attachment.created_by == account.id)
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    return {
+        "attachments_uploaded": [
+            labelled_entry(
+                shown(a),
+                {
+                    "attachment_id": a.id,
+                    "uploaded_at_utc": a.created_at.isoformat(),
+                    "label": sharing.LABEL_NAMES.get(a.label, a.label),
+                },
+                {"name": a.name},
+            )
+            for a in uploads
+        ]
+    }

@@ -7,6 +7,7 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import intranet.auth.privacy  # noqa: F401 (registers the accounts' part of the DSGVO duties)
 from intranet.auth import services
 from intranet.auth.access import safe_next, to_login
 from intranet.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, SetupForm

@@ -22,12 +22,25 @@ class AuditEvent(BaseModel):
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
 
+    PERSONAL_DATA = {
+        "actor_id": _l("Who did a security-relevant action (accountability, BSI)."),
+        "actor_label": _l("Email of the actor at the time, for the audit log."),
+        "address": _l("Client address of the action, for the audit log."),
+        "target": _l("Which record the action concerned."),
+        "detail": _l("What changed, without content of the record."),
+        "at": _l("When the action took place."),
+    }
+    NOT_PERSONAL_DATA = ("id", "action", "prev_hash", "hash")
+
 
 class SiteSetting(BaseModel):
     """A value the admin can change at run time (imprint address, privacy notice, …)."""
 
     key = CharField(primary_key=True)
     value = TextField(default="")
+
+    PERSONAL_DATA: dict = {}
+    NOT_PERSONAL_DATA = ("key", "value")
 
 
 class WorkflowEvent(BaseModel):

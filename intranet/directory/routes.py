@@ -1,7 +1,6 @@
 """The directory's addresses: contacts list and search, person and organisation pages, vCards."""
 
 import datetime as dt
-import json
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import format_date, ngettext
@@ -13,9 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
-from intranet.core import audit
 from intranet.core.pagination import paginate
-from intranet.directory import csv_io, privacy, search, services, vcard
+from intranet.directory import csv_io, search, services, vcard
+from intranet.directory import retention as membership_retention
 from intranet.directory.forms import (
     CONSENT_BASIS_LABELS,
     FORM_OF_ADDRESS_LABELS,
@@ -35,6 +34,7 @@ from intranet.directory.visibility import (
     visible_contact_fields,
 )
 from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.privacy import services as privacy
 from intranet.web import download
 
 bp = Blueprint("directory", __name__)
@@ -528,10 +528,8 @@ def privacy_person(person_id):
 def privacy_export(person_id):
     _require_admin()
     person = get_person_or_404(person_id)
-    data = privacy.access_export(person, viewer=current_user)
-    audit.record("person.exported", target=f"person:{person.id}", detail="Art. 15")
-    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    return download(body, f"auskunft-person-{person.id}.json", "application/json")
+    body, name = privacy.access_export_file(person, viewer=current_user)
+    return download(body, name, "application/json")
 
 
 @bp.post("/contacts/<id:person_id>/erase")
@@ -559,29 +557,23 @@ def privacy_erase(person_id):
     return redirect_to(url_for("directory.contacts"))
 
 
-@bp.get("/privacy/record")
-def privacy_record():
-    _require_admin()
-    return render("directory/privacy_record.html", entries=privacy.record_of_processing())
-
-
 @bp.route("/contacts/retention", methods=["GET", "POST"])
 def retention():
     if not (can_manage(current_user) or current_user.is_admin):
         abort(404)
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
-        count = privacy.anonymise_expired()
+        count = membership_retention.anonymise_expired()
         flash(
             ngettext("%(num)s membership anonymised.", "%(num)s memberships anonymised.", count),
             "success",
         )
         return redirect_to(url_for("directory.retention"))
-    page = paginate(privacy.expired_memberships())
+    page = paginate(membership_retention.expired_memberships())
     return render(
         "directory/retention.html",
         page=page,
         form=form,
         months=current_app.config.get("MEMBERSHIP_RETENTION_MONTHS", 12),
-        cutoff=privacy.retention_cutoff(),
+        cutoff=membership_retention.retention_cutoff(),
     )

@@ -3,11 +3,14 @@
 from flask_babel import lazy_gettext as _l
 
 from intranet.auth.access import may_change_clearance
+from intranet.auth.models import Organization
 from intranet.core import audit, versioning
 from intranet.core.cleaning import clean_line
 from intranet.db import utcnow, write_transaction
 from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
+from intranet.directory.visibility import DataSubject, can_see
+from intranet.privacy.services import account_erasing, iso, person_erasing, personal_data_export
 
 NAME_FIELDS = ("title", "given_name", "family_name", "function", "languages")
 EDITABLE_FIELDS = (
@@ -176,3 +179,64 @@ def delete_membership(membership: Membership) -> None:
     with write_transaction():
         membership.delete_instance()
     audit.record("membership.deleted", target=f"person:{membership.person_id}")
+
+
+# --- DSGVO: the directory's part of the access export (Art. 15) and of erasure (Art. 17) ------------
+
+
+def person_record(person: Person) -> dict:
+    """The entry as its subject sees it (every field), through the one visibility rule."""
+    subject = DataSubject(person)
+    fields = person._meta.fields
+    data = {"id": person.id}
+    for name in fields:
+        if name in ("id", "search_key", "sort_key") or not can_see(subject, person, name):
+            continue
+        field = fields[name]
+        value = getattr(person, field.name + ("_id" if hasattr(field, "rel_model") else ""), None)
+        if name == "organization":
+            value = person.organization.name
+        data[name] = iso(value)
+    return data
+
+
+@personal_data_export.connect
+def export_directory_data(person, **_ignored):
+    """The entry in full and every membership the person holds or is the deputy in."""
+    if person is None:
+        return {"contact_entry": None, "memberships": []}
+    memberships = (
+        Membership.select(Membership, Organization)
+        .join(Organization)
+        .where((Membership.person == person) | (Membership.on_behalf_of == person))
+        .order_by(Membership.start_date)
+    )
+    return {
+        "contact_entry": person_record(person),
+        "memberships": [
+            {
+                "organization": m.organization.name,
+                "role": m.role,
+                "start_date": iso(m.start_date),
+                "end_date": iso(m.end_date),
+                "deputy_for_person_id": m.on_behalf_of_id,
+                "as_deputy_of_this_person": m.person_id != person.id,
+            }
+            for m in memberships
+        ],
+    }
+
+
+@person_erasing.connect
+def remove_entry_links(person, **_ignored):
+    """Memberships go with the entry; where it was someone's deputy, that link is dropped."""
+    Membership.update(on_behalf_of=None).where(Membership.on_behalf_of == person).execute()
+    Membership.delete().where(Membership.person == person).execute()
+    search_provider.remove_person(person)
+
+
+@account_erasing.connect
+def forget_consent_recorder(account, **_ignored):
+    Person.update(consent_recorded_by=None).where(
+        Person.consent_recorded_by == account.id
+    ).execute()

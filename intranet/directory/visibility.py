@@ -4,7 +4,7 @@ Names, organisation, function and languages are shared with the whole forum. Eac
 email carries its own visibility. Coordinators keep the directory and see everything; a person
 sees their own entry in full. Admins get no automatic access (separation of duties, DOMAIN.md):
 they see what a member of their own organisation would see. Their DSGVO tasks (Art. 15 export,
-erasure) go through the admin pages in privacy.py, which are audited.
+erasure) go through the audited admin pages, built by intranet/privacy/services.py.
 """
 
 from intranet.directory.models import CONTACT_FIELDS

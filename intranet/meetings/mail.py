@@ -3,37 +3,41 @@
 Only when INTRANET_MAIL_SERVER is set; otherwise every function does nothing and the pages say
 that mail is off. What a mail carries follows the sharing label, as the feed does: AMBER+STRICT
 only title and time, RED no detail at all (a pointer to the intranet only, no attachment).
+The messages are built here; `intranet.core.mail` sends them, and the route tells the user.
 """
 
 import logging
-import smtplib
-import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import icalendar
-from flask import current_app, flash, url_for
+from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from intranet.auth.models import Account
+from intranet.core import mail as transport
 from intranet.core import sharing
 from intranet.core.cleaning import clean_line
+from intranet.core.mail import enabled
 from intranet.meetings import ics, services, times
+
+__all__ = ["Sent", "enabled", "notify_update", "recipients", "send_invitations"]
 
 log = logging.getLogger(__name__)
 
 
-def enabled() -> bool:
-    return bool(current_app.config.get("MAIL_SERVER"))
+@dataclass(frozen=True)
+class Sent:
+    """What became of the mails of one action: how many went out, and whether sending failed
+    (then the invited have to be told another way)."""
 
+    count: int = 0
+    failed: bool = False
 
-def _sender() -> str:
-    config = current_app.config
-    if config.get("MAIL_FROM"):
-        return config["MAIL_FROM"]
-    host = str(config["MAIL_SERVER"]).rsplit(":", 1)[0]
-    return f"intranet@{host}"
+    def __add__(self, other: "Sent") -> "Sent":
+        return Sent(self.count + other.count, self.failed or other.failed)
 
 
 def recipients(context: services.MeetingContext) -> list[Account]:
@@ -88,7 +92,7 @@ def _message(meeting, account, method: str, update: bool) -> EmailMessage:
             lines += ["", _("In the intranet:"), link]
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = _sender()
+    message["From"] = transport.sender()
     message["To"] = account.email
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="sicherheitsdialog")
@@ -107,7 +111,7 @@ def _message(meeting, account, method: str, update: bool) -> EmailMessage:
 def _attachment(meeting, account, method: str) -> bytes:
     calendar = ics.new_calendar(method)
     event = ics.meeting_event(meeting, method=method)
-    event.add("organizer", icalendar.vCalAddress(f"mailto:{_sender()}"))
+    event.add("organizer", icalendar.vCalAddress(f"mailto:{transport.sender()}"))
     attendee = icalendar.vCalAddress(f"mailto:{account.email}")
     attendee.params["cn"] = icalendar.vText(clean_line(account.display_name))
     attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
@@ -119,44 +123,32 @@ def _attachment(meeting, account, method: str) -> bytes:
     return calendar.to_ical()
 
 
-def _send(messages: list[EmailMessage]) -> int | None:
-    config = current_app.config
-    host, _sep, port = str(config["MAIL_SERVER"]).rpartition(":")
-    if not host:
-        host, port = port, "25"
+def _send(messages: list[EmailMessage]) -> Sent:
+    if not messages:
+        return Sent()
     try:
-        with smtplib.SMTP(host, int(port), timeout=15) as smtp:
-            if config.get("MAIL_STARTTLS"):
-                # A verifying context: smtplib's default would accept any certificate.
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            for message in messages:
-                smtp.send_message(message)
-    except (OSError, smtplib.SMTPException, ValueError):
+        return Sent(transport.send(messages))
+    except transport.MailError:
         log.exception("sending %d invitation mail(s) failed", len(messages))
-        flash(_("The email could not be sent. Please inform the invited yourself."), "error")
-        return 0
-    return len(messages)
+        return Sent(failed=True)
 
 
-def send_invitations(meeting, update: bool = False) -> int | None:
+def send_invitations(meeting, update: bool = False) -> Sent | None:
     """Mail every invited account (METHOD:REQUEST, or CANCEL for a cancelled meeting).
     None when mail is off."""
     if not enabled():
         return None
     context = services.load_context(meeting)
     method = "CANCEL" if meeting.cancelled else "REQUEST"
-    messages = [_message(meeting, account, method, update) for account in recipients(context)]
-    return _send(messages) if messages else 0
+    return _send([_message(meeting, account, method, update) for account in recipients(context)])
 
 
-def notify_update(meetings) -> int | None:
+def notify_update(meetings) -> Sent | None:
     """After an edit or cancellation: tell those already invited (others hear at invitation)."""
     if not enabled():
         return None
-    sent = 0
+    sent = Sent()
     for meeting in meetings:
         if meeting.state == "invited":
-            sent += send_invitations(meeting, update=True) or 0
+            sent += send_invitations(meeting, update=True)
     return sent

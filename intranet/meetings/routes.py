@@ -351,9 +351,12 @@ def edit(meeting_id):
     return render("meetings/form.html", form=form, meeting=meeting, status=status)
 
 
-def _message_with_mail(message, sent: int | None):
-    if sent:
-        return message + " " + _("Email sent to %(n)s person(s).", n=sent)
+def _message_with_mail(message, sent: mail.Sent | None):
+    """The success message with how many were mailed; a failed sending is flashed on its own."""
+    if sent is not None and sent.failed:
+        flash(_("The email could not be sent. Please inform the invited yourself."), "error")
+    if sent and sent.count:
+        return message + " " + _("Email sent to %(n)s person(s).", n=sent.count)
     return message
 
 

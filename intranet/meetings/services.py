@@ -14,7 +14,6 @@ from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.db import serialized, utcnow, write_transaction
-from intranet.directory.privacy import labelled_entry, personal_data_export
 from intranet.meetings import recurrence, search_provider, times
 from intranet.meetings.models import (
     ANSWERS,
@@ -29,6 +28,7 @@ from intranet.meetings.models import (
     MeetingPerson,
     Series,
 )
+from intranet.privacy.services import labelled_entry, personal_data_export
 
 PLANNING_ROLES = ("coordinator", "admin")
 

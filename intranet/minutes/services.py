@@ -16,7 +16,6 @@ from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow, write_transaction
-from intranet.directory.privacy import labelled_entry, personal_data_export
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
@@ -36,6 +35,7 @@ from intranet.minutes.models import (
     MinutesVisit,
     ReadConfirmation,
 )
+from intranet.privacy.services import labelled_entry, personal_data_export
 
 WORKFLOW = rules.WORKFLOW
 

@@ -1,5 +1,6 @@
 """Barrier reports sent from the accessibility statement (§ 12b BGG)."""
 
+from flask_babel import lazy_gettext as _l
 from peewee import AutoField, CharField, DateTimeField, TextField
 
 from intranet.db import BaseModel, utcnow
@@ -11,3 +12,9 @@ class BarrierReport(BaseModel):
     page = CharField(default="")
     message = TextField()
     contact = CharField(default="")
+
+    PERSONAL_DATA = {
+        "contact": _l("Optional contact of a person reporting a barrier, to answer them."),
+        "message": _l("The report, which may mention the reporter."),
+    }
+    NOT_PERSONAL_DATA = ("id", "created_at", "page")

@@ -1,0 +1,54 @@
+"""The shared mail transport on its own: it sends or raises MailError, and shows nothing."""
+
+from email.message import EmailMessage
+
+import pytest
+
+from intranet.core import mail
+from tests.test_meetings_mail import free_port, smtp  # noqa: F401 (fixture)
+
+
+def message(to: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"], msg["From"], msg["To"] = "Hallo", mail.sender(), to
+    msg.set_content("Text")
+    return msg
+
+
+def test_send_delivers_every_message_over_one_login(app, smtp):  # noqa: F811
+    controller, inbox = smtp
+    app.config.update(
+        MAIL_SERVER=f"127.0.0.1:{controller.port}",
+        MAIL_USERNAME="intranet",
+        MAIL_PASSWORD="geheimes Wort",
+    )
+    assert mail.enabled() and mail.sender() == "intranet@127.0.0.1"
+    assert mail.send([message("a@example.org"), message("b@example.org")]) == 2
+    assert sorted(r for rcpts, _m in inbox.messages for r in rcpts) == [
+        "a@example.org",
+        "b@example.org",
+    ]
+
+
+def test_a_refused_login_is_a_mail_error(app, smtp):  # noqa: F811
+    controller, inbox = smtp
+    app.config.update(
+        MAIL_SERVER=f"127.0.0.1:{controller.port}", MAIL_USERNAME="intranet", MAIL_PASSWORD="x"
+    )
+    with pytest.raises(mail.MailError):
+        mail.send([message("a@example.org")])
+    assert inbox.messages == []
+
+
+def test_an_unreachable_server_is_a_mail_error_without_a_flash(app):
+    from flask import get_flashed_messages
+
+    app.config["MAIL_SERVER"] = f"127.0.0.1:{free_port()}"
+    with app.test_request_context():
+        with pytest.raises(mail.MailError):
+            mail.send([message("a@example.org")])
+        assert get_flashed_messages() == []
+
+
+def test_without_a_server_mail_is_off(app):
+    assert not mail.enabled()

@@ -1,0 +1,68 @@
+"""The shared DSGVO pieces: the record's own address (and its old endpoint name), and the
+files a person uploaded in the Art. 15 export."""
+
+import json
+
+import pytest
+from flask import url_for
+
+from tests.conftest import sign_in
+from tests.test_attachments import PDF, upload
+from tests.test_meetings import make_meeting
+
+
+def test_the_record_keeps_its_address_and_its_old_endpoint_name(app, client, admin):
+    with app.test_request_context():
+        assert url_for("privacy.record") == "/privacy/record"
+        assert url_for("directory.privacy_record") == "/privacy/record"
+    sign_in(client, admin)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/privacy/record"' in page  # the admin's navigation links to it
+    assert "Verzeichnis der Verarbeitungstätigkeiten" in client.get("/privacy/record").get_data(
+        as_text=True
+    )
+
+
+def test_the_record_sends_anonymous_visitors_to_the_sign_in(client):
+    response = client.get("/privacy/record")
+    assert response.status_code == 302
+    assert "/login?next=/privacy/record" in response.headers["Location"]
+    response = client.get("/privacy/record", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and "/login" in response.headers["HX-Redirect"]
+
+
+@pytest.mark.parametrize("by", ["account", "entry"])
+def test_export_lists_uploaded_files_and_withholds_names_the_admin_may_not_see(
+    client, org, coordinator, admin, by
+):
+    from tests.test_directory import person
+
+    entry = person(org, account=coordinator.id) if by == "entry" else None
+    open_meeting = make_meeting("Plenum", "green", organization=org)
+    closed_meeting = make_meeting("Lage im Stadtteil", "amber", organization=org)
+    sign_in(client, coordinator)
+    upload(client, f"meeting:{open_meeting.id}", PDF, "lagebild.pdf", name="Lagebild März")
+    upload(
+        client,
+        f"meeting:{closed_meeting.id}",
+        PDF,
+        "plan.pdf",
+        label="amber",
+        name="Einsatzplan Nord",
+    )
+    upload(client, f"meeting:{open_meeting.id}", PDF, "red.pdf", label="red", name="Quellen")
+    client.post("/logout", data={})
+    sign_in(client, admin)  # an admin outside the organisation: sees only the green file
+    url = (
+        f"/contacts/{entry.id}/privacy.json"
+        if entry
+        else f"/admin/accounts/{coordinator.id}/privacy.json"
+    )
+    body = client.get(url).get_data(as_text=True)
+    assert "Einsatzplan Nord" not in body and "Quellen" not in body
+    shown, withheld, red = json.loads(body)["attachments_uploaded"]
+    assert shown["name"] == "Lagebild März" and shown["label"] == "TLP:GREEN"
+    assert set(shown) >= {"attachment_id", "uploaded_at_utc"}
+    assert "name" not in withheld and withheld["label"] == "TLP:AMBER"
+    assert "angemeldet" in withheld["note"]
+    assert "name" not in red and red["label"] == "TLP:RED"
