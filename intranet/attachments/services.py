@@ -380,7 +380,7 @@ def export_uploads(person, account=None, viewer=None, **_ignored):
         return (
             owner is not None
             and visible_to(attachment, owner, viewer)
-            and all(sharing.in_feeds(label) for label in (attachment.label, *owner.labels))
+            and all(sharing.in_feeds(label) for label in audience(attachment, owner).labels)
         )
 
     uploads = (
