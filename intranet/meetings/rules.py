@@ -93,4 +93,3 @@ WORKFLOW = MeetingWorkflow(
     ],
     messages={"cancel": _l("Please give a reason for the cancellation.")},
 )
-ACTIONS = ("invite", "hold", "cancel", "uncancel")

@@ -31,8 +31,7 @@ from intranet.meetings.models import (
     Series,
 )
 
-PLANNING_ROLES = rules.PLANNING_ROLES
-can_plan = rules.can_plan
+can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
 
 class MeetingError(ValueError):
