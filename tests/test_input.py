@@ -177,8 +177,9 @@ def post_hostile_form(client, page, action):
 def objects(app, org, other_org, coordinator, admin):
     meeting = Meeting.create(
         title="Sitzung",
-        start=utcnow().replace(microsecond=0) + dt.timedelta(days=3),
-        end=utcnow().replace(microsecond=0) + dt.timedelta(days=3, hours=2),
+        # Begun an hour ago: attendance can be recorded only from the start on.
+        start=utcnow().replace(microsecond=0) - dt.timedelta(hours=1),
+        end=utcnow().replace(microsecond=0) + dt.timedelta(hours=1),
         label="green",
         organization=org,
     )

@@ -148,6 +148,20 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     assert calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
     assert inbox.messages[0][1]["Subject"].startswith("Abgesagt:")
 
+    # Withdrawing the cancellation puts the meeting back into the invitees' calendars.
+    inbox.messages.clear()
+    client.post(
+        f"/meetings/{meeting.id}/state",
+        data={"csrf_token": csrf_token(client), "action": "uncancel", "version": "4"},
+    )
+    assert len(inbox.messages) == 2
+    calendar = icalendar.Calendar.from_ical(
+        attachment(inbox.messages[0][1]).get_payload(decode=True)
+    )
+    assert calendar["method"] == "REQUEST"
+    event = calendar.walk("VEVENT")[0]
+    assert event["status"] == "CONFIRMED" and event["sequence"] == 4
+
 
 def test_mail_follows_the_sharing_label(mail_app, smtp):
     _controller, inbox = smtp

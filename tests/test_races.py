@@ -218,3 +218,29 @@ def test_series_edit_does_not_overwrite_an_occurrence_saved_meanwhile(
         titles = [m.title for m in Meeting.select().order_by(Meeting.start)]
     assert titles[7] == "Sondersitzung"
     assert "Forum (neu)" not in titles  # the whole series edit was rolled back
+
+
+def test_invitation_and_cancellation_at_once(shared_app, coordinator, monkeypatch):
+    """Two workflow steps from the same state: one is taken, the other refused; the history
+    holds exactly the step that happened."""
+    from intranet.meetings import rules
+
+    with db.connection_context():
+        meeting = new_meeting(coordinator)[0]
+    hold_after_reading(monkeypatch, Meeting)
+    results = race(
+        shared_app,
+        lambda: services.invite(meeting, coordinator),
+        lambda: services.cancel_meeting(meeting, "Raum fehlt", 1, coordinator),
+    )
+    # A conflict when both read the old state (PostgreSQL); "not possible in this state" when
+    # the second one reads after the first committed (SQLite serialises the transactions).
+    winner = one_wins(results, services.MeetingError)
+    with db.connection_context():
+        saved = Meeting.get_by_id(meeting.id)
+        history = [e.action for e in rules.WORKFLOW.history(meeting.id)]
+    assert (saved.state, saved.cancelled) == (
+        ("invited", False) if winner == 0 else ("planned", True)
+    )
+    assert history == (["invite"] if winner == 0 else ["cancel"])
+    assert (saved.version, saved.sequence) == (2, 1)

@@ -132,13 +132,16 @@ class AttendanceRowForm(Form):
         csrf = False  # the enclosing form carries the token
 
     organization_id = IntegerField(validators=[InputRequired()])
+    # No preset: "present" for every organisation at one click would record guesses.
     status = SelectField(
         _l("Attendance"),
         choices=[
+            SelectChoice("", _l("— please choose —")),
             SelectChoice("present", _l("present")),
             SelectChoice("excused", _l("excused")),
             SelectChoice("absent", _l("not represented")),
         ],
+        validators=[DataRequired(message=_l("Please choose a status for every organisation."))],
     )
     names = StringField(_l("Names (optional)"), validators=[Optional(), Length(max=500)])
 

@@ -17,7 +17,10 @@ from intranet.auth.models import Account, Organization
 from intranet.core import sharing
 from intranet.db import BaseModel, utcnow
 
-STATES = ("planned", "invited", "held")  # OParl meetingState
+PLANNED, INVITED, HELD = "planned", "invited", "held"
+STATES = (PLANNED, INVITED, HELD)  # OParl meetingState, the `state` column
+# Not a value of `state`: the `cancelled` flag over it (meetings/rules.py explains why).
+CANCELLED = "cancelled"
 ANSWERS = ("yes", "no", "maybe")  # Zusage, Absage, Vielleicht
 ATTENDANCE = ("present", "excused", "absent")  # anwesend, entschuldigt, nicht vertreten
 
@@ -95,6 +98,11 @@ class Meeting(BaseModel):
         "created_at",
         "updated_at",
     )
+
+    @property
+    def workflow_state(self) -> str:
+        """What the page and lists show: "cancelled" over the OParl state (see rules.py)."""
+        return CANCELLED if self.cancelled else self.state
 
     @property
     def location_text(self) -> str:

@@ -19,7 +19,7 @@ from intranet.core.text import render_markdown
 from intranet.db import utcnow
 from intranet.filters import formatted
 from intranet.htmx import redirect_to, render, wants_fragment
-from intranet.meetings import feeds, files, ics, mail, recurrence, services, start, times
+from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start, times
 from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
 from intranet.meetings.models import ANSWERS, Meeting
 from intranet.web import conditional, download
@@ -45,11 +45,8 @@ def _require_planner():
 def _labels():
     return {
         "LABEL_NAMES": sharing.LABEL_NAMES,
-        "STATE_LABELS": {
-            "planned": _l("planned"),
-            "invited": _l("invited"),
-            "held": _l("held"),
-        },
+        "STATE_LABELS": rules.STATE_LABELS,
+        "MEETING_EVENT_LABELS": rules.EVENT_LABELS,
         "ANSWER_LABELS": {"yes": _l("Accepted"), "no": _l("Declined"), "maybe": _l("Maybe")},
         "ATTENDANCE_LABELS": {
             "present": _l("present"),
@@ -151,6 +148,9 @@ def _show_context(context):
         "meeting": meeting,
         "items": items,
         "planner": planner,
+        "edit_agenda": services.can_edit_agenda(account, meeting),
+        "has_begun": rules.has_begun(meeting),
+        "timeline": services.timeline(meeting),
         "may_answer": services.can_answer(
             account, meeting, context.invited_ids, context.person_ids
         ),
@@ -161,7 +161,7 @@ def _show_context(context):
         "series_text": recurrence.describe(meeting.series.rrule, meeting.series.first_start_local)
         if meeting.series_id
         else None,
-        "agenda_form": _agenda_form() if planner else None,
+        "agenda_form": _agenda_form() if services.can_edit_agenda(account, meeting) else None,
         "cancel_form": CancelForm(version=meeting.version) if planner else None,
         "action_form": EmptyForm(),
         "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
@@ -373,12 +373,13 @@ def cancel(meeting_id):
             meeting = services.cancel_meeting(
                 context.meeting, form.reason.data or "", version, current_user
             )
-        except services.Conflict as error:
-            # 409 with the reason as typed: nothing is lost, the page shows the current state.
+        except services.MeetingError as error:
+            # The reason as typed stays: 409 when someone else changed the meeting, else 422.
             form.reason.errors = [*form.reason.errors, str(error)]
             data = _show_context(context)
             data["cancel_form"] = form
-            return render("meetings/show.html", status=409, **data)
+            status = 409 if isinstance(error, services.Conflict) else 422
+            return render("meetings/show.html", status=status, **data)
         else:
             sent = mail.notify_update([meeting])
             flash(_message_with_mail(_("The meeting is cancelled."), sent), "success")
@@ -389,20 +390,39 @@ def cancel(meeting_id):
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
 
 
+LEGACY_STATES = {"invited": "invite"}
+
+
 @bp.post("/meetings/<id:meeting_id>/state")
 def change_state(meeting_id):
+    """The workflow's buttons without a form of their own: send the invitation, withdraw a
+    cancellation. Cancelling has its form (a reason), "held" comes with the attendance."""
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
-        state = request.form.get("state", "")
+        # `state=invited` is what the button sent before the workflow had named actions.
+        action = request.form.get("action") or LEGACY_STATES.get(request.form.get("state"), "")
         try:
-            meeting = services.set_state(context.meeting, state, current_user)
+            version = int(request.form.get("version") or 0) or None
+        except ValueError:
+            version = None
+        try:
+            if action == "invite":
+                meeting = services.invite(context.meeting, current_user)
+            elif action == "uncancel":
+                meeting = services.uncancel_meeting(context.meeting, version, current_user)
+            else:
+                raise services.MeetingError(_("This change of state is not possible."))
         except services.MeetingError as error:
             flash(str(error), "error")
         else:
-            sent = mail.send_invitations(meeting) if state == "invited" else None
-            message = _("Invitation sent.") if state == "invited" else _("State changed.")
-            if state == "invited" and not mail.enabled():
-                message += " " + _("Email is switched off: please inform the invited yourself.")
+            if action == "invite":
+                sent = mail.send_invitations(meeting)
+                message = _("Invitation sent.")
+                if not mail.enabled():
+                    message += " " + _("Email is switched off: please inform the invited yourself.")
+            else:
+                sent = mail.notify_update([meeting])
+                message = _("The cancellation is withdrawn: the meeting takes place.")
             flash(_message_with_mail(message, sent), "success")
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
 
@@ -430,7 +450,7 @@ def _agenda_response(context, status=200, form=None):
             meeting=context.meeting,
             items=items,
             files=files.page_files(context, items, current_user),
-            planner=True,
+            edit_agenda=services.can_edit_agenda(current_user, context.meeting),
             agenda_form=form or _agenda_form(),
             action_form=EmptyForm(),
         )
@@ -439,6 +459,12 @@ def _agenda_response(context, status=200, form=None):
         data["agenda_form"] = form
         return render("meetings/show.html", status=422, **data)
     return redirect_to(url_for("meetings.show", meeting_id=context.meeting.id) + "#agenda")
+
+
+def _agenda_closed(context, error):
+    """A change to the agenda of a cancelled meeting: refused with the reason (409)."""
+    flash(str(error), "error")
+    return _agenda_response(context, 409)
 
 
 def _agenda_values(form) -> tuple:
@@ -461,6 +487,8 @@ def add_agenda_item(meeting_id):
     try:
         services.add_agenda_item(context.meeting, *_agenda_values(form), current_user)
     except services.MeetingError as error:
+        if isinstance(error, services.AgendaClosed):
+            return _agenda_closed(context, error)
         _form_error(form, error)
         return _agenda_response(context, 422, form)
     flash(_("Agenda item added."), "success")
@@ -475,7 +503,10 @@ def move_agenda_item(meeting_id, item_id):
         if item_id not in visible:
             abort(404)
         direction = "up" if request.form.get("direction") == "up" else "down"
-        services.move_agenda_item(context.meeting, item_id, direction, visible, current_user)
+        try:
+            services.move_agenda_item(context.meeting, item_id, direction, visible, current_user)
+        except services.AgendaClosed as error:
+            return _agenda_closed(context, error)
         # Also what a screen reader announces after the swap (the flash area is a live region).
         flash(_("Agenda item moved."), "success")
     return _agenda_response(context)
@@ -486,6 +517,8 @@ def edit_agenda_item(meeting_id, item_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     items = services.agenda(context.meeting, current_user, context.person_ids)
     item = next((i for i in items if i.id == item_id), None) or abort(404)
+    if not services.can_edit_agenda(current_user, context.meeting):
+        return _agenda_closed(context, services.AgendaClosed())
     form = _agenda_form()
     if request.method == "GET":
         form.title.data = item.title
@@ -497,6 +530,8 @@ def edit_agenda_item(meeting_id, item_id):
         try:
             services.update_agenda_item(item, *_agenda_values(form), current_user)
         except services.MeetingError as error:
+            if isinstance(error, services.AgendaClosed):
+                return _agenda_closed(context, error)
             _form_error(form, error)
         else:
             flash(_("Agenda item saved."), "success")
@@ -517,7 +552,10 @@ def delete_agenda_item(meeting_id, item_id):
         visible = {i.id for i in services.agenda(context.meeting, current_user, context.person_ids)}
         if item_id not in visible:
             abort(404)
-        services.delete_agenda_item(context.meeting, item_id, current_user)
+        try:
+            services.delete_agenda_item(context.meeting, item_id, current_user)
+        except services.AgendaClosed as error:
+            return _agenda_closed(context, error)
         flash(_("Agenda item removed."), "success")
     return _agenda_response(context)
 
@@ -569,6 +607,9 @@ def attendance(meeting_id):
     meeting = context.meeting
     if not services.can_record_attendance(current_user, meeting):
         abort(404)
+    if not rules.has_begun(meeting):
+        flash(str(rules.NOT_BEGUN), "error")
+        return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
     organizations = sorted(
         {o.id: o for o in [*context.invited, meeting.organization] if o}.values(),
         key=lambda o: o.name,
@@ -582,7 +623,7 @@ def attendance(meeting_id):
             form.rows.append_entry(
                 {
                     "organization_id": organization.id,
-                    "status": row.status if row else "present",
+                    "status": row.status if row else "",
                     "names": row.names if row else "",
                 }
             )

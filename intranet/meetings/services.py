@@ -13,12 +13,13 @@ from intranet.attachments import services as attachments
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, versioning
 from intranet.core.signals import account_erasing
+from intranet.core.workflow import WorkflowConflict, WorkflowError
 from intranet.db import serialized, utcnow, write_transaction
-from intranet.meetings import recurrence, search_provider, times
+from intranet.meetings import recurrence, rules, search_provider, times
 from intranet.meetings.models import (
     ANSWERS,
     ATTENDANCE,
-    STATES,
+    HELD,
     AgendaItem,
     Answer,
     Attendance,
@@ -30,7 +31,7 @@ from intranet.meetings.models import (
 )
 from intranet.privacy.services import labelled_entry, personal_data_export
 
-PLANNING_ROLES = ("coordinator", "admin")
+can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
 
 class MeetingError(ValueError):
@@ -46,11 +47,6 @@ class Conflict(MeetingError, versioning.Conflict):
 
 
 # --- Permissions (plain functions, unit-tested as a table) --------------------------------------
-
-
-def can_plan(account) -> bool:
-    """Create, edit, cancel meetings and record attendance."""
-    return bool(account and account.is_authenticated and account.role in PLANNING_ROLES)
 
 
 def organizations_named(meeting, invited_ids) -> set[int]:
@@ -76,6 +72,12 @@ def can_answer(account, meeting, invited_ids, person_ids) -> bool:
 
 
 def can_record_attendance(account, meeting) -> bool:
+    """Whether the attendance page exists for `account` (the start-time rule comes on top:
+    `rules.has_begun`)."""
+    return can_plan(account) and not meeting.cancelled
+
+
+def can_edit_agenda(account, meeting) -> bool:
     return can_plan(account) and not meeting.cancelled
 
 
@@ -516,35 +518,54 @@ def update_meeting(
     return SavedEdit(saved, skipped)
 
 
+def take_step(
+    meeting: Meeting, action: str, actor, comment: str = "", version: int | None = None, **changes
+) -> Meeting:
+    """Move a meeting on in its workflow (meetings/rules.py): decided on the row as read here
+    and written only if it is still in that state (and, with `version`, unchanged since the
+    form was loaded). Raises the version and SEQUENCE like every other write to a meeting."""
+    with write_transaction():
+        current = Meeting.get_by_id(meeting.id)
+        if version is not None and current.version != version:
+            raise Conflict(STALE_ACTION)
+        try:
+            rules.WORKFLOW.apply(
+                actor,
+                current,
+                action,
+                comment,
+                changes={
+                    Meeting.version: Meeting.version + 1,
+                    Meeting.sequence: Meeting.sequence + 1,
+                    Meeting.updated_at: utcnow(),
+                    **changes,
+                },
+                expected={"version": current.version},
+            )
+        except WorkflowConflict:
+            raise Conflict(STALE_ACTION) from None
+        except WorkflowError as error:
+            raise MeetingError(str(error)) from None
+        return Meeting.get_by_id(meeting.id)
+
+
 def cancel_meeting(meeting: Meeting, reason: str, version: int, actor) -> Meeting:
     """Cancel one meeting (or one occurrence): it stays, marked, and feeds say CANCELLED."""
-    with write_transaction():
-        current = Meeting.get_by_id(meeting.id)
-        if current.version != version:
-            raise Conflict(STALE_ACTION)
-        if current.cancelled:
-            return current
-        _save_versioned(
-            current.id, version, STALE_ACTION, cancelled=True, cancel_reason=reason.strip()
-        )
-        current = Meeting.get_by_id(meeting.id)
-    audit.record("meeting.cancelled", target=f"meeting:{meeting.id}", actor=actor)
-    return current
+    reason = reason.strip()
+    return take_step(meeting, "cancel", actor, reason, version, cancel_reason=reason)
 
 
-def set_state(meeting: Meeting, state: str, actor) -> Meeting:
-    if state not in STATES:
-        raise MeetingError(_l("This change of state is not possible."))
-    with write_transaction():
-        current = Meeting.get_by_id(meeting.id)
-        # Decided on the row as read in this transaction, and written only if it is unchanged:
-        # a cancellation saved meanwhile must not be followed by invitations.
-        if current.cancelled:
-            raise MeetingError(_l("This change of state is not possible."))
-        _save_versioned(current.id, current.version, STALE_ACTION, state=state)
-        current = Meeting.get_by_id(meeting.id)
-    audit.record("meeting.state", target=f"meeting:{meeting.id}", detail=state, actor=actor)
-    return current
+def uncancel_meeting(meeting: Meeting, version: int, actor) -> Meeting:
+    """Withdraw a cancellation: back to planned or invited; feeds say CONFIRMED/TENTATIVE again."""
+    return take_step(meeting, "uncancel", actor, "", version, cancel_reason="")
+
+
+def invite(meeting: Meeting, actor) -> Meeting:
+    return take_step(meeting, "invite", actor)
+
+
+def timeline(meeting) -> list:
+    return rules.WORKFLOW.history(meeting.id)
 
 
 # --- Agenda -------------------------------------------------------------------------------------
@@ -560,11 +581,29 @@ def agenda(meeting, account, person_ids) -> list[AgendaItem]:
     return [i for i in items if can_see_agenda_item(account, i, meeting, person_ids)]
 
 
+class AgendaClosed(MeetingError):
+    """The meeting is cancelled: its agenda stays as it was."""
+
+    def __init__(self):
+        super().__init__(
+            _l(
+                "This meeting is cancelled: its agenda cannot be changed. Withdraw the cancellation first."
+            )
+        )
+
+
+def _check_agenda_open(meeting_id: int) -> None:
+    """Read in the caller's transaction: a cancellation saved meanwhile closes the agenda."""
+    if Meeting.select(Meeting.cancelled).where(Meeting.id == meeting_id).scalar():
+        raise AgendaClosed()
+
+
 def add_agenda_item(meeting, title, description, organization_id, public, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
     # Two items added at once would otherwise both take the same next position.
     with serialized(f"agenda:{meeting.id}"):
+        _check_agenda_open(meeting.id)
         last = (
             AgendaItem.select(fn.MAX(AgendaItem.position))
             .where(AgendaItem.meeting == meeting.id)
@@ -586,12 +625,14 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
 def update_agenda_item(item, title, description, organization_id, public, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
-    item.title = title.strip()
-    item.description = (description or "").strip()
-    item.organization = organization_id or None
-    item.public = public
-    item.label = label
-    item.save()
+    with write_transaction():
+        _check_agenda_open(item.meeting_id)
+        item.title = title.strip()
+        item.description = (description or "").strip()
+        item.organization = organization_id or None
+        item.public = public
+        item.label = label
+        item.save()
     audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
     return item
 
@@ -603,6 +644,7 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
     positions are read, and only the positions that change are saved.
     """
     with serialized(f"agenda:{meeting.id}"):
+        _check_agenda_open(meeting.id)
         items = list(
             AgendaItem.select(AgendaItem.id, AgendaItem.position)
             .where(AgendaItem.meeting == meeting.id)
@@ -628,13 +670,15 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
 
 
 def delete_agenda_item(meeting, item_id: int, actor) -> None:
-    deleted = (
-        AgendaItem.delete()
-        .where((AgendaItem.meeting == meeting.id) & (AgendaItem.id == item_id))
-        .execute()
-    )
-    if not deleted:
-        abort(404)
+    with write_transaction():
+        _check_agenda_open(meeting.id)
+        deleted = (
+            AgendaItem.delete()
+            .where((AgendaItem.meeting == meeting.id) & (AgendaItem.id == item_id))
+            .execute()
+        )
+        if not deleted:
+            abort(404)
     attachments.delete_for_owner("agenda_item", item_id)
     audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
 
@@ -733,10 +777,17 @@ def attendance(meeting) -> dict[int, Attendance]:
 
 
 def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]], actor) -> None:
-    """rows: organisation id → (status, names). Marks the meeting as held."""
+    """rows: organisation id → (status, names). The first record moves the meeting to held
+    (a workflow step), which is possible only from the meeting's start on."""
     meeting = context.meeting
     allowed = context.organization_ids
     with write_transaction():
+        current = Meeting.get_by_id(meeting.id)
+        if current.cancelled or current.state != HELD:
+            try:
+                rules.WORKFLOW.check(actor, current, "hold")
+            except WorkflowError as error:
+                raise MeetingError(str(error)) from None
         for organization_id, (status, names) in rows.items():
             if organization_id not in allowed or status not in ATTENDANCE:
                 raise MeetingError(_l("Please choose a status for every organisation."))
@@ -758,9 +809,8 @@ def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]],
                     Attendance.recorded_at: utcnow(),
                 },
             ).execute()
-        current = Meeting.get_by_id(meeting.id)
-        if current.state != "held":
-            _save_versioned(current.id, current.version, STALE_ACTION, state="held")
+        if current.cancelled or current.state != HELD:
+            take_step(current, "hold", actor)
     audit.record("meeting.attendance", target=f"meeting:{meeting.id}", actor=actor)
 
 

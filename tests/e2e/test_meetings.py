@@ -64,7 +64,8 @@ def test_coordinator_plans_a_series_and_cancels_one_occurrence(page, live_app, a
     page.get_by_label("Grund der Absage").fill("Ostern: der Saal ist belegt.")
     page.get_by_role("button", name="Termin absagen").click()
     expect(page.get_by_text("Dieser Termin ist abgesagt.")).to_be_visible()
-    expect(page.get_by_text("Ostern: der Saal ist belegt.")).to_be_visible()
+    # In the notice and in the history below.
+    expect(page.get_by_text("Ostern: der Saal ist belegt.")).to_have_count(2)
     axe.check(page)
     page.goto("/calendar?month=2027-04")
     expect(page.get_by_role("link", name=re.compile("abgesagt"))).to_have_count(0)
@@ -212,7 +213,13 @@ def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, c
             ),
             coordinator,
         )
-        third_id, first_id = made[2].id, made[0].id
+        third_id = made[2].id
+        # Attendance only from a meeting's start on: record it for one that has begun.
+        begun = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) - dt.timedelta(hours=1)
+        past = factories.meeting(
+            "Arbeitsgruppe", organization=kora, invited=[guest], start=begun, state="invited"
+        )
+        past_id = past.id
     sign_in(page, "k@example.org")
     page.goto(f"/meetings/{third_id}")
     page.get_by_role("link", name="Termin bearbeiten").click()
@@ -224,16 +231,52 @@ def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, c
     expect(page.get_by_role("status")).to_contain_text("Der Termin wurde gespeichert.")
     expect(page.get_by_text("17:00–19:00")).to_be_visible()
     with live_app.app_context():
-        hours = [m.start.hour for m in Meeting.select().order_by(Meeting.start)]
+        hours = [
+            m.start.hour for m in Meeting.select().where(Meeting.series.is_null(False))
+            .order_by(Meeting.start)
+        ]  # fmt: skip
     assert hours == [17, 17, 16, 15, 15, 15]  # UTC: 18:00 CET twice, then 17:00 CET/CEST
 
-    page.goto(f"/meetings/{first_id}")
+    page.goto(f"/meetings/{past_id}")
     page.get_by_role("link", name="Anwesenheit erfassen").click()
     axe.check(page)
+    # No preset: each organisation is chosen explicitly.
+    page.get_by_label("Anwesenheit: Beratungsstelle").select_option("present")
     page.get_by_label("Anwesenheit: Kulturverein Elbe").select_option("excused")
     page.get_by_label("Namen (freiwillig): Beratungsstelle").fill("Frau Beispiel")
     page.get_by_role("button", name="Anwesenheit speichern").click()
     expect(page.get_by_text("Kulturverein Elbe: entschuldigt")).to_be_visible()
     expect(page.get_by_text("Beratungsstelle: anwesend (Frau Beispiel)")).to_be_visible()
+    expect(page.get_by_text("Anwesenheit erfasst: durchgeführt")).to_be_visible()
     axe.check(page)
+    assert console_errors == []
+
+
+def test_coordinator_withdraws_a_cancellation(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        factories.account("coordinator", kora, email="k@example.org", display_name="Kim Koch")
+        start = dt.datetime(2027, 3, 17, 17, 0)
+        meeting = factories.meeting("Plenum", organization=kora, start=start, state="invited")
+        AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
+        meeting_id = meeting.id
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{meeting_id}")
+    expect(page.get_by_text("Anwesenheit", exact=True)).to_have_count(0)  # nothing yet to say
+    page.get_by_text("Diesen Termin absagen").click()
+    page.get_by_label("Grund der Absage").fill("Der Saal ist belegt.")
+    page.get_by_role("button", name="Termin absagen").click()
+    expect(page.get_by_text("Dieser Termin ist abgesagt.")).to_be_visible()
+    expect(page.get_by_role("button", name="Nach oben: Lagebild")).to_have_count(0)
+    axe.check(page)
+    page.get_by_role("button", name="Absage zurücknehmen").click()
+    expect(page.get_by_role("status")).to_contain_text("Die Absage ist zurückgenommen")
+    expect(page.get_by_text("Dieser Termin ist abgesagt.")).to_have_count(0)
+    history = page.get_by_role("region", name="Verlauf")
+    expect(history).to_contain_text("Absage zurückgenommen")
+    expect(history).to_contain_text("Kim Koch")
+    expect(history).to_contain_text("Der Saal ist belegt.")
+    axe.check(page)
+    with live_app.app_context():
+        assert Meeting.get_by_id(meeting_id).state == "invited"
     assert console_errors == []
