@@ -71,7 +71,6 @@ def test_member_without_factor_signs_in_with_the_password_alone(client, member, 
 
 
 def test_admin_sets_the_requirement_per_role(client, admin, member):
-    client.post("/login", data={})  # nothing
     assert sign_in(client, admin).status_code == 303
     page = client.get("/admin/settings").get_data(as_text=True)
     assert 'name="second_factor_roles" value="member"' in page
@@ -108,7 +107,6 @@ def test_required_role_is_led_through_setup_before_anything_else(client, reviewe
     secret = SECRET_PATTERN.search(body).group(1)
     assert re.fullmatch(r"([A-Z2-7]{4} )+[A-Z2-7]{4}", secret)
     totp = pyotp.TOTP(secret.replace(" ", ""))
-    assert "otpauth" not in body or "secret=" not in body.replace(secret, "")
 
     wrong = client.post(
         "/login/setup", data={"code": "000000", "csrf_token": csrf_token(client, "/login/setup")}
@@ -309,7 +307,7 @@ def test_half_signed_in_state_ends_with_the_sessions_of_the_account(
     assert client.get("/account").status_code == 302
 
 
-def test_a_changed_secret_key_leads_to_setup_not_past_the_factor(tmp_path, app, reviewer):
+def test_a_changed_secret_key_leads_to_setup_not_past_the_factor(app, reviewer):
     switch_on(reviewer)
     assert second_factor.next_step(reviewer) == "verify"
     app.config["SECRET_KEY"] = "another-key"
@@ -327,8 +325,8 @@ def test_required_role_cannot_switch_it_off_others_can(client, member, reviewer,
     )
     assert response.status_code == 303
     assert second_factor.factor_of(member) is None
+    switch_on(reviewer)
     with pytest.raises(second_factor.SecondFactorError):
-        switch_on(reviewer)
         second_factor.switch_off(Account.get_by_id(reviewer.id), factories.PASSWORD)
     assert second_factor.active_factor(reviewer) is not None
 

@@ -83,7 +83,7 @@ class SecondStepForm(Form):
 
     code = StringField(
         _l("Code"),
-        validators=[DataRequired(REQUIRED), Length(max=64)],
+        validators=[DataRequired(REQUIRED), Length(max=64), visible],
         description=_l(
             "The 6-digit code your authenticator app shows now, or one of your recovery codes."
         ),
@@ -94,7 +94,7 @@ class SecondStepForm(Form):
 class SecondFactorSetupForm(Form):
     code = StringField(
         _l("Code from the app"),
-        validators=[DataRequired(REQUIRED), Length(max=64)],
+        validators=[DataRequired(REQUIRED), Length(max=64), visible],
         description=_l("The 6-digit code your authenticator app shows now."),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
     )

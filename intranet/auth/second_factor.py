@@ -106,7 +106,7 @@ def qr_svg(uri: str, title: str) -> Markup:
     """The QR code as inline SVG: presentation attributes only, no style, no script (CSP)."""
     qr = segno.make(uri, error="m")
     svg = qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title)
-    return Markup(svg)  # noqa: S704 (segno's own markup; the title is escaped by segno)
+    return Markup(svg)  # noqa: S704 (segno escapes the title; the rest is its own markup)
 
 
 # --- State ---------------------------------------------------------------------------------------
