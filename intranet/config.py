@@ -21,6 +21,9 @@ DEFAULTS = {
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_MAX_FAILURES_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_ADDRESS": 30,
+    # Roles that must sign in with a second factor until the admin chooses otherwise under
+    # Verwaltung → Einstellungen (BSI: MFA for privileged roles).
+    "SECOND_FACTOR_ROLES": ["admin", "reviewer"],
     "AUDIT_RETENTION_DAYS": 365,
     # Ended directory memberships are offered for anonymisation this many months after their end.
     "MEMBERSHIP_RETENTION_MONTHS": 12,

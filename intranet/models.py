@@ -1,7 +1,14 @@
 """MODELS: every table, in dependency order. Migrations create them; tests compare against them."""
 
 from intranet.attachments.models import Attachment
-from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
+from intranet.auth.models import (
+    Account,
+    LoginFailure,
+    Organization,
+    RecoveryCode,
+    SecondFactor,
+    SetupToken,
+)
 from intranet.core.fulltext import SearchEntry
 from intranet.core.models import AuditEvent, SiteSetting, WorkflowEvent
 from intranet.directory.models import Membership, Person
@@ -14,6 +21,8 @@ MODELS = [
     Account,
     LoginFailure,
     SetupToken,
+    SecondFactor,
+    RecoveryCode,
     AuditEvent,
     SiteSetting,
     BarrierReport,

@@ -74,7 +74,14 @@ class IsolatedClient(FlaskClient):
 def make_app(tmp_path, **overrides):
     if PG_URL:
         reset_postgres(PG_URL)
-    config = {"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "test-key"}
+    # No role must use a second factor unless a test asks for it (tests/test_second_factor.py):
+    # the accounts of the other tests sign in with their password alone.
+    config = {
+        "TESTING": True,
+        "DATA_DIR": str(tmp_path / "data"),
+        "SECRET_KEY": "test-key",
+        "SECOND_FACTOR_ROLES": [],
+    }
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = IsolatedClient

@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -84,6 +85,16 @@ class SiteSettingsForm(Form):
     accessibility_contact = StringField(
         _l("Contact for accessibility questions (email or phone)"),
         validators=[Optional(), Length(max=200)],
+    )
+    # Rendered as one checkbox per role (templates/admin/settings.html).
+    second_factor_roles = SelectMultipleField(
+        _l("Second factor required for"),
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        description=_l(
+            "Accounts with these roles set up a second factor at their next sign-in and then "
+            "always sign in with a code from their app. Everyone else may switch it on under "
+            "My account."
+        ),
     )
 
 

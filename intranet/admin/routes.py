@@ -14,6 +14,7 @@ from intranet.admin.forms import (
     PasswordResetForm,
     SiteSettingsForm,
 )
+from intranet.auth import second_factor
 from intranet.auth import services as account_services
 from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
@@ -119,13 +120,21 @@ def edit_account(account_id):
         else:
             flash(_("Account of %(name)s saved.", name=form.display_name.data), "success")
             return redirect_to(url_for("admin.accounts"))
+    status = 409 if conflict else 422 if form.errors or form.form_errors else 200
+    return _edit_page(account, form, PasswordResetForm(), status)
+
+
+def _edit_page(account, form, password_form, status=200):
+    factor = second_factor.factor_of(account)
     return render(
         "admin/account_edit.html",
         account=account,
         form=form,
-        password_form=PasswordResetForm(),
+        password_form=password_form,
         entry=Person.get_or_none(Person.account == account.id),
-        status=409 if conflict else 422 if form.errors or form.form_errors else 200,
+        second_factor_on=bool(factor and factor.confirmed_at),
+        second_factor_required=second_factor.required_for(account),
+        status=status,
     )
 
 
@@ -150,14 +159,26 @@ def reset_password(account_id):
     form = _with_organization_choices(AccountEditForm(obj=account, formdata=None))
     form.organization.data = account.organization_id or 0
     form.fingerprint.data = account_services.fingerprint(account)
-    return render(
-        "admin/account_edit.html",
-        account=account,
-        form=form,
-        password_form=password_form,
-        entry=Person.get_or_none(Person.account == account.id),
-        status=422,
-    )
+    return _edit_page(account, form, password_form, status=422)
+
+
+@bp.post("/accounts/<id:account_id>/second-factor/reset")
+def reset_second_factor(account_id):
+    account = _account_or_404(account_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            second_factor.reset(account, current_user)
+        except second_factor.SecondFactorError as error:
+            flash(str(error), "error")
+        else:
+            flash(
+                _(
+                    "The second factor of %(name)s was reset; their sessions have ended.",
+                    name=account.display_name,
+                ),
+                "success",
+            )
+    return redirect_to(url_for("admin.edit_account", account_id=account.id))
 
 
 @bp.get("/accounts/<id:account_id>/privacy.json")
@@ -242,7 +263,11 @@ def edit_organization(organization_id=None):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    form = SiteSettingsForm(data=site_settings.get_all())
+    data = {
+        **site_settings.get_all(),
+        second_factor.SETTING: sorted(second_factor.required_roles()),
+    }
+    form = SiteSettingsForm(data=data)
     if form.validate_on_submit():
         services.save_site_settings(form.data)
         flash(_("Settings saved."), "success")

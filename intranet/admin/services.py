@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from intranet.auth import second_factor
 from intranet.auth.models import Organization
 from intranet.auth.services import AccountError
 from intranet.core import audit, site_settings
@@ -45,5 +46,9 @@ def save_organization(organization: Organization | None, data: dict) -> Organiza
 
 
 def save_site_settings(values: dict) -> None:
-    site_settings.save({key: (values.get(key) or "").strip() for key in site_settings.EDITABLE})
-    audit.record("settings.updated", detail=", ".join(sorted(site_settings.EDITABLE)))
+    text_keys = sorted(set(site_settings.EDITABLE) - {second_factor.SETTING})
+    site_settings.save({key: (values.get(key) or "").strip() for key in text_keys})
+    audit.record("settings.updated", detail=", ".join(text_keys))
+    roles = set(values.get(second_factor.SETTING) or ())
+    if roles != second_factor.required_roles():
+        second_factor.save_required_roles(roles)

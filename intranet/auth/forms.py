@@ -76,3 +76,31 @@ class PasswordChangeForm(Form):
 
 class EmptyForm(Form):
     """Only the CSRF token: for bare buttons such as sign-out."""
+
+
+class SecondStepForm(Form):
+    """The second step of sign-in: a code from the app or a recovery code (field `code`)."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=64), visible],
+        description=_l(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class SecondFactorSetupForm(Form):
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(REQUIRED), Length(max=64), visible],
+        description=_l("The 6-digit code your authenticator app shows now."),
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+
+
+class ConfirmPasswordForm(Form):
+    """Asks for the password again before a change to the second factor."""
+
+    password = password_field(_l("Your password"), autocomplete="current-password")

@@ -1,5 +1,6 @@
 """Organisations and the accounts that belong to them."""
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     AutoField,
@@ -84,3 +85,49 @@ class SetupToken(BaseModel):
 
     token_hash = CharField(primary_key=True)
     created_at = DateTimeField(default=utcnow)
+
+
+class SecondFactor(BaseModel):
+    """An account's authenticator app (TOTP, RFC 6238), while being set up and once confirmed.
+
+    The TOTP secret itself is not stored: it is derived from `seed` with a key made from the
+    server's secret key (see auth.second_factor), so a copy of the database alone yields no
+    secret. `key_check` notices when the secret key has changed and the secret is lost.
+    """
+
+    id = AutoField()
+    account = ForeignKeyField(Account, unique=True, backref="second_factors", on_delete="CASCADE")
+    seed = CharField(max_length=64)
+    key_check = CharField(max_length=64)
+    # The newest time step a code was accepted for: a code is never accepted twice, nor an
+    # older one after it (RFC 6238, section 5.2).
+    last_step = IntegerField(null=True)
+    confirmed_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Whose authenticator app this is (second factor at sign-in)."),
+        "seed": _l("Random value from which the server derives the account's TOTP secret."),
+        "last_step": _l("Time of the last accepted code, so that no code works twice."),
+        "confirmed_at": _l("Security: since when the account uses a second factor."),
+        "created_at": _l("Security: when the set-up of the second factor began."),
+    }
+    NOT_PERSONAL_DATA = ("id", "key_check")
+
+
+class RecoveryCode(BaseModel):
+    """A single-use code for signing in without the authenticator app; only its hash is kept."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, backref="recovery_codes", on_delete="CASCADE", index=True)
+    code_hash = CharField(max_length=64)
+    used_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Whose recovery code this is."),
+        "code_hash": _l("SHA-256 of a recovery code, to check it at sign-in."),
+        "used_at": _l("Security: when the code was used (each works once)."),
+        "created_at": _l("Security: when the codes were made."),
+    }
+    NOT_PERSONAL_DATA = ("id",)

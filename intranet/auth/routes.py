@@ -1,19 +1,34 @@
-"""Sign-in, sign-out, first set-up, own account and language choice."""
+"""Sign-in (with its second step), sign-out, first set-up, own account and language choice."""
 
 import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
-from flask_babel import format_time
+from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 import intranet.auth.privacy  # noqa: F401 (registers the accounts' part of the DSGVO duties)
-from intranet.auth import services
+from intranet.auth import second_factor, services
 from intranet.auth.access import safe_next, to_login
-from intranet.auth.forms import EmptyForm, LoginForm, PasswordChangeForm, SetupForm
+from intranet.auth.forms import (
+    ConfirmPasswordForm,
+    EmptyForm,
+    LoginForm,
+    PasswordChangeForm,
+    SecondFactorSetupForm,
+    SecondStepForm,
+    SetupForm,
+)
 from intranet.auth.models import Account
 from intranet.auth.passwords import WeakPassword
-from intranet.auth.sessions import end_session, session_expired, start_session
+from intranet.auth.second_factor import SecondFactorError
+from intranet.auth.sessions import (
+    end_session,
+    pending_sign_in,
+    session_expired,
+    start_pending,
+    start_session,
+)
 from intranet.config import LANGUAGES
 from intranet.core import audit
 from intranet.db import utcnow
@@ -22,7 +37,14 @@ from intranet.htmx import redirect_to, render
 
 bp = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "auth.language"}
+# The second step's pages check the half-finished sign-in themselves (sessions.pending_sign_in).
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.login_code",
+    "auth.login_setup",
+    "auth.setup",
+    "auth.language",
+}
 
 
 @bp.before_app_request
@@ -67,10 +89,7 @@ def login():
     result = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
     form.password.data = ""
     if isinstance(result, services.Throttled):
-        seconds = max(1, int((result.retry_at - utcnow()).total_seconds()))
-        response = render("auth/login.html", form=form, error=_retry_message(result), status=429)
-        response.headers["Retry-After"] = str(seconds)
-        return response
+        return _throttled("auth/login.html", result, form=form)
     if result is None:
         return render(
             "auth/login.html",
@@ -78,8 +97,106 @@ def login():
             error=_("The email address or the password is not correct."),
             status=401,
         )
-    start_session(result)
-    return redirect(safe_next(form.next.data) or url_for("pages.home"), 303)
+    return _continue_sign_in(result, safe_next(form.next.data))
+
+
+def _continue_sign_in(account: Account, next_path: str | None):
+    """After the password: signed in, or on to the second step (code or its set-up)."""
+    step = second_factor.next_step(account)
+    if step is None:
+        start_session(account)
+        return redirect(next_path or url_for("pages.home"), 303)
+    start_pending(account, step, next_path)
+    return redirect(url_for("auth.login_code" if step == "verify" else "auth.login_setup"), 303)
+
+
+def _sign_in_again():
+    flash(_("Your sign-in was not completed in time. Please sign in again."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+def _throttled(template: str, throttled: services.Throttled, **context):
+    seconds = max(1, int((throttled.retry_at - utcnow()).total_seconds()))
+    response = render(template, error=_retry_message(throttled), status=429, **context)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    pending = pending_sign_in("verify")
+    if pending is None:
+        return _sign_in_again()
+    account, next_path = pending
+    form = SecondStepForm()
+    if request.method != "POST":
+        return render("auth/login_code.html", form=form)
+    if not form.validate_on_submit():
+        return render("auth/login_code.html", form=form, status=422)
+    result = services.check_second_step(account, form.code.data, request.remote_addr or "")
+    form.code.data = ""
+    if isinstance(result, services.Throttled):
+        return _throttled("auth/login_code.html", result, form=form)
+    if result is None:
+        error = _("This code is not correct or has already been used.")
+        return render("auth/login_code.html", form=form, error=error, status=401)
+    services.complete_sign_in(account, result)
+    start_session(account)
+    if result == "recovery code":
+        flash(
+            ngettext(
+                "You signed in with a recovery code, which now no longer works. %(num)s unused "
+                "code is left; you can make new ones under My account.",
+                "You signed in with a recovery code, which now no longer works. %(num)s unused "
+                "codes are left; you can make new ones under My account.",
+                second_factor.remaining_recovery_codes(account),
+            ),
+            "warning",
+        )
+    return redirect(safe_next(next_path) or url_for("pages.home"), 303)
+
+
+@bp.route("/login/setup", methods=["GET", "POST"])
+def login_setup():
+    """Set-up right after the password, for whom the role requires a second factor."""
+    pending = pending_sign_in("setup")
+    if pending is None:
+        return _sign_in_again()
+    account, next_path = pending
+    try:
+        factor = second_factor.begin_setup(account)
+    except SecondFactorError:  # switched on meanwhile, in another window
+        return _sign_in_again()
+    form = SecondFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.confirm_setup(account, form.code.data)
+        except SecondFactorError as error:
+            form.code.errors.append(str(error))
+        else:
+            services.complete_sign_in(account, "second factor set up")
+            start_session(account)
+            return render(
+                "auth/recovery_codes.html",
+                codes=codes,
+                continue_url=safe_next(next_path) or url_for("pages.home"),
+            )
+    return _setup_page(account, factor, form, url_for("auth.login_setup"), required=True)
+
+
+def _setup_page(account, factor, form, action, required=False):
+    secret = second_factor.secret(factor)
+    uri = second_factor.provisioning_uri(factor, account)
+    return render(
+        "auth/second_factor_setup.html",
+        form=form,
+        action=action,
+        required=required,
+        account=account,
+        secret=second_factor.grouped(secret),
+        qr_code=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.post("/logout")
@@ -108,16 +225,80 @@ def setup(token):
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
-            start_session(account)
             flash(_("Welcome! Your administrator account is ready."), "success")
-            return redirect(url_for("pages.home"), 303)
+            return _continue_sign_in(account, None)
     status = 422 if request.method == "POST" else 200
     return render("auth/setup.html", form=form, status=status)
 
 
+def _account_page(form=None, status=200, **forms):
+    account = current_user
+    factor = second_factor.active_factor(account)
+    return render(
+        "auth/account.html",
+        form=form or PasswordChangeForm(),
+        second_factor_on=factor is not None,
+        second_factor_since=factor.confirmed_at if factor else None,
+        second_factor_required=second_factor.required_for(account),
+        recovery_codes_left=second_factor.remaining_recovery_codes(account) if factor else 0,
+        codes_form=forms.get("codes_form") or ConfirmPasswordForm(prefix="codes"),
+        off_form=forms.get("off_form") or ConfirmPasswordForm(prefix="off"),
+        status=status,
+    )
+
+
 @bp.get("/account")
 def account():
-    return render("auth/account.html", form=PasswordChangeForm())
+    return _account_page()
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+def second_factor_setup():
+    try:
+        factor = second_factor.begin_setup(current_user)
+    except SecondFactorError as error:
+        flash(str(error), "info")
+        return redirect_to(url_for("auth.account"))
+    form = SecondFactorSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.confirm_setup(current_user, form.code.data)
+        except SecondFactorError as error:
+            form.code.errors.append(str(error))
+        else:
+            return render(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account")
+            )
+    return _setup_page(current_user, factor, form, url_for("auth.second_factor_setup"))
+
+
+@bp.post("/account/second-factor/recovery-codes")
+def renew_recovery_codes():
+    form = ConfirmPasswordForm(prefix="codes")
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.new_recovery_codes(current_user, form.password.data)
+        except SecondFactorError as error:
+            form.password.errors.append(str(error))
+        else:
+            return render(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account")
+            )
+    return _account_page(codes_form=form, status=422)
+
+
+@bp.post("/account/second-factor/off")
+def switch_off_second_factor():
+    form = ConfirmPasswordForm(prefix="off")
+    if form.validate_on_submit():
+        try:
+            second_factor.switch_off(current_user, form.password.data)
+        except SecondFactorError as error:
+            form.password.errors.append(str(error))
+        else:
+            flash(_("The second factor is switched off."), "success")
+            return redirect_to(url_for("auth.account"))
+    return _account_page(off_form=form, status=422)
 
 
 @bp.post("/account/password")
@@ -144,7 +325,7 @@ def change_password():
                 "success",
             )
             return redirect_to(url_for("auth.account"))
-    return render("auth/account.html", form=form, status=422)
+    return _account_page(form=form, status=422)
 
 
 @bp.post("/language")

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
+from intranet.auth import second_factor
 from intranet.auth.access import may_change_clearance
 from intranet.auth.models import ROLES, Account, LoginFailure, Organization, SetupToken
 from intranet.auth.passwords import (
@@ -104,12 +105,14 @@ def throttle_state(email: str, address: str) -> Throttled | None:
 def authenticate(email: str, password: str, address: str) -> Account | Throttled | None:
     """Check the credentials; the account on success, Throttled or None otherwise.
 
-    Unknown email and wrong password take the same path and the same hashing time.
+    Unknown email and wrong password take the same path and the same hashing time. For an
+    account that must give a second factor the sign-in is not complete yet: the caller asks
+    `second_factor.next_step()` and finishes with `complete_sign_in()` after that step.
     """
     email = normalize_email(email)[:320]
     # People sometimes type their password into the email field: never log such text.
     logged_email = email if "@" in email else "(no email address)"
-    attempt = _claim_attempt(email, address)
+    attempt = claim_attempt(email, address)
     if isinstance(attempt, Throttled):
         audit.record("login.throttled", target=logged_email, detail=address)
         return attempt
@@ -121,18 +124,46 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
         if fills_limit:
             audit.record("login.locked", target=logged_email, detail=address)
         return None
+    complete = second_factor.next_step(account) is None
     with write_transaction():
-        updates = {Account.last_login_at: utcnow()}
+        updates = {Account.last_login_at: utcnow()} if complete else {}
         if needs_rehash(account.password_hash):
             updates[Account.password_hash] = hash_password(password)
-        Account.update(updates).where(Account.id == account.id).execute()
+        if updates:
+            Account.update(updates).where(Account.id == account.id).execute()
         # This attempt's provisional failure goes with the earlier ones.
         LoginFailure.delete().where(LoginFailure.email == email).execute()
-    audit.record("login.succeeded", target=f"account:{account.id}", actor=account)
+    action = "login.succeeded" if complete else "login.password_accepted"
+    audit.record(action, target=f"account:{account.id}", actor=account)
     return Account.get_by_id(account.id)
 
 
-def _claim_attempt(email: str, address: str) -> Throttled | bool:
+def check_second_step(account: Account, code: str, address: str) -> str | Throttled | None:
+    """The code of the second step: "totp" or "recovery code" when accepted, else Throttled
+    or None. Counted and throttled like passwords, under a key of its own per account."""
+    key = second_factor.throttle_key(account)
+    attempt = claim_attempt(key, address)
+    target = f"account:{account.id}"
+    if isinstance(attempt, Throttled):
+        audit.record("login.second_factor_throttled", target=target, detail=address, actor=account)
+        return attempt
+    method = second_factor.check_code(account, code)
+    if method is None:
+        audit.record("login.second_factor_failed", target=target, detail=address, actor=account)
+        if attempt:
+            audit.record("login.second_factor_locked", target=target, detail=address, actor=account)
+        return None
+    LoginFailure.delete().where(LoginFailure.email == key).execute()
+    return method
+
+
+def complete_sign_in(account: Account, method: str) -> None:
+    """Note a sign-in that passed its second step (or set it up)."""
+    Account.update(last_login_at=utcnow()).where(Account.id == account.id).execute()
+    audit.record("login.succeeded", target=f"account:{account.id}", detail=method, actor=account)
+
+
+def claim_attempt(email: str, address: str) -> Throttled | bool:
     """Count the attempt as a failure before its password is checked, or refuse it.
 
     Checking the limit and recording the failure happen in one serialised step, so however

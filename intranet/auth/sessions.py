@@ -73,3 +73,44 @@ def session_expired() -> bool:
     if now - session.get(SEEN_AT, 0) >= 60:
         session[SEEN_AT] = now
     return False
+
+
+# --- Half signed in: the password was right, the second step is still to come -------------------
+
+PENDING = "second_step"
+# Long enough to type a code; set-up may mean installing an app first.
+PENDING_SECONDS = {"verify": 5 * 60, "setup": 15 * 60}
+
+
+def start_pending(account: Account, step: str, next_path: str | None) -> None:
+    """Remember who gave the right password, until when, and where they were going.
+
+    Bound to the account's session_version: a password change, reset or sign-out everywhere
+    voids the half-finished sign-in as it voids sessions. Nothing here signs anyone in.
+    """
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[PENDING] = {
+        "account": account.id,
+        "version": account.session_version,
+        "step": step,
+        "until": int(time.time()) + PENDING_SECONDS[step],
+        "next": next_path or "",
+    }
+
+
+def pending_sign_in(step: str) -> tuple[Account, str] | None:
+    """(account, next path) of a half-finished sign-in at `step` that is still valid."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or pending.get("step") != step:
+        return None
+    if int(time.time()) > pending.get("until", 0):
+        session.pop(PENDING, None)
+        return None
+    account = Account.get_or_none(Account.id == pending.get("account"))
+    if account is None or not account.active or account.session_version != pending.get("version"):
+        return None
+    return account, pending.get("next") or ""

@@ -9,6 +9,9 @@ EDITABLE = {
     "imprint_url": "",
     "privacy_url": "",
     "accessibility_contact": "",
+    # Roles that must use a second factor, comma-separated; None until the admin saves it,
+    # then the installation's SECOND_FACTOR_ROLES apply (auth.second_factor).
+    "second_factor_roles": None,
 }
 
 
