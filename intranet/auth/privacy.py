@@ -4,7 +4,14 @@ services' own step; what refers to it is handled by the areas through `account_e
 
 from flask_babel import lazy_gettext as _l
 
-from intranet.auth.models import Account, LoginFailure, Organization, SetupToken
+from intranet.auth.models import (
+    Account,
+    LoginFailure,
+    Organization,
+    RecoveryCode,
+    SecondFactor,
+    SetupToken,
+)
 from intranet.privacy.services import describe, iso, personal_data_export
 
 describe(
@@ -56,6 +63,7 @@ describe(SetupToken, {}, ("token_hash", "created_at"))
 def export_account(person, account=None, **_ignored):
     if account is None:
         return {"account": None}
+    factor = SecondFactor.get_or_none(SecondFactor.account == account.id)
     return {
         "account": {
             "email": account.email,
@@ -66,5 +74,10 @@ def export_account(person, account=None, **_ignored):
             "created_at": iso(account.created_at),
             "last_login_at": iso(account.last_login_at),
             "password_changed_at": iso(account.password_changed_at),
+            # That a second factor exists and since when; never its seed or the codes' hashes.
+            "second_factor_since": iso(factor.confirmed_at) if factor else None,
+            "unused_recovery_codes": RecoveryCode.select()
+            .where((RecoveryCode.account == account.id) & RecoveryCode.used_at.is_null())
+            .count(),
         }
     }
