@@ -251,7 +251,12 @@ def _folded(text: str) -> tuple[str, list[int] | None]:
     character it came from (None when they line up, as in plain ASCII)."""
     if text.isascii():
         return text.lower(), None
-    parts = [_fold_char(ch) for ch in text]
+    folds = {ch: _fold_char(ch) for ch in set(text)}
+    if all(len(fold) == 1 for fold in folds.values()):
+        # Most text (umlauts, accents) folds one character to one: no map back is needed,
+        # and str.translate does the work in C — minutes can be long.
+        return text.translate({ord(ch): fold for ch, fold in folds.items()}), None
+    parts = [folds[ch] for ch in text]
     origin = [i for i, part in enumerate(parts) for _ in part]
     return "".join(parts), origin
 
@@ -281,6 +286,15 @@ def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def _first_match(text: str, words: list[str]) -> int | None:
+    """Where in `text` (as written) the first match starts."""
+    folded, origin = _folded(text)
+    found = _pattern(tuple(words)).search(folded)
+    if found is None:
+        return None
+    return origin[found.start()] if origin is not None else found.start()
+
+
 def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
     # Every piece is escaped first; only the <mark> tags around them are markup.
     out, position = [], 0
@@ -304,18 +318,19 @@ def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup
     text = " ".join(text.split())
     if not text:
         return Markup("")
-    spans = _spans(text, words)
     start = 0
-    if spans and len(text) > length:
-        start = max(0, min(spans[0][0] - length // 3, len(text) - length))
+    first = _first_match(text, words) if len(text) > length else None
+    if first is not None:
+        start = max(0, min(first - length // 3, len(text) - length))
         if start:
             space = text.find(" ", start)
-            start = space + 1 if 0 <= space < spans[0][0] else start
+            start = space + 1 if 0 <= space < first else start
     end = min(len(text), start + length)
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
-    piece = _mark(text[start:end], spans, offset=start)
+    # Only the shown piece is marked: a long text is searched once, for its first match.
+    piece = highlight(text[start:end], words)
     return Markup("").join(
         [Markup("… ") if start else Markup(""), piece, Markup(" …") if end < len(text) else ""]
     )
