@@ -246,19 +246,27 @@ def _fold_char(ch: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
 
 
-def _folded(text: str) -> tuple[str, list[int] | None]:
-    """`text` folded like the index, and for each folded character the index of the
-    character it came from (None when they line up, as in plain ASCII)."""
+def _folded(text: str) -> tuple[str, dict | None]:
+    """`text` folded like the index (str.translate does the work in C: minutes can be long),
+    and the fold of each character when some fold to more or fewer characters ("ß" → "ss"),
+    which positions must then be mapped back through; None when they line up."""
     if text.isascii():
         return text.lower(), None
     folds = {ch: _fold_char(ch) for ch in set(text)}
-    if all(len(fold) == 1 for fold in folds.values()):
-        # Most text (umlauts, accents) folds one character to one: no map back is needed,
-        # and str.translate does the work in C — minutes can be long.
-        return text.translate({ord(ch): fold for ch, fold in folds.items()}), None
-    parts = [folds[ch] for ch in text]
-    origin = [i for i, part in enumerate(parts) for _ in part]
-    return "".join(parts), origin
+    folded = text.translate({ord(ch): fold for ch, fold in folds.items()})
+    return folded, None if all(len(fold) == 1 for fold in folds.values()) else folds
+
+
+def _original_index(text: str, folds: dict | None, position: int) -> int:
+    """The index in `text` of the character that folded `position` came from."""
+    if folds is None:
+        return position
+    count = 0
+    for index, ch in enumerate(text):
+        count += len(folds[ch])
+        if count > position:
+            return index
+    return len(text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -273,12 +281,13 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern:
 
 def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """Where in `text` (as written) a word starts a folded word."""
-    folded, origin = _folded(text)
+    folded, folds = _folded(text)
     spans = []
     for found in _pattern(tuple(words)).finditer(folded):
         start, end = found.span()
-        if origin is not None:
-            start, end = origin[start], origin[end - 1] + 1
+        if folds is not None:
+            start = _original_index(text, folds, start)
+            end = _original_index(text, folds, end - 1) + 1
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
         else:
@@ -288,11 +297,9 @@ def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
 
 def _first_match(text: str, words: list[str]) -> int | None:
     """Where in `text` (as written) the first match starts."""
-    folded, origin = _folded(text)
+    folded, folds = _folded(text)
     found = _pattern(tuple(words)).search(folded)
-    if found is None:
-        return None
-    return origin[found.start()] if origin is not None else found.start()
+    return None if found is None else _original_index(text, folds, found.start())
 
 
 def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
