@@ -195,6 +195,41 @@ def test_preview_with_and_without_javascript(client, coordinator, meeting):
     assert Minutes.get_by_id(minutes.id).version == 1  # a preview saves nothing
 
 
+HOSTILE = (
+    "<script>alert(1)</script>\n\n"
+    '<img src=x onerror="alert(2)">\n\n'
+    '<div hx-get="/logout" hx-trigger="load">x</div>\n\n'
+    "[klick](javascript:alert(3)) [daten](data:text/html,<b>) "
+    '[ok](https://example.org "t" onmouseover="alert(4)")\n\n'
+    "![bild](https://example.org/x.png) [gut](https://example.org)"
+)
+
+
+def test_hostile_markdown_never_reaches_the_page_as_markup(client, coordinator, meeting):
+    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    sign_in(client, coordinator)
+    section = MinutesSection.get()
+    response = client.post(
+        f"/minutes/{minutes.id}/edit", data=edit_data(client, minutes, body=HOSTILE)
+    )
+    assert response.status_code == 303
+    context = services.get_minutes_or_404(minutes.id, account=coordinator)
+    services.save_section(context, coordinator, section.title, HOSTILE, "green", None, section)
+    page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    blocks = re.findall(r'<div class="markdown[^"]*">(.*?)</div>', page, re.S)
+    assert len(blocks) == 2  # the text and the section
+    for rendered in blocks:
+        # Shown as text at most: no element carries a script, an htmx or an event attribute.
+        assert not re.search(r"<script|<img|<div", rendered)
+        assert not re.search(r"<[^>]*\s(hx-[a-z]+|on[a-z]+)=", rendered)
+        assert not re.search(r'href="(javascript|data):', rendered)
+    editor = client.get(f"/minutes/{minutes.id}/edit").get_data(as_text=True)
+    assert "<script>alert" not in editor and "&lt;script&gt;alert(1)" in editor
+    assert 'href="https://example.org"' in client.get(f"/minutes/{minutes.id}").get_data(
+        as_text=True
+    )
+
+
 def test_chatham_house_banner(client, coordinator, meeting):
     minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
     sign_in(client, coordinator)
