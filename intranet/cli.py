@@ -17,7 +17,7 @@ from intranet import migrations
 from intranet.auth import services
 from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit
+from intranet.core import audit, site_settings
 from intranet.core.files import open_private
 from intranet.db import close_all_connections, db, is_sqlite
 
@@ -98,7 +98,7 @@ def audit_verify():
 @audit_cli.command("prune")
 def audit_prune():
     """Remove entries older than the retention period."""
-    days = int(current_app.config["AUDIT_RETENTION_DAYS"])
+    days = site_settings.audit_retention_days()
     removed = audit.prune(days)
     click.echo(f"{removed} Einträge älter als {days} Tage entfernt.")
 

@@ -150,7 +150,7 @@ def test_audit_log_lists_sign_in_failures(client, admin, member):
     sign_in(client, member, "falsches Passwort für dieses Konto")
     sign_in(client, admin)
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "login.failed" in page and member.email in page
+    assert "Anmeldung fehlgeschlagen" in page and member.email in page
 
 
 # --- Start page, accessibility, language ---------------------------------------------------

@@ -12,10 +12,19 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
 from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
+from intranet.core import site_settings
 from intranet.core.forms import Form, visible
 from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
 
@@ -96,6 +105,23 @@ class SiteSettingsForm(Form):
             "My account."
         ),
     )
+    audit_retention_days = StringField(
+        _l("Keep the audit log for (days)"),
+        description=_l(
+            "The command “audit prune” removes older entries. Empty: the server's setting "
+            "(365 days unless changed there)."
+        ),
+        validators=[Optional(), lambda form, field: _retention_range(field)],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+def _retention_range(field):
+    low, high = site_settings.AUDIT_RETENTION_MIN_DAYS, site_settings.AUDIT_RETENTION_MAX_DAYS
+    if not (field.data.isdigit() and low <= int(field.data) <= high):
+        raise ValidationError(
+            _l("Please enter a number of days from %(low)s to %(high)s.", low=low, high=high)
+        )
 
 
 class AccountEditForm(Form):

@@ -6,6 +6,7 @@ from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
 
+from intranet.admin import audit_log as audit_log_service
 from intranet.admin import services
 from intranet.admin.forms import (
     AccountEditForm,
@@ -20,8 +21,7 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import site_settings
-from intranet.core.models import AuditEvent
+from intranet.core import audit, site_settings
 from intranet.core.pagination import paginate
 from intranet.directory.models import Person
 from intranet.htmx import redirect_to, render
@@ -277,8 +277,26 @@ def settings():
 
 @bp.get("/audit")
 def audit_log():
-    query = AuditEvent.select().order_by(AuditEvent.id.desc())
-    return render("admin/audit.html", "admin/_audit_list.html", page=paginate(query))
+    filters = audit_log_service.Filters.from_args(request.args)
+    page = paginate(audit_log_service.events(filters, current_user))
+    page.items = audit_log_service.rows(page.items, current_user)
+    return render(
+        "admin/audit.html",
+        "admin/_audit_list.html",
+        page=page,
+        filters=filters,
+        actions=audit_log_service.action_choices(),
+        organizations=list(Organization.select().order_by(Organization.name)),
+    )
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    filters = audit_log_service.Filters.from_args(request.args)
+    body = audit_log_service.export_csv(filters, current_user)
+    query = "&".join(f"{key}={value}" for key, value in filters.args().items())
+    audit.record("audit.exported", detail=query)
+    return download(body, "audit-protokoll.csv", "text/csv")
 
 
 @bp.get("/barrier-reports")

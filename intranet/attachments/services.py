@@ -206,6 +206,7 @@ def get_attachment_or_404(attachment_id: int, for_edit: bool = False, account=No
         abort(404)
     owner = load_owner(f"{attachment.owner_kind}:{attachment.owner_id}", account)
     if owner is None or not visible_to(attachment, owner, account):
+        audit.record_refused("attachment", attachment_id, account)
         abort(404)
     if for_edit and not owner.may_edit:
         abort(404)

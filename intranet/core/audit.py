@@ -7,6 +7,7 @@ import json
 from flask import has_request_context, request
 from flask_login import current_user
 
+from intranet.core import sharing
 from intranet.core.models import AuditEvent
 from intranet.db import serialized, utcnow, write_transaction
 
@@ -53,6 +54,36 @@ def record(action: str, target: str = "", detail: str = "", actor=None) -> Audit
         event.hash = _digest(event.prev_hash, event)
         event.save(force_insert=True)
     return event
+
+
+def _page_request() -> bool:
+    """A GET for a whole page or a download. An htmx fragment of a page (not boosted) belongs
+    to a page whose own load was already recorded, so it is not recorded a second time."""
+    if not has_request_context() or request.method != "GET":
+        return False
+    fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+    return not fragment
+
+
+def record_read(kind: str, item_id: int, labels, account) -> None:
+    """`<kind>.viewed` when a restricted item (AMBER, AMBER+STRICT or RED anywhere in its
+    chain of labels) is shown; called by the loader that applies access, so no page forgets it.
+    Unrestricted items write nothing: reads of them stay off the audit chain's lock."""
+    if sharing.RESTRICTED_LABELS.isdisjoint(labels) or not _page_request():
+        return
+    record(f"{kind}.viewed", target=f"{kind}:{item_id}", detail=request.path, actor=account)
+
+
+def record_refused(kind: str, item_id: int, account) -> None:
+    """`<kind>.refused`: the item exists but is hidden from `account`, who gets a plain 404.
+    Absent items are not recorded (nothing to protect, and the log would fill with typos)."""
+    if has_request_context():
+        record(
+            f"{kind}.refused",
+            target=f"{kind}:{item_id}",
+            detail=f"{request.method} {request.path}",
+            actor=account,
+        )
 
 
 def verify() -> AuditEvent | None:

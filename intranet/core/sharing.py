@@ -21,6 +21,8 @@ DEFAULT = GREEN
 FORUM_LABELS = (CLEAR, GREEN)
 ORGANIZATION_LABELS = (AMBER, AMBER_STRICT)
 PERSON_LABELS = (RED,)
+# Labels whose reads the audit log records (core.audit.record_read).
+RESTRICTED_LABELS = frozenset(ORGANIZATION_LABELS + PERSON_LABELS)
 
 LABEL_NAMES = {
     CLEAR: "TLP:CLEAR",

@@ -1,6 +1,6 @@
 """Settings the admin edits in the browser, cached per request."""
 
-from flask import g
+from flask import current_app, g
 
 from intranet.core.models import SiteSetting
 
@@ -12,7 +12,12 @@ EDITABLE = {
     # Roles that must use a second factor, comma-separated; None until the admin saves it,
     # then the installation's SECOND_FACTOR_ROLES apply (auth.second_factor).
     "second_factor_roles": None,
+    # Empty: INTRANET_AUDIT_RETENTION_DAYS (365) from the server's configuration.
+    "audit_retention_days": "",
 }
+# The admin can shorten the log, but not below this: a short period must not erase recent reads.
+AUDIT_RETENTION_MIN_DAYS = 30
+AUDIT_RETENTION_MAX_DAYS = 3650
 
 
 def get_all() -> dict[str, str]:
@@ -31,3 +36,11 @@ def save(values: dict[str, str]) -> None:
             conflict_target=[SiteSetting.key], update={SiteSetting.value: value}
         ).execute()
     g.pop("site_settings", None)
+
+
+def audit_retention_days() -> int:
+    """How long `audit prune` keeps entries: the admin's setting, else the configuration."""
+    value = get_all().get("audit_retention_days", "")
+    if value.isdigit():
+        return max(AUDIT_RETENTION_MIN_DAYS, min(int(value), AUDIT_RETENTION_MAX_DAYS))
+    return int(current_app.config["AUDIT_RETENTION_DAYS"])

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
+from intranet.core import audit
 from intranet.core.pagination import paginate
 from intranet.directory import csv_io, search, services, vcard
 from intranet.directory import retention as membership_retention
@@ -118,6 +119,7 @@ def contacts_vcard():
     filters = search.Filters.from_args(request.args)
     people = search.people(filters)
     body = vcard.serialize(vcard.person_card(current_user, person) for person in people)
+    audit.record("contacts.exported", detail=_export_detail("vcf"))
     return download(body, "kontakte.vcf", "text/vcard")
 
 
@@ -168,6 +170,7 @@ def contact(person_id):
 def contact_vcard(person_id):
     person = get_person_or_404(person_id)
     body = vcard.person_card(current_user, person).serialize()
+    audit.record("contacts.exported", target=f"person:{person.id}", detail="vcf")
     return download(body, f"kontakt-{person.id}.vcf", "text/vcard")
 
 
@@ -434,6 +437,7 @@ def organization_vcard(organization_id):
     )
     cards = [vcard.organization_card(organization)]
     cards += [vcard.person_card(current_user, person) for person in people]
+    audit.record("contacts.exported", target=f"organization:{organization.id}", detail="vcf")
     return download(vcard.serialize(cards), f"organisation-{organization.id}.vcf", "text/vcard")
 
 
@@ -444,7 +448,14 @@ def organization_vcard(organization_id):
 def contacts_csv():
     filters = search.Filters.from_args(request.args)
     body = csv_io.export(current_user, search.people(filters))
+    audit.record("contacts.exported", detail=_export_detail("csv"))
     return download(body, "kontakte.csv", "text/csv")
+
+
+def _export_detail(file_format: str) -> str:
+    """The format and the filters of a list export, so the log says which part left."""
+    filters = "&".join(f"{key}={value}" for key, value in request.args.items(multi=True) if value)
+    return f"{file_format} {filters}".strip()
 
 
 def _require_manager():

@@ -191,8 +191,12 @@ def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) ->
     if meeting is None:
         abort(404)
     context = load_context(meeting)
-    if not context.visible_to(account) or (for_edit and not can_plan(account)):
+    if not context.visible_to(account):
+        audit.record_refused("meeting", meeting_id, account)
         abort(404)
+    if for_edit and not can_plan(account):
+        abort(404)
+    audit.record_read("meeting", meeting_id, context.audience.labels, account)
     return context
 
 

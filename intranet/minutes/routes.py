@@ -576,7 +576,8 @@ def print_view(minutes_id):
 
 @bp.get("/minutes/<id:minutes_id>.pdf")
 def pdf(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    # The export writes its own entry (minutes.exported); a second one for the view adds nothing.
+    context = services.get_minutes_or_404(minutes_id, record_view=False)
     document = export.prepare(context)
     body = export.pdf(document)
     return download(body, export.file_name(context.minutes), "application/pdf")

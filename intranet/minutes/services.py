@@ -112,9 +112,13 @@ def context_for(minutes: Minutes) -> MinutesContext:
     return MinutesContext(minutes, meetings.load_context(minutes.meeting))
 
 
-def get_minutes_or_404(minutes_id: int, for_edit: bool = False, account=None) -> MinutesContext:
+def get_minutes_or_404(
+    minutes_id: int, for_edit: bool = False, account=None, record_view: bool = True
+) -> MinutesContext:
     """Load minutes and check access where they are loaded: not visible → 404, like absent.
-    With `for_edit`, only a draft the account may edit is found."""
+    With `for_edit`, only a draft the account may edit is found. A page view of restricted
+    minutes is written to the audit log unless the route records its own entry
+    (`record_view=False`, e.g. the PDF export)."""
     account = account or current_user
     minutes = (
         Minutes.select(Minutes, Meeting, Organization)
@@ -126,8 +130,13 @@ def get_minutes_or_404(minutes_id: int, for_edit: bool = False, account=None) ->
     if minutes is None:
         abort(404)
     context = context_for(minutes)
-    if not context.may(account, "view") or (for_edit and not context.may(account, "edit")):
+    if not context.may(account, "view"):
+        audit.record_refused("minutes", minutes_id, account)
         abort(404)
+    if for_edit and not context.may(account, "edit"):
+        abort(404)
+    if record_view:
+        audit.record_read("minutes", minutes_id, context.audience.labels, account)
     return context
 
 

@@ -1,0 +1,343 @@
+"""The audit log for the admin: German descriptions, filters, readable targets and CSV export."""
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from peewee import JOIN
+
+from intranet.attachments.models import Attachment
+from intranet.auth.models import Account, Organization
+from intranet.core import sharing
+from intranet.core.models import AuditEvent
+from intranet.directory.csv_io import neutralise
+from intranet.directory.models import Person
+from intranet.meetings import services as meetings
+from intranet.meetings import times
+from intranet.meetings.models import Meeting
+from intranet.minutes import services as minutes_services
+from intranet.minutes.models import Minutes
+
+# Every action code written anywhere in the application, with what the admin reads instead.
+# tests/test_audit.py fails when a code is used without an entry here.
+ACTIONS = {
+    "login.succeeded": _l("Sign-in succeeded"),
+    "login.failed": _l("Sign-in failed"),
+    "login.throttled": _l("Sign-in refused: too many attempts"),
+    "login.locked": _l("Sign-in locked after repeated failures"),
+    "logout": _l("Signed out"),
+    "account.created": _l("Account created"),
+    "account.updated": _l("Account changed"),
+    "account.password_changed": _l("Own password changed"),
+    "account.password_reset": _l("Password set by the administration"),
+    "account.deactivated": _l("Account deactivated"),
+    "account.reactivated": _l("Account reactivated"),
+    "account.exported": _l("Access export of an account (Art. 15)"),
+    "calendar_feed.renewed": _l("Calendar address renewed"),
+    "calendar_feed.revoked": _l("Calendar address revoked"),
+    "organization.created": _l("Organisation created"),
+    "organization.updated": _l("Organisation changed"),
+    "settings.updated": _l("Settings changed"),
+    "meeting.created": _l("Meeting planned"),
+    "meeting.updated": _l("Meeting changed"),
+    "meeting.cancelled": _l("Meeting cancelled"),
+    "meeting.state": _l("Meeting state changed"),
+    "meeting.attendance": _l("Attendance recorded"),
+    "meeting.viewed": _l("Meeting viewed"),
+    "meeting.refused": _l("Access to a meeting refused"),
+    "agenda.added": _l("Agenda item added"),
+    "agenda.updated": _l("Agenda item changed"),
+    "agenda.moved": _l("Agenda item moved"),
+    "agenda.deleted": _l("Agenda item removed"),
+    "minutes.started": _l("Minutes started"),
+    "minutes.saved": _l("Minutes draft saved"),
+    "minutes.section": _l("Minutes section saved"),
+    "minutes.section_deleted": _l("Minutes section removed"),
+    "minutes.action_state": _l("Action item state changed"),
+    "minutes.correction": _l("Correction started"),
+    "minutes.comment": _l("Comment on minutes"),
+    "minutes.objection": _l("Objection to minutes"),
+    "minutes.resolved": _l("Objection resolved"),
+    "minutes.submit": _l("Submitted for review"),
+    "minutes.approve": _l("Approved and circulated"),
+    "minutes.return": _l("Returned with comments"),
+    "minutes.release": _l("Released"),
+    "minutes.exported": _l("Minutes exported as PDF"),
+    "minutes.viewed": _l("Minutes viewed"),
+    "minutes.refused": _l("Access to minutes refused"),
+    "attachment.added": _l("File added"),
+    "attachment.deleted": _l("File removed"),
+    "attachment.downloaded": _l("File downloaded"),
+    "attachment.refused": _l("Access to a file refused"),
+    "person.created": _l("Contact entry created"),
+    "person.updated": _l("Contact entry changed"),
+    "person.deleted": _l("Contact entry deleted"),
+    "person.account_linked": _l("Contact entry linked to an account"),
+    "person.imported": _l("Contacts imported"),
+    "person.exported": _l("Access export of a person (Art. 15)"),
+    "person.erased": _l("Person erased (Art. 17)"),
+    "membership.created": _l("Membership added"),
+    "membership.deleted": _l("Membership removed"),
+    "membership.anonymised": _l("Ended memberships anonymised"),
+    "contacts.exported": _l("Contacts exported"),
+    "barrier_report.created": _l("Barrier reported"),
+    "audit.pruned": _l("Old audit entries removed"),
+    "audit.exported": _l("Audit log exported"),
+}
+
+# What a target like "meeting:12" is called when its title may not be shown.
+FALLBACK_NAMES = {
+    "meeting": _l("Meeting no. %(id)s"),
+    "minutes": _l("Minutes no. %(id)s"),
+    "attachment": _l("File no. %(id)s"),
+    "account": _l("Account no. %(id)s"),
+    "person": _l("Contact entry no. %(id)s"),
+    "organization": _l("Organisation no. %(id)s"),
+    "barrier_report": _l("Barrier report no. %(id)s"),
+}
+TARGET = re.compile(r"^([a-z_]+):([0-9]{1,10})$")
+# A title search looks at this many items per kind; a narrower search finds the rest.
+ITEM_SEARCH_LIMIT = 200
+
+
+def describe(action: str) -> str:
+    return str(ACTIONS[action]) if action in ACTIONS else action
+
+
+def action_choices() -> list[tuple[str, str]]:
+    return sorted(((code, str(label)) for code, label in ACTIONS.items()), key=lambda c: c[1])
+
+
+# --- Filters -----------------------------------------------------------------------------------
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() and len(str(value)) < 10 else None
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Filters:
+    person: str = ""
+    organization: int | None = None
+    action: str = ""
+    item: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        action = args.get("action", "")
+        return cls(
+            person=args.get("person", "").strip()[:200],
+            organization=_int(args.get("organization")),
+            action=action if action in ACTIONS else "",
+            item=args.get("item", "").strip()[:200],
+            since=_date(args.get("since")),
+            until=_date(args.get("until")),
+        )
+
+    def args(self) -> dict:
+        """The filters as query arguments (for page links and the CSV address)."""
+        values = {
+            "person": self.person,
+            "organization": self.organization,
+            "action": self.action,
+            "item": self.item,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+def _day_start_utc(day: dt.date) -> dt.datetime:
+    """Midnight in Berlin, as the naive UTC the log stores."""
+    return times.to_utc(dt.datetime.combine(day, dt.time()), shift_gap=True).replace(tzinfo=None)
+
+
+def _item_targets(text: str, viewer) -> list[str]:
+    """Targets whose title matches `text`, among the items `viewer` may see."""
+    found = [
+        f"meeting:{m.id}"
+        for m in Meeting.select(Meeting.id)
+        .where(meetings.visible_clause(viewer) & Meeting.title.contains(text))
+        .limit(ITEM_SEARCH_LIMIT)
+    ]
+    found += [
+        f"minutes:{m.id}"
+        for m in minutes_services.visible_minutes(viewer, "view")
+        .where(Meeting.title.contains(text))
+        .limit(ITEM_SEARCH_LIMIT)
+    ]
+    for kind, model, clause in (
+        ("account", Account, Account.display_name.contains(text)),
+        ("person", Person, Person.family_name.contains(text) | Person.given_name.contains(text)),
+        ("organization", Organization, Organization.name.contains(text)),
+    ):
+        found += [
+            f"{kind}:{row.id}"
+            for row in model.select(model.id).where(clause).limit(ITEM_SEARCH_LIMIT)
+        ]
+    return found
+
+
+def events(filters: Filters, viewer):
+    """The log entries matching `filters`, newest first (a query; pages are cut by the caller)."""
+    query = AuditEvent.select().order_by(AuditEvent.id.desc())
+    if filters.person:
+        accounts = Account.select(Account.id).where(
+            Account.display_name.contains(filters.person) | Account.email.contains(filters.person)
+        )
+        # The recorded address also finds entries of accounts erased since.
+        query = query.where(
+            AuditEvent.actor_id.in_(accounts) | AuditEvent.actor_label.contains(filters.person)
+        )
+    if filters.organization:
+        members = Account.select(Account.id).where(Account.organization == filters.organization)
+        query = query.where(AuditEvent.actor_id.in_(members))
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.item:
+        if TARGET.match(filters.item):
+            query = query.where(AuditEvent.target == filters.item)
+        else:
+            query = query.where(AuditEvent.target.in_(_item_targets(filters.item, viewer) or [""]))
+    if filters.since:
+        query = query.where(AuditEvent.at >= _day_start_utc(filters.since))
+    if filters.until:
+        query = query.where(AuditEvent.at < _day_start_utc(filters.until + dt.timedelta(days=1)))
+    return query
+
+
+# --- Readable rows ---------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    event: AuditEvent
+    action: str
+    actor: str
+    target: str
+
+
+def _parsed_targets(events_) -> dict[str, set[int]]:
+    by_kind: dict[str, set[int]] = {}
+    for event in events_:
+        match = TARGET.match(event.target or "")
+        if match:
+            by_kind.setdefault(match.group(1), set()).add(int(match.group(2)))
+    return by_kind
+
+
+def target_names(by_kind: dict[str, set[int]], viewer) -> dict[str, str]:
+    """'meeting:12' → its title where `viewer` may see it (the admin role grants nothing:
+    the meetings' and minutes' own rules decide). One query per kind, whatever the number."""
+    names: dict[str, str] = {}
+    files = {}
+    if by_kind.get("attachment"):
+        files = {
+            a.id: a
+            for a in Attachment.select().where(Attachment.id.in_(list(by_kind["attachment"])))
+        }
+        # A file's name is shown only with its meeting's or minutes' title, and only when its
+        # own label adds no restriction; files of agenda items and sections show their number.
+        for attachment in files.values():
+            if attachment.owner_kind in ("meeting", "minutes"):
+                by_kind.setdefault(attachment.owner_kind, set()).add(attachment.owner_id)
+    if by_kind.get("meeting"):
+        for meeting in Meeting.select(Meeting.id, Meeting.title).where(
+            meetings.visible_clause(viewer) & Meeting.id.in_(list(by_kind["meeting"]))
+        ):
+            names[f"meeting:{meeting.id}"] = meeting.title
+    if by_kind.get("minutes"):
+        for item in minutes_services.visible_minutes(viewer, "view").where(
+            Minutes.id.in_(list(by_kind["minutes"]))
+        ):
+            names[f"minutes:{item.id}"] = minutes_services.document_title(item)
+    for attachment in files.values():
+        owner = names.get(f"{attachment.owner_kind}:{attachment.owner_id}")
+        if owner and attachment.label in sharing.FORUM_LABELS:
+            names[f"attachment:{attachment.id}"] = f"{attachment.file_name} ({owner})"
+    for kind, model, name in (
+        ("account", Account, lambda row: row.display_name),
+        ("person", Person, lambda row: row.full_name),
+        ("organization", Organization, lambda row: row.name),
+    ):
+        if by_kind.get(kind):
+            for row in model.select().where(model.id.in_(list(by_kind[kind]))):
+                names[f"{kind}:{row.id}"] = name(row)
+    return names
+
+
+def target_label(target: str, names: dict[str, str]) -> str:
+    if target in names:
+        return names[target]
+    match = TARGET.match(target or "")
+    if match and match.group(1) in FALLBACK_NAMES:
+        return str(FALLBACK_NAMES[match.group(1)]) % {"id": match.group(2)}
+    return target
+
+
+def rows(events_, viewer) -> list[Row]:
+    """Entries ready to show: German action, the acting account's current name and
+    organisation, the target's title as far as `viewer` may see it."""
+    events_ = list(events_)
+    names = target_names(_parsed_targets(events_), viewer)
+    actor_ids = {e.actor_id for e in events_ if e.actor_id}
+    actors = {}
+    if actor_ids:
+        actors = {
+            a.id: a
+            for a in Account.select(Account, Organization)
+            .join(Organization, JOIN.LEFT_OUTER, on=(Account.organization == Organization.id))
+            .where(Account.id.in_(list(actor_ids)))
+        }
+    result = []
+    for event in events_:
+        account = actors.get(event.actor_id)
+        if account is not None:
+            organization = ""
+            if account.organization_id:
+                organization = account.organization.short_name or account.organization.name
+            who = f"{account.display_name} ({event.actor_label})"
+            if organization:
+                who += f", {organization}"
+        else:
+            who = event.actor_label or "–"
+        result.append(Row(event, describe(event.action), who, target_label(event.target, names)))
+    return result
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def export_csv(filters: Filters, viewer, chunk: int = 500) -> str:
+    """The filtered log as CSV (UTF-8 with BOM, `;`); cells cleaned like the contacts' export."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(
+        [_("Time"), _("Who"), _("Event"), _("Concerns"), _("Code"), _("Detail"), _("Address")]
+    )
+    query = events(filters, viewer)
+    number = 1
+    while True:
+        batch = rows(query.paginate(number, chunk), viewer)
+        for row in batch:
+            at = times.to_local(row.event.at).strftime("%Y-%m-%d %H:%M:%S")
+            values = [at, row.actor, row.action, row.target, row.event.target, row.event.detail]
+            values.append(row.event.address)
+            writer.writerow([neutralise(str(value or "")) for value in values])
+        if len(batch) < chunk:
+            break
+        number += 1
+    return "\ufeff" + out.getvalue()
