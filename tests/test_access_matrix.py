@@ -28,6 +28,7 @@ from intranet.db import utcnow
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
 from intranet.meetings import feeds
+from intranet.meetings import rules as meeting_rules
 from intranet.meetings import search_provider as meeting_search
 from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem
@@ -511,6 +512,12 @@ PERMISSION = {
 # POST-only addresses whose harmless request (a valid token, nothing else) still removes or
 # changes what later requests need. They run last, in this order; each object is used by one
 # permitted account only, after every account that must get 404 has tried.
+# Allowed GET addresses that answer with a redirect in some states (with a message), not a page:
+# the attendance page exists only from the meeting's start.
+REDIRECTS = {
+    "meetings.attendance": lambda target: not meeting_rules.has_begun(target.obj),
+}
+
 DESTRUCTIVE = [
     "minutes.action_state",
     "minutes.delete_entry",
@@ -518,6 +525,7 @@ DESTRUCTIVE = [
     "meetings.delete_agenda_item",
     "directory.delete_membership",
     "admin.toggle_account",
+    "admin.reset_second_factor",  # ends the person's sessions
 ]
 
 # The fragment ids the templates aim htmx requests at, where a view answers with a fragment
@@ -637,55 +645,57 @@ def test_every_id_address_answers_by_the_rule(app, monkeypatch, area):
             DESTRUCTIVE.index(rk[0].endpoint) + 1 if rk[0].endpoint in DESTRUCTIVE else 0
         ),
     )
+    # Every refused request first, the allowed destructive ones (deleting, ending sessions)
+    # only after all of them, so that no refusal is checked against a world already changed.
+    steps, destructive_steps = [], []
     for rule, kind in ordered:
+        targets = [(i, t) for i, t in enumerate(world.targets) if t.kind == kind]
+        if rule.endpoint not in DESTRUCTIVE:
+            steps += [(rule, name, i, t) for i, t in targets for name in world.accounts]
+            continue
+        steps += [
+            (rule, name, i, t)
+            for i, t in targets
+            for name in world.accounts
+            if not expected[(rule.endpoint, rule.rule, i, name)][1]
+        ]
+        for i, t in targets:
+            allowed = [n for n in world.accounts if expected[(rule.endpoint, rule.rule, i, n)][1]]
+            destructive_steps += [(rule, allowed[0], i, t)] if allowed else []
+    for rule, name, index, target in steps + destructive_steps:
         method = "GET" if "GET" in rule.methods else "POST"
         destructive = rule.endpoint in DESTRUCTIVE
         fragments = has_fragments(app.view_functions[rule.endpoint])
-        targets = [(i, t) for i, t in enumerate(world.targets) if t.kind == kind]
-        plan = []  # (name, index, target) in the order they are requested
-        if destructive:
-            plan += [
-                (name, i, t)
-                for i, t in targets
-                for name in world.accounts
-                if not expected[(rule.endpoint, rule.rule, i, name)][1]
+        sees, permitted = expected[(rule.endpoint, rule.rule, index, name)]
+        with app.test_request_context():
+            address = app.url_for(rule.endpoint, **target.args)
+        variants = [None]
+        if fragments and not (destructive and permitted):
+            targets_used = HX_TARGETS.get(rule.endpoint, [None])
+            variants += [
+                {
+                    "HX-Request": "true",
+                    **({"HX-Target": hx.format(**target.args)} if hx else {}),
+                }
+                for hx in targets_used
             ]
-            for i, t in targets:
-                allowed = [
-                    n for n in world.accounts if expected[(rule.endpoint, rule.rule, i, n)][1]
-                ]
-                plan += [(allowed[0], i, t)] if allowed else []
-        else:
-            plan = [(name, i, t) for i, t in targets for name in world.accounts]
-        for name, index, target in plan:
-            sees, permitted = expected[(rule.endpoint, rule.rule, index, name)]
-            with app.test_request_context():
-                address = app.url_for(rule.endpoint, **target.args)
-            variants = [None]
-            if fragments and not (destructive and permitted):
-                targets_used = HX_TARGETS.get(rule.endpoint, [None])
-                variants += [
-                    {
-                        "HX-Request": "true",
-                        **({"HX-Target": hx.format(**target.args)} if hx else {}),
-                    }
-                    for hx in targets_used
-                ]
-            for headers in variants:
-                data = {"csrf_token": walk.tokens[name]} if method == "POST" else None
-                response = walk.request(name, method, address, headers, data)
-                if response is None:
-                    continue
-                status = response.status_code
-                where = f"{name} {method} {address} {headers or ''}"
-                if not sees and status != 404:
-                    walk.fail(f"{where}: {status}, expected 404 (not shared with {name})")
-                elif sees and not permitted and status != 404:
-                    walk.fail(f"{where}: {status}, expected 404 (not allowed for {name})")
-                elif permitted and method == "GET" and status != 200:
-                    walk.fail(f"{where}: {status}, expected 200")
-                elif permitted and method == "POST" and status == 404:
-                    walk.fail(f"{where}: 404, expected the action to be reached")
+        redirects = REDIRECTS.get(rule.endpoint)
+        expected_get = 303 if redirects and redirects(target) else 200
+        for headers in variants:
+            data = {"csrf_token": walk.tokens[name]} if method == "POST" else None
+            response = walk.request(name, method, address, headers, data)
+            if response is None:
+                continue
+            status = response.status_code
+            where = f"{name} {method} {address} {headers or ''}"
+            if not sees and status != 404:
+                walk.fail(f"{where}: {status}, expected 404 (not shared with {name})")
+            elif sees and not permitted and status != 404:
+                walk.fail(f"{where}: {status}, expected 404 (not allowed for {name})")
+            elif permitted and method == "GET" and status != expected_get:
+                walk.fail(f"{where}: {status}, expected {expected_get}")
+            elif permitted and method == "POST" and status == 404:
+                walk.fail(f"{where}: 404, expected the action to be reached")
     assert not walk.failures, f"{len(walk.failures)} failures:\n" + "\n".join(walk.failures[:60])
 
 
