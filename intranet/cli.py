@@ -218,6 +218,7 @@ def demo_data(years, scale, seed):
     from intranet.directory import search_provider as directory_search
     from intranet.meetings import demo as meetings_demo
     from intranet.meetings import search_provider as meetings_search
+    from intranet.meetings.models import AgendaItem
     from intranet.minutes import demo as minutes_demo
     from intranet.minutes import search_provider as minutes_search
 
@@ -239,6 +240,8 @@ def demo_data(years, scale, seed):
             directory_search.index_person(person)
         for meeting in meetings:
             meetings_search.index_meeting(meeting)
+        for item in AgendaItem.select():
+            meetings_search.index_agenda_item(item)
         minutes = minutes_demo.populate(meetings, accounts, rng=rng)
         for document in minutes:
             minutes_search.index_minutes(document.id)

@@ -11,7 +11,7 @@ from intranet.core.search import search_terms
 from intranet.db import db, utcnow
 from intranet.meetings.models import Meeting
 from tests import factories
-from tests.conftest import sign_in
+from tests.conftest import csrf_token, sign_in
 from tests.test_directory import person
 from tests.test_meetings import form_data, make_meeting
 
@@ -282,3 +282,67 @@ def test_renamed_organisation_finds_its_people(client, app, org, member):
     save_organization(org, {**data, "name": "Kulturverein Morgenrot"})
     sign_in(client, member)
     assert "Lea Lorenz" in text_of(client.get("/search?q=morgenrot").get_data(as_text=True))
+
+
+# --- Agenda items: findable, each through its own label -----------------------------------------
+
+
+def test_agenda_items_are_found_only_where_their_own_label_allows(
+    client, org, other_org, coordinator, member
+):
+    from intranet.meetings import services
+
+    meeting = make_meeting("Plenum", "green", organization=org, invited=[other_org])
+    open_item = services.add_agenda_item(
+        meeting, "Verkehrsplanung Stadtfest", "", None, False, "green", coordinator
+    )
+    closed = services.add_agenda_item(
+        meeting, "Gefährdungslage Moscheegemeinde", "", org.id, False, "amber", coordinator
+    )
+    sign_in(client, member)  # invited, but the AMBER item names only the organiser
+    page = client.get("/search?q=stadtfest").get_data(as_text=True)
+    assert f"/meetings/{meeting.id}#item-{open_item.id}" in page
+    page = client.get("/search?q=gefahrdungslage").get_data(as_text=True)
+    assert f"#item-{closed.id}" not in page and "<mark>" not in page
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    sign_in(client, coordinator)
+    assert f"#item-{closed.id}" in client.get("/search?q=gefahrdungslage").get_data(as_text=True)
+    services.delete_agenda_item(meeting, closed.id, coordinator)
+    assert f"#item-{closed.id}" not in client.get("/search?q=gefahrdungslage").get_data(
+        as_text=True
+    )
+
+
+def test_the_sql_rule_for_agenda_items_agrees_with_the_python_rule(app, org, other_org):
+    from intranet.meetings import services
+    from intranet.meetings.models import AgendaItem
+
+    third = factories.organization("Dritte")
+    named = factories.account("member", third)
+    accounts = [
+        factories.account("member", org),
+        factories.account("member", other_org),
+        factories.account("member", third),
+        named,
+        factories.account("admin"),
+    ]
+    for meeting_label in ("green", "amber", "red"):
+        meeting = make_meeting(
+            meeting_label, meeting_label, organization=org, invited=[other_org], persons=[named]
+        )
+        for item_label in ("clear", "green", "amber", "amber_strict", "red"):
+            for presenter in (None, other_org, third):
+                AgendaItem.create(meeting=meeting, position=1, title="x", label=item_label,
+                                  organization=presenter)  # fmt: skip
+    for account in accounts:
+        in_sql = {row.id for row in services.visible_agenda_items(account)}
+        for item in AgendaItem.select():
+            context = services.load_context(item.meeting)
+            expected = context.visible_to(account) and services.can_see_agenda_item(
+                account, item, item.meeting, context.person_ids
+            )
+            assert (item.id in in_sql) is expected, (
+                account.organization_id,
+                item.label,
+                item.meeting.label,
+            )

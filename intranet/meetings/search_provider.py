@@ -8,14 +8,29 @@ from intranet.core import fulltext
 from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
 from intranet.filters import local_time
 from intranet.meetings import services  # imports this module too: use it only inside functions
-from intranet.meetings.models import Meeting
+from intranet.meetings.models import AgendaItem, Meeting
 
 KIND = "meeting"
+# Agenda items are items of their own: one may be shared more narrowly than its meeting.
+AGENDA_KIND = "agenda_item"
 LIMIT = 20
 
 
 def index_meeting(meeting: Meeting) -> None:
     fulltext.index(KIND, meeting.id, meeting.title, meeting.description)
+
+
+def index_agenda_item(item: AgendaItem) -> None:
+    fulltext.index(AGENDA_KIND, item.id, item.title, item.description)
+
+
+def remove_agenda_item(item_id: int) -> None:
+    fulltext.remove(AGENDA_KIND, item_id)
+
+
+def _detail(meeting: Meeting) -> str:
+    detail = local_time(meeting.start)
+    return f"{detail} ({_('cancelled')})" if meeting.cancelled else detail
 
 
 def find(account, terms: Terms) -> ProviderResults:
@@ -31,20 +46,38 @@ def find(account, terms: Terms) -> ProviderResults:
     hits = []
     for match in found.matches:
         meeting = meetings.get(match.item_id)
-        if meeting is None:
-            continue
-        detail = local_time(meeting.start)
-        if meeting.cancelled:
-            detail = f"{detail} ({_('cancelled')})"
-        hits.append(
-            Hit(
-                url=url_for("meetings.show", meeting_id=meeting.id),
-                title=match.title,
-                snippet=match.snippet,
-                detail=detail,
+        if meeting is not None:
+            hits.append(
+                Hit(
+                    url=url_for("meetings.show", meeting_id=meeting.id),
+                    title=match.title,
+                    snippet=match.snippet,
+                    detail=_detail(meeting),
+                )
             )
-        )
-    return ProviderResults(hits=hits, total=found.total)
+    in_agenda = fulltext.search(
+        AGENDA_KIND, services.visible_agenda_items(account), terms, limit=LIMIT
+    )
+    items = {
+        item.id: item
+        for item in AgendaItem.select(AgendaItem, Meeting)
+        .join(Meeting)
+        .where(AgendaItem.id.in_([match.item_id for match in in_agenda.matches]))
+    }
+    for match in in_agenda.matches:
+        item = items.get(match.item_id)
+        if item is not None:
+            hits.append(
+                Hit(
+                    url=url_for(
+                        "meetings.show", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"
+                    ),
+                    title=f"{item.meeting.title} – {match.title}",
+                    snippet=match.snippet,
+                    detail=_detail(item.meeting),
+                )
+            )
+    return ProviderResults(hits=hits, total=found.total + in_agenda.total)
 
 
 register_provider(Provider(KIND, _l("Meetings"), find, order=10))

@@ -119,6 +119,33 @@ def visible_clause(account):
     )
 
 
+def _agenda_items_of_organization(organization_id):
+    item, meeting = AgendaItem.alias("ai_org"), Meeting.alias("m_ai_org")
+    return (
+        item.select(item.id)
+        .join(meeting, on=(item.meeting == meeting.id))
+        .where((item.organization == organization_id) | (meeting.organization == organization_id))
+    )
+
+
+def _agenda_items_naming(account_id):
+    item = AgendaItem.alias("ai_per")
+    return item.select(item.id).where(item.meeting.in_(_named_meetings(account_id)))
+
+
+def visible_agenda_items(account):
+    """Ids of the agenda items `account` may see: the meeting's rule and the item's own label
+    (the SQL twin of `can_see_agenda_item`)."""
+    label = sharing.visible_where(
+        account,
+        AgendaItem.label,
+        AgendaItem.id,
+        _agenda_items_of_organization,
+        _agenda_items_naming,
+    )
+    return AgendaItem.select(AgendaItem.id).join(Meeting).where(visible_clause(account) & label)
+
+
 def visible_meetings(account, *fields):
     """Every meeting `account` may see, with the organiser joined (one query)."""
     return (
@@ -622,6 +649,7 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
             public=public,
             label=label,
         )
+    search_provider.index_agenda_item(item)
     audit.record("agenda.added", target=f"meeting:{meeting.id}", actor=actor)
     return item
 
@@ -637,6 +665,7 @@ def update_agenda_item(item, title, description, organization_id, public, label,
         item.public = public
         item.label = label
         item.save()
+    search_provider.index_agenda_item(item)
     audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
     return item
 
@@ -684,6 +713,7 @@ def delete_agenda_item(meeting, item_id: int, actor) -> None:
         if not deleted:
             abort(404)
     attachments.delete_for_owner("agenda_item", item_id)
+    search_provider.remove_agenda_item(item_id)
     audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
 
 
