@@ -93,7 +93,7 @@ def test_refusals_say_why_in_german(app):
     ahead = utcnow() + dt.timedelta(days=1)
     with app.test_request_context(headers={"Accept-Language": "de"}):
         held = Meeting(id=1, state="held", cancelled=False, start=ahead)
-        assert "im aktuellen Stand nicht möglich" in refusal(held, "cancel")
+        assert "im aktuellen Status nicht möglich" in refusal(held, "cancel")
         planned = Meeting(id=1, state="planned", cancelled=False, start=ahead)
         assert "ab Beginn des Termins" in refusal(planned, "hold")
         assert "Grund für die Absage" in refusal(planned, "cancel", comment=" ")
@@ -123,7 +123,7 @@ def ics_event(client, meeting):
 
 
 def state_row(page: str) -> str:
-    return re.search(r"Stand</dt>\s*<dd[^>]*>([^<]*)</dd>", page).group(1).strip()
+    return re.search(r"Status</dt>\s*<dd[^>]*>([^<]*)</dd>", page).group(1).strip()
 
 
 def test_uncancel_returns_to_the_state_before_with_a_higher_sequence(

@@ -99,7 +99,7 @@ def test_member_answers_an_invitation_in_place(page, live_app, axe, console_erro
     axe.check(page)
     page.get_by_role("button", name="Vielleicht").click()
     expect(page.get_by_text("Ihre Antwort: Vielleicht.")).to_be_visible()
-    expect(page.get_by_text("0 Zusagen, 0 Absagen, 1 vielleicht")).to_be_visible()
+    expect(page.get_by_text("Zusagen: 0, Absagen: 0, Vielleicht: 1")).to_be_visible()
     assert console_errors == []
 
 
