@@ -81,6 +81,22 @@ def db_upgrade():
         click.echo("Das Schema ist aktuell.")
 
 
+@db_cli.command("status")
+def db_status():
+    """The schema version in use and the migrations still to apply."""
+    with db.connection_context():
+        states = migrations.runner().status()
+    applied = [m.name for m in states if m.applied]
+    waiting = [m.name for m in states if m.path and not m.applied]
+    click.echo(f"Schema: {applied[-1] if applied else 'leer'}")
+    if waiting:
+        click.echo("Ausstehend (flask --app app db upgrade):")
+        for name in waiting:
+            click.echo(f"  {name}")
+    else:
+        click.echo("Keine Migration ausstehend.")
+
+
 audit_cli = AppGroup("audit", help="Audit log.")
 
 

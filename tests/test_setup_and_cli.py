@@ -201,6 +201,18 @@ def test_db_upgrade_is_safe_to_run_twice(runner):
     assert "aktuell" in second.output
 
 
+def test_db_status_names_the_schema_and_what_is_pending(app, runner):
+    current = runner.invoke(args=["db", "status"])
+    latest = sorted(m.name for m in migrations.runner().status())[-1]
+    assert current.exit_code == 0
+    assert f"Schema: {latest}" in current.output and "Keine Migration ausstehend" in current.output
+    history = migrations.runner().History
+    history.delete().where(history.name == latest).execute()  # as if it were new
+    outdated = runner.invoke(args=["db", "status"])
+    assert outdated.exit_code == 0
+    assert "Ausstehend" in outdated.output and f"  {latest}" in outdated.output
+
+
 def test_outdated_schema_is_refused_with_the_command_to_run(app):
     from intranet import create_app
 
