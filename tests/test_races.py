@@ -244,3 +244,41 @@ def test_invitation_and_cancellation_at_once(shared_app, coordinator, monkeypatc
     )
     assert history == (["invite"] if winner == 0 else ["cancel"])
     assert (saved.version, saved.sequence) == (2, 1)
+
+
+def test_two_admins_switching_each_other_off_at_once_leave_one(app):
+    """The last active admin stays, also when two admins deactivate each other in parallel."""
+    import threading
+
+    from intranet.auth import services as accounts
+    from intranet.auth.models import Account
+    from intranet.db import db
+    from tests import factories
+
+    first = factories.account("admin", email="erste@example.org")
+    second = factories.account("admin", email="zweite@example.org")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def deactivate(target, actor):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                barrier.wait()
+                accounts.set_active(target, False, actor)
+            except accounts.AccountError as error:
+                errors.append(error)
+            finally:
+                db.close()
+
+    threads = [
+        threading.Thread(target=deactivate, args=(second, first)),
+        threading.Thread(target=deactivate, args=(first, second)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    active = Account.select().where((Account.role == "admin") & (Account.active == True))  # noqa: E712
+    assert active.count() == 1 and len(errors) == 1
+    assert "letzte aktive" in str(errors[0]) or "last active" in str(errors[0])

@@ -219,7 +219,11 @@ def toggle_account(account_id):
         if account.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")
         else:
-            account_services.set_active(account, not account.active, current_user)
+            try:
+                account_services.set_active(account, not account.active, current_user)
+            except account_services.AccountError as error:
+                flash(str(error), "error")
+                return redirect_to(url_for("admin.accounts"))
             message = (
                 _(
                     "%(name)s can no longer sign in; all sessions have ended.",

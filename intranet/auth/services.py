@@ -206,8 +206,22 @@ def change_password(account: Account, current: str, new: str) -> None:
     audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
 
 
+def keep_an_admin(account: Account, stays_admin: bool) -> None:
+    """Refuse a change that would leave no active admin (call inside `serialized("admins")`,
+    so two admins switching each other off at the same moment cannot both succeed)."""
+    if stays_admin:
+        return
+    others = Account.select().where(
+        (Account.role == "admin") & (Account.active == True) & (Account.id != account.id)  # noqa: E712
+    )
+    if not others.exists():
+        raise AccountError(_l("This is the last active administrator account; it must stay."))
+
+
 def set_active(account: Account, active: bool, actor) -> None:
-    with write_transaction():
+    with serialized("admins"):
+        current = Account.get_by_id(account.id)
+        keep_an_admin(current, active or current.role != "admin" or not current.active)
         Account.update(active=active, session_version=Account.session_version + 1).where(
             Account.id == account.id
         ).execute()
@@ -283,10 +297,11 @@ def update_account(
     stale = _l(
         "Someone else changed this account in the meantime. Please check the current values and save again."
     )
-    with write_transaction():
+    with serialized("admins"):
         current = Account.get_by_id(account.id)
         if fingerprint(current) != seen_fingerprint:
             raise AccountConflict(stale)
+        keep_an_admin(current, role == "admin" or current.role != "admin" or not current.active)
         organization_id = organization.id if organization else None
         if not may_change_clearance(actor, current):
             if role != current.role:
