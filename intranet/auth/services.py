@@ -215,7 +215,9 @@ def keep_an_admin(account: Account, stays_admin: bool) -> None:
         (Account.role == "admin") & (Account.active == True) & (Account.id != account.id)  # noqa: E712
     )
     if not others.exists():
-        raise AccountError(_l("This is the last active administrator account; it must stay."))
+        raise AccountError(
+            _l("This is the last active administrator account; it must stay."), field="role"
+        )
 
 
 def set_active(account: Account, active: bool, actor) -> None:
@@ -301,7 +303,6 @@ def update_account(
         current = Account.get_by_id(account.id)
         if fingerprint(current) != seen_fingerprint:
             raise AccountConflict(stale)
-        keep_an_admin(current, role == "admin" or current.role != "admin" or not current.active)
         organization_id = organization.id if organization else None
         if not may_change_clearance(actor, current):
             if role != current.role:
@@ -317,6 +318,7 @@ def update_account(
                     ),
                     field="organization",
                 )
+        keep_an_admin(current, role == "admin" or current.role != "admin" or not current.active)
         clash = Account.select().where((Account.email == email) & (Account.id != current.id))
         if clash.exists():
             raise AccountError(_l("An account with this email address already exists."))
