@@ -302,6 +302,7 @@ def test_agenda_items_are_found_only_where_their_own_label_allows(
     sign_in(client, member)  # invited, but the AMBER item names only the organiser
     page = client.get("/search?q=stadtfest").get_data(as_text=True)
     assert f"/meetings/{meeting.id}#item-{open_item.id}" in page
+    assert "Plenum – Verkehrsplanung <mark>Stadtfest</mark>" in page and "&lt;mark&gt;" not in page
     page = client.get("/search?q=gefahrdungslage").get_data(as_text=True)
     assert f"#item-{closed.id}" not in page and "<mark>" not in page
     client.post("/logout", data={"csrf_token": csrf_token(client)})

@@ -3,6 +3,7 @@
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from intranet.core import fulltext
 from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
@@ -72,7 +73,7 @@ def find(account, terms: Terms) -> ProviderResults:
                     url=url_for(
                         "meetings.show", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"
                     ),
-                    title=f"{item.meeting.title} – {match.title}",
+                    title=escape(item.meeting.title) + Markup(" – ") + match.title,
                     snippet=match.snippet,
                     detail=_detail(item.meeting),
                 )

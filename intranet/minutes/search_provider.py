@@ -4,6 +4,7 @@ more narrowly than the minutes around it."""
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from intranet.core import fulltext
 from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
@@ -84,7 +85,7 @@ def find(account, terms: Terms) -> ProviderResults:
                     url=url_for(
                         "minutes.show", minutes_id=minutes.id, _anchor=f"section-{section.id}"
                     ),
-                    title=f"{services.document_title(minutes)} – {section.title}",
+                    title=escape(services.document_title(minutes)) + Markup(" – ") + match.title,
                     snippet=match.snippet,
                     detail=_detail(minutes, minutes.meeting),
                 )
