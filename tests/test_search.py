@@ -347,3 +347,16 @@ def test_the_sql_rule_for_agenda_items_agrees_with_the_python_rule(app, org, oth
                 item.label,
                 item.meeting.label,
             )
+
+
+def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
+    import time
+
+    text = "### Tagesordnung\n\n1. **Begrüßung**\n2. Umgang mit [Hass](https://x.org) im Netz"
+    assert str(fulltext.snippet(text, ["hass"])) == (
+        "Tagesordnung Begrüßung Umgang mit <mark>Hass</mark> im Netz"
+    )
+    for hostile in ("[" * 100_000, "[a](" * 25_000, "](" * 50_000, "|" * 100_000, "# " * 50_000):
+        started = time.perf_counter()
+        fulltext.snippet(hostile, ["a"])
+        assert time.perf_counter() - started < 0.5  # measured about 20 ms

@@ -320,9 +320,22 @@ def highlight(text: str, words: list[str]) -> Markup:
     return _mark(text, _spans(text, words))
 
 
+# Markdown signs a reader of a snippet does not need: heading and quote marks, list bullets,
+# emphasis, code ticks, table bars, and link targets (the link text stays).
+_MARKDOWN_SIGNS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])\s+|\*\*|__|`+|\|")
+# No brackets inside either part: every attempt stops at the next bracket, so even text made
+# of nothing but "[a](" takes linear time.
+_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
+
+
+def plain(text: str) -> str:
+    """Markdown as the words a reader sees, for snippets."""
+    return _MARKDOWN_SIGNS.sub(" ", _MARKDOWN_LINK.sub(r"\1", text))
+
+
 def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup:
     """A piece of `text` around its first match, matches marked, cut at spaces."""
-    text = " ".join(text.split())
+    text = " ".join(plain(text).split())
     if not text:
         return Markup("")
     start = 0
