@@ -2,6 +2,7 @@
 
 from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from intranet import db as database
 from intranet import errors, web
@@ -11,7 +12,12 @@ from intranet.extensions import htmx as htmx_extension  # the name `htmx` is the
 
 
 def select_locale():
-    lang = session.get("lang") if request else None
+    """The signed-in person's stored choice, else this session's, else German."""
+    if not request:
+        return "de"
+    if current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    lang = session.get("lang")
     return lang if lang in LANGUAGES else "de"
 
 

@@ -214,6 +214,37 @@ def test_language_choice_survives_sign_in(client, member):
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
 
 
+def test_language_choice_is_stored_on_the_account_and_follows_the_person(app, member):
+    first = app.test_client()
+    sign_in(first, member)
+    first.post("/language", data={"csrf_token": csrf_token(first), "lang": "en"})
+    assert Account.get_by_id(member.id).language == "en"
+    # Another device, which never chose a language, opens in the account's language.
+    other = app.test_client()
+    sign_in(other, member)
+    assert 'lang="en"' in other.get("/").get_data(as_text=True)
+    # Signing out keeps the language on that device, so the sign-in page stays readable.
+    other.post("/logout", data={"csrf_token": csrf_token(other)})
+    assert 'lang="en"' in other.get("/login").get_data(as_text=True)
+
+
+def test_stored_language_wins_over_the_one_picked_before_signing_in(app, member):
+    Account.update(language="de").where(Account.id == member.id).execute()
+    client = app.test_client()
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en"})
+    sign_in(client, member)
+    assert 'lang="de"' in client.get("/").get_data(as_text=True)
+    assert Account.get_by_id(member.id).language == "de"
+
+
+def test_unknown_language_changes_nothing(client, member):
+    sign_in(client, member)
+    response = client.post("/language", data={"csrf_token": csrf_token(client), "lang": "xx\r\n"})
+    assert response.status_code == 303
+    assert Account.get_by_id(member.id).language is None
+    assert 'lang="de"' in client.get("/").get_data(as_text=True)
+
+
 def test_german_catalogue_is_complete():
     with open(ROOT_DIR / "translations/de/LC_MESSAGES/messages.po", "rb") as handle:
         catalog = read_po(handle)

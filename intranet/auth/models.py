@@ -46,6 +46,8 @@ class Account(UserMixin, BaseModel):
     id = AutoField()
     email = CharField(unique=True)
     display_name = CharField()
+    # The interface language the person chose ("de", "en"); None until they choose one.
+    language = CharField(max_length=5, null=True)
     organization = ForeignKeyField(
         Organization, null=True, backref="accounts", on_delete="RESTRICT"
     )

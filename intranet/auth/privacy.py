@@ -44,6 +44,7 @@ describe(
         "created_at": _l("Accountability: when the account was made."),
         "password_changed_at": _l("Security: password age."),
         "active": _l("Whether the account may sign in."),
+        "language": _l("The interface language the person chose."),
     },
     ("id", "session_version"),
 )
@@ -71,6 +72,7 @@ def export_account(person, account=None, **_ignored):
             "role": account.role,
             "organization": account.organization.name if account.organization_id else None,
             "active": account.active,
+            "language": account.language,
             "created_at": iso(account.created_at),
             "last_login_at": iso(account.last_login_at),
             "password_changed_at": iso(account.password_changed_at),

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -333,5 +333,5 @@ def language():
     form = EmptyForm()
     chosen = request.form.get("lang")
     if form.validate_on_submit() and chosen in LANGUAGES:
-        session["lang"] = chosen
+        services.choose_language(current_user if current_user.is_authenticated else None, chosen)
     return redirect(safe_next(request.form.get("next")) or url_for("pages.home"), 303)

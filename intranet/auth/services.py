@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
@@ -18,6 +18,7 @@ from intranet.auth.passwords import (
     needs_rehash,
     verify_password,
 )
+from intranet.config import LANGUAGES
 from intranet.core import audit, versioning
 from intranet.core.signals import password_changed
 from intranet.db import serialized, utcnow, write_transaction
@@ -158,9 +159,26 @@ def check_second_step(account: Account, code: str, address: str) -> str | Thrott
 
 
 def complete_sign_in(account: Account, method: str) -> None:
-    """Note a sign-in that passed its second step (or set it up)."""
-    Account.update(last_login_at=utcnow()).where(Account.id == account.id).execute()
+    """Note a sign-in that passed its second step (or set it up).
+
+    The language follows the account: a stored choice wins; without one, the language picked
+    before signing in becomes the account's.
+    """
+    changes = {Account.last_login_at: utcnow()}
+    if account.language in LANGUAGES:
+        session["lang"] = account.language
+    elif session.get("lang") in LANGUAGES:
+        changes[Account.language] = account.language = session["lang"]
+    Account.update(changes).where(Account.id == account.id).execute()
     audit.record("login.succeeded", target=f"account:{account.id}", detail=method, actor=account)
+
+
+def choose_language(account: Account | None, language: str) -> None:
+    """Switch the interface language for this session and, when signed in, for the account."""
+    session["lang"] = language
+    if account is not None and account.language != language:
+        Account.update(language=language).where(Account.id == account.id).execute()
+        account.language = language
 
 
 def claim_attempt(email: str, address: str) -> Throttled | bool:

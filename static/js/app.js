@@ -1,5 +1,11 @@
 // Small progressive enhancements on top of htmx; every page works without this file.
 document.addEventListener("htmx:afterSettle", function (event) {
+  // Boosted navigation swaps the body only: take the new page's language over to <html lang>
+  // (the language may have just been switched), so screen readers pronounce it right.
+  var frame = document.getElementById("frame");
+  if (frame && frame.dataset.lang && document.documentElement.lang !== frame.dataset.lang) {
+    document.documentElement.lang = frame.dataset.lang;
+  }
   // After boosted navigation, move focus to the new content so screen readers start there.
   if (event.detail.boosted) {
     var main = document.getElementById("main");

@@ -148,3 +148,34 @@ def test_everything_works_without_javascript(browser, base_url, live_app, javasc
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
     context.close()
+
+
+def test_language_switch_on_boosted_pages_sets_lang_and_follows_the_account(
+    page, browser, base_url, live_app, axe, console_errors
+):
+    """WCAG 3.1.1: boosted navigation swaps only the body, yet <html lang> must change at once."""
+    with live_app.app_context():
+        account = factories.account("member", email="sprache@example.org", display_name="Sam")
+    sign_in(page, account.email)
+    nav = page.get_by_role("navigation", name="Hauptnavigation")
+    nav.get_by_role("link", name="Termine").click()  # a boosted page, not a fresh load
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kalender")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("navigation", name="Main navigation")).to_be_visible()
+    axe.check(page)
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Contacts"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contacts")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    # A second device: the choice was stored on the account.
+    other = browser.new_page(base_url=base_url)
+    sign_in(other, account.email)  # the sign-in page is German until the account is known
+    expect(other.locator("html")).to_have_attribute("lang", "en")
+    expect(other.get_by_role("button", name="Deutsch")).to_be_visible()
+    other.get_by_role("button", name="Deutsch").click()
+    expect(other.locator("html")).to_have_attribute("lang", "de")
+    other.close()
+    assert console_errors == []
