@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 
 from intranet.auth.access import may_change_clearance
 from intranet.auth.models import Account, Organization
-from intranet.core.models import AuditEvent
+from intranet.core.models import AuditEvent, SiteSetting
 from intranet.db import utcnow
 from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport
@@ -144,6 +144,42 @@ def test_footer_links_follow_admin_settings(client, admin):
     page = client.get("/barrierefreiheit").get_data(as_text=True)
     assert 'href="https://www.example.org/impressum"' in page and ">Impressum<" in page
     assert 'href="https://www.example.org/datenschutz"' in page
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("www.dresden.de", "https://www.dresden.de"),
+        ("  dresden.de/impressum ", "https://dresden.de/impressum"),
+        ("http://intranet.example.org/x", "http://intranet.example.org/x"),
+        ("HTTPS://WWW.EXAMPLE.ORG", "HTTPS://WWW.EXAMPLE.ORG"),
+    ],
+)
+def test_web_addresses_typed_without_scheme_get_https(client, admin, typed, stored):
+    sign_in(client, admin)
+    response = client.post(
+        "/admin/settings", data={"csrf_token": csrf_token(client), "imprint_url": typed}
+    )
+    assert response.status_code in (302, 303)
+    assert site_settings_value("imprint_url") == stored
+
+
+@pytest.mark.parametrize(
+    "hostile", ["javascript:alert(1)", "data:text/html,<script>x</script>", "www.exa mple.org"]
+)
+def test_hostile_web_addresses_stay_refused(client, admin, hostile):
+    sign_in(client, admin)
+    response = client.post(
+        "/admin/settings", data={"csrf_token": csrf_token(client), "imprint_url": hostile}
+    )
+    assert response.status_code == 422
+    assert "Bitte geben Sie eine Internetadresse" in response.get_data(as_text=True)
+    assert site_settings_value("imprint_url") == ""
+
+
+def site_settings_value(key):
+    row = SiteSetting.get_or_none(SiteSetting.key == key)
+    return row.value if row else ""
 
 
 def test_audit_log_lists_sign_in_failures(client, admin, member):

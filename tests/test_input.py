@@ -13,13 +13,13 @@ import icalendar
 import pytest
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField
+from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired
 
 import intranet
 from intranet.auth import services as auth_services
 from intranet.core.cleaning import clean_line, clean_text, has_visible
-from intranet.core.forms import Form, line_filter, text_filter
+from intranet.core.forms import Form, line_filter, text_filter, url_filter
 from intranet.db import utcnow
 from intranet.directory import services as directory_services
 from intranet.directory.models import Person
@@ -98,7 +98,13 @@ def test_every_form_inherits_the_cleaning_base_form(app):
     with app.test_request_context():
         for cls in classes:
             for field in text_fields(cls()):
-                expected = text_filter if isinstance(field, TextAreaField) else line_filter
+                expected = (
+                    text_filter
+                    if isinstance(field, TextAreaField)
+                    else url_filter
+                    if isinstance(field, URLField)
+                    else line_filter
+                )
                 assert field.filters[:1] == (expected,), f"{cls.__name__}.{field.name}"
 
 

@@ -25,10 +25,8 @@ from wtforms.validators import (
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
 from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
 from intranet.core import site_settings
-from intranet.core.forms import Form, visible
+from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
-
-URL_MESSAGE = _l("Please enter a full web address beginning with https://.")
 
 
 class AccountForm(Form):

@@ -9,6 +9,8 @@
 - `clean_text` for multi-line text (descriptions, notes): no control characters except tab and
   line feed, and CR LF or a lone CR become LF. PostgreSQL refuses NUL in text, and calendar
   files (RFC 5545) allow no other control characters either.
+- `web_address` for web address fields: people type "www.dresden.de", so an address without a
+  scheme gets `https://` (the validators then check the whole address as usual).
 - `has_visible` tells whether a cleaned value shows anything at all: a name made of a lone
   combining accent is as empty as one made of zero-width spaces.
 """
@@ -54,6 +56,18 @@ def clean_text(value: str | None) -> str:
         return ""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     return TEXT_CONTROLS.sub("", value)
+
+
+# "https://…", "http://…"; anything else ("www.dresden.de", "dresden.de/x") had no scheme typed.
+HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def web_address(value: str | None) -> str:
+    """A web address as typed, cleaned as a line, with `https://` where no scheme was typed."""
+    value = clean_line(value)
+    if value and not HAS_SCHEME.match(value):
+        return "https://" + value.lstrip("/")
+    return value
 
 
 def has_visible(value: str | None) -> bool:

@@ -2,12 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, StringField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
-from intranet.core.cleaning import clean_line, clean_text, has_visible
+from intranet.core.cleaning import clean_line, clean_text, has_visible, web_address
 
 NOTHING_VISIBLE = _l("Please enter at least one letter or digit.")
+URL_MESSAGE = _l("Please enter a web address such as www.example.org.")
 
 
 def line_filter(value):
@@ -19,6 +20,10 @@ def text_filter(value):
     return clean_text(value) if isinstance(value, str) else value
 
 
+def url_filter(value):
+    return web_address(value) if isinstance(value, str) else value
+
+
 def cleaning_filter(field_class):
     """The cleaning a field class gets, or None for fields that hold no free text."""
     if issubclass(field_class, PasswordField):
@@ -27,7 +32,9 @@ def cleaning_filter(field_class):
         return None
     if issubclass(field_class, TextAreaField):
         return text_filter
-    if issubclass(field_class, StringField):  # also Email, URL, Search, Tel and Hidden fields
+    if issubclass(field_class, URLField):
+        return url_filter
+    if issubclass(field_class, StringField):  # also Email, Search, Tel and Hidden fields
         return line_filter
     return None
 

@@ -22,12 +22,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from intranet.auth.forms import REQUIRED
 from intranet.core import sharing, text
-from intranet.core.forms import Form, visible
+from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.meetings import recurrence
 
 DATE_MESSAGE = _l("Please enter a date, e.g. 2027-03-17.")
 TIME_MESSAGE = _l("Please enter a time, e.g. 18:00.")
-URL_MESSAGE = _l("Please enter a full web address beginning with https://.")
 
 
 def markdown_field(label, **kwargs) -> TextAreaField:
