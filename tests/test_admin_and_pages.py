@@ -13,6 +13,7 @@ from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
+from tests.test_meetings_mail import free_port, smtp  # noqa: F401 (fixture)
 
 ADMIN_PAGES = [
     "/admin/",
@@ -175,6 +176,59 @@ def test_hostile_web_addresses_stay_refused(client, admin, hostile):
     assert response.status_code == 422
     assert "Bitte geben Sie eine Internetadresse" in response.get_data(as_text=True)
     assert site_settings_value("imprint_url") == ""
+
+
+def test_objection_period_setting_is_checked_and_kept(client, admin):
+    sign_in(client, admin)
+    bad = client.post(
+        "/admin/settings",
+        data={"csrf_token": csrf_token(client), "minutes_objection_days": "1; DROP"},
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "Bitte eine Zahl von 2 bis 90 Tagen eingeben." in page and "1; DROP" in page
+    client.post(
+        "/admin/settings", data={"csrf_token": csrf_token(client), "minutes_objection_days": "21"}
+    )
+    assert site_settings_value("minutes_objection_days") == "21"
+
+
+def test_test_mail_reports_what_the_mail_server_answered(app, client, admin, smtp):  # noqa: F811
+    controller, inbox = smtp
+    app.config.update(
+        MAIL_SERVER=f"127.0.0.1:{controller.port}",
+        MAIL_USERNAME="intranet",
+        MAIL_PASSWORD="geheimes Wort",
+    )
+    sign_in(client, admin)
+    form = client.get("/admin/settings").get_data(as_text=True)
+    assert f"Testmail an {admin.email} senden" in form
+    response = client.post(
+        "/admin/settings/test-mail",
+        data={"csrf_token": csrf_token(client)},
+        headers={"HX-Request": "true", "HX-Target": "mail-test"},
+    )
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and fragment.lstrip().startswith('<section id="mail-test"')
+    assert "hat die Nachricht an" in fragment and "geheimes Wort" not in fragment
+    assert [rcpts for rcpts, _m in inbox.messages] == [[admin.email]]
+    assert AuditEvent.select().where(AuditEvent.action == "settings.test_mail").count() == 1
+
+    app.config["MAIL_SERVER"] = f"127.0.0.1:{free_port()}"  # nobody answers there
+    page = client.post(
+        "/admin/settings/test-mail", data={"csrf_token": csrf_token(client)}
+    ).get_data(as_text=True)
+    assert "hat die Nachricht nicht angenommen" in page and "Connection refused" in page
+    assert "<h1" in page  # the whole page without JavaScript
+
+
+def test_without_a_mail_server_settings_say_so_and_offer_no_test(client, admin):
+    sign_in(client, admin)
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert "Der Mailversand ist ausgeschaltet" in page and "Testmail" not in page
+    response = client.post("/admin/settings/test-mail", data={"csrf_token": csrf_token(client)})
+    assert "Der Mailversand ist ausgeschaltet" in response.get_data(as_text=True)
+    assert client.post("/admin/settings/test-mail").status_code == 400  # no CSRF token
 
 
 def site_settings_value(key):

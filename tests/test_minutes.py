@@ -173,6 +173,20 @@ def test_label_needs_what_it_names(held, coordinator):
 # --- The workflow -------------------------------------------------------------------------------------
 
 
+def test_the_objection_period_set_by_the_admin_applies_to_minutes_approved_afterwards(
+    held, coordinator, reviewer
+):
+    from intranet.core import site_settings
+    from intranet.meetings import times
+
+    site_settings.save({"minutes_objection_days": "5"})
+    minutes = started(held, coordinator)
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    deadline = times.to_local(Minutes.get_by_id(minutes.id).objection_deadline)
+    assert deadline.date() == (dt.datetime.now() + dt.timedelta(days=5)).date()
+
+
 def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
     minutes = started(held, coordinator)
     services.submit(ctx(minutes, coordinator), coordinator)

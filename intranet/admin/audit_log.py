@@ -52,6 +52,7 @@ ACTIONS = {
     "organization.created": _l("Organisation created"),
     "organization.updated": _l("Organisation changed"),
     "settings.updated": _l("Settings changed"),
+    "settings.test_mail": _l("Test mail sent"),
     "meeting.created": _l("Meeting planned"),
     "meeting.updated": _l("Meeting changed"),
     "meeting.cancelled": _l("Meeting cancelled"),

@@ -109,13 +109,23 @@ class SiteSettingsForm(Form):
             "The command “audit prune” removes older entries. Empty: the server's setting "
             "(365 days unless changed there)."
         ),
-        validators=[Optional(), lambda form, field: _retention_range(field)],
+        validators=[Optional(), lambda form, field: _days_in_range(field)],
+        render_kw={"inputmode": "numeric"},
+    )
+    minutes_objection_days = StringField(
+        _l("Objection period for minutes (days)"),
+        description=_l(
+            "How long approved minutes circulate for objections, to the end of the last day. "
+            "Applies to minutes approved from now on. Empty: the server's setting (14 days "
+            "unless changed there)."
+        ),
+        validators=[Optional(), lambda form, field: _days_in_range(field)],
         render_kw={"inputmode": "numeric"},
     )
 
 
-def _retention_range(field):
-    low, high = site_settings.AUDIT_RETENTION_MIN_DAYS, site_settings.AUDIT_RETENTION_MAX_DAYS
+def _days_in_range(field):
+    _config_key, low, high = site_settings.DAYS[field.name]
     if not (field.data.isdigit() and low <= int(field.data) <= high):
         raise ValidationError(
             _l("Please enter a number of days from %(low)s to %(high)s.", low=low, high=high)

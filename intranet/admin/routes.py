@@ -21,7 +21,7 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit, site_settings
+from intranet.core import audit, mail, site_settings
 from intranet.core.pagination import paginate
 from intranet.directory.models import Person
 from intranet.htmx import redirect_to, render
@@ -267,16 +267,44 @@ def edit_organization(organization_id=None):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    data = {
-        **site_settings.get_all(),
-        second_factor.SETTING: sorted(second_factor.required_roles()),
-    }
-    form = SiteSettingsForm(data=data)
+    form = _settings_form()
     if form.validate_on_submit():
         services.save_site_settings(form.data)
         flash(_("Settings saved."), "success")
         return redirect_to(url_for("admin.settings"))
-    return render("admin/settings.html", form=form, status=422 if form.errors else 200)
+    return _settings_page(form, status=422 if form.errors else 200)
+
+
+def _settings_form(read_request=True):
+    """The settings as saved, overlaid with the submitted ones on a POST if `read_request`."""
+    saved = {
+        **site_settings.get_all(),
+        second_factor.SETTING: sorted(second_factor.required_roles()),
+    }
+    if read_request:
+        return SiteSettingsForm(data=saved)
+    return SiteSettingsForm(formdata=None, data=saved)
+
+
+def _settings_page(form, status=200, mail_test=None):
+    return render(
+        "admin/settings.html",
+        "admin/_mail_test.html",
+        form=form,
+        status=status,
+        mail_enabled=mail.enabled(),
+        mail_test=mail_test,
+    )
+
+
+@bp.post("/settings/test-mail")
+def test_mail():
+    """Sends at once and shows the answer next to the button (a reload only sends again)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    result = services.send_test_mail(current_user.email)
+    # The settings form shows what is saved, not this request's (button-only) form data.
+    return _settings_page(_settings_form(read_request=False), mail_test=result)
 
 
 @bp.get("/audit")

@@ -14,10 +14,16 @@ EDITABLE = {
     "second_factor_roles": None,
     # Empty: INTRANET_AUDIT_RETENTION_DAYS (365) from the server's configuration.
     "audit_retention_days": "",
+    # Empty: INTRANET_MINUTES_OBJECTION_DAYS (14).
+    "minutes_objection_days": "",
 }
-# The admin can shorten the log, but not below this: a short period must not erase recent reads.
-AUDIT_RETENTION_MIN_DAYS = 30
-AUDIT_RETENTION_MAX_DAYS = 3650
+# Each number of days the admin may set: (configuration key, lowest, highest). The audit log can
+# be shortened, but not below a month: a short period must not erase recent reads. An objection
+# period shorter than two days or longer than a quarter helps nobody.
+DAYS = {
+    "audit_retention_days": ("AUDIT_RETENTION_DAYS", 30, 3650),
+    "minutes_objection_days": ("MINUTES_OBJECTION_DAYS", 2, 90),
+}
 
 
 def get_all() -> dict[str, str]:
@@ -38,9 +44,20 @@ def save(values: dict[str, str]) -> None:
     g.pop("site_settings", None)
 
 
-def audit_retention_days() -> int:
-    """How long `audit prune` keeps entries: the admin's setting, else the configuration."""
-    value = get_all().get("audit_retention_days", "")
+def days(key: str) -> int:
+    """A number of days from the admin's setting (kept within its range), else the configuration."""
+    config_key, low, high = DAYS[key]
+    value = get_all().get(key, "")
     if value.isdigit():
-        return max(AUDIT_RETENTION_MIN_DAYS, min(int(value), AUDIT_RETENTION_MAX_DAYS))
-    return int(current_app.config["AUDIT_RETENTION_DAYS"])
+        return max(low, min(int(value), high))
+    return int(current_app.config[config_key])
+
+
+def audit_retention_days() -> int:
+    """How long `audit prune` keeps entries."""
+    return days("audit_retention_days")
+
+
+def minutes_objection_days() -> int:
+    """How long circulating minutes are open for objections."""
+    return days("minutes_objection_days")

@@ -5,14 +5,14 @@ import difflib
 import hashlib
 from dataclasses import dataclass, field
 
-from flask import abort, current_app
+from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
 from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing, versioning
+from intranet.core import audit, sharing, site_settings, versioning
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow, write_transaction
@@ -579,7 +579,7 @@ def submit(context, actor, comment=""):
 
 def approve(context, actor, comment=""):
     """Approved by the reviewer: circulated with the objection period."""
-    days = int(current_app.config["MINUTES_OBJECTION_DAYS"])
+    days = site_settings.minutes_objection_days()
     today = times.to_local(utcnow()).date()
     # The period runs to the end of its last day, Berlin time.
     last_day = dt.datetime.combine(today + dt.timedelta(days=days), dt.time(23, 59, 59))
