@@ -2,6 +2,9 @@
 unanswered invitations first, recent changes — only what the account may see."""
 
 import datetime as dt
+import re
+
+import pyotp
 
 from intranet.db import utcnow
 from intranet.meetings import services
@@ -114,3 +117,65 @@ def test_minutes_that_wait_for_the_person_are_listed(
     assert "Intern" not in page  # AMBER of an organisation the member is not part of
     ReadConfirmation.create(minutes=released, account=member, organization=other_org)
     assert f'href="/minutes/{released.id}"' not in client.get("/").get_data(as_text=True)
+
+
+# --- The admin's first-run checklist ------------------------------------------------------------
+
+
+def checklist_states(page: str) -> list[str]:
+    section = page.split('id="checklist-heading"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'kern-badge--(success|warning)"', section)
+
+
+def test_a_new_installation_shows_the_admin_what_is_still_open(client, admin):
+    sign_in(client, admin)
+    page = client.get("/").get_data(as_text=True)
+    assert "Einrichtung des Intranets" in page
+    assert checklist_states(page) == ["warning"] * 7
+    assert "Noch keine Sicherung" in page and "flask --app app backup" in page
+    assert "0 von 1 Konten der Verwaltung" in page and "Bisher nur die Verwaltung" in page
+
+
+def test_the_checklist_follows_the_installation_and_leaves_the_start_page_when_done(
+    app, client, admin, member, count_queries
+):
+    from intranet.auth import second_factor
+    from intranet.core import audit, site_settings
+
+    sign_in(client, admin)
+    with count_queries() as counted:
+        client.get("/")
+    before = counted.n
+    site_settings.save(
+        {
+            "imprint_url": "https://example.org/impressum",
+            "privacy_url": "https://example.org/datenschutz",
+            "accessibility_contact": "barrierefrei@example.org",
+        }
+    )
+    factor = second_factor.begin_setup(admin)
+    second_factor.confirm_setup(admin, pyotp.TOTP(second_factor.secret(factor)).now())
+    app.config["MAIL_SERVER"] = "mail.example.org:587"
+    audit.record("backup.created", detail="sicherung.tar.gz", actor=admin)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert checklist_states(page) == ["success"] * 7
+    assert "Alle Schritte sind erledigt." in page and "1 aktives Konto" in page
+    with count_queries() as counted:
+        start = client.get("/").get_data(as_text=True)
+    assert "Einrichtung des Intranets" not in start
+    assert counted.n <= before
+
+    # A week without a backup opens that step again.
+    from intranet.core.models import AuditEvent
+
+    AuditEvent.update(at=utcnow() - dt.timedelta(days=8)).where(
+        AuditEvent.action == "backup.created"
+    ).execute()
+    page = client.get("/").get_data(as_text=True)
+    assert checklist_states(page).count("warning") == 1 and "Letzte Sicherung" in page
+
+
+def test_only_the_admin_sees_the_checklist(client, member, coordinator):
+    for account in (member, coordinator):
+        sign_in(client, account)
+        assert "Einrichtung des Intranets" not in client.get("/").get_data(as_text=True)

@@ -7,7 +7,7 @@ from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
 
 from intranet.admin import audit_log as audit_log_service
-from intranet.admin import services
+from intranet.admin import checklist, services
 from intranet.admin.forms import (
     AccountEditForm,
     AccountForm,
@@ -37,6 +37,7 @@ bp.before_request(require_role("admin"))
 def index():
     return render(
         "admin/index.html",
+        checklist=checklist.steps(),
         account_count=Account.select().count(),
         organization_count=Organization.select().count(),
         report_count=BarrierReport.select().count(),

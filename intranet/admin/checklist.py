@@ -1,0 +1,164 @@
+"""The first-run checklist: what a new installation still needs before the forum can use it.
+
+Shown on the admin's start page until every step is done, and always on /admin. Each step
+reads its state from the database or the server's settings; nothing is ticked off by hand.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from intranet.auth.models import Account, Organization, SecondFactor
+from intranet.core import mail, site_settings
+from intranet.core.models import AuditEvent
+from intranet.core.start_page import Panel, panel
+from intranet.db import utcnow
+from intranet.filters import local_time
+
+# A backup older than this does not count: the README's timer makes one every night.
+BACKUP_FRESH_DAYS = 7
+BACKUP_COMMAND = "flask --app app backup /var/backups/intranet/sicherung.tar.gz"
+
+
+@dataclass
+class Step:
+    title: str
+    done: bool
+    state: str
+    link: str | None = None
+    link_text: str = ""
+    # Steps done on the server, not in the browser: what to run there, and a word about it.
+    command: str = ""
+    command_hint: str = ""
+
+
+def steps() -> list[Step]:
+    """The seven steps, each one or two small queries, whatever the size of the installation."""
+    return [
+        _organizations(),
+        _accounts(),
+        _legal_links(),
+        _accessibility_contact(),
+        _mail(),
+        _second_factor(),
+        _backups(),
+    ]
+
+
+def complete(all_steps: list[Step]) -> bool:
+    return all(step.done for step in all_steps)
+
+
+def _organizations() -> Step:
+    count = Organization.select().count()
+    return Step(
+        _("Organisations of the forum"),
+        count > 0,
+        ngettext("%(num)d organisation", "%(num)d organisations", count)
+        if count
+        else _("None yet"),
+        url_for("admin.organizations"),
+        _("Add organisations"),
+    )
+
+
+def _accounts() -> Step:
+    count = Account.select().where(Account.active & (Account.role != "admin")).count()
+    return Step(
+        _("Accounts for the participants"),
+        count > 0,
+        ngettext("%(num)d active account", "%(num)d active accounts", count)
+        if count
+        else _("Only the administration so far"),
+        url_for("admin.accounts"),
+        _("Add accounts"),
+    )
+
+
+def _legal_links() -> Step:
+    settings = site_settings.get_all()
+    missing = [
+        label
+        for key, label in (("imprint_url", _("imprint")), ("privacy_url", _("privacy notice")))
+        if not settings.get(key)
+    ]
+    return Step(
+        _("Imprint and privacy notice"),
+        not missing,
+        _("Linked in the footer")
+        if not missing
+        else _("Missing: %(what)s", what=", ".join(missing)),
+        url_for("admin.settings"),
+        _("Enter addresses"),
+    )
+
+
+def _accessibility_contact() -> Step:
+    contact = site_settings.get_all().get("accessibility_contact")
+    return Step(
+        _("Contact for accessibility questions"),
+        bool(contact),
+        contact or _("Missing"),
+        url_for("admin.settings"),
+        _("Enter contact"),
+    )
+
+
+def _mail() -> Step:
+    on = mail.enabled()
+    return Step(
+        _("Mail"),
+        on,
+        _("Switched on") if on else _("Switched off: invitations are only marked in the intranet"),
+        url_for("admin.settings", _anchor="mail-test") if on else None,
+        _("Send a test mail") if on else "",
+        "" if on else "INTRANET_MAIL_SERVER=mail.example.org:587",
+        _("On the server, in the settings file (see the README):"),
+    )
+
+
+def _second_factor() -> Step:
+    admins = Account.select(Account.id).where(Account.active & (Account.role == "admin"))
+    total = admins.count()
+    protected = (
+        SecondFactor.select()
+        .where(SecondFactor.account.in_(admins) & SecondFactor.confirmed_at.is_null(False))
+        .count()
+    )
+    return Step(
+        _("Second factor for the administration"),
+        total > 0 and protected == total,
+        _("%(protected)d of %(total)d admin accounts", protected=protected, total=total),
+        url_for("auth.account"),
+        _("Set up under My account"),
+    )
+
+
+def _backups() -> Step:
+    last = (
+        AuditEvent.select(AuditEvent.at)
+        .where(AuditEvent.action == "backup.created")
+        .order_by(AuditEvent.id.desc())
+        .first()
+    )
+    fresh = last is not None and last.at >= utcnow() - dt.timedelta(days=BACKUP_FRESH_DAYS)
+    return Step(
+        _("Backups"),
+        fresh,
+        _("Last backup: %(when)s", when=local_time(last.at)) if last else _("No backup yet"),
+        command="" if fresh else BACKUP_COMMAND,
+        command_hint=_("On the server, best every night by a timer (see the README):"),
+    )
+
+
+@panel(order=0)
+def checklist_panel(account):
+    if not account.is_admin:
+        return None
+    all_steps = steps()
+    if complete(all_steps):
+        return None
+    return Panel("admin/_checklist.html", {"steps": all_steps, "on_start_page": True})
