@@ -51,14 +51,17 @@ def _formatted(kind: str, value, format: str, locale: str) -> str:
     return FORMATTERS[kind](value, format)
 
 
-def local_time(value: dt.datetime | None, format: str | None = None) -> str:
-    """Show a stored (naive UTC) time in Europe/Berlin, by default as "26.11.2026, 14:30"."""
+# Times of day read "18:00" in every language: the forum's English readers are in Germany too,
+# and Babel's English "6:00 PM" would make two ways to write one meeting.
+CLOCK = "HH:mm"
+
+
+def local_time(value: dt.datetime | None, format: str = "medium") -> str:
+    """Show a stored (naive UTC) time in Europe/Berlin: date in `format`, then "14:30"."""
     if value is None:
         return ""
     aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-    if format is None:
-        return f"{formatted('date', aware, 'medium')}, {formatted('time', aware, 'short')}"
-    return formatted("datetime", aware, format)
+    return f"{formatted('date', aware, format)}, {formatted('time', aware, CLOCK)}"
 
 
 def filesize(size: int) -> str:

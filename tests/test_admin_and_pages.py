@@ -266,6 +266,11 @@ def test_barrier_report_without_sign_in(client):
     assert BarrierReport.get().message.startswith("Der Kalender")
 
 
+def test_optional_fields_say_so_once(client):
+    page = client.get("/barrierefreiheit").get_data(as_text=True)
+    assert "Wie können wir Sie erreichen?" in page and "(optional)" not in page
+
+
 def test_empty_barrier_report_keeps_input_and_says_why(client):
     response = client.post(
         "/barrierefreiheit",
@@ -561,3 +566,14 @@ def test_account_privacy_addresses_are_for_admins_only(request, client, role, ad
         data={"csrf_token": csrf_token(client), "confirm": "yes"},
     )
     assert response.status_code == 404 and Account.get_or_none(Account.id == admin.id)
+
+
+def test_times_read_24_hours_in_english_too(app):
+    from flask import session
+
+    from intranet.filters import local_time
+
+    with app.test_request_context():
+        session["lang"] = "en"
+        text = local_time(dt.datetime(2026, 12, 16, 17, 30))  # stored as UTC
+    assert text.endswith("18:30") and "PM" not in text and "Dec" in text

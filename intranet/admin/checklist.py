@@ -131,7 +131,12 @@ def _second_factor() -> Step:
     return Step(
         _("Second factor for the administration"),
         total > 0 and protected == total,
-        _("%(protected)d of %(total)d admin accounts", protected=protected, total=total),
+        ngettext(
+            "%(protected)d of %(num)d admin account",
+            "%(protected)d of %(num)d admin accounts",
+            total,
+            protected=protected,
+        ),
         url_for("auth.account"),
         _("Set up under My account"),
     )

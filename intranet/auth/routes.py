@@ -33,6 +33,7 @@ from intranet.config import LANGUAGES
 from intranet.core import audit
 from intranet.db import utcnow
 from intranet.extensions import login_manager
+from intranet.filters import CLOCK
 from intranet.htmx import redirect_to, render
 
 bp = Blueprint("auth", __name__)
@@ -72,7 +73,7 @@ def _retry_message(throttled: services.Throttled) -> str:
     retry_at = throttled.retry_at.replace(tzinfo=dt.UTC)
     return _(
         "Too many failed sign-in attempts. Please try again from %(time)s.",
-        time=format_time(retry_at, "short"),
+        time=format_time(retry_at, CLOCK),
     )
 
 

@@ -18,7 +18,7 @@ class BarrierReportForm(Form):
         validators=[DataRequired(REQUIRED), Length(max=4000)],
     )
     contact = StringField(
-        _l("How can we reach you? (optional)"),
+        _l("How can we reach you?"),
         validators=[Optional(), Length(max=320)],
         description=_l("Leave empty to report anonymously."),
     )
