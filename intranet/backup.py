@@ -168,9 +168,12 @@ def _stored_files() -> list[Path]:
     root = attachments_dir()
     if not root.is_dir():
         return []
-    # `.…part` files are uploads still being written; they are not attachments yet.
+    # `.…part` files are uploads still being written; they are not attachments yet. A link
+    # is never followed: it could point anywhere on the machine.
     return sorted(
-        path for path in root.glob("*/*") if path.is_file() and not path.name.startswith(".")
+        path
+        for path in root.glob("*/*")
+        if path.is_file() and not path.is_symlink() and not path.name.startswith(".")
     )
 
 
@@ -333,6 +336,9 @@ def create(file: str | Path) -> Result:
                 _add_file(archive, copy, member, members)
                 for stored in _stored_files():
                     name = stored.relative_to(data_dir()).as_posix()
+                    if not MEMBER_NAME.match(name):  # restore would refuse the whole archive
+                        warnings.append(f"{name} übersprungen: kein Name, den die App vergibt.")
+                        continue
                     if not _add_file(archive, stored, name, members):
                         warnings.append(f"{name} wurde während der Sicherung gelöscht.")
                 manifest = {
@@ -357,6 +363,7 @@ def create(file: str | Path) -> Result:
         partial.unlink(missing_ok=True)
         raise
     result = Result(path, manifest, path.stat().st_size, time.monotonic() - started, warnings)
+    # The admin's start page shows when the newest of these was written (and where).
     audit.record(
         "backup.created",
         target="",
@@ -453,6 +460,13 @@ def verify(file: str | Path) -> dict:
         tables = database["tables"]
         migrations = database["migrations"]
         if not isinstance(tables, dict) or not isinstance(migrations, list):
+            raise ValueError
+        if not all(isinstance(n, int) for n in tables.values()):
+            raise ValueError
+        for key in ("kind", "schema_version"):
+            if not isinstance(database[key], str):
+                raise ValueError
+        if not isinstance(manifest["created_at"], str):
             raise ValueError
     except (ValueError, KeyError, TypeError):
         raise BackupError("Das Manifest des Archivs ist unlesbar oder unvollständig.") from None

@@ -277,6 +277,23 @@ def test_a_failed_backup_leaves_no_archive_under_the_final_name(filled, tmp_path
     assert list(tmp_path.iterdir()) == [tmp_path / "data"]  # no archive, no partial file
 
 
+def test_backup_follows_no_link_and_skips_names_restore_would_refuse(filled, tmp_path):
+    secret = tmp_path / "geheim.txt"
+    secret.write_text("nicht für die Sicherung")
+    folder = Path(filled.config["DATA_DIR"]) / "attachments" / "zz"
+    folder.mkdir()
+    (folder / "link").symlink_to(secret)
+    (folder / "kein name.pdf").write_bytes(PDF)
+    archive = tmp_path / "sicherung.tar.gz"
+    result = invoke(filled, "backup", archive)
+    assert result.exit_code == 0, result.output
+    assert "attachments/zz/kein name.pdf übersprungen" in result.output
+    with tarfile.open(archive, "r:gz") as tar:
+        assert not [n for n in tar.getnames() if n.startswith("attachments/zz/")]
+    target = empty_target(tmp_path)
+    assert invoke(target, "restore", archive).exit_code == 0
+
+
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
 def test_postgres_backup_without_pg_dump_says_what_to_install(filled, tmp_path, monkeypatch):
     monkeypatch.setattr(backup.shutil, "which", lambda name: None)
@@ -329,6 +346,17 @@ def _lying_manifest(members):
     return changed
 
 
+def _manifest_without_counts(members):
+    changed = []
+    for info, content in members:
+        if info.name == "manifest.json":
+            manifest = json.loads(content)
+            del manifest["database"]["tables"]
+            content = json.dumps(manifest).encode()
+        changed.append((info, content))
+    return changed
+
+
 def _changed_byte(members):
     changed = []
     for info, content in members:
@@ -356,6 +384,7 @@ HOSTILE = {
     "changed-byte": (_changed_byte, "Prüfsumme"),
     "missing-manifest": (lambda m: [x for x in m if x[0].name != "manifest.json"], "manifest"),
     "lying-manifest": (_lying_manifest, "Prüfsumme"),
+    "incomplete-manifest": (_manifest_without_counts, "Manifest"),
 }
 
 
@@ -644,3 +673,30 @@ def test_upgrade_from_the_first_release_keeps_every_row_and_serves_pages(tmp_pat
     assert sign_in(admin, "admin@example.org").status_code == 303
     for address in ("/admin/accounts", "/admin/audit", "/admin/settings"):
         assert admin.get(address).status_code == 200, address
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
+def test_restore_refuses_a_postgres_database_with_tables_of_another_program(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    target = empty_target(tmp_path)
+    with _pg_connect(target.config["DATABASE_URL"]) as connection:
+        connection.execute("CREATE TABLE fremd (id integer)")
+    result = invoke(target, "restore", archive)
+    assert result.exit_code != 0 and "fremd" in result.output
+    assert folder_state(target)[1] == {}
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the automatic backup is made on SQLite")
+def test_a_failed_upgrade_names_the_backup_and_how_to_restore_it(app, runner, monkeypatch):
+    history = migrations.runner().History
+    history.delete().where(history.name == "0008_index_agenda_items").execute()
+
+    def broken():
+        raise RuntimeError("Spalte fehlt")
+
+    monkeypatch.setattr(migrations, "upgrade", broken)
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code != 0
+    [archive] = (Path(app.config["DATA_DIR"]) / "backups").iterdir()
+    assert "Spalte fehlt" in result.output
+    assert f"flask --app app restore {archive}" in result.output
