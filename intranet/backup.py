@@ -213,7 +213,10 @@ def _sqlite_describe(connection: sqlite3.Connection) -> dict:
     schema = []
     if "schema_migration" in tables:
         schema = [r[0] for r in connection.execute("SELECT name FROM schema_migration")]
-    return {"tables": counts, "migrations": sorted(schema)}
+    stored = []
+    if "attachment" in tables:
+        stored = [r[0] for r in connection.execute("SELECT storage_key FROM attachment")]
+    return {"tables": counts, "migrations": sorted(schema), "stored": stored}
 
 
 def _pg_params() -> dict:
@@ -263,7 +266,10 @@ def _pg_describe(connection) -> dict:
     schema = []
     if "schema_migration" in tables:
         schema = [r[0] for r in connection.execute("SELECT name FROM schema_migration")]
-    return {"tables": counts, "migrations": sorted(schema)}
+    stored = []
+    if "attachment" in tables:
+        stored = [r[0] for r in connection.execute("SELECT storage_key FROM attachment")]
+    return {"tables": counts, "migrations": sorted(schema), "stored": stored}
 
 
 def _pg_dump(target: Path) -> dict:
@@ -321,6 +327,7 @@ def create(file: str | Path) -> Result:
             tempfile.TemporaryDirectory(prefix=".intranet-backup-", dir=path.parent) as work,
         ):
             members = {}
+            taken_at = dt.datetime.now(dt.UTC)
             # The database first, then the files: stored files never change once written
             # (random names), so every file the copy refers to is still there, unless it was
             # deleted in between, which the summary reports.
@@ -339,12 +346,21 @@ def create(file: str | Path) -> Result:
                     if not MEMBER_NAME.match(name):  # restore would refuse the whole archive
                         warnings.append(f"{name} übersprungen: kein Name, den die App vergibt.")
                         continue
-                    if not _add_file(archive, stored, name, members):
-                        warnings.append(f"{name} wurde während der Sicherung gelöscht.")
+                    _add_file(archive, stored, name, members)
+                missing = [
+                    key
+                    for key in described["stored"]
+                    if f"{ATTACHMENTS}/{key[:2]}/{key}" not in members
+                ]
+                if missing:
+                    warnings.append(
+                        "Einträge ohne Datei in der Sicherung (während der Sicherung gelöscht?): "
+                        + ", ".join(missing[:5])
+                    )
                 manifest = {
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
-                    "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "created_at": taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "database": {
                         "kind": kind,
                         "member": member,

@@ -294,6 +294,18 @@ def test_backup_follows_no_link_and_skips_names_restore_would_refuse(filled, tmp
     assert invoke(target, "restore", archive).exit_code == 0
 
 
+def test_backup_names_files_the_database_refers_to_but_that_are_gone(filled, tmp_path):
+    from intranet.attachments.models import Attachment
+
+    gone = Attachment.select().order_by(Attachment.id).first().storage_key
+    (Path(filled.config["DATA_DIR"]) / "attachments" / gone[:2] / gone).unlink()
+    result = invoke(filled, "backup", tmp_path / "sicherung.tar.gz")
+    assert result.exit_code == 0, result.output
+    assert f"Einträge ohne Datei in der Sicherung (während der Sicherung gelöscht?): {gone}" in (
+        result.output
+    )
+
+
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
 def test_postgres_backup_without_pg_dump_says_what_to_install(filled, tmp_path, monkeypatch):
     monkeypatch.setattr(backup.shutil, "which", lambda name: None)
