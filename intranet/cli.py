@@ -2,24 +2,19 @@
 
 import getpass
 import secrets
-import shutil
-import sqlite3
 import sys
-import tarfile
-import tempfile
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from intranet import backup as backup_service
 from intranet import migrations
 from intranet.auth import services
 from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, site_settings
-from intranet.core.files import open_private
-from intranet.db import close_all_connections, db, is_sqlite
+from intranet.db import db, is_sqlite
 
 
 def fail(message: str):
@@ -71,8 +66,27 @@ db_cli = AppGroup("db", help="Database schema.")
 
 @db_cli.command("upgrade")
 def db_upgrade():
-    """Apply pending schema migrations (safe to run twice)."""
-    applied = migrations.upgrade()
+    """Apply pending schema migrations (safe to run twice); on SQLite, back up first."""
+    with db.connection_context():
+        waiting = migrations.pending()
+    before = None
+    if waiting and is_sqlite():
+        try:
+            result = backup_service.create(backup_service.before_upgrade_path())
+        except backup_service.BackupError as error:
+            fail(f"Sicherung vor der Aktualisierung fehlgeschlagen; nichts geändert. {error}")
+        before = result.path
+        click.echo(f"Sicherung vor der Aktualisierung: {before}")
+    try:
+        applied = migrations.upgrade()
+    except Exception as error:
+        if before is None:
+            raise
+        fail(
+            f"Die Aktualisierung ist fehlgeschlagen ({error}). Den Stand von vorher stellt "
+            f"`flask --app app restore {before}` in einem leeren Datenordner wieder her "
+            "(siehe README, „Aktualisieren / Updating“)."
+        )
     current_app.config["SCHEMA_PENDING"] = []
     if applied:
         for name in applied:
@@ -123,50 +137,54 @@ def audit_prune():
 @click.argument("file", type=click.Path(dir_okay=False))
 @with_appcontext
 def backup(file):
-    """Write a consistent copy of the database and attachments (while the server runs)."""
-    if not is_sqlite():
-        fail("Für PostgreSQL bitte pg_dump verwenden (siehe README).")
-    data_dir = Path(current_app.config["DATA_DIR"])
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "intranet.db"
-        source = sqlite3.connect(db.obj.database)
-        target = sqlite3.connect(copy)
-        with target:
-            source.backup(target)  # SQLite's online backup: consistent while others write
-        source.close()
-        target.close()
-        # The archive holds everyone's data: 0600 from the first byte, whatever the umask.
-        with open_private(file) as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
-            archive.add(copy, arcname="intranet.db")
-            attachments = data_dir / "attachments"
-            if attachments.is_dir():
-                archive.add(attachments, arcname="attachments")
-    click.echo(f"Sicherung geschrieben: {file}")
+    """Write one archive (database copy, attachments, manifest) while the server runs."""
+    try:
+        result = backup_service.create(file)
+    except backup_service.BackupError as error:
+        fail(str(error))
+    _print_backup(result)
+
+
+def _print_backup(result):
+    tables = result.manifest["database"]["tables"]
+    seconds = f"{result.seconds:.1f}".replace(".", ",")
+    click.echo(f"Sicherung geschrieben: {result.path}")
+    click.echo(
+        f"  {backup_service.human_size(result.size)} in {seconds} s; "
+        f"Schema {result.manifest['database']['schema_version'] or 'leer'}; "
+        f"{len(tables)} Tabellen mit {result.rows} Zeilen; "
+        f"{len(result.files)} Dateien ({backup_service.human_size(result.file_bytes)})"
+    )
+    for warning in result.warnings:
+        click.echo(f"  Hinweis: {warning}")
 
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def restore(file):
-    """Restore a backup into an empty data folder."""
-    if not is_sqlite():
-        fail("Für PostgreSQL bitte pg_restore verwenden (siehe README).")
-    data_dir = Path(current_app.config["DATA_DIR"])
-    if services.account_count() or (data_dir / "attachments").exists():
-        fail(
-            "Der Datenordner ist nicht leer; die Wiederherstellung braucht einen leeren Datenordner."
+    """Check a backup archive completely, then restore it into an empty data folder."""
+    try:
+        restored = backup_service.restore(file)
+    except backup_service.BackupError as error:
+        fail(f"{error}\nEs wurde nichts wiederhergestellt.")
+    database = restored.manifest["database"]
+    click.echo(f"Sicherung vom {restored.manifest['created_at']} wiederhergestellt.")
+    click.echo(f"  Schema: {database['schema_version'] or 'leer'}")
+    click.echo(f"  Integritätsprüfung: {restored.integrity}")
+    click.echo(
+        f"  Zeilen wie im Manifest: {sum(restored.tables.values())} in {len(restored.tables)} Tabellen"
+    )
+    for table, label in backup_service.MAIN_TABLES.items():
+        if table in restored.tables:
+            click.echo(f"    {label}: {restored.tables[table]}")
+    click.echo(f"  Dateien: {restored.files} ({backup_service.human_size(restored.file_bytes)})")
+    for warning in restored.warnings:
+        click.echo(f"  Hinweis: {warning}")
+    if restored.pending:
+        click.echo(
+            f"  Das Schema ist älter als diese Version; bitte ausführen: {migrations.UPGRADE_COMMAND}"
         )
-    close_all_connections()  # a pooled connection would keep reading the replaced file
-    with tarfile.open(file, "r:gz") as archive, tempfile.TemporaryDirectory() as tmp:
-        archive.extractall(tmp, filter="data")
-        database_file = Path(db.obj.database)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{database_file}{suffix}").unlink(missing_ok=True)
-        with open_private(database_file) as handle, open(Path(tmp) / "intranet.db", "rb") as copy:
-            shutil.copyfileobj(copy, handle)
-        if (Path(tmp) / "attachments").is_dir():
-            shutil.copytree(Path(tmp) / "attachments", data_dir / "attachments")
-    click.echo("Sicherung wiederhergestellt.")
 
 
 DEMO_PEOPLE = [

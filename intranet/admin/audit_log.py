@@ -98,6 +98,8 @@ ACTIONS = {
     "barrier_report.created": _l("Barrier reported"),
     "audit.pruned": _l("Old audit entries removed"),
     "audit.exported": _l("Audit log exported"),
+    "backup.created": _l("Backup created"),
+    "backup.restored": _l("Backup restored"),
 }
 
 # What a target like "meeting:12" is called when its title may not be shown.

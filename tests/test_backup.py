@@ -1,0 +1,714 @@
+"""Backup, restore and upgrade as an admin runs them: a backup taken while eight threads write,
+hostile archives, non-empty targets, the backup before `db upgrade`, and an upgrade from the
+first release's schema. On SQLite, and on PostgreSQL when INTRANET_DATABASE_URL is set (then
+pg_dump and pg_restore are needed, and a second database `<name>_restore` as restore target)."""
+
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+import sqlite3
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from intranet import backup, create_app, migrations
+from intranet.core import audit
+from intranet.core.models import AuditEvent
+from intranet.db import db, open_database
+from tests import factories
+from tests.conftest import PG_URL, IsolatedClient, sign_in
+
+pytestmark = pytest.mark.skipif(
+    bool(PG_URL) and not (shutil.which("pg_dump") and shutil.which("pg_restore")),
+    reason="backups on PostgreSQL need pg_dump and pg_restore on PATH",
+)
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _pg_connect(url):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def scratch_database() -> str:
+    """An emptied second PostgreSQL database as the restore target."""
+    base, name = PG_URL.rsplit("/", 1)
+    url = f"{base}/{name}_restore"
+    try:
+        connection = _pg_connect(url)
+    except Exception:  # noqa: BLE001 - not there yet: try to make it
+        try:
+            with _pg_connect(PG_URL) as admin:
+                admin.execute(f'CREATE DATABASE "{name}_restore"')
+            connection = _pg_connect(url)
+        except Exception as error:  # noqa: BLE001
+            pytest.skip(f"no second PostgreSQL database {name}_restore for the restore: {error}")
+    with connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    return url
+
+
+def empty_target(tmp_path, name="neu"):
+    """An app on an empty data folder (and, on PostgreSQL, an empty second database)."""
+    config = {
+        "TESTING": True,
+        "DATA_DIR": str(tmp_path / name),
+        "SECRET_KEY": "test-key",
+        "SECOND_FACTOR_ROLES": [],
+    }
+    if PG_URL:
+        config["DATABASE_URL"] = scratch_database()
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def table_counts(app) -> dict:
+    """Rows per table, counted straight from the database (not through the code under test)."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.split("sqlite:///", 1)[1])
+        query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+    else:
+        connection = _pg_connect(url)
+        query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    with connection:
+        tables = [row[0] for row in connection.execute(query).fetchall()]
+        # Table names from the database's catalogue.
+        count = 'SELECT count(*) FROM "{}"'
+        return {t: connection.execute(count.format(t)).fetchone()[0] for t in tables}
+
+
+def folder_state(app) -> tuple:
+    root = Path(app.config["DATA_DIR"])
+    files = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
+    )
+    with app.app_context():
+        rows = {t: n for t, n in backup._live_tables().items() if n}
+    return files, rows
+
+
+def manifest_of(archive: Path) -> dict:
+    with tarfile.open(archive, "r:gz") as tar:
+        return json.load(tar.extractfile("manifest.json"))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def add_file(meeting, actor, content: bytes):
+    from intranet.attachments import services as files
+    from intranet.meetings.services import load_context
+
+    owner = files.Owner(
+        "meeting", meeting.id, meeting.title, "/", load_context(meeting).audience, may_edit=True
+    )
+    return files.add(owner, io.BytesIO(content), "bericht.pdf", "", "green", actor)
+
+
+@pytest.fixture
+def filled(app, coordinator, member):
+    meeting = factories.meeting("Plenum Sicherheit", organization=coordinator.organization)
+    for number in range(3):
+        add_file(meeting, coordinator, PDF + f"% Anlage {number}\n".encode())
+    return app
+
+
+def invoke(app, *args):
+    """Run a command on `app`; its own context, since a command runs in the app already
+    active (the test's) if there is one."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=[str(a) for a in args])
+
+
+def take_backup(app, path: Path) -> Path:
+    result = invoke(app, "backup", path)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+# --- (a) A backup while eight threads write --------------------------------------------------
+
+
+def test_backup_while_eight_threads_write_restores_consistently(app, coordinator, tmp_path):
+    from intranet.directory import services as directory
+    from intranet.meetings import services as meetings
+
+    org = coordinator.organization
+    stop = threading.Event()
+    done = [0] * 8
+    errors = []
+
+    def writer(number):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                step = 0
+                while not stop.is_set():
+                    start = dt.datetime(2031, 1, 1, 9) + dt.timedelta(days=number * 100 + step)
+                    [meeting] = meetings.create_meeting(
+                        meetings.MeetingData(
+                            title=f"Sitzung {number}-{step}",
+                            start_local=start,
+                            end_local=start + dt.timedelta(hours=1),
+                            organization_id=org.id,
+                        ),
+                        coordinator,
+                    )
+                    directory.create_person(
+                        {
+                            "organization": org,
+                            "family_name": f"Beispiel {number}-{step}",
+                            "function": "Vorsitz",
+                        }
+                    )
+                    add_file(meeting, coordinator, PDF + f"% {number}-{step}\n".encode())
+                    step += 1
+                    done[number] = step
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while min(done) < 2 and time.monotonic() < deadline and not errors:
+            time.sleep(0.05)
+        archive = take_backup(app, tmp_path / "laufend.tar.gz")
+        written_at_backup = sum(done)
+        while sum(done) < written_at_backup + 8 and time.monotonic() < deadline and not errors:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors, errors
+    live = table_counts(app)
+    manifest = manifest_of(archive)
+    tables = manifest["database"]["tables"]
+    # Taken in the middle: after the first writes, before the last ones.
+    assert 8 * 2 <= tables["meeting"] < live["meeting"]
+    assert 8 * 2 <= tables["attachment"] < live["attachment"]
+    source_files = Path(app.config["DATA_DIR"]) / "attachments"
+
+    target = empty_target(tmp_path)
+    result = invoke(target, "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    restored = table_counts(target)
+    restored["audit_event"] -= 1  # backup.restored, recorded after the restore
+    assert restored == tables
+    if not PG_URL:
+        assert "Integritätsprüfung: ok" in result.output
+        database = target.config["DATABASE_URL"].split("sqlite:///", 1)[1]
+        with sqlite3.connect(database) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    restored_files = Path(target.config["DATA_DIR"]) / "attachments"
+    with target.app_context(), db.connection_context():
+        rows = db.execute_sql("SELECT storage_key, sha256 FROM attachment").fetchall()
+    assert len(rows) == tables["attachment"]
+    for key, digest in rows:
+        restored_file = restored_files / key[:2] / key
+        assert sha256(restored_file) == digest == sha256(source_files / key[:2] / key)
+    for name, member in manifest["members"].items():
+        if name.startswith("attachments/"):
+            assert sha256(Path(target.config["DATA_DIR"]) / name) == member["sha256"]
+
+
+def test_backup_is_recorded_in_the_live_database_and_the_restore_in_the_restored_one(
+    filled, tmp_path
+):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    event = AuditEvent.select().where(AuditEvent.action == "backup.created").get()
+    assert json.loads(event.detail) == {"file": str(archive), "size": archive.stat().st_size}
+    target = empty_target(tmp_path)
+    assert invoke(target, "restore", str(archive)).exit_code == 0
+    with target.app_context(), db.connection_context():
+        newest = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+        assert newest.action == "backup.restored"
+        assert audit.verify() is None
+
+
+def test_manifest_names_format_time_schema_kind_rows_and_every_member(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    manifest = manifest_of(archive)
+    assert manifest["format_version"] == backup.FORMAT_VERSION
+    created = dt.datetime.strptime(manifest["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+    assert abs(created - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(minutes=5)
+    database = manifest["database"]
+    assert database["kind"] == ("postgresql" if PG_URL else "sqlite")
+    assert database["migrations"] == sorted(m.name for m in migrations.runner().status())
+    assert database["tables"]["attachment"] == 3 and database["tables"]["account"] == 2
+    with tarfile.open(archive, "r:gz") as tar:
+        names = [m.name for m in tar.getmembers()]
+        assert names[-1] == "manifest.json"
+        assert sorted(names[:-1]) == sorted(manifest["members"])
+        for name, member in manifest["members"].items():
+            content = tar.extractfile(name).read()
+            assert member == {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    assert len([n for n in names if n.startswith("attachments/")]) == 3
+
+
+def test_a_failed_backup_leaves_no_archive_under_the_final_name(filled, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("Datenträger voll")
+
+    monkeypatch.setattr(backup, "_add_bytes", broken)  # fails at the manifest, the last member
+    archive = tmp_path / "sicherung.tar.gz"
+    result = invoke(filled, "backup", str(archive))
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == [tmp_path / "data"]  # no archive, no partial file
+
+
+def test_backup_follows_no_link_and_skips_names_restore_would_refuse(filled, tmp_path):
+    secret = tmp_path / "geheim.txt"
+    secret.write_text("nicht für die Sicherung")
+    folder = Path(filled.config["DATA_DIR"]) / "attachments" / "zz"
+    folder.mkdir()
+    (folder / "link").symlink_to(secret)
+    (folder / "kein name.pdf").write_bytes(PDF)
+    archive = tmp_path / "sicherung.tar.gz"
+    result = invoke(filled, "backup", archive)
+    assert result.exit_code == 0, result.output
+    assert "attachments/zz/kein name.pdf übersprungen" in result.output
+    with tarfile.open(archive, "r:gz") as tar:
+        assert not [n for n in tar.getnames() if n.startswith("attachments/zz/")]
+    target = empty_target(tmp_path)
+    assert invoke(target, "restore", archive).exit_code == 0
+
+
+def test_backup_names_files_the_database_refers_to_but_that_are_gone(filled, tmp_path):
+    from intranet.attachments.models import Attachment
+
+    gone = Attachment.select().order_by(Attachment.id).first().storage_key
+    (Path(filled.config["DATA_DIR"]) / "attachments" / gone[:2] / gone).unlink()
+    result = invoke(filled, "backup", tmp_path / "sicherung.tar.gz")
+    assert result.exit_code == 0, result.output
+    assert f"Einträge ohne Datei in der Sicherung (während der Sicherung gelöscht?): {gone}" in (
+        result.output
+    )
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
+def test_postgres_backup_without_pg_dump_says_what_to_install(filled, tmp_path, monkeypatch):
+    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    archive = tmp_path / "sicherung.tar.gz"
+    result = invoke(filled, "backup", str(archive))
+    assert result.exit_code != 0
+    assert "pg_dump" in result.output and "postgresql-client" in result.output
+    assert not archive.exists()
+
+
+# --- (b) Hostile archives ------------------------------------------------------------------------
+
+
+def _members(archive: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    with tarfile.open(archive, "r:gz") as tar:
+        return [(m, tar.extractfile(m).read()) for m in tar.getmembers()]
+
+
+def _write(path: Path, members) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for info, content in members:
+            if info.isreg():
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+            else:
+                tar.addfile(info)
+    return path
+
+
+def _special(name, kind, linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = linkname
+    return info, b""
+
+
+def _file(name, content=b"boese"):
+    return tarfile.TarInfo(name), content
+
+
+def _lying_manifest(members):
+    changed = []
+    for info, content in members:
+        if info.name == "manifest.json":
+            manifest = json.loads(content)
+            name = next(n for n in manifest["members"] if n.startswith("attachments/"))
+            manifest["members"][name]["sha256"] = "0" * 64
+            content = json.dumps(manifest).encode()
+        changed.append((info, content))
+    return changed
+
+
+def _manifest_without_counts(members):
+    changed = []
+    for info, content in members:
+        if info.name == "manifest.json":
+            manifest = json.loads(content)
+            del manifest["database"]["tables"]
+            content = json.dumps(manifest).encode()
+        changed.append((info, content))
+    return changed
+
+
+def _changed_byte(members):
+    changed = []
+    for info, content in members:
+        if info.name.startswith("database/"):
+            middle = len(content) // 2
+            content = content[:middle] + bytes([content[middle] ^ 1]) + content[middle + 1 :]
+        changed.append((info, content))
+    return changed
+
+
+HOSTILE = {
+    "parent-path": (lambda m: [_file("../boese.txt"), *m], "unzulässigen Pfad"),
+    "parent-inside": (lambda m: [_file("attachments/../../boese.txt"), *m], "unzulässigen Pfad"),
+    "absolute-path": (lambda m: [_file("/tmp/boese-sicherung.txt"), *m], "unzulässigen Pfad"),
+    "symlink": (
+        lambda m: [_special("attachments/ab/link", tarfile.SYMTYPE, "/etc/passwd"), *m],
+        "symbolischer Link",
+    ),
+    "hardlink": (
+        lambda m: [*m[:1], _special("attachments/ab/hart", tarfile.LNKTYPE, m[0][0].name), *m[1:]],
+        "harter Link",
+    ),
+    "device": (lambda m: [_special("attachments/ab/geraet", tarfile.CHRTYPE), *m], "Gerätedatei"),
+    "unknown-member": (lambda m: [_file("secret_key"), *m], "unzulässigen Pfad"),
+    "changed-byte": (_changed_byte, "Prüfsumme"),
+    "missing-manifest": (lambda m: [x for x in m if x[0].name != "manifest.json"], "manifest"),
+    "lying-manifest": (_lying_manifest, "Prüfsumme"),
+    "incomplete-manifest": (_manifest_without_counts, "Manifest"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_archives_are_refused_without_writing(filled, tmp_path, kind):
+    archive = take_backup(filled, tmp_path / "echt.tar.gz")
+    change, message = HOSTILE[kind]
+    hostile = _write(tmp_path / "boese.tar.gz", change(_members(archive)))
+    target = empty_target(tmp_path)
+    before = folder_state(target)
+    result = invoke(target, "restore", str(hostile))
+    assert result.exit_code != 0
+    assert message in result.output and "nichts wiederhergestellt" in result.output
+    assert folder_state(target) == before
+    assert before[1] == {}  # the target stays without data
+    assert not (tmp_path / "boese.txt").exists() and not Path("/tmp/boese-sicherung.txt").exists()
+
+
+def test_a_flipped_byte_in_the_archive_file_is_refused_without_writing(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "echt.tar.gz")
+    data = bytearray(archive.read_bytes())
+    for offset in (len(data) // 3, len(data) - 12):  # in the stream; in gzip's CRC trailer
+        broken = tmp_path / f"kaputt-{offset}.tar.gz"
+        flipped = bytearray(data)
+        flipped[offset] ^= 0x40
+        broken.write_bytes(bytes(flipped))
+        target = empty_target(tmp_path, f"neu-{offset}")
+        before = folder_state(target)
+        result = invoke(target, "restore", str(broken))
+        assert result.exit_code != 0, offset
+        assert "nichts wiederhergestellt" in result.output
+        assert folder_state(target) == before
+
+
+# --- (c) Non-empty targets ----------------------------------------------------------------------
+
+
+def test_restore_refuses_a_target_that_holds_data(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    before = table_counts(filled)
+    result = invoke(filled, "restore", str(archive))
+    assert result.exit_code != 0 and "nicht leer" in result.output
+    assert table_counts(filled) == before
+
+
+def test_restore_refuses_a_data_folder_with_files(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    target = empty_target(tmp_path)
+    stray = Path(target.config["DATA_DIR"]) / "attachments" / "ab" / "abcdef"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"alt")
+    result = invoke(target, "restore", str(archive))
+    assert result.exit_code != 0 and "nicht leer" in result.output
+    assert folder_state(target)[1] == {}
+
+
+def test_restore_into_a_data_folder_a_server_already_started_in(filled, tmp_path):
+    """A first server start leaves a set-up address and the schema, which are no data."""
+    from intranet.auth.services import issue_setup_token
+
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    target = empty_target(tmp_path)
+    with target.app_context(), db.connection_context():
+        assert issue_setup_token()
+    result = invoke(target, "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "Konten: 2" in result.output and "Dateien: 3" in result.output
+
+
+# --- (d) The backup before `db upgrade` --------------------------------------------------------
+
+
+def test_db_upgrade_backs_up_first_only_when_something_is_pending(app, runner, member):
+    backups = Path(app.config["DATA_DIR"]) / "backups"
+    current = runner.invoke(args=["db", "upgrade"])
+    assert current.exit_code == 0 and "aktuell" in current.output
+    assert not backups.exists() and "Sicherung" not in current.output
+
+    latest = sorted(m.name for m in migrations.runner().status())[-1]
+    history = migrations.runner().History
+    history.delete().where(history.name == latest).execute()  # as if it came with a new release
+    upgraded = runner.invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"angewendet: {latest}" in upgraded.output
+    if PG_URL:  # pg_dump is the admin's step there (README, "Aktualisieren / Updating")
+        assert not backups.exists()
+        return
+    [archive] = backups.iterdir()
+    assert archive.name.startswith("before-upgrade-") and archive.name.endswith(".tar.gz")
+    assert f"Sicherung vor der Aktualisierung: {archive}" in upgraded.output
+    assert latest not in manifest_of(archive)["database"]["migrations"]
+    assert archive.stat().st_mode & 0o777 == 0o600
+    again = runner.invoke(args=["db", "upgrade"])
+    assert "aktuell" in again.output and len(list(backups.iterdir())) == 1
+
+
+# --- (e) Upgrade from the first release --------------------------------------------------------
+
+# The first release (2026-11-26) shipped migrations 0001–0003; 0004 (full-text search) and
+# everything after came with the next one (see `git log --reverse -- intranet/migrations`).
+FIRST_RELEASE = "0003_directory"
+NOW = dt.datetime(2026, 11, 20, 9, 30)
+
+FIRST_RELEASE_ROWS = {
+    "organization": [
+        dict(id=1, name="Kommunale Präventionsstelle", short_name="KPS", kind="authority",
+             status="signatory", joined_on=dt.date(2024, 11, 1), website="https://kps.example",
+             address="Rathausplatz 1\n01067 Dresden", created_at=NOW, phone="+49 351 1",
+             email="kps@example.org"),
+        dict(id=2, name="Kulturverein Çağrı e. V.", short_name="KÇ", kind="association",
+             status="signatory", joined_on=None, website="", address="", created_at=NOW,
+             phone="", email=""),
+    ],
+    "account": [
+        dict(id=1, email="admin@example.org", display_name="Ada Admin", organization_id=None,
+             role="admin", active=True, session_version=1, created_at=NOW, last_login_at=None,
+             password_changed_at=NOW),
+        dict(id=2, email="koordination@example.org", display_name="Jörg Übel",
+             organization_id=1, role="coordinator", active=True, session_version=3,
+             created_at=NOW, last_login_at=NOW, password_changed_at=NOW),
+    ],
+    "site_setting": [dict(key="imprint_url", value="https://example.org/impressum")],
+    "meeting": [
+        dict(id=1, uid="m1@intranet", series_id=None, title="Runder Tisch Prävention",
+             start=dt.datetime(2026, 10, 14, 16, 0), end=dt.datetime(2026, 10, 14, 18, 0),
+             room="Saal 2", street="Rathausplatz 1", postal_code="01067", city="Dresden",
+             online_url="", description="Bericht der Präventionsstelle", organization_id=1,
+             state="held", cancelled=False, cancel_reason="", label="green", sequence=1,
+             version=2, created_by_id=2, created_at=NOW, updated_at=NOW),
+        dict(id=2, uid="m2@intranet", series_id=None, title="Arbeitsgruppe Moscheen",
+             start=dt.datetime(2027, 2, 3, 17, 0), end=dt.datetime(2027, 2, 3, 19, 0),
+             room="", street="", postal_code="", city="", online_url="https://meet.example/ag",
+             description="", organization_id=1, state="planned", cancelled=False,
+             cancel_reason="", label="amber", sequence=0, version=1, created_by_id=2,
+             created_at=NOW, updated_at=NOW),
+    ],
+    "meeting_organization": [dict(id=1, meeting_id=2, organization_id=2)],
+    "agenda_item": [
+        dict(id=1, meeting_id=1, position=1, title="Begrüßung", description="", organization_id=None,
+             public=True, label="green"),
+        dict(id=2, meeting_id=1, position=2, title="Lagebild Innenstadt",
+             description="Vortrag der Polizei", organization_id=1, public=True, label="green"),
+    ],
+    "answer": [
+        dict(id=1, meeting_id=2, account_id=2, person_label="Jörg Übel", organization_id=1,
+             answer="yes", answered_at=NOW),
+    ],
+    "attendance": [
+        dict(id=1, meeting_id=1, organization_id=1, status="present", names="Jörg Übel",
+             recorded_by_id=2, recorded_by_label="koordination@example.org", recorded_at=NOW),
+    ],
+    "person": [
+        dict(id=1, account_id=2, organization_id=1, function="Koordination", title="Dr.",
+             given_name="Jörg", family_name="Übel", form_of_address="Herr",
+             phone="+49 351 2", phone_visibility="forum", mobile="", mobile_visibility="coordinators",
+             email="joerg.uebel@example.org", email_visibility="forum", languages="Deutsch, Türkisch",
+             consent_on=dt.date(2025, 1, 5), consent_basis="consent", consent_recorded_by_id=1,
+             search_key="dr jorg ubel koordination", sort_key="ubel jorg", version=1,
+             created_at=NOW, updated_at=NOW),
+        dict(id=2, account_id=None, organization_id=2, function="Vorsitz", title="",
+             given_name="Ayşe", family_name="Özdemir", form_of_address="Frau", phone="",
+             phone_visibility="coordinators", mobile="", mobile_visibility="coordinators",
+             email="", email_visibility="coordinators", languages="", consent_on=None,
+             consent_basis="", consent_recorded_by_id=None, search_key="ayse ozdemir vorsitz",
+             sort_key="ozdemir ayse", version=1, created_at=NOW, updated_at=NOW),
+    ],
+    "membership": [
+        dict(id=1, person_id=2, organization_id=2, role="Vorsitz",
+             start_date=dt.date(2023, 1, 1), end_date=None, on_behalf_of_id=None,
+             anonymized_at=None, created_at=NOW),
+    ],
+}  # fmt: skip
+
+
+def _insert(table: str, row: dict) -> None:
+    from intranet.auth.passwords import hash_password
+
+    if table == "account":
+        row = {**row, "password_hash": hash_password(factories.PASSWORD)}
+    columns = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join([db.obj.param] * len(row))
+    insert = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'  # noqa: S608 - own names
+    db.execute_sql(insert, list(row.values()))
+
+
+def _snapshot(tables) -> dict:
+    result = {}
+    for table, rows in tables.items():
+        columns = ", ".join(f'"{c}"' for c in rows[0])
+        cursor = db.execute_sql(f'SELECT {columns} FROM "{table}" ORDER BY 1')  # noqa: S608
+        result[table] = [tuple(row) for row in cursor.fetchall()]
+    return result
+
+
+def _first_release_database(tmp_path) -> dict:
+    """A database at the first release's schema, filled by SQL; returns its config."""
+    data = tmp_path / "alt"
+    data.mkdir()
+    if PG_URL:
+        url = PG_URL
+        with _pg_connect(PG_URL) as connection:
+            connection.execute("DROP SCHEMA public CASCADE")
+            connection.execute("CREATE SCHEMA public")
+    else:
+        url = f"sqlite:///{data / 'intranet.db'}"
+    database = open_database(url)
+    with database.connection_context():
+        applied = migrations.runner().up(target=FIRST_RELEASE)
+        assert applied == ["0001_initial", "0002_meetings", FIRST_RELEASE]
+        with database.atomic():
+            for table, rows in FIRST_RELEASE_ROWS.items():
+                for row in rows:
+                    _insert(table, row)
+            if PG_URL:  # explicit ids leave the sequences behind
+                for table in FIRST_RELEASE_ROWS:
+                    if table != "site_setting":
+                        db.execute_sql(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
+                            f' (SELECT max(id) FROM "{table}"))'
+                        )
+            for number in range(3):
+                audit.record("login.failed", target=f"person{number}@example.org")
+        snapshot = _snapshot(FIRST_RELEASE_ROWS)
+        snapshot["audit_event"] = [
+            tuple(r) for r in db.execute_sql("SELECT * FROM audit_event ORDER BY id").fetchall()
+        ]
+    database.close_all()
+    return {
+        "TESTING": True,
+        "DATA_DIR": str(data),
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-key",
+        "SECOND_FACTOR_ROLES": [],
+        "snapshot": snapshot,
+    }
+
+
+def test_upgrade_from_the_first_release_keeps_every_row_and_serves_pages(tmp_path):
+    config = _first_release_database(tmp_path)
+    snapshot = config.pop("snapshot")
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    assert app.config["SCHEMA_PENDING"][0] == "0004_fulltext"
+    assert app.test_client().get("/login").status_code == 503
+
+    result = invoke(app, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "angewendet: 0004_fulltext" in result.output
+    if not PG_URL:
+        assert "Sicherung vor der Aktualisierung" in result.output
+
+    with app.app_context(), db.connection_context():
+        assert not migrations.pending()
+        after = _snapshot(FIRST_RELEASE_ROWS)
+        for table, rows in snapshot.items():
+            if table != "audit_event":
+                assert after[table] == rows, table
+        events = [
+            tuple(r) for r in db.execute_sql("SELECT * FROM audit_event ORDER BY id").fetchall()
+        ]
+        assert events[: len(snapshot["audit_event"])] == snapshot["audit_event"]
+        assert audit.verify() is None
+    assert invoke(app, "audit", "verify").exit_code == 0
+
+    client = app.test_client()
+    assert sign_in(client, "koordination@example.org").status_code == 303
+    pages = {
+        "/": "Arbeitsgruppe Moscheen",
+        "/calendar?month=2026-10": "Runder Tisch Prävention",
+        "/meetings/1": "Lagebild Innenstadt",
+        "/meetings/2": "Arbeitsgruppe Moscheen",
+        "/meetings/2.ics": "Arbeitsgruppe Moscheen",
+        "/contacts": "Özdemir",
+        "/contacts/1": "Übel",
+        "/organizations/2": "Kulturverein Çağrı",
+        "/search?q=Pr%C3%A4vention": "Runder Tisch",
+        "/search?q=ozdemir": "Özdemir",
+        "/minutes": "",
+        "/account": "koordination@example.org",
+    }
+    for address, text in pages.items():
+        response = client.get(address)
+        assert response.status_code == 200, address
+        assert text in response.get_data(as_text=True), address
+    admin = app.test_client()
+    assert sign_in(admin, "admin@example.org").status_code == 303
+    for address in ("/admin/accounts", "/admin/audit", "/admin/settings"):
+        assert admin.get(address).status_code == 200, address
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
+def test_restore_refuses_a_postgres_database_with_tables_of_another_program(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    target = empty_target(tmp_path)
+    with _pg_connect(target.config["DATABASE_URL"]) as connection:
+        connection.execute("CREATE TABLE fremd (id integer)")
+    result = invoke(target, "restore", archive)
+    assert result.exit_code != 0 and "fremd" in result.output
+    assert folder_state(target)[1] == {}
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the automatic backup is made on SQLite")
+def test_a_failed_upgrade_names_the_backup_and_how_to_restore_it(app, runner, monkeypatch):
+    history = migrations.runner().History
+    history.delete().where(history.name == "0008_index_agenda_items").execute()
+
+    def broken():
+        raise RuntimeError("Spalte fehlt")
+
+    monkeypatch.setattr(migrations, "upgrade", broken)
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code != 0
+    [archive] = (Path(app.config["DATA_DIR"]) / "backups").iterdir()
+    assert "Spalte fehlt" in result.output
+    assert f"flask --app app restore {archive}" in result.output
