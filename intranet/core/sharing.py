@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select
 
+from intranet.core.compiled import Compiled
+
 CLEAR = "clear"
 GREEN = "green"
 AMBER = "amber"
@@ -127,15 +129,33 @@ def visible_where(
 
     `organizations(org_id)` and `persons(account_id)` are callables returning a sub-select of
     item ids that name that organisation / that person; they stay sub-queries, so the number
-    of queries does not grow with the data.
+    of queries does not grow with the data. The clause is compiled once per account and
+    position (core.compiled): everything it depends on is in the key.
     """
-    clause = label_field.in_(FORUM_LABELS)
-    if account.organization_id is not None:
-        clause |= label_field.in_(ORGANIZATION_LABELS) & item_field.in_(
-            organizations(account.organization_id)
-        )
-    clause |= (label_field == RED) & item_field.in_(persons(account.id))
-    return clause
+    organization_id, account_id = account.organization_id, account.id
+
+    def build():
+        clause = label_field.in_(FORUM_LABELS)
+        if organization_id is not None:
+            clause |= label_field.in_(ORGANIZATION_LABELS) & item_field.in_(
+                organizations(organization_id)
+            )
+        return clause | ((label_field == RED) & item_field.in_(persons(account_id)))
+
+    key = (
+        "visible_where",
+        label_field.name,
+        item_field.name,
+        _qualified(organizations),
+        _qualified(persons),
+        organization_id,
+        account_id,
+    )
+    return Compiled(key, (label_field, item_field), build)
+
+
+def _qualified(function) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 def label_choices(exclude=()) -> list[tuple[str, str]]:

@@ -1,0 +1,59 @@
+"""The sharing rule's SQL is compiled once per account and position, and replayed exactly."""
+
+from peewee import Context
+
+from intranet.core import compiled
+from intranet.meetings import services as meeting_services
+from intranet.meetings.models import Meeting
+from intranet.minutes.models import Minutes
+from tests import factories
+from tests.test_meetings import make_meeting
+
+
+def rendered(query):
+    return query.sql()
+
+
+def test_a_replayed_clause_is_the_sql_a_fresh_compile_makes(app, member, other_org):
+    query = Meeting.select().where(meeting_services.visible_clause(member))
+    first = rendered(query)
+    entries = len(compiled._cache)
+    again = rendered(Meeting.select().where(meeting_services.visible_clause(member)))
+    assert again == first and len(compiled._cache) == entries  # replayed, not compiled anew
+    # What peewee itself makes of the same rule, without the cache:
+    fresh = Meeting.select().where(meeting_services.visible_clause(member).build())
+    assert rendered(fresh) == first
+
+
+def test_each_account_gets_its_own_rule(app, member, other_org, org):
+    outsider = factories.account("member", org, email="aussen@example.org")
+    amber = make_meeting("Arbeitsgruppe", "amber", organization=other_org)
+    make_meeting("Plenum", "green", organization=org)
+    red = make_meeting("Vertraulich", "red", organization=org, persons=[outsider])
+
+    def titles(account):
+        return sorted(m.title for m in meeting_services.visible_meetings(account))
+
+    for _ in range(2):  # the second round is served from the cache
+        assert titles(member) == ["Arbeitsgruppe", "Plenum"]
+        assert titles(outsider) == ["Plenum", "Vertraulich"]
+    assert amber.id != red.id
+
+
+def test_the_same_rule_keeps_the_aliases_of_where_it_sits(app, member):
+    on_its_own = rendered(Meeting.select().where(meeting_services.visible_clause(member)))[0]
+    joined = rendered(
+        Minutes.select(Minutes, Meeting)
+        .join(Meeting)
+        .where(meeting_services.visible_clause(member))
+    )[0]
+    assert '"t1"."label" IN' in on_its_own
+    assert '"t2"."label" IN' in joined and '"t1"."label" IN' not in joined.split("WHERE")[1]
+
+
+def test_a_different_dialect_never_gets_another_dialects_sql(app, member):
+    clause = meeting_services.visible_clause(member)
+    question_marks = Context(param="?", quote='""').parse(Meeting.select().where(clause))
+    percent = Context(param="%s", quote='""').parse(Meeting.select().where(clause))
+    assert "?" in question_marks[0] and "%s" not in question_marks[0]
+    assert "%s" in percent[0] and "?" not in percent[0]
