@@ -247,6 +247,7 @@ def demo_data(years, scale, seed):
     import datetime as dt
     import random
 
+    from intranet.attachments import demo as attachments_demo
     from intranet.demo import create_organizations
     from intranet.directory import demo as directory_demo
     from intranet.directory import search_provider as directory_search
@@ -279,10 +280,13 @@ def demo_data(years, scale, seed):
         minutes = minutes_demo.populate(meetings, accounts, rng=rng)
         for document in minutes:
             minutes_search.index_minutes(document.id)
+        coordinator = next(a for a in accounts if a.role == "coordinator")
+        files = attachments_demo.populate(meetings, minutes, coordinator)
     click.echo(
         f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
         f"{len(accounts)} Konten "
-        f"(ohne bekanntes Passwort), {len(meetings)} Termine, {len(minutes)} Protokolle."
+        f"(ohne bekanntes Passwort), {len(meetings)} Termine, {len(minutes)} Protokolle, "
+        f"{len(files)} Dateien."
     )
 
 

@@ -1,7 +1,10 @@
 """Demo data: a year of meetings around today, the same for the same seed; the command."""
 
 import datetime as dt
+import hashlib
 import random
+import shutil
+import subprocess
 
 from intranet.auth.models import Account, Organization
 from intranet.demo import create_organizations
@@ -77,6 +80,32 @@ def test_demo_data_command_fills_an_empty_database_and_refuses_a_second_time(run
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code != 0
     assert "enthält bereits Daten" in again.output
+
+
+def test_demo_data_brings_files_that_download_and_match_their_checksums(app, runner):
+    from intranet.attachments.models import Attachment
+    from intranet.attachments.services import stored_path
+    from intranet.minutes.models import Minutes
+
+    result = runner.invoke(args=["demo-data", "--years", "1"])
+    assert result.exit_code == 0, result.output
+    files = list(Attachment.select())
+    kinds = {f.owner_kind for f in files}
+    assert kinds == {"meeting", "minutes"} and f"{len(files)} Dateien" in result.output
+    for attachment in files:
+        content = stored_path(attachment).read_bytes()
+        assert content.startswith(b"%PDF-") and content.rstrip().endswith(b"%%EOF")
+        assert hashlib.sha256(content).hexdigest() == attachment.sha256
+        assert attachment.label != "amber_strict"
+        owner = (Meeting if attachment.owner_kind == "meeting" else Minutes).get_by_id(
+            attachment.owner_id
+        )
+        assert owner.label != "amber_strict"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(stored_path(files[0])), "-"], capture_output=True, check=True
+        ).stdout.decode()
+        assert "Einladung und Tagesordnung" in text
 
 
 def test_demo_data_refuses_when_an_account_exists(runner, admin):
