@@ -8,6 +8,7 @@ from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 
+from intranet.core import compiled
 from intranet.core.files import create_private_file
 
 db = DatabaseProxy()
@@ -123,6 +124,7 @@ def close_all_connections() -> None:
 
 def init_app(app):
     open_database(app.config["DATABASE_URL"])
+    compiled.install_selection_cache()
 
     # No before_request connect: Peewee connects on the first query, so requests that make
     # none (static files, redirects) never borrow a connection.

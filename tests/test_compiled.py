@@ -57,3 +57,33 @@ def test_a_different_dialect_never_gets_another_dialects_sql(app, member):
     percent = Context(param="%s", quote='""').parse(Meeting.select().where(clause))
     assert "?" in question_marks[0] and "%s" not in question_marks[0]
     assert "%s" in percent[0] and "?" not in percent[0]
+
+
+def representative_queries(member):
+    from peewee import JOIN, fn
+
+    from intranet.auth.models import Account, Organization
+    from intranet.minutes import services as minutes_services
+
+    own = Meeting.alias("own")
+    return [
+        Meeting.select().where(Meeting.id == 1),
+        Minutes.select(Minutes, Meeting).join(Meeting).order_by(Minutes.id),
+        minutes_services.visible_minutes(member, "view"),
+        Account.select(Account, Organization).join(Organization, JOIN.LEFT_OUTER),
+        Organization.select(Organization, Account).join(Account),  # the same models, other aliases
+        own.select(own.id, own.title).where(own.id.in_(Meeting.select(Meeting.id))),
+        Meeting.select(Meeting.title, fn.COUNT(Minutes.id)).join(Minutes).group_by(Meeting.title),
+        Meeting.select().where(Meeting.id.in_(Minutes.select(Minutes.meeting))),
+    ]
+
+
+def test_cached_column_lists_are_what_peewee_renders(app, member):
+    expected = []
+    compiled.install_selection_cache(enabled=False)
+    try:
+        expected = [query.sql() for query in representative_queries(member)]
+    finally:
+        compiled.install_selection_cache()
+    for _ in range(2):  # rendered, then replayed
+        assert [query.sql() for query in representative_queries(member)] == expected
