@@ -181,13 +181,15 @@ def ics_file(meeting_id):
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet
     meeting = context.meeting
+    filename, unicode_name = ics.meeting_filenames(meeting)
     return conditional(
         feeds.meeting_version(meeting),
         meeting.updated_at,
         lambda: download(
             ics.calendar_bytes([meeting], method="PUBLISH"),
-            f"termin-{meeting_id}.ics",
+            filename,
             "text/calendar",
+            unicode_name,
         ),
     )
 
