@@ -129,6 +129,7 @@ def feed_url_on_account_page(client) -> str | None:
 def test_feed_token_is_made_shown_renewed_and_revoked(client, member):
     sign_in(client, member)
     assert feed_url_on_account_page(client) is None
+    # The first address needs no confirmation: there is no old one to stop.
     response = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
     first = feed_url_on_account_page(client)
@@ -139,7 +140,7 @@ def test_feed_token_is_made_shown_renewed_and_revoked(client, member):
     sign_in(client, member)
     response = client.post(
         "/calendar/feed-token",
-        data={"csrf_token": csrf_token(client)},
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
         headers={"HX-Request": "true", "HX-Target": "feed-token"},
     )
     assert response.status_code == 200 and '<section id="feed-token"' in response.get_data(
@@ -440,3 +441,97 @@ def test_hostile_titles_and_descriptions_stay_one_event_in_the_feed(client, memb
     assert str(events[0]["summary"]) == clean_line(title)
     assert "**" not in str(events[0]["description"])
     assert str(events[0]["description"]).endswith("x; y, z\\")
+
+
+# --- The subscription on /account ----------------------------------------------------------------
+
+
+def make_feed(client, account):
+    with client.application.test_request_context():
+        return feeds.renew(account)
+
+
+def test_account_page_offers_webcal_copy_and_steps(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    page = client.get("/account").get_data(as_text=True)
+    https_url = feed_url_on_account_page(client)
+    assert https_url.endswith(f"/calendar.ics?token={token}")
+    webcal = "webcal://" + https_url.split("://", 1)[1]
+    assert f'href="{webcal}"' in page
+    # The copy button needs JavaScript, so it is hidden until app.js shows it.
+    button = re.search(r"<button[^>]*data-copy-target=\"feed-url\"[^>]*>", page).group(0)
+    assert " hidden" in button and 'type="button"' in button
+    assert 'data-copy-status="feed-copy-status"' in button and 'id="feed-copy-status"' in page
+    assert re.search(r'id="feed-url" type="text" readonly', page)
+    summaries = re.findall(r"<summary[^>]*>([^<]+)</summary>", page)
+    assert summaries == ["Outlook", "iPhone und iPad", "Thunderbird"]
+    assert "<script" not in page.split('id="feed-token"')[1].split("</section>")[0]
+
+
+def test_account_page_without_an_address_offers_only_to_make_one(client, member):
+    sign_in(client, member)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Kalenderadresse erzeugen" in page
+    assert "webcal://" not in page and "data-copy-target" not in page
+    assert 'name="confirm"' not in page
+
+
+def test_renewing_needs_the_confirmation_without_javascript(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    response = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<h1" in page and "Kalenderadresse erneuern" in page
+    assert 'id="feed-renew-confirm-error"' in page and "Bitte bestätigen Sie" in page
+    assert 'aria-describedby="feed-renew-confirm-error"' in page
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200  # unchanged
+    response = client.post(
+        "/calendar/feed-token", data={"csrf_token": csrf_token(client), "confirm": "yes"}
+    )
+    assert response.status_code == 303
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+
+
+def test_renewing_needs_the_confirmation_with_htmx(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    headers = {"HX-Request": "true", "HX-Target": "feed-token"}
+    response = client.post(
+        "/calendar/feed-token",
+        data={"csrf_token": csrf_token(client), "confirm": "no"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="feed-token"') and "<html" not in fragment
+    assert "Bitte bestätigen Sie" in fragment
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200
+    response = client.post(
+        "/calendar/feed-token",
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
+        headers=headers,
+    )
+    assert response.status_code == 200 and "Bitte bestätigen Sie" not in response.get_data(
+        as_text=True
+    )
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+
+
+def test_renewing_without_csrf_changes_nothing(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    client.post("/calendar/feed-token", data={"confirm": "yes"})
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200
+
+
+def test_confirmation_page_is_the_accounts(client, member):
+    make_feed(client, member)
+    sign_in(client, member)
+    page = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)}).get_data(
+        as_text=True
+    )
+    nav = page.split('aria-label="Hauptnavigation"', 1)[1].split("</nav>", 1)[0]
+    assert re.search(r'href="/account" aria-current="page"', nav)
+    assert nav.count("aria-current") == 1
