@@ -5,6 +5,7 @@ import hashlib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 import flask
 from flask import Response, request, url_for
@@ -115,11 +116,19 @@ def file_headers(response: Response) -> Response:
     return response
 
 
-def download(body: str | bytes, filename: str, mimetype: str) -> Response:
-    """A file to save (vCard, CSV, calendar, JSON export), UTF-8, never shown inline."""
+def download(
+    body: str | bytes, filename: str, mimetype: str, unicode_name: str | None = None
+) -> Response:
+    """A file to save (vCard, CSV, calendar, JSON export), UTF-8, never shown inline.
+
+    `filename` must be plain ASCII without quotes; `unicode_name`, when given, is offered as
+    RFC 6266 `filename*` (percent-encoded, so nothing in it can break the header)."""
     response = Response(body, mimetype=mimetype)
     response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    disposition = f'attachment; filename="{filename}"'
+    if unicode_name and unicode_name != filename:
+        disposition += f"; filename*=UTF-8''{quote(unicode_name, safe='')}"
+    response.headers["Content-Disposition"] = disposition
     return file_headers(response)
 
 

@@ -368,3 +368,43 @@ def test_session_cookie_is_secure_behind_a_trusted_tls_proxy(tmp_path):
 def test_forwarded_headers_are_ignored_without_trusted_proxies(client):
     response = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
+
+
+# --- Words on the account page ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["member", "coordinator", "admin"])
+def test_account_page_never_calls_a_sign_in_a_meeting(client, org, role):
+    """README glossary: "Sitzung" is a meeting word; sign-ins are "Anmeldung"."""
+    from intranet.meetings import feeds
+
+    account = factories.account(role, org if role != "admin" else None)
+    sign_in(client, account)
+    pages = [client.get("/account").get_data(as_text=True)]
+    pages.append(
+        client.post(
+            "/calendar/feed-token", data={"csrf_token": csrf_token(client)}, follow_redirects=True
+        ).get_data(as_text=True)
+    )
+    assert feeds.current_token(account)
+    pages.append(
+        client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)}).get_data(
+            as_text=True
+        )
+    )
+    pages.append(
+        client.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf_token(client),
+                "current_password": factories.PASSWORD,
+                "new_password": "Neue Passphrase für den Sommer",
+                "new_password_repeat": "Neue Passphrase für den Sommer",
+            },
+            follow_redirects=True,
+        ).get_data(as_text=True)
+    )
+    assert "auf allen anderen Geräten abgemeldet" in pages[-1]
+    for page in pages:
+        assert "Kalender-Abonnement" in page or "Kalenderadresse erneuern" in page
+        assert "Sitzung" not in page

@@ -3,7 +3,7 @@ hostile titles, daylight-saving edges, the token's life cycle, and who sees what
 
 import datetime as dt
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import icalendar
 import pytest
@@ -13,6 +13,7 @@ from intranet.core.cleaning import clean_line
 from intranet.db import utcnow
 from intranet.meetings import feeds, services
 from intranet.meetings.models import FeedToken, Meeting
+from intranet.meetings.times import BERLIN
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.test_meetings import form_data, make_meeting
@@ -128,6 +129,7 @@ def feed_url_on_account_page(client) -> str | None:
 def test_feed_token_is_made_shown_renewed_and_revoked(client, member):
     sign_in(client, member)
     assert feed_url_on_account_page(client) is None
+    # The first address needs no confirmation: there is no old one to stop.
     response = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
     first = feed_url_on_account_page(client)
@@ -138,7 +140,7 @@ def test_feed_token_is_made_shown_renewed_and_revoked(client, member):
     sign_in(client, member)
     response = client.post(
         "/calendar/feed-token",
-        data={"csrf_token": csrf_token(client)},
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
         headers={"HX-Request": "true", "HX-Target": "feed-token"},
     )
     assert response.status_code == 200 and '<section id="feed-token"' in response.get_data(
@@ -319,3 +321,217 @@ def test_admin_password_reset_closes_the_old_feed_address(app, client, admin, me
     )
     assert response.status_code == 303
     assert client.get(f"/calendar.ics?token={token}").status_code == 404
+
+
+# --- Download names ------------------------------------------------------------------------------
+
+
+def content_disposition(response) -> tuple[str, str | None]:
+    header = response.headers["Content-Disposition"]
+    assert header.startswith("attachment; ")
+    plain = re.search(r'filename="([^"]*)"', header).group(1)
+    extended = re.search(r"filename\*=UTF-8''([^;\s]*)", header)
+    return plain, unquote(extended.group(1)) if extended else None
+
+
+def berlin(year, month, day, hour=18):
+    local = dt.datetime(year, month, day, hour, 0, tzinfo=BERLIN)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize(
+    "title, start, expected, as_written",
+    [
+        ("Plenum", berlin(2026, 12, 16), "2026-12-16-plenum.ics", None),
+        ("Übung: Räume, Straßen & Öl", berlin(2027, 1, 20), "2027-01-20-uebung-raeume-strassen-oel.ics", None),
+        # 23:30 in Berlin is already the next day in UTC: the name takes the local date.
+        ("Spät", berlin(2027, 7, 20, 23) + dt.timedelta(minutes=30), "2027-07-20-spaet.ics", None),
+        ("Şeker Bayramı", berlin(2027, 3, 10), "2027-03-10-seker-bayrami.ics", None),
+        # No ASCII spelling: the words as written go into filename* (RFC 6266).
+        ("محمد / لقاء", berlin(2027, 3, 10), "2027-03-10-termin.ics", "2027-03-10-محمد-لقاء.ics"),
+        ("Встреча 2", berlin(2027, 3, 10), "2027-03-10-2.ics", "2027-03-10-встреча-2.ics"),
+    ],
+)  # fmt: skip
+def test_calendar_file_is_named_by_date_and_title(
+    client, member, title, start, expected, as_written
+):
+    meeting = make_meeting(title, start=start)
+    sign_in(client, member)
+    response = client.get(f"/meetings/{meeting.id}.ics")
+    assert content_disposition(response) == (expected, as_written)
+
+
+@pytest.mark.parametrize(
+    "title",
+    HOSTILE_TITLES + ["../../etc/passwd", 'a"; filename="evil.exe', "\\server\\x", 'Имя\r\n/../"x'],
+)
+def test_hostile_titles_make_safe_download_names(client, member, title):
+    meeting = make_meeting(title, start=berlin(2027, 2, 3))
+    sign_in(client, member)
+    response = client.get(f"/meetings/{meeting.id}.ics")
+    assert response.status_code == 200
+    header = response.headers["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header and header.isascii()
+    plain, extended = content_disposition(response)
+    assert re.fullmatch(r"2027-02-03-[a-z0-9-]{1,60}\.ics", plain), plain
+    assert header.count('"') == 2  # only the quotes around the plain name
+    for name in (plain, extended or ""):
+        assert "/" not in name and "\\" not in name and '"' not in name and ".." not in name
+
+
+# --- Descriptions: plain text, not Markdown --------------------------------------------------------
+
+MARKDOWN_DESCRIPTION = (
+    "## Ablauf\n\n"
+    "**Wichtig:** bitte _pünktlich_ sein. Anmeldung unter [Formular](https://anmeldung.example/x).\n\n"
+    "- Begrüßung\n"
+    "- Lagebild `Polizei`\n\n"
+    "> Hinweis; mit Komma, und \\ Backslash"
+)
+PLAIN_DESCRIPTION = (
+    "Ablauf\n\n"
+    "Wichtig: bitte pünktlich sein. Anmeldung unter Formular (https://anmeldung.example/x).\n\n"
+    "• Begrüßung\n"
+    "• Lagebild Polizei\n\n"
+    "Hinweis; mit Komma, und \\ Backslash"
+)
+
+
+def test_single_calendar_file_describes_in_plain_text(client, member):
+    meeting = make_meeting("Plenum", description=MARKDOWN_DESCRIPTION)
+    sign_in(client, member)
+    body = client.get(f"/meetings/{meeting.id}.ics").data
+    calendar, events, parsed = parse_both(body)
+    assert str(events[0]["description"]) == PLAIN_DESCRIPTION
+    assert parsed.vevent.description.value == PLAIN_DESCRIPTION
+    # RFC 5545 escaping of the text stays the library's: ; , \\ and line breaks.
+    unfolded = body.replace(b"\r\n ", b"")
+    assert b"Hinweis\\; mit Komma\\, und \\\\ Backslash" in unfolded
+    assert b"\\n\\n" in unfolded and b"**" not in unfolded and b"](" not in unfolded
+
+
+def test_feed_describes_in_plain_text_and_keeps_its_rules(client, member, other_org):
+    make_meeting("Plenum", description=MARKDOWN_DESCRIPTION)
+    make_meeting("Streng", "amber_strict", invited=[other_org], description="**Vertraulich**")
+    make_meeting("Rot", "red", persons=[member], description="**Geheim**")
+    cancelled = make_meeting(
+        "Abgesagt", cancelled=True, cancel_reason="Krank", description="*Wird nachgeholt*"
+    )
+    with client.application.test_request_context():
+        token = feeds.renew(member)
+    body = client.get(f"/calendar.ics?token={token}").data
+    calendar, events, parsed = parse_both(body)
+    by_title = {str(e["summary"]): e for e in events}
+    assert set(by_title) == {"Plenum", "Streng", "Abgesagt"}
+    assert str(by_title["Plenum"]["description"]) == PLAIN_DESCRIPTION
+    assert "description" not in by_title["Streng"] and b"Vertraulich" not in body
+    assert b"Geheim" not in body
+    assert str(by_title["Abgesagt"]["description"]) == "Krank\n\nWird nachgeholt"
+    assert cancelled.id
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_hostile_titles_and_descriptions_stay_one_event_in_the_feed(client, member, title):
+    make_meeting(title, description=title + "\n\n**x**; y, z\\")
+    with client.application.test_request_context():
+        token = feeds.renew(member)
+    body = client.get(f"/calendar.ics?token={token}").data
+    calendar, events, parsed = parse_both(body)
+    assert len(events) == 1 and len(parsed.vevent_list) == 1
+    assert str(events[0]["summary"]) == clean_line(title)
+    assert "**" not in str(events[0]["description"])
+    assert str(events[0]["description"]).endswith("x; y, z\\")
+
+
+# --- The subscription on /account ----------------------------------------------------------------
+
+
+def make_feed(client, account):
+    with client.application.test_request_context():
+        return feeds.renew(account)
+
+
+def test_account_page_offers_webcal_copy_and_steps(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    page = client.get("/account").get_data(as_text=True)
+    https_url = feed_url_on_account_page(client)
+    assert https_url.endswith(f"/calendar.ics?token={token}")
+    webcal = "webcal://" + https_url.split("://", 1)[1]
+    assert f'href="{webcal}"' in page
+    # The copy button needs JavaScript, so it is hidden until app.js shows it.
+    button = re.search(r"<button[^>]*data-copy-target=\"feed-url\"[^>]*>", page).group(0)
+    assert " hidden" in button and 'type="button"' in button
+    assert 'data-copy-status="feed-copy-status"' in button and 'id="feed-copy-status"' in page
+    assert re.search(r'id="feed-url" type="text" readonly', page)
+    summaries = re.findall(r"<summary[^>]*>([^<]+)</summary>", page)
+    assert summaries == ["Outlook", "iPhone und iPad", "Thunderbird"]
+    assert "<script" not in page.split('id="feed-token"')[1].split("</section>")[0]
+
+
+def test_account_page_without_an_address_offers_only_to_make_one(client, member):
+    sign_in(client, member)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Kalenderadresse erzeugen" in page
+    assert "webcal://" not in page and "data-copy-target" not in page
+    assert 'name="confirm"' not in page
+
+
+def test_renewing_needs_the_confirmation_without_javascript(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    response = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<h1" in page and "Kalenderadresse erneuern" in page
+    assert 'id="feed-renew-confirm-error"' in page and "Bitte bestätigen Sie" in page
+    assert 'aria-describedby="feed-renew-confirm-error"' in page
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200  # unchanged
+    response = client.post(
+        "/calendar/feed-token", data={"csrf_token": csrf_token(client), "confirm": "yes"}
+    )
+    assert response.status_code == 303
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+
+
+def test_renewing_needs_the_confirmation_with_htmx(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    headers = {"HX-Request": "true", "HX-Target": "feed-token"}
+    response = client.post(
+        "/calendar/feed-token",
+        data={"csrf_token": csrf_token(client), "confirm": "no"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="feed-token"') and "<html" not in fragment
+    assert "Bitte bestätigen Sie" in fragment
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200
+    response = client.post(
+        "/calendar/feed-token",
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
+        headers=headers,
+    )
+    assert response.status_code == 200 and "Bitte bestätigen Sie" not in response.get_data(
+        as_text=True
+    )
+    assert client.get(f"/calendar.ics?token={token}").status_code == 404
+
+
+def test_renewing_without_csrf_changes_nothing(client, member):
+    token = make_feed(client, member)
+    sign_in(client, member)
+    client.post("/calendar/feed-token", data={"confirm": "yes"})
+    assert client.get(f"/calendar.ics?token={token}").status_code == 200
+
+
+def test_confirmation_page_is_the_accounts(client, member):
+    make_feed(client, member)
+    sign_in(client, member)
+    page = client.post("/calendar/feed-token", data={"csrf_token": csrf_token(client)}).get_data(
+        as_text=True
+    )
+    nav = page.split('aria-label="Hauptnavigation"', 1)[1].split("</nav>", 1)[0]
+    assert re.search(r'href="/account" aria-current="page"', nav)
+    assert nav.count("aria-current") == 1

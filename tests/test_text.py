@@ -91,3 +91,35 @@ def test_ordinary_markdown(source, expected):
 def test_deep_nesting_stops_at_the_bound_and_keeps_the_text():
     html = render_markdown("> " * 50 + "innen")
     assert html.count("<blockquote>") == text.MAX_DEPTH and "innen" in html
+
+
+# --- Plain text for calendar descriptions ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("", ""),
+        ("# Ablauf\n\nText", "Ablauf\n\nText"),
+        ("**fett** und *kursiv* und `code`", "fett und kursiv und code"),
+        ("[Formular](https://a.example/x)", "Formular (https://a.example/x)"),
+        ("<https://a.example>", "https://a.example"),
+        ("[Mail](mailto:a@example.org)", "Mail"),
+        ("[x](javascript:alert(1))", "x"),
+        ("- eins\n- zwei\n  1. a\n  2. b\n- drei", "• eins\n• zwei\n  1. a\n  2. b\n• drei"),
+        ("> Zitat\n\nDanach", "Zitat\n\nDanach"),
+        ("Zeile  \nUmbruch", "Zeile\nUmbruch"),
+        ("| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n1 | 2"),
+        ("<script>x</script> &amp; 1 < 2", "<script>x</script> &amp; 1 < 2"),
+        ("snake_case_name bleibt", "snake_case_name bleibt"),
+    ],
+)
+def test_markdown_to_plain_keeps_the_words_and_drops_the_signs(source, expected):
+    assert text.markdown_to_plain(source) == expected
+
+
+def test_markdown_to_plain_is_linear_on_hostile_text():
+    for hostile in ("[" * 20_000, "*a" * 10_000, "- " * 5_000, "> " * 5_000, "[a](" * 4_000):
+        start = time.perf_counter()
+        text.markdown_to_plain(hostile)
+        assert time.perf_counter() - start < 2

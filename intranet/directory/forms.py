@@ -23,6 +23,11 @@ CONSENT_BASIS_LABELS = {
     "public_task": _l("Public task (Art. 6(1)(e) DSGVO)"),
     "legitimate_interest": _l("Legitimate interest (Art. 6(1)(f) DSGVO)"),
 }
+CONTACT_FIELD_LABELS = {
+    "phone": _l("Office phone"),
+    "mobile": _l("Mobile phone"),
+    "email": _l("Email address"),
+}
 PHONE_PATTERN = r"^[0-9+()/ .\-]*$"
 PHONE_MESSAGE = _l("Please use only digits, spaces and + ( ) / - .")
 VISIBILITY_HINT = _l("Coordinators and the person themself always see it.")

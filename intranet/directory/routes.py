@@ -18,6 +18,7 @@ from intranet.directory import csv_io, search, services, vcard
 from intranet.directory import retention as membership_retention
 from intranet.directory.forms import (
     CONSENT_BASIS_LABELS,
+    CONTACT_FIELD_LABELS,
     FORM_OF_ADDRESS_LABELS,
     VISIBILITY_LABELS,
     ImportConfirmForm,
@@ -31,6 +32,7 @@ from intranet.directory.visibility import (
     can_edit,
     can_manage,
     can_see,
+    hidden_contact_fields,
     is_own_entry,
     visible_contact_fields,
 )
@@ -53,9 +55,14 @@ def directory_helpers():
     def contact_fields(person):
         return visible_contact_fields(viewer, person)
 
+    def hidden_fields(person):
+        return hidden_contact_fields(viewer, person)
+
     return {
         "can_see_field": see,
         "visible_contact_fields": contact_fields,
+        "hidden_contact_fields": hidden_fields,
+        "CONTACT_FIELD_LABELS": CONTACT_FIELD_LABELS,
         "VISIBILITY_LABELS": VISIBILITY_LABELS,
         "FORM_OF_ADDRESS_LABELS": FORM_OF_ADDRESS_LABELS,
         "CONSENT_BASIS_LABELS": CONSENT_BASIS_LABELS,
@@ -94,10 +101,16 @@ def own_entry() -> Person | None:
 def contacts():
     filters = search.Filters.from_args(request.args)
     page = paginate(search.people(filters))
+    # The empty directory tells whoever may add entries how; the role decides, no query.
+    may = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
     if wants_fragment("contact-results"):
         # Typing in the search box: only the results change, the filters stay as they are.
         return render(
-            "directory/contacts.html", "directory/_contact_results.html", page=page, filters=filters
+            "directory/contacts.html",
+            "directory/_contact_results.html",
+            page=page,
+            filters=filters,
+            **may,
         )
     return render(
         "directory/contacts.html",
@@ -109,8 +122,7 @@ def contacts():
         letters=search.LETTERS,
         letter_args={k: v for k, v in filters.as_args().items() if k != "letter"},
         own=own_entry(),
-        may_create=can_create(current_user),
-        may_manage=can_manage(current_user),
+        **may,
     )
 
 
@@ -192,8 +204,12 @@ def _person_form(person: Person | None, own_new: bool = False) -> PersonForm:
     form.organization.choices = _organization_choices()
     coordinating = current_user.role in ("coordinator", "admin")
     if not coordinating:
+        # The consent record is kept by those who keep the directory: a member's own form
+        # neither shows nor accepts it (a posted value is ignored, as the field is gone).
         del form.organization
         del form.account
+        del form.consent_on
+        del form.consent_basis
     else:
         taken = Person.select(Person.account).where(Person.account.is_null(False))
         if person is not None:
@@ -207,7 +223,7 @@ def _person_form(person: Person | None, own_new: bool = False) -> PersonForm:
             SelectChoice(a.id, f"{a.display_name} ({a.email})") for a in accounts
         ]
     for field in ("phone", "mobile", "email", "consent_on"):
-        if person is not None and not can_see(current_user, person, field):
+        if person is not None and field in form and not can_see(current_user, person, field):
             delattr(form, field)
             if field == "consent_on":
                 del form.consent_basis

@@ -80,14 +80,24 @@ LIST_COLUMNS = (
 
 
 def people(filters: Filters | None = None):
-    """People with their organisation, in alphabetical order: a single SELECT with a join."""
+    """People with their organisation, in alphabetical order: a single SELECT with a join.
+
+    Each search term must match the person's name or function, or their organisation's name
+    or short name ("Polizei", "SMI"): the organisations are looked up first (one query,
+    only when there are terms), so the list stays one SELECT whatever the data size.
+    """
     query = (
         Person.select(Person, Organization).join(Organization).order_by(Person.sort_key, Person.id)
     )
     if filters is None:
         return query
-    for term in filters.terms:
-        query = query.where(contains(Person.search_key, term))
+    terms = filters.terms
+    by_organization = organizations_matching(terms) if terms else {}
+    for term in terms:
+        condition = contains(Person.search_key, term)
+        if by_organization.get(term):
+            condition |= Person.organization.in_(sorted(by_organization[term]))
+        query = query.where(condition)
     if filters.organization:
         query = query.where(Person.organization == filters.organization)
     if filters.function:
@@ -95,6 +105,22 @@ def people(filters: Filters | None = None):
     if filters.letter:
         query = query.where(Person.sort_key.startswith(filters.letter.lower()))
     return query
+
+
+def organizations_matching(terms) -> dict[str, set[int]]:
+    """For each term, the organisations whose name or short name contains it.
+
+    Folded in Python with the same key as the people (accents, ae/oe/ue), because the
+    database cannot fold the way `search_key` does; the forum has a few dozen organisations.
+    """
+    found: dict[str, set[int]] = {term: set() for term in terms}
+    rows = Organization.select(Organization.id, Organization.name, Organization.short_name)
+    for organization_id, name, short_name in rows.tuples():
+        key = text.search_key(name, short_name)
+        for term in terms:
+            if term in key:
+                found[term].add(organization_id)
+    return found
 
 
 def contains(column, term: str):

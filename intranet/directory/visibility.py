@@ -77,6 +77,12 @@ def visible_contact_fields(viewer, person) -> list[str]:
     return [f for f in CONTACT_FIELDS if getattr(person, f) and can_see(viewer, person, f)]
 
 
+def hidden_contact_fields(viewer, person) -> list[str]:
+    """The phone/email fields of `person` that `viewer` may not see, whether or not they hold
+    a value: a page says "not shared" for each, and so never tells whether a number exists."""
+    return [f for f in CONTACT_FIELDS if not can_see(viewer, person, f)]
+
+
 def visible(viewer, person, field: str) -> str:
     """The value of `field`, or "" when hidden: what every export writes."""
     return getattr(person, field) if can_see(viewer, person, field) else ""

@@ -2,12 +2,16 @@
 folding are the library's, so no title can break an event apart."""
 
 import datetime as dt
+import re
+import unicodedata
 
 import icalendar
 from flask import url_for
 
 from intranet.core import sharing
 from intranet.core.cleaning import clean_line, clean_text
+from intranet.core.search import EXTRA_FOLDS
+from intranet.core.text import markdown_to_plain
 from intranet.db import utcnow
 from intranet.meetings.times import BERLIN
 
@@ -87,7 +91,8 @@ def meeting_event(
             location = f"{location} – {meeting.online_url}" if location else meeting.online_url
         if location:
             event.add("location", clean_line(location))
-        text = meeting.description
+        # Calendar programs show DESCRIPTION as plain text: the Markdown's words, not its signs.
+        text = markdown_to_plain(meeting.description)
         if meeting.cancelled and meeting.cancel_reason:
             text = f"{meeting.cancel_reason}\n\n{text}".strip()
         if text:
@@ -106,3 +111,33 @@ def calendar_bytes(meetings, method: str | None = None, name: str | None = None)
         if sharing.in_feeds(meeting.label):
             calendar.add_component(meeting_event(meeting, method=method))
     return calendar.to_ical()
+
+
+# German letters written out the way a German reader expects them in a plain file name.
+FILENAME_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+FILENAME_TITLE_LENGTH = 60
+
+
+def _ascii(text: str) -> str:
+    text = text.casefold().translate(FILENAME_LETTERS).translate(EXTRA_FOLDS)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def filename_slug(title: str) -> str:
+    """`title` as lower-case ASCII words joined by hyphens: "Übung: Räume" → "uebung-raeume"."""
+    slug = re.sub(r"[^a-z0-9]+", "-", _ascii(clean_line(title))).strip("-")
+    return slug[:FILENAME_TITLE_LENGTH].rstrip("-")
+
+
+def meeting_filenames(meeting) -> tuple[str, str | None]:
+    """The download name of a meeting's .ics by its Berlin date and title, in ASCII
+    ("2026-12-16-plenum.ics"); and, for a title in a script that has no ASCII spelling
+    (Arabic, Cyrillic …), the same with the words as written, for RFC 6266 `filename*`."""
+    day = _local(meeting.start).date().isoformat()
+    title = clean_line(meeting.title)
+    slug = filename_slug(title)
+    ascii_name = f"{day}-{slug or 'termin'}.ics"
+    if all(_ascii(letter) for letter in title if letter.isalpha()):
+        return ascii_name, None
+    words = re.sub(r"[\W_]+", "-", title.casefold()).strip("-")[:FILENAME_TITLE_LENGTH]
+    return ascii_name, f"{day}-{words.rstrip('-')}.ics"

@@ -181,13 +181,15 @@ def ics_file(meeting_id):
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet
     meeting = context.meeting
+    filename, unicode_name = ics.meeting_filenames(meeting)
     return conditional(
         feeds.meeting_version(meeting),
         meeting.updated_at,
         lambda: download(
             ics.calendar_bytes([meeting], method="PUBLISH"),
-            f"termin-{meeting_id}.ics",
+            filename,
             "text/calendar",
+            unicode_name,
         ),
     )
 
@@ -211,12 +213,29 @@ def feed():
 
 @bp.post("/calendar/feed-token")
 def renew_feed_token():
+    in_place = wants_fragment("feed-token") and request.headers.get("HX-Request")
     if EmptyForm().validate_on_submit():
+        if feeds.current_token(current_user) and request.form.get("confirm") != "yes":
+            # Renewing stops the old address in every subscribed program: only when confirmed.
+            return render(
+                "meetings/feed_renew.html",
+                "meetings/_feed_token.html",
+                status=422,
+                renew_error=_(
+                    "Please confirm with the checkbox that the old address may stop working."
+                ),
+            )
         feeds.renew(current_user)
         flash(_("Your calendar address is new; the old one no longer works."), "success")
-    if wants_fragment("feed-token") and request.headers.get("HX-Request"):
+    if in_place:
         return render("meetings/_feed_token.html", "meetings/_feed_token.html")
     return redirect_to(url_for("auth.account"))
+
+
+@bp.app_template_filter("webcal")
+def webcal(url: str) -> str:
+    """The feed's address for calendar programs: `webcal://` opens the subscribe dialogue."""
+    return "webcal://" + url.split("://", 1)[-1]
 
 
 # --- Planning ---------------------------------------------------------------------------------

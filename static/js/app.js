@@ -42,3 +42,36 @@ document.addEventListener("htmx:afterSettle", function () {
     if (count.textContent !== text) { count.textContent = text; }
   }
 });
+
+// "Copy address" buttons (the calendar feed on /account): hidden in the markup, because
+// without this file the address is selected in its read-only field and copied by hand.
+function revealCopyButtons(root) {
+  root.querySelectorAll("button[data-copy-target][hidden]").forEach(function (button) {
+    button.hidden = false;
+  });
+}
+revealCopyButtons(document);
+document.addEventListener("htmx:afterSettle", function () { revealCopyButtons(document); });
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button[data-copy-target]") : null;
+  if (!button) { return; }
+  var field = document.getElementById(button.getAttribute("data-copy-target"));
+  var status = document.getElementById(button.getAttribute("data-copy-status"));
+  if (!field) { return; }
+  function say(text) { if (status) { status.textContent = text; } }
+  function byHand() {
+    // The older way still works where the clipboard API is missing (plain http, old browsers).
+    field.focus();
+    field.select();
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+    say(button.getAttribute(copied ? "data-copied" : "data-copy-failed"));
+  }
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    navigator.clipboard.writeText(field.value).then(function () {
+      say(button.getAttribute("data-copied"));
+    }, byHand);
+  } else {
+    byHand();
+  }
+});

@@ -1,4 +1,5 @@
-"""The directory in a real browser: search as you type, own entry, vCard, CSV import."""
+"""The directory in a real browser: search as you type (also by organisation), the skip link
+past the letters, own entry, vCard, CSV import."""
 
 import re
 from pathlib import Path
@@ -59,7 +60,7 @@ def test_find_a_person_by_typing_with_and_without_umlauts(page, live_app, axe, c
     axe.check(page)
     results = page.locator("#contact-results")
     count = page.locator("#contact-count")
-    box = page.get_by_label("Name oder Funktion")
+    box = page.get_by_label("Name, Funktion oder Organisation")
 
     box.press_sequentially("ozdem", delay=30)
     expect(results.get_by_role("link", name="Ayşe Özdemir")).to_be_visible()
@@ -147,7 +148,7 @@ def test_import_csv_with_one_bad_row(page, live_app, axe, console_errors, tmp_pa
     axe.check(page)
     page.get_by_role("button", name="Nur die 1 gültige Zeile importieren").click()
     expect(page.locator("#flashes")).to_contain_text("1 Eintrag importiert.")
-    page.get_by_label("Name oder Funktion").fill("kaya")
+    page.get_by_label("Name, Funktion oder Organisation").fill("kaya")
     page.get_by_role("button", name="Suchen").click()
     expect(page.locator("#contact-results").get_by_role("link", name="Zeynep Kaya")).to_be_visible()
     axe.check(page)
@@ -160,7 +161,7 @@ def test_search_without_javascript(browser, base_url, live_app):
     page = context.new_page()
     sign_in(page, member.email)
     page.goto("/contacts")
-    page.get_by_label("Name oder Funktion").fill("Ozdemir")
+    page.get_by_label("Name, Funktion oder Organisation").fill("Ozdemir")
     page.get_by_role("button", name="Suchen").click()
     expect(page).to_have_url(re.compile(r"/contacts\?q=Ozdemir"))
     expect(
@@ -190,5 +191,85 @@ def test_organisation_and_privacy_pages_are_accessible(page, live_app, axe, cons
     )
     axe.check(page)
     page.goto("/contacts/retention")
+    axe.check(page)
+    assert console_errors == []
+
+
+def test_find_people_by_organisation_and_skip_the_letters(page, live_app, axe, console_errors):
+    member, _coordinator, _own = make_people(live_app)
+    sign_in(page, member.email)
+    page.goto("/contacts")
+    results = page.locator("#contact-results")
+    box = page.get_by_label("Name, Funktion oder Organisation")
+    box.press_sequentially("Präventionsst", delay=30)
+    expect(results.get_by_role("link", name="Jörg Müller")).to_be_visible()
+    expect(results.get_by_role("link", name="Anna Schmidt")).to_be_visible()
+    expect(results.get_by_role("link", name="Ayşe Özdemir")).to_have_count(0)
+    expect(page.locator("#contact-count")).to_have_text("2 Personen gefunden")
+    box.fill("")
+    box.press_sequentially("KVB", delay=30)
+    expect(results.get_by_role("link", name="Ayşe Özdemir")).to_be_visible()
+    expect(results.get_by_role("link", name="Jörg Müller")).to_have_count(0)
+    # Hidden fields read "nicht freigegeben", in the list as on the page.
+    expect(results).to_contain_text("nicht freigegeben")
+    axe.check(page)
+
+    # Keyboard: from the search button the next stop is the skip link, which shows itself
+    # and jumps over the 27 letter links to the results.
+    skip = page.get_by_role("link", name="Buchstabenleiste überspringen, zu den Ergebnissen")
+    expect(skip).not_to_be_in_viewport()
+    page.get_by_role("button", name="Suchen").focus()
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    axe.check(page)
+    page.keyboard.press("Enter")
+    expect(results).to_be_focused()
+    page.keyboard.press("Tab")  # the table's scrollable region, then its first link
+    page.keyboard.press("Tab")
+    expect(results.get_by_role("link", name="Mia Mitglied")).to_be_focused()
+    assert console_errors == []
+
+
+def test_organisation_search_and_skip_link_without_javascript(browser, base_url, live_app):
+    member, _coordinator, _own = make_people(live_app)
+    context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
+    page = context.new_page()
+    sign_in(page, member.email)
+    page.goto("/contacts")
+    page.get_by_label("Name, Funktion oder Organisation").fill("Kommunale")
+    page.get_by_role("button", name="Suchen").click()
+    expect(page).to_have_url(re.compile(r"/contacts\?q=Kommunale"))
+    results = page.locator("#contact-results")
+    expect(results.get_by_role("link", name="Jörg Müller")).to_be_visible()
+    expect(results.get_by_role("link", name="Mia Mitglied")).to_have_count(0)
+    page.get_by_role("button", name="Suchen").focus()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Buchstabenleiste überspringen, zu den Ergebnissen")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#contact-results$"))
+    expect(results).to_be_focused()
+    context.close()
+
+
+def test_own_entry_form_shows_groups_and_no_consent(page, live_app, axe, console_errors):
+    member, _coordinator, own_id = make_people(live_app)
+    sign_in(page, member.email)
+    page.goto(f"/contacts/{own_id}/edit")
+    name_group = page.get_by_role("group", name="Name")
+    expect(name_group.get_by_label("Anrede")).to_be_visible()
+    # The legend stands above the first label, not on the same line.
+    legend = name_group.locator("legend").bounding_box()
+    label = name_group.locator("label[for=form_of_address]").bounding_box()
+    assert label["y"] >= legend["y"] + legend["height"] - 1
+    expect(page.get_by_role("group", name="So ist die Person erreichbar")).to_be_visible()
+    expect(page.get_by_text("Nachweis der Einwilligung")).to_have_count(0)
+    expect(page.get_by_label("Einwilligung erteilt am")).to_have_count(0)
+    axe.check(page)
+    page.set_viewport_size({"width": 390, "height": 800})
+    legend = name_group.locator("legend").bounding_box()
+    label = name_group.locator("label[for=form_of_address]").bounding_box()
+    assert label["y"] >= legend["y"] + legend["height"] - 1
     axe.check(page)
     assert console_errors == []

@@ -188,6 +188,7 @@ def test_feed_address_on_the_account_page(page, live_app, axe, console_errors):
     field = page.get_by_label("Ihre Kalenderadresse")
     expect(field).to_have_value(re.compile(r"/calendar\.ics\?token="))
     first = field.input_value()
+    page.get_by_label("Ja, neue Adresse erzeugen; die alte funktioniert dann nicht mehr.").check()
     page.get_by_role("button", name=re.compile("Adresse erneuern")).click()
     expect(field).not_to_have_value(first)
     axe.check(page)
