@@ -473,7 +473,6 @@ def _agenda_values(form) -> tuple:
         form.title.data,
         form.description.data,
         form.organization.data,
-        form.public.data,
         form.label.data,
     )
 
@@ -524,7 +523,6 @@ def edit_agenda_item(meeting_id, item_id):
         form.title.data = item.title
         form.description.data = item.description
         form.organization.data = item.organization_id or 0
-        form.public.data = item.public
         form.label.data = item.label
     elif form.validate_on_submit():
         try:

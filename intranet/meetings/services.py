@@ -629,7 +629,7 @@ def _check_agenda_open(meeting_id: int) -> None:
         raise AgendaClosed()
 
 
-def add_agenda_item(meeting, title, description, organization_id, public, label, actor):
+def add_agenda_item(meeting, title, description, organization_id, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
     # Two items added at once would otherwise both take the same next position.
@@ -646,7 +646,6 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
             title=title.strip(),
             description=(description or "").strip(),
             organization=organization_id or None,
-            public=public,
             label=label,
         )
     search_provider.index_agenda_item(item)
@@ -654,7 +653,7 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
     return item
 
 
-def update_agenda_item(item, title, description, organization_id, public, label, actor):
+def update_agenda_item(item, title, description, organization_id, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
     with write_transaction():
@@ -662,8 +661,7 @@ def update_agenda_item(item, title, description, organization_id, public, label,
         item.title = title.strip()
         item.description = (description or "").strip()
         item.organization = organization_id or None
-        item.public = public
-        item.label = label
+        item.label = label  # save() sets `public` from it
         item.save()
     search_provider.index_agenda_item(item)
     audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
