@@ -214,7 +214,7 @@ def _send(messages: list[EmailMessage]) -> Sent:
     try:
         return Sent(transport.send(messages))
     except transport.MailError:
-        log.exception("sending %d invitation mail(s) failed", len(messages))
+        log.exception("sending invitation mails failed (%d messages)", len(messages))
         return Sent(failed=True)
 
 

@@ -454,7 +454,7 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
     audit.record(
         "meeting.created",
         target=f"meeting:{made[0].id}",
-        detail=f"{len(made)} occurrence(s)" if series else "",
+        detail=f"occurrences: {len(made)}" if series else "",
         actor=actor,
     )
     return made
@@ -545,7 +545,7 @@ def update_meeting(
     audit.record(
         "meeting.updated",
         target=f"meeting:{meeting.id}",
-        detail=f"{len(saved)} occurrence(s), {skipped} not shared with the editor",
+        detail=f"occurrences: {len(saved)}, not shared with the editor: {skipped}",
         actor=actor,
     )
     return SavedEdit(saved, skipped)
