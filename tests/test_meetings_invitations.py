@@ -156,6 +156,12 @@ def test_the_text_to_copy_never_shows_what_the_address_names_but_one_may_not_see
     text = section(page, "planning")
     assert "Betreff: Einladung: Forum" in text and f"/meetings/{second.id}" in text
     assert f"/meetings/{secret.id}" not in text and "Andere Runde" not in text
+    # Odd numbers in the address are no meeting, never an error.
+    for odd in ("99999999999999999999", "-1", "0", "abc", "1e5", "٣"):
+        response = client.get(f"/meetings/{first.id}?invited={odd}")
+        assert response.status_code == 200 and "invitation-text" not in response.get_data(
+            as_text=True
+        )
     # People who do not plan see no planning section at all.
     sign_in(client, member)
     page = client.get(f"/meetings/{second.id}?invited={second.id}").get_data(as_text=True)

@@ -12,6 +12,7 @@ from peewee import JOIN, fn
 from intranet.attachments import services as attachments
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, versioning
+from intranet.core.ids import MAX_ID
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowConflict, WorkflowError
 from intranet.db import serialized, utcnow, write_transaction
@@ -660,7 +661,7 @@ def invite_occurrences(meeting: Meeting, actor, scope: str, chosen_ids=()) -> In
 def invited_occurrences(meeting: Meeting, actor, ids) -> list[Meeting]:
     """Of `ids`, the occurrences of this meeting's series (or the meeting itself) that `actor`
     may see and that stand invited: what the copyable invitation text covers."""
-    ids = [i for i in ids if isinstance(i, int)][:200]
+    ids = [i for i in ids if isinstance(i, int) and 0 < i <= MAX_ID][:200]  # ids, not numbers
     if not ids:
         return []
     same = (
