@@ -16,6 +16,7 @@ from flask_babel import (
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import sharing, site_settings
+from intranet.htmx import section_messages
 
 ROLE_LABELS = {
     "admin": lazy_pgettext("role", "Administration"),
@@ -112,6 +113,7 @@ def init_app(app):
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
         LABEL_NAMES=sharing.LABEL_NAMES,
         LABEL_PLAIN=sharing.LABEL_PLAIN,
+        section_messages=section_messages,
     )
 
     @app.context_processor

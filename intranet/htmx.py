@@ -1,6 +1,6 @@
 """One place that decides between a full page and an htmx fragment."""
 
-from flask import get_flashed_messages, make_response, redirect, render_template, request
+from flask import flash, get_flashed_messages, make_response, redirect, render_template, request
 
 from intranet.extensions import htmx
 
@@ -36,6 +36,25 @@ def render(
 
 def fragment_id(fragment: str) -> str:
     return fragment.rsplit("/", 1)[-1].removeprefix("_").removesuffix(".html").replace("_", "-")
+
+
+def flash_at(section: str, message: str, category: str = "success") -> None:
+    """A message shown inside the page section `section` (where the button was), not at the top.
+
+    The section renders it with `section_messages(section)`; the flash area at the top leaves
+    such messages out. Only for answers that render the whole page (a redirect to it).
+    """
+    flash(message, f"{category}:{section}")
+
+
+def section_messages(section: str) -> list[tuple[str, str]]:
+    """The messages flashed for `section`, as (category, message)."""
+    suffix = ":" + section
+    return [
+        (category.removesuffix(suffix), message)
+        for category, message in get_flashed_messages(with_categories=True)
+        if category.endswith(suffix)
+    ]
 
 
 def peek_flashes() -> bool:

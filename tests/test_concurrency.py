@@ -91,9 +91,7 @@ def test_agenda_items_added_at_once_get_distinct_positions(app, coordinator):
     run_parallel(
         app,
         8,
-        lambda n: services.add_agenda_item(
-            meeting, f"Punkt {n}", "", None, False, "green", coordinator
-        ),
+        lambda n: services.add_agenda_item(meeting, f"Punkt {n}", "", None, "green", coordinator),
     )
     positions = [item.position for item in AgendaItem.select().where(AgendaItem.meeting == meeting)]
     assert sorted(positions) == list(range(1, 9))

@@ -510,7 +510,7 @@ def test_agenda_add_and_reorder_with_and_without_htmx(client, coordinator):
         response = client.post(
             f"/meetings/{meeting.id}/agenda",
             data={"csrf_token": token, "item-title": title, "item-organization": "0",
-                  "item-label": "green", "item-public": "y",
+                  "item-label": "green",
                   "item-description": "<img src=x onerror=alert(1)> **fett**"},
         )  # fmt: skip
         assert response.status_code == 303
@@ -536,6 +536,36 @@ def test_agenda_add_and_reorder_with_and_without_htmx(client, coordinator):
     assert response.status_code == 303
     order = [i.title for i in AgendaItem.select().order_by(AgendaItem.position)]
     assert order == ["Verschiedenes", "Begrüßung", "Lagebild"]
+
+
+@pytest.mark.parametrize(
+    ("label", "public"),
+    [("clear", True), ("green", False), ("amber", False), ("amber_strict", False), ("red", False)],
+)
+def test_agenda_item_public_follows_its_label_alone(client, coordinator, org, label, public):
+    """One confidentiality setting: OParl `public` is TLP:CLEAR, whatever else is posted."""
+    meeting = make_meeting(organization=org, persons=[coordinator])  # named: sees a RED item
+    sign_in(client, coordinator)
+    token = csrf_token(client)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert 'name="item-public"' not in page  # no second switch in the form
+    response = client.post(
+        f"/meetings/{meeting.id}/agenda",
+        data={"csrf_token": token, "item-title": "TOP", "item-organization": str(org.id),
+              "item-label": label, "item-public": "y" if not public else ""},
+    )  # fmt: skip
+    assert response.status_code == 303
+    item = AgendaItem.get(AgendaItem.meeting == meeting.id)
+    assert item.public is public
+    # Editing the label moves `public` with it; the edit form has no switch either.
+    path = f"/meetings/{meeting.id}/agenda/{item.id}/edit"
+    assert 'name="item-public"' not in client.get(path).get_data(as_text=True)
+    other = "clear" if label != "clear" else "green"
+    client.post(path, data={"csrf_token": token, "item-title": "TOP", "item-label": other,
+                            "item-organization": str(org.id)})  # fmt: skip
+    assert AgendaItem.get_by_id(item.id).public is (other == "clear")
+    shown = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "nicht öffentlich" not in shown
 
 
 def test_agenda_item_with_its_own_label_is_hidden(client, coordinator, member, org, other_org):

@@ -462,7 +462,9 @@ def test_account_page_offers_webcal_copy_and_steps(client, member):
     # The copy button needs JavaScript, so it is hidden until app.js shows it.
     button = re.search(r"<button[^>]*data-copy-target=\"feed-url\"[^>]*>", page).group(0)
     assert " hidden" in button and 'type="button"' in button
-    assert 'data-copy-status="feed-copy-status"' in button and 'id="feed-copy-status"' in page
+    assert (
+        'data-copy-status="feed-url-copy-status"' in button and 'id="feed-url-copy-status"' in page
+    )
     assert re.search(r'id="feed-url" type="text" readonly', page)
     summaries = re.findall(r"<summary[^>]*>([^<]+)</summary>", page)
     assert summaries == ["Outlook", "iPhone und iPad", "Thunderbird"]

@@ -9,7 +9,8 @@ from peewee import SqliteDatabase
 from intranet.core import fulltext
 from intranet.core.search import search_terms
 from intranet.db import db, utcnow
-from intranet.meetings.models import Meeting
+from intranet.meetings import search_provider
+from intranet.meetings.models import AgendaItem, Meeting
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.test_directory import person
@@ -125,16 +126,72 @@ def test_meeting_search_folds_umlauts_both_ways(client, app, org, member):
 
 
 def test_hits_are_ranked_and_marked_after_escaping(client, app, org, member):
+    start = utcnow().replace(microsecond=0) + dt.timedelta(days=3)  # same time: relevance decides
     make_meeting(
-        "Allgemeines", description="Es geht auch um <b>Verkehr</b> & Sicherheit.", invited=[org]
+        "Allgemeines",
+        description="Es geht auch um <b>Verkehr</b> & Sicherheit.",
+        invited=[org],
+        start=start,
     )
-    make_meeting("Verkehr in der Neustadt", description="Verkehr, Verkehr.", invited=[org])
+    make_meeting(
+        "Verkehr in der Neustadt", description="Verkehr, Verkehr.", invited=[org], start=start
+    )
     sign_in(client, member)
     page = client.get("/search?q=verkehr").get_data(as_text=True)
     # A title hit ranks before a hit in the description.
     assert page.index("Neustadt") < page.index("Allgemeines")
     assert "&lt;b&gt;<mark>Verkehr</mark>&lt;/b&gt; &amp; Sicherheit." in page
     assert "<b>" not in page
+
+
+def test_meeting_hits_come_upcoming_nearest_first_then_past_latest_first(
+    client, app, org, member, monkeypatch
+):
+    now = utcnow().replace(microsecond=0)
+    days = {"in zehn Tagen": 10, "vor zwei Tagen": -2, "morgen": 1, "vor einem Jahr": -365,
+            "in einem Monat": 30, "vor einer Woche": -7}  # fmt: skip
+    for name, offset in days.items():
+        meeting = make_meeting(
+            f"Plenum {name}", invited=[org], start=now + dt.timedelta(days=offset)
+        )
+        # An agenda item of each, found in the order of its meeting.
+        item = AgendaItem.create(meeting=meeting, position=1, title=f"Lagebild {name}")
+        search_provider.index_agenda_item(item)
+    sign_in(client, member)
+    expected = ["morgen", "in zehn Tagen", "in einem Monat", "vor zwei Tagen", "vor einer Woche",
+                "vor einem Jahr"]  # fmt: skip
+
+    def order(page, prefix):
+        found = re.findall(
+            prefix
+            + r"(?:</mark>)? (morgen|in zehn Tagen|in einem Monat|vor zwei Tagen|vor einer Woche|vor einem Jahr)",
+            page,
+        )
+        return list(dict.fromkeys(found))
+
+    page = client.get("/search?q=plenum").get_data(as_text=True)
+    assert order(page, "Plenum") == expected
+    page = client.get("/search?q=lagebild").get_data(as_text=True)
+    assert order(page, "Lagebild") == expected
+
+    # The number of queries does not grow with the number of hits.
+    def count_queries():
+        counted = []
+        original = db.obj.execute_sql
+
+        def counting(*args, **kwargs):
+            counted.append(args[0])
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(db.obj, "execute_sql", counting)
+        assert client.get("/search?q=plenum").status_code == 200
+        monkeypatch.setattr(db.obj, "execute_sql", original)
+        return len(counted)
+
+    few = count_queries()
+    for n in range(15):
+        make_meeting(f"Plenum Nummer {n}", invited=[org], start=now + dt.timedelta(days=40 + n))
+    assert count_queries() == few
 
 
 def test_snippet_shows_the_place_that_matched(app, org):
@@ -294,10 +351,10 @@ def test_agenda_items_are_found_only_where_their_own_label_allows(
 
     meeting = make_meeting("Plenum", "green", organization=org, invited=[other_org])
     open_item = services.add_agenda_item(
-        meeting, "Verkehrsplanung Stadtfest", "", None, False, "green", coordinator
+        meeting, "Verkehrsplanung Stadtfest", "", None, "green", coordinator
     )
     closed = services.add_agenda_item(
-        meeting, "Gefährdungslage Moscheegemeinde", "", org.id, False, "amber", coordinator
+        meeting, "Gefährdungslage Moscheegemeinde", "", org.id, "amber", coordinator
     )
     sign_in(client, member)  # invited, but the AMBER item names only the organiser
     page = client.get("/search?q=stadtfest").get_data(as_text=True)

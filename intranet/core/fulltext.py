@@ -190,9 +190,13 @@ def _tsquery(words: list[str]) -> str:
     return " & ".join(f"'{w}':*" if len(w) >= PREFIX_FROM else f"'{w}'" for w in words)
 
 
-def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
+def search(kind: str, visible_ids, terms: Terms, limit: int = 20, by=None) -> Found:
     """Items of `kind` among `visible_ids` (a sub-select of ids) that hold every term, best
-    first, with the title and a snippet marked where they matched."""
+    first, with the title and a snippet marked where they matched.
+
+    `by(query, item_id)` may join the items' own rows on `item_id` and return the query with
+    the expressions to order by before relevance (meetings by date): the order then decides
+    which `limit` items are found, in the same one query."""
     words = query_words(terms)
     if not words:
         return Found(0, [])
@@ -218,6 +222,9 @@ def search(kind: str, visible_ids, terms: Terms, limit: int = 20) -> Found:
             .where(Expression(SearchDocument.document, "@@", tsquery))
         )
         order = (fn.ts_rank(SearchDocument.document, tsquery).desc(), SearchEntry.item_id.desc())
+    if by is not None:
+        query, first = by(query, SearchEntry.item_id)
+        order = (*first, *order)
     query = query.where((SearchEntry.kind == kind) & SearchEntry.item_id.in_(visible_ids))
     rows = list(query.order_by(*order).limit(limit).tuples())
     if not rows:

@@ -52,6 +52,11 @@ LABEL_HINTS = {
 }
 
 
+def is_public(label: str) -> bool:
+    """Whether an item may be published outside the forum (OParl `public`): TLP:CLEAR only."""
+    return label == CLEAR
+
+
 def can_see(account, label: str, organization_ids, person_ids) -> bool:
     """Whether `account` may see an item with `label` naming these organisations and persons.
 

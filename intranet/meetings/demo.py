@@ -100,7 +100,7 @@ def _fill(rng, meeting, invited, accounts, items, now, person_ids=()):
                 "position": n,
                 "title": title,
                 "organization": rng.choice(invited).id if invited and 1 < n < len(chosen) else None,
-                "public": n != 3,
+                "public": sharing.is_public(meeting.label),
                 "label": meeting.label,
             }
             for n, title in enumerate(chosen, 1)

@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField,
     DateField,
     FieldList,
     FormField,
@@ -120,7 +119,6 @@ class AgendaItemForm(Form):
     )
     description = markdown_field(_l("Notes"))
     organization = SelectField(_l("Presented by"), coerce=int, default=0)
-    public = BooleanField(_l("Public item"), default=True)
     label = SelectField(
         _l("Sharing label of the item"), choices=sharing.label_choices, default=sharing.DEFAULT
     )

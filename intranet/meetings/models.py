@@ -148,11 +148,17 @@ class AgendaItem(BaseModel):
     title = CharField(max_length=300)
     description = TextField(default="")
     organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
-    public = BooleanField(default=True)
+    # OParl `public`, kept as a column but no longer set on its own: it always follows the
+    # label (TLP:CLEAR = public), so that an item has one confidentiality setting.
+    public = BooleanField(default=False)
     label = CharField(default=sharing.DEFAULT)
 
     PERSONAL_DATA = {"description": _l("Notes on an agenda item; may name speakers.")}
     NOT_PERSONAL_DATA = ("id", "meeting", "position", "title", "organization", "public", "label")
+
+    def save(self, *args, **kwargs):
+        self.public = sharing.is_public(self.label)
+        return super().save(*args, **kwargs)
 
 
 class Answer(BaseModel):

@@ -18,7 +18,7 @@ from intranet.core.pagination import paginate
 from intranet.core.text import render_markdown
 from intranet.db import utcnow
 from intranet.filters import formatted
-from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.htmx import flash_at, redirect_to, render, wants_fragment
 from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start, times
 from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
 from intranet.meetings.models import ANSWERS, Meeting
@@ -165,8 +165,29 @@ def _show_context(context):
         "cancel_form": CancelForm(version=meeting.version) if planner else None,
         "action_form": EmptyForm(),
         "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
+        "occurrences": _occurrences(meeting) if planner and meeting.state == "planned" else [],
+        "invitation": _invitation_text(meeting) if planner else None,
         "files": files.page_files(context, items, account),
     }
+
+
+def _occurrences(meeting) -> list:
+    """For the series invitation: this and the later occurrences the planner may see; a
+    meeting without series, or one alone, gets the plain button."""
+    if not meeting.series_id:
+        return []
+    shown, _hidden = services.series_occurrences(meeting, current_user)
+    return shown if len(shown) > 1 else []
+
+
+def _invitation_text(meeting):
+    """After "Send invitation" with mail off: the text to copy, for the meetings just invited
+    (named in the address, checked again against what the planner may see)."""
+    if mail.enabled():
+        return None
+    ids = request.args.getlist("invited", type=int)
+    meetings = services.invited_occurrences(meeting, current_user, ids)
+    return mail.invitation_text(meetings) if meetings else None
 
 
 @bp.get("/meetings/<id:meeting_id>")
@@ -278,6 +299,11 @@ def _meeting_form(meeting=None, context=None) -> MeetingForm:
         form.version.data = str(meeting.version)
     elif request.method == "GET" and current_user.organization_id:
         form.organization.data = current_user.organization_id
+    # "Select all" / "None" without JavaScript: the form comes back with the choice applied.
+    form.reselected = request.form.get("select_invited") in ("all", "none")
+    if form.reselected:
+        everyone = request.form["select_invited"] == "all"
+        form.invited.data = [o.id for o in organizations] if everyone else []
     return form
 
 
@@ -314,14 +340,21 @@ def _form_error(form, error: services.MeetingError):
 def new():
     _require_planner()
     form = _meeting_form()
-    if form.validate_on_submit():
+    if not form.reselected and form.validate_on_submit():
         try:
             made = services.create_meeting(_form_data(form), current_user)
         except services.MeetingError as error:
             _form_error(form, error)
         else:
-            if len(made) > 1:
-                flash(_("Series planned: %(n)s meetings.", n=len(made)), "success")
+            if made[0].series_id:
+                flash(
+                    ngettext(
+                        "Series planned: %(num)s meeting.",
+                        "Series planned: %(num)s meetings.",
+                        len(made),
+                    ),
+                    "success",
+                )
             else:
                 flash(_("Meeting planned."), "success")
             return redirect_to(url_for("meetings.show", meeting_id=made[0].id))
@@ -335,7 +368,7 @@ def edit(meeting_id):
     meeting = context.meeting
     form = _meeting_form(meeting, context)
     status = 200
-    if form.validate_on_submit():
+    if not form.reselected and form.validate_on_submit():
         try:
             version = int(form.version.data or 0)
         except ValueError:
@@ -370,12 +403,20 @@ def edit(meeting_id):
     return render("meetings/form.html", form=form, meeting=meeting, status=status)
 
 
-def _message_with_mail(message, sent: mail.Sent | None):
-    """The success message with how many were mailed; a failed sending is flashed on its own."""
+def _message_with_mail(message, sent: mail.Sent | None, section: str | None = None):
+    """The success message with how many were mailed; a failed sending is flashed on its own
+    (in `section` when the page shows the messages of that action there)."""
     if sent is not None and sent.failed:
-        flash(_("The email could not be sent. Please inform the invited yourself."), "error")
+        failed = _("The email could not be sent. Please inform the invited yourself.")
+        flash_at(section, failed, "error") if section else flash(failed, "error")
     if sent and sent.count:
-        return message + " " + _("Email sent to %(n)s person(s).", n=sent.count)
+        return (
+            message
+            + " "
+            + ngettext(
+                "Email sent to %(num)s person.", "Email sent to %(num)s persons.", sent.count
+            )
+        )
     return message
 
 
@@ -401,12 +442,14 @@ def cancel(meeting_id):
             return render("meetings/show.html", status=status, **data)
         else:
             sent = mail.notify_update([meeting])
-            flash(_message_with_mail(_("The meeting is cancelled."), sent), "success")
+            message = _message_with_mail(_("The meeting is cancelled."), sent, "planning")
+            flash_at("planning", message)
     else:
         data = _show_context(context)
         data["cancel_form"] = form  # the reason as typed, with the message beside it
         return render("meetings/show.html", status=422, **data)
-    return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
+    # Where the cancel button was: the confirmation is shown there, not at the page's top.
+    return redirect_to(url_for("meetings.show", meeting_id=meeting_id, _anchor="planning"))
 
 
 LEGACY_STATES = {"invited": "invite"}
@@ -424,26 +467,80 @@ def change_state(meeting_id):
             version = int(request.form.get("version") or 0) or None
         except ValueError:
             version = None
+        if action == "invite":
+            return _invite(context)
         try:
-            if action == "invite":
-                meeting = services.invite(context.meeting, current_user)
-            elif action == "uncancel":
+            if action == "uncancel":
                 meeting = services.uncancel_meeting(context.meeting, version, current_user)
             else:
                 raise services.MeetingError(_("This change of state is not possible."))
         except services.MeetingError as error:
             flash(str(error), "error")
         else:
-            if action == "invite":
-                sent = mail.send_invitations(meeting)
-                message = _("Invitation sent.")
-                if not mail.enabled():
-                    message += " " + _("Email is switched off: please inform the invited yourself.")
-            else:
-                sent = mail.notify_update([meeting])
-                message = _("The cancellation is withdrawn: the meeting takes place.")
+            sent = mail.notify_update([meeting])
+            message = _("The cancellation is withdrawn: the meeting takes place.")
             flash(_message_with_mail(message, sent), "success")
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
+
+
+def _invite(context):
+    """Send the invitation for this meeting, the whole series or the chosen occurrences; the
+    outcome is shown in the planning section, where the button is."""
+    meeting_id = context.meeting.id
+    scope = request.form.get("scope", "this")
+    chosen = request.form.getlist("occurrence", type=int)
+    try:
+        result = services.invite_occurrences(context.meeting, current_user, scope, chosen)
+    except services.MeetingError as error:
+        flash_at("planning", str(error), "error")
+        return redirect_to(url_for("meetings.show", meeting_id=meeting_id, _anchor="planning"))
+    invited = result.meetings
+    sent = mail.send_series_invitations(invited) if invited else None
+    count = len(invited)
+    if not invited:
+        message = None
+    elif mail.enabled():
+        message = ngettext(
+            "Invitation sent for %(num)s meeting.", "Invitation sent for %(num)s meetings.", count
+        )
+    else:
+        message = ngettext(
+            "The meeting is marked as invited, but no email was sent: email is switched off on this installation. Below is the invitation text to send yourself.",
+            "%(num)s meetings are marked as invited, but no email was sent: email is switched off on this installation. Below is the invitation text to send yourself.",
+            count,
+        )
+    if message:
+        flash_at("planning", _message_with_mail(message, sent, "planning"))
+    skipped = [
+        (result.cancelled, ngettext(
+            "%(num)s cancelled meeting was skipped.",
+            "%(num)s cancelled meetings were skipped.",
+            result.cancelled,
+        )),
+        (result.already, ngettext(
+            "%(num)s meeting had already been invited and was skipped.",
+            "%(num)s meetings had already been invited and were skipped.",
+            result.already,
+        )),
+        (result.hidden, ngettext(
+            "%(num)s meeting of the series is not shared with you and was left out.",
+            "%(num)s meetings of the series are not shared with you and were left out.",
+            result.hidden,
+        )),
+        (result.changed, ngettext(
+            "%(num)s meeting was changed by someone else meanwhile and was not invited.",
+            "%(num)s meetings were changed by someone else meanwhile and were not invited.",
+            result.changed,
+        )),
+    ]  # fmt: skip
+    for number, text in skipped:
+        if number:
+            flash_at("planning", text, "warning")
+    # With mail off the page shows the text to copy for exactly the meetings invited now.
+    ids = [m.id for m in invited] if invited and not mail.enabled() else None
+    return redirect_to(
+        url_for("meetings.show", meeting_id=meeting_id, invited=ids, _anchor="planning")
+    )
 
 
 # --- Agenda -----------------------------------------------------------------------------------
@@ -458,8 +555,9 @@ def _agenda_form() -> AgendaItemForm:
     return form
 
 
-def _agenda_response(context, status=200, form=None):
-    """The agenda fragment for htmx, else back to the meeting page."""
+def _agenda_response(context, status=200, form=None, new_item=None):
+    """The agenda fragment for htmx, else back to the meeting page (at the new item, which
+    takes the focus)."""
     if request.headers.get("HX-Request") and wants_fragment("agenda"):
         items = services.agenda(context.meeting, current_user, context.person_ids)
         return render(
@@ -472,12 +570,14 @@ def _agenda_response(context, status=200, form=None):
             edit_agenda=services.can_edit_agenda(current_user, context.meeting),
             agenda_form=form or _agenda_form(),
             action_form=EmptyForm(),
+            new_item_id=new_item.id if new_item else None,
         )
     if status == 422:
         data = _show_context(context)
         data["agenda_form"] = form
         return render("meetings/show.html", status=422, **data)
-    return redirect_to(url_for("meetings.show", meeting_id=context.meeting.id) + "#agenda")
+    anchor = f"item-{new_item.id}" if new_item else "agenda"
+    return redirect_to(url_for("meetings.show", meeting_id=context.meeting.id, _anchor=anchor))
 
 
 def _agenda_closed(context, error):
@@ -492,7 +592,6 @@ def _agenda_values(form) -> tuple:
         form.title.data,
         form.description.data,
         form.organization.data,
-        form.public.data,
         form.label.data,
     )
 
@@ -504,14 +603,14 @@ def add_agenda_item(meeting_id):
     if not form.validate_on_submit():
         return _agenda_response(context, 422, form)
     try:
-        services.add_agenda_item(context.meeting, *_agenda_values(form), current_user)
+        item = services.add_agenda_item(context.meeting, *_agenda_values(form), current_user)
     except services.MeetingError as error:
         if isinstance(error, services.AgendaClosed):
             return _agenda_closed(context, error)
         _form_error(form, error)
         return _agenda_response(context, 422, form)
     flash(_("Agenda item added."), "success")
-    return _agenda_response(context)
+    return _agenda_response(context, new_item=item)
 
 
 @bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/move")
@@ -543,7 +642,6 @@ def edit_agenda_item(meeting_id, item_id):
         form.title.data = item.title
         form.description.data = item.description
         form.organization.data = item.organization_id or 0
-        form.public.data = item.public
         form.label.data = item.label
     elif form.validate_on_submit():
         try:
@@ -656,8 +754,10 @@ def attendance(meeting_id):
             form.problems.append(str(error))
             conflict = isinstance(error, services.Conflict)
         else:
-            flash(_("Attendance saved."), "success")
-            return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#attendance")
+            flash_at("attendance", _("Attendance saved."))
+            return redirect_to(
+                url_for("meetings.show", meeting_id=meeting_id, _anchor="attendance")
+            )
     status = (409 if conflict else 422) if request.method == "POST" else 200
     return render(
         "meetings/attendance.html", form=form, meeting=meeting, names=names, status=status

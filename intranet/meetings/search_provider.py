@@ -4,9 +4,11 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from peewee import Case
 
 from intranet.core import fulltext
 from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
+from intranet.db import utcnow
 from intranet.filters import local_time
 from intranet.meetings import services  # imports this module too: use it only inside functions
 from intranet.meetings.models import AgendaItem, Meeting
@@ -34,10 +36,35 @@ def _detail(meeting: Meeting) -> str:
     return f"{detail} ({_('cancelled')})" if meeting.cancelled else detail
 
 
+def _by_date(meeting):
+    """Upcoming meetings first, the nearest first, then past ones, the latest first: what people
+    look for in a calendar. `meeting` is the Meeting table as joined into the search."""
+    now = utcnow()
+    upcoming = meeting.end >= now
+    return (
+        Case(None, [(upcoming, 0)], 1),
+        Case(None, [(upcoming, meeting.start)], None),  # past rows: all NULL, next key decides
+        meeting.start.desc(),
+    )
+
+
+def _meetings_by_date(query, item_id):
+    return query.join(Meeting, on=(Meeting.id == item_id)), _by_date(Meeting)
+
+
+def _agenda_items_by_date(query, item_id):
+    query = query.join(AgendaItem, on=(AgendaItem.id == item_id)).join(
+        Meeting, on=(Meeting.id == AgendaItem.meeting)
+    )
+    return query, _by_date(Meeting)
+
+
 def find(account, terms: Terms) -> ProviderResults:
-    """Meetings `account` may see that hold every term, most relevant first."""
+    """Meetings `account` may see that hold every term: upcoming ones nearest first, then past
+    ones latest first (relevance decides between meetings at the same time); their agenda
+    items after them, in the order of their meetings."""
     visible = Meeting.select(Meeting.id).where(services.visible_clause(account))
-    found = fulltext.search(KIND, visible, terms, limit=LIMIT)
+    found = fulltext.search(KIND, visible, terms, limit=LIMIT, by=_meetings_by_date)
     meetings = {
         m.id: m
         for m in Meeting.select(Meeting.id, Meeting.start, Meeting.cancelled).where(
@@ -57,7 +84,11 @@ def find(account, terms: Terms) -> ProviderResults:
                 )
             )
     in_agenda = fulltext.search(
-        AGENDA_KIND, services.visible_agenda_items(account), terms, limit=LIMIT
+        AGENDA_KIND,
+        services.visible_agenda_items(account),
+        terms,
+        limit=LIMIT,
+        by=_agenda_items_by_date,
     )
     items = {
         item.id: item

@@ -12,6 +12,7 @@ from peewee import JOIN, fn
 from intranet.attachments import services as attachments
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, versioning
+from intranet.core.ids import MAX_ID
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowConflict, WorkflowError
 from intranet.db import serialized, utcnow, write_transaction
@@ -20,6 +21,8 @@ from intranet.meetings.models import (
     ANSWERS,
     ATTENDANCE,
     HELD,
+    INVITED,
+    PLANNED,
     AgendaItem,
     Answer,
     Attendance,
@@ -452,7 +455,7 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
     audit.record(
         "meeting.created",
         target=f"meeting:{made[0].id}",
-        detail=f"{len(made)} occurrence(s)" if series else "",
+        detail=f"occurrences: {len(made)}" if series else "",
         actor=actor,
     )
     return made
@@ -543,7 +546,7 @@ def update_meeting(
     audit.record(
         "meeting.updated",
         target=f"meeting:{meeting.id}",
-        detail=f"{len(saved)} occurrence(s), {skipped} not shared with the editor",
+        detail=f"occurrences: {len(saved)}, not shared with the editor: {skipped}",
         actor=actor,
     )
     return SavedEdit(saved, skipped)
@@ -595,6 +598,88 @@ def invite(meeting: Meeting, actor) -> Meeting:
     return take_step(meeting, "invite", actor)
 
 
+def series_occurrences(meeting: Meeting, actor) -> tuple[list[Meeting], int]:
+    """The meeting and the later occurrences of its series that `actor` may see (cancelled
+    ones included, so that the page can say why they are left out), and how many later
+    occurrences are not shared with `actor`. One query."""
+    if not meeting.series_id:
+        return [meeting], 0
+    return sharing.split_visible(
+        Meeting.select()
+        .where(
+            (Meeting.series == meeting.series_id)
+            & ((Meeting.start >= utcnow()) | (Meeting.id == meeting.id))
+        )
+        .order_by(Meeting.start, Meeting.id),
+        visible_clause(actor),
+    )
+
+
+@dataclass
+class Invitations:
+    """What an invitation to several occurrences did: the meetings now invited, and how many
+    were left out and why (the page says so)."""
+
+    meetings: list[Meeting] = field(default_factory=list)
+    cancelled: int = 0
+    already: int = 0  # invited or held before
+    hidden: int = 0  # not shared with the actor
+    changed: int = 0  # changed by someone else meanwhile
+
+
+def invite_occurrences(meeting: Meeting, actor, scope: str, chosen_ids=()) -> Invitations:
+    """Send the invitation for this meeting only ('this'), for every later occurrence of its
+    series the actor may see ('series'), or for the occurrences chosen among those ('chosen').
+
+    Each occurrence takes its own workflow step, so the per-meeting rules hold: a cancelled
+    occurrence is skipped, one already invited too. Ids that are not among the visible
+    occurrences are ignored, never read or written."""
+    if scope not in ("series", "chosen"):
+        return Invitations([invite(meeting, actor)])
+    candidates, hidden = series_occurrences(meeting, actor)
+    result = Invitations()
+    if scope == "chosen":
+        chosen = set(chosen_ids)
+        candidates = [c for c in candidates if c.id in chosen]
+        if not candidates:
+            raise MeetingError(_l("Please choose at least one meeting."), "occurrence")
+    else:
+        result.hidden = hidden
+    for candidate in candidates:
+        if candidate.cancelled:
+            result.cancelled += 1
+        elif candidate.state != PLANNED:
+            result.already += 1
+        else:
+            try:
+                result.meetings.append(invite(candidate, actor))
+            except MeetingError:
+                result.changed += 1
+    return result
+
+
+def invited_occurrences(meeting: Meeting, actor, ids) -> list[Meeting]:
+    """Of `ids`, the occurrences of this meeting's series (or the meeting itself) that `actor`
+    may see and that stand invited: what the copyable invitation text covers."""
+    ids = [i for i in ids if isinstance(i, int) and 0 < i <= MAX_ID][:200]  # ids, not numbers
+    if not ids:
+        return []
+    same = (
+        (Meeting.series == meeting.series_id) if meeting.series_id else (Meeting.id == meeting.id)
+    )
+    return list(
+        Meeting.select()
+        .where(
+            Meeting.id.in_(ids)
+            & same
+            & visible_clause(actor)
+            & (Meeting.state == INVITED)
+            & (Meeting.cancelled == False)  # noqa: E712 (SQL, not Python)
+        )
+        .order_by(Meeting.start, Meeting.id)
+    )
+
+
 def timeline(meeting) -> list:
     return rules.WORKFLOW.history(meeting.id)
 
@@ -629,7 +714,7 @@ def _check_agenda_open(meeting_id: int) -> None:
         raise AgendaClosed()
 
 
-def add_agenda_item(meeting, title, description, organization_id, public, label, actor):
+def add_agenda_item(meeting, title, description, organization_id, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
     # Two items added at once would otherwise both take the same next position.
@@ -646,7 +731,6 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
             title=title.strip(),
             description=(description or "").strip(),
             organization=organization_id or None,
-            public=public,
             label=label,
         )
     search_provider.index_agenda_item(item)
@@ -654,7 +738,7 @@ def add_agenda_item(meeting, title, description, organization_id, public, label,
     return item
 
 
-def update_agenda_item(item, title, description, organization_id, public, label, actor):
+def update_agenda_item(item, title, description, organization_id, label, actor):
     if label not in sharing.LABELS:
         raise MeetingError(_l("Please choose a sharing label."), "label")
     with write_transaction():
@@ -662,8 +746,7 @@ def update_agenda_item(item, title, description, organization_id, public, label,
         item.title = title.strip()
         item.description = (description or "").strip()
         item.organization = organization_id or None
-        item.public = public
-        item.label = label
+        item.label = label  # save() sets `public` from it
         item.save()
     search_provider.index_agenda_item(item)
     audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)

@@ -938,7 +938,6 @@ def carry_forward(item_id: int, actor) -> AgendaItem:
             _("Action item: %(text)s", text=item.text)[:300],
             description,
             section.organization_id,
-            True,
             section.label,
             actor,
         )

@@ -1,4 +1,18 @@
 // Small progressive enhancements on top of htmx; every page works without this file.
+
+// An element the server marked with data-focus-here (a confirmation next to the button that
+// was pressed, a new agenda item, an error summary) takes the focus after a page load or a
+// swap, so that keyboard and screen reader users land where the answer is.
+function focusMarked(root) {
+  var marked = root && root.querySelector("[data-focus-here]");
+  if (!marked) { return false; }
+  marked.focus({ preventScroll: true });
+  marked.scrollIntoView({ block: "center" });
+  return true;
+}
+
+document.addEventListener("DOMContentLoaded", function () { focusMarked(document); });
+
 document.addEventListener("htmx:afterSettle", function (event) {
   // Boosted navigation swaps the body only: take the new page's language over to <html lang>
   // (the language may have just been switched), so screen readers pronounce it right.
@@ -6,10 +20,13 @@ document.addEventListener("htmx:afterSettle", function (event) {
   if (frame && frame.dataset.lang && document.documentElement.lang !== frame.dataset.lang) {
     document.documentElement.lang = frame.dataset.lang;
   }
-  // After boosted navigation, move focus to the new content so screen readers start there.
+  // After boosted navigation, move focus to the new content so screen readers start there,
+  // without scrolling the header out of view: a new page starts at its top.
   if (event.detail.boosted) {
+    if (focusMarked(document)) { return; }
     var main = document.getElementById("main");
-    if (main) { main.focus({ preventScroll: false }); }
+    window.scrollTo(0, 0);
+    if (main) { main.focus({ preventScroll: true }); }
   }
 });
 
@@ -24,10 +41,11 @@ document.addEventListener("htmx:afterSettle", function (event) {
   if (event.detail.boosted) { return; }
   var target = event.detail.target;
   if (!target || !target.id) { return; }
+  var swapped = document.getElementById(target.id) || target;
+  if (focusMarked(swapped)) { return; }
   var again = lastFocusedId && document.getElementById(lastFocusedId);
   if (again && !again.disabled) { again.focus(); return; }
   // A month swap: announce the new month by focusing its heading.
-  var swapped = document.getElementById(target.id) || target;
   var heading = swapped.querySelector("h2[tabindex='-1']");
   if (heading) { heading.focus(); }
 });
@@ -43,8 +61,22 @@ document.addEventListener("htmx:afterSettle", function () {
   }
 });
 
-// "Copy address" buttons (the calendar feed on /account): hidden in the markup, because
-// without this file the address is selected in its read-only field and copied by hand.
+// "Select all" / "None" for a list of checkboxes: without JavaScript these buttons send the
+// form back to be shown again with all or none ticked; with it they tick in place.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-check-all]");
+  if (!button) { return; }
+  var list = document.getElementById(button.getAttribute("data-check-all"));
+  if (!list) { return; }
+  event.preventDefault();
+  var checked = button.value === "all";
+  list.querySelectorAll("input[type='checkbox']").forEach(function (box) {
+    if (!box.disabled) { box.checked = checked; }
+  });
+});
+
+// Copy buttons (the calendar feed address, an invitation text when mail is off): hidden in the
+// markup, because without this file the text is selected in its read-only field by hand.
 function revealCopyButtons(root) {
   root.querySelectorAll("button[data-copy-target][hidden]").forEach(function (button) {
     button.hidden = false;

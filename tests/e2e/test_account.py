@@ -39,7 +39,7 @@ def test_copy_and_renew_the_calendar_address(page, live_app, axe, console_errors
     axe.check(page)
 
     page.get_by_role("button", name="Adresse kopieren").click()
-    expect(page.locator("#feed-copy-status")).to_have_text(COPIED)
+    expect(page.locator("#feed-url-copy-status")).to_have_text(COPIED)
     assert page.evaluate("() => navigator.clipboard.readText()") == first
 
     outlook = page.locator("details", has=page.get_by_text("Outlook", exact=True))

@@ -132,9 +132,10 @@ def test_coordinator_reorders_the_agenda_without_reloading(page, live_app, axe, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Tagesordnungspunkt bearbeiten")
     axe.check(page)
     page.get_by_label("Titel des TOP").fill("Neuer Punkt (vertraulich)")
-    page.get_by_label("Öffentlicher TOP").uncheck()
+    expect(page.get_by_label("Öffentlicher TOP")).to_have_count(0)  # the label alone decides
+    page.get_by_label("Einstufung des TOP").select_option("clear")
     page.get_by_role("button", name="Speichern").click()
-    expect(agenda.locator("li").nth(3)).to_contain_text("nicht öffentlich")
+    expect(agenda.locator("li").nth(3)).to_contain_text("Öffentlich (TLP:CLEAR)")
     assert console_errors == []
 
 
@@ -227,7 +228,7 @@ def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, c
     axe.check(page)
     page.get_by_label("Beginn", exact=True).fill("17:00")
     page.get_by_label("Ende", exact=True).fill("19:00")
-    page.get_by_label("diesen und alle folgenden Termine der Serie").check()
+    page.get_by_label("diesen und alle folgenden Termine der Terminserie").check()
     page.get_by_role("button", name="Speichern").click()
     expect(page.get_by_role("status")).to_contain_text("Der Termin wurde gespeichert.")
     expect(page.get_by_text("17:00–19:00")).to_be_visible()
@@ -271,7 +272,7 @@ def test_coordinator_withdraws_a_cancellation(page, live_app, axe, console_error
     expect(page.get_by_role("button", name="Nach oben: Lagebild")).to_have_count(0)
     axe.check(page)
     page.get_by_role("button", name="Absage zurücknehmen").click()
-    expect(page.get_by_role("status")).to_contain_text("Die Absage ist zurückgenommen")
+    expect(page.locator("#flashes")).to_contain_text("Die Absage ist zurückgenommen")
     expect(page.get_by_text("Dieser Termin ist abgesagt.")).to_have_count(0)
     history = page.get_by_role("region", name="Verlauf")
     expect(history).to_contain_text("Absage zurückgenommen")
@@ -280,4 +281,141 @@ def test_coordinator_withdraws_a_cancellation(page, live_app, axe, console_error
     axe.check(page)
     with live_app.app_context():
         assert Meeting.get_by_id(meeting_id).state == "invited"
+    assert console_errors == []
+
+
+def _coordinator_with_series(live_app, until=dt.date(2027, 4, 30)):
+    from intranet.meetings import services
+
+    with live_app.app_context(), live_app.test_request_context():
+        kora = factories.organization("Beratungsstelle", short_name="KORA")
+        guest = factories.organization("Kulturverein Elbe", short_name="KVE")
+        factories.organization("Jugendhilfe Dresden", short_name="JHD")
+        coordinator = factories.account("coordinator", kora, email="k@example.org")
+        made = services.create_meeting(
+            services.MeetingData(
+                title="Plenum",
+                start_local=dt.datetime(2027, 1, 20, 18, 0),
+                end_local=dt.datetime(2027, 1, 20, 20, 0),
+                organization_id=kora.id,
+                invited_ids=[guest.id],
+                repeat="monthly_weekday",
+                repeat_until=until,
+            ),
+            coordinator,
+        )
+        services.cancel_meeting(made[1], "Ferien", made[1].version, coordinator)
+        return [m.id for m in made]
+
+
+def test_adding_an_agenda_item_moves_focus_to_it(page, live_app, axe, console_errors):
+    ids = _coordinator_with_series(live_app)
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{ids[0]}")
+    page.get_by_text("Tagesordnungspunkt hinzufügen").click()
+    # Invalid first: the error summary takes the focus, the notes stay as typed.
+    page.get_by_label("Erläuterung").fill("Bitte mit Zahlen")
+    page.get_by_role("button", name="TOP hinzufügen").click()
+    summary = page.locator("#agenda [role=alert]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Titel des TOP")
+    expect(page.get_by_label("Erläuterung")).to_have_value("Bitte mit Zahlen")
+    axe.check(page)
+    page.get_by_label("Titel des TOP").fill("Lagebild")
+    page.get_by_role("button", name="TOP hinzufügen").click()
+    new_item = page.locator("li.agenda__item", has_text="Lagebild")
+    expect(new_item).to_be_focused()
+    expect(new_item).to_be_in_viewport()
+    with live_app.app_context():
+        item_id = AgendaItem.get(AgendaItem.title == "Lagebild").id
+    expect(new_item).to_have_id(f"item-{item_id}")
+    axe.check(page)
+    assert console_errors == []
+
+
+def test_adding_an_agenda_item_without_javascript_goes_to_it(browser, base_url, live_app):
+    ids = _coordinator_with_series(live_app)
+    context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
+    page = context.new_page()
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{ids[0]}")
+    page.get_by_text("Tagesordnungspunkt hinzufügen").click()
+    page.get_by_role("button", name="TOP hinzufügen").click()
+    expect(page).to_have_url(re.compile(r"/agenda#add-item$"))
+    expect(page.locator("#add-item [role=alert]")).to_be_in_viewport()
+    page.get_by_label("Titel des TOP").fill("Lagebild")
+    page.get_by_role("button", name="TOP hinzufügen").click()
+    expect(page).to_have_url(re.compile(r"#item-\d+$"))
+    expect(page.locator("li.agenda__item", has_text="Lagebild")).to_be_in_viewport()
+    context.close()
+
+
+def test_series_invitation_with_mail_off_shows_the_text_by_the_button(
+    page, live_app, axe, console_errors
+):
+    ids = _coordinator_with_series(live_app)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{ids[0]}")
+    planning = page.locator("#planning")
+    expect(planning.get_by_label(re.compile("20. Jan. 2027"))).to_be_checked()
+    expect(planning.get_by_label(re.compile("abgesagt"))).to_be_disabled()
+    axe.check(page)
+    page.get_by_role("button", name="Einladung für die ganze Terminserie versenden").click()
+    status = planning.get_by_role("status").first
+    expect(status).to_contain_text("3 Termine sind als eingeladen markiert")
+    expect(status).to_contain_text("1 abgesagter Termin wurde übersprungen.")
+    expect(status).to_be_focused()
+    expect(status).to_be_in_viewport()
+    # The header stays where it is, the top flash area says nothing.
+    expect(page.locator("#flashes")).to_have_text(re.compile(r"^\s*$"))
+    text = planning.get_by_label(re.compile("Einladungstext zum Kopieren"))
+    expect(text).to_have_value(re.compile(r"^Betreff: Einladung: Plenum \(3 Termine\)"))
+    expect(text).to_have_attribute("readonly", "")
+    planning.get_by_role("button", name="Text kopieren").click()
+    expect(planning.get_by_text("Der Text ist kopiert.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").startswith("Betreff: Einladung")
+    axe.check(page)
+    assert console_errors == []
+
+
+def test_select_all_invited_organisations(page, live_app, axe, console_errors, browser, base_url):
+    _coordinator_with_series(live_app)
+    sign_in(page, "k@example.org")
+    page.goto("/meetings/new")
+    page.get_by_label("Titel", exact=True).fill("Plenum extra")
+    invited = page.locator("#invited-list")
+    invited.get_by_role("button", name="Alle auswählen: Eingeladene Organisationen").click()
+    for name in ("Beratungsstelle", "Kulturverein Elbe", "Jugendhilfe Dresden"):
+        expect(invited.get_by_label(name)).to_be_checked()
+    expect(page.get_by_label("Titel", exact=True)).to_have_value("Plenum extra")
+    axe.check(page)
+    invited.get_by_role("button", name="Keine: Eingeladene Organisationen").click()
+    expect(invited.locator("input:checked")).to_have_count(0)
+    assert console_errors == []
+
+    # Without JavaScript the form comes back with all ticked and the title kept.
+    context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
+    plain = context.new_page()
+    sign_in(plain, "k@example.org")
+    plain.goto("/meetings/new")
+    plain.get_by_label("Titel", exact=True).fill("Plenum ohne Skript")
+    plain.locator("#invited-list").get_by_role(
+        "button", name="Alle auswählen: Eingeladene Organisationen"
+    ).click()
+    expect(plain).to_have_url(re.compile(r"/meetings/new#invited-list$"))
+    expect(plain.locator("#invited-list input:checked")).to_have_count(3)
+    expect(plain.get_by_label("Titel", exact=True)).to_have_value("Plenum ohne Skript")
+    context.close()
+
+
+def test_boosted_navigation_keeps_the_header_in_view(page, live_app, console_errors):
+    ids = _coordinator_with_series(live_app)
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{ids[0]}")
+    page.get_by_role("link", name="Termin bearbeiten").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Termin bearbeiten")
+    expect(page.locator(".site-header")).to_be_in_viewport()
+    expect(page.locator("#main")).to_be_focused()
     assert console_errors == []
