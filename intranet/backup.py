@@ -189,7 +189,7 @@ def _sqlite_copy(target: Path) -> dict:
         source.backup(copy)
         # A self-contained file without -wal/-shm companions; the app sets WAL again on use.
         copy.execute("PRAGMA journal_mode=DELETE")
-        return _sqlite_describe(copy)
+        return _describe(copy, SQLITE_TABLES)
     finally:
         copy.close()
         source.close()
@@ -201,14 +201,15 @@ def _count(execute, table: str) -> int:
     return execute(f"SELECT count(*) FROM {quoted}").fetchone()[0]  # noqa: S608
 
 
-def _sqlite_describe(connection: sqlite3.Connection) -> dict:
-    tables = [
-        row[0]
-        for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        )
-    ]
+SQLITE_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+)
+PG_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+
+
+def _describe(connection, tables_sql: str) -> dict:
+    """Rows per table, applied migrations and stored file keys of one database."""
+    tables = [row[0] for row in connection.execute(tables_sql)]
     counts = {t: _count(connection.execute, t) for t in tables}
     schema = []
     if "schema_migration" in tables:
@@ -255,23 +256,6 @@ def _pg_connect(params: dict):
     return psycopg.connect(**options)
 
 
-def _pg_describe(connection) -> dict:
-    tables = [
-        row[0]
-        for row in connection.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-        )
-    ]
-    counts = {t: _count(connection.execute, t) for t in tables}
-    schema = []
-    if "schema_migration" in tables:
-        schema = [r[0] for r in connection.execute("SELECT name FROM schema_migration")]
-    stored = []
-    if "attachment" in tables:
-        stored = [r[0] for r in connection.execute("SELECT storage_key FROM attachment")]
-    return {"tables": counts, "migrations": sorted(schema), "stored": stored}
-
-
 def _pg_dump(target: Path) -> dict:
     """pg_dump into `target` and describe exactly the state it dumped.
 
@@ -288,7 +272,7 @@ def _pg_dump(target: Path) -> dict:
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = True
         snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        described = _pg_describe(connection)
+        described = _describe(connection, PG_TABLES)
         done = subprocess.run(
             [
                 program,
@@ -606,7 +590,7 @@ def _restore_sqlite(database_copy: Path, manifest: dict) -> tuple[dict, str]:
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
             raise BackupError(f"Die Datenbank der Sicherung ist beschädigt: {integrity}")
-        described = _sqlite_describe(connection)
+        described = _describe(connection, SQLITE_TABLES)
     finally:
         connection.close()
     _check_counts(manifest["database"]["tables"], described["tables"])
@@ -667,7 +651,7 @@ def _restore_postgres(dump: Path, manifest: dict) -> tuple[dict, str]:
     if done.returncode != 0:
         raise BackupError(f"pg_restore ist fehlgeschlagen: {done.stderr.strip()}")
     with _pg_connect(params) as connection:
-        described = _pg_describe(connection)
+        described = _describe(connection, PG_TABLES)
     _check_counts(manifest["database"]["tables"], described["tables"])
     return described["tables"], "pg_restore ohne Fehler"
 
