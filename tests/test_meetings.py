@@ -630,6 +630,9 @@ def test_uninvited_account_cannot_answer(client, member, org):
     )
     assert response.status_code == 404
     assert Answer.select().count() == 0
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Ihre Organisation ist zu diesem Termin nicht eingeladen." in page
+    assert 'name="answer"' not in page
 
 
 def test_answer_needs_csrf(client, member, other_org):

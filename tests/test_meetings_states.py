@@ -146,7 +146,7 @@ def test_uncancel_returns_to_the_state_before_with_a_higher_sequence(
     assert response.status_code == 303
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Die Absage ist zurückgenommen" in page
-    assert state_row(page) == "eingeladen"
+    assert state_row(page) == "Einladung versandt"
     assert "Dieser Termin ist abgesagt." not in page
     saved = Meeting.get_by_id(meeting.id)
     assert (saved.state, saved.cancelled, saved.cancel_reason) == ("invited", False, "")

@@ -28,7 +28,7 @@ PLANNING_ROLES = ("coordinator", "admin")
 
 STATE_LABELS = {
     PLANNED: _l("planned"),
-    INVITED: _l("invited"),
+    INVITED: _l("invitation sent"),
     HELD: _l("held"),
     CANCELLED: _l("cancelled"),
 }
