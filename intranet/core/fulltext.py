@@ -14,7 +14,9 @@ The caller passes the ids its reader may see as a sub-select: hits, counts and s
 come only from those rows.
 """
 
+import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -253,27 +255,26 @@ def _fold_char(ch: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
 
 
-def _folded(text: str) -> tuple[str, dict | None]:
+def _folded(text: str) -> tuple[str, list[int] | None]:
     """`text` folded like the index (str.translate does the work in C: minutes can be long),
-    and the fold of each character when some fold to more or fewer characters ("ß" → "ss"),
-    which positions must then be mapped back through; None when they line up."""
+    and, when some characters fold to more or fewer characters ("ß" → "ss"), where in the
+    folded text each original character ends, so that positions can be mapped back; None
+    when they line up."""
     if text.isascii():
         return text.lower(), None
     folds = {ch: _fold_char(ch) for ch in set(text)}
     folded = text.translate({ord(ch): fold for ch, fold in folds.items()})
-    return folded, None if all(len(fold) == 1 for fold in folds.values()) else folds
+    if all(len(fold) == 1 for fold in folds.values()):
+        return folded, None
+    lengths = {ch: len(fold) for ch, fold in folds.items()}
+    return folded, list(itertools.accumulate(map(lengths.__getitem__, text)))
 
 
-def _original_index(text: str, folds: dict | None, position: int) -> int:
+def _original_index(text: str, ends: list[int] | None, position: int) -> int:
     """The index in `text` of the character that folded `position` came from."""
-    if folds is None:
+    if ends is None:
         return position
-    count = 0
-    for index, ch in enumerate(text):
-        count += len(folds[ch])
-        if count > position:
-            return index
-    return len(text)
+    return min(bisect.bisect_right(ends, position), len(text))
 
 
 @functools.lru_cache(maxsize=256)
@@ -288,13 +289,13 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern:
 
 def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """Where in `text` (as written) a word starts a folded word."""
-    folded, folds = _folded(text)
+    folded, ends = _folded(text)
     spans = []
     for found in _pattern(tuple(words)).finditer(folded):
         start, end = found.span()
-        if folds is not None:
-            start = _original_index(text, folds, start)
-            end = _original_index(text, folds, end - 1) + 1
+        if ends is not None:
+            start = _original_index(text, ends, start)
+            end = _original_index(text, ends, end - 1) + 1
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
         else:
@@ -304,9 +305,9 @@ def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
 
 def _first_match(text: str, words: list[str]) -> int | None:
     """Where in `text` (as written) the first match starts."""
-    folded, folds = _folded(text)
+    folded, ends = _folded(text)
     found = _pattern(tuple(words)).search(folded)
-    return None if found is None else _original_index(text, folds, found.start())
+    return None if found is None else _original_index(text, ends, found.start())
 
 
 def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
