@@ -22,6 +22,22 @@ ROLE_LABELS = {
     "reviewer": _l("Review"),
     "member": _l("Participant"),
 }
+# One line per role for the account form: what the person may see and do (DOMAIN.md).
+ROLE_DESCRIPTIONS = {
+    "admin": _l(
+        "Manages accounts, organisations and settings and reads the audit log; sees restricted "
+        "meetings and minutes only where named on them."
+    ),
+    "coordinator": _l("Plans meetings, writes minutes and keeps the contact directory."),
+    "reviewer": _l(
+        "Checks minutes before they circulate and approves or returns them, for example the "
+        "police liaison officer."
+    ),
+    "member": _l(
+        "Represents an organisation: sees the calendar and the minutes shared with them, "
+        "answers invitations and keeps their own directory entry."
+    ),
+}
 ORGANIZATION_KIND_LABELS = {
     "authority": _l("Authority"),
     "association": _l("Association"),
@@ -79,6 +95,7 @@ def init_app(app):
         # Navigation shows an area only once its blueprint is installed.
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
         ROLE_LABELS=ROLE_LABELS,
+        ROLE_DESCRIPTIONS=ROLE_DESCRIPTIONS,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
         LABEL_NAMES=sharing.LABEL_NAMES,

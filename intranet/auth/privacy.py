@@ -44,6 +44,9 @@ describe(
         "created_at": _l("Accountability: when the account was made."),
         "password_changed_at": _l("Security: password age."),
         "active": _l("Whether the account may sign in."),
+        "must_change_password": _l(
+            "Whether the person must replace a password set by the administration."
+        ),
     },
     ("id", "session_version"),
 )
