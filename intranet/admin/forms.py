@@ -76,7 +76,10 @@ class AccountForm(Form):
     password = PasswordField(
         _l("First password"),
         validators=[Optional(), Length(max=MAX_LENGTH)],
-        description=PASSWORD_HINT,
+        description=_l(
+            "Only when you set a first password. At least 12 characters; a sentence of several "
+            "words is easy to remember and hard to guess."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
 
