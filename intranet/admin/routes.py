@@ -91,7 +91,14 @@ def new_account():
         else:
             if not typed:
                 return _link_page(account)
-            flash(_("Account for %(name)s created.", name=account.display_name), "success")
+            flash(
+                _(
+                    "Account for %(name)s created. They choose their own password at the "
+                    "first sign-in.",
+                    name=account.display_name,
+                ),
+                "success",
+            )
             return redirect_to(url_for("admin.accounts"))
     return render(
         "admin/account_form.html",
