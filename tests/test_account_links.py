@@ -462,3 +462,42 @@ def test_a_failing_mail_server_still_shows_the_link(app, client, admin, org, mon
     path, response = invite(client, org)
     assert "konnte nicht verschickt werden" in response.get_data(as_text=True)
     assert app.test_client().get(path).status_code == 200
+
+
+# --- Password checks on the own account page ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "field"),
+    [
+        ("/account/password", "current_password"),
+        ("/account/second-factor/off", "off-password"),
+        ("/account/second-factor/recovery-codes", "codes-password"),
+    ],
+)
+def test_password_checks_on_the_account_page_are_throttled(app, client, member, address, field):
+    app.config["LOGIN_MAX_FAILURES_ACCOUNT"] = 3
+    switch_on(member)
+    sign_in(client, member)
+    code_step(client, totp_of(member).now())
+    token = csrf_token(client, "/account")
+
+    def attempt(password):
+        data = {"csrf_token": token, field: password}
+        if field == "current_password":
+            data.update(new_password=NEW_PASSWORD, new_password_repeat=NEW_PASSWORD)
+        return client.post(address, data=data)
+
+    # A right password clears the count of wrong ones (new codes keep the session going).
+    if field == "codes-password":
+        assert attempt("falsch").status_code == 422
+        assert attempt(factories.PASSWORD).status_code == 200
+    for _ in range(3):
+        assert attempt("falsch").status_code == 422
+    refused = attempt(factories.PASSWORD)
+    assert refused.status_code == 429
+    assert "Zu viele falsche Passwörter" in refused.get_data(as_text=True)
+    assert (
+        AuditEvent.select().where(AuditEvent.action == "account.password_check_throttled").exists()
+    )
+    assert Account.get_by_id(member.id).password_hash == member.password_hash

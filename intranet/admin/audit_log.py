@@ -48,6 +48,9 @@ ACTIONS = {
     "account.invitation_accepted": _l("Invitation accepted, password chosen"),
     "account.reset_link_created": _l("Link for a new password made"),
     "account.password_reset_by_link": _l("New password chosen through a link"),
+    "account.password_check_throttled": _l(
+        "Password check on the account page refused: too many attempts"
+    ),
     "account.deactivated": _l("Account deactivated"),
     "account.reactivated": _l("Account reactivated"),
     "account.exported": _l("Access export of an account (Art. 15)"),

@@ -83,12 +83,11 @@ def unauthorized():
     return to_login()
 
 
-def _retry_message(throttled: services.Throttled) -> str:
-    retry_at = throttled.retry_at.replace(tzinfo=dt.UTC)
-    return _(
-        "Too many failed sign-in attempts. Please try again from %(time)s.",
-        time=format_time(retry_at, "short"),
-    )
+def _retry_message(throttled: services.Throttled, signing_in: bool = True) -> str:
+    time = format_time(throttled.retry_at.replace(tzinfo=dt.UTC), "short")
+    if signing_in:
+        return _("Too many failed sign-in attempts. Please try again from %(time)s.", time=time)
+    return _("Too many wrong passwords. Please try again from %(time)s.", time=time)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -350,11 +349,15 @@ def second_factor_setup():
 def renew_recovery_codes():
     form = ConfirmPasswordForm(prefix="codes")
     if form.validate_on_submit():
+        if throttled := services.claim_password_check(current_user, request.remote_addr or ""):
+            form.password.errors.append(_retry_message(throttled, signing_in=False))
+            return _account_page(codes_form=form, status=429)
         try:
             codes = second_factor.new_recovery_codes(current_user, form.password.data)
         except SecondFactorError as error:
             form.password.errors.append(str(error))
         else:
+            services.password_check_passed(current_user)
             return render(
                 "auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account")
             )
@@ -365,11 +368,15 @@ def renew_recovery_codes():
 def switch_off_second_factor():
     form = ConfirmPasswordForm(prefix="off")
     if form.validate_on_submit():
+        if throttled := services.claim_password_check(current_user, request.remote_addr or ""):
+            form.password.errors.append(_retry_message(throttled, signing_in=False))
+            return _account_page(off_form=form, status=429)
         try:
             second_factor.switch_off(current_user, form.password.data)
         except SecondFactorError as error:
             form.password.errors.append(str(error))
         else:
+            services.password_check_passed(current_user)
             flash(_("The second factor is switched off."), "success")
             return redirect_to(url_for("auth.account"))
     return _account_page(off_form=form, status=422)
@@ -379,15 +386,20 @@ def switch_off_second_factor():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        if throttled := services.claim_password_check(current_user, request.remote_addr or ""):
+            form.current_password.errors.append(_retry_message(throttled, signing_in=False))
+            return _account_page(form=form, status=429)
         try:
             services.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
         except WeakPassword as error:
+            services.password_check_passed(current_user)  # the current password was right
             form.new_password.errors.append(str(error))
         except services.AccountError as error:
             form.current_password.errors.append(str(error))
         else:
+            services.password_check_passed(current_user)
             # Every other session is now void; this one continues with the new version.
             start_session(Account.get_by_id(current_user.id))
             flash(

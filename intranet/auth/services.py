@@ -177,6 +177,32 @@ def complete_sign_in(account: Account, method: str) -> None:
     audit.record("login.succeeded", target=f"account:{account.id}", detail=method, actor=account)
 
 
+def _recheck_key(account: Account) -> str:
+    # Counted apart from sign-in failures: a right password at sign-in must not wipe them.
+    return f"password-check:account:{account.id}"
+
+
+def claim_password_check(account: Account, address: str) -> Throttled | None:
+    """Before the password is asked again on the own account page (new recovery codes,
+    switching off the second factor, changing the password): counted and throttled like
+    sign-ins, so a session left open does not let anyone try passwords without limit. The
+    attempt counts as a failure until `password_check_passed`."""
+    attempt = claim_attempt(_recheck_key(account), address)
+    if isinstance(attempt, Throttled):
+        audit.record(
+            "account.password_check_throttled",
+            target=f"account:{account.id}",
+            detail=address,
+            actor=account,
+        )
+        return attempt
+    return None
+
+
+def password_check_passed(account: Account) -> None:
+    LoginFailure.delete().where(LoginFailure.email == _recheck_key(account)).execute()
+
+
 def claim_attempt(email: str, address: str) -> Throttled | bool:
     """Count the attempt as a failure before its password is checked, or refuse it.
 
