@@ -91,7 +91,9 @@ def test_admin_invites_and_the_person_sets_their_own_password(app, client, admin
     assert mismatch.status_code == 422
     done = set_password(person, path)
     assert done.status_code == 303 and done.headers["Location"] == "/"
-    assert person.get("/account").status_code == 200  # signed in
+    home = person.get("/")  # signed in, and told so
+    assert home.status_code == 200
+    assert "Willkommen! Ihr Passwort ist gespeichert." in home.get_data(as_text=True)
     assert not PasswordLink.select().where(PasswordLink.account == account.id).exists()
     assert sign_in(app.test_client(), account, NEW_PASSWORD).status_code == 303
     recorded = actions()

@@ -267,13 +267,15 @@ def password_link(token):
         except WeakPassword as error:
             form.password.errors.append(str(error))
         else:
+            # The message goes into the session that signing in starts afresh.
+            response = _continue_sign_in(account, None, method="password link")
             if link.purpose == "invitation":
                 flash(_("Welcome! Your password is set."), "success")
             else:
                 flash(
                     _("Your new password is set. Other sessions have been signed out."), "success"
                 )
-            return _continue_sign_in(account, None, method="password link")
+            return response
     return render(
         "auth/password_link.html",
         form=form,
