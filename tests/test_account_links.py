@@ -2,6 +2,7 @@
 stored), a password typed by the administration that must be replaced, and the mails that
 tell a person about changes to their account."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -503,3 +504,41 @@ def test_password_checks_on_the_account_page_are_throttled(app, client, member, 
         AuditEvent.select().where(AuditEvent.action == "account.password_check_throttled").exists()
     )
     assert Account.get_by_id(member.id).password_hash == member.password_hash
+
+
+def test_links_made_at_the_same_moment_leave_one_that_works(app, member, monkeypatch):
+    import threading
+
+    from intranet.db import db
+
+    tokens, errors = [], []
+    # Every request waits (briefly) for the others just before its insert: without the lock
+    # all of them would have deleted the old link and then clash on the account's one row.
+    barrier = threading.Barrier(4, timeout=0.5)
+    create = PasswordLink.create
+
+    def create_together(**fields):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return create(**fields)
+
+    monkeypatch.setattr(PasswordLink, "create", create_together)
+
+    def make():
+        try:
+            with app.app_context():
+                db.connect(reuse_if_open=True)
+                tokens.append(services.issue_password_link(member, None).token)
+                db.close()
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=make) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(tokens) == 4
+    client = app.test_client()
+    working = [t for t in tokens if client.get(f"/set-password/{t}").status_code == 200]
+    assert len(working) == 1

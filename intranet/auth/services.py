@@ -468,7 +468,9 @@ def issue_password_link(account: Account, actor) -> IssuedLink:
     purpose = "reset" if account.has_password else "invitation"
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(hours=PASSWORD_LINK_HOURS[purpose])
-    with write_transaction():
+    # Two admins pressing the button at once: one after the other, the later link wins
+    # (a plain transaction would let both delete nothing and then clash on the insert).
+    with serialized(f"password-link:{account.id}"):
         PasswordLink.delete().where(
             (PasswordLink.account == account.id) | (PasswordLink.expires_at < utcnow())
         ).execute()
