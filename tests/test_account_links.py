@@ -542,3 +542,23 @@ def test_links_made_at_the_same_moment_leave_one_that_works(app, member, monkeyp
     client = app.test_client()
     working = [t for t in tokens if client.get(f"/set-password/{t}").status_code == 200]
     assert len(working) == 1
+
+
+def test_the_reset_link_is_mailed_and_its_use_reported(mailing):
+    app, inbox = mailing
+    admin = factories.account("admin", email="admin@example.org")
+    member = factories.account("member", email="mira@example.org")
+    client = app.test_client()
+    sign_in(client, admin)
+    response = client.post(
+        f"/admin/accounts/{member.id}/password-link", data={"csrf_token": csrf_token(client)}
+    )
+    path = path_of(LINK_PATTERN.search(response.get_data(as_text=True)).group(1))
+    [(to, subject, body)] = received(inbox)
+    assert to == ["mira@example.org"] and "Neues Passwort" in subject
+    assert path in body and "24 Stunden" in body
+
+    inbox.messages.clear()
+    assert set_password(app.test_client(), path).status_code == 303
+    [(to, subject, body)] = received(inbox)
+    assert subject == "Ihr Passwort wurde geändert" and path not in body

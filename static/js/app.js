@@ -36,3 +36,28 @@ document.addEventListener("htmx:afterSettle", function () {
     if (count.textContent !== text) { count.textContent = text; }
   }
 });
+
+// "Copy link" buttons (data-copy = id of a read-only field) exist only where this script runs.
+function showCopyButtons() {
+  document.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+    button.hidden = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", showCopyButtons);
+document.addEventListener("htmx:afterSettle", showCopyButtons);
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button[data-copy]");
+  if (!button) { return; }
+  var field = document.getElementById(button.getAttribute("data-copy"));
+  if (!field) { return; }
+  var label = button.querySelector(".kern-label") || button;
+  var done = function () { label.textContent = button.getAttribute("data-copied-text"); };
+  field.select();
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, function () {
+      if (document.execCommand("copy")) { done(); }
+    });
+  } else if (document.execCommand("copy")) {
+    done();
+  }
+});

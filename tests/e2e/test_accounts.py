@@ -50,6 +50,8 @@ def test_invited_reviewer_sets_password_and_second_factor(
     expect(heading(page)).to_have_text("Einladungslink für Paula Prüfer")
     axe.check(page)
     link = page.get_by_label("Link für Paula Prüfer").input_value()
+    page.get_by_role("button", name="Link kopieren").click()
+    expect(page.get_by_role("button", name="Link kopiert")).to_be_visible()
     assert re.fullmatch(rf"{re.escape(base_url)}/set-password/[\w-]{{43}}", link)
 
     # The invited person, in a browser of their own.
