@@ -19,10 +19,27 @@ from intranet.core import sharing, site_settings
 from intranet.htmx import section_messages
 
 ROLE_LABELS = {
-    "admin": lazy_pgettext("role", "Administration"),
-    "coordinator": _l("Coordination"),
-    "reviewer": _l("Review"),
-    "member": _l("Participant"),
+    # Named after the people who hold them; the admin area itself is "Verwaltung".
+    "admin": lazy_pgettext("role", "Admin"),
+    "coordinator": lazy_pgettext("role", "Coordinator"),
+    "reviewer": lazy_pgettext("role", "Reviewer"),
+    "member": lazy_pgettext("role", "Member"),
+}
+# One line per role for the account form: what the person may see and do (DOMAIN.md).
+ROLE_DESCRIPTIONS = {
+    "admin": _l(
+        "Manages accounts, organisations and settings and reads the audit log; sees restricted "
+        "meetings and minutes only where named on them."
+    ),
+    "coordinator": _l("Plans meetings, writes minutes and keeps the contact directory."),
+    "reviewer": _l(
+        "Checks minutes before they circulate and approves or returns them, for example the "
+        "police liaison officer."
+    ),
+    "member": _l(
+        "Represents an organisation: sees the calendar and the minutes shared with them, "
+        "answers invitations and keeps their own directory entry."
+    ),
 }
 ORGANIZATION_KIND_LABELS = {
     "authority": _l("Authority"),
@@ -109,6 +126,7 @@ def init_app(app):
         # Navigation shows an area only once its blueprint is installed.
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
         ROLE_LABELS=ROLE_LABELS,
+        ROLE_DESCRIPTIONS=ROLE_DESCRIPTIONS,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
         LABEL_NAMES=sharing.LABEL_NAMES,

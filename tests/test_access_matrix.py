@@ -775,3 +775,46 @@ def test_anonymous_matrix_account_sees_nothing(app):
             if t.kind not in ("person", "membership", "organization", "account")
         ]
         assert labelled and not any(t.sees(visitor) for t in labelled)
+
+
+# --- Addresses with a secret token instead of an id ---------------------------------------------------
+
+# A token that is not a live one is a 404 for every account, whatever it looks like; a visitor
+# gets the same 404 where the token is the permission (set-up, password links) and the way to
+# the sign-in elsewhere. The live tokens' own behaviour is tested in their areas
+# (test_account_links.py, test_setup_and_cli.py, test_directory_csv.py).
+TOKEN_RULES = {"auth.setup": 404, "auth.password_link": 404, "directory.import_preview": 302}
+HOSTILE_TOKENS = ["x" * 4000, "ä€😀", "..%2F..%2Fadmin", "%00", "abc%0d%0aX:1", "' OR 1=1 --"]
+
+
+def test_every_token_address_is_in_the_matrix(app):
+    found = {r.endpoint for r in app.url_map.iter_rules() if "token" in r.arguments}
+    assert found == set(TOKEN_RULES), "add the rule to TOKEN_RULES (and check what it may reveal)"
+
+
+def test_token_addresses_refuse_unknown_tokens_for_everyone(app):
+    from intranet.auth import services as account_services
+
+    world = build_world(app)
+    walk = Walk(app, world)
+    # A live link exists, so that "not found" cannot come from an empty table.
+    with app.test_request_context():
+        live = account_services.issue_password_link(world.accounts["invited"], None).token
+    walk.clients["anonymous"] = app.test_client()
+    walk.tokens["anonymous"] = csrf_token(walk.clients["anonymous"])
+    walk.hidden_words["anonymous"] = set()
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint in TOKEN_RULES]
+    for rule in rules:
+        for token in [*HOSTILE_TOKENS, live[:-1], live + "x", live.upper()]:
+            address = rule.rule.replace("<token>", token)
+            for name in walk.clients:
+                for method in sorted(rule.methods & {"GET", "POST"}):
+                    data = {"csrf_token": walk.tokens[name]} if method == "POST" else None
+                    response = walk.request(name, method, address, data=data)
+                    # A slash in the token matches no address at all: 404 before any sign-in.
+                    routed = "%2F" not in token.upper()
+                    expected = TOKEN_RULES[rule.endpoint] if name == "anonymous" and routed else 404
+                    if response is not None and response.status_code != expected:
+                        walk.fail(f"{name} {method} {address[:80]}: {response.status_code}")
+    assert walk.requests > 100
+    assert not walk.failures, "\n".join(walk.failures[:60])

@@ -1,5 +1,6 @@
 """Every page is valid HTML (Nu Html Checker), so assistive technology gets the structure it expects."""
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from tests.test_directory import person
 from tests.test_meetings import make_meeting
 
 VNU = ROOT_DIR / "node_modules/vnu-jar/build/dist/vnu.jar"
+LINK_TOKEN = "html-check-invitation-token"  # an invitation of account 1, made by the fixture
 
 # (role that signs in or None, path, form data to post first or None)
 PAGES = [
@@ -28,6 +30,11 @@ PAGES = [
     ("admin", "/admin/accounts/new", {"email": "kein-at"}),
     ("admin", "/admin/accounts/1/edit", None),
     ("admin", "/admin/accounts/1/password", {"password": "kurz"}),
+    ("admin", "/admin/accounts/1/password-link", {}),
+    ("admin", "/admin/accounts/new", {"display_name": "Neu", "email": "neu@example.org"}),
+    (None, f"/set-password/{LINK_TOKEN}", None),
+    (None, f"/set-password/{LINK_TOKEN}", {"password": "kurz"}),
+    (None, "/set-password/unbekannt", None),
     ("admin", "/admin/organizations", None),
     ("admin", "/admin/organizations/new", None),
     ("admin", "/admin/settings", None),
@@ -92,6 +99,21 @@ def add_minutes():
     ActionItem.create(section=section, text="Einladen", responsible="KPS")
 
 
+def invite_first_account():
+    import hashlib
+
+    from intranet.auth import services
+    from intranet.auth.models import PasswordLink
+
+    invited = services.create_account("eingeladen@example.org", "Eingeladen", "member", None)
+    PasswordLink.create(
+        account=invited.id,
+        purpose="invitation",
+        token_hash=hashlib.sha256(LINK_TOKEN.encode()).hexdigest(),
+        expires_at=invited.created_at + dt.timedelta(hours=72),
+    )
+
+
 def page_html(app, accounts, role, path, form):
     client = app.test_client()
     if role:
@@ -127,6 +149,7 @@ def checker_messages(tmp_path_factory):
         )
         person(organization, given_name="Ayşe", family_name="Özdemir", phone="0351 1")
         add_minutes()
+        invite_first_account()
         for number, page in enumerate(PAGES):
             file = folder / f"page{number}.html"
             file.write_text(page_html(app, accounts, *page))

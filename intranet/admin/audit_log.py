@@ -44,6 +44,13 @@ ACTIONS = {
     "account.updated": _l("Account changed"),
     "account.password_changed": _l("Own password changed"),
     "account.password_reset": _l("Password set by the administration"),
+    "account.invited": _l("Invitation link made"),
+    "account.invitation_accepted": _l("Invitation accepted, password chosen"),
+    "account.reset_link_created": _l("Link for a new password made"),
+    "account.password_reset_by_link": _l("New password chosen through a link"),
+    "account.password_check_throttled": _l(
+        "Password check on the account page refused: too many attempts"
+    ),
     "account.deactivated": _l("Account deactivated"),
     "account.reactivated": _l("Account reactivated"),
     "account.exported": _l("Access export of an account (Art. 15)"),

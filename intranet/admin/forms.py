@@ -5,6 +5,8 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
+    PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,6 +18,7 @@ from wtforms.validators import (
     URL,
     DataRequired,
     Email,
+    InputRequired,
     Length,
     Optional,
     Regexp,
@@ -24,21 +27,68 @@ from wtforms.validators import (
 
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
 from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
+from intranet.auth.passwords import MAX_LENGTH
 from intranet.core import site_settings
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
 
 
-class AccountForm(Form):
-    display_name = name_field()
-    email = email_field()
-    role = SelectField(
+def role_field():
+    # Radio buttons, each with a line on what the role may do (templates: radio_group).
+    return RadioField(
         _l("Role"),
         choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         default="member",
+        validators=[InputRequired(_l("Please choose a role."))],
     )
+
+
+ACCESS_CHOICES = {
+    "link": _l("Invitation link (recommended)"),
+    "password": _l("I set a first password"),
+}
+ACCESS_HINTS = {
+    "link": _l(
+        "The person chooses their own password at a link that works once, for 72 hours. "
+        "You see the link after saving; with mail switched on, it is also sent to the person."
+    ),
+    "password": _l(
+        "For people without email: tell them the password in person or by phone. They must "
+        "choose their own at the first sign-in."
+    ),
+}
+
+
+class AccountForm(Form):
+    display_name = name_field()
+    email = email_field()
+    role = role_field()
     organization = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
-    password = password_field(_l("Initial password"), description=PASSWORD_HINT)
+    # Without a choice (an older form, a script) a typed password means "password".
+    access = RadioField(
+        _l("How the person gets in"),
+        choices=[SelectChoice(key, label) for key, label in ACCESS_CHOICES.items()],
+        default="link",
+        validators=[Optional()],
+    )
+    password = PasswordField(
+        _l("First password"),
+        validators=[Optional(), Length(max=MAX_LENGTH)],
+        description=_l(
+            "Only when you set a first password. At least 12 characters; a sentence of several "
+            "words is easy to remember and hard to guess."
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def access_method(self) -> str:
+        if self.access.raw_data and self.access.data in ACCESS_CHOICES:
+            return self.access.data
+        return "password" if self.password.data else "link"
+
+    def validate_password(self, field):
+        if self.access_method() == "password" and not field.data:
+            raise ValidationError(REQUIRED)
 
 
 class OrganizationForm(Form):
@@ -135,9 +185,7 @@ def _days_in_range(field):
 class AccountEditForm(Form):
     display_name = name_field()
     email = email_field()
-    role = SelectField(
-        _l("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
-    )
+    role = role_field()
     organization = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
     # What the account looked like when the form was opened; a mismatch means someone else
     # changed it in the meantime and the edit must not overwrite that silently.

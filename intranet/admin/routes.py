@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from intranet.admin import audit_log as audit_log_service
 from intranet.admin import checklist, services
 from intranet.admin.forms import (
+    ACCESS_HINTS,
     AccountEditForm,
     AccountForm,
     OrganizationForm,
@@ -74,22 +75,56 @@ def new_account():
     form = _with_organization_choices(AccountForm())
     if form.validate_on_submit():
         organization = Organization.get_or_none(Organization.id == form.organization.data)
+        typed = form.access_method() == "password"
         try:
             account = account_services.create_account(
                 form.email.data,
                 form.display_name.data,
                 form.role.data,
-                form.password.data,
+                form.password.data if typed else None,
                 organization,
+                must_change_password=True,
             )
         except WeakPassword as error:
             form.password.errors.append(str(error))
         except account_services.AccountError as error:
             form.email.errors.append(str(error))
         else:
-            flash(_("Account for %(name)s created.", name=account.display_name), "success")
+            if not typed:
+                return _link_page(account)
+            flash(
+                _(
+                    "Account for %(name)s created. They choose their own password at the "
+                    "first sign-in.",
+                    name=account.display_name,
+                ),
+                "success",
+            )
             return redirect_to(url_for("admin.accounts"))
-    return render("admin/account_form.html", form=form, status=422 if form.errors else 200)
+    return render(
+        "admin/account_form.html",
+        form=form,
+        access_hints=ACCESS_HINTS,
+        status=422 if form.errors else 200,
+    )
+
+
+def _link_page(account: Account):
+    """The new link, shown this once (only its hash is kept), and mailed where mail is on."""
+    issued = account_services.issue_password_link(account, current_user)
+    url = url_for("auth.password_link", token=issued.token, _external=True)
+    account_services.mail_password_link(account, issued, url)
+    return render("admin/account_link.html", account=account, issued=issued, url=url)
+
+
+@bp.post("/accounts/<id:account_id>/password-link")
+def password_link(account_id):
+    """A new invitation link (no password yet) or a reset link; the older link stops working."""
+    account = _account_or_404(account_id)
+    if not EmptyForm().validate_on_submit():
+        flash(_("The form had expired. Please send it again."), "error")
+        return redirect_to(url_for("admin.edit_account", account_id=account.id))
+    return _link_page(account)
 
 
 @bp.route("/accounts/<id:account_id>/edit", methods=["GET", "POST"])

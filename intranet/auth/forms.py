@@ -74,6 +74,24 @@ class PasswordChangeForm(Form):
     )
 
 
+class SetPasswordForm(Form):
+    """On the page of an invitation or reset link: the person's own password, twice."""
+
+    password = password_field(_l("Password"), description=PASSWORD_HINT)
+    password_repeat = password_field(
+        _l("Repeat password"), validators=[EqualTo("password", MISMATCH)]
+    )
+
+
+class ChoosePasswordForm(Form):
+    """After signing in with a password the administration typed."""
+
+    new_password = password_field(_l("New password"), description=PASSWORD_HINT)
+    new_password_repeat = password_field(
+        _l("Repeat new password"), validators=[EqualTo("new_password", MISMATCH)]
+    )
+
+
 class EmptyForm(Form):
     """Only the CSRF token: for bare buttons such as sign-out."""
 

@@ -18,6 +18,9 @@ from intranet.db import BaseModel, utcnow
 ORGANIZATION_KINDS = ("authority", "association", "counselling", "other")
 ORGANIZATION_STATUSES = ("signatory", "guest")
 ROLES = ("admin", "coordinator", "reviewer", "member")
+# The password hash of an invited account until the person sets one: no password matches it
+# (it is no Argon2 hash at all, see passwords.verify_password).
+NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
 
 
 class Organization(BaseModel):
@@ -60,6 +63,9 @@ class Account(UserMixin, BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
     password_changed_at = DateTimeField(default=utcnow)
+    # Set when an administrator typed the password: the person chooses their own at the next
+    # sign-in before anything else (auth.routes.require_own_password).
+    must_change_password = BooleanField(default=False)
 
     @property
     def is_active(self):
@@ -71,6 +77,11 @@ class Account(UserMixin, BaseModel):
     @property
     def is_admin(self):
         return self.role == "admin"
+
+    @property
+    def has_password(self) -> bool:
+        """False while an invited person has not yet chosen a password."""
+        return self.password_hash != NO_PASSWORD
 
 
 class LoginFailure(BaseModel):
@@ -133,3 +144,23 @@ class RecoveryCode(BaseModel):
         "created_at": _l("Security: when the codes were made."),
     }
     NOT_PERSONAL_DATA = ("id",)
+
+
+class PasswordLink(BaseModel):
+    """A one-time address where a person sets their password: an invitation to a new account or
+    a reset made by the administration. Only the token's SHA-256 is kept; an account has at
+    most one link, a new one replaces the old, and using it deletes it."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, unique=True, backref="password_links", on_delete="CASCADE")
+    purpose = CharField(max_length=20)  # "invitation" or "reset"
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+
+    PERSONAL_DATA = {
+        "account": _l("Whose password link this is (invitation or reset)."),
+        "created_at": _l("Security: when the administration made the link."),
+        "expires_at": _l("Security: until when the link works."),
+    }
+    NOT_PERSONAL_DATA = ("id", "purpose", "token_hash")

@@ -45,6 +45,9 @@ describe(
         "password_changed_at": _l("Security: password age."),
         "active": _l("Whether the account may sign in."),
         "language": _l("The interface language the person chose."),
+        "must_change_password": _l(
+            "Whether the person must replace a password set by the administration."
+        ),
     },
     ("id", "session_version"),
 )

@@ -11,12 +11,14 @@ import intranet.auth.privacy  # noqa: F401 (registers the accounts' part of the 
 from intranet.auth import second_factor, services
 from intranet.auth.access import safe_next, to_login
 from intranet.auth.forms import (
+    ChoosePasswordForm,
     ConfirmPasswordForm,
     EmptyForm,
     LoginForm,
     PasswordChangeForm,
     SecondFactorSetupForm,
     SecondStepForm,
+    SetPasswordForm,
     SetupForm,
 )
 from intranet.auth.models import Account
@@ -45,7 +47,10 @@ PUBLIC_ENDPOINTS = {
     "auth.login_setup",
     "auth.setup",
     "auth.language",
+    "auth.password_link",
 }
+# What someone who must replace a password the administration typed may still reach.
+BEFORE_OWN_PASSWORD = {"static", "auth.choose_password", "auth.logout", "auth.language"}
 
 
 @bp.before_app_request
@@ -55,6 +60,16 @@ def expire_idle_sessions():
     if current_user.is_authenticated and session_expired():
         end_session()
         flash(_("Your session has ended. Please sign in again."), "info")
+
+
+@bp.before_app_request
+def require_own_password():
+    """Every page waits until a password typed by the administration has been replaced."""
+    if request.endpoint in BEFORE_OWN_PASSWORD or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect_to(url_for("auth.choose_password"))
+    return None
 
 
 @bp.before_request
@@ -69,12 +84,11 @@ def unauthorized():
     return to_login()
 
 
-def _retry_message(throttled: services.Throttled) -> str:
-    retry_at = throttled.retry_at.replace(tzinfo=dt.UTC)
-    return _(
-        "Too many failed sign-in attempts. Please try again from %(time)s.",
-        time=format_time(retry_at, CLOCK),
-    )
+def _retry_message(throttled: services.Throttled, signing_in: bool = True) -> str:
+    time = format_time(throttled.retry_at.replace(tzinfo=dt.UTC), CLOCK)
+    if signing_in:
+        return _("Too many failed sign-in attempts. Please try again from %(time)s.", time=time)
+    return _("Too many wrong passwords. Please try again from %(time)s.", time=time)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -101,10 +115,13 @@ def login():
     return _continue_sign_in(result, safe_next(form.next.data))
 
 
-def _continue_sign_in(account: Account, next_path: str | None):
-    """After the password: signed in, or on to the second step (code or its set-up)."""
+def _continue_sign_in(account: Account, next_path: str | None, method: str | None = None):
+    """After the password: signed in, or on to the second step (code or its set-up).
+    `method` names a way in other than the sign-in form, for the audit log."""
     step = second_factor.next_step(account)
     if step is None:
+        if method:
+            services.complete_sign_in(account, method)
         start_session(account)
         return redirect(next_path or url_for("pages.home"), 303)
     start_pending(account, step, next_path)
@@ -232,6 +249,64 @@ def setup(token):
     return render("auth/setup.html", form=form, status=status)
 
 
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def password_link(token):
+    """An invitation or reset link: the person sets their password, then signs in as after
+    the sign-in form (with the second step where the role or the account has one). Opening
+    the page spends nothing, so a mail program that looks at links first does no harm."""
+    try:
+        link = services.find_password_link(token)
+    except services.LinkGone as gone:
+        return _link_gone(gone)
+    account = Account.get_by_id(link.account_id)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            account = services.use_password_link(token, form.password.data)
+        except services.LinkGone as gone:
+            return _link_gone(gone)
+        except WeakPassword as error:
+            form.password.errors.append(str(error))
+        else:
+            # The message goes into the session that signing in starts afresh.
+            response = _continue_sign_in(account, None, method="password link")
+            if link.purpose == "invitation":
+                flash(_("Welcome! Your password is set."), "success")
+            else:
+                flash(
+                    _("Your new password is set. Other sessions have been signed out."), "success"
+                )
+            return response
+    return render(
+        "auth/password_link.html",
+        form=form,
+        account=account,
+        invitation=link.purpose == "invitation",
+        status=422 if form.errors else 200,
+    )
+
+
+def _link_gone(gone: services.LinkGone):
+    return render("auth/link_gone.html", status=410 if gone.known else 404)
+
+
+@bp.route("/account/choose-password", methods=["GET", "POST"])
+def choose_password():
+    if not current_user.must_change_password:
+        return redirect_to(url_for("auth.account"))
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.choose_own_password(current_user, form.new_password.data)
+        except (WeakPassword, services.AccountError) as error:
+            form.new_password.errors.append(str(error))
+        else:
+            start_session(Account.get_by_id(current_user.id))
+            flash(_("Thank you, your own password is set."), "success")
+            return redirect_to(url_for("pages.home"))
+    return render("auth/choose_password.html", form=form, status=422 if form.errors else 200)
+
+
 def _account_page(form=None, status=200, **forms):
     account = current_user
     factor = second_factor.active_factor(account)
@@ -277,11 +352,15 @@ def second_factor_setup():
 def renew_recovery_codes():
     form = ConfirmPasswordForm(prefix="codes")
     if form.validate_on_submit():
+        if throttled := services.claim_password_check(current_user, request.remote_addr or ""):
+            form.password.errors.append(_retry_message(throttled, signing_in=False))
+            return _account_page(codes_form=form, status=429)
         try:
             codes = second_factor.new_recovery_codes(current_user, form.password.data)
         except SecondFactorError as error:
             form.password.errors.append(str(error))
         else:
+            services.password_check_passed(current_user)
             return render(
                 "auth/recovery_codes.html", codes=codes, continue_url=url_for("auth.account")
             )
@@ -292,11 +371,15 @@ def renew_recovery_codes():
 def switch_off_second_factor():
     form = ConfirmPasswordForm(prefix="off")
     if form.validate_on_submit():
+        if throttled := services.claim_password_check(current_user, request.remote_addr or ""):
+            form.password.errors.append(_retry_message(throttled, signing_in=False))
+            return _account_page(off_form=form, status=429)
         try:
             second_factor.switch_off(current_user, form.password.data)
         except SecondFactorError as error:
             form.password.errors.append(str(error))
         else:
+            services.password_check_passed(current_user)
             flash(_("The second factor is switched off."), "success")
             return redirect_to(url_for("auth.account"))
     return _account_page(off_form=form, status=422)
@@ -306,15 +389,20 @@ def switch_off_second_factor():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        if throttled := services.claim_password_check(current_user, request.remote_addr or ""):
+            form.current_password.errors.append(_retry_message(throttled, signing_in=False))
+            return _account_page(form=form, status=429)
         try:
             services.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
         except WeakPassword as error:
+            services.password_check_passed(current_user)  # the current password was right
             form.new_password.errors.append(str(error))
         except services.AccountError as error:
             form.current_password.errors.append(str(error))
         else:
+            services.password_check_passed(current_user)
             # Every other session is now void; this one continues with the new version.
             start_session(Account.get_by_id(current_user.id))
             flash(

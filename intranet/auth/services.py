@@ -9,9 +9,17 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
-from intranet.auth import second_factor
+from intranet.auth import mail, second_factor
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import ROLES, Account, LoginFailure, Organization, SetupToken
+from intranet.auth.models import (
+    NO_PASSWORD,
+    ROLES,
+    Account,
+    LoginFailure,
+    Organization,
+    PasswordLink,
+    SetupToken,
+)
 from intranet.auth.passwords import (
     check_policy,
     hash_password,
@@ -53,14 +61,19 @@ def create_account(
     email: str,
     display_name: str,
     role: str,
-    password: str,
+    password: str | None,
     organization: Organization | None = None,
     actor=None,
+    must_change_password: bool = False,
 ) -> Account:
+    """A new account. Without a password (None) nobody can sign in to it until the person sets
+    one through an invitation link (`issue_password_link`). `must_change_password` is for a
+    password the administration typed: the person replaces it at the first sign-in."""
     email = normalize_email(email)
     if role not in ROLES:
         raise AccountError(_l("Unknown role."))
-    check_policy(password, password_context(email, organization))
+    if password is not None:
+        check_policy(password, password_context(email, organization))
     with write_transaction():
         if Account.select().where(Account.email == email).exists():
             raise AccountError(_l("An account with this email address already exists."))
@@ -69,7 +82,8 @@ def create_account(
             display_name=display_name.strip(),
             role=role,
             organization=organization,
-            password_hash=hash_password(password),
+            password_hash=NO_PASSWORD if password is None else hash_password(password),
+            must_change_password=must_change_password and password is not None,
         )
     audit.record("account.created", target=f"account:{account.id}", detail=role, actor=actor)
     return account
@@ -181,6 +195,32 @@ def choose_language(account: Account | None, language: str) -> None:
         account.language = language
 
 
+def _recheck_key(account: Account) -> str:
+    # Counted apart from sign-in failures: a right password at sign-in must not wipe them.
+    return f"password-check:account:{account.id}"
+
+
+def claim_password_check(account: Account, address: str) -> Throttled | None:
+    """Before the password is asked again on the own account page (new recovery codes,
+    switching off the second factor, changing the password): counted and throttled like
+    sign-ins, so a session left open does not let anyone try passwords without limit. The
+    attempt counts as a failure until `password_check_passed`."""
+    attempt = claim_attempt(_recheck_key(account), address)
+    if isinstance(attempt, Throttled):
+        audit.record(
+            "account.password_check_throttled",
+            target=f"account:{account.id}",
+            detail=address,
+            actor=account,
+        )
+        return attempt
+    return None
+
+
+def password_check_passed(account: Account) -> None:
+    LoginFailure.delete().where(LoginFailure.email == _recheck_key(account)).execute()
+
+
 def claim_attempt(email: str, address: str) -> Throttled | bool:
     """Count the attempt as a failure before its password is checked, or refuse it.
 
@@ -210,18 +250,46 @@ def end_all_sessions(account: Account) -> None:
     ).execute()
 
 
+def _set_password(account: Account, password: str, actor, must_change: bool = False) -> None:
+    """Store a new password (call inside a transaction): every session and half-finished
+    sign-in ends, and whatever else grants access without a session is revoked."""
+    Account.update(
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+        must_change_password=must_change,
+        session_version=Account.session_version + 1,
+    ).where(Account.id == account.id).execute()
+    LoginFailure.delete().where(LoginFailure.email == account.email).execute()
+    password_changed.send(account, actor=actor)
+
+
 def change_password(account: Account, current: str, new: str) -> None:
     if not verify_password(account.password_hash, current):
         raise AccountError(_l("The current password is not correct."))
     check_policy(new, password_context(account.email, account.organization))
     with write_transaction():
-        Account.update(
-            password_hash=hash_password(new),
-            password_changed_at=utcnow(),
-            session_version=Account.session_version + 1,
-        ).where(Account.id == account.id).execute()
-        password_changed.send(account, actor=account)
+        _set_password(account, new, account)
     audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
+    mail.notify_password_changed(account, by_administration=False)
+
+
+def choose_own_password(account: Account, new: str) -> None:
+    """Replace a password the administration typed (the person is signed in with it)."""
+    if verify_password(account.password_hash, new):
+        raise AccountError(
+            _l("Please choose a password of your own, not the one you were given."),
+            field="new_password",
+        )
+    check_policy(new, password_context(account.email, account.organization))
+    with write_transaction():
+        _set_password(account, new, account)
+    audit.record(
+        "account.password_changed",
+        target=f"account:{account.id}",
+        detail="replaced the password set by the administration",
+        actor=account,
+    )
+    mail.notify_password_changed(account, by_administration=False)
 
 
 def keep_an_admin(account: Account, stays_admin: bool) -> None:
@@ -320,7 +388,7 @@ def update_account(
     # Only an edit of an admin account can take away the last admin: only that one waits for
     # the others (any other change to the same account shows up as a changed fingerprint).
     with serialized("admins") if account.role == "admin" else write_transaction():
-        current = Account.get_by_id(account.id)
+        current = before = Account.get_by_id(account.id)
         if fingerprint(current) != seen_fingerprint:
             raise AccountConflict(stale)
         organization_id = organization.id if organization else None
@@ -369,18 +437,114 @@ def update_account(
         detail=f"{role}, organization:{organization_id or '-'}",
         actor=actor,
     )
+    if before.email != current.email:
+        mail.notify_email_changed(current, before.email, current.email)
+    if before.role != current.role:
+        mail.notify_role_changed(current, before.role, current.role)
     return current
 
 
 def reset_password(account: Account, password: str, actor) -> None:
-    """Set a new password for someone who forgot theirs; their sessions end."""
+    """Set a password the administration typed, for someone who forgot theirs: their sessions
+    end, any open password link stops working, and they choose their own at the next sign-in."""
     check_policy(password, password_context(account.email, account.organization))
     with write_transaction():
-        Account.update(
-            password_hash=hash_password(password),
-            password_changed_at=utcnow(),
-            session_version=Account.session_version + 1,
-        ).where(Account.id == account.id).execute()
-        LoginFailure.delete().where(LoginFailure.email == account.email).execute()
-        password_changed.send(account, actor=actor)
+        _set_password(account, password, actor, must_change=True)
+        PasswordLink.delete().where(PasswordLink.account == account.id).execute()
     audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
+    mail.notify_password_changed(account, by_administration=True)
+
+
+# --- Password links: invitations and resets ------------------------------------------------------
+
+# How long a link works, by purpose: an invitation may wait over a weekend, a reset is asked for.
+PASSWORD_LINK_HOURS = {"invitation": 72, "reset": 24}
+# Tokens are 43 characters (secrets.token_urlsafe(32)); anything much longer is not one.
+_TOKEN_MAX_LENGTH = 100
+
+
+class LinkGone(Exception):
+    """The link is unknown (`known` False), or expired, used, replaced or its account was
+    deactivated. The person sees the same page either way; only the status code differs."""
+
+    def __init__(self, known: bool):
+        super().__init__("known" if known else "unknown")
+        self.known = known
+
+
+@dataclass
+class IssuedLink:
+    token: str
+    purpose: str
+    expires_at: dt.datetime  # naive UTC
+    mailed: bool | None = None  # None: mail is off
+
+
+def issue_password_link(account: Account, actor) -> IssuedLink:
+    """A new link for the account: an invitation while it has no password yet, else a reset.
+    It replaces any older link of the account; only the token's hash is stored."""
+    purpose = "reset" if account.has_password else "invitation"
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + dt.timedelta(hours=PASSWORD_LINK_HOURS[purpose])
+    # Two admins pressing the button at once: one after the other, the later link wins
+    # (a plain transaction would let both delete nothing and then clash on the insert).
+    with serialized(f"password-link:{account.id}"):
+        PasswordLink.delete().where(
+            (PasswordLink.account == account.id) | (PasswordLink.expires_at < utcnow())
+        ).execute()
+        PasswordLink.create(
+            account=account.id,
+            purpose=purpose,
+            token_hash=_token_hash(token),
+            expires_at=expires_at,
+        )
+    if purpose == "invitation":
+        audit.record("account.invited", target=f"account:{account.id}", actor=actor)
+    else:
+        audit.record("account.reset_link_created", target=f"account:{account.id}", actor=actor)
+    return IssuedLink(token, purpose, expires_at)
+
+
+def mail_password_link(account: Account, issued: IssuedLink, url: str) -> IssuedLink:
+    issued.mailed = mail.send_password_link(
+        account, url, issued.purpose, PASSWORD_LINK_HOURS[issued.purpose]
+    )
+    return issued
+
+
+def find_password_link(token: str) -> PasswordLink:
+    """The link of this token while it works; LinkGone otherwise. A used link is deleted, so
+    it is unknown from then on."""
+    if not token or len(token) > _TOKEN_MAX_LENGTH:
+        raise LinkGone(known=False)
+    link = PasswordLink.get_or_none(PasswordLink.token_hash == _token_hash(token))
+    if link is None:
+        raise LinkGone(known=False)
+    if link.expires_at <= utcnow() or not Account.get_by_id(link.account_id).active:
+        raise LinkGone(known=True)
+    return link
+
+
+def use_password_link(token: str, password: str) -> Account:
+    """Set the password through the link, which is spent in the same transaction: of two
+    uses at once only one deletes the row and goes on. Every other session ends."""
+    link = find_password_link(token)
+    account = Account.get_by_id(link.account_id)
+    check_policy(password, password_context(account.email, account.organization))
+    with write_transaction():
+        spent = (
+            PasswordLink.delete()
+            .where((PasswordLink.id == link.id) & (PasswordLink.expires_at > utcnow()))
+            .execute()
+        )
+        if spent != 1:
+            raise LinkGone(known=True)
+        _set_password(account, password, account)
+    if link.purpose == "invitation":
+        audit.record("account.invitation_accepted", target=f"account:{account.id}", actor=account)
+    else:
+        audit.record(
+            "account.password_reset_by_link", target=f"account:{account.id}", actor=account
+        )
+        mail.notify_password_changed(account, by_administration=False)
+    return Account.get_by_id(account.id)
