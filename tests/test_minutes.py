@@ -361,6 +361,57 @@ def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, 
     assert Decision.select().count() == 1
 
 
+def carried_task(held, coordinator, reviewer, section_label, minutes_label="green"):
+    minutes = started(held, coordinator)
+    Minutes.update(label=minutes_label).where(Minutes.id == minutes.id).execute()
+    section = MinutesSection.select().where(MinutesSection.label == section_label).first()
+    task = services.add_action_item(
+        ctx(minutes, coordinator), section, "Fall nachverfolgen", "KPS", None, coordinator
+    )
+    to_circulating(minutes, coordinator, reviewer)
+    return task
+
+
+def test_a_carried_action_item_keeps_the_strictest_label_of_where_it_stood(
+    held, org, coordinator, reviewer
+):
+    factories.meeting("Plenum Folgetermin", organization=org)
+    amber_section = carried_task(held, coordinator, reviewer, "amber")
+    assert services.carry_forward(amber_section.id, coordinator).label == "amber"
+
+
+def test_a_green_section_of_amber_minutes_is_carried_as_amber(
+    held, org, coordinator, reviewer, member
+):
+    later = factories.meeting("Plenum Folgetermin", organization=org)
+    task = carried_task(held, coordinator, reviewer, "green", minutes_label="amber")
+    agenda_item = services.carry_forward(task.id, coordinator)
+    assert agenda_item.label == "amber" and agenda_item.meeting_id == later.id
+    # The member of the invited organisation saw the minutes, but is not named on the item.
+    from intranet.meetings.services import load_context
+
+    assert not load_context(later).item_audience(agenda_item).visible_to(member)
+
+
+def test_an_action_item_is_not_carried_to_people_the_minutes_did_not_reach(
+    app, org, coordinator, reviewer
+):
+    named = factories.account("member", org, email="genannt@example.org")
+    other = factories.account("member", org, email="andere@example.org")
+    start = utcnow().replace(microsecond=0) - dt.timedelta(days=2)
+    secret = factories.meeting(
+        "Fallkonferenz", "red", org, persons=[coordinator, reviewer, named], start=start,
+        state="held",
+    )  # fmt: skip
+    AgendaItem.create(meeting=secret, position=1, title="Fall A", label="red")
+    factories.meeting("Fallkonferenz II", "red", org, persons=[coordinator, other])
+    task = carried_task(secret, coordinator, reviewer, "red")
+    with pytest.raises(services.MinutesError, match="von Hand"):
+        services.carry_forward(task.id, coordinator)
+    assert ActionItem.get_by_id(task.id).carried_to_id is None
+    assert AgendaItem.select().where(AgendaItem.title.contains("Fall nachverfolgen")).count() == 0
+
+
 def test_access_export_lists_comments_and_confirmations(held, coordinator, reviewer, member):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     services.add_comment(ctx(minutes, member), "objection", "Bitte ändern.", member)

@@ -39,3 +39,23 @@ def test_labels_of_the_chain_decide_what_leaves_the_intranet():
     assert not strict.leaves_intranet
     assert sharing.audience("green").narrowed("amber", {1}).leaves_intranet
     assert not sharing.audience("green").narrowed("red", person_ids={1}).leaves_intranet
+
+
+@pytest.mark.parametrize(
+    "inner, outer, expected",
+    [
+        (sharing.audience("green"), sharing.audience("green"), True),
+        (sharing.audience("amber", {1}), sharing.audience("green"), True),
+        (sharing.audience("green"), sharing.audience("amber", {1}), False),  # would widen
+        (sharing.audience("amber", {1}), sharing.audience("amber", {1, 2}), True),
+        (sharing.audience("amber", {1, 3}), sharing.audience("amber", {1, 2}), False),
+        (sharing.audience("red", person_ids={9}), sharing.audience("red", person_ids={9, 8}), True),
+        (sharing.audience("red", person_ids={7}), sharing.audience("red", person_ids={9}), False),
+        # Persons alone say nothing about their organisations.
+        (sharing.audience("red", person_ids={9}), sharing.audience("amber", {1}), False),
+        (MEETING.narrowed("red"), MEETING.narrowed("green"), True),  # narrower in the same meeting
+        (sharing.audience("clear").narrowed("purple"), sharing.audience("red"), True),  # nobody
+    ],
+)
+def test_an_audience_lies_within_another_only_if_it_reaches_nobody_new(inner, outer, expected):
+    assert inner.within(outer) is expected

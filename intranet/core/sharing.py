@@ -101,6 +101,33 @@ class Audience:
             self,
         )
 
+    def admits(self) -> tuple[frozenset | None, frozenset | None]:
+        """Who gets through every level, as (organisations, persons): an account must belong
+        to one of the organisations (None: any) and be one of the persons (None: anyone)."""
+        organizations = persons = None
+        level = self
+        while level is not None:
+            if level.label in ORGANIZATION_LABELS:
+                named = level.organization_ids
+                organizations = named if organizations is None else organizations & named
+            elif level.label in PERSON_LABELS:
+                persons = level.person_ids if persons is None else persons & level.person_ids
+            elif level.label not in FORUM_LABELS:
+                return frozenset(), frozenset()  # an unknown label admits nobody
+            level = level.parent
+        return organizations, persons
+
+    def within(self, other: "Audience") -> bool:
+        """Whether everyone this audience admits is admitted by `other` too (so that a copy
+        of `other`'s content shown to this audience reaches nobody new)."""
+        my_organizations, my_persons = self.admits()
+        organizations, persons = other.admits()
+        if organizations is not None and (
+            my_organizations is None or not my_organizations <= organizations
+        ):
+            return False
+        return persons is None or (my_persons is not None and my_persons <= persons)
+
     @property
     def labels(self) -> tuple[str, ...]:
         """This label and those of every item above it."""

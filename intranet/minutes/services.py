@@ -920,9 +920,22 @@ def carry_forward(item_id: int, actor) -> AgendaItem:
     if item.carried_to_id:
         raise MinutesError(_l("This action item is already on a later agenda."))
     target = next_meeting(context.meeting)
-    if target is None or not meetings.load_context(target).visible_to(actor):
+    target_context = meetings.load_context(target) if target else None
+    if target_context is None or not target_context.visible_to(actor):
         raise MinutesError(_l("There is no later meeting of this series or organiser."))
     section = item.section
+    # The new agenda item takes the strictest label of where the action item stands (meeting,
+    # minutes, section), and may only go where it reaches nobody the minutes did not.
+    source = context.section_audience(section)
+    label = max(source.labels, key=sharing.LABELS.index)
+    carried = AgendaItem(organization=section.organization_id, label=label)
+    if not target_context.item_audience(carried).within(source):
+        raise MinutesError(
+            _l(
+                "The next meeting is shared with people these minutes are not shared with. "
+                "Please put the action item on its agenda by hand, with a fitting label."
+            )
+        )
     due = item.due_on.isoformat() if item.due_on else "–"
     description = "\n".join(
         [
@@ -938,7 +951,7 @@ def carry_forward(item_id: int, actor) -> AgendaItem:
             _("Action item: %(text)s", text=item.text)[:300],
             description,
             section.organization_id,
-            section.label,
+            label,
             actor,
         )
         ActionItem.update(carried_to=agenda_item.id).where(ActionItem.id == item.id).execute()
