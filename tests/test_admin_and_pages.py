@@ -1,6 +1,7 @@
 """Administration, start page, accessibility statement and language: access matrix and behaviour."""
 
 import datetime as dt
+import re
 
 import pytest
 from babel.messages.pofile import read_po
@@ -577,3 +578,21 @@ def test_times_read_24_hours_in_english_too(app):
         session["lang"] = "en"
         text = local_time(dt.datetime(2026, 12, 16, 17, 30))  # stored as UTC
     assert text.endswith("18:30") and "PM" not in text and "Dec" in text
+
+
+def test_meeting_times_say_uhr_in_german_and_nothing_in_english(client, member, other_org):
+    from tests.test_meetings import make_meeting
+
+    meeting = make_meeting(organization=other_org)
+    sign_in(client, member)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d Uhr", page)
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en"})
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d\s", page)
+    assert "o'clock" not in page and "Uhr" not in page
+
+
+def test_no_german_text_calls_a_sign_in_a_session():
+    with open(ROOT_DIR / "translations/de/LC_MESSAGES/messages.po", encoding="utf-8") as handle:
+        assert "Sitzung" not in handle.read()
