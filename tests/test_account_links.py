@@ -459,6 +459,21 @@ def test_changes_to_an_account_are_mailed_without_secrets(mailing):
     assert subject == "Ihr Passwort wurde geändert" and NEW_PASSWORD not in body
 
 
+def test_notices_are_written_in_the_language_the_person_chose(mailing):
+    from intranet.auth import mail as account_mail
+    from intranet.auth.models import Account
+
+    app, inbox = mailing
+    member = factories.account("member", email="en@example.org")
+    Account.update(language="en").where(Account.id == member.id).execute()
+    with app.test_request_context():
+        account_mail.notify_password_changed(Account.get_by_id(member.id), by_administration=True)
+        account_mail.notify_password_changed(factories.account("member"), by_administration=True)
+    [(_to, english, body), (_other, german, _body)] = received(inbox)
+    assert english == "Your password was changed" and "The administration has set" in body
+    assert german == "Ihr Passwort wurde geändert"
+
+
 def test_a_failing_mail_server_still_shows_the_link(app, client, admin, org, monkeypatch):
     app.config["MAIL_SERVER"] = f"127.0.0.1:{free_port()}"  # nobody listens there
     sign_in(client, admin)

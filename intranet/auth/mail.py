@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from intranet.config import LANGUAGES
 from intranet.core import mail as transport
 from intranet.filters import ROLE_LABELS
 
@@ -54,7 +55,7 @@ def send_password_link(account, url: str, purpose: str, valid_hours: int) -> boo
     if not transport.enabled():
         return None
     forum = current_app.config["FORUM_NAME"]
-    with force_locale("de"):
+    with force_locale(_language(account)):
         if purpose == "invitation":
             subject = _("Your account in the intranet of %(forum)s", forum=forum)
             intro = _(
@@ -85,57 +86,68 @@ def send_password_link(account, url: str, purpose: str, valid_hours: int) -> boo
     return _send([message])
 
 
-def notify_password_changed(account, by_administration: bool) -> bool | None:
-    with force_locale("de"):
-        if by_administration:
-            text = _("The administration has set a new password for your account.")
-        else:
-            text = _("The password of your account has been changed.")
+def _language(account) -> str:
+    # Notices go out in the language the person chose; German when they never chose one.
+    return account.language if account.language in LANGUAGES else "de"
+
+
+def _notice(account, addresses: list[str], subject, text) -> bool | None:
+    """One notice about the account: greeting, what changed, whom to tell if it was not them.
+    `subject` and `text` are callables, so that they are translated in the person's language."""
+    with force_locale(_language(account)):
         lines = [
             _("Hello %(name)s,", name=account.display_name),
             "",
-            text,
-            _("Every other sign-in with this account has ended."),
+            *text(),
             "",
             _not_you(),
         ]
-        message = _message(account.email, _("Your password was changed"), lines)
-    return _send([message])
+        messages = [_message(address, subject(), lines) for address in addresses]
+    return _send(messages)
+
+
+def notify_password_changed(account, by_administration: bool) -> bool | None:
+    return _notice(
+        account,
+        [account.email],
+        lambda: _("Your password was changed"),
+        lambda: [
+            _("The administration has set a new password for your account.")
+            if by_administration
+            else _("The password of your account has been changed."),
+            _("Every other sign-in with this account has ended."),
+        ],
+    )
 
 
 def notify_email_changed(account, old_email: str, new_email: str) -> bool | None:
     """To the old address (which may be someone else's now) and to the new one."""
-    with force_locale("de"):
-        lines = [
-            _("Hello %(name)s,", name=account.display_name),
-            "",
+    return _notice(
+        account,
+        [old_email, new_email],
+        lambda: _("Your email address in the intranet was changed"),
+        lambda: [
             _(
                 "The email address of your account was changed from %(old)s to %(new)s. "
                 "You now sign in with the new address.",
                 old=old_email,
                 new=new_email,
-            ),
-            "",
-            _not_you(),
-        ]
-        subject = _("Your email address in the intranet was changed")
-        messages = [_message(old_email, subject, lines), _message(new_email, subject, lines)]
-    return _send(messages)
+            )
+        ],
+    )
 
 
 def notify_role_changed(account, old_role: str, new_role: str) -> bool | None:
-    with force_locale("de"):
-        lines = [
-            _("Hello %(name)s,", name=account.display_name),
-            "",
+    return _notice(
+        account,
+        [account.email],
+        lambda: _("Your role in the intranet was changed"),
+        lambda: [
             _(
                 "Your role in the intranet was changed from “%(old)s” to “%(new)s”. "
                 "Please sign in again.",
                 old=ROLE_LABELS[old_role],
                 new=ROLE_LABELS[new_role],
-            ),
-            "",
-            _not_you(),
-        ]
-        message = _message(account.email, _("Your role in the intranet was changed"), lines)
-    return _send([message])
+            )
+        ],
+    )
