@@ -53,16 +53,18 @@ def find(account, terms: Terms) -> ProviderResults:
     in_minutes = fulltext.search(KIND, visible_minutes, terms, limit=LIMIT)
     in_sections = fulltext.search(SECTION_KIND, visible_sections, terms, limit=LIMIT)
     minutes_ids = [m.item_id for m in in_minutes.matches]
+    # Only what a hit shows: the texts (minutes run to pages) are not loaded again.
+    shown = (Minutes.id, Minutes.state, Minutes.corrects, Meeting.id, Meeting.title, Meeting.start)
     section_rows = {
         s.id: s
-        for s in MinutesSection.select(MinutesSection, Minutes, Meeting)
+        for s in MinutesSection.select(MinutesSection.id, MinutesSection.minutes, *shown)
         .join(Minutes)
         .join(Meeting)
         .where(MinutesSection.id.in_([m.item_id for m in in_sections.matches]))
     }
     minutes_rows = {
         m.id: m
-        for m in Minutes.select(Minutes, Meeting).join(Meeting).where(Minutes.id.in_(minutes_ids))
+        for m in Minutes.select(*shown).join(Meeting).where(Minutes.id.in_(minutes_ids))
     }
     hits = []
     for match in in_minutes.matches:
