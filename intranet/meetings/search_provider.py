@@ -92,7 +92,14 @@ def find(account, terms: Terms) -> ProviderResults:
     )
     items = {
         item.id: item
-        for item in AgendaItem.select(AgendaItem, Meeting)
+        for item in AgendaItem.select(
+            AgendaItem.id,
+            AgendaItem.meeting,
+            Meeting.id,
+            Meeting.title,
+            Meeting.start,
+            Meeting.cancelled,
+        )  # fmt: skip
         .join(Meeting)
         .where(AgendaItem.id.in_([match.item_id for match in in_agenda.matches]))
     }

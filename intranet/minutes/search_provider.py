@@ -63,8 +63,7 @@ def find(account, terms: Terms) -> ProviderResults:
         .where(MinutesSection.id.in_([m.item_id for m in in_sections.matches]))
     }
     minutes_rows = {
-        m.id: m
-        for m in Minutes.select(*shown).join(Meeting).where(Minutes.id.in_(minutes_ids))
+        m.id: m for m in Minutes.select(*shown).join(Meeting).where(Minutes.id.in_(minutes_ids))
     }
     hits = []
     for match in in_minutes.matches:
