@@ -58,6 +58,12 @@ def test_named_reviewer_reading_a_red_meeting_is_found_by_the_admin(
     assert admin.email not in page.split('id="audit-list"')[1]
 
 
+def test_a_calendar_file_that_is_refused_records_no_read(client, reviewer, red_meeting):
+    sign_in(client, reviewer)
+    assert client.get(f"/meetings/{red_meeting.id}.ics").status_code == 404  # RED stays inside
+    assert actions("meeting.viewed") == []
+
+
 def test_refused_attempt_is_recorded_and_answers_like_a_missing_item(client, member, red_meeting):
     sign_in(client, member)
     client.get("/")  # the first request after sign-in renews the session cookie

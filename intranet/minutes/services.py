@@ -136,8 +136,14 @@ def get_minutes_or_404(
     if for_edit and not context.may(account, "edit"):
         abort(404)
     if record_view:
-        audit.record_read("minutes", minutes_id, context.audience.labels, account)
+        record_view_of(context, account)
     return context
+
+
+def record_view_of(context: MinutesContext, account=None) -> None:
+    audit.record_read(
+        "minutes", context.minutes.id, context.audience.labels, account or current_user
+    )
 
 
 def _meeting_ids_of_organization(organization_id):
