@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -32,9 +32,8 @@ from intranet.directory.visibility import (
     can_edit,
     can_manage,
     can_see,
-    hidden_contact_fields,
     is_own_entry,
-    visible_contact_fields,
+    split_contact_fields,
 )
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.privacy import services as privacy
@@ -52,16 +51,15 @@ def directory_helpers():
     def see(person, field):
         return can_see(viewer, person, field)
 
-    def contact_fields(person):
-        return visible_contact_fields(viewer, person)
-
-    def hidden_fields(person):
-        return hidden_contact_fields(viewer, person)
+    def contact_summary(person):
+        shown, hidden = split_contact_fields(viewer, person)
+        if "contact_field_names" not in g:  # once per request, not once per row
+            g.contact_field_names = {k: str(v) for k, v in CONTACT_FIELD_LABELS.items()}
+        return shown, [g.contact_field_names[field] for field in hidden]
 
     return {
         "can_see_field": see,
-        "visible_contact_fields": contact_fields,
-        "hidden_contact_fields": hidden_fields,
+        "split_contact_fields": contact_summary,
         "CONTACT_FIELD_LABELS": CONTACT_FIELD_LABELS,
         "VISIBILITY_LABELS": VISIBILITY_LABELS,
         "FORM_OF_ADDRESS_LABELS": FORM_OF_ADDRESS_LABELS,

@@ -72,15 +72,16 @@ def can_see(viewer, person, field: str) -> bool:
     return False
 
 
-def visible_contact_fields(viewer, person) -> list[str]:
-    """The phone/email fields of `person` that `viewer` may see and that hold a value."""
-    return [f for f in CONTACT_FIELDS if getattr(person, f) and can_see(viewer, person, f)]
-
-
-def hidden_contact_fields(viewer, person) -> list[str]:
-    """The phone/email fields of `person` that `viewer` may not see, whether or not they hold
-    a value: a page says "not shared" for each, and so never tells whether a number exists."""
-    return [f for f in CONTACT_FIELDS if not can_see(viewer, person, f)]
+def split_contact_fields(viewer, person) -> tuple[list[str], list[str]]:
+    """(the fields shown because they hold a value the viewer may see, the fields not shared
+    with the viewer), in one pass: a list asks this for every row."""
+    shown, hidden = [], []
+    for field in CONTACT_FIELDS:
+        if not can_see(viewer, person, field):
+            hidden.append(field)
+        elif getattr(person, field):
+            shown.append(field)
+    return shown, hidden
 
 
 def visible(viewer, person, field: str) -> str:
