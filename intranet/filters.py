@@ -94,10 +94,10 @@ def translations():
     cached = getattr(state, "intranet_translations", None)
     if cached is not None and cached[0] is getattr(state, "babel_locale", None):
         return cached[1]
-    catalogue = get_translations()
+    catalogue = get_translations()  # sets up Flask-Babel's per-request state, locale included
     state = getattr(g, "_flask_babel", None)
     if state is not None:
-        state.intranet_translations = (get_locale(), catalogue)
+        state.intranet_translations = (state.babel_locale, catalogue)
     return catalogue
 
 

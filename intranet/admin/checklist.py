@@ -52,14 +52,18 @@ def complete(all_steps: list[Step]) -> bool:
     return all(step.done for step in all_steps)
 
 
+def _counted(title, count: int, counted: str, none_yet: str, link: str, link_text: str) -> Step:
+    """A step that is done once there is at least one of something."""
+    return Step(title, count > 0, counted if count else none_yet, link, link_text)
+
+
 def _organizations() -> Step:
     count = Organization.select().count()
-    return Step(
+    return _counted(
         _("Organisations of the forum"),
-        count > 0,
-        ngettext("%(num)d organisation", "%(num)d organisations", count)
-        if count
-        else _("None yet"),
+        count,
+        ngettext("%(num)d organisation", "%(num)d organisations", count),
+        _("None yet"),
         url_for("admin.organizations"),
         _("Add organisations"),
     )
@@ -67,12 +71,11 @@ def _organizations() -> Step:
 
 def _accounts() -> Step:
     count = Account.select().where(Account.active & (Account.role != "admin")).count()
-    return Step(
+    return _counted(
         _("Accounts for the participants"),
-        count > 0,
-        ngettext("%(num)d active account", "%(num)d active accounts", count)
-        if count
-        else _("Only the administration so far"),
+        count,
+        ngettext("%(num)d active account", "%(num)d active accounts", count),
+        _("Only the administration so far"),
         url_for("admin.accounts"),
         _("Add accounts"),
     )
