@@ -39,6 +39,7 @@ def expected(role, state, action, label, cleared):
         "comment": ("circulating", everyone),
         "object": ("circulating", everyone),
         "resolve": ("circulating", {"coordinator"}),
+        "withdraw": ("circulating", {"coordinator"}),
         "release": ("circulating", {"coordinator"}),
         "correct": ("released", {"coordinator"}),
         "confirm_read": ("released", everyone),

@@ -84,6 +84,8 @@ ACTIONS = {
     "minutes.approve": _l("Approved and circulated"),
     "minutes.return": _l("Returned with comments"),
     "minutes.release": _l("Released"),
+    "minutes.withdraw": _l("Minutes taken back into draft"),
+    "minutes_section.viewed": _l("Restricted section of minutes viewed"),
     "minutes.exported": _l("Minutes exported as PDF"),
     "minutes.viewed": _l("Minutes viewed"),
     "minutes.refused": _l("Access to minutes refused"),
@@ -113,6 +115,7 @@ ACTIONS = {
 FALLBACK_NAMES = {
     "meeting": _l("Meeting no. %(id)s"),
     "minutes": _l("Minutes no. %(id)s"),
+    "minutes_section": _l("Section no. %(id)s of minutes"),
     "attachment": _l("File no. %(id)s"),
     "account": _l("Account no. %(id)s"),
     "person": _l("Contact entry no. %(id)s"),

@@ -168,8 +168,8 @@ def visible_to(attachment: Attachment, owner: Owner, account) -> bool:
 
 
 def downloadable(attachment: Attachment, owner: Owner) -> bool:
-    """TLP:AMBER+STRICT allows no download, whether the file or an item above it carries it."""
-    return sharing.AMBER_STRICT not in audience(attachment, owner).labels
+    """The one rule of core.sharing: no AMBER+STRICT on the file or an item above it."""
+    return audience(attachment, owner).downloadable
 
 
 def for_owner(owner: Owner, account=None) -> list[Attachment]:

@@ -133,11 +133,19 @@ class Audience:
         """This label and those of every item above it."""
         return (self.label, *(self.parent.labels if self.parent else ()))
 
+    # The one policy for what may leave the page: every area asks these two, never the labels.
+
     @property
     def leaves_intranet(self) -> bool:
-        """Whether downloads and exports may carry more than title and time (no AMBER+STRICT,
-        no RED anywhere up the chain)."""
+        """Whether exports, feeds and mails may carry more than title and time (no
+        AMBER+STRICT, no RED anywhere up the chain: a GREEN item of a RED meeting stays in)."""
         return all(shows_detail(label) for label in self.labels)
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether a reader of the item may download its file: not under AMBER+STRICT anywhere
+        up the chain ("no passing on"). RED files go to the persons named, and no further."""
+        return AMBER_STRICT not in self.labels
 
 
 def audience(label: str, organization_ids=(), person_ids=()) -> Audience:

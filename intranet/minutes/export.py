@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import abort, render_template
 from flask_login import current_user
 
-from intranet.core import audit, sharing
+from intranet.core import audit
 from intranet.core.pdf import render_pdf
 from intranet.db import utcnow
 from intranet.meetings import services as meetings
@@ -34,7 +34,7 @@ def prepare(context, account=None) -> Export:
     if not context.may(account, "export"):
         abort(404)
     visible = services.sections(context, account)
-    sections = [s for s in visible if sharing.shows_detail(s.label)]
+    sections = [s for s in visible if context.section_audience(s).leaves_intranet]
     return Export(
         context=context,
         sections=sections,

@@ -42,6 +42,10 @@ class MinutesForm(Form):
         _l("Chatham House Rule"),
         description=_l("Statements may be used, but not attributed to anyone."),
     )
+    # Asked only when the new label lets more people read (services.widens).
+    confirm_wider = BooleanField(
+        _l("Yes, everyone under the new label may read the whole text"),
+    )
     version = HiddenField()
 
 
@@ -87,6 +91,13 @@ class StepForm(Form):
 
 
 class CommentForm(Form):
+    # What the comment is about decides who reads it: a section's audience, or the minutes'.
+    section = SelectField(
+        _l("About"),
+        coerce=int,
+        default=0,
+        description=_l("A comment on an agenda item is read only by those who may read that item."),
+    )
     kind = RadioField(
         _l("Kind"),
         choices=[

@@ -73,12 +73,19 @@ class Minutes(BaseModel):
 
 
 class MinutesVersion(BaseModel):
-    """Every saved draft text, so that any two can be compared and an older one restored."""
+    """The whole document as it was saved (text, label, sections with their decisions and
+    action items), so that any two can be compared and an older text restored. A version keeps
+    the label it was written under: it is shown only within the narrower of that audience and
+    today's (see services.version_audience)."""
 
     id = AutoField()
     minutes = ForeignKeyField(Minutes, backref="versions", on_delete="CASCADE")
     number = IntegerField()
     body = TextField(default="")
+    label = CharField(default=sharing.DEFAULT)
+    # JSON: the sections as they were (title, label, organisation, text, decisions, action
+    # items); each keeps its own label, so a reader is shown only the sections cleared for them.
+    sections = TextField(default="[]")
     author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     author_label = CharField(default="")
     at = DateTimeField(default=utcnow)
@@ -86,10 +93,11 @@ class MinutesVersion(BaseModel):
 
     PERSONAL_DATA = {
         "body": _l("Earlier text of the minutes; names participants."),
+        "sections": _l("Earlier notes on agenda items; may name speakers."),
         "author": _l("Who saved this version (accountability)."),
         "author_label": _l("Name of that person, or the pseudonym after erasure."),
     }
-    NOT_PERSONAL_DATA = ("id", "minutes", "number", "at", "note")
+    NOT_PERSONAL_DATA = ("id", "minutes", "number", "label", "at", "note")
 
     class Meta:
         indexes = ((("minutes", "number"), True),)
@@ -148,10 +156,14 @@ class ActionItem(BaseModel):
 
 
 class MinutesComment(BaseModel):
-    """A comment or an objection (Einspruch) during the objection period."""
+    """A comment or an objection (Einspruch) during the objection period, on the whole minutes
+    or on one section; it is seen only by the audience of what it is about."""
 
     id = AutoField()
     minutes = ForeignKeyField(Minutes, backref="comments", on_delete="CASCADE")
+    # A section's comments go with it: they must never outlive it under the wider audience
+    # of the whole minutes (services.delete_section refuses sections that have comments).
+    section = ForeignKeyField(MinutesSection, null=True, backref="comments", on_delete="CASCADE")
     kind = CharField(default="comment")
     text = TextField()
     author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
@@ -172,7 +184,7 @@ class MinutesComment(BaseModel):
         "resolved_by_label": _l("Name of that person, or the pseudonym after erasure."),
         "resolution": _l("How an objection was resolved; may name persons."),
     }
-    NOT_PERSONAL_DATA = ("id", "minutes", "kind", "organization", "resolved_at")
+    NOT_PERSONAL_DATA = ("id", "minutes", "section", "kind", "organization", "resolved_at")
 
 
 class ReadConfirmation(BaseModel):

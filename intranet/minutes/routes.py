@@ -44,6 +44,7 @@ EVENT_LABELS = {
     "approve": _l("Approved and circulated"),
     "return": _l("Returned with comments"),
     "resolve": _l("Objection resolved"),
+    "withdraw": _l("Taken back into draft"),
     "release": _l("Released"),
     "start_correction": _l("Correction started"),
     "corrected": _l("Correction started"),
@@ -53,6 +54,7 @@ STEP_BUTTONS = {
     "approve": _l("Approve and circulate"),
     "return": _l("Return with comments"),
     "release": _l("Release"),
+    "withdraw": _l("Take back into draft"),
 }
 
 
@@ -163,21 +165,36 @@ def start(meeting_id):
 # --- One set of minutes --------------------------------------------------------------------------
 
 
+def _comment_form(context, sections, form=None):
+    form = form or CommentForm()
+    form.section.choices = [SelectChoice(0, _("the minutes as a whole"))] + [
+        SelectChoice(s.id, s.title) for s in sections
+    ]
+    return form
+
+
 def _show_context(context, **overrides):
     minutes = context.minutes
     account = current_user
-    comments = services.comments(minutes)
+    comments = services.comments(context, account)
+    sections = services.sections(context, account)
+    comment_form = overrides.pop("comment_form", None)
     data = {
         "context": context,
         "minutes": minutes,
         "meeting": context.meeting,
-        "sections": services.sections(context, account),
-        "timeline": services.timeline(minutes),
-        "versions": services.versions(minutes) if context.may(account, "compare") else [],
+        "sections": sections,
+        "section_rows": services.section_rows(context, sections, account),
+        "timeline": services.timeline(context, account),
+        "review_note": services.latest_review_note(context, account),
+        "versions": services.versions(context, account),
         "steps": services.WORKFLOW.available(account, context),
+        "approval_obstacles": services.approval_obstacles(context, account),
         "step_form": StepForm(),
         "comments": comments,
-        "comment_form": CommentForm() if context.may(account, "comment") else None,
+        "comment_form": _comment_form(context, sections, comment_form)
+        if context.may(account, "comment")
+        else None,
         "resolve_form": ResolveForm() if context.may(account, "resolve") else None,
         "may_confirm": context.may(account, "confirm_read"),
         "confirmed": services.has_confirmed(minutes, account),
@@ -211,6 +228,7 @@ def _visible(minutes_id):
 def show(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     data = _show_context(context)
+    services.record_section_reads(context, data["sections"])
     services.mark_seen(context.minutes, current_user)
     return render("minutes/show.html", **data)
 
@@ -228,6 +246,7 @@ def step(minutes_id):
         "approve": services.approve,
         "return": services.return_to_draft,
         "release": services.release,
+        "withdraw": services.withdraw,
     }
     handler = handlers.get(action)
     if handler is None:
@@ -252,12 +271,15 @@ def comment(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "comment"):
         abort(404)
-    form = CommentForm()
+    form = _comment_form(context, services.sections(context, current_user))
     if form.validate_on_submit():
         try:
-            services.add_comment(context, form.kind.data, form.text.data, current_user)
+            services.add_comment(
+                context, form.kind.data, form.text.data, current_user, form.section.data
+            )
         except (services.MinutesError, WorkflowError) as error:
-            form.text.errors = [str(error)]
+            target = form.section if getattr(error, "field", None) == "section" else form.text
+            target.errors = [str(error)]
         else:
             if form.kind.data == "objection":
                 flash(_("Your objection is recorded. The coordination will answer it."), "success")
@@ -274,7 +296,11 @@ def resolve(minutes_id, comment_id):
         abort(404)
     form = ResolveForm()
     if form.validate_on_submit():
-        services.resolve_objection(context, comment_id, form.resolution.data, current_user)
+        try:
+            services.resolve_objection(context, comment_id, form.resolution.data, current_user)
+        except WorkflowError as error:  # the minutes moved on meanwhile
+            flash(str(error), "error")
+            return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
         flash(_("The objection is resolved."), "success")
         return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#comments")
     form.comment_id = comment_id
@@ -322,12 +348,13 @@ def compare(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "compare"):
         abort(404)
-    versions = services.versions(context.minutes)
+    versions = services.versions(context, current_user)
     numbers = [v.number for v in versions]
     newest = numbers[0] if numbers else 1
     a = _int_arg("a") or (numbers[1] if len(numbers) > 1 else newest)
     b = _int_arg("b") or newest
-    old, new = services.get_version(context.minutes, a), services.get_version(context.minutes, b)
+    old = services.get_version(context, a, current_user)
+    new = services.get_version(context, b, current_user)
     return render(
         "minutes/compare.html",
         "minutes/_compare.html",
@@ -337,6 +364,7 @@ def compare(minutes_id):
         old=old,
         new=new,
         hunks=services.compare(old.body, new.body),
+        section_diffs=services.compare_sections(context, old, new, current_user),
     )
 
 
@@ -388,7 +416,9 @@ def _edit_context(context, form, **extra):
         "section_form": extra.pop("section_form", None) or _section_form(),
         "preview": extra.pop("preview", None),
         "conflict": extra.pop("conflict", None),
-        "versions": services.versions(context.minutes),
+        "versions": services.versions(context, current_user),
+        "review_note": services.latest_review_note(context, current_user),
+        "names_in_text": services.names_in_text(context) if context.minutes.chatham_house else [],
         "action_form": EmptyForm(),
         **extra,
     }
@@ -416,8 +446,9 @@ def edit(minutes_id):
         version = 0
     try:
         saved = services.save_draft(
-            context, form.body.data, form.label.data, form.chatham_house.data, version, current_user
-        )
+            context, form.body.data, form.label.data, form.chatham_house.data, version,
+            current_user, confirm_wider=form.confirm_wider.data,
+        )  # fmt: skip
     except services.Conflict as error:
         # Their text stays in the form; the difference to what is saved is shown, and the
         # form now builds on the current version, so saving again is a deliberate choice.
@@ -433,7 +464,11 @@ def edit(minutes_id):
         target = getattr(form, error.field or "", None)
         if target is not None:
             target.errors = [*target.errors, str(error)]
+        form.ask_wider = services.widens(context.minutes.label, form.label.data)
         return render("minutes/edit.html", status=422, **_edit_context(context, form))
+    except WorkflowError as error:  # submitted by someone else meanwhile
+        flash(str(error), "error")
+        return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
     flash(_("Minutes saved (version %(n)s).", n=saved.text_version), "success")
     if not services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists():
         return redirect_to(url_for("minutes.archive"))

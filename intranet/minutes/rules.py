@@ -8,7 +8,6 @@ role grants nothing beyond what a participant of the admin's organisation may do
 
 from flask_babel import lazy_gettext as _l
 
-from intranet.core import sharing
 from intranet.core.workflow import Transition, Workflow
 from intranet.db import utcnow
 from intranet.minutes.models import CIRCULATING, DRAFT, IN_REVIEW, RELEASED, STATES, Minutes
@@ -34,6 +33,7 @@ TABLE = {
     "comment":       (NOBODY, NOBODY,       EVERYONE,     NOBODY),
     "object":        (NOBODY, NOBODY,       EVERYONE,     NOBODY),
     "resolve":       (NOBODY, NOBODY,       COORD,        NOBODY),
+    "withdraw":      (NOBODY, NOBODY,       COORD,        NOBODY),
     "release":       (NOBODY, NOBODY,       COORD,        NOBODY),
     "correct":       (NOBODY, NOBODY,       NOBODY,       COORD),
     "confirm_read":  (NOBODY, NOBODY,       NOBODY,       EVERYONE),
@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "comment": _l("comment"),
     "object": _l("object"),
     "resolve": _l("resolve objections"),
+    "withdraw": _l("take back into draft (with a reason)"),
     "release": _l("release"),
     "correct": _l("start a correction"),
     "confirm_read": _l("confirm reading"),
@@ -69,8 +70,13 @@ STATE_LABELS = {
     CIRCULATING: _l("In circulation"),
     RELEASED: _l("Released"),
 }
-# Downloads and exports carry the full text: never for AMBER+STRICT and RED (core.sharing).
+# Downloads and exports carry the full text: only where the whole chain of labels may leave
+# the intranet (core.sharing.Audience.leaves_intranet: no AMBER+STRICT, no RED, the meeting's
+# label included).
 DETAIL_ACTIONS = ("download", "export")
+# Who reads review notes (a return comment, an early-release reason), among those who may
+# read the minutes at all.
+EDITORIAL_ROLES = COORD_REVIEW
 
 
 def allows(role: str, state: str, action: str) -> bool:
@@ -97,9 +103,20 @@ def may(account, item, action: str) -> bool:
         return False
     if not allows(account.role, item.state, action):
         return False
-    if action in DETAIL_ACTIONS and not sharing.shows_detail(item.minutes.label):
+    if action in DETAIL_ACTIONS and not item.audience.leaves_intranet:
         return False
     return item.label_allows(account)
+
+
+def may_approve(account, item) -> bool:
+    """Approving takes more than the table: four eyes (nobody who started the minutes or saved
+    a version of them, also after a change of role) and the whole text seen (no section
+    hidden from the reviewer)."""
+    return (
+        may(account, item, "approve")
+        and not item.authored_by(account)
+        and not item.hidden_section_numbers(account)
+    )
 
 
 def _early_release(item) -> bool:
@@ -116,13 +133,18 @@ WORKFLOW = Workflow(
     Minutes,
     [
         Transition(DRAFT, IN_REVIEW, "submit", _guard("submit")),
-        Transition(IN_REVIEW, CIRCULATING, "approve", _guard("approve")),
+        Transition(IN_REVIEW, CIRCULATING, "approve", may_approve),
         Transition(IN_REVIEW, DRAFT, "return", _guard("return"), needs_comment=lambda item: True),
         # Before the objection period ends only with a recorded reason (e.g. urgent publication).
         Transition(CIRCULATING, RELEASED, "release", _guard("release"), _early_release),
+        # A justified objection: back to draft with a reason; review and a new period follow.
+        Transition(
+            CIRCULATING, DRAFT, "withdraw", _guard("withdraw"), needs_comment=lambda item: True
+        ),
     ],
     messages={
         "return": _l("Please say what has to change: returning needs a comment."),
+        "withdraw": _l("Please give the reason for taking the minutes back into draft."),
         "release": _l(
             "The objection period has not ended yet: releasing early needs a recorded reason."
         ),

@@ -3,6 +3,8 @@
 import datetime as dt
 import difflib
 import hashlib
+import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import abort
@@ -13,9 +15,10 @@ from peewee import JOIN, IntegrityError, fn
 
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, site_settings, versioning
+from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
-from intranet.db import utcnow, write_transaction
+from intranet.db import serialized, utcnow, write_transaction
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
@@ -99,6 +102,29 @@ class MinutesContext:
     def section_visible(self, account, section: MinutesSection) -> bool:
         return self.may(account, "view") and self.section_audience(section).visible_to(account)
 
+    def in_editorial_circle(self, account) -> bool:
+        """Coordinators and reviewers who may read the minutes: they see review notes (a
+        return comment, an early-release reason, the reason for taking minutes back)."""
+        return account.role in rules.EDITORIAL_ROLES and self.may(account, "view")
+
+    def authored_by(self, account) -> bool:
+        """Whether `account` started the minutes or saved any version of them (four eyes:
+        such a person never approves them, whatever their role is today)."""
+        if self.minutes.created_by_id == account.id:
+            return True
+        return (
+            MinutesVersion.select()
+            .where(
+                (MinutesVersion.minutes == self.minutes.id) & (MinutesVersion.author == account.id)
+            )
+            .exists()
+        )
+
+    def hidden_section_numbers(self, account) -> list[int]:
+        """The numbers of the sections `account` may not read (shown as "TOP n – not cleared")."""
+        rows = MinutesSection.select().where(MinutesSection.minutes == self.minutes.id)
+        return sorted(s.position for s in rows if not self.section_audience(s).visible_to(account))
+
 
 def document_title(minutes: Minutes) -> str:
     """ "Protokoll: Plenum" or "Berichtigung des Protokolls: Plenum"."""
@@ -144,6 +170,15 @@ def record_view_of(context: MinutesContext, account=None) -> None:
     audit.record_read(
         "minutes", context.minutes.id, context.audience.labels, account or current_user
     )
+
+
+def record_section_reads(context: MinutesContext, shown_sections) -> None:
+    """Restricted sections shown inside wider minutes are reads of restricted content too:
+    one `minutes_section.viewed` entry each, like a read of restricted minutes."""
+    for section in shown_sections:
+        labels = context.section_audience(section).labels
+        if sharing.RESTRICTED_LABELS.isdisjoint(context.audience.labels):
+            audit.record_read("minutes_section", section.id, labels, current_user)
 
 
 def _meeting_ids_of_organization(organization_id):
@@ -242,20 +277,17 @@ LABEL_RANK = {label: n for n, label in enumerate(sharing.LABELS)}
 
 
 def prefill(meeting_context, account, label: str) -> str:
-    """A first text from the agenda items the author sees and the recorded attendance.
-    Items narrower than the minutes' label stay out of the body (they get their own section)."""
+    """A first text from the agenda items the author sees. Items narrower than the minutes'
+    label stay out of the body (they get their own section).
+
+    The attendance is not written into the text: the print view and PDF list it once, from the
+    attendance record, and leave it out under the Chatham House Rule; names copied into the
+    text could not be left out.
+    """
     meeting = meeting_context.meeting
     # Level-3 headings: the page's own text section is level 2 (render_markdown maps # and ##
     # below it, to h3 and h4).
     lines = []
-    attendance = meetings.attendance(meeting)
-    if attendance:
-        lines += [f"### {_('Attendance')}", ""]
-        labels = {"present": _("present"), "excused": _("excused"), "absent": _("not represented")}
-        for row in attendance.values():
-            names = f" ({row.names})" if row.names else ""
-            lines.append(f"- {row.organization.name}: {labels[row.status]}{names}")
-        lines.append("")
     items = meetings.agenda(meeting, account, meeting_context.person_ids)
     shown = [i for i in items if LABEL_RANK.get(i.label, 99) <= LABEL_RANK[label]]
     if shown:
@@ -297,7 +329,6 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
             created_at=now,
             changed_at=now,
         )
-        _new_version(minutes, minutes.body, actor, now)
         for number, item in enumerate(items, 1):
             MinutesSection.create(
                 minutes=minutes,
@@ -307,12 +338,16 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
                 label=item.label,
                 organization=item.organization_id,
             )
+        _new_version(minutes, actor, now)
         WORKFLOW.record(actor, minutes.id, "start", DRAFT)
         search_provider.index_minutes(minutes.id)
     return minutes
 
 
-def _new_version(minutes, body, actor, at, note="") -> MinutesVersion:
+def _new_version(minutes, actor, at, note="") -> MinutesVersion:
+    """A version of the whole document as it is now in the database: text, label and every
+    section with its decisions and action items. Called inside the writing transaction."""
+    current = Minutes.select(Minutes.body, Minutes.label).where(Minutes.id == minutes.id).get()
     last = (
         MinutesVersion.select(fn.MAX(MinutesVersion.number))
         .where(MinutesVersion.minutes == minutes.id)
@@ -321,7 +356,9 @@ def _new_version(minutes, body, actor, at, note="") -> MinutesVersion:
     return MinutesVersion.create(
         minutes=minutes.id,
         number=(last or 0) + 1,
-        body=body,
+        body=current.body,
+        label=current.label,
+        sections=json.dumps(_section_snapshot(minutes.id), ensure_ascii=False),
         author=actor.id,
         author_label=actor.display_name,
         at=at,
@@ -329,15 +366,37 @@ def _new_version(minutes, body, actor, at, note="") -> MinutesVersion:
     )
 
 
-def sections(context: MinutesContext, account) -> list[MinutesSection]:
-    """The sections `account` may see, each with its decisions and action items (three queries)."""
+def _section_snapshot(minutes_id: int) -> list[dict]:
+    """Every section of the minutes as plain data (three queries)."""
+    return [
+        {
+            "id": r.id,
+            "position": r.position,
+            "title": r.title,
+            "label": r.label,
+            "organization_id": r.organization_id,
+            "text": r.text,
+            "decisions": [d.text for d in r.decision_list],
+            "action_items": [
+                [a.text, a.responsible, a.due_on.isoformat() if a.due_on else ""]
+                for a in r.action_list
+            ],
+        }
+        for r in _sections_with_entries(minutes_id)
+    ]
+
+
+def _sections_with_entries(minutes_id: int, keep=None) -> list[MinutesSection]:
+    """The sections of the minutes that `keep(section)` lets through (all without it), each
+    with its decisions and action items (three queries)."""
     rows = list(
         MinutesSection.select(MinutesSection, Organization)
         .join(Organization, JOIN.LEFT_OUTER)
-        .where(MinutesSection.minutes == context.minutes.id)
+        .where(MinutesSection.minutes == minutes_id)
         .order_by(MinutesSection.position, MinutesSection.id)
     )
-    rows = [s for s in rows if context.section_visible(account, s)]
+    if keep is not None:
+        rows = [s for s in rows if keep(s)]
     ids = [s.id for s in rows]
     decisions, actions = {}, {}
     if ids:
@@ -355,19 +414,64 @@ def sections(context: MinutesContext, account) -> list[MinutesSection]:
     return rows
 
 
-def versions(minutes) -> list[MinutesVersion]:
-    return list(
-        MinutesVersion.select()
-        .where(MinutesVersion.minutes == minutes.id)
+def sections(context: MinutesContext, account) -> list[MinutesSection]:
+    """The sections `account` may see, each with its decisions and action items (three queries)."""
+    return _sections_with_entries(
+        context.minutes.id, keep=lambda s: context.section_visible(account, s)
+    )
+
+
+@dataclass
+class HiddenSection:
+    """Where a section not cleared for the reader stands, so that numbering never jumps."""
+
+    position: int
+    hidden: bool = True
+
+
+def section_rows(context: MinutesContext, shown: list, account) -> list:
+    """The sections `account` reads, with a placeholder for each one hidden from them."""
+    rows = shown + [HiddenSection(n) for n in context.hidden_section_numbers(account)]
+    return sorted(rows, key=lambda row: row.position)
+
+
+def version_audience(context: MinutesContext, version: MinutesVersion) -> sharing.Audience:
+    """A version is shown within the narrower of its own audience (the label it was written
+    under) and today's: text once written for fewer people never reaches more."""
+    return context.audience.narrowed(version.label or sharing.RED)
+
+
+def version_visible(context: MinutesContext, version: MinutesVersion, account) -> bool:
+    return context.may(account, "compare") and version_audience(context, version).visible_to(
+        account
+    )
+
+
+def versions(context: MinutesContext, account) -> list[MinutesVersion]:
+    """The versions `account` may see and compare, newest first (one query)."""
+    if not context.may(account, "compare"):
+        return []
+    rows = (
+        MinutesVersion.select(
+            MinutesVersion.id,
+            MinutesVersion.number,
+            MinutesVersion.label,
+            MinutesVersion.at,
+            MinutesVersion.author_label,
+            MinutesVersion.note,
+        )  # fmt: skip
+        .where(MinutesVersion.minutes == context.minutes.id)
         .order_by(MinutesVersion.number.desc())
     )
+    return [v for v in rows if version_audience(context, v).visible_to(account)]
 
 
-def get_version(minutes, number: int) -> MinutesVersion:
+def get_version(context: MinutesContext, number: int, account) -> MinutesVersion:
+    """One version, 404 unless `account` may see it (like every loader)."""
     version = MinutesVersion.get_or_none(
-        (MinutesVersion.minutes == minutes.id) & (MinutesVersion.number == number)
+        (MinutesVersion.minutes == context.minutes.id) & (MinutesVersion.number == number)
     )
-    if version is None:
+    if version is None or not version_visible(context, version, account):
         abort(404)
     return version
 
@@ -399,7 +503,74 @@ def compare(old: str, new: str, context: int = 1) -> list[list[DiffLine]]:
     return hunks
 
 
+@dataclass
+class SectionDiff:
+    number: int
+    title: str
+    hunks: list
+    hidden_in: tuple = ()  # version numbers in which the section is not cleared for the reader
+
+
+def _section_block(section: dict) -> str:
+    """A section of a version as lines to compare: text, decisions, action items."""
+    lines = [section["text"].strip()]
+    lines += [f"{_('Decision')}: {text}" for text in section["decisions"]]
+    for text, responsible, due in section["action_items"]:
+        lines.append(f"{_('Action item')}: {text} ({responsible or '–'}, {due or '–'})")
+    return "\n".join(line for line in lines if line)
+
+
+def compare_sections(context, old: MinutesVersion, new: MinutesVersion, account):
+    """Per agenda item: what changed between two versions, each side only where the section
+    was cleared for `account` in that version (its own label then, under the version's)."""
+
+    def shown(version):
+        audience = version_audience(context, version)
+        result = {}
+        for section in json.loads(version.sections or "[]"):
+            organizations = {
+                i for i in (section["organization_id"], context.meeting.organization_id) if i
+            }
+            visible = audience.narrowed(section["label"], organizations).visible_to(account)
+            result[section["id"]] = (section, visible)
+        return result
+
+    before, after = shown(old), shown(new)
+    diffs = []
+    for section_id in sorted(
+        set(before) | set(after), key=lambda i: (after.get(i) or before[i])[0]["position"]
+    ):
+        old_section, old_visible = before.get(section_id, (None, True))
+        new_section, new_visible = after.get(section_id, (None, True))
+        if not (old_visible or new_visible):
+            continue
+        hidden = tuple(v.number for v, seen in ((old, old_visible), (new, new_visible)) if not seen)
+        old_text = _section_block(old_section) if old_section and old_visible else ""
+        new_text = _section_block(new_section) if new_section and new_visible else ""
+        hunks = [] if hidden else compare(old_text, new_text)
+        if hidden or hunks:
+            latest = new_section if new_section and new_visible else old_section
+            diffs.append(SectionDiff(latest["position"], latest["title"], hunks, hidden))
+    return diffs
+
+
 # --- Editing a draft -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def locked(context: MinutesContext):
+    """The one way to change a set of minutes or what belongs to them: a write transaction
+    that runs alone among those on the same minutes, with the minutes read again inside it.
+
+    Every rule about the document's state is checked on the context this yields, so a check
+    and the write it allows can never be separated by someone else's step (a section saved
+    while the draft is submitted, an objection while it is released)."""
+    with serialized(f"minutes:{context.minutes.id}"):
+        fresh = Minutes.select().where(Minutes.id == context.minutes.id).first()
+        if fresh is None:
+            abort(404)
+        fresh.meeting = context.meeting
+        yield MinutesContext(fresh, context.meeting_context)
 
 
 def check_label(label: str, meeting_context) -> None:
@@ -413,17 +584,30 @@ def check_label(label: str, meeting_context) -> None:
         raise MinutesError(_l("TLP:RED needs a meeting with persons named on it."), "label")
 
 
+def widens(old_label: str, new_label: str) -> bool:
+    """Whether changing the label lets more people read (asked for confirmation)."""
+    return LABEL_RANK.get(new_label, 99) < LABEL_RANK.get(old_label, 99)
+
+
 def save_draft(
     context: MinutesContext, body: str, label: str, chatham_house: bool, version: int, actor,
-    note: str = "",
+    note: str = "", confirm_wider: bool = False,
 ) -> Minutes:  # fmt: skip
-    """Save the draft as a new version. Raises Conflict when someone else saved in between."""
-    if not context.may(actor, "edit"):
-        raise WorkflowError(_l("Only drafts can be edited."))
+    """Save the draft as a new version. Raises Conflict when someone else saved in between;
+    refuses a wider label unless `confirm_wider` (earlier versions keep their own label)."""
     check_label(label, context.meeting_context)
     body = (body or "").replace("\r\n", "\n")
     now = utcnow()
-    with write_transaction():
+    with locked(context) as current:
+        _require_edit(current, actor)
+        if widens(current.minutes.label, label) and not confirm_wider:
+            raise MinutesError(
+                _l(
+                    "The new label lets more people read these minutes. Please confirm that "
+                    "everything in the text may be read by them."
+                ),
+                "label",
+            )
         try:
             versioning.update_versioned(
                 Minutes,
@@ -435,16 +619,13 @@ def save_draft(
                 changed_at=now,
             )
         except versioning.Conflict:
-            current = Minutes.get_by_id(context.minutes.id)
-            if current.state != DRAFT:
-                raise WorkflowError(_l("These minutes are no longer a draft.")) from None
             raise Conflict(
                 _l(
                     "Someone else saved these minutes in the meantime. Your text was not saved; it is still in the form. Below you see what differs from the saved version."
                 ),
-                current=current,
+                current=current.minutes,
             ) from None
-        saved_version = _new_version(context.minutes, body, actor, now, note)
+        saved_version = _new_version(context.minutes, actor, now, note)
         search_provider.index_minutes(context.minutes.id)
     audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
     minutes = Minutes.get_by_id(context.minutes.id)
@@ -454,11 +635,35 @@ def save_draft(
 
 
 def restore_version(context: MinutesContext, number: int, version: int, actor) -> Minutes:
-    """An older text comes back as a new version; nothing is lost."""
-    old = get_version(context.minutes, number)
+    """An older text comes back as a new version; nothing is lost. It comes back under the
+    stricter of its own label and today's, never under a wider one. Sections stay as they
+    are (their earlier state can be read in the comparison)."""
+    old = get_version(context, number, actor)
     m = context.minutes
+    label = max((old.label, m.label), key=lambda code: LABEL_RANK.get(code, 99))
     note = f"restored:{number}"
-    return save_draft(context, old.body, m.label, m.chatham_house, version, actor, note=note)
+    return save_draft(context, old.body, label, m.chatham_house, version, actor, note=note)
+
+
+def names_in_text(context: MinutesContext) -> list[str]:
+    """Attendees' names that appear in the text or the sections (for the warning in the
+    editor of minutes under the Chatham House Rule)."""
+    names = set()
+    for row in meetings.attendance(context.meeting).values():
+        names |= {n.strip() for n in (row.names or "").replace(";", ",").split(",")}
+    names |= {
+        a.display_name
+        for a in Account.select(Account.display_name)
+        .join(MeetingPerson, on=(MeetingPerson.account == Account.id))
+        .where(MeetingPerson.meeting == context.meeting.id)
+    }
+    texts = [context.minutes.body or ""] + [
+        s.text or "" for s in MinutesSection.select(MinutesSection.text).where(
+            MinutesSection.minutes == context.minutes.id
+        )
+    ]  # fmt: skip
+    text = "\n".join(texts).casefold()
+    return sorted(n for n in names if len(n) > 2 and n.casefold() in text)
 
 
 # --- Sections, decisions, action items -------------------------------------------------------------
@@ -469,10 +674,13 @@ def _require_edit(context, actor):
         raise WorkflowError(_l("Only drafts can be edited."))
 
 
-def _touch(minutes_id: int):
-    """After any change of a draft's text or sections: note the time, refresh the index."""
-    Minutes.update(changed_at=utcnow()).where(Minutes.id == minutes_id).execute()
-    search_provider.index_minutes(minutes_id)
+def _changed(context, actor, note=""):
+    """After any change of a draft's sections: note the time, keep the whole document as a
+    new version, refresh the index. Inside `locked`."""
+    now = utcnow()
+    Minutes.update(changed_at=now).where(Minutes.id == context.minutes.id).execute()
+    _new_version(context.minutes, actor, now, note)
+    search_provider.index_minutes(context.minutes.id)
 
 
 def _check_section_label(label, organization_id, context):
@@ -487,9 +695,9 @@ def _check_section_label(label, organization_id, context):
 
 
 def save_section(context, actor, title, text, label, organization_id, section=None):
-    _require_edit(context, actor)
     _check_section_label(label, organization_id, context)
-    with write_transaction():
+    with locked(context) as current:
+        _require_edit(current, actor)
         if section is None:
             last = (
                 MinutesSection.select(fn.MAX(MinutesSection.position))
@@ -502,7 +710,7 @@ def save_section(context, actor, title, text, label, organization_id, section=No
         section.label = label
         section.organization = organization_id or None
         section.save()
-        _touch(context.minutes.id)
+        _changed(current, actor)
     audit.record("minutes.section", target=f"minutes:{context.minutes.id}", actor=actor)
     return section
 
@@ -517,48 +725,52 @@ def get_section_or_404(context, section_id: int, account) -> MinutesSection:
 
 
 def delete_section(context, section, actor):
-    _require_edit(context, actor)
-    with write_transaction():
+    with locked(context) as current:
+        _require_edit(current, actor)
+        if MinutesComment.select().where(MinutesComment.section == section.id).exists():
+            # Its comments and objections must stay on record, and must not move to the
+            # wider audience of the whole minutes.
+            raise MinutesError(_l("This section has comments or objections and stays."))
         search_provider.remove_section(section.id)
         section.delete_instance(recursive=True)
-        _touch(context.minutes.id)
+        _changed(current, actor)
     audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
 def add_decision(context, section, text, actor) -> Decision:
-    _require_edit(context, actor)
-    with write_transaction():
+    with locked(context) as current:
+        _require_edit(current, actor)
         last = (
             Decision.select(fn.MAX(Decision.position))
             .where(Decision.section == section.id)
             .scalar()
         )
         decision = Decision.create(section=section.id, position=(last or 0) + 1, text=text.strip())
-        _touch(context.minutes.id)
+        _changed(current, actor)
     return decision
 
 
 def add_action_item(context, section, text, responsible, due_on, actor) -> ActionItem:
-    _require_edit(context, actor)
-    with write_transaction():
+    with locked(context) as current:
+        _require_edit(current, actor)
         item = ActionItem.create(
             section=section.id, text=text.strip(), responsible=(responsible or "").strip(),
             due_on=due_on,
         )  # fmt: skip
-        _touch(context.minutes.id)
+        _changed(current, actor)
     return item
 
 
 def delete_entry(context, section, model, entry_id: int, actor) -> None:
     """Remove a decision or an action item of a section of a draft."""
-    _require_edit(context, actor)
-    with write_transaction():
+    with locked(context) as current:
+        _require_edit(current, actor)
         deleted = (
             model.delete().where((model.id == entry_id) & (model.section == section.id)).execute()
         )
         if not deleted:
             abort(404)
-        _touch(context.minutes.id)
+        _changed(current, actor)
 
 
 def set_action_state(context, item: ActionItem, state: str, actor) -> None:
@@ -579,22 +791,80 @@ def _bump():
     return {Minutes.version: Minutes.version + 1, Minutes.changed_at: utcnow()}
 
 
+def _step(context, actor, action, comment="", changes=None):
+    """One workflow step on the freshly read minutes, under the document's lock (so the
+    transition's guard sees what every concurrent write has left)."""
+    with locked(context) as current:
+        return WORKFLOW.apply(actor, current, action, comment, {**_bump(), **(changes or {})})
+
+
 def submit(context, actor, comment=""):
-    return WORKFLOW.apply(actor, context, "submit", comment, _bump())
+    return _step(context, actor, "submit", comment)
 
 
 def approve(context, actor, comment=""):
-    """Approved by the reviewer: circulated with the objection period."""
+    """Approved by the reviewer: circulated with the objection period. The table's rule is
+    joined by two more, both in the transition's guard: four eyes, and every section seen."""
     days = site_settings.minutes_objection_days()
     today = times.to_local(utcnow()).date()
     # The period runs to the end of its last day, Berlin time.
     last_day = dt.datetime.combine(today + dt.timedelta(days=days), dt.time(23, 59, 59))
-    changes = {**_bump(), Minutes.objection_deadline: times.to_utc(last_day, shift_gap=True)}
-    return WORKFLOW.apply(actor, context, "approve", comment, changes)
+    changes = {Minutes.objection_deadline: times.to_utc(last_day, shift_gap=True)}
+    return _step(context, actor, "approve", comment, changes)
+
+
+def approval_obstacles(context: MinutesContext, account) -> dict:
+    """Why a reviewer who may approve by the table may not approve these minutes: they wrote
+    part of them, or sections are hidden from them (with reviewers who could approve)."""
+    if context.state != rules.IN_REVIEW or not context.may(account, "approve"):
+        return {}
+    hidden = context.hidden_section_numbers(account)
+    obstacles = {
+        "authored": context.authored_by(account),
+        "hidden": hidden,
+        "hidden_names": [_("Item %(n)s", n=n) for n in hidden],
+    }
+    if hidden or obstacles["authored"]:
+        candidates = Account.select().where(
+            (Account.role == rules.RE) & (Account.active == True)  # noqa: E712 (SQL)
+            & (Account.id != account.id)
+        )  # fmt: skip
+        obstacles["reviewers"] = [
+            a.display_name
+            for a in candidates.order_by(Account.display_name)
+            if rules.may_approve(a, context)
+        ]
+    return obstacles if (hidden or obstacles["authored"]) else {}
 
 
 def return_to_draft(context, actor, comment):
-    return WORKFLOW.apply(actor, context, "return", comment, _bump())
+    return _step(context, actor, "return", comment)
+
+
+def withdraw(context, actor, comment):
+    """Back to draft from circulation, when an objection is justified: the reason answers
+    every open objection; review and a fresh objection period follow."""
+
+    def answer_objections(current):
+        if not comment.strip():
+            return  # the workflow refuses the step with its own message
+        MinutesComment.update(
+            resolved_at=utcnow(),
+            resolved_by=actor.id,
+            resolved_by_label=actor.display_name,
+            resolution=_("Taken back into draft: %(reason)s", reason=comment.strip()),
+        ).where(
+            (MinutesComment.minutes == context.minutes.id)
+            & (MinutesComment.kind == "objection")
+            & MinutesComment.resolved_at.is_null()
+        ).execute()
+
+    with locked(context) as current:
+        event = WORKFLOW.apply(
+            actor, current, "withdraw", comment, {**_bump(), Minutes.objection_deadline: None}
+        )
+        answer_objections(current)
+    return event
 
 
 def open_objections(minutes) -> list[MinutesComment]:
@@ -632,19 +902,26 @@ def canonical_text(minutes) -> str:
 
 
 def release(context, actor, comment=""):
-    """Freeze the minutes. Open objections block it; before the objection period ends a
-    reason is needed (the workflow asks for it)."""
-    allowed = context.state == CIRCULATING and context.may(actor, "release")
-    if allowed and open_objections(context.minutes):
-        raise WorkflowError(_l("An open objection blocks the release. Please resolve it first."))
-    text = canonical_text(context.minutes)
-    changes = {
-        **_bump(),
-        Minutes.released_at: utcnow(),
-        Minutes.released_text: text,
-        Minutes.released_sha256: hashlib.sha256(text.encode("utf-8")).hexdigest(),
-    }
-    return WORKFLOW.apply(actor, context, "release", comment, changes)
+    """Freeze the minutes. Open objections block it, checked under the document's lock so
+    that no objection can arrive between the check and the release; before the objection
+    period ends a reason is needed (the workflow asks for it)."""
+
+    def no_open_objection(current):
+        if current.state == CIRCULATING and open_objections(current.minutes):
+            raise WorkflowError(
+                _l("An open objection blocks the release. Please resolve it first.")
+            )
+
+    with locked(context) as current:
+        no_open_objection(current)
+        text = canonical_text(current.minutes)
+        changes = {
+            **_bump(),
+            Minutes.released_at: utcnow(),
+            Minutes.released_text: text,
+            Minutes.released_sha256: hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        }
+        return WORKFLOW.apply(actor, current, "release", comment, changes)
 
 
 def start_correction(context, actor) -> Minutes:
@@ -670,7 +947,6 @@ def start_correction(context, actor) -> Minutes:
                 created_at=now,
                 changed_at=now,
             )
-            _new_version(correction, correction.body, actor, now)
             # Action items stay with the original: they are tracked there, not corrected.
             for section in MinutesSection.select().where(MinutesSection.minutes == original.id):
                 copy = MinutesSection.create(
@@ -680,6 +956,7 @@ def start_correction(context, actor) -> Minutes:
                 )  # fmt: skip
                 for d in section.decisions:
                     Decision.create(section=copy, position=d.position, text=d.text)
+            _new_version(correction, actor, now)
             WORKFLOW.record(actor, correction.id, "start_correction", DRAFT)
             WORKFLOW.record(actor, original.id, "corrected", RELEASED, comment=f"#{correction.id}")
             search_provider.index_minutes(correction.id)
@@ -694,47 +971,119 @@ def start_correction(context, actor) -> Minutes:
     return correction
 
 
-def timeline(minutes):
-    return WORKFLOW.history(minutes.id)
+# Steps whose comment is a review note, for the editorial circle only (DOMAIN: review notes).
+REVIEW_NOTE_ACTIONS = frozenset({"approve", "return", "release", "withdraw"})
+# Steps whose comment is shown with what it is about, to that audience (an objection's answer).
+QUIET_ACTIONS = frozenset({"resolve", "corrected"})
+
+
+def timeline(context: MinutesContext, account) -> list:
+    """The history as `account` may read it: every step with who and when, but a review note
+    only for the editorial circle and an objection's answer only beside the objection."""
+    circle = context.in_editorial_circle(account)
+    events = WORKFLOW.history(context.minutes.id)
+    for event in events:
+        if event.action in QUIET_ACTIONS or (event.action in REVIEW_NOTE_ACTIONS and not circle):
+            event.comment = ""
+    return events
+
+
+def latest_review_note(context: MinutesContext, account):
+    """The last return or withdrawal with its reason, for the editorial circle, while the
+    minutes are a draft again (shown at the top of the minutes and the editor)."""
+    if context.state != DRAFT or not context.in_editorial_circle(account):
+        return None
+    last = (
+        WorkflowEvent.select()
+        .where(
+            (WorkflowEvent.item_kind == WORKFLOW.kind)
+            & (WorkflowEvent.item_id == context.minutes.id)
+            & (WorkflowEvent.action.in_(("return", "withdraw", "submit")))
+        )
+        .order_by(WorkflowEvent.at.desc(), WorkflowEvent.id.desc())
+        .first()
+    )
+    return last if last is not None and last.action != "submit" else None
 
 
 # --- Comments and objections ------------------------------------------------------------------------
 
 
-def add_comment(context, kind: str, text: str, actor) -> MinutesComment:
+def comment_audience(context: MinutesContext, section) -> sharing.Audience:
+    """A comment about one section is read by that section's audience, else by the minutes'."""
+    return context.section_audience(section) if section is not None else context.audience
+
+
+def add_comment(context, kind: str, text: str, actor, section_id: int | None = None):
+    """A comment or objection on the whole minutes or on one section the author can read.
+    Checked and written under the document's lock: none arrives once the minutes moved on."""
     if kind not in COMMENT_KINDS:
         raise MinutesError(_l("Please choose comment or objection."))
-    if not context.may(actor, "object" if kind == "objection" else "comment"):
-        raise WorkflowError(_l("Comments and objections are possible only while in circulation."))
     if not text.strip():
         raise MinutesError(_l("Please write your comment."), "text")
-    comment = MinutesComment.create(
-        minutes=context.minutes.id,
-        kind=kind,
-        text=text.strip(),
-        author=actor.id,
-        author_label=actor.display_name,
-        organization=actor.organization_id,
-    )
-    Minutes.update(changed_at=utcnow()).where(Minutes.id == context.minutes.id).execute()
+    section = None
+    if section_id:
+        section = MinutesSection.get_or_none(
+            (MinutesSection.id == section_id) & (MinutesSection.minutes == context.minutes.id)
+        )
+        if section is None or not context.section_visible(actor, section):
+            raise MinutesError(_l("Please choose what your comment is about."), "section")
+    with locked(context) as current:
+        if not current.may(actor, "object" if kind == "objection" else "comment"):
+            raise WorkflowError(
+                _l("Comments and objections are possible only while in circulation.")
+            )
+        comment = MinutesComment.create(
+            minutes=context.minutes.id,
+            section=section.id if section else None,
+            kind=kind,
+            text=text.strip(),
+            author=actor.id,
+            author_label=actor.display_name,
+            organization=actor.organization_id,
+        )
+        Minutes.update(changed_at=utcnow()).where(Minutes.id == context.minutes.id).execute()
     audit.record(f"minutes.{kind}", target=f"minutes:{context.minutes.id}", actor=actor)
     return comment
 
 
-def comments(minutes) -> list[MinutesComment]:
-    return list(
+def comments(context: MinutesContext, account) -> list[MinutesComment]:
+    """The comments and objections `account` may read: on the whole minutes, or on a section
+    cleared for them (two queries)."""
+    rows = list(
         MinutesComment.select()
-        .where(MinutesComment.minutes == minutes.id)
+        .where(MinutesComment.minutes == context.minutes.id)
         .order_by(MinutesComment.at, MinutesComment.id)
     )
+    section_ids = {c.section_id for c in rows if c.section_id}
+    sections = {}
+    if section_ids:
+        sections = {
+            s.id: s for s in MinutesSection.select().where(MinutesSection.id.in_(section_ids))
+        }
+    shown = []
+    for comment in rows:
+        section = sections.get(comment.section_id)
+        if comment.section_id and section is None:
+            continue
+        if comment_audience(context, section).visible_to(account):
+            comment.about = section
+            shown.append(comment)
+    return shown
 
 
 def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
-    if not context.may(actor, "resolve"):
-        raise WorkflowError(_l("You may not take this step."))
     if not resolution.strip():
         raise MinutesError(_l("Please say how the objection was resolved."), "resolution")
-    with write_transaction():
+    objection = next(
+        (c for c in comments(context, actor) if c.id == comment_id and c.kind == "objection"),
+        None,
+    )
+    if objection is None:
+        abort(404)  # hidden from the resolver like any item outside their audience
+    with locked(context) as current:
+        if not current.may(actor, "resolve"):
+            raise WorkflowError(_l("You may not take this step."))
         changed = (
             MinutesComment.update(
                 resolved_at=utcnow(),
@@ -745,14 +1094,13 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
             .where(
                 (MinutesComment.id == comment_id)
                 & (MinutesComment.minutes == context.minutes.id)
-                & (MinutesComment.kind == "objection")
                 & MinutesComment.resolved_at.is_null()
             )
             .execute()
         )
         if not changed:
             abort(404)
-        WORKFLOW.record(actor, context.minutes.id, "resolve", context.state, resolution)
+        WORKFLOW.record(actor, context.minutes.id, "resolve", current.state, resolution)
     audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)
 
 

@@ -60,7 +60,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     page.get_by_role("button", name="Protokoll beginnen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll bearbeiten: Plenum")
     body = page.get_by_label("Text des Protokolls")
-    expect(body).to_have_value(re.compile("Kulturverein Elbe: anwesend"))
+    expect(body).to_have_value(re.compile("Lagebild"))
     axe.check(page)
 
     # The live preview follows the typing (htmx), the draft is saved as version 2.
@@ -87,8 +87,12 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     # The coordinator sees why, fixes the text and submits again.
     switch(page, "k@example.org")
     open_minutes(page, axe)
-    expect(page.get_by_text("Bitte die Anwesenheit ergänzen.")).to_be_visible()
+    # The return comment stands at the top of the minutes and of the editor, not only in the
+    # history further down.
+    note = page.locator(".kern-alert").filter(has_text="Bitte die Anwesenheit ergänzen.")
+    expect(note).to_be_visible()
     page.get_by_role("link", name="Entwurf bearbeiten").click()
+    expect(note).to_be_visible()
     page.get_by_label("Text des Protokolls").fill(
         "### Ergebnisse\n\nAnwesend: alle Organisationen.\n\nDas Lagebild ist **ruhig**."
     )
@@ -148,7 +152,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
         minutes = Minutes.get()
         assert minutes.state == "released" and len(minutes.released_sha256) == 64
         assert ReadConfirmation.select().count() == 1
-        steps = [e.action for e in services.timeline(minutes)]
+        steps = [e.action for e in services.WORKFLOW.history(minutes.id)]
         assert steps == ["start", "submit", "return", "submit", "approve", "resolve", "release"]
     assert console_errors == []
 
