@@ -580,6 +580,86 @@ def test_agenda_item_with_its_own_label_is_hidden(client, coordinator, member, o
     assert "Nur Veranstalter" in page
 
 
+def test_agenda_numbers_are_the_same_for_every_viewer(client, coordinator, member, org, other_org):
+    """A TOP keeps its number for everyone; what a viewer may not see is a numbered
+    placeholder that tells nothing about the item."""
+    meeting = make_meeting(organization=org, invited=[other_org])
+    AgendaItem.create(meeting=meeting, position=1, title="Begrüßung")
+    AgendaItem.create(
+        meeting=meeting, position=2, title="Fall Geheimwort", description="Notiz Geheimwort",
+        label="amber", organization=org,
+    )  # fmt: skip
+    AgendaItem.create(meeting=meeting, position=3, title="Verschiedenes")
+    sign_in(client, coordinator)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "TOP 2: Fall Geheimwort" in page and "TOP 3: Verschiedenes" in page
+    assert "nicht freigegeben" not in page
+    sign_in(client, member)
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "agenda"}):
+        page = client.get(f"/meetings/{meeting.id}", headers=headers).get_data(as_text=True)
+        agenda = page[page.index('id="agenda"') :]
+        assert "TOP 1: Begrüßung" in agenda and "TOP 3: Verschiedenes" in agenda
+        assert "TOP 2 – nicht freigegeben" in agenda
+        assert agenda.index("TOP 1:") < agenda.index("TOP 2 –") < agenda.index("TOP 3:")
+        assert "Geheimwort" not in page and "TLP:AMBER" not in agenda
+
+
+def test_agenda_item_numbers_come_from_one_query_over_all_items(coordinator, member, org):
+    meeting = make_meeting(organization=org)
+    for n in range(1, 6):
+        AgendaItem.create(meeting=meeting, position=n, title=f"Punkt {n}",
+                          label="amber" if n % 2 == 0 else "green")  # fmt: skip
+    context = services.load_context(meeting)
+    rows = services.agenda_rows(meeting, member, context.person_ids)
+    assert [(number, item.title if item else None) for number, item in rows] == [
+        (1, "Punkt 1"), (2, None), (3, "Punkt 3"), (4, None), (5, "Punkt 5"),
+    ]  # fmt: skip
+    items = services.agenda(meeting, coordinator, context.person_ids)
+    assert [(item.number, item.title) for item in items] == [(n, f"Punkt {n}") for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_red_agenda_item_needs_persons_named_on_the_meeting(client, coordinator, org, htmx):
+    """Without persons named nobody, its author included, could ever see a RED item."""
+    meeting = make_meeting(organization=org)
+    item = AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
+    sign_in(client, coordinator)
+    token = csrf_token(client)
+    headers = {"HX-Request": "true", "HX-Target": "agenda"} if htmx else {}
+    data = {"csrf_token": token, "item-title": "Vertrauliche Fallbesprechung",
+            "item-organization": "0", "item-label": "red"}  # fmt: skip
+    response = client.post(f"/meetings/{meeting.id}/agenda", data=data, headers=headers)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "TLP:RED braucht einen Termin, auf dem Personen genannt sind." in body
+    assert 'value="Vertrauliche Fallbesprechung"' in body
+    assert AgendaItem.select().where(AgendaItem.meeting == meeting.id).count() == 1
+    path = f"/meetings/{meeting.id}/agenda/{item.id}/edit"
+    response = client.post(path, data={**data, "item-title": "Lagebild neu"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "TLP:RED braucht einen Termin, auf dem Personen genannt sind." in body
+    assert 'value="Lagebild neu"' in body
+    assert AgendaItem.get_by_id(item.id).label == "green"
+    # With a person named the same item is accepted.
+    MeetingPerson.create(meeting=meeting, account=coordinator)
+    response = client.post(f"/meetings/{meeting.id}/agenda", data=data)
+    assert response.status_code == 303
+
+
+def test_amber_agenda_item_needs_an_organisation_named(client, coordinator):
+    meeting = make_meeting()  # no organiser
+    sign_in(client, coordinator)
+    data = {"csrf_token": csrf_token(client), "item-title": "Fall",
+            "item-organization": "0", "item-label": "amber"}  # fmt: skip
+    response = client.post(f"/meetings/{meeting.id}/agenda", data=data)
+    assert response.status_code == 422
+    assert "TLP:AMBER braucht mindestens eine genannte Organisation." in response.get_data(
+        as_text=True
+    )
+    assert not AgendaItem.select().exists()
+
+
 def test_invalid_agenda_item_is_422_with_message(client, coordinator):
     meeting = make_meeting()
     sign_in(client, coordinator)
@@ -828,6 +908,8 @@ def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org,
         meeting = make_meeting(organization=org, state="invited")
         for i in range(n):
             AgendaItem.create(meeting=meeting, position=i, title=f"TOP {i}")
+            # Items the viewer may not see still count for the numbers (placeholders).
+            AgendaItem.create(meeting=meeting, position=n + i, title="Verdeckt", label="red")
             other = factories.organization(f"Eingeladen {n}-{i}")
             MeetingOrganization.create(meeting=meeting, organization=other)
             person = factories.account("member", other)

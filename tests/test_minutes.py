@@ -68,7 +68,7 @@ def test_start_prefills_from_agenda_and_attendance(held, coordinator):
     # The attendance is listed once, by the export from the attendance record, and never as
     # names in the text (which the Chatham House Rule could not take out again).
     assert "A. Beispiel" not in minutes.body and "entschuldigt" not in minutes.body
-    assert "1. Lagebild" in minutes.body
+    assert "TOP 1: Lagebild" in minutes.body
     # The AMBER item is narrower than the GREEN minutes: a section, not the shared body.
     assert "Fallbesprechung" not in minutes.body
     sections = list(MinutesSection.select().order_by(MinutesSection.position))
@@ -79,6 +79,22 @@ def test_start_prefills_from_agenda_and_attendance(held, coordinator):
     assert MinutesVersion.select().where(MinutesVersion.minutes == minutes.id).count() == 1
     with pytest.raises(services.MinutesError):
         started(held, coordinator)  # one set of minutes per meeting
+
+
+def test_sections_and_text_keep_the_agenda_numbers_of_items_hidden_from_the_author(
+    held, coordinator, org
+):
+    """Minutes started by someone who cannot see an item number the rest as the meeting page
+    does; the hidden item leaves no word behind."""
+    from intranet.meetings.models import MeetingPerson
+
+    MeetingPerson.create(meeting=held, account=factories.account("member", org))
+    AgendaItem.update(position=AgendaItem.position + 1).execute()
+    AgendaItem.create(meeting=held, position=1, title="Geheimwort", label="red")
+    minutes = started(held, coordinator)
+    assert "TOP 2: Lagebild" in minutes.body and "Geheimwort" not in minutes.body
+    sections = list(MinutesSection.select().order_by(MinutesSection.position))
+    assert [s.title for s in sections] == ["TOP 2: Lagebild", "TOP 3: Fallbesprechung"]
 
 
 @pytest.mark.parametrize("role", ["member", "reviewer", "admin"])

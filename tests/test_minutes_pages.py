@@ -143,7 +143,7 @@ def test_coordinator_starts_minutes_from_the_meeting_page(client, coordinator, m
     assert response.status_code == 303
     assert response.headers["Location"] == f"/minutes/{minutes.id}/edit"
     editor = client.get(f"/minutes/{minutes.id}/edit").get_data(as_text=True)
-    assert "1. Lagebild" in editor and "TOP 1: Lagebild" in editor
+    assert "- TOP 1: Lagebild" in editor and "TOP 1: Lagebild</" in editor
 
 
 def edit_data(client, minutes, **values):

@@ -76,6 +76,23 @@ def can_see(account, label: str, organization_ids, person_ids) -> bool:
     return False  # an unknown label shows nothing rather than everything
 
 
+def label_problem(label: str, organization_ids, person_ids):
+    """Why an item with `label` naming these organisations and persons cannot be saved, as a
+    message for its label field, or None.
+
+    An AMBER item naming no organisation, or a RED one on a meeting without persons named,
+    would be seen by nobody, its author included: nobody could ever correct or remove it.
+    Empty ids (None, 0 for "— none —" in a form) name nobody.
+    """
+    if label not in LABELS:
+        return _l("Please choose a sharing label.")
+    if label in ORGANIZATION_LABELS and not any(organization_ids):
+        return _l("TLP:AMBER needs at least one organisation named on it.")
+    if label in PERSON_LABELS and not any(person_ids):
+        return _l("TLP:RED needs a meeting with persons named on it.")
+    return None
+
+
 @dataclass(frozen=True)
 class Audience:
     """Who may see one labelled item: its label, the organisations and persons it names, and

@@ -142,10 +142,12 @@ def _show_context(context):
     meeting = context.meeting
     account = current_user
     planner = services.can_plan(account)
-    items = services.agenda(meeting, account, context.person_ids)
+    rows = services.agenda_rows(meeting, account, context.person_ids)
+    items = [item for _number, item in rows if item]
     return {
         "context": context,
         "meeting": meeting,
+        "agenda_rows": rows,
         "items": items,
         "planner": planner,
         "edit_agenda": services.can_edit_agenda(account, meeting),
@@ -560,12 +562,14 @@ def _agenda_response(context, status=200, form=None, new_item=None):
     """The agenda fragment for htmx, else back to the meeting page (at the new item, which
     takes the focus)."""
     if request.headers.get("HX-Request") and wants_fragment("agenda"):
-        items = services.agenda(context.meeting, current_user, context.person_ids)
+        rows = services.agenda_rows(context.meeting, current_user, context.person_ids)
+        items = [item for _number, item in rows if item]
         return render(
             "meetings/_agenda.html",
             "meetings/_agenda.html",
             status=status,
             meeting=context.meeting,
+            agenda_rows=rows,
             items=items,
             files=files.page_files(context, items, current_user),
             edit_agenda=services.can_edit_agenda(current_user, context.meeting),

@@ -698,14 +698,32 @@ def timeline(meeting) -> list:
 # --- Agenda -------------------------------------------------------------------------------------
 
 
-def agenda(meeting, account, person_ids) -> list[AgendaItem]:
+def agenda_rows(meeting, account, person_ids) -> list[tuple[int, AgendaItem | None]]:
+    """Every agenda item as (number, item), the item None where `account` may not see it.
+
+    The number is the item's place among all items of the meeting, so that a TOP has the
+    same number for every viewer, in the minutes and when people talk about it; a hidden item
+    leaves only its number (one query, whatever the size of the agenda).
+    """
     items = (
         AgendaItem.select(AgendaItem, Organization)
         .join(Organization, JOIN.LEFT_OUTER)
         .where(AgendaItem.meeting == meeting.id)
         .order_by(AgendaItem.position, AgendaItem.id)
     )
-    return [i for i in items if can_see_agenda_item(account, i, meeting, person_ids)]
+    rows = []
+    for number, item in enumerate(items, 1):
+        if can_see_agenda_item(account, item, meeting, person_ids):
+            item.number = number
+            rows.append((number, item))
+        else:
+            rows.append((number, None))
+    return rows
+
+
+def agenda(meeting, account, person_ids) -> list[AgendaItem]:
+    """The agenda items `account` may see, each with its `number` (see `agenda_rows`)."""
+    return [item for _number, item in agenda_rows(meeting, account, person_ids) if item]
 
 
 class AgendaClosed(MeetingError):
@@ -725,12 +743,29 @@ def _check_agenda_open(meeting_id: int) -> None:
         raise AgendaClosed()
 
 
+def _check_agenda_label(meeting_id: int, organization_id, label: str) -> None:
+    """Refuse a label that would hide the item from everyone: an AMBER item names its
+    presenting organisation and the organiser, a RED one the persons named on the meeting.
+    Read in the caller's transaction, so that it sees the meeting as it is now."""
+    organiser = Meeting.select(Meeting.organization).where(Meeting.id == meeting_id).scalar()
+    persons = []
+    if label in sharing.PERSON_LABELS:
+        persons = [
+            row.account_id
+            for row in MeetingPerson.select(MeetingPerson.account).where(
+                MeetingPerson.meeting == meeting_id
+            )
+        ]
+    problem = sharing.label_problem(label, (organization_id, organiser), persons)
+    if problem:
+        raise MeetingError(problem, "label")
+
+
 def add_agenda_item(meeting, title, description, organization_id, label, actor):
-    if label not in sharing.LABELS:
-        raise MeetingError(_l("Please choose a sharing label."), "label")
     # Two items added at once would otherwise both take the same next position.
     with serialized(f"agenda:{meeting.id}"):
         _check_agenda_open(meeting.id)
+        _check_agenda_label(meeting.id, organization_id, label)
         last = (
             AgendaItem.select(fn.MAX(AgendaItem.position))
             .where(AgendaItem.meeting == meeting.id)
@@ -750,10 +785,9 @@ def add_agenda_item(meeting, title, description, organization_id, label, actor):
 
 
 def update_agenda_item(item, title, description, organization_id, label, actor):
-    if label not in sharing.LABELS:
-        raise MeetingError(_l("Please choose a sharing label."), "label")
     with write_transaction():
         _check_agenda_open(item.meeting_id)
+        _check_agenda_label(item.meeting_id, organization_id, label)
         item.title = title.strip()
         item.description = (description or "").strip()
         item.organization = organization_id or None

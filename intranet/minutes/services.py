@@ -292,8 +292,10 @@ def prefill(meeting_context, account, label: str) -> str:
     shown = [i for i in items if LABEL_RANK.get(i.label, 99) <= LABEL_RANK[label]]
     if shown:
         lines += [f"### {_('Agenda')}", ""]
-        for number, item in enumerate(shown, 1):
-            lines.append(f"{number}. {item.title}")
+        # The meeting's own numbers (hidden items count too), as a bullet list: an ordered
+        # Markdown list would be renumbered from 1 on display.
+        for item in shown:
+            lines.append("- " + _("Item %(n)s: %(title)s", n=item.number, title=item.title))
         lines.append("")
     return "\n".join(lines)
 
@@ -329,12 +331,14 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
             created_at=now,
             changed_at=now,
         )
-        for number, item in enumerate(items, 1):
+        # A section stands at its item's number, so that a section hidden from a reader shows
+        # as "TOP n – not cleared" with the number everyone else sees.
+        for item in items:
             MinutesSection.create(
                 minutes=minutes,
                 agenda_item=item.id,
-                position=number,
-                title=_("Item %(n)s: %(title)s", n=number, title=item.title)[:300],
+                position=item.number,
+                title=_("Item %(n)s: %(title)s", n=item.number, title=item.title)[:300],
                 label=item.label,
                 organization=item.organization_id,
             )
