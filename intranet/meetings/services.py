@@ -388,12 +388,12 @@ def check_times(data: MeetingData) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _check_sharing(data: MeetingData, actor) -> MeetingData:
-    if data.label not in sharing.LABELS:
-        raise MeetingError(_l("Please choose a sharing label."), "label")
-    if data.label in sharing.ORGANIZATION_LABELS and not (data.organization_id or data.invited_ids):
-        raise MeetingError(
-            _l("TLP:AMBER needs at least one organisation (organiser or invited)."), "label"
-        )
+    # Whoever plans a RED meeting is named on it (below), so only the organisations can be missing.
+    problem = sharing.label_problem(
+        data.label, (data.organization_id, *data.invited_ids), (actor.id,)
+    )
+    if problem:
+        raise MeetingError(problem, "label")
     if data.label == sharing.RED and actor.id not in data.person_ids:
         # Whoever plans a RED meeting is named on it, or they would lose sight of it at once.
         data.person_ids = [*data.person_ids, actor.id]

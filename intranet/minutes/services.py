@@ -578,14 +578,12 @@ def locked(context: MinutesContext):
 
 
 def check_label(label: str, meeting_context) -> None:
-    if label not in sharing.LABELS:
-        raise MinutesError(_l("Please choose a sharing label."), "label")
-    if label in sharing.ORGANIZATION_LABELS and not meeting_context.organization_ids:
-        raise MinutesError(
-            _l("TLP:AMBER needs a meeting with an organiser or invited organisations."), "label"
-        )
-    if label == sharing.RED and not meeting_context.person_ids:
-        raise MinutesError(_l("TLP:RED needs a meeting with persons named on it."), "label")
+    """The minutes' label names the meeting's organisations and persons (core.sharing)."""
+    problem = sharing.label_problem(
+        label, meeting_context.organization_ids, meeting_context.person_ids
+    )
+    if problem:
+        raise MinutesError(problem, "label")
 
 
 def widens(old_label: str, new_label: str) -> bool:
@@ -688,14 +686,14 @@ def _changed(context, actor, note=""):
 
 
 def _check_section_label(label, organization_id, context):
-    if label not in sharing.LABELS:
-        raise MinutesError(_l("Please choose a sharing label."), "label")
-    if label in sharing.ORGANIZATION_LABELS and not (
-        organization_id or context.meeting.organization_id
-    ):
-        raise MinutesError(_l("TLP:AMBER needs an organisation for this section."), "label")
-    if label == sharing.RED and not context.meeting_context.person_ids:
-        raise MinutesError(_l("TLP:RED needs a meeting with persons named on it."), "label")
+    """A section's AMBER names its organisation and the organiser, its RED the meeting's persons."""
+    problem = sharing.label_problem(
+        label,
+        (organization_id, context.meeting.organization_id),
+        context.meeting_context.person_ids,
+    )
+    if problem:
+        raise MinutesError(problem, "label")
 
 
 def save_section(context, actor, title, text, label, organization_id, section=None):
