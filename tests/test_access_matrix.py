@@ -176,6 +176,8 @@ def build_world(app) -> World:
     # Minutes in every workflow state under each meeting's label, and narrower labels too.
     minutes_specs = [(key, state, made[key].label) for key in sharing.LABELS for state in STATES]
     minutes_specs += [(sharing.GREEN, RELEASED, label) for label in (sharing.AMBER, sharing.RED)]
+    # GREEN minutes of a RED meeting: the meeting's label still decides who reads and exports.
+    minutes_specs += [(sharing.RED, RELEASED, sharing.GREEN)]
     now = utcnow()
     for number, (key, state, label) in enumerate(minutes_specs):
         meeting = made[key]
@@ -208,7 +210,9 @@ def build_world(app) -> World:
                 {"context": context},
             )
         )
-        MinutesVersion.create(minutes=document, number=1, body=body, author_label="Person")
+        MinutesVersion.create(
+            minutes=document, number=1, body=body, label=label, author_label="Person"
+        )
         targets.append(
             Target(
                 "version",
@@ -219,6 +223,27 @@ def build_world(app) -> World:
                 {"context": context},
             )
         )
+        if label == sharing.GREEN:
+            # An earlier version written under a narrower label keeps it.
+            narrower = MinutesVersion.create(
+                minutes=document, number=2, body=f"Früher {new_word()}", label=sharing.AMBER
+            )
+
+            def sees_version(account, context=context, version=narrower):
+                return context.may(account, "view") and minutes.version_audience(
+                    context, version
+                ).visible_to(account)
+
+            targets.append(
+                Target(
+                    "version",
+                    {"minutes_id": document.id, "number": 2},
+                    sees_version,
+                    "",
+                    narrower,
+                    {"context": context},
+                )
+            )
         if state in (CIRCULATING, RELEASED):
             comment = MinutesComment.create(
                 minutes=document,
@@ -265,6 +290,25 @@ def build_world(app) -> World:
                     {"context": context, "text_word": section.text[-7:]},
                 )
             )
+            if state == RELEASED:
+                # A comment about the section is read by the section's audience only.
+                section_comment = MinutesComment.create(
+                    minutes=document,
+                    section=section,
+                    kind="comment",
+                    text=f"Zum Abschnitt {new_word()}",
+                    author_label="Person",
+                )
+                targets.append(
+                    Target(
+                        "comment",
+                        {"minutes_id": document.id, "comment_id": section_comment.id},
+                        sees_section,
+                        section_comment.text[-7:],
+                        section_comment,
+                        {"context": context},
+                    )
+                )
             decision = Decision.create(section=section, position=1, text=f"Beschluss {new_word()}")
             task = ActionItem.create(section=section, text=f"Aufgabe {new_word()}")
             # Entries are removed only from drafts; in released minutes they stay, and their
@@ -311,6 +355,8 @@ def build_world(app) -> World:
         if t.kind == "minutes"
         and (t.obj.state == RELEASED or t.obj.meeting_id == made[sharing.GREEN].id)
     ]
+    # Files of sections ("Anlage zu TOP 3") take the section's audience.
+    owners += [(f"minutes_section:{t.obj.id}", t.obj.label) for t in targets if t.kind == "section"]
     for key, label in owners:
         kind, _, owner_id = key.partition(":")
         attachment = Attachment.create(

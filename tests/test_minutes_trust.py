@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from intranet.attachments.models import Attachment
 from intranet.auth.models import Account
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
@@ -435,3 +436,32 @@ def test_approve_and_return_at_the_same_moment(shared_app, meetings_for_rounds, 
         with db.connection_context():
             state = Minutes.get_by_id(minutes.id).state
         assert state == ("circulating" if winners[0] is results[0] else "draft")
+
+
+# --- 5. Files of a section take its audience and keep their number ---------------------------------
+
+
+def test_a_file_of_a_protected_section_reaches_only_that_sections_audience(client, plenum, people):
+    from tests.test_attachments import PDF, upload
+
+    coordinator = people["coordinator"]
+    minutes = start(plenum, coordinator)
+    section = amber_section(minutes)
+    client.post("/logout")
+    sign_in(client, coordinator)
+    assert upload(client, f"minutes:{minutes.id}", PDF, "tagesordnung.pdf").status_code == 303
+    response = upload(client, f"minutes_section:{section.id}", PDF, f"{MARKER}.pdf")
+    assert response.status_code == 303
+    files = {a.file_name: a.id for a in Attachment.select()}
+    minutes = circulate(minutes, coordinator, people["reviewer"])
+    for who, sees in [("org_member", True), ("member", False), ("outsider", False)]:
+        status, html = page(client, people[who], f"/minutes/{minutes.id}")
+        assert status == 200 and (MARKER in html) is sees, who
+        assert "Anlage 1:" in html  # the file of the whole minutes, for everyone
+        assert ("Anlage 2:" in html) is sees  # numbers do not move for those who see less
+        download = client.get(f"/attachments/{files[MARKER + '.pdf']}")
+        assert download.status_code == (200 if sees else 404), who
+    # Nobody can hang a file on a section they cannot read.
+    client.post("/logout")
+    sign_in(client, people["member"])
+    assert client.get(f"/attachments/new?owner=minutes_section:{section.id}").status_code == 404

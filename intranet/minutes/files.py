@@ -1,11 +1,14 @@
-"""Minutes as owners of attachments: whoever may read the minutes may read their files (the
-reviewer needs them to check the text); only those who may edit the draft add or remove."""
+"""Minutes and their sections as owners of attachments: whoever may read the minutes (or the
+section) may read their files (the reviewer needs them to check the text); only those who may
+edit the draft add or remove. A file of a section ("Anlage zu TOP 3") takes the section's
+audience, so it never reaches anyone the section does not."""
 
 from flask import url_for
 
-from intranet.attachments.services import Owner, register_owner
+from intranet.attachments.models import Attachment
+from intranet.attachments.services import Owner, for_owners, register_owner
 from intranet.minutes import services
-from intranet.minutes.models import Minutes
+from intranet.minutes.models import Minutes, MinutesSection
 
 
 def context_owner(context, account) -> Owner:
@@ -28,4 +31,54 @@ def minutes_owner(minutes_id: int, account) -> Owner | None:
     return context_owner(context, account) if context.may(account, "view") else None
 
 
+def section_owner(context, section, account) -> Owner:
+    """A section already checked as visible."""
+    return Owner(
+        kind="minutes_section",
+        id=section.id,
+        title=section.title,
+        url=url_for("minutes.show", minutes_id=context.minutes.id) + f"#section-{section.id}",
+        audience=context.section_audience(section),
+        may_edit=context.may(account, "edit"),
+    )
+
+
+def minutes_section_owner(section_id: int, account) -> Owner | None:
+    section = MinutesSection.get_or_none(MinutesSection.id == section_id)
+    if section is None:
+        return None
+    context = services.context_for(Minutes.get_by_id(section.minutes_id))
+    return (
+        section_owner(context, section, account)
+        if context.section_visible(account, section)
+        else None
+    )
+
+
+def numbered_files(context, sections, account) -> dict:
+    """The owners and visible files of the minutes and of each visible section, and the number
+    of each file ("Anlage 3"), counted over every file of the minutes and all their sections
+    so that a file keeps its number whoever reads (four queries)."""
+    owners = [context_owner(context, account)] + [
+        section_owner(context, s, account) for s in sections
+    ]
+    all_sections = MinutesSection.select(MinutesSection.id).where(
+        MinutesSection.minutes == context.minutes.id
+    )
+    every_file = (
+        Attachment.select(Attachment.id)
+        .where(
+            ((Attachment.owner_kind == "minutes") & (Attachment.owner_id == context.minutes.id))
+            | ((Attachment.owner_kind == "minutes_section") & Attachment.owner_id.in_(all_sections))
+        )
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    return {
+        "owners": {owner.key: owner for owner in owners},
+        "files": for_owners(owners, account),
+        "numbers": {row.id: n for n, row in enumerate(every_file, 1)},
+    }
+
+
 register_owner("minutes", minutes_owner)
+register_owner("minutes_section", minutes_section_owner)

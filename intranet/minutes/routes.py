@@ -203,6 +203,7 @@ def _show_context(context, **overrides):
         else None,
         "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
         "files_owner": files.context_owner(context, account),
+        "attachments": files.numbered_files(context, sections, account),
         "may_export": context.may(account, "export"),
         "corrects": _visible(minutes.corrects_id),
         "corrections": [
@@ -528,6 +529,7 @@ def _section_page(context, section, status=200, **forms):
         decision_form=forms.get("decision_form") or DecisionForm(prefix="decision"),
         action_item_form=forms.get("action_item_form") or ActionItemForm(prefix="task"),
         action_form=EmptyForm(),
+        section_owner=files.section_owner(context, section, current_user),
     )
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
+from intranet.attachments.services import delete_for_owner
 from intranet.auth.models import Account, Organization
 from intranet.core import audit, sharing, site_settings, versioning
 from intranet.core.models import WorkflowEvent
@@ -734,6 +735,7 @@ def delete_section(context, section, actor):
             # wider audience of the whole minutes.
             raise MinutesError(_l("This section has comments or objections and stays."))
         search_provider.remove_section(section.id)
+        delete_for_owner("minutes_section", section.id)
         section.delete_instance(recursive=True)
         _changed(current, actor)
     audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
