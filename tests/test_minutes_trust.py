@@ -465,3 +465,40 @@ def test_a_file_of_a_protected_section_reaches_only_that_sections_audience(clien
     client.post("/logout")
     sign_in(client, people["member"])
     assert client.get(f"/attachments/new?owner=minutes_section:{section.id}").status_code == 404
+
+
+def test_chatham_house_is_decided_when_the_meeting_is_planned(client, app, org, people):
+    coordinator = people["coordinator"]
+    client.post("/logout")
+    sign_in(client, coordinator)
+    from tests.conftest import csrf_token
+
+    day = (utcnow() - dt.timedelta(days=1)).date().isoformat()
+    response = client.post(
+        "/meetings/new",
+        data={
+            "csrf_token": csrf_token(client, "/meetings/new"),
+            "title": "Vertrauliche Runde",
+            "date": day,
+            "start_time": "18:00",
+            "end_time": "20:00",
+            "organization": org.id,
+            "label": "green",
+            "chatham_house": "y",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    from intranet.meetings.models import Meeting
+
+    meeting = Meeting.get(Meeting.title == "Vertrauliche Runde")
+    assert meeting.chatham_house
+    assert "Chatham House Rule: Aussagen" in client.get(f"/meetings/{meeting.id}").get_data(
+        as_text=True
+    )
+    minutes = start(meeting, coordinator)
+    assert minutes.chatham_house
+    # The minutes cannot lift a rule the meeting was held under.
+    saved = services.save_draft(
+        ctx(minutes, coordinator), "Text", "green", False, minutes.version, coordinator
+    )
+    assert saved.chatham_house

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     FormField,
@@ -81,6 +82,13 @@ class MeetingForm(Form):
     )
     persons = CheckboxListField(
         _l("Persons named (for TLP:RED)"), coerce=int, default=[], validators=[Optional()]
+    )
+    chatham_house = BooleanField(
+        _l("Chatham House Rule"),
+        description=_l(
+            "Statements may be used, but not attributed to anyone: the minutes name no speakers "
+            "and no attendees."
+        ),
     )
     repeat = SelectField(
         _l("Repeat"),

@@ -64,6 +64,9 @@ class Meeting(BaseModel):
     cancelled = BooleanField(default=False)
     cancel_reason = TextField(default="")
     label = CharField(default=sharing.DEFAULT, index=True)
+    # Chatham House Rule, decided when the meeting is planned: its minutes start under it and
+    # exports name no attendees.
+    chatham_house = BooleanField(default=False)
     # RFC 5545 SEQUENCE: raised on every change so calendar programs take the update.
     sequence = IntegerField(default=0)
     # Optimistic locking: an edit based on an older version is refused, never overwrites.
@@ -93,6 +96,7 @@ class Meeting(BaseModel):
         "cancelled",
         "cancel_reason",
         "label",
+        "chatham_house",
         "sequence",
         "version",
         "created_at",

@@ -299,6 +299,7 @@ def _meeting_form(meeting=None, context=None) -> MeetingForm:
         form.invited.data = context.invited_ids
         form.persons.data = context.person_ids
         form.label.data = meeting.label
+        form.chatham_house.data = meeting.chatham_house
         form.version.data = str(meeting.version)
     elif request.method == "GET" and current_user.organization_id:
         form.organization.data = current_user.organization_id
@@ -326,6 +327,7 @@ def _form_data(form: MeetingForm) -> services.MeetingData:
         invited_ids=list(form.invited.data or []),
         person_ids=list(form.persons.data or []),
         label=form.label.data,
+        chatham_house=bool(form.chatham_house.data),
         repeat=form.repeat.data or "",
         repeat_until=form.repeat_until.data,
     )

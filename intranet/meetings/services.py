@@ -355,6 +355,7 @@ class MeetingData:
     invited_ids: list[int] = field(default_factory=list)
     person_ids: list[int] = field(default_factory=list)
     label: str = sharing.DEFAULT
+    chatham_house: bool = False
     repeat: str = ""
     repeat_until: dt.date | None = None
 
@@ -412,6 +413,7 @@ def _values(data: MeetingData, start, end) -> dict:
         values[name] = (getattr(data, name) or "").strip()
     values["organization"] = data.organization_id or None
     values["label"] = data.label
+    values["chatham_house"] = bool(data.chatham_house)
     return values
 
 

@@ -326,6 +326,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
             meeting=meeting.id,
             document_key=f"meeting:{meeting.id}",
             label=meeting.label,
+            chatham_house=meeting.chatham_house,
             body=prefill(meeting_context, actor, meeting.label),
             created_by=actor.id,
             created_by_label=actor.display_name,
@@ -618,7 +619,8 @@ def save_draft(
                 version,
                 body=body,
                 label=label,
-                chatham_house=bool(chatham_house),
+                # Set when the meeting was planned, the rule cannot be lifted by the minutes.
+                chatham_house=bool(chatham_house) or context.meeting.chatham_house,
                 changed_at=now,
             )
         except versioning.Conflict:
