@@ -115,7 +115,13 @@ def key_path() -> Path:
     return data_dir() / KEY_FILE
 
 
-def _key(secret: str, source: str, created: bool = False) -> Key:
+def _key(secret, source: str, created: bool = False) -> Key:
+    if not isinstance(secret, str):
+        # The setting is read as JSON where it parses: a key of digits alone becomes a number.
+        raise BackupError(
+            f"Der Sicherungsschlüssel aus {source} ist kein Text (nur Ziffern?); bitte einen "
+            "Schlüssel mit Buchstaben wählen, z. B. `openssl rand -hex 32`."
+        )
     secret = secret.strip()
     if len(secret) < KEY_MIN_LENGTH:
         raise BackupError(
@@ -125,12 +131,16 @@ def _key(secret: str, source: str, created: bool = False) -> Key:
     return Key(secret, source, created)
 
 
+def _setting_key() -> Key | None:
+    setting = current_app.config.get("BACKUP_KEY")
+    return _key(setting, "INTRANET_BACKUP_KEY") if setting else None
+
+
 def signing_key() -> Key:
     """The key new backups are signed with: the setting, else the data folder's key file,
     made on first use."""
-    setting = current_app.config.get("BACKUP_KEY")
-    if setting:
-        return _key(str(setting), "INTRANET_BACKUP_KEY")
+    if setting := _setting_key():
+        return setting
     path = key_path()
     secret, created = stored_secret(path)
     return _key(secret, str(path), created)
@@ -149,9 +159,8 @@ def restoring_key(key_file: str | Path | None = None) -> Key:
     data folder's key file. Never made here: a new key could only refuse the archive."""
     if key_file is not None:
         return read_key_file(key_file)
-    setting = current_app.config.get("BACKUP_KEY")
-    if setting:
-        return _key(str(setting), "INTRANET_BACKUP_KEY")
+    if setting := _setting_key():
+        return setting
     path = key_path()
     if not path.exists():
         raise BackupError(

@@ -921,6 +921,10 @@ def test_the_backup_key_can_come_from_the_setting(filled, tmp_path):
     short = invoke(target, "backup", tmp_path / "kurz.tar.gz")
     assert short.exit_code != 0 and "zu kurz" in short.output
     assert not (tmp_path / "kurz.tar.gz").exists()
+    # INTRANET_BACKUP_KEY=<digits only> is read as JSON, a number: refused, not changed.
+    target.config["BACKUP_KEY"] = int("7" * 40)
+    digits = invoke(target, "backup", tmp_path / "ziffern.tar.gz")
+    assert digits.exit_code != 0 and "kein Text" in digits.output
 
 
 def _sqlite_changed_column(app):
