@@ -77,6 +77,7 @@ def db_upgrade():
             fail(f"Sicherung vor der Aktualisierung fehlgeschlagen; nichts geändert. {error}")
         before = result.path
         click.echo(f"Sicherung vor der Aktualisierung: {before}")
+        _print_key(result.key)
     try:
         applied = migrations.upgrade()
     except Exception as error:
@@ -157,8 +158,12 @@ def _print_backup(result):
     )
     for warning in result.warnings:
         click.echo(f"  Hinweis: {warning}")
-    click.echo(f"  Signiert mit dem Sicherungsschlüssel {result.key.source} (ID {result.key.id})")
-    if result.key.created:
+    _print_key(result.key)
+
+
+def _print_key(key):
+    click.echo(f"  Signiert mit dem Sicherungsschlüssel {key.source} (ID {key.id})")
+    if key.created:
         click.echo(
             "  Hinweis: Der Sicherungsschlüssel wurde eben erzeugt. Bitte eine Kopie getrennt "
             "von den Sicherungen aufbewahren (z. B. im Passwortsafe): ohne ihn lässt sich "

@@ -540,6 +540,8 @@ def test_db_upgrade_backs_up_first_only_when_something_is_pending(
     [archive] = backups.iterdir()
     assert archive.name.startswith("before-upgrade-") and archive.name.endswith(".tar.gz")
     assert f"Sicherung vor der Aktualisierung: {archive}" in upgraded.output
+    # The first backup of this folder made the key: the admin learns of it here as well.
+    assert "Sicherungsschlüssel wurde eben erzeugt" in upgraded.output
     assert latest not in manifest_of(archive)["database"]["migrations"]
     assert archive.stat().st_mode & 0o777 == 0o600
     again = runner.invoke(args=["db", "upgrade"])
