@@ -5,18 +5,26 @@ already write (`….tar.gz`) stay valid, gzip compresses the database and the ma
 as one stream, and every member carries a type that restore checks (regular files only).
 
     manifest.json                    format, time, schema, database kind, rows, SHA-256 per member
+    manifest.sig                     HMAC-SHA256 of manifest.json under the backup key
     database/intranet.sqlite3        SQLite: a copy made with SQLite's online backup API
     database/intranet.pgdump         PostgreSQL: pg_dump in its custom format
     attachments/<xx>/<key>           every stored file
 
-The manifest is the last member: its checksums are those of the bytes actually written.
-Restore reads the whole archive and checks every checksum before it writes anything.
+The manifest comes after the data: its checksums are those of the bytes actually written.
+Checksums alone prove nothing, since whoever changes a member can rewrite them too; the
+signature can only be made with the backup key, which is never in the archive: the setting
+INTRANET_BACKUP_KEY, or else <DATA_DIR>/backup_key, generated (mode 0600) by the first backup.
+Restore reads the whole archive and checks the signature and every checksum before it writes
+anything, and after unpacking it compares the database's schema with the one the migrations
+make, so that a trigger, view or function planted in the live database is not carried over by
+its (correctly signed) backup either.
 The secret key is not in the archive on purpose: second-factor secrets are derived from it,
 so that a copy of the database alone yields none (see intranet/auth/second_factor.py).
 """
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -34,18 +42,23 @@ from flask import current_app
 from playhouse.db_url import parse as parse_url
 
 from intranet.core import audit
-from intranet.core.files import private_folder
+from intranet.core.files import private_folder, stored_secret
 from intranet.db import close_all_connections, db, is_sqlite
 
 FORMAT = "intranet-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
+SIGNATURE_LIMIT = 4096
+KEY_FILE = "backup_key"
+KEY_MIN_LENGTH = 32
 SQLITE_MEMBER = "database/intranet.sqlite3"
 POSTGRES_MEMBER = "database/intranet.pgdump"
 ATTACHMENTS = "attachments"
 # Members restore accepts: the manifest, a database, stored files two folders deep.
 MEMBER_NAME = re.compile(
-    r"^(manifest\.json|database/intranet\.(sqlite3|pgdump)|attachments/[A-Za-z0-9_-]{1,8}/[A-Za-z0-9_-]{1,64})$"
+    r"^(manifest\.(json|sig)|database/intranet\.(sqlite3|pgdump)|attachments/[A-Za-z0-9_-]{1,8}/[A-Za-z0-9_-]{1,64})$"
 )
 MANIFEST_LIMIT = 64 * 1024 * 1024
 # Tables that say nothing about whether a database is in use: the schema's own history and
@@ -78,6 +91,98 @@ class BackupError(Exception):
     """A backup or restore that cannot go on; the message is for the admin, in German."""
 
 
+# --- The backup key -------------------------------------------------------------------------------
+
+
+@dataclass
+class Key:
+    """The secret that signs manifests, and where it came from (for messages)."""
+
+    secret: str
+    source: str
+    created: bool = False
+
+    @property
+    def id(self) -> str:
+        """A fingerprint that names the key in messages without revealing it."""
+        return hashlib.sha256(b"intranet-backup-key-id\0" + self.secret.encode()).hexdigest()[:16]
+
+    def sign(self, payload: bytes) -> str:
+        return hmac.new(self.secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def key_path() -> Path:
+    return data_dir() / KEY_FILE
+
+
+def _key(secret, source: str, created: bool = False) -> Key:
+    if not isinstance(secret, str):
+        # The setting is read as JSON where it parses: a key of digits alone becomes a number.
+        raise BackupError(
+            f"Der Sicherungsschlüssel aus {source} ist kein Text (nur Ziffern?); bitte einen "
+            "Schlüssel mit Buchstaben wählen, z. B. `openssl rand -hex 32`."
+        )
+    secret = secret.strip()
+    if len(secret) < KEY_MIN_LENGTH:
+        raise BackupError(
+            f"Der Sicherungsschlüssel aus {source} ist zu kurz "
+            f"(mindestens {KEY_MIN_LENGTH} Zeichen, z. B. `openssl rand -hex 32`)."
+        )
+    return Key(secret, source, created)
+
+
+def _setting_key() -> Key | None:
+    setting = current_app.config.get("BACKUP_KEY")
+    return _key(setting, "INTRANET_BACKUP_KEY") if setting else None
+
+
+def signing_key() -> Key:
+    """The key new backups are signed with: the setting, else the data folder's key file,
+    made on first use."""
+    if setting := _setting_key():
+        return setting
+    path = key_path()
+    secret, created = stored_secret(path)
+    return _key(secret, str(path), created)
+
+
+def read_key_file(path: str | Path) -> Key:
+    path = Path(path)
+    try:
+        return _key(path.read_text(), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise BackupError(f"Der Sicherungsschlüssel {path} ist nicht lesbar ({error}).") from None
+
+
+def restoring_key(key_file: str | Path | None = None) -> Key:
+    """The key a restore checks the signature with: `--key-file`, else the setting, else the
+    data folder's key file. Never made here: a new key could only refuse the archive."""
+    if key_file is not None:
+        return read_key_file(key_file)
+    if setting := _setting_key():
+        return setting
+    path = key_path()
+    if not path.exists():
+        raise BackupError(
+            f"Kein Sicherungsschlüssel: {path} fehlt und INTRANET_BACKUP_KEY ist nicht gesetzt. "
+            "Die Signatur einer Sicherung lässt sich nur mit dem Schlüssel der Installation "
+            "prüfen, die sie geschrieben hat: deren Datei backup_key angeben, "
+            "`flask --app app restore DATEI --key-file PFAD` (README, „Wiederherstellen auf "
+            "einem neuen Rechner“)."
+        )
+    return read_key_file(path)
+
+
+def _adopt_key(key: Key) -> Path | None:
+    """After a restore with `--key-file`: keep that key as the data folder's, unless the
+    folder has its own or the setting names one, so that this installation's next backups
+    are signed with the key the admin already keeps."""
+    if current_app.config.get("BACKUP_KEY") or key.source == str(key_path()):
+        return None
+    _, written = stored_secret(key_path(), key.secret)
+    return key_path() if written else None
+
+
 @dataclass
 class Result:
     path: Path
@@ -85,6 +190,7 @@ class Result:
     size: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    key: Key | None = None
 
     @property
     def rows(self) -> int:
@@ -301,6 +407,7 @@ def create(file: str | Path) -> Result:
     if not path.parent.is_dir():
         raise BackupError(f"Den Ordner {path.parent} gibt es nicht.")
     kind = database_kind()
+    key = signing_key()
     # mkstemp makes the file with mode 0600: the archive holds everyone's data.
     fd, partial_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     partial = Path(partial_name)
@@ -356,13 +463,14 @@ def create(file: str | Path) -> Result:
                 }
                 payload = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
                 _add_bytes(archive, MANIFEST, payload)
+                _add_bytes(archive, SIGNATURE, _signature(key, payload))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    result = Result(path, manifest, path.stat().st_size, time.monotonic() - started, warnings)
+    result = Result(path, manifest, path.stat().st_size, time.monotonic() - started, warnings, key)
     # The admin's start page shows when the newest of these was written (and where).
     audit.record(
         "backup.created",
@@ -370,6 +478,12 @@ def create(file: str | Path) -> Result:
         detail=json.dumps({"file": str(path), "size": result.size}, ensure_ascii=False),
     )
     return result
+
+
+def _signature(key: Key, manifest: bytes) -> bytes:
+    return json.dumps(
+        {"algorithm": SIGNATURE_ALGORITHM, "key_id": key.id, "hmac": key.sign(manifest)}
+    ).encode()
 
 
 def before_upgrade_path() -> Path:
@@ -420,22 +534,28 @@ def _read_member(archive: tarfile.TarFile, info: tarfile.TarInfo, out=None) -> s
     return digest.hexdigest()
 
 
-def verify(file: str | Path) -> dict:
+def verify(file: str | Path, key: Key) -> dict:
     """Read the whole archive without writing anything; return its manifest when every member
-    is allowed and matches the manifest's size and SHA-256, else raise BackupError."""
+    is allowed, the manifest is signed with `key` and every member matches the manifest's
+    size and SHA-256, else raise BackupError."""
     file = Path(file)
     found = {}
-    manifest_bytes = None
+    small = {
+        MANIFEST: (MANIFEST_LIMIT, "Das Manifest"),
+        SIGNATURE: (SIGNATURE_LIMIT, "Die Signatur"),
+    }
+    read = {}
     try:
         with _open(file) as archive:
             for info in archive:
                 _check_member(info)
-                if info.name in found or (info.name == MANIFEST and manifest_bytes is not None):
+                if info.name in found or info.name in read:
                     raise BackupError(f"Das Archiv enthält {info.name!r} zweimal.")
-                if info.name == MANIFEST:
-                    if info.size > MANIFEST_LIMIT:
-                        raise BackupError("Das Manifest des Archivs ist unplausibel groß.")
-                    manifest_bytes = archive.extractfile(info).read()
+                if info.name in small:
+                    limit, what = small[info.name]
+                    if info.size > limit:
+                        raise BackupError(f"{what} des Archivs ist unplausibel groß.")
+                    read[info.name] = archive.extractfile(info).read()
                     continue
                 found[info.name] = {"size": info.size, "sha256": _read_member(archive, info)}
             # Read to the end of the compressed stream, where gzip keeps its CRC: a changed
@@ -446,13 +566,14 @@ def verify(file: str | Path) -> dict:
         raise BackupError(
             f"Das Archiv ist beschädigt oder unvollständig ({error}); es wurde nichts geschrieben."
         ) from None
-    if manifest_bytes is None:
+    if MANIFEST not in read:
         raise BackupError(
             "Das Archiv enthält kein manifest.json; es ist keine Sicherung dieses Programms "
             "(oder von einer älteren Version, die noch kein Manifest schrieb)."
         )
+    _check_signature(read[MANIFEST], read.get(SIGNATURE), key)
     try:
-        manifest = json.loads(manifest_bytes)
+        manifest = json.loads(read[MANIFEST])
         members = manifest["members"]
         database = manifest["database"]
         if manifest["format"] != FORMAT or not isinstance(members, dict):
@@ -498,6 +619,235 @@ def verify(file: str | Path) -> dict:
     return manifest
 
 
+def _check_signature(manifest: bytes, signature: bytes | None, key: Key) -> None:
+    """Refuse a manifest that `key` did not sign: without it, the checksums prove nothing."""
+    if signature is None:
+        raise BackupError(
+            "Das Manifest des Archivs ist nicht signiert (manifest.sig fehlt): die Sicherung "
+            "stammt von einer älteren Version oder wurde verändert. Ohne Signatur lässt sich "
+            "nicht feststellen, ob Datenbank und Dateien unverändert sind."
+        )
+    try:
+        claimed = json.loads(signature)
+        if claimed["algorithm"] != SIGNATURE_ALGORITHM:
+            raise ValueError
+        key_id, digest = str(claimed["key_id"]), str(claimed["hmac"])
+    except (ValueError, KeyError, TypeError):
+        raise BackupError("Die Signatur des Manifests ist unlesbar.") from None
+    if hmac.compare_digest(digest, key.sign(manifest)):
+        return
+    if key_id != key.id:
+        raise BackupError(
+            f"Das Manifest ist mit einem anderen Sicherungsschlüssel signiert (Schlüssel-ID "
+            f"{key_id[:16]!r}; geprüft mit {key.source}, Schlüssel-ID {key.id}). Bitte den "
+            "Schlüssel der Installation angeben, die die Sicherung schrieb: --key-file PFAD."
+        )
+    raise BackupError(
+        "Die Signatur des Manifests stimmt nicht: das Manifest wurde nach der Sicherung verändert."
+    )
+
+
+# --- The schema the migrations make ------------------------------------------------------------
+
+# What the comparison names, in German, by kind of object.
+LABELS = {
+    "table": "Tabelle",
+    "shadow table": "Tabelle",
+    "column": "Spalte",
+    "constraint": "Bedingung",
+    "index": "Index",
+    "trigger": "Trigger",
+    "view": "Sicht",
+    "materialized view": "materialisierte Sicht",
+    "foreign table": "Fremdtabelle",
+    "sequence": "Sequenz",
+    "type": "Typ",
+    "rule": "Regel",
+    "policy": "Zeilenrichtlinie",
+    "function": "Funktion",
+    "operator": "Operator",
+    "collation": "Sortierfolge",
+    "text search configuration": "Textsuche-Konfiguration",
+    "text search dictionary": "Textsuche-Wörterbuch",
+    "schema": "Schema",
+    "extension": "Erweiterung",
+    "event trigger": "Ereignis-Trigger",
+    "publication": "Publikation",
+}
+
+
+def _sqlite_schema(execute) -> dict:
+    """Every object in sqlite_master by (kind, name), with its SQL text (blanks folded)."""
+    rows = execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE substr(name, 1, 7) <> 'sqlite_'"
+    ).fetchall()
+    virtual = [
+        name
+        for kind, name, _, sql in rows
+        if kind == "table" and " ".join((sql or "").split()).upper().startswith("CREATE VIRTUAL")
+    ]
+    schema = {}
+    for kind, name, table, sql in rows:
+        if kind == "table" and any(name.startswith(f"{v}_") for v in virtual):
+            # FTS5 keeps its index in tables it makes itself, worded by the SQLite version.
+            schema[("shadow table", name)] = ""
+            continue
+        schema[(kind, f"{name} ON {table}" if kind == "trigger" else name)] = " ".join(
+            (sql or "").split()
+        )
+    return schema
+
+
+# Objects in PostgreSQL's catalogues as (kind, name, definition): names quoted so that they can
+# be dropped as they are; definitions as PostgreSQL prints them. Without '%' anywhere: the
+# queries run through drivers that would read it as a parameter marker.
+_PG_PARTS = {
+    "own": "n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    " AND n.nspname !~ '^pg_(toast|temp)'",
+    "rel": "quote_ident(n.nspname) || '.' || quote_ident(c.relname)",
+    "ns": "JOIN pg_namespace n ON n.oid = c.relnamespace",
+}
+PG_SCHEMA = (
+    "SELECT 'schema', quote_ident(n.nspname), '' FROM pg_namespace n WHERE {own}",
+    "SELECT 'extension', quote_ident(extname), extversion FROM pg_extension",
+    "SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
+    " WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'type'"
+    " ELSE 'table' END, {rel}, concat_ws(' ', c.relkind::text, c.relpersistence::text,"
+    " c.relrowsecurity::text, c.relforcerowsecurity::text,"
+    " CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END)"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE {own} AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')",
+    "SELECT 'column', {rel} || '.' || quote_ident(a.attname),"
+    " concat_ws(' ', format_type(a.atttypid, a.atttypmod),"
+    " CASE WHEN a.attnotnull THEN 'NOT NULL' END, 'DEFAULT ' || pg_get_expr(d.adbin, d.adrelid),"
+    " nullif(a.attidentity::text, ''), nullif(a.attgenerated::text, ''),"
+    " 'COLLATE ' || co.collname)"
+    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid {ns}"
+    " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+    " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+    " WHERE {own} AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')"
+    " AND a.attnum > 0 AND NOT a.attisdropped",
+    "SELECT 'constraint', quote_ident(x.conname) || ' ON ' || {rel},"
+    " pg_get_constraintdef(x.oid) FROM pg_constraint x JOIN pg_class c ON c.oid = x.conrelid {ns}"
+    " WHERE {own}",
+    "SELECT 'index', {rel}, pg_get_indexdef(c.oid)"
+    " FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid {ns} WHERE {own}",
+    "SELECT 'trigger', quote_ident(x.tgname) || ' ON ' || {rel}, pg_get_triggerdef(x.oid)"
+    " FROM pg_trigger x JOIN pg_class c ON c.oid = x.tgrelid {ns} WHERE NOT x.tgisinternal",
+    "SELECT 'rule', quote_ident(x.rulename) || ' ON ' || {rel}, pg_get_ruledef(x.oid)"
+    " FROM pg_rewrite x JOIN pg_class c ON c.oid = x.ev_class {ns} WHERE x.rulename <> '_RETURN'",
+    "SELECT 'policy', quote_ident(x.polname) || ' ON ' || {rel},"
+    " concat_ws(' ', x.polcmd::text, x.polpermissive::text, pg_get_expr(x.polqual, x.polrelid),"
+    " pg_get_expr(x.polwithcheck, x.polrelid))"
+    " FROM pg_policy x JOIN pg_class c ON c.oid = x.polrelid {ns}",
+    "SELECT 'function', quote_ident(n.nspname) || '.' || quote_ident(x.proname)"
+    " || '(' || pg_get_function_identity_arguments(x.oid) || ')',"
+    " concat_ws(' ', x.prokind::text, x.prosecdef::text, md5(coalesce(x.prosrc, '')),"
+    " x.proconfig::text)"
+    " FROM pg_proc x JOIN pg_namespace n ON n.oid = x.pronamespace WHERE {own}",
+    "SELECT 'type', quote_ident(n.nspname) || '.' || quote_ident(x.typname), x.typtype::text"
+    " FROM pg_type x JOIN pg_namespace n ON n.oid = x.typnamespace"
+    " WHERE {own} AND x.typrelid = 0 AND x.typcategory <> 'A'",
+    "SELECT 'operator', x.oid::regoperator::text, ''"
+    " FROM pg_operator x JOIN pg_namespace n ON n.oid = x.oprnamespace WHERE {own}",
+    "SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(x.collname), ''"
+    " FROM pg_collation x JOIN pg_namespace n ON n.oid = x.collnamespace WHERE {own}",
+    "SELECT 'text search configuration', quote_ident(n.nspname) || '.' || quote_ident(x.cfgname),"
+    " '' FROM pg_ts_config x JOIN pg_namespace n ON n.oid = x.cfgnamespace WHERE {own}",
+    "SELECT 'text search dictionary', quote_ident(n.nspname) || '.' || quote_ident(x.dictname),"
+    " '' FROM pg_ts_dict x JOIN pg_namespace n ON n.oid = x.dictnamespace WHERE {own}",
+    "SELECT 'event trigger', quote_ident(evtname), evtevent FROM pg_event_trigger",
+    "SELECT 'publication', quote_ident(pubname), '' FROM pg_publication",
+)
+# How to remove each kind of object a refused restore made, dependants first.
+_PG_DROP = {
+    "event trigger": "DROP EVENT TRIGGER IF EXISTS {}",
+    "publication": "DROP PUBLICATION IF EXISTS {}",
+    "trigger": "DROP TRIGGER IF EXISTS {}",
+    "rule": "DROP RULE IF EXISTS {}",
+    "policy": "DROP POLICY IF EXISTS {}",
+    "view": "DROP VIEW IF EXISTS {} CASCADE",
+    "materialized view": "DROP MATERIALIZED VIEW IF EXISTS {} CASCADE",
+    "foreign table": "DROP FOREIGN TABLE IF EXISTS {} CASCADE",
+    "table": "DROP TABLE IF EXISTS {} CASCADE",
+    "sequence": "DROP SEQUENCE IF EXISTS {} CASCADE",
+    "function": "DROP ROUTINE IF EXISTS {} CASCADE",
+    "operator": "DROP OPERATOR IF EXISTS {} CASCADE",
+    "type": "DROP TYPE IF EXISTS {} CASCADE",
+    "collation": "DROP COLLATION IF EXISTS {} CASCADE",
+    "text search configuration": "DROP TEXT SEARCH CONFIGURATION IF EXISTS {} CASCADE",
+    "text search dictionary": "DROP TEXT SEARCH DICTIONARY IF EXISTS {} CASCADE",
+    "schema": "DROP SCHEMA IF EXISTS {} CASCADE",
+    "extension": "DROP EXTENSION IF EXISTS {} CASCADE",
+}
+
+
+def _pg_schema(execute) -> dict:
+    """Every object of the database outside PostgreSQL's own schemas, by (kind, name)."""
+    schema = {}
+    for query in PG_SCHEMA:
+        text = query.format(**_PG_PARTS)  # noqa: S608 - constant text, no input
+        for kind, name, definition in execute(text).fetchall():
+            schema[(kind, name)] = definition or ""
+    return schema
+
+
+def _reference_schema(database, applied: list[str], describe) -> dict:
+    """What the migrations `applied` make in `database` (empty), described by `describe`."""
+    from playhouse.migrations import Runner
+
+    from intranet.migrations import DIRECTORY
+
+    if applied:
+        Runner(database, directory=DIRECTORY).up(target=applied[-1])
+    return describe(database.execute_sql)
+
+
+class _Discard(Exception):
+    """Rolls back the transaction a reference schema was built in."""
+
+
+def _pg_reference_schema(applied: list[str]) -> dict:
+    """Built in the (emptied) target database itself, in a transaction that is rolled back:
+    PostgreSQL's DDL is transactional, and no second database is needed."""
+    reference = {}
+    with db.connection_context():
+        try:
+            with db.atomic():
+                reference = _reference_schema(db.obj, applied, _pg_schema)
+                raise _Discard
+        except _Discard:
+            pass
+    return reference
+
+
+def _check_schema(manifest: dict, applied: list[str], expected: dict, actual: dict) -> None:
+    """Refuse a database whose schema is not exactly the one its migrations make: a planted
+    trigger, view, function, rule or a changed column would survive the restore unseen."""
+    if sorted(applied) != manifest["database"]["migrations"]:
+        raise BackupError("Die Migrationen in der Datenbank weichen vom Manifest ab.")
+
+    def named(key):
+        return f"{LABELS.get(key[0], key[0])} {key[1]}"
+
+    def order(keys):  # whole objects first, then their columns, constraints and indexes
+        return sorted(keys, key=lambda k: (k[0] in ("column", "constraint", "index"), k))
+
+    differences = [f"unbekannt: {named(k)}" for k in order(set(actual) - set(expected))]
+    differences += [f"fehlt: {named(k)}" for k in order(set(expected) - set(actual))]
+    differences += [
+        f"geändert: {named(k)}"
+        for k in order(set(expected) & set(actual))
+        if expected[k] != actual[k]
+    ]
+    if differences:
+        shown = "; ".join(differences[:8]) + ("; …" if len(differences) > 8 else "")
+        raise BackupError(
+            "Das Schema der Datenbank in der Sicherung weicht von dem ab, das die Migrationen "
+            f"bis {(applied or ['(keine)'])[-1]} erzeugen: {shown}."
+        )
+
+
 # --- Restoring ----------------------------------------------------------------------------------
 
 
@@ -510,6 +860,8 @@ class Restored:
     integrity: str
     pending: list[str]
     warnings: list[str] = field(default_factory=list)
+    key: Key | None = None
+    adopted_key: Path | None = None
 
 
 def _known_migrations() -> list[str]:
@@ -563,7 +915,7 @@ def _stage(file: Path, manifest: dict, work: Path, staging: Path) -> Path:
     with _open(file) as archive:
         for info in archive:
             _check_member(info)
-            if info.name == MANIFEST:
+            if info.name in (MANIFEST, SIGNATURE):
                 continue
             expected = members[info.name]["sha256"]
             if info.name == manifest["database"]["member"]:
@@ -585,14 +937,21 @@ def _check_counts(expected: dict, actual: dict) -> None:
 
 def _restore_sqlite(database_copy: Path, manifest: dict) -> tuple[dict, str]:
     """Check the unpacked copy, then put it in place of the (empty) database file."""
+    from peewee import SqliteDatabase
+
     connection = sqlite3.connect(database_copy)
     try:
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
             raise BackupError(f"Die Datenbank der Sicherung ist beschädigt: {integrity}")
         described = _describe(connection, SQLITE_TABLES)
+        actual = _sqlite_schema(connection.execute)
     finally:
         connection.close()
+    reference = SqliteDatabase(str(database_copy.with_name("reference.sqlite3")))
+    with reference.connection_context():
+        expected = _reference_schema(reference, described["migrations"], _sqlite_schema)
+    _check_schema(manifest, described["migrations"], expected, actual)
     _check_counts(manifest["database"]["tables"], described["tables"])
     target = Path(db.obj.database)
     close_all_connections()  # a pooled connection would keep reading the replaced file
@@ -633,6 +992,23 @@ def _restore_postgres(dump: Path, manifest: dict) -> tuple[dict, str]:
             names = ", ".join(f'"{t}"' for t in tables)
             connection.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
         connection.commit()
+        before = _pg_schema(connection.execute)
+    try:
+        return _pg_restore_checked(program, params, dump, manifest)
+    except BaseException:
+        left = _pg_undo(params, before)
+        if left:
+            raise BackupError(
+                "Die Wiederherstellung wurde abgebrochen, aber nicht alles ließ sich wieder "
+                f"entfernen ({'; '.join(left[:5])}); bitte die Datenbank neu anlegen."
+            ) from None
+        raise
+
+
+def _pg_restore_checked(program: str, params: dict, dump: Path, manifest: dict):
+    applied = manifest["database"]["migrations"]
+    expected = _pg_reference_schema(applied)
+    close_all_connections()
     done = subprocess.run(
         [
             program,
@@ -652,8 +1028,32 @@ def _restore_postgres(dump: Path, manifest: dict) -> tuple[dict, str]:
         raise BackupError(f"pg_restore ist fehlgeschlagen: {done.stderr.strip()}")
     with _pg_connect(params) as connection:
         described = _describe(connection, PG_TABLES)
+        actual = _pg_schema(connection.execute)
+    _check_schema(manifest, described["migrations"], expected, actual)
     _check_counts(manifest["database"]["tables"], described["tables"])
     return described["tables"], "pg_restore ohne Fehler"
+
+
+def _pg_undo(params: dict, before: dict) -> list[str]:
+    """After a refused restore: remove every object that was not there before it, then make
+    the empty schema a first start makes. Returns what could not be removed."""
+    import psycopg
+
+    from intranet import migrations
+
+    close_all_connections()
+    left = []
+    with _pg_connect(params) as connection:
+        connection.autocommit = True
+        now = _pg_schema(connection.execute)
+        for kind, statement in _PG_DROP.items():
+            for key in sorted(k for k in now if k[0] == kind and k not in before):
+                try:
+                    connection.execute(statement.format(key[1]))
+                except psycopg.Error as error:
+                    left.append(f"{key[1]}: {error}")
+    migrations.upgrade()
+    return left
 
 
 def _models():
@@ -662,10 +1062,11 @@ def _models():
     return MODELS
 
 
-def restore(file: str | Path) -> Restored:
+def restore(file: str | Path, key_file: str | Path | None = None) -> Restored:
     """Check the archive completely, refuse a target that holds data, then restore."""
     file = Path(file)
-    manifest = verify(file)
+    key = restoring_key(key_file)
+    manifest = verify(file, key)
     database = manifest["database"]
     kind = database_kind()
     if database["kind"] != kind or database["member"] != (
@@ -680,6 +1081,12 @@ def restore(file: str | Path) -> Restored:
         raise BackupError(
             "Die Sicherung stammt von einer neueren Version dieses Programms "
             f"(unbekannte Migrationen: {', '.join(unknown)}). Bitte zuerst diese Version installieren."
+        )
+    applied = database["migrations"]
+    if applied != sorted(applied) or applied != _known_migrations()[: len(applied)]:
+        raise BackupError(
+            "Die Migrationen der Sicherung sind lückenhaft oder ungeordnet "
+            f"({', '.join(applied)}); so schreibt dieses Programm keine Sicherung."
         )
     if kind != "sqlite" and shutil.which("pg_restore") is None:
         raise BackupError(PG_RESTORE_MISSING)
@@ -700,6 +1107,7 @@ def restore(file: str | Path) -> Restored:
             shutil.rmtree(target)  # only empty folders (checked above)
         os.replace(staging, target)
         target.chmod(0o700)
+    adopted = _adopt_key(key)
     files = [n for n in manifest["members"] if n.startswith(f"{ATTACHMENTS}/")]
     warnings = _missing_referenced_files()
     from intranet import migrations
@@ -721,6 +1129,8 @@ def restore(file: str | Path) -> Restored:
         integrity,
         pending,
         warnings,
+        key,
+        adopted,
     )
 
 

@@ -77,6 +77,7 @@ def db_upgrade():
             fail(f"Sicherung vor der Aktualisierung fehlgeschlagen; nichts geändert. {error}")
         before = result.path
         click.echo(f"Sicherung vor der Aktualisierung: {before}")
+        _print_key(result.key)
     try:
         applied = migrations.upgrade()
     except Exception as error:
@@ -157,20 +158,38 @@ def _print_backup(result):
     )
     for warning in result.warnings:
         click.echo(f"  Hinweis: {warning}")
+    _print_key(result.key)
+
+
+def _print_key(key):
+    click.echo(f"  Signiert mit dem Sicherungsschlüssel {key.source} (ID {key.id})")
+    if key.created:
+        click.echo(
+            "  Hinweis: Der Sicherungsschlüssel wurde eben erzeugt. Bitte eine Kopie getrennt "
+            "von den Sicherungen aufbewahren (z. B. im Passwortsafe): ohne ihn lässt sich "
+            "keine Sicherung wiederherstellen."
+        )
 
 
 @click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The backup key (backup_key) of the installation that wrote FILE.",
+)
 @with_appcontext
-def restore(file):
+def restore(file, key_file):
     """Check a backup archive completely, then restore it into an empty data folder."""
     try:
-        restored = backup_service.restore(file)
+        restored = backup_service.restore(file, key_file)
     except backup_service.BackupError as error:
         fail(f"{error}\nEs wurde nichts wiederhergestellt.")
     database = restored.manifest["database"]
     click.echo(f"Sicherung vom {restored.manifest['created_at']} wiederhergestellt.")
-    click.echo(f"  Schema: {database['schema_version'] or 'leer'}")
+    click.echo(f"  Signatur: gültig (Sicherungsschlüssel-ID {restored.key.id})")
+    click.echo(f"  Schema: {database['schema_version'] or 'leer'}, wie die Migrationen es erzeugen")
     click.echo(f"  Integritätsprüfung: {restored.integrity}")
     click.echo(
         f"  Zeilen wie im Manifest: {sum(restored.tables.values())} in {len(restored.tables)} Tabellen"
@@ -181,6 +200,8 @@ def restore(file):
     click.echo(f"  Dateien: {restored.files} ({backup_service.human_size(restored.file_bytes)})")
     for warning in restored.warnings:
         click.echo(f"  Hinweis: {warning}")
+    if restored.adopted_key:
+        click.echo(f"  Sicherungsschlüssel übernommen nach {restored.adopted_key}")
     if restored.pending:
         click.echo(
             f"  Das Schema ist älter als diese Version; bitte ausführen: {migrations.UPGRADE_COMMAND}"

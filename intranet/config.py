@@ -1,17 +1,18 @@
 """Settings: defaults, then a `.env` file, then INTRANET_* environment variables, then overrides."""
 
 import os
-import secrets
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from intranet.core.files import private_folder
+from intranet.core.files import private_folder, stored_secret
 
 DEFAULTS = {
     "DATA_DIR": "./instance",
     "DATABASE_URL": None,
     "SECRET_KEY": None,
+    # Signs backup manifests; unset: generated once as <DATA_DIR>/backup_key (see intranet/backup.py).
+    "BACKUP_KEY": None,
     "FORUM_NAME": "Sicherheitsdialog Dresden",
     "TRUSTED_PROXIES": 0,
     # Session limits (BSI CON.10 / OWASP ASVS 7.3): idle and absolute, in minutes.
@@ -65,20 +66,4 @@ def load_config(app, overrides=None):
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'intranet.db'}"
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")
-
-
-def _stored_secret_key(path: Path) -> str:
-    """Read the key kept in the data folder, or make one readable by the owner only."""
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        app.config["SECRET_KEY"] = stored_secret(data_dir / "secret_key")[0]

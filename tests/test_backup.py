@@ -5,6 +5,7 @@ pg_dump and pg_restore are needed, and a second database `<name>_restore` as res
 
 import datetime as dt
 import hashlib
+import hmac
 import io
 import json
 import shutil
@@ -59,8 +60,13 @@ def scratch_database() -> str:
     return url
 
 
-def empty_target(tmp_path, name="neu"):
-    """An app on an empty data folder (and, on PostgreSQL, an empty second database)."""
+def empty_target(tmp_path, name="neu", copy_key=True):
+    """An app on an empty data folder (and, on PostgreSQL, an empty second database), with
+    the backup key of the source's data folder copied in, as the README asks the admin to."""
+    key = tmp_path / "data" / "backup_key"
+    if copy_key and key.exists():
+        (tmp_path / name).mkdir(mode=0o700)
+        shutil.copy2(key, tmp_path / name / "backup_key")
     config = {
         "TESTING": True,
         "DATA_DIR": str(tmp_path / name),
@@ -258,8 +264,8 @@ def test_manifest_names_format_time_schema_kind_rows_and_every_member(filled, tm
     assert database["tables"]["attachment"] == 3 and database["tables"]["account"] == 2
     with tarfile.open(archive, "r:gz") as tar:
         names = [m.name for m in tar.getmembers()]
-        assert names[-1] == "manifest.json"
-        assert sorted(names[:-1]) == sorted(manifest["members"])
+        assert names[-2:] == ["manifest.json", "manifest.sig"]
+        assert sorted(names[:-2]) == sorted(manifest["members"])
         for name, member in manifest["members"].items():
             content = tar.extractfile(name).read()
             assert member == {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
@@ -346,6 +352,20 @@ def _file(name, content=b"boese"):
     return tarfile.TarInfo(name), content
 
 
+def _signed(members, key_file: Path):
+    """Sign the (changed) manifest with the right key, as only the key's holder can: the
+    checks behind the signature must hold on their own."""
+    key = key_file.read_text().strip()
+    changed = [(i, c) for i, c in members if i.name != "manifest.sig"]
+    manifest = next(c for i, c in changed if i.name == "manifest.json")
+    signature = {
+        "algorithm": "HMAC-SHA256",
+        "key_id": backup.Key(key, "").id,
+        "hmac": hmac.new(key.encode(), manifest, hashlib.sha256).hexdigest(),
+    }
+    return [*changed, _file("manifest.sig", json.dumps(signature).encode())]
+
+
 def _lying_manifest(members):
     changed = []
     for info, content in members:
@@ -379,32 +399,60 @@ def _changed_byte(members):
     return changed
 
 
+# kind: (change, what the refusal says, whether the changed manifest is signed again)
 HOSTILE = {
-    "parent-path": (lambda m: [_file("../boese.txt"), *m], "unzulässigen Pfad"),
-    "parent-inside": (lambda m: [_file("attachments/../../boese.txt"), *m], "unzulässigen Pfad"),
-    "absolute-path": (lambda m: [_file("/tmp/boese-sicherung.txt"), *m], "unzulässigen Pfad"),
+    "parent-path": (lambda m: [_file("../boese.txt"), *m], "unzulässigen Pfad", False),
+    "parent-inside": (
+        lambda m: [_file("attachments/../../boese.txt"), *m],
+        "unzulässigen Pfad",
+        False,
+    ),
+    "absolute-path": (
+        lambda m: [_file("/tmp/boese-sicherung.txt"), *m],
+        "unzulässigen Pfad",
+        False,
+    ),
     "symlink": (
         lambda m: [_special("attachments/ab/link", tarfile.SYMTYPE, "/etc/passwd"), *m],
         "symbolischer Link",
+        False,
     ),
     "hardlink": (
         lambda m: [*m[:1], _special("attachments/ab/hart", tarfile.LNKTYPE, m[0][0].name), *m[1:]],
         "harter Link",
+        False,
     ),
-    "device": (lambda m: [_special("attachments/ab/geraet", tarfile.CHRTYPE), *m], "Gerätedatei"),
-    "unknown-member": (lambda m: [_file("secret_key"), *m], "unzulässigen Pfad"),
-    "changed-byte": (_changed_byte, "Prüfsumme"),
-    "missing-manifest": (lambda m: [x for x in m if x[0].name != "manifest.json"], "manifest"),
-    "lying-manifest": (_lying_manifest, "Prüfsumme"),
-    "incomplete-manifest": (_manifest_without_counts, "Manifest"),
+    "device": (
+        lambda m: [_special("attachments/ab/geraet", tarfile.CHRTYPE), *m],
+        "Gerätedatei",
+        False,
+    ),
+    "unknown-member": (lambda m: [_file("secret_key"), *m], "unzulässigen Pfad", False),
+    "changed-byte": (_changed_byte, "Prüfsumme", False),
+    "missing-manifest": (
+        lambda m: [x for x in m if x[0].name != "manifest.json"],
+        "manifest",
+        False,
+    ),
+    "lying-manifest": (_lying_manifest, "Signatur des Manifests stimmt nicht", False),
+    "lying-manifest-signed": (_lying_manifest, "Prüfsumme", True),
+    "incomplete-manifest": (_manifest_without_counts, "Manifest des Archivs ist unlesbar", True),
+    "missing-signature": (
+        lambda m: [x for x in m if x[0].name != "manifest.sig"],
+        "nicht signiert",
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_hostile_archives_are_refused_without_writing(filled, tmp_path, kind):
     archive = take_backup(filled, tmp_path / "echt.tar.gz")
-    change, message = HOSTILE[kind]
-    hostile = _write(tmp_path / "boese.tar.gz", change(_members(archive)))
+    change, message, sign = HOSTILE[kind]
+    members = change(_members(archive))
+    if sign:
+        members = _signed(members, tmp_path / "data" / "backup_key")
+    hostile = _write(tmp_path / "boese.tar.gz", members)
     target = empty_target(tmp_path)
     before = folder_state(target)
     result = invoke(target, "restore", str(hostile))
@@ -492,6 +540,8 @@ def test_db_upgrade_backs_up_first_only_when_something_is_pending(
     [archive] = backups.iterdir()
     assert archive.name.startswith("before-upgrade-") and archive.name.endswith(".tar.gz")
     assert f"Sicherung vor der Aktualisierung: {archive}" in upgraded.output
+    # The first backup of this folder made the key: the admin learns of it here as well.
+    assert "Sicherungsschlüssel wurde eben erzeugt" in upgraded.output
     assert latest not in manifest_of(archive)["database"]["migrations"]
     assert archive.stat().st_mode & 0o777 == 0o600
     again = runner.invoke(args=["db", "upgrade"])
@@ -717,3 +767,297 @@ def test_a_failed_upgrade_names_the_backup_and_how_to_restore_it(app, runner, mo
     [archive] = (Path(app.config["DATA_DIR"]) / "backups").iterdir()
     assert "Spalte fehlt" in result.output
     assert f"flask --app app restore {archive}" in result.output
+
+
+# --- (f) Signed manifests and the schema the migrations make -----------------------------------
+
+
+def _sqlite_file(app) -> str:
+    return app.config["DATABASE_URL"].split("sqlite:///", 1)[1]
+
+
+def _forged(archive: Path, target: Path, change_database, keep_signature=True) -> Path:
+    """What someone with the archive but without the key can do: change the database in it
+    and write a manifest with the new checksum (SQLite archives)."""
+    members = _members(archive)
+    database = next(c for i, c in members if i.name == "database/intranet.sqlite3")
+    work = target.with_suffix(".sqlite3")
+    work.write_bytes(database)
+    with sqlite3.connect(work) as connection:
+        change_database(connection)
+    connection.close()
+    changed_database = work.read_bytes()
+    changed = []
+    for info, content in members:
+        if info.name == "database/intranet.sqlite3":
+            content = changed_database
+        elif info.name == "manifest.json":
+            manifest = json.loads(content)
+            manifest["members"]["database/intranet.sqlite3"] = {
+                "size": len(changed_database),
+                "sha256": hashlib.sha256(changed_database).hexdigest(),
+            }
+            content = json.dumps(manifest, indent=1).encode()
+        elif info.name == "manifest.sig" and not keep_signature:
+            continue
+        changed.append((info, content))
+    return _write(target, changed)
+
+
+PROMOTE_SQLITE = (
+    "CREATE TRIGGER promote AFTER UPDATE OF last_login_at ON account"
+    " BEGIN UPDATE account SET role = 'admin' WHERE id = NEW.id; END"
+)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="changes the SQLite file inside the archive")
+@pytest.mark.parametrize(
+    ("keep_signature", "message"),
+    [(True, "Signatur des Manifests stimmt nicht"), (False, "nicht signiert")],
+)
+def test_a_trigger_added_to_the_archive_with_new_checksums_is_refused(
+    filled, member, tmp_path, keep_signature, message
+):
+    archive = take_backup(filled, tmp_path / "echt.tar.gz")
+    forged = _forged(
+        archive,
+        tmp_path / "boese.tar.gz",
+        lambda c: c.execute(PROMOTE_SQLITE),
+        keep_signature=keep_signature,
+    )
+    target = empty_target(tmp_path)
+    before = folder_state(target)
+    result = invoke(target, "restore", forged)
+    assert result.exit_code != 0
+    assert message in result.output and "nichts wiederhergestellt" in result.output
+    assert folder_state(target) == before
+    # Had it been restored, the member would be admin after the next sign-in.
+    assert sign_in(target.test_client(), member.email).status_code != 303
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="changes the SQLite file inside the archive")
+def test_a_planted_trigger_is_refused_even_under_a_valid_signature(filled, tmp_path):
+    """The key's holder (or a backup of a database someone planted the trigger in) gets no
+    further: the schema is compared with the one the migrations make."""
+    archive = take_backup(filled, tmp_path / "echt.tar.gz")
+    forged = _forged(archive, tmp_path / "boese.tar.gz", lambda c: c.execute(PROMOTE_SQLITE))
+    signed = _write(
+        tmp_path / "signiert.tar.gz",
+        _signed(_members(forged), tmp_path / "data" / "backup_key"),
+    )
+    target = empty_target(tmp_path)
+    before = folder_state(target)
+    result = invoke(target, "restore", signed)
+    assert result.exit_code != 0
+    assert "unbekannt: Trigger promote ON account" in result.output
+    assert folder_state(target) == before
+
+
+def test_an_archive_signed_with_another_key_is_refused(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "echt.tar.gz")
+    other_key = tmp_path / "anderer_schluessel"
+    other_key.write_text("f" * 64)
+    forged = _write(tmp_path / "boese.tar.gz", _signed(_members(archive), other_key))
+    target = empty_target(tmp_path)
+    before = folder_state(target)
+    result = invoke(target, "restore", forged)
+    assert result.exit_code != 0
+    assert "anderen Sicherungsschlüssel" in result.output
+    assert backup.Key("f" * 64, "").id in result.output
+    assert folder_state(target) == before
+    # The same archive with the key it was signed with restores.
+    assert invoke(target, "restore", forged, "--key-file", other_key).exit_code == 0
+
+
+def test_the_backup_key_is_made_once_kept_private_and_signs_the_manifest(filled, tmp_path):
+    key_file = Path(filled.config["DATA_DIR"]) / "backup_key"
+    assert not key_file.exists()
+    first = invoke(filled, "backup", tmp_path / "eins.tar.gz")
+    assert first.exit_code == 0, first.output
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert len(key) == 64 and "eben erzeugt" in first.output
+    assert f"(ID {backup.Key(key, '').id})" in first.output
+    second = invoke(filled, "backup", tmp_path / "zwei.tar.gz")
+    assert "eben erzeugt" not in second.output and key_file.read_text().strip() == key
+    members = dict((i.name, c) for i, c in _members(tmp_path / "zwei.tar.gz"))
+    assert not [name for name, content in members.items() if key.encode() in content]
+    manifest, signature = members["manifest.json"], json.loads(members["manifest.sig"])
+    assert signature["hmac"] == hmac.new(key.encode(), manifest, hashlib.sha256).hexdigest()
+
+
+def test_restore_on_a_new_machine_needs_the_key_and_keeps_it(filled, tmp_path):
+    archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    key_file = tmp_path / "data" / "backup_key"
+    target = empty_target(tmp_path, copy_key=False)
+    before = folder_state(target)
+    refused = invoke(target, "restore", archive)
+    assert refused.exit_code != 0 and "--key-file" in refused.output
+    assert folder_state(target) == before
+    restored = invoke(target, "restore", archive, "--key-file", key_file)
+    assert restored.exit_code == 0, restored.output
+    kept = Path(target.config["DATA_DIR"]) / "backup_key"
+    assert kept.read_text() == key_file.read_text().strip()
+    assert kept.stat().st_mode & 0o777 == 0o600
+    # The new installation's backups are signed with the key the admin already keeps.
+    again = take_backup(target, tmp_path / "neu.tar.gz")
+    other = empty_target(tmp_path, "neu-2", copy_key=False)
+    assert invoke(other, "restore", again, "--key-file", key_file).exit_code == 0
+
+
+def test_the_backup_key_can_come_from_the_setting(filled, tmp_path):
+    secret = "k" * 40
+    filled.config["BACKUP_KEY"] = secret
+    try:
+        archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    finally:
+        filled.config["BACKUP_KEY"] = None
+    assert not (Path(filled.config["DATA_DIR"]) / "backup_key").exists()
+    target = empty_target(tmp_path)
+    assert invoke(target, "restore", archive).exit_code != 0
+    target.config["BACKUP_KEY"] = secret
+    result = invoke(target, "restore", archive)
+    assert result.exit_code == 0, result.output
+    assert not (Path(target.config["DATA_DIR"]) / "backup_key").exists()
+    target.config["BACKUP_KEY"] = "zu kurz"
+    short = invoke(target, "backup", tmp_path / "kurz.tar.gz")
+    assert short.exit_code != 0 and "zu kurz" in short.output
+    assert not (tmp_path / "kurz.tar.gz").exists()
+    # INTRANET_BACKUP_KEY=<digits only> is read as JSON, a number: refused, not changed.
+    target.config["BACKUP_KEY"] = int("7" * 40)
+    digits = invoke(target, "backup", tmp_path / "ziffern.tar.gz")
+    assert digits.exit_code != 0 and "kein Text" in digits.output
+
+
+def _sqlite_changed_column(app):
+    """The role column gets the default 'admin' (SQLite alters a column only this way)."""
+    connection = sqlite3.connect(_sqlite_file(app))
+    with connection:
+        version = connection.execute("PRAGMA schema_version").fetchone()[0]
+        connection.execute("PRAGMA writable_schema = ON")
+        connection.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, '\"role\" VARCHAR(255) NOT NULL',"
+            " '\"role\" VARCHAR(255) NOT NULL DEFAULT ''admin''') WHERE name = 'account'"
+        )
+        connection.execute(f"PRAGMA schema_version = {version + 1}")
+    connection.close()
+
+
+# What someone with write access to the live database leaves behind, for SQLite and for
+# PostgreSQL, and what the refusal names. A backup carries it with a valid signature.
+PLANTED = {
+    "trigger": (
+        [PROMOTE_SQLITE],
+        [
+            "CREATE FUNCTION promote() RETURNS trigger LANGUAGE plpgsql"
+            " AS 'BEGIN NEW.role := ''admin''; RETURN NEW; END'",
+            "CREATE TRIGGER promote BEFORE UPDATE OF last_login_at ON account"
+            " FOR EACH ROW EXECUTE FUNCTION promote()",
+        ],
+        "Trigger promote ON ",
+    ),
+    "view": (
+        ["CREATE VIEW everyone AS SELECT email, password_hash FROM account"],
+        ["CREATE VIEW everyone AS SELECT email, password_hash FROM account"],
+        "unbekannt: Sicht ",
+    ),
+    "extra-column": (
+        ["ALTER TABLE account ADD COLUMN note TEXT"],
+        ["ALTER TABLE account ADD COLUMN note TEXT"],
+        "account",
+    ),
+    "changed-column": (
+        _sqlite_changed_column,
+        ["ALTER TABLE account ALTER COLUMN role SET DEFAULT 'admin'"],
+        "geändert: ",
+    ),
+    "extra-table": (
+        ["CREATE TABLE stash (secret TEXT)"],
+        ["CREATE TABLE stash (secret TEXT)"],
+        "unbekannt: Tabelle ",
+    ),
+    "function": (
+        None,
+        ["CREATE FUNCTION helper() RETURNS integer LANGUAGE sql AS 'SELECT 1'"],
+        "unbekannt: Funktion public.helper()",
+    ),
+}
+
+
+def schema_objects(app) -> dict:
+    """Triggers, views, functions and the account table's columns, read straight from the
+    database's catalogue."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        with sqlite3.connect(_sqlite_file(app)) as connection:
+            rows = connection.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')"
+                " OR name = 'account'"
+            ).fetchall()
+        connection.close()
+        return {"objects": sorted(rows)}
+    with _pg_connect(url) as connection:
+        return {
+            "triggers": connection.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+            ).fetchall(),
+            "views": connection.execute(
+                "SELECT viewname FROM pg_views WHERE schemaname = 'public'"
+            ).fetchall(),
+            "functions": connection.execute(
+                "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+            ).fetchall(),
+            "columns": connection.execute(
+                "SELECT column_name, column_default FROM information_schema.columns"
+                " WHERE table_name = 'account' ORDER BY column_name"
+            ).fetchall(),
+            "tables": connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+            ).fetchall(),
+        }
+
+
+@pytest.mark.parametrize("kind", sorted(PLANTED))
+def test_a_backup_of_a_database_with_planted_objects_is_refused_without_writing(
+    filled, tmp_path, kind
+):
+    sqlite_change, pg_change, message = PLANTED[kind]
+    change = pg_change if PG_URL else sqlite_change
+    if change is None:
+        pytest.skip("SQLite has no stored functions")
+    try:
+        if callable(change):
+            change(filled)
+        else:
+            with db.connection_context():
+                for statement in change:
+                    db.execute_sql(statement)
+        archive = take_backup(filled, tmp_path / "sicherung.tar.gz")
+    finally:
+        if PG_URL:  # the next test's database must not inherit the planted objects
+            db.close_all()
+            with _pg_connect(PG_URL) as connection:
+                connection.execute("DROP SCHEMA public CASCADE")
+                connection.execute("CREATE SCHEMA public")
+    target = empty_target(tmp_path)
+    before = folder_state(target), schema_objects(target)
+    result = invoke(target, "restore", archive)
+    assert result.exit_code != 0
+    assert "Das Schema der Datenbank in der Sicherung weicht" in result.output
+    assert message in result.output and "nichts wiederhergestellt" in result.output
+    assert (folder_state(target), schema_objects(target)) == before
+
+
+def test_a_backup_of_an_older_schema_restores_and_names_the_upgrade(tmp_path):
+    """The schema is compared with what the migrations make up to the backup's own level."""
+    config = _first_release_database(tmp_path)
+    config.pop("snapshot")
+    config["DATA_DIR"] = str(tmp_path / "data")
+    old = create_app(config)
+    archive = take_backup(old, tmp_path / "alt.tar.gz")
+    assert manifest_of(archive)["database"]["schema_version"] == FIRST_RELEASE
+    target = empty_target(tmp_path)
+    result = invoke(target, "restore", archive)
+    assert result.exit_code == 0, result.output
+    assert f"Schema: {FIRST_RELEASE}" in result.output and "db upgrade" in result.output
+    assert table_counts(target)["person"] == len(FIRST_RELEASE_ROWS["person"])

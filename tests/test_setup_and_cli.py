@@ -362,7 +362,11 @@ def test_backup_and_restore_into_an_empty_data_folder(runner, member, tmp_path):
     restored = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "neu"), "SECRET_KEY": "k"})
     # A command runs in the app already active, if any: give the restore its own.
     with restored.app_context():
-        result = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+        # A new data folder has no backup key of its own: the old folder's key is given.
+        key = tmp_path / "data" / "backup_key"
+        result = restored.test_cli_runner().invoke(
+            args=["restore", str(archive), "--key-file", str(key)]
+        )
         assert result.exit_code == 0, result.output
         with db.connection_context():
             assert Account.get(Account.email == member.email).display_name == member.display_name

@@ -1,6 +1,7 @@
 """Files and folders that hold personal data: made readable by the service's own user only."""
 
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -41,3 +42,22 @@ def open_private(path: str | Path, mode: str = "wb", **kwargs):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     os.fchmod(fd, PRIVATE_FILE)
     return os.fdopen(fd, mode, **kwargs)
+
+
+def stored_secret(path: str | Path, value: str | None = None) -> tuple[str, bool]:
+    """The secret kept in the file at `path`; if there is none yet, `value` (or a new random
+    one) is written there with mode 0600. Returns the secret and whether it was written here."""
+    path = Path(path)
+    try:
+        return path.read_text().strip(), False
+    except FileNotFoundError:
+        pass
+    value = value or secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip(), False
+    os.fchmod(fd, PRIVATE_FILE)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value, True
