@@ -502,3 +502,22 @@ def test_chatham_house_is_decided_when_the_meeting_is_planned(client, app, org, 
         ctx(minutes, coordinator), "Text", "green", False, minutes.version, coordinator
     )
     assert saved.chatham_house
+
+
+def test_the_access_export_shows_a_section_comment_only_where_its_section_may_go(
+    plenum, people, org
+):
+    coordinator, org_member = people["coordinator"], people["org_member"]
+    minutes = circulate(start(plenum, coordinator), coordinator, people["reviewer"])
+    section = amber_section(minutes)
+    services.add_comment(
+        ctx(minutes, org_member), "comment", f"Zu TOP 2 {MARKER}", org_member, section.id
+    )
+    services.add_comment(ctx(minutes, org_member), "comment", "Zum Ganzen", org_member)
+    outside_admin = factories.account("admin", None, email="verwaltung@example.org")
+    inside_admin = factories.account("admin", org, email="verwaltung2@example.org")
+    for viewer, sees in [(outside_admin, False), (inside_admin, True)]:
+        exported = services.export_minutes_data(None, account=org_member, viewer=viewer)
+        texts = [c.get("text", "") for c in exported["minutes_comments"]]
+        assert "Zum Ganzen" in texts
+        assert any(MARKER in t for t in texts) is sees

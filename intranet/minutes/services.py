@@ -1362,20 +1362,25 @@ def export_minutes_data(person, account=None, viewer=None, **_ignored):
     confirmed = ReadConfirmation.select().where(ReadConfirmation.account == account.id)
     readable = set()
     if viewer is not None and written:
-        readable = {
-            row.id
-            for row in Minutes.select(Minutes.id)
-            .join(Meeting)
-            .where(
-                Minutes.id.in_({c.minutes_id for c in written})
-                & visible_clause(viewer, "view")
-                & Minutes.label.in_([sharing.CLEAR, sharing.GREEN, sharing.AMBER])
-            )
-        }
+        # The same audience as on the page (a section's comment: that section's), and only
+        # what may leave the intranet (never RED, never AMBER+STRICT up the chain).
+        contexts = {}
+        for c in written:
+            if c.minutes_id not in contexts:
+                contexts[c.minutes_id] = context_for(Minutes.get_by_id(c.minutes_id))
+            context = contexts[c.minutes_id]
+            section = MinutesSection.get_or_none(MinutesSection.id == c.section_id)
+            audience = comment_audience(context, section)
+            if (
+                context.may(viewer, "view")
+                and audience.visible_to(viewer)
+                and audience.leaves_intranet
+            ):
+                readable.add(c.id)
     return {
         "minutes_comments": [
             labelled_entry(
-                c.minutes_id in readable,
+                c.id in readable,
                 {
                     "minutes_id": c.minutes_id,
                     "label": c.minutes.label,
