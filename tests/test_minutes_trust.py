@@ -129,9 +129,12 @@ def test_resolving_an_objection_on_a_hidden_section_is_not_possible_and_its_answ
         f"Berichtigt {MARKER}",
         people["coordinator"],
     )
-    # The answer is not repeated in the history, where every reader would see it.
+    # The answer is not repeated in the history, where every reader would see it; that an
+    # objection (on a section hidden from them) was answered is not told to members either.
     status, html = page(client, people["member"], f"/minutes/{minutes.id}")
-    assert status == 200 and MARKER not in html
+    assert status == 200 and MARKER not in html and "Einspruch geklärt" not in html
+    status, html = page(client, people["coordinator"], f"/minutes/{minutes.id}")
+    assert "Einspruch geklärt" in html
 
 
 # --- 2. Review notes are for the editorial circle ---------------------------------------------------

@@ -13,6 +13,7 @@ from intranet.htmx import redirect_to, render
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 bp.before_request(require_login)
 bp.add_app_template_global(services.downloadable, "attachment_downloadable")
+bp.add_app_template_global(services.effective_label, "attachment_label")
 bp.add_app_template_global(services.for_owner, "attachments_for")
 
 

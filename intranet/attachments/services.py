@@ -163,6 +163,12 @@ def audience(attachment: Attachment, owner: Owner) -> sharing.Audience:
     return owner.audience.narrowed(attachment.label)
 
 
+def effective_label(attachment: Attachment, owner: Owner) -> str:
+    """The strictest label a file is under (its own, its item's and those above): what a list
+    shows, so a GREEN file of an AMBER agenda item reads as AMBER."""
+    return max(audience(attachment, owner).labels, key=sharing.LABELS.index)
+
+
 def visible_to(attachment: Attachment, owner: Owner, account) -> bool:
     return audience(attachment, owner).visible_to(account)
 

@@ -981,17 +981,24 @@ def start_correction(context, actor) -> Minutes:
 REVIEW_NOTE_ACTIONS = frozenset({"approve", "return", "release", "withdraw"})
 # Steps whose comment is shown with what it is about, to that audience (an objection's answer).
 QUIET_ACTIONS = frozenset({"resolve", "corrected"})
+# Steps about an objection, which may concern a section hidden from the reader: even that an
+# objection was answered is told only to the editorial circle (others see it at the objection).
+CIRCLE_ONLY_ACTIONS = frozenset({"resolve"})
 
 
 def timeline(context: MinutesContext, account) -> list:
-    """The history as `account` may read it: every step with who and when, but a review note
-    only for the editorial circle and an objection's answer only beside the objection."""
+    """The history as `account` may read it: every change of state with who and when, but a
+    review note only for the editorial circle and an objection's answer only beside the
+    objection."""
     circle = context.in_editorial_circle(account)
-    events = WORKFLOW.history(context.minutes.id)
-    for event in events:
+    shown = []
+    for event in WORKFLOW.history(context.minutes.id):
+        if event.action in CIRCLE_ONLY_ACTIONS and not circle:
+            continue
         if event.action in QUIET_ACTIONS or (event.action in REVIEW_NOTE_ACTIONS and not circle):
             event.comment = ""
-    return events
+        shown.append(event)
+    return shown
 
 
 def latest_review_note(context: MinutesContext, account):
