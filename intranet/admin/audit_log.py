@@ -38,6 +38,7 @@ ACTIONS = {
     "second_factor.disabled": _l("Second factor switched off"),
     "second_factor.recovery_codes_renewed": _l("New recovery codes made"),
     "second_factor.reset": _l("Second factor reset by the administration"),
+    "second_factor.setup_started": _l("Set-up of the second factor begun (password confirmed)"),
     "second_factor.voided": _l("Second factor voided (server key changed)"),
     "settings.second_factor": _l("Roles that need a second factor changed"),
     "logout": _l("Signed out"),
