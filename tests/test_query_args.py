@@ -230,6 +230,7 @@ def _addresses(app, world):
     return found
 
 
+@pytest.mark.access_matrix  # the same world and walk; `-m "not access_matrix"` skips it
 def test_no_query_value_gives_a_server_error(app):
     world = build_world(app)
     walk = Walk(app, world)
