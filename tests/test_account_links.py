@@ -13,6 +13,7 @@ from intranet.auth import services
 from intranet.auth.models import NO_PASSWORD, Account, PasswordLink
 from intranet.core.models import AuditEvent
 from intranet.db import utcnow
+from intranet.meetings import feeds
 from tests import factories
 from tests.conftest import csrf_token, make_app, sign_in
 from tests.test_meetings_mail import free_port, smtp  # noqa: F401 (fixture)
@@ -151,8 +152,98 @@ def test_a_new_link_revokes_the_older_one(app, client, admin, member):
 def test_a_deactivated_account_cannot_use_its_link(app, client, admin, member):
     path = issue(member, admin)
     services.set_active(member, False, admin)
-    assert client.get(path).status_code == 410
-    assert set_password(client, path).status_code == 410
+    response = client.get(path)
+    assert response.status_code == 404 and GONE_TEXT in response.get_data(as_text=True)
+    assert set_password(client, path).status_code == 404
+
+
+@pytest.mark.parametrize("purpose", ["invitation", "reset"])
+def test_deactivation_voids_links_sessions_and_feed_for_good(app, client, admin, org, purpose):
+    """Reactivating brings none of them back: whoever held the link, a signed-in browser or
+    the calendar address before the deactivation starts from nothing."""
+    if purpose == "invitation":
+        person = services.create_account(
+            "eingeladen@example.org", "Eingeladen", "member", None, org
+        )
+    else:
+        person = factories.account("member", org)
+    path = issue(person, admin)
+    elsewhere = app.test_client()
+    if purpose == "reset":
+        sign_in(elsewhere, person)
+        assert elsewhere.get("/contacts").status_code == 200
+    with app.test_request_context():
+        feed = feeds.renew(person)
+    sign_in(client, admin)
+    toggle = {"csrf_token": csrf_token(client)}
+    assert client.post(f"/admin/accounts/{person.id}/active", data=toggle).status_code == 303
+    assert client.post(f"/admin/accounts/{person.id}/active", data=toggle).status_code == 303
+    assert Account.get_by_id(person.id).active
+    anonymous = app.test_client()
+    assert anonymous.get(path).status_code == 404
+    assert set_password(anonymous, path).status_code == 404
+    assert Account.get_by_id(person.id).password_hash == person.password_hash
+    assert elsewhere.get("/contacts").status_code == 302
+    assert anonymous.get("/calendar.ics", query_string={"token": feed}).status_code == 404
+    # A link the administration makes after the reactivation works.
+    assert anonymous.get(issue(person, admin)).status_code == 200
+
+
+def test_a_link_made_while_deactivated_works_after_reactivation(app, client, admin, member):
+    services.set_active(member, False, admin)
+    path = issue(member, admin)
+    services.set_active(Account.get_by_id(member.id), True, admin)
+    assert client.get(path).status_code == 200
+
+
+def _new_role(account, admin):
+    services.update_account(
+        account,
+        services.fingerprint(account),
+        account.email,
+        account.display_name,
+        "reviewer",
+        account.organization,
+        admin,
+    )
+
+
+def _new_organization(account, admin):
+    other = factories.organization("Andere Stelle")
+    fingerprint = services.fingerprint(account)
+    services.update_account(
+        account, fingerprint, account.email, account.display_name, account.role, other, admin
+    )
+
+
+def _own_new_password(account, admin):
+    services.change_password(account, factories.PASSWORD, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("change", [_new_role, _new_organization, _own_new_password])
+def test_links_end_when_role_organisation_or_password_change(app, admin, org, change):
+    member = factories.account("member", org)
+    path = issue(member, admin)
+    client = app.test_client()
+    sign_in(client, member)
+    with app.test_request_context():
+        change(Account.get_by_id(member.id), admin)
+    assert app.test_client().get(path).status_code == 404
+    assert client.get("/contacts").status_code == 302
+
+
+def test_a_name_or_email_change_keeps_the_link(app, admin, member):
+    path = issue(member, admin)
+    services.update_account(
+        member,
+        services.fingerprint(member),
+        "anders@example.org",
+        "Anderer Name",
+        member.role,
+        member.organization,
+        admin,
+    )
+    assert app.test_client().get(path).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -491,13 +582,16 @@ def test_a_failing_mail_server_still_shows_the_link(app, client, admin, org, mon
         ("/account/password", "current_password"),
         ("/account/second-factor/off", "off-password"),
         ("/account/second-factor/recovery-codes", "codes-password"),
+        ("/account/second-factor/on", "on-password"),
     ],
 )
 def test_password_checks_on_the_account_page_are_throttled(app, client, member, address, field):
     app.config["LOGIN_MAX_FAILURES_ACCOUNT"] = 3
-    switch_on(member)
     sign_in(client, member)
-    code_step(client, totp_of(member).now())
+    if field != "on-password":  # switching off or new codes: the factor is on
+        switch_on(member)
+        sign_in(client, member)
+        code_step(client, totp_of(member).now())
     token = csrf_token(client, "/account")
 
     def attempt(password):

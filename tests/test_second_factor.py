@@ -171,9 +171,18 @@ def test_first_admin_from_create_user_sets_up_the_factor(tmp_path):
     assert sign_in(client, "erste@example.org").headers["Location"] == "/login/setup"
 
 
+def confirm_password(client, password=factories.PASSWORD):
+    """The account page's "switch on" form, which asks for the password again."""
+    data = {"on-password": password, "on-csrf_token": csrf_token(client, "/account")}
+    return client.post("/account/second-factor/on", data=data)
+
+
 def test_optional_factor_switched_on_from_the_account_page(client, member):
     sign_in(client, member)
     assert "Zweiten Faktor einschalten" in client.get("/account").get_data(as_text=True)
+    response = confirm_password(client)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/second-factor"
     body = client.get("/account/second-factor").get_data(as_text=True)
     secret = SECRET_PATTERN.search(body).group(1).replace(" ", "")
     response = client.post(
@@ -184,6 +193,46 @@ def test_optional_factor_switched_on_from_the_account_page(client, member):
     assert "Eingeschaltet seit" in client.get("/account").get_data(as_text=True)
     sign_out(client)
     assert sign_in(client, member).headers["Location"] == "/login/code"
+
+
+def test_switching_on_asks_for_the_password_again(app, client, member):
+    """Whoever finds a session open cannot bind the account to their own phone: without the
+    password they see no key and can confirm none."""
+    sign_in(client, member)
+    response = client.get("/account/second-factor")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/account")
+    assert SECRET_PATTERN.search(client.get("/account").get_data(as_text=True)) is None
+    posted = client.post(
+        "/account/second-factor", data={"code": "123456", "csrf_token": csrf_token(client)}
+    )
+    assert posted.status_code == 303
+    wrong = confirm_password(client, "falsch")
+    assert wrong.status_code == 422
+    assert "Das Passwort ist nicht korrekt." in wrong.get_data(as_text=True)
+    assert client.get("/account/second-factor").status_code == 303
+    assert second_factor.active_factor(Account.get_by_id(member.id)) is None
+    assert confirm_password(client).status_code == 303
+    assert SECRET_PATTERN.search(client.get("/account/second-factor").get_data(as_text=True))
+    assert "second_factor.setup_started" in audit_actions()
+    # The permission belongs to this session, not to the account.
+    other = app.test_client()
+    sign_in(other, member)
+    assert other.get("/account/second-factor").status_code == 303
+
+
+def test_a_key_shown_before_the_password_is_not_the_one_switched_on(client, member):
+    begun = second_factor.begin_setup(member)
+    sign_in(client, member)
+    confirm_password(client)
+    body = client.get("/account/second-factor").get_data(as_text=True)
+    shown = SECRET_PATTERN.search(body).group(1).replace(" ", "")
+    assert shown != second_factor.secret(begun)
+    old_code = pyotp.TOTP(second_factor.secret(begun)).now()
+    response = client.post(
+        "/account/second-factor", data={"code": old_code, "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 422
+    assert second_factor.active_factor(Account.get_by_id(member.id)) is None
 
 
 # --- The second step ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from intranet.attachments.models import Attachment
 from intranet.auth.models import Account, Organization
 from intranet.core import sharing
 from intranet.core.models import AuditEvent
+from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
 from intranet.directory.models import Person
 from intranet.meetings import services as meetings
@@ -37,6 +38,7 @@ ACTIONS = {
     "second_factor.disabled": _l("Second factor switched off"),
     "second_factor.recovery_codes_renewed": _l("New recovery codes made"),
     "second_factor.reset": _l("Second factor reset by the administration"),
+    "second_factor.setup_started": _l("Set-up of the second factor begun (password confirmed)"),
     "second_factor.voided": _l("Second factor voided (server key changed)"),
     "settings.second_factor": _l("Roles that need a second factor changed"),
     "logout": _l("Signed out"),
@@ -138,17 +140,6 @@ def action_choices() -> list[tuple[str, str]]:
 # --- Filters -----------------------------------------------------------------------------------
 
 
-def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() and len(str(value)) < 10 else None
-
-
-def _date(value) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @dataclass
 class Filters:
     person: str = ""
@@ -161,13 +152,14 @@ class Filters:
     @classmethod
     def from_args(cls, args) -> "Filters":
         action = args.get("action", "")
+        typed = QueryArgs(args)
         return cls(
             person=args.get("person", "").strip()[:200],
-            organization=_int(args.get("organization")),
+            organization=typed.id("organization"),
             action=action if action in ACTIONS else "",
             item=args.get("item", "").strip()[:200],
-            since=_date(args.get("since")),
-            until=_date(args.get("until")),
+            since=typed.date("since"),
+            until=typed.date("until"),
         )
 
     def args(self) -> dict:

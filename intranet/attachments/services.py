@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
+from intranet.core.query_args import parse_key
 from intranet.core.signals import account_erasing
 from intranet.db import write_transaction
 from intranet.privacy.services import labelled_entry, personal_data_export
@@ -151,11 +152,11 @@ def register_owner(kind: str, loader: Callable[[int, object], Owner | None]) -> 
 def load_owner(key: str | None, account=None) -> Owner | None:
     """'meeting:12' → the Owner when the account may see that item, else None."""
     account = account or current_user
-    kind, _, raw_id = (key or "").partition(":")
-    loader = _OWNER_LOADERS.get(kind)
-    if loader is None or not raw_id.isdigit() or len(raw_id) > 10:
+    parsed = parse_key(key, _OWNER_LOADERS)
+    if parsed is None:
         return None
-    return loader(int(raw_id), account)
+    kind, owner_id = parsed
+    return _OWNER_LOADERS[kind](owner_id, account)
 
 
 def audience(attachment: Attachment, owner: Owner) -> sharing.Audience:

@@ -143,20 +143,33 @@ def remaining_recovery_codes(account: Account) -> int:
 # --- Set-up --------------------------------------------------------------------------------------
 
 
-def begin_setup(account: Account) -> SecondFactor:
+def begin_setup(account: Account, fresh: bool = False) -> SecondFactor:
     """The factor being set up: the one already begun (so a reloaded page shows the same QR
-    code), or a new one. Refused while a working factor exists."""
+    code) unless `fresh`, or a new one. Refused while a working factor exists."""
     with serialized(f"second-factor:{account.id}"):
         factor = factor_of(account)
         if factor is not None and key_valid(factor):
             if factor.confirmed_at is not None:
                 raise SecondFactorError(_l("The second factor is already switched on."))
-            return factor
-        if factor is not None:  # its secret went with the old SECRET_KEY
+            if not fresh:
+                return factor
+        if factor is not None:
             _remove(account)
-            audit.record("second_factor.voided", target=f"account:{account.id}", actor=account)
+            if not key_valid(factor):  # its secret went with the old SECRET_KEY
+                audit.record("second_factor.voided", target=f"account:{account.id}", actor=account)
         seed = secrets.token_hex(32)
         return SecondFactor.create(account=account.id, seed=seed, key_check=_key_check(seed))
+
+
+def start_setup(account: Account, password: str) -> SecondFactor:
+    """Switching on from the own account page asks for the password again, as switching off
+    does: otherwise whoever holds an open session could bind the account to their own phone
+    and lock the owner out. The set-up starts afresh, so a key shown before is worth nothing."""
+    if not verify_password(account.password_hash, password):
+        raise SecondFactorError(_l("The password is not correct."))
+    factor = begin_setup(account, fresh=True)
+    audit.record("second_factor.setup_started", target=f"account:{account.id}", actor=account)
+    return factor
 
 
 def confirm_setup(account: Account, code: str) -> list[str]:

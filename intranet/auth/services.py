@@ -28,7 +28,7 @@ from intranet.auth.passwords import (
 )
 from intranet.config import LANGUAGES
 from intranet.core import audit, versioning
-from intranet.core.signals import password_changed
+from intranet.core.signals import access_ended, account_erasing
 from intranet.db import serialized, utcnow, write_transaction
 
 
@@ -244,23 +244,37 @@ def forget_old_failures() -> None:
 
 
 def end_all_sessions(account: Account) -> None:
-    """Void every session of the account, on every device."""
+    """Void every session of the account, on every device (signing out)."""
     Account.update(session_version=Account.session_version + 1).where(
         Account.id == account.id
     ).execute()
 
 
+def end_access(account: Account, actor=None) -> None:
+    """Everything that lets someone into the account ends: every session and half-finished
+    sign-in, the open password link (invitation or reset) and what the areas hand out
+    (`access_ended`: the calendar feed address). Called inside the transaction of each change
+    after which an old way in must not work again: deactivation, erasure, a new role or
+    organisation, a new password."""
+    end_all_sessions(account)
+    PasswordLink.delete().where(PasswordLink.account == account.id).execute()
+    access_ended.send(account, actor=actor)
+
+
+@account_erasing.connect
+def _end_access_of_erased(account, **_ignored) -> None:
+    end_access(account)
+
+
 def _set_password(account: Account, password: str, actor, must_change: bool = False) -> None:
-    """Store a new password (call inside a transaction): every session and half-finished
-    sign-in ends, and whatever else grants access without a session is revoked."""
+    """Store a new password (call inside a transaction); every other way in ends."""
     Account.update(
         password_hash=hash_password(password),
         password_changed_at=utcnow(),
         must_change_password=must_change,
-        session_version=Account.session_version + 1,
     ).where(Account.id == account.id).execute()
     LoginFailure.delete().where(LoginFailure.email == account.email).execute()
-    password_changed.send(account, actor=actor)
+    end_access(account, actor)
 
 
 def change_password(account: Account, current: str, new: str) -> None:
@@ -307,12 +321,15 @@ def keep_an_admin(account: Account, stays_admin: bool) -> None:
 
 
 def set_active(account: Account, active: bool, actor) -> None:
-    with serialized("admins"):
+    """Deactivating ends every way in, so reactivating brings none of them back; a link the
+    administration makes while the account is deactivated works once it is active again.
+    The link's lock orders this against a link being made at the same moment."""
+    with serialized("admins", f"password-link:{account.id}"):
         current = Account.get_by_id(account.id)
         keep_an_admin(current, active or current.role != "admin" or not current.active)
-        Account.update(active=active, session_version=Account.session_version + 1).where(
-            Account.id == account.id
-        ).execute()
+        Account.update(active=active).where(Account.id == account.id).execute()
+        if not active:
+            end_access(current, actor)
     action = "account.reactivated" if active else "account.deactivated"
     audit.record(action, target=f"account:{account.id}", actor=actor)
 
@@ -412,8 +429,6 @@ def update_account(
             raise AccountError(_l("An account with this email address already exists."))
         changes = {"email": email, "display_name": display_name.strip(), "role": role}
         changes["organization"] = organization_id
-        if role != current.role or organization_id != current.organization_id:
-            changes["session_version"] = Account.session_version + 1
         # Accounts carry no version column: the fingerprinted fields themselves are the
         # version, compared in the same UPDATE that writes them (see core.versioning).
         try:
@@ -430,6 +445,8 @@ def update_account(
             )
         except versioning.Conflict:
             raise AccountConflict(stale) from None
+        if role != current.role or organization_id != current.organization_id:
+            end_access(current, actor)
         current = Account.get_by_id(current.id)
     audit.record(
         "account.updated",
@@ -450,7 +467,6 @@ def reset_password(account: Account, password: str, actor) -> None:
     check_policy(password, password_context(account.email, account.organization))
     with write_transaction():
         _set_password(account, password, actor, must_change=True)
-        PasswordLink.delete().where(PasswordLink.account == account.id).execute()
     audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
     mail.notify_password_changed(account, by_administration=True)
 

@@ -80,6 +80,8 @@ def session_expired() -> bool:
 PENDING = "second_step"
 # Long enough to type a code; set-up may mean installing an app first.
 PENDING_SECONDS = {"verify": 5 * 60, "setup": 15 * 60}
+# Set-up from the account page, once the password was given again.
+SETUP_ALLOWED = "second_factor_setup"
 
 
 def start_pending(account: Account, step: str, next_path: str | None) -> None:
@@ -100,6 +102,28 @@ def start_pending(account: Account, step: str, next_path: str | None) -> None:
         "until": int(time.time()) + PENDING_SECONDS[step],
         "next": next_path or "",
     }
+
+
+def allow_second_factor_setup(account: Account) -> None:
+    """The password was given again on /account: this session may set up a second factor, for
+    as long as the set-up after sign-in may take."""
+    session[SETUP_ALLOWED] = {
+        "account": account.id,
+        "until": int(time.time()) + PENDING_SECONDS["setup"],
+    }
+
+
+def second_factor_setup_allowed(account: Account) -> bool:
+    allowed = session.get(SETUP_ALLOWED)
+    return (
+        isinstance(allowed, dict)
+        and allowed.get("account") == account.id
+        and int(time.time()) <= allowed.get("until", 0)
+    )
+
+
+def end_second_factor_setup() -> None:
+    session.pop(SETUP_ALLOWED, None)
 
 
 def pending_sign_in(step: str) -> tuple[Account, str] | None:

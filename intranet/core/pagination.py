@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import request
+from intranet.core.query_args import QueryArgs
 
 PER_PAGE = 50
 
@@ -28,10 +28,7 @@ class Page:
 
 
 def requested_page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return QueryArgs().page()
 
 
 def paginate(query, per_page: int = PER_PAGE) -> Page:

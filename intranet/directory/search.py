@@ -10,7 +10,7 @@ from peewee import OP, SQL, Expression, NodeList, Value, fn
 
 from intranet.auth.models import Organization
 from intranet.core.cleaning import clean_line
-from intranet.core.ids import MAX_ID
+from intranet.core.query_args import QueryArgs
 from intranet.db import is_sqlite
 from intranet.directory import text
 from intranet.directory.models import Person
@@ -27,16 +27,10 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> "Filters":
-        try:
-            organization = int(args.get("organization") or 0) or None
-        except ValueError:
-            organization = None
-        if organization is not None and not 0 < organization <= MAX_ID:
-            organization = None
         letter = (args.get("letter") or "").upper()
         return cls(
             q=clean_line(args.get("q"))[:200],
-            organization=organization,
+            organization=QueryArgs(args).id("organization"),
             function=clean_line(args.get("function"))[:200],
             letter=letter if letter in LETTERS else "",
         )

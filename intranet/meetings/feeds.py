@@ -12,7 +12,7 @@ from flask import current_app, request
 
 from intranet.auth.models import Account
 from intranet.core import audit, sharing
-from intranet.core.signals import password_changed
+from intranet.core.signals import access_ended
 from intranet.db import utcnow
 from intranet.meetings import services
 from intranet.meetings.models import FeedToken, Meeting
@@ -56,10 +56,11 @@ def renew(account) -> str:
     return token
 
 
-@password_changed.connect
+@access_ended.connect
 def revoke(account, actor=None, **_ignored) -> None:
-    """A new password ends the feed address like a session: someone who learnt the old
-    password may have copied the address too. The owner makes a new one on /account."""
+    """The feed address ends with the sessions (new password, deactivation, new role): someone
+    who learnt the old password may have copied the address too, and a reactivated account
+    starts without old addresses. The owner makes a new one on /account."""
     if FeedToken.delete().where(FeedToken.account == account.id).execute():
         audit.record("calendar_feed.revoked", target=f"account:{account.id}", actor=actor)
 

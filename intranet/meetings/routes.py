@@ -15,6 +15,7 @@ from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.core import sharing
 from intranet.core.pagination import paginate
+from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.db import utcnow
 from intranet.filters import formatted
@@ -113,7 +114,7 @@ def mail_enabled():
 @bp.get("/calendar")
 def calendar():
     today = times.to_local(utcnow()).date()
-    first = services.parse_month(request.args.get("month"), today)
+    first = QueryArgs().month("month") or today.replace(day=1)
     return render(
         "meetings/calendar.html",
         "meetings/_month.html",
@@ -187,7 +188,7 @@ def _invitation_text(meeting):
     (named in the address, checked again against what the planner may see)."""
     if mail.enabled():
         return None
-    ids = request.args.getlist("invited", type=int)
+    ids = QueryArgs().ids("invited")
     meetings = services.invited_occurrences(meeting, current_user, ids)
     return mail.invitation_text(meetings) if meetings else None
 

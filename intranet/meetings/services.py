@@ -251,17 +251,6 @@ class Day:
     meetings: list = field(default_factory=list)
 
 
-def parse_month(value: str | None, today: dt.date) -> dt.date:
-    """'2027-03' → 2027-03-01; anything else → the current month (never an error page)."""
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        if 1970 <= year <= 2200 and 1 <= month <= 12 and len(value) == 7:
-            return dt.date(year, month, 1)
-    except ValueError:
-        pass
-    return today.replace(day=1)
-
-
 def shift_month(first: dt.date, months: int) -> dt.date:
     index = first.year * 12 + first.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)

@@ -11,6 +11,7 @@ from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Organization
 from intranet.core.pagination import paginate
+from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow
@@ -83,16 +84,10 @@ def meeting_minutes(meeting_context):
 # --- Archive -------------------------------------------------------------------------------------
 
 
-def _int_arg(name):
-    try:
-        return int(request.args.get(name, "")) or None
-    except ValueError:
-        return None
-
-
 @bp.get("/minutes")
 def archive():
-    year, organization_id = _int_arg("year"), _int_arg("organization")
+    args = QueryArgs()
+    year, organization_id = args.year("year"), args.id("organization")
     page = paginate(services.archive(current_user, year, organization_id), per_page=25)
     return render(
         "minutes/archive.html",
@@ -352,8 +347,9 @@ def compare(minutes_id):
     versions = services.versions(context, current_user)
     numbers = [v.number for v in versions]
     newest = numbers[0] if numbers else 1
-    a = _int_arg("a") or (numbers[1] if len(numbers) > 1 else newest)
-    b = _int_arg("b") or newest
+    args = QueryArgs()
+    a = args.id("a") or (numbers[1] if len(numbers) > 1 else newest)
+    b = args.id("b") or newest
     old = services.get_version(context, a, current_user)
     new = services.get_version(context, b, current_user)
     return render(

@@ -1,5 +1,6 @@
-"""Two-factor sign-in in a real browser: set-up at the first sign-in, a code from the app,
-a recovery code that works once; with and without JavaScript."""
+"""Two-factor sign-in in a real browser: set-up at the first sign-in or, after the password
+again, from the account page; a code from the app, a recovery code that works once; with and
+without JavaScript."""
 
 import re
 import time
@@ -84,6 +85,33 @@ def test_admin_sets_up_and_uses_the_second_factor(page, live_app, axe, console_e
     expect(page.get_by_role("alert").first).to_contain_text("schon benutzt")
     axe.check(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmeldung bestätigen")
+    assert console_errors == []
+
+
+def test_member_switches_it_on_from_the_account_page(page, live_app, axe, console_errors):
+    with live_app.app_context():
+        factories.account("member", email="mitglied@example.org")
+    sign_in(page, "mitglied@example.org")
+    page.goto("/account")
+    section = page.locator("#second-factor")
+    # The password comes first: an open session alone shows no key.
+    section.get_by_label("Ihr Passwort").fill("falsch")
+    section.get_by_role("button", name="Zweiten Faktor einschalten").click()
+    expect(page.get_by_text("Das Passwort ist nicht korrekt.").first).to_be_visible()
+    expect(page.locator("#second-factor-secret")).to_have_count(0)
+    axe.check(page)
+    page.locator("#second-factor").get_by_label("Ihr Passwort").fill(factories.PASSWORD)
+    page.locator("#second-factor").get_by_role("button", name="Zweiten Faktor einschalten").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zweiten Faktor einrichten")
+    axe.check(page)
+    secret = page.locator("#second-factor-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code aus der App").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Zweiten Faktor einschalten").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihre Wiederherstellungscodes")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.get_by_role("link", name="Ich habe die Codes aufbewahrt, weiter").click()
+    expect(page.get_by_text("Eingeschaltet seit")).to_be_visible()
     assert console_errors == []
 
 
