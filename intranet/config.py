@@ -18,6 +18,8 @@ DEFAULTS = {
     # Session limits (BSI CON.10 / OWASP ASVS 7.3): idle and absolute, in minutes.
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_MAX_MINUTES": 12 * 60,
+    # Pages warn this long before the session ends and offer to extend it (WCAG 2.2.1).
+    "SESSION_WARNING_SECONDS": 120,
     # Login throttling: failures within the window per account and per client address.
     "LOGIN_WINDOW_MINUTES": 15,
     "LOGIN_MAX_FAILURES_ACCOUNT": 10,

@@ -7,6 +7,7 @@ from intranet.auth.models import (
     Organization,
     PasswordLink,
     RecoveryCode,
+    SavedForm,
     SecondFactor,
     SetupToken,
 )
@@ -25,6 +26,7 @@ MODELS = [
     SecondFactor,
     RecoveryCode,
     PasswordLink,
+    SavedForm,
     AuditEvent,
     SiteSetting,
     BarrierReport,

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 from flask_login import current_user
 
 from intranet.htmx import login_redirect
@@ -14,7 +14,8 @@ def requested_path() -> str:
 
 
 def to_login():
-    return login_redirect(url_for("auth.login", next=requested_path()))
+    # A form kept at the end of a session leads back to its page (auth.saved_forms).
+    return login_redirect(url_for("auth.login", next=g.get("sign_in_next") or requested_path()))
 
 
 def require_login():

@@ -164,3 +164,28 @@ class PasswordLink(BaseModel):
         "expires_at": _l("Security: until when the link works."),
     }
     NOT_PERSONAL_DATA = ("id", "purpose", "token_hash")
+
+
+class SavedForm(BaseModel):
+    """What someone typed into a form that arrived after their sign-in had ended, kept for that
+    account until they are back on the form's page, at most an hour (auth.saved_forms).
+    Never the CSRF token, never a password."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, backref="saved_forms", on_delete="CASCADE")
+    path = CharField(max_length=500)  # the form's page, where the text is given back
+    fields = TextField()  # JSON: [[name, value], …] as submitted, repeated names included
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = ((("account", "path"), False),)
+
+    PERSONAL_DATA = {
+        "account": _l("Whose typed text this is: only this account gets it back."),
+        "fields": _l(
+            "What the person typed into a form when the sign-in had ended, to give it back "
+            "after signing in again; deleted once given back or after an hour."
+        ),
+        "created_at": _l("When the text was kept, to delete it after an hour."),
+    }
+    NOT_PERSONAL_DATA = ("id", "path")

@@ -2,13 +2,23 @@
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 import intranet.auth.privacy  # noqa: F401 (registers the accounts' part of the DSGVO duties)
-from intranet.auth import second_factor, services
+from intranet.auth import saved_forms, second_factor, services
 from intranet.auth.access import safe_next, to_login
 from intranet.auth.forms import (
     ChoosePasswordForm,
@@ -25,10 +35,13 @@ from intranet.auth.models import Account
 from intranet.auth.passwords import WeakPassword
 from intranet.auth.second_factor import SecondFactorError
 from intranet.auth.sessions import (
+    LOGIN_AT,
     allow_second_factor_setup,
     end_second_factor_setup,
     end_session,
+    extend_session,
     pending_sign_in,
+    remaining_seconds,
     second_factor_setup_allowed,
     session_expired,
     start_pending,
@@ -51,6 +64,8 @@ PUBLIC_ENDPOINTS = {
     "auth.setup",
     "auth.language",
     "auth.password_link",
+    # Answers for itself: after the session has ended it says so instead of redirecting.
+    "auth.extend",
 }
 # What someone who must replace a password the administration typed may still reach.
 BEFORE_OWN_PASSWORD = {"static", "auth.choose_password", "auth.logout", "auth.language"}
@@ -61,8 +76,33 @@ def expire_idle_sessions():
     if request.endpoint == "static":
         return  # no account to load for a stylesheet; the page around it checked the session
     if current_user.is_authenticated and session_expired():
+        # The CSRF check has run already (CSRFProtect's hook comes first), so what is kept
+        # came from the person's own page.
+        form_page = saved_forms.keep_typed_text(current_user)
         end_session()
-        flash(_("Your session has ended. Please sign in again."), "info")
+        if form_page:
+            g.sign_in_next = form_page  # back to the form, not to where it was posted
+            flash(
+                _(
+                    "Your session has ended. What you typed has been kept: sign in again "
+                    "to continue."
+                ),
+                "info",
+            )
+        else:
+            flash(_("Your session has ended. Please sign in again."), "info")
+
+
+bp.add_app_template_global(remaining_seconds, "session_remaining")
+
+
+@bp.after_app_request
+def tell_remaining_time(response):
+    """Every answer tells the page how long the session has left, so that its warning
+    (static/js/app.js) counts from the latest request, htmx requests included."""
+    if request.endpoint != "static" and LOGIN_AT in session:
+        response.headers["X-Session-Remaining"] = str(remaining_seconds())
+    return response
 
 
 @bp.before_app_request
@@ -92,6 +132,14 @@ def _retry_message(throttled: services.Throttled, signing_in: bool = True) -> st
     if signing_in:
         return _("Too many failed sign-in attempts. Please try again from %(time)s.", time=time)
     return _("Too many wrong passwords. Please try again from %(time)s.", time=time)
+
+
+@bp.post("/session/extend")
+def extend():
+    """The warning's button: restart the idle timer; answers the seconds now left."""
+    if not current_user.is_authenticated:
+        return jsonify(remaining=0), 401
+    return jsonify(remaining=extend_session())
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 from peewee import JOIN
 
+from intranet.auth import saved_forms
 from intranet.auth.models import Account, Organization
 from intranet.extensions import login_manager
 
@@ -49,6 +50,8 @@ def start_session(account: Account) -> None:
     session[LOGIN_AT] = now
     session[SEEN_AT] = now
     login_user(account)
+    # A good moment to forget typed text that nobody came back for.
+    saved_forms.discard_stale()
 
 
 def end_session() -> None:
@@ -73,6 +76,28 @@ def session_expired() -> bool:
     if now - session.get(SEEN_AT, 0) >= 60:
         session[SEEN_AT] = now
     return False
+
+
+def remaining_seconds() -> int:
+    """Seconds until the idle or the absolute limit ends this session (0 without one).
+
+    Pages hand this to the browser, which warns shortly before (WCAG 2.2.1).
+    """
+    if LOGIN_AT not in session:
+        return 0
+    now = int(time.time())
+    config = current_app.config
+    idle_left = session.get(SEEN_AT, 0) + config["SESSION_IDLE_MINUTES"] * 60 - now
+    absolute_left = session[LOGIN_AT] + config["SESSION_MAX_MINUTES"] * 60 - now
+    return max(0, int(min(idle_left, absolute_left)))
+
+
+def extend_session() -> int:
+    """Restart the idle timer now (not to the minute, as ordinary requests do); the absolute
+    limit stays. Returns the new remaining seconds."""
+    if LOGIN_AT in session:
+        session[SEEN_AT] = int(time.time())
+    return remaining_seconds()
 
 
 # --- Half signed in: the password was right, the second step is still to come -------------------

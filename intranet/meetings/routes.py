@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from intranet.auth.access import require_login, safe_next
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
+from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
 from intranet.core import sharing
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
@@ -304,6 +305,7 @@ def _meeting_form(meeting=None, context=None) -> MeetingForm:
         form.version.data = str(meeting.version)
     elif request.method == "GET" and current_user.organization_id:
         form.organization.data = current_user.organization_id
+    restore_typed_text(form)  # what was typed when the session ended, if anything
     # "Select all" / "None" without JavaScript: the form comes back with the choice applied.
     form.reselected = request.form.get("select_invited") in ("all", "none")
     if form.reselected:
@@ -343,6 +345,7 @@ def _form_error(form, error: services.MeetingError):
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
+@keeps_typed_text
 def new():
     _require_planner()
     form = _meeting_form()
@@ -369,6 +372,7 @@ def new():
 
 
 @bp.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
+@keeps_typed_text
 def edit(meeting_id):
     context = services.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Organization
+from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
@@ -422,6 +423,7 @@ def _edit_context(context, form, **extra):
 
 
 @bp.route("/minutes/<id:minutes_id>/edit", methods=["GET", "POST"])
+@keeps_typed_text
 def edit(minutes_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     minutes = context.minutes
@@ -431,6 +433,7 @@ def edit(minutes_id):
         form.label.data = minutes.label
         form.chatham_house.data = minutes.chatham_house
         form.version.data = str(minutes.version)
+        restore_typed_text(form)
         return render("minutes/edit.html", **_edit_context(context, form))
     if not form.validate_on_submit():
         return render("minutes/edit.html", status=422, **_edit_context(context, form))
@@ -473,6 +476,7 @@ def edit(minutes_id):
 
 
 @bp.post("/minutes/<id:minutes_id>/preview")
+@keeps_typed_text(page="minutes.edit")  # the live preview sends the whole editor
 def preview(minutes_id):
     services.get_minutes_or_404(minutes_id, for_edit=True)
     form = MinutesForm()
@@ -530,11 +534,14 @@ def _section_page(context, section, status=200, **forms):
 
 
 @bp.route("/minutes/<id:minutes_id>/sections/<id:section_id>", methods=["GET", "POST"])
+@keeps_typed_text
 def section(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
     if request.method == "GET":
-        return _section_page(context, section)
+        form = _section_form(section)
+        restore_typed_text(form)
+        return _section_page(context, section, form=form)
     form = _section_form(section)
     if form.validate_on_submit():
         try:

@@ -107,3 +107,83 @@ document.addEventListener("click", function (event) {
     byHand();
   }
 });
+
+// The warning before the session ends (WCAG 2.2.1, the dialog in base.html): it opens shortly
+// before the idle limit and offers to extend the sign-in. Every answer of the server says how
+// long the session has left (X-Session-Remaining), so any request restarts the count.
+var sessionWarning = { deadline: 0, timers: [], returnFocus: null };
+
+function sessionDialog() { return document.getElementById("session-warning"); }
+
+function scheduleSessionWarning(remaining) {
+  var dialog = sessionDialog();
+  sessionWarning.timers.forEach(clearTimeout);
+  sessionWarning.timers = [];
+  if (!dialog || isNaN(remaining)) { return; }
+  var lead = parseInt(dialog.getAttribute("data-warning"), 10) || 120;
+  sessionWarning.deadline = Date.now() + remaining * 1000;
+  if (dialog.open && remaining > lead) { dialog.close(); }
+  sessionWarning.timers.push(
+    setTimeout(function () { openSessionWarning(false); }, Math.max(0, remaining - lead) * 1000),
+    // A second late, so that the server has surely ended the session when the text says so.
+    setTimeout(function () { openSessionWarning(true); }, (remaining + 1) * 1000)
+  );
+}
+
+function openSessionWarning(ended) {
+  var dialog = sessionDialog();
+  if (!dialog) { return; }
+  var text = document.getElementById("session-warning-text");
+  var extend = document.getElementById("session-extend");
+  text.textContent = text.getAttribute(ended ? "data-ended-text" : "data-warning-text");
+  if (!dialog.open) {
+    sessionWarning.returnFocus = document.activeElement;
+    dialog.showModal();
+  }
+  if (extend && !extend.hidden) { extend.focus(); }
+}
+
+// Timers of a background tab run late: look again when the tab comes back.
+document.addEventListener("visibilitychange", function () {
+  if (document.visibilityState === "visible" && sessionWarning.deadline) {
+    scheduleSessionWarning(Math.max(0, Math.round((sessionWarning.deadline - Date.now()) / 1000)));
+  }
+});
+
+document.addEventListener("DOMContentLoaded", function () {
+  var dialog = sessionDialog();
+  if (dialog) { scheduleSessionWarning(parseInt(dialog.getAttribute("data-remaining"), 10)); }
+});
+
+document.addEventListener("htmx:afterRequest", function (event) {
+  var xhr = event.detail.xhr;
+  var remaining = xhr && xhr.getResponseHeader("X-Session-Remaining");
+  if (remaining !== null && remaining !== undefined) {
+    scheduleSessionWarning(parseInt(remaining, 10));
+  }
+  if (!event.detail.elt || event.detail.elt.id !== "session-extend") { return; }
+  var status = document.getElementById("session-status");
+  if (xhr && xhr.status === 200) {
+    if (status) { status.textContent = status.getAttribute("data-extended-text"); }
+  } else {
+    // Too late: the session has ended meanwhile. Say so; there is nothing left to extend.
+    openSessionWarning(true);
+    event.detail.elt.hidden = true;
+    var close = sessionDialog() && sessionDialog().querySelector("[data-close-dialog]");
+    if (close) { close.focus(); }
+  }
+});
+
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-close-dialog]");
+  var dialog = button && button.closest("dialog");
+  if (dialog) { dialog.close(); }
+});
+
+// A dialog's "close" does not bubble: listen while it goes down. Focus goes back where it was.
+document.addEventListener("close", function (event) {
+  if (event.target.id !== "session-warning") { return; }
+  var back = sessionWarning.returnFocus;
+  sessionWarning.returnFocus = null;
+  if (back && document.contains(back) && back.focus) { back.focus(); }
+}, true);
