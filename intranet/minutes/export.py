@@ -26,6 +26,8 @@ class Export:
     names_shown: bool
     reader: object
     made_at: object
+    decision_numbers: dict
+    citation: str
 
 
 def prepare(context, account=None) -> Export:
@@ -43,6 +45,8 @@ def prepare(context, account=None) -> Export:
         names_shown=not context.minutes.chatham_house,
         reader=account,
         made_at=utcnow(),
+        decision_numbers=services.decision_numbers(context.minutes),
+        citation=services.citation(context.minutes),
     )
 
 

@@ -19,6 +19,8 @@ from intranet.db import BaseModel, utcnow
 from intranet.meetings.models import AgendaItem, Meeting
 
 DRAFT, IN_REVIEW, CIRCULATING, RELEASED = "draft", "in_review", "circulating", "released"
+# How a decision was taken (OParl AgendaItem.result in words); "majority" may carry the counts.
+DECISION_RESULTS = ("", "unanimous", "majority", "consensus", "noted")
 STATES = (DRAFT, IN_REVIEW, CIRCULATING, RELEASED)
 ACTION_STATES = ("open", "done")
 COMMENT_KINDS = ("comment", "objection")
@@ -43,6 +45,11 @@ class Minutes(BaseModel):
     released_at = DateTimeField(null=True)
     released_text = TextField(default="")  # the frozen text the checksum covers
     released_sha256 = CharField(max_length=64, default="")
+    # The number to cite, per series (or organiser) and year: "Plenum 2026/07". Corrections
+    # carry none of their own; they cite the original's.
+    number_key = CharField(default="")
+    number_year = IntegerField(null=True)
+    number = IntegerField(null=True)
     created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     created_by_label = CharField(default="")
     created_at = DateTimeField(default=utcnow)
@@ -67,9 +74,15 @@ class Minutes(BaseModel):
         "objection_deadline",
         "released_at",
         "released_sha256",
+        "number_key",
+        "number_year",
+        "number",
         "created_at",
         "changed_at",
     )
+
+    class Meta:
+        indexes = ((("number_key", "number_year", "number"), True),)
 
 
 class MinutesVersion(BaseModel):
@@ -129,15 +142,28 @@ class MinutesSection(BaseModel):
 
 
 class Decision(BaseModel):
-    """A Beschluss (OParl resolutionText) taken under a section."""
+    """A Beschluss (OParl resolutionText) taken under a section, with how it was taken."""
 
     id = AutoField()
     section = ForeignKeyField(MinutesSection, backref="decisions", on_delete="CASCADE")
     position = IntegerField(default=0)
     text = TextField()
+    result = CharField(default="")  # one of DECISION_RESULTS
+    votes_yes = IntegerField(null=True)
+    votes_no = IntegerField(null=True)
+    votes_abstained = IntegerField(null=True)
 
     PERSONAL_DATA = {}
-    NOT_PERSONAL_DATA = ("id", "section", "position", "text")
+    NOT_PERSONAL_DATA = (
+        "id",
+        "section",
+        "position",
+        "text",
+        "result",
+        "votes_yes",
+        "votes_no",
+        "votes_abstained",
+    )
 
 
 class ActionItem(BaseModel):

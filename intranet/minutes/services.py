@@ -1,8 +1,10 @@
 """Minutes operations and their access rule: routes stay thin, tests call these."""
 
+import csv
 import datetime as dt
 import difflib
 import hashlib
+import io
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
@@ -20,6 +23,8 @@ from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.db import serialized, utcnow, write_transaction
+from intranet.directory.csv_io import neutralise
+from intranet.directory.search import contains
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
@@ -28,6 +33,7 @@ from intranet.minutes.models import (
     ACTION_STATES,
     CIRCULATING,
     COMMENT_KINDS,
+    DECISION_RESULTS,
     DRAFT,
     RELEASED,
     ActionItem,
@@ -133,6 +139,33 @@ def document_title(minutes: Minutes) -> str:
     if minutes.corrects_id:
         return _("Correction of the minutes: %(title)s", title=title)
     return _("Minutes: %(title)s", title=title)
+
+
+def citation(minutes: Minutes) -> str:
+    """The number to cite ("2026/07"); a correction cites the original's. Empty if none."""
+    number, year = minutes.number, minutes.number_year
+    if number is None and minutes.corrects_id:
+        original = (
+            Minutes.select(Minutes.number, Minutes.number_year)
+            .where(Minutes.id == minutes.corrects_id)
+            .first()
+        )
+        number, year = (original.number, original.number_year) if original else (None, None)
+    return f"{year}/{number:02d}" if number is not None else ""
+
+
+def decision_numbers(minutes: Minutes) -> dict:
+    """Decision id → its number in the minutes ("2026/07-3"), counted over every decision of
+    every section, so a decision keeps its number whoever reads (one query, plus the
+    original's number for a correction)."""
+    prefix = citation(minutes)
+    rows = (
+        Decision.select(Decision.id)
+        .join(MinutesSection)
+        .where(MinutesSection.minutes == minutes.id)
+        .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
+    )
+    return {row.id: f"{prefix}-{n}" if prefix else str(n) for n, row in enumerate(rows, 1)}
 
 
 def context_for(minutes: Minutes) -> MinutesContext:
@@ -317,14 +350,33 @@ def start_minutes(meeting_context, actor) -> Minutes:
     return minutes
 
 
+def number_key(meeting) -> str:
+    """What minutes are counted in: the meeting's series, else its organiser, else the forum."""
+    if meeting.series_id:
+        return f"series:{meeting.series_id}"
+    if meeting.organization_id:
+        return f"organization:{meeting.organization_id}"
+    return "forum"
+
+
 def _create_minutes(meeting_context, actor, items, now) -> Minutes:
     meeting = meeting_context.meeting
-    with write_transaction():
+    key, year = number_key(meeting), times.to_local(meeting.start).year
+    # Numbers are handed out one at a time per series and year (read the last, then add).
+    with serialized(f"minutes-number:{key}:{year}"):
         if has_minutes(meeting.id):
             raise MinutesError(_l("This meeting already has minutes."))
+        last = (
+            Minutes.select(fn.MAX(Minutes.number))
+            .where((Minutes.number_key == key) & (Minutes.number_year == year))
+            .scalar()
+        )
         minutes = Minutes.create(
             meeting=meeting.id,
             document_key=f"meeting:{meeting.id}",
+            number_key=key,
+            number_year=year,
+            number=(last or 0) + 1,
             label=meeting.label,
             chatham_house=meeting.chatham_house,
             body=prefill(meeting_context, actor, meeting.label),
@@ -743,7 +795,49 @@ def delete_section(context, section, actor):
     audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
-def add_decision(context, section, text, actor) -> Decision:
+@dataclass
+class DecisionData:
+    """What the decision form delivers: the text and how it was taken."""
+
+    text: str
+    result: str = ""
+    votes_yes: int | None = None
+    votes_no: int | None = None
+    votes_abstained: int | None = None
+
+    def columns(self) -> dict:
+        if self.result not in DECISION_RESULTS:
+            raise MinutesError(_l("Please choose how the decision was taken."), "result")
+        counted = self.result == "majority"
+        return {
+            "text": self.text.strip(),
+            "result": self.result,
+            # Counts belong to a vote by majority only.
+            "votes_yes": self.votes_yes if counted else None,
+            "votes_no": self.votes_no if counted else None,
+            "votes_abstained": self.votes_abstained if counted else None,
+        }
+
+
+def describe_result(decision: Decision) -> str:
+    """ "einstimmig", "mit Mehrheit (12 dafür, 3 dagegen, 1 Enthaltung)", … ("" if not stated)."""
+    from intranet.minutes.forms import DECISION_RESULT_LABELS
+
+    words = str(DECISION_RESULT_LABELS.get(decision.result, ""))
+    counts = (decision.votes_yes, decision.votes_no, decision.votes_abstained)
+    if decision.result != "majority" or all(c is None for c in counts):
+        return words
+    yes, no, abstained = (c or 0 for c in counts)
+    return "{} ({}, {}, {})".format(
+        words,
+        _("%(n)s in favour", n=yes),
+        _("%(n)s against", n=no),
+        ngettext("%(num)s abstention", "%(num)s abstentions", abstained),
+    )
+
+
+def add_decision(context, section, data: DecisionData, actor) -> Decision:
+    columns = data.columns()
     with locked(context) as current:
         _require_edit(current, actor)
         last = (
@@ -751,9 +845,24 @@ def add_decision(context, section, text, actor) -> Decision:
             .where(Decision.section == section.id)
             .scalar()
         )
-        decision = Decision.create(section=section.id, position=(last or 0) + 1, text=text.strip())
+        decision = Decision.create(section=section.id, position=(last or 0) + 1, **columns)
         _changed(current, actor)
     return decision
+
+
+def update_decision(context, section, decision_id: int, data: DecisionData, actor) -> None:
+    """Decisions are edited while the minutes are a draft, like everything in them."""
+    columns = data.columns()
+    with locked(context) as current:
+        _require_edit(current, actor)
+        changed = (
+            Decision.update(**columns)
+            .where((Decision.id == decision_id) & (Decision.section == section.id))
+            .execute()
+        )
+        if not changed:
+            abort(404)
+        _changed(current, actor)
 
 
 def add_action_item(context, section, text, responsible, due_on, actor) -> ActionItem:
@@ -1260,6 +1369,68 @@ def open_action_items(account):
         )
         .order_by(ActionItem.due_on.asc(nulls="LAST"), Meeting.start, ActionItem.id)
     )
+
+
+def decision_register(account, words: str = "", year: int | None = None, organization_id=None):
+    """Released decisions the account may read (their section visible), newest meeting first,
+    filtered by words in the text, year and organisation (one query per page)."""
+    visible = visible_sections(account).select(MinutesSection.id)
+    query = (
+        Decision.select(Decision, MinutesSection, Minutes, Meeting)
+        .join(MinutesSection)
+        .join(Minutes)
+        .join(Meeting)
+        .where((Minutes.state == RELEASED) & Decision.section.in_(visible))
+        .order_by(
+            Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
+        )
+    )
+    for word in words.split()[:10]:
+        query = query.where(contains(fn.LOWER(Decision.text), word.casefold()))
+    if year:
+        start = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
+        end = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
+        query = query.where((Meeting.start >= start) & (Meeting.start < end))
+    if organization_id:
+        query = query.where(Meeting.id.in_(_meeting_ids_of_organization(organization_id)))
+    return query
+
+
+def register_numbers(decisions) -> dict:
+    """Decision id → number for the decisions of one page of the register (one query per set
+    of minutes on the page)."""
+    numbers = {}
+    for minutes in {d.section.minutes for d in decisions}:
+        numbers.update(decision_numbers(minutes))
+    return numbers
+
+
+def decisions_csv(account, decisions) -> str:
+    """The register as a spreadsheet file, only decisions whose section may leave the
+    intranet; every cell made inert for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [_("Number"), _("Date"), _("Meeting"), _("Agenda item"), _("Decision"), _("Result")]
+    )
+    numbers = register_numbers(decisions)
+    contexts = {}
+    for d in decisions:
+        minutes = d.section.minutes
+        if minutes.id not in contexts:
+            contexts[minutes.id] = context_for(minutes)
+        if not contexts[minutes.id].section_audience(d.section).leaves_intranet:
+            continue
+        row = [
+            numbers.get(d.id, ""),
+            times.to_local(minutes.meeting.start).date().isoformat(),
+            minutes.meeting.title,
+            d.section.title,
+            d.text,
+            describe_result(d),
+        ]
+        writer.writerow([neutralise(str(cell)) for cell in row])
+    return "\ufeff" + out.getvalue()
 
 
 def next_meeting(meeting) -> Meeting | None:
