@@ -203,3 +203,54 @@ def test_two_minutes_of_one_series_started_at_once_get_two_numbers(
         numbers = sorted(m.number for m in Minutes.select())
     assert numbers == [1, 2]
     assert Meeting.select().count() == 2
+
+
+# --- Sign-off per organisation and the release note ------------------------------------------------
+
+
+def test_organisations_consent_object_or_consent_by_silence(
+    client, app, org, other_org, coordinator, reviewer, member
+):
+    third = factories.organization("Dritter Verein")
+    third_member = factories.account("member", third, email="dritter@example.org")
+    uninvited = factories.account(
+        "member", factories.organization("Nicht eingeladen"), email="nicht@example.org"
+    )
+    minutes = start(held(org, [other_org, third]), coordinator)
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    services.consent(ctx(minutes, member), member)
+    services.consent(ctx(minutes, member), member)  # once per organisation
+    assert not services.may_consent(ctx(minutes, uninvited), uninvited)
+    with pytest.raises(WorkflowError):
+        services.consent(ctx(minutes, uninvited), uninvited)
+    objection = services.add_comment(
+        ctx(minutes, third_member), "objection", "TOP 1 fehlt ein Satz", third_member
+    )
+    states = {r.organization.name: r.state for r in services.signoffs(ctx(minutes, coordinator))}
+    assert states == {
+        org.name: "waiting",
+        other_org.name: "consented",
+        "Dritter Verein": "objected",
+    }
+    sign_in(client, coordinator)
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "Zustimmung je Organisation" in html and "Einspruch (offen)" in html
+    services.resolve_objection(ctx(minutes, coordinator), objection.id, "Ergänzt.", coordinator)
+    services.release(ctx(minutes, coordinator), coordinator, "Eilig wegen Pressetermin")
+    minutes = Minutes.get_by_id(minutes.id)
+    # After the release the release note says it all; the reason only to the editorial circle.
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "Freigabevermerk" in html and "Eilig wegen Pressetermin" in html
+    assert "keine Rückmeldung: Zustimmung durch Fristablauf" in html
+    assert "Einspruch (erledigt)" in html and "erledigt am" in html
+    client.post("/logout")
+    sign_in(client, member)
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "Freigabevermerk" in html and "Eilig wegen Pressetermin" not in html
+    assert "Die Begründung liegt der Koordination und den Prüfenden vor." in html
+    printed = client.get(f"/minutes/{minutes.id}/print").get_data(as_text=True)
+    assert "Freigabevermerk" in printed and "zugestimmt am" in printed
+    assert "Eilig wegen Pressetermin" not in printed
+    with pytest.raises(WorkflowError):
+        services.consent(ctx(minutes, third_member), third_member)

@@ -28,6 +28,7 @@ class Export:
     made_at: object
     decision_numbers: dict
     citation: str
+    release_note: object
 
 
 def prepare(context, account=None) -> Export:
@@ -47,6 +48,7 @@ def prepare(context, account=None) -> Export:
         made_at=utcnow(),
         decision_numbers=services.decision_numbers(context.minutes),
         citation=services.citation(context.minutes),
+        release_note=services.release_note(context, account),
     )
 
 

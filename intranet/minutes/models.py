@@ -234,6 +234,28 @@ class ReadConfirmation(BaseModel):
         indexes = ((("minutes", "account"), True),)
 
 
+class Signoff(BaseModel):
+    """An invited organisation's consent (Zustimmung) to circulating minutes, given by one of its
+    members. At the deadline, an organisation that neither consented nor objected is counted as
+    consenting (silent consent); an objection is a MinutesComment of kind "objection"."""
+
+    id = AutoField()
+    minutes = ForeignKeyField(Minutes, backref="signoffs", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE")
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    account_label = CharField(default="")
+    at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Who gave an organisation's consent to minutes (accountability)."),
+        "account_label": _l("Name of that person, or the pseudonym after erasure."),
+    }
+    NOT_PERSONAL_DATA = ("id", "minutes", "organization", "at")
+
+    class Meta:
+        indexes = ((("minutes", "organization"), True),)
+
+
 class MinutesVisit(BaseModel):
     """When an account last opened a set of minutes: lists mark what changed since."""
 
@@ -260,5 +282,6 @@ MODELS = [
     ActionItem,
     MinutesComment,
     ReadConfirmation,
+    Signoff,
     MinutesVisit,
 ]

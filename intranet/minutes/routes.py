@@ -245,6 +245,11 @@ def _show_context(context, **overrides):
         "files_owner": files.context_owner(context, account),
         "attachments": files.numbered_files(context, sections, account),
         "decision_numbers": services.decision_numbers(minutes),
+        "signoffs": services.signoffs(context)
+        if minutes.state in (services.CIRCULATING, services.RELEASED)
+        else [],
+        "may_consent": services.may_consent(context, account),
+        "release_note": services.release_note(context, account),
         "citation": services.citation(minutes),
         "may_export": context.may(account, "export"),
         "corrects": _visible(minutes.corrects_id),
@@ -367,6 +372,20 @@ def confirm(minutes_id):
             action_form=EmptyForm(),
         )
     return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#read-confirmation")
+
+
+@bp.post("/minutes/<id:minutes_id>/consent")
+def consent(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not services.may_consent(context, current_user) or not EmptyForm().validate_on_submit():
+        abort(404)
+    try:
+        services.consent(context, current_user)
+    except WorkflowError as error:  # released meanwhile
+        flash(str(error), "error")
+    else:
+        flash(_("Your organisation's consent is recorded."), "success")
+    return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#signoff")
 
 
 @bp.post("/minutes/<id:minutes_id>/correct")

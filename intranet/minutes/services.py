@@ -44,6 +44,7 @@ from intranet.minutes.models import (
     MinutesVersion,
     MinutesVisit,
     ReadConfirmation,
+    Signoff,
 )
 from intranet.privacy.services import labelled_entry, personal_data_export
 
@@ -1226,6 +1227,116 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
     audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
+# --- Sign-off per organisation and the release note ----------------------------------------------
+
+
+def may_consent(context: MinutesContext, account) -> bool:
+    """Members of the meeting's organisations (organiser and invited) consent for them."""
+    return (
+        context.may(account, "consent")
+        and account.organization_id is not None
+        and account.organization_id in context.meeting_context.organization_ids
+    )
+
+
+def consent(context: MinutesContext, actor) -> None:
+    """The actor's organisation consents; once per organisation, under the document's lock so
+    that no consent arrives after the release."""
+    with locked(context) as current:
+        if not may_consent(current, actor):
+            raise WorkflowError(_l("Consent is possible only while the minutes circulate."))
+        Signoff.insert(
+            minutes=context.minutes.id,
+            organization=actor.organization_id,
+            account=actor.id,
+            account_label=actor.display_name,
+            at=utcnow(),
+        ).on_conflict_ignore().execute()
+    audit.record("minutes.consent", target=f"minutes:{context.minutes.id}", actor=actor)
+
+
+CONSENTED, OBJECTED, SILENT, WAITING = "consented", "objected", "silent", "waiting"
+
+
+@dataclass
+class OrganizationSignoff:
+    organization: Organization
+    state: str  # CONSENTED, OBJECTED (an objection of one of its members), SILENT, WAITING
+    at: dt.datetime | None = None
+    resolved: bool = True  # for OBJECTED: every objection of the organisation answered
+
+
+def signoffs(context: MinutesContext) -> list[OrganizationSignoff]:
+    """Per organisation of the meeting: consented (when), objected (answered or not), no answer
+    yet, or silent consent once the deadline has passed or the minutes were released (three
+    queries)."""
+    organizations = list(
+        Organization.select()
+        .where(Organization.id.in_(list(context.meeting_context.organization_ids) or [0]))
+        .order_by(Organization.name)
+    )
+    given = {
+        s.organization_id: s for s in Signoff.select().where(Signoff.minutes == context.minutes.id)
+    }
+    objections = {}
+    for c in MinutesComment.select(MinutesComment.organization, MinutesComment.resolved_at).where(
+        (MinutesComment.minutes == context.minutes.id) & (MinutesComment.kind == "objection")
+    ):
+        objections.setdefault(c.organization_id, []).append(c.resolved_at is not None)
+    minutes = context.minutes
+    over = minutes.state == RELEASED or (
+        minutes.objection_deadline is not None and utcnow() > minutes.objection_deadline
+    )
+    rows = []
+    for organization in organizations:
+        if organization.id in objections:
+            answered = all(objections[organization.id])
+            rows.append(OrganizationSignoff(organization, OBJECTED, resolved=answered))
+        elif organization.id in given:
+            rows.append(OrganizationSignoff(organization, CONSENTED, given[organization.id].at))
+        else:
+            rows.append(OrganizationSignoff(organization, SILENT if over else WAITING))
+    return rows
+
+
+@dataclass
+class ReleaseNote:
+    """The Freigabevermerk: who reviewed and released, when, why early, the objections the
+    reader may see and how they were answered, and the sign-off per organisation."""
+
+    reviewed_by: str
+    reviewed_at: dt.datetime | None
+    released_by: str
+    released_at: dt.datetime | None
+    early: bool
+    early_reason: str | None  # None: the reader is not in the editorial circle
+    objections: list
+    organizations: list
+
+
+def release_note(context: MinutesContext, account) -> ReleaseNote | None:
+    """For released minutes, as `account` may read it (review notes for the editorial circle,
+    objections by their audience)."""
+    if context.state != RELEASED:
+        return None
+    events = WORKFLOW.history(context.minutes.id)
+    approved = next((e for e in reversed(events) if e.action == "approve"), None)
+    released = next((e for e in reversed(events) if e.action == "release"), None)
+    deadline = context.minutes.objection_deadline
+    early = bool(released and deadline and released.at < deadline)
+    circle = context.in_editorial_circle(account)
+    return ReleaseNote(
+        reviewed_by=approved.actor_label if approved else "",
+        reviewed_at=approved.at if approved else None,
+        released_by=released.actor_label if released else "",
+        released_at=context.minutes.released_at,
+        early=early,
+        early_reason=(released.comment if released else "") if circle else None,
+        objections=[c for c in comments(context, account) if c.kind == "objection"],
+        organizations=signoffs(context),
+    )
+
+
 # --- Read confirmations and visits ------------------------------------------------------------------
 
 
@@ -1516,6 +1627,9 @@ def pseudonymise(account, pseudonym: str, **_ignored):
     ).execute()
     ReadConfirmation.update(account=None, account_label=pseudonym).where(
         ReadConfirmation.account == account.id
+    ).execute()
+    Signoff.update(account=None, account_label=pseudonym).where(
+        Signoff.account == account.id
     ).execute()
     MinutesVisit.delete().where(MinutesVisit.account == account.id).execute()
 
