@@ -10,6 +10,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -25,6 +26,12 @@ BODY_MAX = 100_000
 
 
 class MinutesForm(Form):
+    chair = StringField(_l("Chair"), validators=[Optional(), Length(max=200)])
+    minute_taker = StringField(_l("Minutes taken by"), validators=[Optional(), Length(max=200)])
+    actual_start = TimeField(
+        _l("Actual start"), validators=[Optional()], description=_l("On the day of the meeting.")
+    )
+    actual_end = TimeField(_l("Actual end"), validators=[Optional()])
     body = TextAreaField(
         _l("Text of the minutes"),
         validators=[Optional(), Length(max=BODY_MAX)],

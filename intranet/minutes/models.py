@@ -42,6 +42,12 @@ class Minutes(BaseModel):
     # Optimistic locking: a save based on an older version is refused, never overwrites.
     version = IntegerField(default=1)
     objection_deadline = DateTimeField(null=True)  # naive UTC
+    # The Niederschrift's frame: who chaired and who took the minutes, when it really began
+    # and ended (naive UTC); the place is the meeting's.
+    chair = CharField(max_length=200, default="")
+    minute_taker = CharField(max_length=200, default="")
+    actual_start = DateTimeField(null=True)
+    actual_end = DateTimeField(null=True)
     released_at = DateTimeField(null=True)
     released_text = TextField(default="")  # the frozen text the checksum covers
     released_sha256 = CharField(max_length=64, default="")
@@ -58,6 +64,8 @@ class Minutes(BaseModel):
 
     PERSONAL_DATA = {
         "body": _l("Text of the minutes; names participants and what they said."),
+        "chair": _l("Who chaired the meeting."),
+        "minute_taker": _l("Who took the minutes."),
         "released_text": _l("Frozen text of released minutes; names participants."),
         "created_by": _l("Who started the minutes (accountability)."),
         "created_by_label": _l("Name of the author, or the pseudonym after erasure."),
@@ -72,6 +80,8 @@ class Minutes(BaseModel):
         "state",
         "version",
         "objection_deadline",
+        "actual_start",
+        "actual_end",
         "released_at",
         "released_sha256",
         "number_key",

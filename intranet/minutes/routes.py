@@ -17,6 +17,7 @@ from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
+from intranet.meetings import times
 from intranet.minutes import export, files, rules, services
 from intranet.minutes import start as _start_page  # noqa: F401 (registers the start page panel)
 from intranet.minutes.forms import (
@@ -492,10 +493,7 @@ def edit(minutes_id):
     minutes = context.minutes
     form = MinutesForm()
     if request.method == "GET":
-        form.body.data = minutes.body
-        form.label.data = minutes.label
-        form.chatham_house.data = minutes.chatham_house
-        form.version.data = str(minutes.version)
+        form = _filled_minutes_form(minutes)
         return render("minutes/edit.html", **_edit_context(context, form))
     if not form.validate_on_submit():
         return render("minutes/edit.html", status=422, **_edit_context(context, form))
@@ -507,9 +505,12 @@ def edit(minutes_id):
     except ValueError:
         version = 0
     try:
+        record = services.RecordData(
+            form.chair.data, form.minute_taker.data, form.actual_start.data, form.actual_end.data
+        )
         saved = services.save_draft(
             context, form.body.data, form.label.data, form.chatham_house.data, version,
-            current_user, confirm_wider=form.confirm_wider.data,
+            current_user, confirm_wider=form.confirm_wider.data, record=record,
         )  # fmt: skip
     except services.Conflict as error:
         # Their text stays in the form; the difference to what is saved is shown, and the
@@ -576,6 +577,11 @@ def _filled_minutes_form(minutes):
     form.label.data = minutes.label
     form.chatham_house.data = minutes.chatham_house
     form.version.data = str(minutes.version)
+    form.chair.data = minutes.chair
+    form.minute_taker.data = minutes.minute_taker
+    for name in ("actual_start", "actual_end"):
+        value = getattr(minutes, name)
+        getattr(form, name).data = times.to_local(value).time() if value else None
     return form
 
 

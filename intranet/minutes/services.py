@@ -646,14 +646,43 @@ def widens(old_label: str, new_label: str) -> bool:
     return LABEL_RANK.get(new_label, 99) < LABEL_RANK.get(old_label, 99)
 
 
+@dataclass
+class RecordData:
+    """The frame of the Niederschrift as the form delivers it; times local, on the meeting's day."""
+
+    chair: str = ""
+    minute_taker: str = ""
+    actual_start: dt.time | None = None
+    actual_end: dt.time | None = None
+
+    def columns(self, meeting) -> dict:
+        day = times.to_local(meeting.start).date()
+
+        def at(value):
+            if value is None:
+                return None
+            return times.to_utc(dt.datetime.combine(day, value), shift_gap=True)
+
+        start, end = at(self.actual_start), at(self.actual_end)
+        if start and end and end <= start:
+            raise MinutesError(_l("The end must be after the start."), "actual_end")
+        return {
+            "chair": (self.chair or "").strip(),
+            "minute_taker": (self.minute_taker or "").strip(),
+            "actual_start": start,
+            "actual_end": end,
+        }
+
+
 def save_draft(
     context: MinutesContext, body: str, label: str, chatham_house: bool, version: int, actor,
-    note: str = "", confirm_wider: bool = False,
+    note: str = "", confirm_wider: bool = False, record: RecordData | None = None,
 ) -> Minutes:  # fmt: skip
     """Save the draft as a new version. Raises Conflict when someone else saved in between;
     refuses a wider label unless `confirm_wider` (earlier versions keep their own label)."""
     check_label(label, context.meeting_context)
     body = (body or "").replace("\r\n", "\n")
+    frame = record.columns(context.meeting) if record is not None else {}
     now = utcnow()
     with locked(context) as current:
         _require_edit(current, actor)
@@ -675,6 +704,7 @@ def save_draft(
                 # Set when the meeting was planned, the rule cannot be lifted by the minutes.
                 chatham_house=bool(chatham_house) or context.meeting.chatham_house,
                 changed_at=now,
+                **frame,
             )
         except versioning.Conflict:
             raise Conflict(
