@@ -530,6 +530,7 @@ PERMISSION = {
     "minutes.comment": _minutes_may("comment"),
     "minutes.resolve": _minutes_may("resolve"),
     "minutes.confirm": _minutes_may("confirm_read"),
+    "minutes.consent": lambda a, t: minutes.may_consent(t.extra["context"], a),
     "minutes.correct": _minutes_may("correct"),
     "minutes.compare": _minutes_may("compare"),
     "minutes.restore": _minutes_may("edit"),

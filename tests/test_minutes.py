@@ -283,7 +283,7 @@ def test_invalid_steps_are_refused(held, coordinator, reviewer, member, admin):
         services.save_draft(released, "neu", "green", False, released.minutes.version, coordinator)
     section = MinutesSection.select().first()
     with pytest.raises(WorkflowError):
-        services.add_decision(released, section, "Nachträglich", coordinator)
+        services.add_decision(released, section, services.DecisionData("Nachträglich"), coordinator)
     with pytest.raises(WorkflowError):
         services.submit(released, coordinator)
     assert Minutes.get_by_id(minutes.id).state == "released"
@@ -360,7 +360,10 @@ def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, 
     minutes = started(held, coordinator)
     section = MinutesSection.select().where(MinutesSection.label == "green").get()
     services.add_decision(
-        ctx(minutes, coordinator), section, "Lagebild wird quartalsweise erstellt.", coordinator
+        ctx(minutes, coordinator),
+        section,
+        services.DecisionData("Lagebild wird quartalsweise erstellt."),
+        coordinator,
     )
     task = services.add_action_item(
         ctx(minutes, coordinator),

@@ -38,6 +38,7 @@ def expected(role, state, action, label, cleared):
         "return": ("in_review", {"reviewer"}),
         "comment": ("circulating", everyone),
         "object": ("circulating", everyone),
+        "consent": ("circulating", everyone),
         "resolve": ("circulating", {"coordinator"}),
         "withdraw": ("circulating", {"coordinator"}),
         "release": ("circulating", {"coordinator"}),

@@ -221,7 +221,9 @@ def test_changes_to_sections_are_versions_and_compare_per_agenda_item(client, pl
         context, coordinator, section.title, f"Drei {MARKER}", "amber", section.organization_id,
         section=section,
     )  # fmt: skip
-    services.add_decision(ctx(minutes, coordinator), section, "Beschluss X", coordinator)
+    services.add_decision(
+        ctx(minutes, coordinator), section, services.DecisionData("Beschluss X"), coordinator
+    )
     numbers = [v.number for v in services.versions(ctx(minutes, coordinator), coordinator)]
     assert len(numbers) == before + 2
     old = services.get_version(ctx(minutes, coordinator), before, coordinator)

@@ -89,6 +89,8 @@ ACTIONS = {
     "minutes.withdraw": _l("Minutes taken back into draft"),
     "minutes_section.viewed": _l("Restricted section of minutes viewed"),
     "minutes.exported": _l("Minutes exported as PDF"),
+    "minutes.decisions_exported": _l("Decision register exported"),
+    "minutes.consent": _l("Consent given for an organisation"),
     "minutes.viewed": _l("Minutes viewed"),
     "minutes.refused": _l("Access to minutes refused"),
     "attachment.added": _l("File added"),

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from flask import abort, render_template
 from flask_login import current_user
 
+from intranet.attachments import services as attachments
 from intranet.core import audit
 from intranet.core.pdf import render_pdf
 from intranet.db import utcnow
 from intranet.meetings import services as meetings
-from intranet.minutes import services
+from intranet.minutes import files, services
 
 
 @dataclass
@@ -26,6 +27,12 @@ class Export:
     names_shown: bool
     reader: object
     made_at: object
+    decision_numbers: dict
+    citation: str
+    release_note: object
+    files: list  # (number, attachment) the reader may download
+    original: object  # for a correction: the original as (minutes, citation)
+    corrections: list  # released corrections of these minutes the reader may see
 
 
 def prepare(context, account=None) -> Export:
@@ -43,7 +50,46 @@ def prepare(context, account=None) -> Export:
         names_shown=not context.minutes.chatham_house,
         reader=account,
         made_at=utcnow(),
+        decision_numbers=services.decision_numbers(context.minutes),
+        citation=services.citation(context.minutes),
+        release_note=services.release_note(context, account),
+        files=_files(context, sections, account),
+        original=_original(context, account),
+        corrections=[
+            m
+            for m in services.current_for_meeting(context.meeting.id, account)
+            if m.corrects_id == context.minutes.id and m.state == services.RELEASED
+        ],
     )
+
+
+@dataclass
+class Original:
+    minutes: object
+    citation: str
+
+
+def _original(context, account):
+    if not context.minutes.corrects_id:
+        return None
+    original = (
+        services.visible_minutes(account, "view")
+        .where(services.Minutes.id == context.minutes.corrects_id)
+        .first()
+    )
+    return Original(original, services.citation(original)) if original else None
+
+
+def _files(context, sections, account) -> list:
+    """The numbered files of the minutes and of the exported sections that may leave the
+    intranet (named in the export; they are downloaded in the intranet)."""
+    found = files.numbered_files(context, sections, account)
+    listed = []
+    for key, owner in found["owners"].items():
+        for attachment in found["files"][key]:
+            if attachments.audience(attachment, owner).leaves_intranet:
+                listed.append((found["numbers"][attachment.id], attachment))
+    return sorted(listed, key=lambda pair: pair[0])
 
 
 def html(export: Export, stylesheet: str | None = None) -> str:

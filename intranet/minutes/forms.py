@@ -5,13 +5,15 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from intranet.auth.forms import REQUIRED
 from intranet.core import sharing
@@ -24,6 +26,12 @@ BODY_MAX = 100_000
 
 
 class MinutesForm(Form):
+    chair = StringField(_l("Chair"), validators=[Optional(), Length(max=200)])
+    minute_taker = StringField(_l("Minutes taken by"), validators=[Optional(), Length(max=200)])
+    actual_start = TimeField(
+        _l("Actual start"), validators=[Optional()], description=_l("On the day of the meeting.")
+    )
+    actual_end = TimeField(_l("Actual end"), validators=[Optional()])
     body = TextAreaField(
         _l("Text of the minutes"),
         validators=[Optional(), Length(max=BODY_MAX)],
@@ -70,8 +78,31 @@ class SectionForm(Form):
     organization = SelectField(_l("Organisation of the section"), coerce=int, default=0)
 
 
+DECISION_RESULT_LABELS = {
+    "": _l("not stated"),
+    "unanimous": _l("unanimous"),
+    "majority": _l("by majority"),
+    "consensus": _l("by consensus"),
+    "noted": _l("taken note of"),
+}
+VOTES = [
+    Optional(),
+    NumberRange(min=0, max=10_000, message=_l("Please enter a number from 0 to 10,000.")),
+]
+
+
 class DecisionForm(Form):
     text = TextAreaField(_l("Decision"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+    result = SelectField(
+        _l("Result"),
+        choices=[SelectChoice(code, label) for code, label in DECISION_RESULT_LABELS.items()],
+        default="",
+    )
+    votes_yes = IntegerField(
+        _l("Votes in favour"), validators=VOTES, description=_l("Only for a vote by majority.")
+    )
+    votes_no = IntegerField(_l("Votes against"), validators=VOTES)
+    votes_abstained = IntegerField(_l("Abstentions"), validators=VOTES)
 
 
 class ActionItemForm(Form):

@@ -19,6 +19,8 @@ from intranet.db import BaseModel, utcnow
 from intranet.meetings.models import AgendaItem, Meeting
 
 DRAFT, IN_REVIEW, CIRCULATING, RELEASED = "draft", "in_review", "circulating", "released"
+# How a decision was taken (OParl AgendaItem.result in words); "majority" may carry the counts.
+DECISION_RESULTS = ("", "unanimous", "majority", "consensus", "noted")
 STATES = (DRAFT, IN_REVIEW, CIRCULATING, RELEASED)
 ACTION_STATES = ("open", "done")
 COMMENT_KINDS = ("comment", "objection")
@@ -40,9 +42,20 @@ class Minutes(BaseModel):
     # Optimistic locking: a save based on an older version is refused, never overwrites.
     version = IntegerField(default=1)
     objection_deadline = DateTimeField(null=True)  # naive UTC
+    # The Niederschrift's frame: who chaired and who took the minutes, when it really began
+    # and ended (naive UTC); the place is the meeting's.
+    chair = CharField(max_length=200, default="")
+    minute_taker = CharField(max_length=200, default="")
+    actual_start = DateTimeField(null=True)
+    actual_end = DateTimeField(null=True)
     released_at = DateTimeField(null=True)
     released_text = TextField(default="")  # the frozen text the checksum covers
     released_sha256 = CharField(max_length=64, default="")
+    # The number to cite, per series (or organiser) and year: "Plenum 2026/07". Corrections
+    # carry none of their own; they cite the original's.
+    number_key = CharField(default="")
+    number_year = IntegerField(null=True)
+    number = IntegerField(null=True)
     created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     created_by_label = CharField(default="")
     created_at = DateTimeField(default=utcnow)
@@ -51,6 +64,8 @@ class Minutes(BaseModel):
 
     PERSONAL_DATA = {
         "body": _l("Text of the minutes; names participants and what they said."),
+        "chair": _l("Who chaired the meeting."),
+        "minute_taker": _l("Who took the minutes."),
         "released_text": _l("Frozen text of released minutes; names participants."),
         "created_by": _l("Who started the minutes (accountability)."),
         "created_by_label": _l("Name of the author, or the pseudonym after erasure."),
@@ -65,11 +80,19 @@ class Minutes(BaseModel):
         "state",
         "version",
         "objection_deadline",
+        "actual_start",
+        "actual_end",
         "released_at",
         "released_sha256",
+        "number_key",
+        "number_year",
+        "number",
         "created_at",
         "changed_at",
     )
+
+    class Meta:
+        indexes = ((("number_key", "number_year", "number"), True),)
 
 
 class MinutesVersion(BaseModel):
@@ -129,15 +152,28 @@ class MinutesSection(BaseModel):
 
 
 class Decision(BaseModel):
-    """A Beschluss (OParl resolutionText) taken under a section."""
+    """A Beschluss (OParl resolutionText) taken under a section, with how it was taken."""
 
     id = AutoField()
     section = ForeignKeyField(MinutesSection, backref="decisions", on_delete="CASCADE")
     position = IntegerField(default=0)
     text = TextField()
+    result = CharField(default="")  # one of DECISION_RESULTS
+    votes_yes = IntegerField(null=True)
+    votes_no = IntegerField(null=True)
+    votes_abstained = IntegerField(null=True)
 
     PERSONAL_DATA = {}
-    NOT_PERSONAL_DATA = ("id", "section", "position", "text")
+    NOT_PERSONAL_DATA = (
+        "id",
+        "section",
+        "position",
+        "text",
+        "result",
+        "votes_yes",
+        "votes_no",
+        "votes_abstained",
+    )
 
 
 class ActionItem(BaseModel):
@@ -208,6 +244,28 @@ class ReadConfirmation(BaseModel):
         indexes = ((("minutes", "account"), True),)
 
 
+class Signoff(BaseModel):
+    """An invited organisation's consent (Zustimmung) to circulating minutes, given by one of its
+    members. At the deadline, an organisation that neither consented nor objected is counted as
+    consenting (silent consent); an objection is a MinutesComment of kind "objection"."""
+
+    id = AutoField()
+    minutes = ForeignKeyField(Minutes, backref="signoffs", on_delete="CASCADE")
+    organization = ForeignKeyField(Organization, on_delete="CASCADE")
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    account_label = CharField(default="")
+    at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Who gave an organisation's consent to minutes (accountability)."),
+        "account_label": _l("Name of that person, or the pseudonym after erasure."),
+    }
+    NOT_PERSONAL_DATA = ("id", "minutes", "organization", "at")
+
+    class Meta:
+        indexes = ((("minutes", "organization"), True),)
+
+
 class MinutesVisit(BaseModel):
     """When an account last opened a set of minutes: lists mark what changed since."""
 
@@ -234,5 +292,6 @@ MODELS = [
     ActionItem,
     MinutesComment,
     ReadConfirmation,
+    Signoff,
     MinutesVisit,
 ]

@@ -11,6 +11,7 @@ from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Organization
 from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
+from intranet.core import audit
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
@@ -18,6 +19,7 @@ from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
+from intranet.meetings import times
 from intranet.minutes import export, files, rules, services
 from intranet.minutes import start as _start_page  # noqa: F401 (registers the start page panel)
 from intranet.minutes.forms import (
@@ -67,6 +69,7 @@ bp.add_app_template_global(services.document_title, "document_title")
 def _labels():
     return {
         "MINUTES_STATE_LABELS": rules.STATE_LABELS,
+        "describe_decision_result": services.describe_result,
         "EVENT_LABELS": EVENT_LABELS,
         "STEP_BUTTONS": STEP_BUTTONS,
     }
@@ -100,6 +103,44 @@ def archive():
         organizations=list(Organization.select().order_by(Organization.name)),
         is_new=services.is_new,
     )
+
+
+def _year_arg():
+    year = _int_arg("year")
+    return year if year and 1900 <= year <= 2200 else None
+
+
+def _register_filters():
+    return {
+        "words": request.args.get("q", "")[:200],
+        "year": _year_arg(),
+        "organization_id": _int_arg("organization"),
+    }
+
+
+@bp.get("/decisions")
+def decisions():
+    """The register of released decisions the account may read, to find and cite them."""
+    filters = _register_filters()
+    page = paginate(services.decision_register(current_user, **filters), per_page=25)
+    return render(
+        "minutes/decisions.html",
+        "minutes/_decision_list.html",
+        page=page,
+        numbers=services.register_numbers(page.items),
+        years=services.archive_years(current_user),
+        organizations=list(Organization.select().order_by(Organization.name)),
+        **filters,
+    )
+
+
+@bp.get("/decisions.csv")
+def decisions_csv():
+    filters = _register_filters()
+    decisions = list(services.decision_register(current_user, **filters).limit(5000))
+    body = services.decisions_csv(current_user, decisions)
+    audit.record("minutes.decisions_exported", detail=str(len(decisions)), actor=current_user)
+    return download(body, "beschluesse.csv", "text/csv")
 
 
 @bp.get("/minutes/actions")
@@ -200,6 +241,13 @@ def _show_context(context, **overrides):
         "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
         "files_owner": files.context_owner(context, account),
         "attachments": files.numbered_files(context, sections, account),
+        "decision_numbers": services.decision_numbers(minutes),
+        "signoffs": services.signoffs(context)
+        if minutes.state in (services.CIRCULATING, services.RELEASED)
+        else [],
+        "may_consent": services.may_consent(context, account),
+        "release_note": services.release_note(context, account),
+        "citation": services.citation(minutes),
         "may_export": context.may(account, "export"),
         "corrects": _visible(minutes.corrects_id),
         "corrections": [
@@ -323,6 +371,20 @@ def confirm(minutes_id):
     return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#read-confirmation")
 
 
+@bp.post("/minutes/<id:minutes_id>/consent")
+def consent(minutes_id):
+    context = services.get_minutes_or_404(minutes_id)
+    if not services.may_consent(context, current_user) or not EmptyForm().validate_on_submit():
+        abort(404)
+    try:
+        services.consent(context, current_user)
+    except WorkflowError as error:  # released meanwhile
+        flash(str(error), "error")
+    else:
+        flash(_("Your organisation's consent is recorded."), "success")
+    return redirect_to(url_for("minutes.show", minutes_id=minutes_id) + "#signoff")
+
+
 @bp.post("/minutes/<id:minutes_id>/correct")
 def correct(minutes_id):
     context = services.get_minutes_or_404(minutes_id)
@@ -429,10 +491,7 @@ def edit(minutes_id):
     minutes = context.minutes
     form = MinutesForm()
     if request.method == "GET":
-        form.body.data = minutes.body
-        form.label.data = minutes.label
-        form.chatham_house.data = minutes.chatham_house
-        form.version.data = str(minutes.version)
+        form = _filled_minutes_form(minutes)
         restore_typed_text(form)
         return render("minutes/edit.html", **_edit_context(context, form))
     if not form.validate_on_submit():
@@ -445,9 +504,12 @@ def edit(minutes_id):
     except ValueError:
         version = 0
     try:
+        record = services.RecordData(
+            form.chair.data, form.minute_taker.data, form.actual_start.data, form.actual_end.data
+        )
         saved = services.save_draft(
             context, form.body.data, form.label.data, form.chatham_house.data, version,
-            current_user, confirm_wider=form.confirm_wider.data,
+            current_user, confirm_wider=form.confirm_wider.data, record=record,
         )  # fmt: skip
     except services.Conflict as error:
         # Their text stays in the form; the difference to what is saved is shown, and the
@@ -515,6 +577,11 @@ def _filled_minutes_form(minutes):
     form.label.data = minutes.label
     form.chatham_house.data = minutes.chatham_house
     form.version.data = str(minutes.version)
+    form.chair.data = minutes.chair
+    form.minute_taker.data = minutes.minute_taker
+    for name in ("actual_start", "actual_end"):
+        value = getattr(minutes, name)
+        getattr(form, name).data = times.to_local(value).time() if value else None
     return form
 
 
@@ -524,7 +591,8 @@ def _section_page(context, section, status=200, **forms):
         status=status,
         context=context,
         minutes=context.minutes,
-        section=next(s for s in services.sections(context, current_user) if s.id == section.id),
+        section=section_with_entries(context, section),
+        decision_numbers=services.decision_numbers(context.minutes),
         form=forms.get("form") or _section_form(section),
         decision_form=forms.get("decision_form") or DecisionForm(prefix="decision"),
         action_item_form=forms.get("action_item_form") or ActionItemForm(prefix="task"),
@@ -574,9 +642,49 @@ def add_decision(minutes_id, section_id):
     form = DecisionForm(prefix="decision")
     if not form.validate_on_submit():
         return _section_page(context, section, 422, decision_form=form)
-    services.add_decision(context, section, form.text.data, current_user)
+    services.add_decision(context, section, _decision_data(form), current_user)
     flash(_("Decision added."), "success")
     return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+
+
+def _decision_data(form) -> services.DecisionData:
+    return services.DecisionData(
+        form.text.data, form.result.data or "", form.votes_yes.data, form.votes_no.data,
+        form.votes_abstained.data,
+    )  # fmt: skip
+
+
+@bp.route(
+    "/minutes/<id:minutes_id>/sections/<id:section_id>/<kind>/<id:entry_id>/edit",
+    methods=["GET", "POST"],
+)
+def edit_entry(minutes_id, section_id, kind, entry_id):
+    """A decision of a draft, changed in place (its text, result and counts)."""
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    section = services.get_section_or_404(context, section_id, current_user)
+    decision = kind == "decisions" and next(
+        (d for d in section_with_entries(context, section).decision_list if d.id == entry_id), None
+    )
+    if not decision:
+        abort(404)
+    form = DecisionForm(prefix="decision", obj=decision if request.method == "GET" else None)
+    if form.validate_on_submit():
+        services.update_decision(context, section, entry_id, _decision_data(form), current_user)
+        flash(_("Decision saved."), "success")
+        return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+    return render(
+        "minutes/decision.html",
+        status=422 if request.method == "POST" else 200,
+        context=context,
+        minutes=context.minutes,
+        section=section,
+        decision=decision,
+        form=form,
+    )
+
+
+def section_with_entries(context, section):
+    return next(s for s in services.sections(context, current_user) if s.id == section.id)
 
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/tasks")

@@ -1,8 +1,10 @@
 """Minutes operations and their access rule: routes stay thin, tests call these."""
 
+import csv
 import datetime as dt
 import difflib
 import hashlib
+import io
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
@@ -20,6 +23,8 @@ from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.db import serialized, utcnow, write_transaction
+from intranet.directory.csv_io import neutralise
+from intranet.directory.search import contains
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
@@ -28,6 +33,7 @@ from intranet.minutes.models import (
     ACTION_STATES,
     CIRCULATING,
     COMMENT_KINDS,
+    DECISION_RESULTS,
     DRAFT,
     RELEASED,
     ActionItem,
@@ -38,6 +44,7 @@ from intranet.minutes.models import (
     MinutesVersion,
     MinutesVisit,
     ReadConfirmation,
+    Signoff,
 )
 from intranet.privacy.services import labelled_entry, personal_data_export
 
@@ -133,6 +140,33 @@ def document_title(minutes: Minutes) -> str:
     if minutes.corrects_id:
         return _("Correction of the minutes: %(title)s", title=title)
     return _("Minutes: %(title)s", title=title)
+
+
+def citation(minutes: Minutes) -> str:
+    """The number to cite ("2026/07"); a correction cites the original's. Empty if none."""
+    number, year = minutes.number, minutes.number_year
+    if number is None and minutes.corrects_id:
+        original = (
+            Minutes.select(Minutes.number, Minutes.number_year)
+            .where(Minutes.id == minutes.corrects_id)
+            .first()
+        )
+        number, year = (original.number, original.number_year) if original else (None, None)
+    return f"{year}/{number:02d}" if number is not None else ""
+
+
+def decision_numbers(minutes: Minutes) -> dict:
+    """Decision id → its number in the minutes ("2026/07-3"), counted over every decision of
+    every section, so a decision keeps its number whoever reads (one query, plus the
+    original's number for a correction)."""
+    prefix = citation(minutes)
+    rows = (
+        Decision.select(Decision.id)
+        .join(MinutesSection)
+        .where(MinutesSection.minutes == minutes.id)
+        .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
+    )
+    return {row.id: f"{prefix}-{n}" if prefix else str(n) for n, row in enumerate(rows, 1)}
 
 
 def context_for(minutes: Minutes) -> MinutesContext:
@@ -317,14 +351,33 @@ def start_minutes(meeting_context, actor) -> Minutes:
     return minutes
 
 
+def number_key(meeting) -> str:
+    """What minutes are counted in: the meeting's series, else its organiser, else the forum."""
+    if meeting.series_id:
+        return f"series:{meeting.series_id}"
+    if meeting.organization_id:
+        return f"organization:{meeting.organization_id}"
+    return "forum"
+
+
 def _create_minutes(meeting_context, actor, items, now) -> Minutes:
     meeting = meeting_context.meeting
-    with write_transaction():
+    key, year = number_key(meeting), times.to_local(meeting.start).year
+    # Numbers are handed out one at a time per series and year (read the last, then add).
+    with serialized(f"minutes-number:{key}:{year}"):
         if has_minutes(meeting.id):
             raise MinutesError(_l("This meeting already has minutes."))
+        last = (
+            Minutes.select(fn.MAX(Minutes.number))
+            .where((Minutes.number_key == key) & (Minutes.number_year == year))
+            .scalar()
+        )
         minutes = Minutes.create(
             meeting=meeting.id,
             document_key=f"meeting:{meeting.id}",
+            number_key=key,
+            number_year=year,
+            number=(last or 0) + 1,
             label=meeting.label,
             chatham_house=meeting.chatham_house,
             body=prefill(meeting_context, actor, meeting.label),
@@ -593,14 +646,43 @@ def widens(old_label: str, new_label: str) -> bool:
     return LABEL_RANK.get(new_label, 99) < LABEL_RANK.get(old_label, 99)
 
 
+@dataclass
+class RecordData:
+    """The frame of the Niederschrift as the form delivers it; times local, on the meeting's day."""
+
+    chair: str = ""
+    minute_taker: str = ""
+    actual_start: dt.time | None = None
+    actual_end: dt.time | None = None
+
+    def columns(self, meeting) -> dict:
+        day = times.to_local(meeting.start).date()
+
+        def at(value):
+            if value is None:
+                return None
+            return times.to_utc(dt.datetime.combine(day, value), shift_gap=True)
+
+        start, end = at(self.actual_start), at(self.actual_end)
+        if start and end and end <= start:
+            raise MinutesError(_l("The end must be after the start."), "actual_end")
+        return {
+            "chair": (self.chair or "").strip(),
+            "minute_taker": (self.minute_taker or "").strip(),
+            "actual_start": start,
+            "actual_end": end,
+        }
+
+
 def save_draft(
     context: MinutesContext, body: str, label: str, chatham_house: bool, version: int, actor,
-    note: str = "", confirm_wider: bool = False,
+    note: str = "", confirm_wider: bool = False, record: RecordData | None = None,
 ) -> Minutes:  # fmt: skip
     """Save the draft as a new version. Raises Conflict when someone else saved in between;
     refuses a wider label unless `confirm_wider` (earlier versions keep their own label)."""
     check_label(label, context.meeting_context)
     body = (body or "").replace("\r\n", "\n")
+    frame = record.columns(context.meeting) if record is not None else {}
     now = utcnow()
     with locked(context) as current:
         _require_edit(current, actor)
@@ -622,6 +704,7 @@ def save_draft(
                 # Set when the meeting was planned, the rule cannot be lifted by the minutes.
                 chatham_house=bool(chatham_house) or context.meeting.chatham_house,
                 changed_at=now,
+                **frame,
             )
         except versioning.Conflict:
             raise Conflict(
@@ -743,7 +826,49 @@ def delete_section(context, section, actor):
     audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
-def add_decision(context, section, text, actor) -> Decision:
+@dataclass
+class DecisionData:
+    """What the decision form delivers: the text and how it was taken."""
+
+    text: str
+    result: str = ""
+    votes_yes: int | None = None
+    votes_no: int | None = None
+    votes_abstained: int | None = None
+
+    def columns(self) -> dict:
+        if self.result not in DECISION_RESULTS:
+            raise MinutesError(_l("Please choose how the decision was taken."), "result")
+        counted = self.result == "majority"
+        return {
+            "text": self.text.strip(),
+            "result": self.result,
+            # Counts belong to a vote by majority only.
+            "votes_yes": self.votes_yes if counted else None,
+            "votes_no": self.votes_no if counted else None,
+            "votes_abstained": self.votes_abstained if counted else None,
+        }
+
+
+def describe_result(decision: Decision) -> str:
+    """ "einstimmig", "mit Mehrheit (12 dafür, 3 dagegen, 1 Enthaltung)", … ("" if not stated)."""
+    from intranet.minutes.forms import DECISION_RESULT_LABELS
+
+    words = str(DECISION_RESULT_LABELS.get(decision.result, ""))
+    counts = (decision.votes_yes, decision.votes_no, decision.votes_abstained)
+    if decision.result != "majority" or all(c is None for c in counts):
+        return words
+    yes, no, abstained = (c or 0 for c in counts)
+    return "{} ({}, {}, {})".format(
+        words,
+        _("%(n)s in favour", n=yes),
+        _("%(n)s against", n=no),
+        ngettext("%(num)s abstention", "%(num)s abstentions", abstained),
+    )
+
+
+def add_decision(context, section, data: DecisionData, actor) -> Decision:
+    columns = data.columns()
     with locked(context) as current:
         _require_edit(current, actor)
         last = (
@@ -751,9 +876,24 @@ def add_decision(context, section, text, actor) -> Decision:
             .where(Decision.section == section.id)
             .scalar()
         )
-        decision = Decision.create(section=section.id, position=(last or 0) + 1, text=text.strip())
+        decision = Decision.create(section=section.id, position=(last or 0) + 1, **columns)
         _changed(current, actor)
     return decision
+
+
+def update_decision(context, section, decision_id: int, data: DecisionData, actor) -> None:
+    """Decisions are edited while the minutes are a draft, like everything in them."""
+    columns = data.columns()
+    with locked(context) as current:
+        _require_edit(current, actor)
+        changed = (
+            Decision.update(**columns)
+            .where((Decision.id == decision_id) & (Decision.section == section.id))
+            .execute()
+        )
+        if not changed:
+            abort(404)
+        _changed(current, actor)
 
 
 def add_action_item(context, section, text, responsible, due_on, actor) -> ActionItem:
@@ -1117,6 +1257,116 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
     audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
+# --- Sign-off per organisation and the release note ----------------------------------------------
+
+
+def may_consent(context: MinutesContext, account) -> bool:
+    """Members of the meeting's organisations (organiser and invited) consent for them."""
+    return (
+        context.may(account, "consent")
+        and account.organization_id is not None
+        and account.organization_id in context.meeting_context.organization_ids
+    )
+
+
+def consent(context: MinutesContext, actor) -> None:
+    """The actor's organisation consents; once per organisation, under the document's lock so
+    that no consent arrives after the release."""
+    with locked(context) as current:
+        if not may_consent(current, actor):
+            raise WorkflowError(_l("Consent is possible only while the minutes circulate."))
+        Signoff.insert(
+            minutes=context.minutes.id,
+            organization=actor.organization_id,
+            account=actor.id,
+            account_label=actor.display_name,
+            at=utcnow(),
+        ).on_conflict_ignore().execute()
+    audit.record("minutes.consent", target=f"minutes:{context.minutes.id}", actor=actor)
+
+
+CONSENTED, OBJECTED, SILENT, WAITING = "consented", "objected", "silent", "waiting"
+
+
+@dataclass
+class OrganizationSignoff:
+    organization: Organization
+    state: str  # CONSENTED, OBJECTED (an objection of one of its members), SILENT, WAITING
+    at: dt.datetime | None = None
+    resolved: bool = True  # for OBJECTED: every objection of the organisation answered
+
+
+def signoffs(context: MinutesContext) -> list[OrganizationSignoff]:
+    """Per organisation of the meeting: consented (when), objected (answered or not), no answer
+    yet, or silent consent once the deadline has passed or the minutes were released (three
+    queries)."""
+    organizations = list(
+        Organization.select()
+        .where(Organization.id.in_(list(context.meeting_context.organization_ids) or [0]))
+        .order_by(Organization.name)
+    )
+    given = {
+        s.organization_id: s for s in Signoff.select().where(Signoff.minutes == context.minutes.id)
+    }
+    objections = {}
+    for c in MinutesComment.select(MinutesComment.organization, MinutesComment.resolved_at).where(
+        (MinutesComment.minutes == context.minutes.id) & (MinutesComment.kind == "objection")
+    ):
+        objections.setdefault(c.organization_id, []).append(c.resolved_at is not None)
+    minutes = context.minutes
+    over = minutes.state == RELEASED or (
+        minutes.objection_deadline is not None and utcnow() > minutes.objection_deadline
+    )
+    rows = []
+    for organization in organizations:
+        if organization.id in objections:
+            answered = all(objections[organization.id])
+            rows.append(OrganizationSignoff(organization, OBJECTED, resolved=answered))
+        elif organization.id in given:
+            rows.append(OrganizationSignoff(organization, CONSENTED, given[organization.id].at))
+        else:
+            rows.append(OrganizationSignoff(organization, SILENT if over else WAITING))
+    return rows
+
+
+@dataclass
+class ReleaseNote:
+    """The Freigabevermerk: who reviewed and released, when, why early, the objections the
+    reader may see and how they were answered, and the sign-off per organisation."""
+
+    reviewed_by: str
+    reviewed_at: dt.datetime | None
+    released_by: str
+    released_at: dt.datetime | None
+    early: bool
+    early_reason: str | None  # None: the reader is not in the editorial circle
+    objections: list
+    organizations: list
+
+
+def release_note(context: MinutesContext, account) -> ReleaseNote | None:
+    """For released minutes, as `account` may read it (review notes for the editorial circle,
+    objections by their audience)."""
+    if context.state != RELEASED:
+        return None
+    events = WORKFLOW.history(context.minutes.id)
+    approved = next((e for e in reversed(events) if e.action == "approve"), None)
+    released = next((e for e in reversed(events) if e.action == "release"), None)
+    deadline = context.minutes.objection_deadline
+    early = bool(released and deadline and released.at < deadline)
+    circle = context.in_editorial_circle(account)
+    return ReleaseNote(
+        reviewed_by=approved.actor_label if approved else "",
+        reviewed_at=approved.at if approved else None,
+        released_by=released.actor_label if released else "",
+        released_at=context.minutes.released_at,
+        early=early,
+        early_reason=(released.comment if released else "") if circle else None,
+        objections=[c for c in comments(context, account) if c.kind == "objection"],
+        organizations=signoffs(context),
+    )
+
+
 # --- Read confirmations and visits ------------------------------------------------------------------
 
 
@@ -1262,6 +1512,68 @@ def open_action_items(account):
     )
 
 
+def decision_register(account, words: str = "", year: int | None = None, organization_id=None):
+    """Released decisions the account may read (their section visible), newest meeting first,
+    filtered by words in the text, year and organisation (one query per page)."""
+    visible = visible_sections(account).select(MinutesSection.id)
+    query = (
+        Decision.select(Decision, MinutesSection, Minutes, Meeting)
+        .join(MinutesSection)
+        .join(Minutes)
+        .join(Meeting)
+        .where((Minutes.state == RELEASED) & Decision.section.in_(visible))
+        .order_by(
+            Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
+        )
+    )
+    for word in words.split()[:10]:
+        query = query.where(contains(fn.LOWER(Decision.text), word.casefold()))
+    if year:
+        start = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
+        end = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
+        query = query.where((Meeting.start >= start) & (Meeting.start < end))
+    if organization_id:
+        query = query.where(Meeting.id.in_(_meeting_ids_of_organization(organization_id)))
+    return query
+
+
+def register_numbers(decisions) -> dict:
+    """Decision id → number for the decisions of one page of the register (one query per set
+    of minutes on the page)."""
+    numbers = {}
+    for minutes in {d.section.minutes for d in decisions}:
+        numbers.update(decision_numbers(minutes))
+    return numbers
+
+
+def decisions_csv(account, decisions) -> str:
+    """The register as a spreadsheet file, only decisions whose section may leave the
+    intranet; every cell made inert for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [_("Number"), _("Date"), _("Meeting"), _("Agenda item"), _("Decision"), _("Result")]
+    )
+    numbers = register_numbers(decisions)
+    contexts = {}
+    for d in decisions:
+        minutes = d.section.minutes
+        if minutes.id not in contexts:
+            contexts[minutes.id] = context_for(minutes)
+        if not contexts[minutes.id].section_audience(d.section).leaves_intranet:
+            continue
+        row = [
+            numbers.get(d.id, ""),
+            times.to_local(minutes.meeting.start).date().isoformat(),
+            minutes.meeting.title,
+            d.section.title,
+            d.text,
+            describe_result(d),
+        ]
+        writer.writerow([neutralise(str(cell)) for cell in row])
+    return "\ufeff" + out.getvalue()
+
+
 def next_meeting(meeting) -> Meeting | None:
     """The next meeting of the same series, else of the same organiser, still to come."""
     query = Meeting.select().where(
@@ -1345,6 +1657,9 @@ def pseudonymise(account, pseudonym: str, **_ignored):
     ).execute()
     ReadConfirmation.update(account=None, account_label=pseudonym).where(
         ReadConfirmation.account == account.id
+    ).execute()
+    Signoff.update(account=None, account_label=pseudonym).where(
+        Signoff.account == account.id
     ).execute()
     MinutesVisit.delete().where(MinutesVisit.account == account.id).execute()
 

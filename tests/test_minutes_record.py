@@ -1,0 +1,256 @@
+"""The record one can cite: minutes numbered per series and year, decisions numbered within
+their minutes with how they were taken, and the register of released decisions."""
+
+import datetime as dt
+
+import pytest
+
+from intranet.core.models import AuditEvent
+from intranet.core.workflow import WorkflowError
+from intranet.db import db, utcnow
+from intranet.meetings.models import AgendaItem, Meeting, Series
+from intranet.meetings.services import load_context
+from intranet.minutes import services
+from intranet.minutes.models import Decision, Minutes, MinutesSection
+from tests import factories
+from tests.conftest import sign_in
+from tests.test_races import race, shared_app  # noqa: F401 (fixture)
+
+MARKER = "Geheimbeschluss"
+
+
+def held(org, invited=(), title="Plenum", days_ago=2, series=None, **fields):
+    start = utcnow().replace(microsecond=0) - dt.timedelta(days=days_ago)
+    meeting = factories.meeting(
+        title, organization=org, invited=list(invited), start=start, state="held", series=series,
+        **fields,
+    )  # fmt: skip
+    AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
+    AgendaItem.create(meeting=meeting, position=2, title="Intern", label="amber", organization=org)
+    return meeting
+
+
+def start(meeting, coordinator):
+    return services.start_minutes(load_context(meeting), coordinator)
+
+
+def ctx(minutes, account):
+    return services.get_minutes_or_404(minutes.id, account=account)
+
+
+def section(minutes, label):
+    return MinutesSection.get(
+        (MinutesSection.minutes == minutes.id) & (MinutesSection.label == label)
+    )
+
+
+def release(minutes, coordinator, reviewer):
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    services.release(ctx(minutes, coordinator), coordinator, "Frist abgekürzt")
+    return Minutes.get_by_id(minutes.id)
+
+
+def test_minutes_are_numbered_per_series_and_year(app, org, coordinator):
+    series = Series.create(rrule="FREQ=MONTHLY", first_start_local=dt.datetime(2026, 1, 1, 18))
+    first = start(held(org, days_ago=30, series=series), coordinator)
+    second = start(held(org, days_ago=2, series=series), coordinator)
+    other = start(held(org, title="Fachgespräch"), coordinator)  # the organiser's own count
+    year = Minutes.get_by_id(first.id).number_year
+    assert [services.citation(Minutes.get_by_id(m.id)) for m in (first, second)] == [
+        f"{year}/01",
+        f"{year}/02",
+    ]
+    assert services.citation(Minutes.get_by_id(other.id)) == f"{year}/01"
+
+
+def test_a_correction_cites_the_original_number(app, org, coordinator, reviewer):
+    minutes = release(start(held(org), coordinator), coordinator, reviewer)
+    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
+    assert correction.number is None
+    assert services.citation(correction) == services.citation(minutes)
+
+
+def test_decisions_keep_their_number_and_say_how_they_were_taken(
+    client, app, org, other_org, coordinator, reviewer, member
+):
+    minutes = start(held(org, [other_org]), coordinator)
+    hidden, shared = section(minutes, "amber"), section(minutes, "green")
+    services.add_decision(
+        ctx(minutes, coordinator), hidden, services.DecisionData(f"{MARKER} wird vertagt"),
+        coordinator,
+    )  # fmt: skip
+    services.add_decision(
+        ctx(minutes, coordinator), shared,
+        services.DecisionData("Lagebild quartalsweise", "majority", 12, 3, 1), coordinator,
+    )  # fmt: skip
+    with pytest.raises(services.MinutesError):
+        services.add_decision(
+            ctx(minutes, coordinator), shared, services.DecisionData("x", "<script>"), coordinator
+        )
+    minutes = release(minutes, coordinator, reviewer)
+    sign_in(client, member)
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    citation = services.citation(minutes)
+    # TOP 1 comes first, so its decision is number 1 whoever reads; the hidden one does not
+    # show, and numbers do not move for those who see less.
+    assert f"Beschluss {citation}-1:</strong> Lagebild quartalsweise" in html
+    assert "mit Mehrheit (12 dafür, 3 dagegen, 1 Enthaltung)" in html
+    assert MARKER not in html
+
+
+def test_a_decision_of_a_draft_is_edited_in_place(client, app, org, coordinator, reviewer):
+    minutes = start(held(org), coordinator)
+    shared = section(minutes, "green")
+    decision = services.add_decision(
+        ctx(minutes, coordinator), shared, services.DecisionData("Entwurf"), coordinator
+    )
+    sign_in(client, coordinator)
+    path = f"/minutes/{minutes.id}/sections/{shared.id}/decisions/{decision.id}/edit"
+    page = client.get(path)
+    assert page.status_code == 200 and "Entwurf" in page.get_data(as_text=True)
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client)
+    bad = client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "decision-text": "Neu gefasst",
+            "decision-result": "majority",
+            "decision-votes_yes": "-4",
+        },
+    )
+    assert bad.status_code == 422 and "Neu gefasst" in bad.get_data(as_text=True)
+    assert "Bitte geben Sie eine Zahl von 0 bis 10.000 ein." in bad.get_data(as_text=True)
+    saved = client.post(
+        path,
+        data={"csrf_token": token, "decision-text": "Neu gefasst", "decision-result": "consensus"},
+    )
+    assert saved.status_code == 303
+    changed = Decision.get_by_id(decision.id)
+    assert (changed.text, changed.result) == ("Neu gefasst", "consensus")
+    assert (
+        client.get(
+            f"/minutes/{minutes.id}/sections/{shared.id}/tasks/{decision.id}/edit"
+        ).status_code
+        == 404
+    )
+    release(minutes, coordinator, reviewer)
+    assert client.get(path).status_code == 404
+    with pytest.raises(WorkflowError):
+        services.update_decision(
+            ctx(minutes, coordinator), shared, decision.id, services.DecisionData("Später"),
+            coordinator,
+        )  # fmt: skip
+
+
+def test_the_register_lists_released_decisions_the_reader_may_see(
+    client, app, org, other_org, coordinator, reviewer, member
+):
+    minutes = start(held(org, [other_org]), coordinator)
+    services.add_decision(
+        ctx(minutes, coordinator), section(minutes, "amber"),
+        services.DecisionData(f"{MARKER} 100%"), coordinator,
+    )  # fmt: skip
+    services.add_decision(
+        ctx(minutes, coordinator), section(minutes, "green"),
+        services.DecisionData("=HYPERLINK(\"http://x\") Kontaktliste 100%"), coordinator,
+    )  # fmt: skip
+    draft = start(held(org, [other_org], title="Entwurfssitzung"), coordinator)
+    services.add_decision(
+        ctx(draft, coordinator), section(draft, "green"), services.DecisionData("Noch offen"),
+        coordinator,
+    )  # fmt: skip
+    release(minutes, coordinator, reviewer)
+    sign_in(client, member)
+    html = client.get("/decisions").get_data(as_text=True)
+    assert "Kontaktliste" in html and MARKER not in html and "Noch offen" not in html
+    # Words are words: a percent sign or quote is no pattern or syntax.
+    assert "Kontaktliste" in client.get("/decisions?q=100%25").get_data(as_text=True)
+    assert "Kontaktliste" not in client.get("/decisions?q=_00%25x").get_data(as_text=True)
+    fragment = client.get(
+        "/decisions?q=kontakt", headers={"HX-Request": "true", "HX-Target": "decision-list"}
+    )
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and "Kontaktliste" in body
+    for bad in ("?year=10000", "?year=-1", "?organization=" + "9" * 30, "?page=" + "9" * 30):
+        assert client.get("/decisions" + bad).status_code == 200
+    csv = client.get("/decisions.csv")
+    text = csv.get_data(as_text=True)
+    assert "attachment" in csv.headers["Content-Disposition"]
+    assert "'=HYPERLINK" in text and MARKER not in text
+    assert AuditEvent.select().where(AuditEvent.action == "minutes.decisions_exported").exists()
+    # The coordinator of the organiser reads the AMBER item, so its decision is listed too.
+    client.post("/logout")
+    sign_in(client, coordinator)
+    assert MARKER in client.get("/decisions").get_data(as_text=True)
+
+
+def test_two_minutes_of_one_series_started_at_once_get_two_numbers(
+    shared_app,  # noqa: F811
+    org,
+    coordinator,
+):
+    with db.connection_context():
+        series = Series.create(rrule="FREQ=WEEKLY", first_start_local=dt.datetime(2026, 1, 1, 18))
+        contexts = [load_context(held(org, days_ago=days, series=series)) for days in (3, 10)]
+    results = race(
+        shared_app, *(lambda c=c: services.start_minutes(c, coordinator) for c in contexts)
+    )
+    assert not any(isinstance(r, Exception) for r in results), results
+    with db.connection_context():
+        numbers = sorted(m.number for m in Minutes.select())
+    assert numbers == [1, 2]
+    assert Meeting.select().count() == 2
+
+
+# --- Sign-off per organisation and the release note ------------------------------------------------
+
+
+def test_organisations_consent_object_or_consent_by_silence(
+    client, app, org, other_org, coordinator, reviewer, member
+):
+    third = factories.organization("Dritter Verein")
+    third_member = factories.account("member", third, email="dritter@example.org")
+    uninvited = factories.account(
+        "member", factories.organization("Nicht eingeladen"), email="nicht@example.org"
+    )
+    minutes = start(held(org, [other_org, third]), coordinator)
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    services.consent(ctx(minutes, member), member)
+    services.consent(ctx(minutes, member), member)  # once per organisation
+    assert not services.may_consent(ctx(minutes, uninvited), uninvited)
+    with pytest.raises(WorkflowError):
+        services.consent(ctx(minutes, uninvited), uninvited)
+    objection = services.add_comment(
+        ctx(minutes, third_member), "objection", "TOP 1 fehlt ein Satz", third_member
+    )
+    states = {r.organization.name: r.state for r in services.signoffs(ctx(minutes, coordinator))}
+    assert states == {
+        org.name: "waiting",
+        other_org.name: "consented",
+        "Dritter Verein": "objected",
+    }
+    sign_in(client, coordinator)
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "Zustimmung je Organisation" in html and "Einspruch (offen)" in html
+    services.resolve_objection(ctx(minutes, coordinator), objection.id, "Ergänzt.", coordinator)
+    services.release(ctx(minutes, coordinator), coordinator, "Eilig wegen Pressetermin")
+    minutes = Minutes.get_by_id(minutes.id)
+    # After the release the release note says it all; the reason only to the editorial circle.
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "Freigabevermerk" in html and "Eilig wegen Pressetermin" in html
+    assert "keine Rückmeldung: Zustimmung durch Fristablauf" in html
+    assert "Einspruch (erledigt)" in html and "erledigt am" in html
+    client.post("/logout")
+    sign_in(client, member)
+    html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert "Freigabevermerk" in html and "Eilig wegen Pressetermin" not in html
+    assert "Die Begründung liegt der Koordination und den Prüfenden vor." in html
+    printed = client.get(f"/minutes/{minutes.id}/print").get_data(as_text=True)
+    assert "Freigabevermerk" in printed and "zugestimmt am" in printed
+    assert "Eilig wegen Pressetermin" not in printed
+    with pytest.raises(WorkflowError):
+        services.consent(ctx(minutes, third_member), third_member)
