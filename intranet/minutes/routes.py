@@ -105,16 +105,12 @@ def archive():
     )
 
 
-def _year_arg():
-    year = _int_arg("year")
-    return year if year and 1900 <= year <= 2200 else None
-
-
 def _register_filters():
+    args = QueryArgs()
     return {
         "words": request.args.get("q", "")[:200],
-        "year": _year_arg(),
-        "organization_id": _int_arg("organization"),
+        "year": args.year("year"),
+        "organization_id": args.id("organization"),
     }
 
 
