@@ -254,3 +254,53 @@ def test_organisations_consent_object_or_consent_by_silence(
     assert "Eilig wegen Pressetermin" not in printed
     with pytest.raises(WorkflowError):
         services.consent(ctx(minutes, third_member), third_member)
+
+
+# --- The PDF a Sitzungsdienst would file ------------------------------------------------------------
+
+
+def test_the_released_pdf_is_a_complete_accessible_record(
+    app, org, other_org, coordinator, reviewer, member, tmp_path
+):
+    import subprocess
+
+    import pdfua
+
+    from intranet.minutes import export
+
+    meeting = held(org, [other_org], room="Saal 2", city="Dresden")
+    minutes = start(meeting, coordinator)
+    shared = section(minutes, "green")
+    services.add_decision(
+        ctx(minutes, coordinator), shared,
+        services.DecisionData("Lagebild quartalsweise", "majority", 12, 3, 1), coordinator,
+    )  # fmt: skip
+    services.add_action_item(
+        ctx(minutes, coordinator), shared, "Dienstplan", "KORA", None, coordinator
+    )
+    services.save_draft(
+        ctx(minutes, coordinator), "- eins\n- zwei\n  - zwei a", "green", False,
+        ctx(minutes, coordinator).minutes.version, coordinator,
+        record=services.RecordData("Katrin Leitung", "Mia Protokoll", dt.time(18, 5), dt.time(19, 50)),
+    )  # fmt: skip
+    services.submit(ctx(minutes, coordinator), coordinator)
+    services.approve(ctx(minutes, reviewer), reviewer)
+    services.consent(ctx(minutes, member), member)
+    services.release(ctx(minutes, coordinator), coordinator, "Eilig")
+    with app.test_request_context():
+        document = export.prepare(ctx(minutes, member), member)
+        path = tmp_path / "protokoll.pdf"
+        path.write_bytes(export.pdf(document))
+    report = pdfua.validate(str(path))
+    assert [(f.rule_id, f.message) for f in report.findings] == []
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    citation = services.citation(Minutes.get_by_id(minutes.id))
+    for expected in (
+        f"Plenum {citation}", "Sitzungsleitung", "Katrin Leitung", "18:05", f"Beschluss {citation}-1",
+        "Freigabevermerk", "zugestimmt am", "Zustimmung durch Fristablauf",
+    ):  # fmt: skip
+        assert expected in text, expected
+    # The checksum stands on every page.
+    pages = text.split("\f")
+    checksum = Minutes.get_by_id(minutes.id).released_sha256
+    assert all(checksum in page for page in pages if page.strip())
