@@ -6,12 +6,11 @@ import datetime as dt
 import hashlib
 import random
 
-from intranet.auth.models import Organization
 from intranet.core import sharing
 from intranet.core.models import WorkflowEvent
 from intranet.db import db, utcnow
 from intranet.meetings import times
-from intranet.meetings.models import AgendaItem, Attendance, Meeting, MeetingPerson
+from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import services
 from intranet.minutes.models import (
     CIRCULATING,
@@ -25,6 +24,7 @@ from intranet.minutes.models import (
     MinutesSection,
     MinutesVersion,
     ReadConfirmation,
+    Signoff,
 )
 
 NOTES = [
@@ -52,12 +52,13 @@ TASKS = [
 RECENT_STATES = (DRAFT, IN_REVIEW, IN_REVIEW, CIRCULATING, CIRCULATING)
 
 
-def _body(meeting, items, attendance) -> str:
-    lines = ["### Anwesenheit", ""]
-    labels = {"present": "anwesend", "excused": "entschuldigt", "absent": "nicht vertreten"}
-    lines += [f"- {a.organization.name}: {labels[a.status]}" for a in attendance] or ["- –"]
-    lines += ["", "### Tagesordnung", ""]
-    lines += [f"{n}. {i.title}" for n, i in enumerate(items, 1)]
+RESULTS = ("unanimous", "unanimous", "consensus", "majority", "noted")
+
+
+def _body(meeting, items) -> str:
+    """Like the editor's first text: the agenda (the attendance is listed from its record)."""
+    lines = ["### Tagesordnung", ""]
+    lines += [f"- TOP {n}: {i.title}" for n, i in enumerate(items, 1)]
     return "\n".join(lines) + "\n"
 
 
@@ -81,24 +82,25 @@ def populate(meetings, accounts, rng: random.Random | None = None, today=None) -
             AgendaItem.select().where(AgendaItem.meeting.in_(ids)).order_by(AgendaItem.position)
         ):
             agenda.setdefault(item.meeting_id, []).append(item)
-        attendance = {}
-        rows = (
-            Attendance.select(Attendance, Organization)
-            .join(Organization)
-            .where(Attendance.meeting.in_(ids))
-            .order_by(Organization.name)
-        )
-        for row in rows:
-            attendance.setdefault(row.meeting_id, []).append(row)
         readers = [a for a in accounts if a.role != "admin"]
         newest_first = sorted(held, key=lambda m: m.end, reverse=True)
         rank = {m.id: n for n, m in enumerate(newest_first)}
-        for meeting in held:
+        invited = {}
+        for link in MeetingOrganization.select().where(MeetingOrganization.meeting.in_(ids)):
+            invited.setdefault(link.meeting_id, []).append(link.organization_id)
+        counters = {}
+        for meeting in sorted(held, key=lambda m: (m.start, m.id)):
             n = rank[meeting.id]
             state = RECENT_STATES[n] if n < len(RECENT_STATES) else RELEASED
-            minutes = _minutes(meeting, agenda.get(meeting.id, []), attendance.get(meeting.id, []),
-                               state, coordinator, reviewer, rng)  # fmt: skip
+            key, year = services.number_key(meeting), times.to_local(meeting.start).year
+            counters[(key, year)] = counters.get((key, year), 0) + 1
+            number = (key, year, counters[(key, year)])
+            minutes = _minutes(meeting, agenda.get(meeting.id, []), number, state, coordinator,
+                               reviewer, rng)  # fmt: skip
             made.append(minutes)
+            if state in (CIRCULATING, RELEASED):
+                organizations = {meeting.organization_id, *invited.get(meeting.id, [])} - {None}
+                _signoffs(minutes, organizations, readers, rng)
             if state == RELEASED:
                 _confirmations(minutes, meeting, readers, rng)
             if state == CIRCULATING and rng.random() < 0.4:
@@ -138,20 +140,25 @@ def _confidential_meeting(held, accounts, now) -> list[Meeting]:
     return [meeting]
 
 
-def _minutes(meeting, items, attendance, state, coordinator, reviewer, rng) -> Minutes:
+def _minutes(meeting, items, number, state, coordinator, reviewer, rng) -> Minutes:
     # Labels from CLEAR to RED: the meeting's label, sometimes a narrower one for the minutes.
     label = meeting.label
     if label == sharing.GREEN and meeting.organization_id and rng.random() < 0.1:
         label = sharing.AMBER
     at = meeting.end + dt.timedelta(days=2)
+    key, year, count = number
     minutes = Minutes.create(
         meeting=meeting, document_key=f"meeting:{meeting.id}", label=label,
-        chatham_house=meeting.label == sharing.AMBER_STRICT, state=state,
-        body=_body(meeting, items, attendance), created_by=coordinator,
+        chatham_house=meeting.chatham_house or meeting.label == sharing.AMBER_STRICT, state=state,
+        body=_body(meeting, items), created_by=coordinator,
         created_by_label=coordinator.display_name, created_at=at, changed_at=at,
+        number_key=key, number_year=year, number=count, chair=coordinator.display_name,
+        minute_taker=reviewer.display_name if rng.random() < 0.2 else coordinator.display_name,
+        actual_start=meeting.start + dt.timedelta(minutes=rng.choice((0, 5, 10))),
+        actual_end=meeting.end - dt.timedelta(minutes=rng.choice((0, 15, 20))),
     )  # fmt: skip
     MinutesVersion.create(
-        minutes=minutes, number=1, body=minutes.body, author=coordinator,
+        minutes=minutes, number=1, body=minutes.body, label=label, author=coordinator,
         author_label=coordinator.display_name, at=at,
     )  # fmt: skip
     for n, item in enumerate(items, 1):
@@ -160,7 +167,13 @@ def _minutes(meeting, items, attendance, state, coordinator, reviewer, rng) -> M
             label=item.label, organization=item.organization_id, text=rng.choice(NOTES),
         )  # fmt: skip
         if 1 < n < len(items) and rng.random() < 0.6:
-            Decision.create(section=section, position=1, text=rng.choice(DECISIONS))
+            result = rng.choice(RESULTS)
+            votes = (rng.randint(8, 14), rng.randint(0, 3), rng.randint(0, 2))
+            Decision.create(
+                section=section, position=1, text=rng.choice(DECISIONS), result=result,
+                **dict(zip(("votes_yes", "votes_no", "votes_abstained"), votes, strict=True))
+                if result == "majority" else {},
+            )  # fmt: skip
         if 1 < n < len(items) and rng.random() < 0.4:
             text, who = rng.choice(TASKS)
             ActionItem.create(
@@ -206,6 +219,22 @@ def _event(minutes, actor, action, source, target, at):
     }  # fmt: skip
 
 
+def _signoffs(minutes, organizations, readers, rng):
+    """Consent from some of the meeting's organisations; the others stay silent (and so consent
+    when the period ends)."""
+    rows = []
+    for organization_id in sorted(organizations):
+        members = [a for a in readers if a.organization_id == organization_id]
+        if members and rng.random() < 0.6:
+            who = rng.choice(members)
+            rows.append({
+                "minutes": minutes.id, "organization": organization_id, "account": who.id,
+                "account_label": who.display_name, "at": minutes.changed_at,
+            })  # fmt: skip
+    if rows:
+        Signoff.insert_many(rows).execute()
+
+
 def _confirmations(minutes, meeting, readers, rng):
     rows = [
         {
@@ -234,7 +263,7 @@ def _correction(original, coordinator, now) -> Minutes:
         created_by_label=coordinator.display_name, created_at=at, changed_at=at,
     )  # fmt: skip
     MinutesVersion.create(
-        minutes=correction, number=1, body=body, author=coordinator,
+        minutes=correction, number=1, body=body, label=original.label, author=coordinator,
         author_label=coordinator.display_name, at=at,
     )  # fmt: skip
     WorkflowEvent.insert_many(
