@@ -318,8 +318,9 @@ def test_correction_is_a_new_linked_document_and_the_original_stays_frozen(
 
 
 def test_read_confirmation_once_and_summary_per_organisation(
-    held, coordinator, reviewer, member, org, other_org
+    held, coordinator, reviewer, member, org, other_org, admin
 ):
+    factories.account("member", factories.organization("Nicht eingeladen"), email="x@example.org")
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     with pytest.raises(WorkflowError):
         services.confirm_read(ctx(minutes, member), member)  # not yet released
@@ -332,8 +333,10 @@ def test_read_confirmation_once_and_summary_per_organisation(
         (row.organization.name if row.organization else None): row
         for row in services.confirmation_summary(ctx(minutes, coordinator))
     }
-    assert summary[other_org.name].confirmed == [member.display_name]
+    assert [name for name, _at in summary[other_org.name].confirmed] == [member.display_name]
     assert set(summary[org.name].missing) == {coordinator.display_name, reviewer.display_name}
+    # Only the meeting's organisations: not every organisation of the forum, not the admin.
+    assert set(summary) == {org.name, other_org.name}
 
 
 def test_comments_only_while_circulating(held, coordinator, member):

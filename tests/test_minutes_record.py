@@ -304,3 +304,15 @@ def test_the_released_pdf_is_a_complete_accessible_record(
     pages = text.split("\f")
     checksum = Minutes.get_by_id(minutes.id).released_sha256
     assert all(checksum in page for page in pages if page.strip())
+
+
+def test_the_archive_marks_minutes_with_a_released_correction(
+    client, app, org, coordinator, reviewer
+):
+    minutes = release(start(held(org), coordinator), coordinator, reviewer)
+    sign_in(client, coordinator)
+    assert "berichtigt" not in client.get("/minutes").get_data(as_text=True)
+    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
+    assert "berichtigt" not in client.get("/minutes").get_data(as_text=True)  # not yet released
+    release(correction, coordinator, reviewer)
+    assert "berichtigt" in client.get("/minutes").get_data(as_text=True)

@@ -1399,19 +1399,21 @@ class OrganizationConfirmations:
 
 
 def confirmation_summary(context: MinutesContext) -> list[OrganizationConfirmations]:
-    """Per organisation: who of those cleared to read has confirmed, and who has not
-    (two queries, whatever the number of accounts)."""
+    """Per organisation of the meeting (organiser and invited): who has confirmed reading and
+    when, and who of those cleared to read has not; other organisations appear only where
+    someone of them confirmed (two queries, whatever the number of accounts)."""
+    involved = set(context.meeting_context.organization_ids)
     accounts = list(
         Account.select(Account, Organization)
         .join(Organization, JOIN.LEFT_OUTER)
-        .where(Account.active == True)  # noqa: E712 (SQL)
+        .where((Account.active == True) & Account.organization.in_(list(involved) or [0]))  # noqa: E712 (SQL)
         .order_by(Account.display_name)
     )
     confirmations = list(
         ReadConfirmation.select(ReadConfirmation, Organization)
         .join(Organization, JOIN.LEFT_OUTER)
         .where(ReadConfirmation.minutes == context.minutes.id)
-        .order_by(ReadConfirmation.account_label)
+        .order_by(ReadConfirmation.at, ReadConfirmation.account_label)
     )
     rows: dict = {}
 
@@ -1421,21 +1423,24 @@ def confirmation_summary(context: MinutesContext) -> list[OrganizationConfirmati
             rows[key] = OrganizationConfirmations(organization)
         return rows[key]
 
+    for account in accounts:  # every organisation of the meeting has its row
+        row(account.organization)
     confirmed_ids = set()
     names = {a.id: a.display_name for a in accounts}
     for c in confirmations:
         confirmed_ids.add(c.account_id)
-        row(c.organization if c.organization_id else None).confirmed.append(
-            names.get(c.account_id, c.account_label)
-        )
+        name = names.get(c.account_id, c.account_label)
+        row(c.organization if c.organization_id else None).confirmed.append((name, c.at))
     for account in accounts:
         if account.id not in confirmed_ids and context.may(account, "view"):
-            row(account.organization if account.organization_id else None).missing.append(
-                account.display_name
-            )
+            row(account.organization).missing.append(account.display_name)
     return sorted(
         rows.values(),
-        key=lambda r: (r.organization is None, r.organization.name if r.organization else ""),
+        key=lambda r: (
+            r.organization is None,
+            r.organization is not None and r.organization.id not in involved,
+            r.organization.name if r.organization else "",
+        ),
     )
 
 
@@ -1452,12 +1457,21 @@ def mark_seen(minutes, account) -> None:
 
 def archive(account, year: int | None = None, organization_id: int | None = None):
     """The archive query: visible minutes, newest meeting first, each with `seen_at` of the
-    account's last visit (None: never opened) — one query per page."""
+    account's last visit (None: never opened) and whether a released correction exists — one
+    query per page."""
     seen = MinutesVisit.select(MinutesVisit.seen_at).where(
         (MinutesVisit.minutes == Minutes.id) & (MinutesVisit.account == account.id)
     )
+    correction = Minutes.alias("correction")
+    corrected = fn.EXISTS(
+        correction.select(correction.id).where(
+            (correction.corrects == Minutes.id) & (correction.state == RELEASED)
+        )
+    )
     query = (
-        Minutes.select(Minutes, Meeting, Organization, seen.alias("seen_at"))
+        Minutes.select(
+            Minutes, Meeting, Organization, seen.alias("seen_at"), corrected.alias("corrected")
+        )
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
         .where(visible_clause(account, "list"))
