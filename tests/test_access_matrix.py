@@ -542,6 +542,10 @@ PERMISSION = {
     "minutes.add_decision": _minutes_may("edit"),
     "minutes.add_action_item": _minutes_may("edit"),
     "minutes.delete_entry": _minutes_may("edit"),
+    # Decisions are edited in place; action items have no edit page.
+    "minutes.edit_entry": lambda a, t: (
+        t.args["kind"] == "decisions" and t.extra["context"].may(a, "edit")
+    ),
     "minutes.carry": _open_tracked_item,
     "minutes.action_state": _open_tracked_item,
     "attachments.download": _downloadable,

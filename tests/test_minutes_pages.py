@@ -404,7 +404,7 @@ def test_coordinator_carries_an_action_item_into_the_next_meeting(client, coordi
     task = ActionItem.create(section=section, text="Elternabend planen", responsible="KPS")
     sign_in(client, coordinator)
     page = client.get("/minutes/actions").get_data(as_text=True)
-    assert "Elternabend planen" in page and "In den nächsten Termin übernehmen" in page
+    assert "Elternabend planen" in page and "In einen späteren Termin übernehmen" in page
     response = client.post(
         f"/minutes/actions/{task.id}/carry", data={"csrf_token": csrf_token(client)}
     )

@@ -316,3 +316,69 @@ def test_the_archive_marks_minutes_with_a_released_correction(
     assert "berichtigt" not in client.get("/minutes").get_data(as_text=True)  # not yet released
     release(correction, coordinator, reviewer)
     assert "berichtigt" in client.get("/minutes").get_data(as_text=True)
+
+
+# --- Action items: whose, overdue, carried into a meeting the coordinator chooses ------------------
+
+
+def test_action_items_by_whose_and_state_with_overdue_marked(client, app, org, coordinator, member):
+    meeting = factories.meeting("Plenum", "green", org, start=utcnow() - dt.timedelta(days=40))
+    minutes = factories.minutes(meeting, "released")
+    section_row = MinutesSection.create(minutes=minutes, title="TOP 1", position=1)
+    yesterday = (utcnow() - dt.timedelta(days=1)).date()
+    from intranet.minutes.models import ActionItem
+
+    ActionItem.create(section=section_row, text="Eigene Aufgabe", responsible=member.display_name)
+    ActionItem.create(
+        section=section_row, text="Aufgabe der Stelle", responsible="KPS", due_on=yesterday
+    )
+    ActionItem.create(section=section_row, text="Erledigte Aufgabe", state="done")
+    sign_in(client, member)
+    mine = client.get("/minutes/actions?scope=mine").get_data(as_text=True)
+    assert "Eigene Aufgabe" in mine and "Aufgabe der Stelle" not in mine
+    client.post("/logout")
+    sign_in(client, coordinator)  # of the organisation "Kommunale Präventionsstelle" (KPS)
+    ours = client.get("/minutes/actions?scope=organization").get_data(as_text=True)
+    assert "Aufgabe der Stelle" in ours and "Eigene Aufgabe" not in ours and "überfällig" in ours
+    overdue = client.get("/minutes/actions?state=overdue").get_data(as_text=True)
+    assert "Aufgabe der Stelle" in overdue and "Eigene Aufgabe" not in overdue
+    done = client.get("/minutes/actions?state=done&scope=x").get_data(as_text=True)
+    assert "Erledigte Aufgabe" in done and "Eigene Aufgabe" not in done
+    fragment = client.get(
+        "/minutes/actions?state=done", headers={"HX-Request": "true", "HX-Target": "action-list"}
+    )
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_an_action_item_is_carried_into_the_meeting_the_coordinator_chooses(
+    client, app, org, coordinator
+):
+    from intranet.minutes.models import ActionItem
+    from tests.conftest import csrf_token
+
+    past = factories.meeting("Plenum", "green", org, start=utcnow() - dt.timedelta(days=10))
+    series_next = factories.meeting("Plenum", "green", org, start=utcnow() + dt.timedelta(days=20))
+    workshop = factories.meeting("Werkstatt", "green", org, start=utcnow() + dt.timedelta(days=30))
+    minutes = factories.minutes(past, "released")
+    section_row = MinutesSection.create(minutes=minutes, title="TOP 1", position=1)
+    task = ActionItem.create(section=section_row, text="Elternabend planen", responsible="KPS")
+    sign_in(client, coordinator)
+    page = client.get(f"/minutes/actions/{task.id}/carry").get_data(as_text=True)
+    assert (
+        f'<option selected value="{series_next.id}"' in page
+        or f'value="{series_next.id}" selected' in page
+    )
+    assert "Werkstatt" in page
+    response = client.post(
+        f"/minutes/actions/{task.id}/carry",
+        data={"csrf_token": csrf_token(client), "meeting": str(workshop.id)},
+    )
+    assert response.headers["Location"] == f"/meetings/{workshop.id}#agenda"
+    assert AgendaItem.get(AgendaItem.meeting == workshop.id).title == "Aufgabe: Elternabend planen"
+    # Carried once: a second attempt is refused, and a meeting one may not choose is refused too.
+    again = client.post(
+        f"/minutes/actions/{task.id}/carry",
+        data={"csrf_token": csrf_token(client), "meeting": str(series_next.id)},
+    )
+    assert again.status_code in (303, 404)
+    assert AgendaItem.select().where(AgendaItem.meeting == series_next.id).count() == 0

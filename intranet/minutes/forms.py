@@ -115,6 +115,15 @@ class ActionItemForm(Form):
     due_on = DateField(_l("Due on"), validators=[Optional()])
 
 
+class CarryForm(Form):
+    meeting = SelectField(
+        _l("Meeting"),
+        coerce=int,
+        validate_choice=False,  # the service checks the choice against what the actor may see
+        description=_l("The next meeting of the same series is suggested."),
+    )
+
+
 class StepForm(Form):
     """A workflow step; the button's value names it."""
 

@@ -17,6 +17,7 @@ from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow
+from intranet.filters import formatted
 from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
 from intranet.meetings import times
@@ -24,6 +25,7 @@ from intranet.minutes import export, files, rules, services
 from intranet.minutes import start as _start_page  # noqa: F401 (registers the start page panel)
 from intranet.minutes.forms import (
     ActionItemForm,
+    CarryForm,
     CommentForm,
     DecisionForm,
     MinutesForm,
@@ -139,29 +141,70 @@ def decisions_csv():
     return download(body, "beschluesse.csv", "text/csv")
 
 
+def format_meeting_date(value) -> str:
+    return formatted("date", times.to_local(value).date(), "medium")
+
+
+def _choice(name, allowed):
+    value = request.args.get(name, "")
+    return value if value in allowed else allowed[0]
+
+
 @bp.get("/minutes/actions")
 def actions():
-    page = paginate(services.open_action_items(current_user), per_page=25)
+    scope = _choice("scope", services.ACTION_SCOPES)
+    state = _choice("state", services.ACTION_FILTERS)
+    page = paginate(services.action_items(current_user, scope, state), per_page=25)
     return render(
         "minutes/actions.html",
+        "minutes/_action_list.html",
         page=page,
+        scope=scope,
+        state=state,
         may_track=rules.role_may(current_user.role, "track"),
+        is_overdue=services.is_overdue,
+        strictest_label=services.strictest_label,
         form=EmptyForm(),
     )
 
 
-@bp.post("/minutes/actions/<id:item_id>/carry")
+@bp.route("/minutes/actions/<id:item_id>/carry", methods=["GET", "POST"])
 def carry(item_id):
-    if not EmptyForm().validate_on_submit():
+    """Choose the meeting to carry an action item into (the next of its series suggested);
+    without a choice the next one is taken, as the button on the list does."""
+    item = services.open_action_items(current_user).where(ActionItem.id == item_id).first()
+    context = services.get_minutes_or_404(item.section.minutes_id) if item else abort(404)
+    if not context.may(current_user, "track"):
+        abort(404)
+    form = CarryForm()
+    targets = services.carry_targets(item, current_user)
+    form.meeting.choices = [
+        SelectChoice(m.id, f"{m.title} – {format_meeting_date(m.start)}") for m in targets
+    ]
+    if request.method == "GET":
+        suggested = services.next_meeting(context.meeting)
+        form.meeting.data = suggested.id if suggested else None
+        return render("minutes/carry.html", item=item, form=form, targets=targets)
+    if not form.validate_on_submit():
         abort(400)
     try:
-        agenda_item = services.carry_forward(item_id, current_user)
+        agenda_item = services.carry_forward(item_id, current_user, form.meeting.data)
     except services.MinutesError as error:
+        if error.field == "meeting" and targets:
+            form.meeting.errors = [str(error)]
+            return render("minutes/carry.html", status=422, item=item, form=form, targets=targets)
         flash(str(error), "error")
-    else:
-        flash(_("The action item is on the agenda of the next meeting."), "success")
-        return redirect_to(url_for("meetings.show", meeting_id=agenda_item.meeting_id) + "#agenda")
-    return redirect_to(url_for("minutes.actions"))
+        return redirect_to(url_for("minutes.actions"))
+    meeting = agenda_item.meeting
+    flash(
+        _(
+            "The action item is on the agenda of %(meeting)s on %(date)s.",
+            meeting=meeting.title,
+            date=format_meeting_date(meeting.start),
+        ),
+        "success",
+    )
+    return redirect_to(url_for("meetings.show", meeting_id=agenda_item.meeting_id) + "#agenda")
 
 
 @bp.post("/minutes/actions/<id:item_id>/state")

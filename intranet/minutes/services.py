@@ -1508,22 +1508,64 @@ def is_new(minutes) -> bool:
     return seen is None or minutes.changed_at > seen
 
 
+ACTION_SCOPES = ("all", "mine", "organization")
+ACTION_FILTERS = ("open", "overdue", "done")
+
+
 def open_action_items(account):
     """Open action items of circulating and released minutes the account may see, earliest due
     first (one query)."""
+    return action_items(account)
+
+
+def action_items(account, scope: str = "all", state: str = "open"):
+    """Action items of circulating and released minutes the account may see (one query):
+    `scope` all, "mine" (the account is named as responsible) or "organization" (its
+    organisation is); `state` open, overdue (open and past due) or done."""
     visible = visible_sections(account).select(MinutesSection.id)
-    return (
+    query = (
         ActionItem.select(ActionItem, MinutesSection, Minutes, Meeting)
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
-        .where(
-            (ActionItem.state == "open")
-            & Minutes.state.in_((CIRCULATING, RELEASED))
-            & ActionItem.section.in_(visible)
-        )
+        .where(Minutes.state.in_((CIRCULATING, RELEASED)) & ActionItem.section.in_(visible))
         .order_by(ActionItem.due_on.asc(nulls="LAST"), Meeting.start, ActionItem.id)
     )
+    if state == "done":
+        query = query.where(ActionItem.state == "done")
+    else:
+        query = query.where(ActionItem.state == "open")
+        if state == "overdue":
+            query = query.where(ActionItem.due_on < times.to_local(utcnow()).date())
+    # Who is responsible is free text ("KORA", "Frau Beispiel"): matched by name, in any case.
+    responsible = fn.LOWER(ActionItem.responsible)
+    if scope == "mine":
+        query = query.where(contains(responsible, account.display_name.casefold()))
+    elif scope == "organization":
+        organization = account.organization
+        if organization is None:
+            return query.where(ActionItem.id.is_null())
+        names = [n for n in (organization.name, organization.short_name) if n]
+        match = contains(responsible, names[0].casefold())
+        for name in names[1:]:
+            match |= contains(responsible, name.casefold())
+        query = query.where(match)
+    return query
+
+
+def is_overdue(item: ActionItem) -> bool:
+    return (
+        item.state == "open"
+        and item.due_on is not None
+        and item.due_on < times.to_local(utcnow()).date()
+    )
+
+
+def strictest_label(item: ActionItem) -> str:
+    """The narrowest label over meeting, minutes and section (no query: they are joined)."""
+    section = item.section
+    labels = (section.minutes.meeting.label, section.minutes.label, section.label)
+    return max(labels, key=sharing.LABELS.index)
 
 
 def decision_register(account, words: str = "", year: int | None = None, organization_id=None):
@@ -1602,8 +1644,19 @@ def next_meeting(meeting) -> Meeting | None:
     return query.order_by(Meeting.start, Meeting.id).first()
 
 
-def carry_forward(item_id: int, actor) -> AgendaItem:
-    """Put an open action item on the agenda of the next meeting of its series or organiser."""
+def carry_targets(item: ActionItem, actor, limit: int = 30) -> list[Meeting]:
+    """Meetings still to come that `actor` may see, to carry an action item into (one query)."""
+    return list(
+        meetings.visible_meetings(actor)
+        .where((Meeting.start > utcnow()) & (Meeting.cancelled == False))  # noqa: E712 (SQL)
+        .order_by(Meeting.start, Meeting.id)
+        .limit(limit)
+    )
+
+
+def carry_forward(item_id: int, actor, target_id: int | None = None) -> AgendaItem:
+    """Put an open action item on the agenda of a later meeting: the one the coordinator chose,
+    else the next of its series or organiser."""
     item = open_action_items(actor).where(ActionItem.id == item_id).first()
     if item is None:
         abort(404)
@@ -1612,7 +1665,12 @@ def carry_forward(item_id: int, actor) -> AgendaItem:
         abort(404)
     if item.carried_to_id:
         raise MinutesError(_l("This action item is already on a later agenda."))
-    target = next_meeting(context.meeting)
+    if target_id:
+        target = next((m for m in carry_targets(item, actor) if m.id == target_id), None)
+        if target is None:
+            raise MinutesError(_l("Please choose a meeting still to come."), "meeting")
+    else:
+        target = next_meeting(context.meeting)
     target_context = meetings.load_context(target) if target else None
     if target_context is None or not target_context.visible_to(actor):
         raise MinutesError(_l("There is no later meeting of this series or organiser."))
@@ -1625,9 +1683,10 @@ def carry_forward(item_id: int, actor) -> AgendaItem:
     if not target_context.item_audience(carried).within(source):
         raise MinutesError(
             _l(
-                "The next meeting is shared with people these minutes are not shared with. "
+                "This meeting is shared with people these minutes are not shared with. "
                 "Please put the action item on its agenda by hand, with a fitting label."
-            )
+            ),
+            "meeting",
         )
     due = item.due_on.isoformat() if item.due_on else "–"
     description = "\n".join(
@@ -1647,7 +1706,14 @@ def carry_forward(item_id: int, actor) -> AgendaItem:
             label,
             actor,
         )
-        ActionItem.update(carried_to=agenda_item.id).where(ActionItem.id == item.id).execute()
+        # Claimed in the statement that writes: of two clicks at once, one carries it.
+        claimed = (
+            ActionItem.update(carried_to=agenda_item.id)
+            .where((ActionItem.id == item.id) & ActionItem.carried_to.is_null())
+            .execute()
+        )
+        if not claimed:
+            raise MinutesError(_l("This action item is already on a later agenda."))
     return agenda_item
 
 
