@@ -4,6 +4,7 @@ admin's filters, German descriptions, readable targets, CSV export and the reten
 import ast
 import csv
 import datetime as dt
+import inspect
 import io
 import re
 import time
@@ -16,8 +17,11 @@ from intranet.admin import audit_log
 from intranet.core import audit, site_settings
 from intranet.core.models import AuditEvent
 from intranet.db import db, utcnow
+from intranet.meetings import services as meetings
+from intranet.meetings.models import AgendaItem
 from intranet.minutes import rules
-from intranet.minutes.models import COMMENT_KINDS
+from intranet.minutes import services as minutes_services
+from intranet.minutes.models import COMMENT_KINDS, MinutesSection
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, normalise_page, sign_in
 from tests.test_meetings import make_meeting
@@ -96,23 +100,87 @@ def test_pages_compared_whole_differ_in_nothing_but_their_tokens(client, member,
     assert "CSRF-TOKEN" in normalise_page(pages[0])
 
 
-def test_unrestricted_reads_write_nothing_and_fragments_are_not_recorded_twice(
-    client, org, coordinator
-):
+def test_unrestricted_reads_write_nothing(client, org, coordinator):
     green = make_meeting("Plenum", label="green")
     amber = make_meeting("Arbeitsgruppe", label="amber", organization=org)
     sign_in(client, coordinator)
     before = AuditEvent.select().count()
     assert client.get(f"/meetings/{green.id}").status_code == 200
+    assert client.get(f"/meetings/{green.id}.ics").status_code == 200
     assert AuditEvent.select().count() == before
-    client.get(f"/meetings/{amber.id}", headers={"HX-Request": "true", "HX-Target": "agenda"})
-    assert actions("meeting.viewed") == []
-    client.get(f"/meetings/{amber.id}", headers={"HX-Request": "true", "HX-Boosted": "true"})
-    client.get(f"/meetings/{amber.id}.ics")
-    assert [e.detail for e in actions("meeting.viewed")] == [
-        f"/meetings/{amber.id}",
-        f"/meetings/{amber.id}.ics",
-    ]
+    assert client.get(f"/meetings/{amber.id}.ics").status_code == 200
+    assert [e.detail for e in actions("meeting.viewed")] == [f"/meetings/{amber.id}.ics"]
+
+
+RESTRICTED_READS = (
+    "meetings.show", "meetings.ics", "meetings.edit", "meetings.edit_agenda_item",
+    "meetings.attendance", "minutes.show", "minutes.compare", "minutes.edit", "minutes.section",
+    "minutes.print_view",
+)  # fmt: skip
+
+
+@pytest.fixture
+def restricted_addresses(app, org, coordinator):
+    """Every address that shows a restricted (AMBER) meeting or minutes to the coordinator,
+    with the audit entry its read must write."""
+    ahead = make_meeting("Arbeitsgruppe", label="amber", organization=org)
+    item = AgendaItem.create(meeting=ahead, position=1, title="Lagebild")
+    begun = make_meeting(
+        "Fallkonferenz", label="amber", organization=org,
+        start=utcnow().replace(microsecond=0) - dt.timedelta(days=2),
+    )  # fmt: skip
+    draft = minutes_services.start_minutes(meetings.load_context(begun), coordinator)
+    section = MinutesSection.create(minutes=draft, position=1, title="Lage", label="amber")
+    released = factories.minutes(begun, state="released", document_key="test:released")
+    meeting, minutes = f"meeting:{ahead.id}", f"minutes:{draft.id}"
+    return {
+        "meetings.show": (f"/meetings/{ahead.id}", meeting),
+        "meetings.ics": (f"/meetings/{ahead.id}.ics", meeting),
+        "meetings.edit": (f"/meetings/{ahead.id}/edit", meeting),
+        "meetings.edit_agenda_item": (f"/meetings/{ahead.id}/agenda/{item.id}/edit", meeting),
+        "meetings.attendance": (f"/meetings/{begun.id}/attendance", f"meeting:{begun.id}"),
+        "minutes.show": (f"/minutes/{draft.id}", minutes),
+        "minutes.compare": (f"/minutes/{draft.id}/compare", minutes),
+        "minutes.edit": (f"/minutes/{draft.id}/edit", minutes),
+        "minutes.section": (f"/minutes/{draft.id}/sections/{section.id}", minutes),
+        "minutes.print_view": (f"/minutes/{released.id}/print", f"minutes:{released.id}"),
+    }
+
+
+HTMX_HEADERS = {
+    "plain": {},
+    "htmx": {"HX-Request": "true"},
+    "htmx-elsewhere": {"HX-Request": "true", "HX-Target": "main"},
+    "boosted": {"HX-Request": "true", "HX-Boosted": "true"},
+    "history-restore": {"HX-History-Restore-Request": "true"},
+    "htmx-history-restore": {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+}
+
+
+@pytest.mark.parametrize("headers", HTMX_HEADERS.values(), ids=HTMX_HEADERS.keys())
+@pytest.mark.parametrize("endpoint", RESTRICTED_READS)
+def test_every_served_read_of_a_restricted_item_is_recorded_once_whatever_the_headers(
+    client, coordinator, restricted_addresses, endpoint, headers
+):
+    address, target = restricted_addresses[endpoint]
+    sign_in(client, coordinator)
+    response = client.get(address, headers=headers)
+    assert response.status_code == 200
+    [viewed] = [e for e in actions() if e.action.endswith(".viewed")]
+    assert (viewed.target, viewed.detail, viewed.actor_id) == (target, address, coordinator.id)
+
+
+def test_every_address_that_loads_an_item_for_reading_is_in_the_test_above(
+    app, restricted_addresses
+):
+    loads = re.compile(r"get_(?:meeting|minutes)_or_404\((?![^)]*record_view=False)")
+    reading = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and loads.search(inspect.getsource(app.view_functions[rule.endpoint]))
+    }
+    assert reading == set(RESTRICTED_READS) == set(restricted_addresses)
 
 
 def test_restricted_minutes_views_and_refusals_are_recorded(app, client, org, member, reviewer):

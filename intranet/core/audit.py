@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 import json
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 
 from intranet.core import sharing
@@ -56,22 +56,33 @@ def record(action: str, target: str = "", detail: str = "", actor=None) -> Audit
     return event
 
 
-def _page_request() -> bool:
-    """A GET for a whole page or a download. An htmx fragment of a page (not boosted) belongs
-    to a page whose own load was already recorded, so it is not recorded a second time."""
-    if not has_request_context() or request.method != "GET":
-        return False
-    fragment = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
-    return not fragment
-
-
 def record_read(kind: str, item_id: int, labels, account) -> None:
-    """`<kind>.viewed` when a restricted item (AMBER, AMBER+STRICT or RED anywhere in its
-    chain of labels) is shown; called by the loader that applies access, so no page forgets it.
+    """Note a read of a restricted item (AMBER, AMBER+STRICT or RED anywhere in its chain of
+    labels); called by the loader that applies access, so no page forgets it. The entry
+    `<kind>.viewed` is written once the answer is served (`_record_served_reads`).
     Unrestricted items write nothing: reads of them stay off the audit chain's lock."""
-    if sharing.RESTRICTED_LABELS.isdisjoint(labels) or not _page_request():
+    if sharing.RESTRICTED_LABELS.isdisjoint(labels) or not has_request_context():
         return
-    record(f"{kind}.viewed", target=f"{kind}:{item_id}", detail=request.path, actor=account)
+    g.setdefault("audit_reads", {}).setdefault(f"{kind}:{item_id}", (kind, account))
+
+
+def _record_served_reads(response):
+    """Write the reads noted by a GET that serves them (2xx): a page, a boosted page, a history
+    restore, an htmx fragment, a calendar file, a print view. The answer decides, never the
+    request's headers: a plain htmx request for a page without a fragment of its own gets the
+    whole page, and a fragment shows the item's content too (another version, say) and can be
+    asked for without the page. An error, a redirect or a 304 served nothing new."""
+    reads = g.pop("audit_reads", None)
+    if reads and request.method == "GET" and 200 <= response.status_code < 300:
+        for target, (kind, account) in reads.items():
+            record(f"{kind}.viewed", target=target, detail=request.path, actor=account)
+    return response
+
+
+def init_app(app) -> None:
+    # After the view, so the entry follows what was served. Should writing it fail, the
+    # request ends in an error instead of serving an unrecorded read.
+    app.after_request(_record_served_reads)
 
 
 def record_refused(kind: str, item_id: int, account) -> None:

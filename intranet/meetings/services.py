@@ -209,12 +209,10 @@ def load_context(meeting) -> MeetingContext:
     return MeetingContext(meeting, invited, persons)
 
 
-def get_meeting_or_404(
-    meeting_id: int, for_edit: bool = False, account=None, record_view: bool = True
-) -> MeetingContext:
+def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) -> MeetingContext:
     """Load a meeting and check access where it is loaded: not visible → 404, like absent.
-    A view of a restricted meeting is written to the audit log unless the route records it
-    itself once its own checks passed (`record_view=False`, e.g. the calendar file)."""
+    A read of a restricted meeting is noted for the audit log, which writes it once the answer
+    is served (core.audit.record_read): a calendar file refused later records nothing."""
     account = account or current_user
     meeting = (
         Meeting.select(Meeting, Organization)
@@ -230,15 +228,8 @@ def get_meeting_or_404(
         abort(404)
     if for_edit and not can_plan(account):
         abort(404)
-    if record_view:
-        record_view_of(context, account)
+    audit.record_read("meeting", meeting.id, context.audience.labels, account)
     return context
-
-
-def record_view_of(context: MeetingContext, account=None) -> None:
-    audit.record_read(
-        "meeting", context.meeting.id, context.audience.labels, account or current_user
-    )
 
 
 # --- Month grid and lists -----------------------------------------------------------------------
