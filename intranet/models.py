@@ -11,7 +11,7 @@ from intranet.auth.models import (
     SetupToken,
 )
 from intranet.core.fulltext import SearchEntry
-from intranet.core.models import AuditEvent, SiteSetting, WorkflowEvent
+from intranet.core.models import AuditEvent, RefusedRead, SiteSetting, WorkflowEvent
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.minutes.models import MODELS as MINUTES_MODELS
@@ -26,6 +26,7 @@ MODELS = [
     RecoveryCode,
     PasswordLink,
     AuditEvent,
+    RefusedRead,
     SiteSetting,
     BarrierReport,
     Person,

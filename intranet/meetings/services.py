@@ -217,15 +217,14 @@ def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) ->
     meeting = (
         Meeting.select(Meeting, Organization)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where(Meeting.id == meeting_id)
+        .where((Meeting.id == meeting_id) & visible_clause(account))
         .first()
     )
     if meeting is None:
-        abort(404)
+        audit.not_found("meeting", Meeting, meeting_id, account)
     context = load_context(meeting)
-    if not context.visible_to(account):
-        audit.record_refused("meeting", meeting_id, account)
-        abort(404)
+    if not context.visible_to(account):  # the rule itself, should its SQL twin ever differ
+        audit.not_found("meeting", Meeting, meeting_id, account)
     if for_edit and not can_plan(account):
         abort(404)
     audit.record_read("meeting", meeting.id, context.audience.labels, account)

@@ -125,15 +125,14 @@ def get_minutes_or_404(
         Minutes.select(Minutes, Meeting, Organization)
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where(Minutes.id == minutes_id)
+        .where((Minutes.id == minutes_id) & visible_clause(account, "view"))
         .first()
     )
     if minutes is None:
-        abort(404)
+        audit.not_found("minutes", Minutes, minutes_id, account)
     context = context_for(minutes)
-    if not context.may(account, "view"):
-        audit.record_refused("minutes", minutes_id, account)
-        abort(404)
+    if not context.may(account, "view"):  # the rule itself, should its SQL twin ever differ
+        audit.not_found("minutes", Minutes, minutes_id, account)
     if for_edit and not context.may(account, "edit"):
         abort(404)
     if record_view:
