@@ -50,6 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     database.init_app(app)
+    from intranet.core import audit
+
+    audit.init_app(app)
     from intranet import migrations
 
     migrations.init_app(app)

@@ -12,7 +12,7 @@ from intranet.auth.models import (
     SetupToken,
 )
 from intranet.core.fulltext import SearchEntry
-from intranet.core.models import AuditEvent, SiteSetting, WorkflowEvent
+from intranet.core.models import AuditEvent, RefusedRead, SiteSetting, WorkflowEvent
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.minutes.models import MODELS as MINUTES_MODELS
@@ -28,6 +28,7 @@ MODELS = [
     PasswordLink,
     SavedForm,
     AuditEvent,
+    RefusedRead,
     SiteSetting,
     BarrierReport,
     Person,

@@ -18,6 +18,12 @@ from tests import factories
 PG_URL = os.environ.get("INTRANET_DATABASE_URL", "")
 ROOT_DIR = Path(__file__).resolve().parent.parent
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# Where a page carries its CSRF token: hidden inputs and meta tags in any attribute order, and
+# the X-CSRFToken header of `hx-headers`.
+_TOKEN_TAG = re.compile(r"<(?:input|meta)\b[^>]*\bname=[\"']csrf[-_]token[\"'][^>]*>", re.I)
+_TOKEN_VALUE = re.compile(r"\b(?:value|content)=[\"']([^\"']+)[\"']")
+_QUOTE = r"(?:[\"']|&#34;|&quot;)"
+_TOKEN_HEADER = re.compile(rf"X-CSRFToken{_QUOTE}?\s*:\s*{_QUOTE}([\w.-]+)", re.I)
 
 
 def reset_postgres(url: str) -> None:
@@ -142,6 +148,22 @@ def csrf_token(client, path="/barrierefreiheit") -> str:
     match = CSRF_PATTERN.search(client.get(path).get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def normalise_page(html: str, **addresses: str) -> str:
+    """`html` without what differs from one request to the next, for comparing whole pages.
+
+    Every CSRF token found is replaced wherever it occurs (a token carries the second it was
+    signed in, so two requests straddling a second differ). `addresses` maps a placeholder to
+    an address the page names of itself (the language switch's `next`), e.g. `item="/meetings/4"`.
+    """
+    tokens = {m.group(1) for tag in _TOKEN_TAG.findall(html) for m in _TOKEN_VALUE.finditer(tag)}
+    tokens |= set(_TOKEN_HEADER.findall(html))
+    for token in sorted(tokens, key=len, reverse=True):
+        html = html.replace(token, "CSRF-TOKEN")
+    for placeholder, address in addresses.items():
+        html = html.replace(address, placeholder.upper())
+    return html
 
 
 def sign_in(client, account_or_email, password=factories.PASSWORD, next=None, address=None):

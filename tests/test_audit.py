@@ -4,23 +4,27 @@ admin's filters, German descriptions, readable targets, CSV export and the reten
 import ast
 import csv
 import datetime as dt
+import inspect
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from intranet.admin import audit_log
 from intranet.core import audit, site_settings
-from intranet.core.models import AuditEvent
+from intranet.core.models import AuditEvent, RefusedRead
 from intranet.db import db, utcnow
+from intranet.meetings import services as meetings
+from intranet.meetings.models import AgendaItem
 from intranet.minutes import rules
-from intranet.minutes.models import COMMENT_KINDS
+from intranet.minutes import services as minutes_services
+from intranet.minutes.models import COMMENT_KINDS, MinutesSection
 from tests import factories
-from tests.conftest import ROOT_DIR, csrf_token, sign_in
+from tests.conftest import ROOT_DIR, csrf_token, normalise_page, sign_in
 from tests.test_meetings import make_meeting
-
-CSRF = re.compile(r'(name="csrf_token" type="hidden" value="|hx-headers=\'[^\']*)[^"\']+')
 
 
 def actions(action=None):
@@ -64,42 +68,206 @@ def test_a_calendar_file_that_is_refused_records_no_read(client, reviewer, red_m
     assert actions("meeting.viewed") == []
 
 
-def test_refused_attempt_is_recorded_and_answers_like_a_missing_item(client, member, red_meeting):
+def window_passed():
+    """As if the refusals' counting windows (and their grace) were over."""
+    for row in RefusedRead.select():
+        row.window_start -= audit.REFUSAL_WINDOW + audit.REFUSAL_GRACE
+        row.save()
+
+
+def test_refused_reads_are_counted_into_one_entry_and_answer_like_a_missing_item(
+    client, runner, member, red_meeting
+):
     sign_in(client, member)
     client.get("/")  # the first request after sign-in renews the session cookie
-    hidden = client.get(f"/meetings/{red_meeting.id}")
-    missing = client.get("/meetings/999999")
-    assert hidden.status_code == missing.status_code == 404
-
-    def normalised(response, path):  # the page names its own address (language switch)
-        return CSRF.sub("", response.get_data(as_text=True)).replace(path, "PATH")
-
-    assert normalised(hidden, f"/meetings/{red_meeting.id}") == normalised(
-        missing, "/meetings/999999"
+    chain = AuditEvent.select().count()
+    # buffered: the test client closes the answer, as a server does after sending it.
+    hidden = [client.get(f"/meetings/{red_meeting.id}", buffered=True) for _ in range(7)]
+    missing = client.get("/meetings/999999", buffered=True)
+    assert {r.status_code for r in hidden} == {missing.status_code} == {404}
+    # The page names its own address (language switch).
+    assert normalise_page(hidden[-1].get_data(True), item=f"/meetings/{red_meeting.id}") == (
+        normalise_page(missing.get_data(True), item="/meetings/999999")
     )
-    assert dict(hidden.headers).keys() == dict(missing.headers).keys()
+    assert dict(hidden[-1].headers).keys() == dict(missing.headers).keys()
+    # Counted beside the chain: no entry per attempt, and no wait for the chain's lock.
+    assert AuditEvent.select().count() == chain
+
+    window_passed()
+    with client.application.test_request_context("/logout", method="POST"):
+        audit.record("logout", actor=member)  # any request's next entry writes the count first
     [refused] = actions("meeting.refused")
-    assert refused.actor_id == member.id and refused.target == f"meeting:{red_meeting.id}"
+    assert (refused.actor_id, refused.target, refused.attempts) == (
+        member.id,
+        f"meeting:{red_meeting.id}",
+        7,
+    )
+    assert refused.detail == f"GET /meetings/{red_meeting.id}"
+    assert actions()[-1].action == "logout"
     assert not AuditEvent.select().where(AuditEvent.target == "meeting:999999").exists()
+    assert not RefusedRead.select().exists()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
 
 
-def test_unrestricted_reads_write_nothing_and_fragments_are_not_recorded_twice(
-    client, org, coordinator
+def test_refusals_are_counted_per_account_item_and_window(app, org, member, red_meeting):
+    other = make_meeting("Andere Runde", label="red")
+    colleague = factories.account("member", org)
+    clients = {}
+    for account in (member, colleague):
+        clients[account] = app.test_client()
+        sign_in(clients[account], account)
+
+    def refused(account, meeting):
+        answer = clients[account].get(f"/meetings/{meeting.id}", buffered=True)
+        assert answer.status_code == 404
+
+    for _ in range(3):
+        refused(member, red_meeting)
+    refused(member, other)
+    refused(colleague, red_meeting)
+    window_passed()
+    refused(member, red_meeting)  # the next window
+    with app.test_request_context("/logout", method="POST"):
+        audit.record("logout", actor=member)
+    counted = {(e.actor_id, e.target): e.attempts for e in actions("meeting.refused")}
+    assert counted == {
+        (member.id, f"meeting:{red_meeting.id}"): 3,
+        (member.id, f"meeting:{other.id}"): 1,
+        (colleague.id, f"meeting:{red_meeting.id}"): 1,
+    }
+    assert RefusedRead.get().attempts == 1  # still being counted
+    assert audit.verify() is None
+
+
+def test_the_admin_sees_refusals_still_being_counted_with_their_number(
+    app, client, runner, admin, member, red_meeting
 ):
+    signed_in = app.test_client()
+    sign_in(signed_in, member)
+    for _ in range(3):
+        assert signed_in.get(f"/meetings/{red_meeting.id}", buffered=True).status_code == 404
+    sign_in(client, admin)
+    page = client.get("/admin/audit", query_string={"action": "meeting.refused"})
+    assert "3 abgewiesene Zugriffe auf einen Termin" in page.get_data(as_text=True)
+    assert f"Termin Nr. {red_meeting.id}" in page.get_data(as_text=True)
+    # Written into the chain; an attempt after the admin's look starts a new count.
+    assert signed_in.get(f"/meetings/{red_meeting.id}", buffered=True).status_code == 404
+    page = client.get("/admin/audit", query_string={"action": "meeting.refused"})
+    assert "1 abgewiesener Zugriff auf einen Termin" not in page.get_data(as_text=True)
+    assert "Zugriff auf einen Termin abgewiesen" in page.get_data(as_text=True)
+    assert [e.attempts for e in actions("meeting.refused")] == [3, 1]
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_counted_entries_are_part_of_the_chain(runner, member):
+    audit.record("logout", actor=member)
+    with audit.serialized(audit.CHAIN_LOCK):
+        audit._append(audit._last_hash(), at=utcnow(), action="meeting.refused", attempts=4)
+    audit.record("logout", actor=member)
+    assert audit.verify() is None
+    AuditEvent.update(attempts=1).where(AuditEvent.action == "meeting.refused").execute()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0  # the number cannot be changed unnoticed
+
+
+def test_pages_compared_whole_differ_in_nothing_but_their_tokens(client, member, monkeypatch):
+    # Two requests a second apart carry different tokens (each is signed with its second) in the
+    # logout form, the language switch and hx-headers; the normaliser removes every one.
+    sign_in(client, member)
+    client.get("/")
+    pages = []
+    now = int(time.time())
+    for second in (now, now + 1):
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self, s=second: s)
+        pages.append(client.get("/meetings/999999").get_data(as_text=True))
+    assert pages[0] != pages[1]
+    assert normalise_page(pages[0]) == normalise_page(pages[1])
+    assert "CSRF-TOKEN" in normalise_page(pages[0])
+
+
+def test_unrestricted_reads_write_nothing(client, org, coordinator):
     green = make_meeting("Plenum", label="green")
     amber = make_meeting("Arbeitsgruppe", label="amber", organization=org)
     sign_in(client, coordinator)
     before = AuditEvent.select().count()
     assert client.get(f"/meetings/{green.id}").status_code == 200
+    assert client.get(f"/meetings/{green.id}.ics").status_code == 200
     assert AuditEvent.select().count() == before
-    client.get(f"/meetings/{amber.id}", headers={"HX-Request": "true", "HX-Target": "agenda"})
-    assert actions("meeting.viewed") == []
-    client.get(f"/meetings/{amber.id}", headers={"HX-Request": "true", "HX-Boosted": "true"})
-    client.get(f"/meetings/{amber.id}.ics")
-    assert [e.detail for e in actions("meeting.viewed")] == [
-        f"/meetings/{amber.id}",
-        f"/meetings/{amber.id}.ics",
-    ]
+    assert client.get(f"/meetings/{amber.id}.ics").status_code == 200
+    assert [e.detail for e in actions("meeting.viewed")] == [f"/meetings/{amber.id}.ics"]
+
+
+RESTRICTED_READS = (
+    "meetings.show", "meetings.ics", "meetings.edit", "meetings.edit_agenda_item",
+    "meetings.attendance", "minutes.show", "minutes.compare", "minutes.edit", "minutes.section",
+    "minutes.print_view",
+)  # fmt: skip
+
+
+@pytest.fixture
+def restricted_addresses(app, org, coordinator):
+    """Every address that shows a restricted (AMBER) meeting or minutes to the coordinator,
+    with the audit entry its read must write."""
+    ahead = make_meeting("Arbeitsgruppe", label="amber", organization=org)
+    item = AgendaItem.create(meeting=ahead, position=1, title="Lagebild")
+    begun = make_meeting(
+        "Fallkonferenz", label="amber", organization=org,
+        start=utcnow().replace(microsecond=0) - dt.timedelta(days=2),
+    )  # fmt: skip
+    draft = minutes_services.start_minutes(meetings.load_context(begun), coordinator)
+    section = MinutesSection.create(minutes=draft, position=1, title="Lage", label="amber")
+    released = factories.minutes(begun, state="released", document_key="test:released")
+    meeting, minutes = f"meeting:{ahead.id}", f"minutes:{draft.id}"
+    return {
+        "meetings.show": (f"/meetings/{ahead.id}", meeting),
+        "meetings.ics": (f"/meetings/{ahead.id}.ics", meeting),
+        "meetings.edit": (f"/meetings/{ahead.id}/edit", meeting),
+        "meetings.edit_agenda_item": (f"/meetings/{ahead.id}/agenda/{item.id}/edit", meeting),
+        "meetings.attendance": (f"/meetings/{begun.id}/attendance", f"meeting:{begun.id}"),
+        "minutes.show": (f"/minutes/{draft.id}", minutes),
+        "minutes.compare": (f"/minutes/{draft.id}/compare", minutes),
+        "minutes.edit": (f"/minutes/{draft.id}/edit", minutes),
+        "minutes.section": (f"/minutes/{draft.id}/sections/{section.id}", minutes),
+        "minutes.print_view": (f"/minutes/{released.id}/print", f"minutes:{released.id}"),
+    }
+
+
+HTMX_HEADERS = {
+    "plain": {},
+    "htmx": {"HX-Request": "true"},
+    "htmx-elsewhere": {"HX-Request": "true", "HX-Target": "main"},
+    "boosted": {"HX-Request": "true", "HX-Boosted": "true"},
+    "history-restore": {"HX-History-Restore-Request": "true"},
+    "htmx-history-restore": {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+}
+
+
+@pytest.mark.parametrize("headers", HTMX_HEADERS.values(), ids=HTMX_HEADERS.keys())
+@pytest.mark.parametrize("endpoint", RESTRICTED_READS)
+def test_every_served_read_of_a_restricted_item_is_recorded_once_whatever_the_headers(
+    client, coordinator, restricted_addresses, endpoint, headers
+):
+    address, target = restricted_addresses[endpoint]
+    sign_in(client, coordinator)
+    response = client.get(address, headers=headers)
+    assert response.status_code == 200
+    [viewed] = [e for e in actions() if e.action.endswith(".viewed")]
+    assert (viewed.target, viewed.detail, viewed.actor_id) == (target, address, coordinator.id)
+
+
+def test_every_address_that_loads_an_item_for_reading_is_in_the_test_above(
+    app, restricted_addresses
+):
+    loads = re.compile(r"get_(?:meeting|minutes)_or_404\((?![^)]*record_view=False)")
+    reading = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and loads.search(inspect.getsource(app.view_functions[rule.endpoint]))
+    }
+    assert reading == set(RESTRICTED_READS) == set(restricted_addresses)
 
 
 def test_restricted_minutes_views_and_refusals_are_recorded(app, client, org, member, reviewer):
@@ -114,7 +282,8 @@ def test_restricted_minutes_views_and_refusals_are_recorded(app, client, org, me
     ]
     client = app.test_client()
     sign_in(client, member)
-    assert client.get(f"/minutes/{minutes.id}").status_code == 404
+    assert client.get(f"/minutes/{minutes.id}", buffered=True).status_code == 404
+    audit.flush_refusals()
     [refused] = actions("minutes.refused")
     assert refused.actor_id == member.id and refused.target == f"minutes:{minutes.id}"
 

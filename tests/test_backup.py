@@ -709,8 +709,11 @@ def test_upgrade_from_the_first_release_keeps_every_row_and_serves_pages(tmp_pat
         for table, rows in snapshot.items():
             if table != "audit_event":
                 assert after[table] == rows, table
+        # Columns added since (the number of refused attempts) come after the first release's.
+        width = len(snapshot["audit_event"][0])
         events = [
-            tuple(r) for r in db.execute_sql("SELECT * FROM audit_event ORDER BY id").fetchall()
+            tuple(r)[:width]
+            for r in db.execute_sql("SELECT * FROM audit_event ORDER BY id").fetchall()
         ]
         assert events[: len(snapshot["audit_event"])] == snapshot["audit_event"]
         assert audit.verify() is None

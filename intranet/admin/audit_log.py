@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from peewee import JOIN
 
 from intranet.attachments.models import Attachment
 from intranet.auth.models import Account, Organization
-from intranet.core import sharing
+from intranet.core import audit, sharing
 from intranet.core.models import AuditEvent
 from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
@@ -131,8 +132,25 @@ TARGET = re.compile(r"^([a-z_]+):([0-9]{1,10})$")
 ITEM_SEARCH_LIMIT = 200
 
 
-def describe(action: str) -> str:
+def describe(action: str, attempts: int | None = None) -> str:
+    """The action in words; refused reads, counted per account, item and time window, with
+    their number ("3 abgewiesene Zugriffe auf einen Termin")."""
+    if (attempts or 1) != 1 and action in COUNTED:
+        return COUNTED[action](attempts)
     return str(ACTIONS[action]) if action in ACTIONS else action
+
+
+COUNTED = {
+    "meeting.refused": lambda n: ngettext(
+        "%(num)s refused attempt to open a meeting", "%(num)s refused attempts to open a meeting", n
+    ),
+    "minutes.refused": lambda n: ngettext(
+        "%(num)s refused attempt to open minutes", "%(num)s refused attempts to open minutes", n
+    ),
+    "attachment.refused": lambda n: ngettext(
+        "%(num)s refused attempt to open a file", "%(num)s refused attempts to open a file", n
+    ),
+}
 
 
 def action_choices() -> list[tuple[str, str]]:
@@ -209,7 +227,9 @@ def _item_targets(text: str, viewer) -> list[str]:
 
 
 def events(filters: Filters, viewer):
-    """The log entries matching `filters`, newest first (a query; pages are cut by the caller)."""
+    """The log entries matching `filters`, newest first (a query; pages are cut by the caller).
+    Refused reads still being counted are written into the log first, so none is missing."""
+    audit.flush_refusals()
     query = AuditEvent.select().order_by(AuditEvent.id.desc())
     if filters.person:
         accounts = Account.select(Account.id).where(
@@ -331,7 +351,8 @@ def rows(events_, viewer) -> list[Row]:
                 who += f", {organization}"
         else:
             who = event.actor_label or "–"
-        result.append(Row(event, describe(event.action), who, target_label(event.target, names)))
+        action = describe(event.action, event.attempts)
+        result.append(Row(event, action, who, target_label(event.target, names)))
     return result
 
 

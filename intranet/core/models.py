@@ -21,6 +21,11 @@ class AuditEvent(BaseModel):
     address = CharField(default="")
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    # How many times it happened: refused reads are counted per account, item and time window
+    # and written as one entry (core.audit.record_refused). Empty for everything else, so that
+    # an entry written while the schema predates the column (the backup before `db upgrade`,
+    # a restored older archive) does not name it.
+    attempts = IntegerField(null=True)
 
     PERSONAL_DATA = {
         "actor_id": _l("Who did a security-relevant action (accountability, BSI)."),
@@ -30,7 +35,33 @@ class AuditEvent(BaseModel):
         "detail": _l("What changed, without content of the record."),
         "at": _l("When the action took place."),
     }
-    NOT_PERSONAL_DATA = ("id", "action", "prev_hash", "hash")
+    NOT_PERSONAL_DATA = ("id", "action", "prev_hash", "hash", "attempts")
+
+
+class RefusedRead(BaseModel):
+    """Refused reads of one item by one account in one time window, counted here (one row, its
+    number raised) until core.audit writes them into the hash chain as one entry."""
+
+    id = AutoField()
+    window_start = DateTimeField()
+    actor_id = IntegerField()  # a plain number, as in AuditEvent
+    actor_label = CharField(default="")
+    action = CharField()
+    target = CharField()
+    detail = TextField(default="")
+    address = CharField(default="")
+    first_at = DateTimeField()
+    attempts = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("actor_id", "target", "window_start"), True),)
+
+    # What the audit entry will hold, for the same purposes.
+    PERSONAL_DATA = {
+        **{name: purpose for name, purpose in AuditEvent.PERSONAL_DATA.items() if name != "at"},
+        "first_at": AuditEvent.PERSONAL_DATA["at"],
+    }
+    NOT_PERSONAL_DATA = ("id", "window_start", "action", "attempts")
 
 
 class SiteSetting(BaseModel):

@@ -202,10 +202,9 @@ def show(meeting_id):
 
 @bp.get("/meetings/<id:meeting_id>.ics", endpoint="ics")
 def ics_file(meeting_id):
-    context = services.get_meeting_or_404(meeting_id, record_view=False)
+    context = services.get_meeting_or_404(meeting_id)
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet (and nothing was read)
-    services.record_view_of(context)
     meeting = context.meeting
     filename, unicode_name = ics.meeting_filenames(meeting)
     return conditional(

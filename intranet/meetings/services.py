@@ -209,36 +209,26 @@ def load_context(meeting) -> MeetingContext:
     return MeetingContext(meeting, invited, persons)
 
 
-def get_meeting_or_404(
-    meeting_id: int, for_edit: bool = False, account=None, record_view: bool = True
-) -> MeetingContext:
+def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) -> MeetingContext:
     """Load a meeting and check access where it is loaded: not visible → 404, like absent.
-    A view of a restricted meeting is written to the audit log unless the route records it
-    itself once its own checks passed (`record_view=False`, e.g. the calendar file)."""
+    A read of a restricted meeting is noted for the audit log, which writes it once the answer
+    is served (core.audit.record_read): a calendar file refused later records nothing."""
     account = account or current_user
     meeting = (
         Meeting.select(Meeting, Organization)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where(Meeting.id == meeting_id)
+        .where((Meeting.id == meeting_id) & visible_clause(account))
         .first()
     )
     if meeting is None:
-        abort(404)
+        audit.not_found("meeting", Meeting, meeting_id, account)
     context = load_context(meeting)
-    if not context.visible_to(account):
-        audit.record_refused("meeting", meeting_id, account)
-        abort(404)
+    if not context.visible_to(account):  # the rule itself, should its SQL twin ever differ
+        audit.not_found("meeting", Meeting, meeting_id, account)
     if for_edit and not can_plan(account):
         abort(404)
-    if record_view:
-        record_view_of(context, account)
+    audit.record_read("meeting", meeting.id, context.audience.labels, account)
     return context
-
-
-def record_view_of(context: MeetingContext, account=None) -> None:
-    audit.record_read(
-        "meeting", context.meeting.id, context.audience.labels, account or current_user
-    )
 
 
 # --- Month grid and lists -----------------------------------------------------------------------

@@ -756,11 +756,9 @@ def delete_entry(minutes_id, section_id, kind, entry_id):
 
 @bp.get("/minutes/<id:minutes_id>/print")
 def print_view(minutes_id):
-    # Recorded only once the export's own checks let the minutes out (no AMBER+STRICT, no RED).
-    context = services.get_minutes_or_404(minutes_id, record_view=False)
-    document = export.prepare(context)
-    services.record_view_of(context)
-    return export.html(document)
+    # The read is written only if the export's own checks let the minutes out (else a 404).
+    context = services.get_minutes_or_404(minutes_id)
+    return export.html(export.prepare(context))
 
 
 @bp.get("/minutes/<id:minutes_id>.pdf")

@@ -177,34 +177,28 @@ def get_minutes_or_404(
     minutes_id: int, for_edit: bool = False, account=None, record_view: bool = True
 ) -> MinutesContext:
     """Load minutes and check access where they are loaded: not visible → 404, like absent.
-    With `for_edit`, only a draft the account may edit is found. A page view of restricted
-    minutes is written to the audit log unless the route records its own entry
-    (`record_view=False`, e.g. the PDF export)."""
+    With `for_edit`, only a draft the account may edit is found. A read of restricted minutes
+    is noted for the audit log, which writes it once the answer is served
+    (core.audit.record_read), unless the route records its own entry (`record_view=False`,
+    the PDF export)."""
     account = account or current_user
     minutes = (
         Minutes.select(Minutes, Meeting, Organization)
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where(Minutes.id == minutes_id)
+        .where((Minutes.id == minutes_id) & visible_clause(account, "view"))
         .first()
     )
     if minutes is None:
-        abort(404)
+        audit.not_found("minutes", Minutes, minutes_id, account)
     context = context_for(minutes)
-    if not context.may(account, "view"):
-        audit.record_refused("minutes", minutes_id, account)
-        abort(404)
+    if not context.may(account, "view"):  # the rule itself, should its SQL twin ever differ
+        audit.not_found("minutes", Minutes, minutes_id, account)
     if for_edit and not context.may(account, "edit"):
         abort(404)
     if record_view:
-        record_view_of(context, account)
+        audit.record_read("minutes", minutes.id, context.audience.labels, account)
     return context
-
-
-def record_view_of(context: MinutesContext, account=None) -> None:
-    audit.record_read(
-        "minutes", context.minutes.id, context.audience.labels, account or current_user
-    )
 
 
 def record_section_reads(context: MinutesContext, shown_sections) -> None:
