@@ -21,7 +21,7 @@ from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import rules
 from intranet.minutes import services as minutes_services
-from intranet.minutes.models import COMMENT_KINDS, MinutesSection
+from intranet.minutes.models import COMMENT_KINDS, ActionItem, Decision, MinutesSection
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, normalise_page, sign_in
 from tests.test_meetings import make_meeting
@@ -202,7 +202,7 @@ def test_unrestricted_reads_write_nothing(client, org, coordinator):
 RESTRICTED_READS = (
     "meetings.show", "meetings.ics", "meetings.edit", "meetings.edit_agenda_item",
     "meetings.attendance", "minutes.show", "minutes.compare", "minutes.edit", "minutes.section",
-    "minutes.print_view",
+    "minutes.print_view", "minutes.edit_entry", "minutes.carry",
 )  # fmt: skip
 
 
@@ -219,6 +219,9 @@ def restricted_addresses(app, org, coordinator):
     draft = minutes_services.start_minutes(meetings.load_context(begun), coordinator)
     section = MinutesSection.create(minutes=draft, position=1, title="Lage", label="amber")
     released = factories.minutes(begun, state="released", document_key="test:released")
+    decision = Decision.create(section=section, position=1, text="Beschluss")
+    released_section = MinutesSection.create(minutes=released, position=1, title="Lage")
+    task = ActionItem.create(section=released_section, text="Aufgabe")
     meeting, minutes = f"meeting:{ahead.id}", f"minutes:{draft.id}"
     return {
         "meetings.show": (f"/meetings/{ahead.id}", meeting),
@@ -231,6 +234,11 @@ def restricted_addresses(app, org, coordinator):
         "minutes.edit": (f"/minutes/{draft.id}/edit", minutes),
         "minutes.section": (f"/minutes/{draft.id}/sections/{section.id}", minutes),
         "minutes.print_view": (f"/minutes/{released.id}/print", f"minutes:{released.id}"),
+        "minutes.edit_entry": (
+            f"/minutes/{draft.id}/sections/{section.id}/decisions/{decision.id}/edit",
+            minutes,
+        ),
+        "minutes.carry": (f"/minutes/actions/{task.id}/carry", f"minutes:{released.id}"),
     }
 
 
