@@ -555,8 +555,10 @@ def _invite(context):
 # --- Agenda -----------------------------------------------------------------------------------
 
 
-def _agenda_form() -> AgendaItemForm:
-    form = AgendaItemForm(prefix="item")  # its ids must not clash with the page's
+def _agenda_form(empty: bool = False) -> AgendaItemForm:
+    """The form to add an agenda item; `empty` after one was added, so that the next one does
+    not start with the text of the last (the request still holds it)."""
+    form = AgendaItemForm(prefix="item", **({"formdata": None} if empty else {}))
     form.problems = []
     form.organization.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(o.id, o.name) for o in _organization_choices()
@@ -579,7 +581,7 @@ def _agenda_response(context, status=200, form=None, new_item=None):
             items=items,
             files=files.page_files(context, items, current_user),
             edit_agenda=services.can_edit_agenda(current_user, context.meeting),
-            agenda_form=form or _agenda_form(),
+            agenda_form=form or _agenda_form(empty=True),
             action_form=EmptyForm(),
             new_item_id=new_item.id if new_item else None,
         )

@@ -333,6 +333,28 @@ def test_adding_an_agenda_item_moves_focus_to_it(page, live_app, axe, console_er
     assert console_errors == []
 
 
+def test_three_agenda_items_in_a_row_each_keep_their_own_notes(page, live_app, axe):
+    ids = _coordinator_with_series(live_app)
+    sign_in(page, "k@example.org")
+    page.goto(f"/meetings/{ids[0]}")
+    page.get_by_text("Tagesordnungspunkt hinzufügen").click()
+    for title, notes in (("Lagebild", "Zahlen"), ("Ordnerdienst", "Plan"), ("Verschiedenes", "")):
+        if not page.get_by_label("Titel des TOP").is_visible():
+            page.get_by_text("Tagesordnungspunkt hinzufügen").click()
+        # After each item the form starts empty: nothing of the last item carries over.
+        expect(page.get_by_label("Titel des TOP")).to_have_value("")
+        expect(page.get_by_label("Erläuterung")).to_have_value("")
+        page.get_by_label("Titel des TOP").fill(title)
+        if notes:
+            page.get_by_label("Erläuterung").fill(notes)
+        page.get_by_role("button", name="TOP hinzufügen").click()
+        expect(page.locator("li.agenda__item", has_text=title)).to_be_focused()
+    axe.check(page)
+    with live_app.app_context():
+        saved = {i.title: i.description for i in AgendaItem.select()}
+    assert saved == {"Lagebild": "Zahlen", "Ordnerdienst": "Plan", "Verschiedenes": ""}
+
+
 def test_adding_an_agenda_item_without_javascript_goes_to_it(browser, base_url, live_app):
     ids = _coordinator_with_series(live_app)
     context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
