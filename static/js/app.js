@@ -25,8 +25,15 @@ document.addEventListener("htmx:afterSettle", function (event) {
   if (event.detail.boosted) {
     if (focusMarked(document)) { return; }
     var main = document.getElementById("main");
-    window.scrollTo(0, 0);
     if (main) { main.focus({ preventScroll: true }); }
+  }
+});
+
+// A boosted page starts at its top as soon as it is in place, before it settles, so it is
+// never shown at the scroll position where the last page ended.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.boosted && !document.querySelector("[data-focus-here]")) {
+    window.scrollTo({ top: 0, left: 0, behavior: "instant" });
   }
 });
 

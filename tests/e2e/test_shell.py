@@ -185,3 +185,21 @@ def test_language_switch_on_boosted_pages_sets_lang_and_follows_the_account(
     expect(other.locator("html")).to_have_attribute("lang", "de")
     other.close()
     assert console_errors == []
+
+
+def test_a_new_page_starts_at_its_top_at_once(page, live_app, console_errors):
+    """Opened from the end of a long page, the next page shows its top, without gliding up
+    (WCAG 2.3.3), on a phone-sized screen."""
+    page.set_viewport_size({"width": 390, "height": 400})
+    with live_app.app_context():
+        account = factories.account("member", email="lang@example.org")
+    sign_in(page, account.email)
+    page.goto("/calendar")
+    assert page.evaluate("getComputedStyle(document.documentElement).scrollBehavior") == "auto"
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert page.evaluate("window.scrollY") > 100
+    # The footer's link is where the reader is: at the end of the page.
+    page.get_by_role("contentinfo").get_by_role("link", name="Barrierefreiheit").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Barrierefreiheit")
+    assert page.evaluate("window.scrollY") == 0
+    assert console_errors == []
