@@ -51,6 +51,23 @@ def _append(prev_hash: str, **fields) -> AuditEvent:
     return event
 
 
+# Entries about something that happened without a change of stored data: a sign-in attempt,
+# an export, a download, a backup file. Every other entry records a change and is written in
+# the transaction that makes it (tests/test_audit_transactions.py reads the code for that).
+EVENTS = frozenset({
+    "login.succeeded", "login.failed", "login.throttled", "login.locked",
+    "login.second_factor_failed", "login.second_factor_throttled", "login.second_factor_locked",
+    "logout", "account.password_check_throttled", "attachment.downloaded", "audit.exported",
+    "contacts.exported", "minutes.exported", "minutes.decisions_exported", "person.exported",
+    "account.exported", "settings.test_mail", "backup.created", "backup.restored",
+})  # fmt: skip
+
+
+def is_event(action: str) -> bool:
+    """Whether an entry records an event (see EVENTS) rather than a change."""
+    return action in EVENTS or action.endswith((".viewed", ".refused"))
+
+
 def record(action: str, target: str = "", detail: str = "", actor=None) -> AuditEvent:
     """Append one event; the actor defaults to the signed-in account. In a request, refused
     reads whose counting window has passed are appended first (`record_refused`): requests

@@ -150,12 +150,12 @@ class Workflow:
                 to_state=target,
                 comment=comment.strip(),
             )
-        audit.record(
-            f"{self.kind}.{action}",
-            target=f"{self.kind}:{item.id}",
-            detail=f"{transition.source} -> {target}",
-            actor=account,
-        )
+            audit.record(
+                f"{self.kind}.{action}",
+                target=f"{self.kind}:{item.id}",
+                detail=f"{transition.source} -> {target}",
+                actor=account,
+            )
         return event
 
     def record(self, account, item_id: int, action: str, state: str, comment: str = ""):

@@ -341,7 +341,6 @@ def start_minutes(meeting_context, actor) -> Minutes:
         minutes = _create_minutes(meeting_context, actor, items, now)
     except IntegrityError:  # someone else started them at the same moment (unique key)
         raise MinutesError(_l("This meeting already has minutes.")) from None
-    audit.record("minutes.started", target=f"minutes:{minutes.id}", actor=actor)
     return minutes
 
 
@@ -394,6 +393,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
         _new_version(minutes, actor, now)
         WORKFLOW.record(actor, minutes.id, "start", DRAFT)
         search_provider.index_minutes(minutes.id)
+        audit.record("minutes.started", target=f"minutes:{minutes.id}", actor=actor)
     return minutes
 
 
@@ -709,7 +709,7 @@ def save_draft(
             ) from None
         saved_version = _new_version(context.minutes, actor, now, note)
         search_provider.index_minutes(context.minutes.id)
-    audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
     minutes = Minutes.get_by_id(context.minutes.id)
     # The number people see; `version` itself also counts changes of state (locking).
     minutes.text_version = saved_version.number
@@ -793,7 +793,7 @@ def save_section(context, actor, title, text, label, organization_id, section=No
         section.organization = organization_id or None
         section.save()
         _changed(current, actor)
-    audit.record("minutes.section", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.section", target=f"minutes:{context.minutes.id}", actor=actor)
     return section
 
 
@@ -817,7 +817,9 @@ def delete_section(context, section, actor):
         delete_for_owner("minutes_section", section.id)
         section.delete_instance(recursive=True)
         _changed(current, actor)
-    audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record(
+            "minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor
+        )
 
 
 @dataclass
@@ -917,10 +919,14 @@ def set_action_state(context, item: ActionItem, state: str, actor) -> None:
     """Open / done: operational tracking, allowed in every state (not part of the frozen text)."""
     if state not in ACTION_STATES or not context.may(actor, "track"):
         raise WorkflowError(_l("You may not take this step."))
-    ActionItem.update(state=state).where(ActionItem.id == item.id).execute()
-    audit.record(
-        "minutes.action_state", target=f"minutes:{context.minutes.id}", detail=state, actor=actor
-    )
+    with write_transaction():
+        ActionItem.update(state=state).where(ActionItem.id == item.id).execute()
+        audit.record(
+            "minutes.action_state",
+            target=f"minutes:{context.minutes.id}",
+            detail=state,
+            actor=actor,
+        )
 
 
 # --- Workflow ------------------------------------------------------------------------------------------
@@ -1000,10 +1006,12 @@ def withdraw(context, actor, comment):
         ).execute()
 
     with locked(context) as current:
+        # The answers first: the step (which checks who may take it, and fails the whole
+        # transaction if not) writes the audit entry last, as every write does.
+        answer_objections(current)
         event = WORKFLOW.apply(
             actor, current, "withdraw", comment, {**_bump(), Minutes.objection_deadline: None}
         )
-        answer_objections(current)
     return event
 
 
@@ -1100,14 +1108,14 @@ def start_correction(context, actor) -> Minutes:
             WORKFLOW.record(actor, correction.id, "start_correction", DRAFT)
             WORKFLOW.record(actor, original.id, "corrected", RELEASED, comment=f"#{correction.id}")
             search_provider.index_minutes(correction.id)
+            audit.record(
+                "minutes.correction",
+                target=f"minutes:{original.id}",
+                detail=f"{correction.id}",
+                actor=actor,
+            )
     except IntegrityError:  # a second correction started at the same moment
         raise MinutesError(_l("A correction of these minutes already exists.")) from None
-    audit.record(
-        "minutes.correction",
-        target=f"minutes:{original.id}",
-        detail=f"{correction.id}",
-        actor=actor,
-    )
     return correction
 
 
@@ -1190,7 +1198,7 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
             organization=actor.organization_id,
         )
         Minutes.update(changed_at=utcnow()).where(Minutes.id == context.minutes.id).execute()
-    audit.record(f"minutes.{kind}", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record(f"minutes.{kind}", target=f"minutes:{context.minutes.id}", actor=actor)
     return comment
 
 
@@ -1248,7 +1256,7 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
         if not changed:
             abort(404)
         WORKFLOW.record(actor, context.minutes.id, "resolve", current.state, resolution)
-    audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
 # --- Sign-off per organisation and the release note ----------------------------------------------
@@ -1276,7 +1284,7 @@ def consent(context: MinutesContext, actor) -> None:
             account_label=actor.display_name,
             at=utcnow(),
         ).on_conflict_ignore().execute()
-    audit.record("minutes.consent", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.consent", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
 CONSENTED, OBJECTED, SILENT, WAITING = "consented", "objected", "silent", "waiting"
