@@ -14,6 +14,7 @@ from intranet.admin import audit_log
 from intranet.core import audit, site_settings
 from intranet.core.models import AuditEvent
 from intranet.db import db, utcnow
+from intranet.meetings import feeds
 from intranet.minutes import rules
 from intranet.minutes.models import COMMENT_KINDS
 from tests import factories
@@ -170,6 +171,9 @@ def _recorded_codes() -> tuple[set[str], set[str]]:
                         for part in first.values
                     )
                     patterns.add(pattern)
+                elif isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name):
+                    # The personal tokens' codes (auth.tokens), checked below per instance.
+                    assert first.value.id == "self" and first.attr in ("renewed", "revoked")
                 else:
                     raise AssertionError(f"{path}: audit.record with an action I cannot read")
     return literals, patterns
@@ -185,6 +189,7 @@ def test_every_action_code_has_a_german_description(app):
     built |= {f"minutes.{kind}" for kind in COMMENT_KINDS}
     built |= {f"{kind}.{what}" for kind in ("meeting", "minutes") for what in ("viewed", "refused")}
     built.add("attachment.refused")
+    built |= {code for token in (feeds.TOKEN,) for code in (token.renewed, token.revoked)}
     assert not sorted(built - set(audit_log.ACTIONS))
     for pattern in patterns:
         assert any(re.fullmatch(pattern, code) for code in audit_log.ACTIONS), pattern
