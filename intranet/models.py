@@ -15,6 +15,7 @@ from intranet.core.models import AuditEvent, SiteSetting, WorkflowEvent
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.minutes.models import MODELS as MINUTES_MODELS
+from intranet.oparl.models import MODELS as OPARL_MODELS
 from intranet.pages.models import BarrierReport
 
 MODELS = [
@@ -39,4 +40,5 @@ MODELS = [
     SearchEntry,
     WorkflowEvent,
     *MINUTES_MODELS,
+    *OPARL_MODELS,
 ]

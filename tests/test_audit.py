@@ -17,6 +17,7 @@ from intranet.db import db, utcnow
 from intranet.meetings import feeds
 from intranet.minutes import rules
 from intranet.minutes.models import COMMENT_KINDS
+from intranet.oparl import services as oparl
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
 from tests.test_meetings import make_meeting
@@ -189,7 +190,9 @@ def test_every_action_code_has_a_german_description(app):
     built |= {f"minutes.{kind}" for kind in COMMENT_KINDS}
     built |= {f"{kind}.{what}" for kind in ("meeting", "minutes") for what in ("viewed", "refused")}
     built.add("attachment.refused")
-    built |= {code for token in (feeds.TOKEN,) for code in (token.renewed, token.revoked)}
+    built |= {
+        code for token in (feeds.TOKEN, oparl.TOKEN) for code in (token.renewed, token.revoked)
+    }
     assert not sorted(built - set(audit_log.ACTIONS))
     for pattern in patterns:
         assert any(re.fullmatch(pattern, code) for code in audit_log.ACTIONS), pattern
