@@ -68,13 +68,14 @@ def create_app(config: dict | None = None) -> Flask:
     from intranet.directory.routes import bp as directory_bp
     from intranet.meetings.routes import bp as meetings_bp
     from intranet.minutes.routes import bp as minutes_bp
+    from intranet.oparl.routes import bp as oparl_bp
     from intranet.pages.routes import bp as pages_bp
     from intranet.privacy.routes import bp as privacy_bp
     from intranet.search.routes import bp as search_bp
 
     blueprints = (
         pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp, minutes_bp, search_bp,
-        attachments_bp, privacy_bp,
+        attachments_bp, privacy_bp, oparl_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -16,6 +16,7 @@ from intranet.core.models import AuditEvent, RefusedRead, SiteSetting, WorkflowE
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.minutes.models import MODELS as MINUTES_MODELS
+from intranet.oparl.models import MODELS as OPARL_MODELS
 from intranet.pages.models import BarrierReport
 
 MODELS = [
@@ -42,4 +43,5 @@ MODELS = [
     SearchEntry,
     WorkflowEvent,
     *MINUTES_MODELS,
+    *OPARL_MODELS,
 ]

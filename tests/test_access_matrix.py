@@ -512,6 +512,18 @@ def _admin(account, t):
     return account.role == "admin"
 
 
+def _exported(audience):
+    return all(sharing.in_feeds(label) for label in audience.labels)
+
+
+def _exported_file(account, t):
+    owner = attachments.load_owner(t.extra["owner_key"], account)
+    return (
+        owner.kind in ("meeting", "agenda_item")
+        and attachments.audience(t.obj, owner).leaves_intranet
+    )
+
+
 # endpoint → whether an account that sees the object may use the address; absent: seeing is enough.
 PERMISSION = {
     "meetings.ics": lambda a, t: sharing.in_feeds(t.obj.label),
@@ -558,6 +570,15 @@ PERMISSION = {
     "directory.privacy_export": _admin,
     "directory.privacy_erase": _admin,
     "admin.edit_organization": _admin,
+    # The OParl export is an export: nothing under TLP:RED, and files and places only where
+    # they may leave the intranet (files: meetings' and agenda items' only).
+    "oparl.meeting": lambda a, t: _exported(t.extra["context"].audience),
+    "oparl.agenda_item": lambda a, t: _exported(t.extra["context"].item_audience(t.obj)),
+    "oparl.location": lambda a, t: (
+        t.extra["context"].audience.leaves_intranet and bool(t.obj.location_text)
+    ),
+    "oparl.file": _exported_file,
+    "oparl.download": lambda a, t: _exported_file(a, t) and _downloadable(a, t),
 }
 
 # POST-only addresses whose harmless request (a valid token, nothing else) still removes or
@@ -660,7 +681,7 @@ class Walk:
 
 
 # One test per area, each on a world of its own (what one area's POSTs change stays there).
-AREAS = ["meetings", "minutes", "attachments", "directory", "admin"]
+AREAS = ["meetings", "minutes", "attachments", "directory", "admin", "oparl"]
 
 
 def test_every_area_is_walked(app):

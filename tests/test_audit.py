@@ -17,11 +17,13 @@ from intranet.admin import audit_log
 from intranet.core import audit, site_settings
 from intranet.core.models import AuditEvent, RefusedRead
 from intranet.db import db, utcnow
+from intranet.meetings import feeds
 from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import rules
 from intranet.minutes import services as minutes_services
 from intranet.minutes.models import COMMENT_KINDS, ActionItem, Decision, MinutesSection
+from intranet.oparl import services as oparl
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, normalise_page, sign_in
 from tests.test_meetings import make_meeting
@@ -347,6 +349,9 @@ def _recorded_codes() -> tuple[set[str], set[str]]:
                         for part in first.values
                     )
                     patterns.add(pattern)
+                elif isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name):
+                    # The personal tokens' codes (auth.tokens), checked below per instance.
+                    assert first.value.id == "self" and first.attr in ("renewed", "revoked")
                 else:
                     raise AssertionError(f"{path}: audit.record with an action I cannot read")
     return literals, patterns
@@ -362,6 +367,9 @@ def test_every_action_code_has_a_german_description(app):
     built |= {f"minutes.{kind}" for kind in COMMENT_KINDS}
     built |= {f"{kind}.{what}" for kind in ("meeting", "minutes") for what in ("viewed", "refused")}
     built.add("attachment.refused")
+    built |= {
+        code for token in (feeds.TOKEN, oparl.TOKEN) for code in (token.renewed, token.revoked)
+    }
     assert not sorted(built - set(audit_log.ACTIONS))
     for pattern in patterns:
         assert any(re.fullmatch(pattern, code) for code in audit_log.ACTIONS), pattern

@@ -1,17 +1,13 @@
-"""Personal calendar feed tokens: stored only as a hash (plus a nonce), renewable."""
+"""The personal calendar feed: its token (auth.tokens), the meetings in it, its versions."""
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 import threading
 from collections import OrderedDict
 
 from flask import current_app, request
 
-from intranet.auth.models import Account
-from intranet.core import audit, sharing
+from intranet.auth.tokens import PersonalToken
+from intranet.core import sharing
 from intranet.core.signals import access_ended
 from intranet.db import utcnow
 from intranet.meetings import services
@@ -25,35 +21,10 @@ _bodies: OrderedDict[str, bytes] = OrderedDict()
 _bodies_lock = threading.Lock()
 
 
-def _token(account_id: int, nonce: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"calendar-feed:{account_id}:{nonce}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def current_token(account) -> str | None:
-    """The account's feed token, or None before the first one was made."""
-    row = FeedToken.get_or_none(FeedToken.account == account.id)
-    return _token(account.id, row.nonce) if row else None
-
-
-def renew(account) -> str:
-    """Make a new token; the old one stops working at once."""
-    nonce = secrets.token_urlsafe(24)
-    token = _token(account.id, nonce)
-    # One statement replaces the row: deleting and then inserting lets two parallel
-    # renewals both insert, and one fails on the unique account column.
-    values = {"nonce": nonce, "token_hash": _hash(token), "created_at": utcnow()}
-    FeedToken.insert(account=account.id, **values).on_conflict(
-        conflict_target=[FeedToken.account],
-        update={getattr(FeedToken, name): value for name, value in values.items()},
-    ).execute()
-    audit.record("calendar_feed.renewed", target=f"account:{account.id}", actor=account)
-    return token
+TOKEN = PersonalToken(FeedToken, "calendar-feed", "calendar_feed.renewed", "calendar_feed.revoked")
+current_token = TOKEN.current
+renew = TOKEN.renew
+account_for = TOKEN.account_for
 
 
 @access_ended.connect
@@ -61,23 +32,7 @@ def revoke(account, actor=None, **_ignored) -> None:
     """The feed address ends with the sessions (new password, deactivation, new role): someone
     who learnt the old password may have copied the address too, and a reactivated account
     starts without old addresses. The owner makes a new one on /account."""
-    if FeedToken.delete().where(FeedToken.account == account.id).execute():
-        audit.record("calendar_feed.revoked", target=f"account:{account.id}", actor=actor)
-
-
-def account_for(token: str | None):
-    """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""
-    if not token or len(token) > 200:
-        return None
-    row = (
-        FeedToken.select(FeedToken, Account)
-        .join(Account, on=(FeedToken.account == Account.id))
-        .where(FeedToken.token_hash == _hash(token))
-        .first()
-    )
-    if row is None or not row.account.active:
-        return None
-    return row.account
+    TOKEN.revoke(account, actor)
 
 
 def _in_feed(account):

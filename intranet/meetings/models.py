@@ -14,6 +14,7 @@ from peewee import (
 )
 
 from intranet.auth.models import Account, Organization
+from intranet.auth.tokens import TokenRow
 from intranet.core import sharing
 from intranet.db import BaseModel, utcnow
 
@@ -212,19 +213,11 @@ class Attendance(BaseModel):
         indexes = ((("meeting", "organization"), True),)
 
 
-class FeedToken(BaseModel):
-    """The personal calendar feed's secret. Only its hash and a nonce are stored; the token is
-    derived from the nonce with the app's secret key, so a copy of the database alone does not
-    open anybody's feed, yet the owner can see the address on /account at any time."""
-
-    id = AutoField()
-    account = ForeignKeyField(Account, unique=True, on_delete="CASCADE")
-    nonce = CharField()
-    token_hash = CharField(unique=True)
-    created_at = DateTimeField(default=utcnow)
+class FeedToken(TokenRow):
+    """The personal calendar feed's secret (see auth.tokens): the owner can see the address on
+    /account at any time, yet a copy of the database alone does not open anybody's feed."""
 
     PERSONAL_DATA = {"account": _l("Owner of the personal calendar feed.")}
-    NOT_PERSONAL_DATA = ("id", "nonce", "token_hash", "created_at")
 
 
 MODELS = [

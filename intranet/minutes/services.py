@@ -817,9 +817,7 @@ def delete_section(context, section, actor):
         delete_for_owner("minutes_section", section.id)
         section.delete_instance(recursive=True)
         _changed(current, actor)
-        audit.record(
-            "minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor
-        )
+        audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
 
 
 @dataclass
