@@ -641,10 +641,10 @@ def empty_list(endpoint: str) -> dict:
 
 
 def get_meeting(meeting_id: int, account) -> tuple:
-    context = meetings.get_meeting_or_404(meeting_id, account=account, record_view=False)
+    # The loader notes the read; it is written only if the answer is served (core.audit).
+    context = meetings.get_meeting_or_404(meeting_id, account=account)
     if not exported(context.audience):
         abort(404)  # RED never leaves the intranet (and nothing was read)
-    meetings.record_view_of(context, account)
     return context.meeting, bundle([context.meeting], account)
 
 
