@@ -11,7 +11,13 @@ from intranet.auth.models import (
     SetupToken,
 )
 from intranet.core.fulltext import SearchEntry
-from intranet.core.models import AuditEvent, SiteSetting, WorkflowEvent
+from intranet.core.models import (
+    AuditEvent,
+    OutboxAttachment,
+    OutboxMessage,
+    SiteSetting,
+    WorkflowEvent,
+)
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.minutes.models import MODELS as MINUTES_MODELS
@@ -39,4 +45,6 @@ MODELS = [
     SearchEntry,
     WorkflowEvent,
     *MINUTES_MODELS,
+    OutboxMessage,
+    OutboxAttachment,
 ]
