@@ -420,3 +420,25 @@ def test_the_mail_is_written_with_the_change_or_not_at_all(mail_on, monkeypatch)
         services.invite_occurrences(meeting, coordinator, "this")
     assert Meeting.get_by_id(meeting.id).state == "planned"
     assert OutboxMessage.select().count() == 0
+
+
+def test_the_access_export_lists_a_persons_mails_without_their_subject(mail_on, admin, member):
+    from intranet.privacy import services as privacy
+
+    with mail_on.test_request_context():
+        mail.queue("test", member.email, account=member, about="test")
+        export = privacy.access_export(None, account=member, viewer=admin)
+    [entry] = export["mails"]
+    assert entry["to"] == member.email and entry["state"] == "queued" and entry["about"] == "test"
+    assert "subject" not in entry
+
+
+def test_a_plenary_of_500_is_delivered_in_one_run(mail_on, port):
+    with mail_on.test_request_context():
+        for number in range(500):
+            mail.queue("test", f"person{number}@example.org")
+    inbox = Inbox()
+    with listening(inbox, port):
+        counts = deliver()
+    assert counts == {"sent": 500, "failed": 0, "queued": 0}
+    assert len({r for rcpts, _m in inbox.messages for r in rcpts}) == 500
