@@ -442,3 +442,22 @@ def test_a_plenary_of_500_is_delivered_in_one_run(mail_on, port):
         counts = deliver()
     assert counts == {"sent": 500, "failed": 0, "queued": 0}
     assert len({r for rcpts, _m in inbox.messages for r in rcpts}) == 500
+
+
+def test_a_row_that_cannot_become_a_mail_fails_alone(mail_on, port, monkeypatch):
+    with mail_on.test_request_context():
+        broken = mail.queue("test", "kaputt@example.org")
+        mail.queue("test", "gut@example.org")
+    build = outbox.build
+
+    def build_or_break(row):
+        if row.id == broken.id:
+            raise TypeError("unexpected content")
+        return build(row)
+
+    monkeypatch.setattr(outbox, "build", build_or_break)
+    inbox = Inbox()
+    with listening(inbox, port):
+        counts = deliver()
+    assert counts == {"sent": 1, "failed": 1, "queued": 0}
+    assert OutboxMessage.get_by_id(broken.id).last_error == "unexpected content"

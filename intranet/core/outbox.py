@@ -118,8 +118,9 @@ def send_batch(rows: list[OutboxMessage]) -> dict[int, Outcome]:
     for row in rows:
         try:
             messages[row.id] = build(row)
-        except ValueError as error:  # no server could deliver it: failed at once
-            outcomes[row.id] = Outcome(False, str(error), final=True)
+        except Exception as error:  # noqa: BLE001 (one bad row must not stop the others)
+            # No server could deliver it: failed at once, with what was wrong.
+            outcomes[row.id] = Outcome(False, str(error) or type(error).__name__, final=True)
     if not messages:
         return outcomes
     try:
