@@ -34,6 +34,11 @@ def serve(argv: list[str]) -> int:
     if token:
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"Erstes Admin-Konto anlegen: http://{host}:{args.port}/setup/{token}", flush=True)
+    if app.config.get("MAIL_SERVER"):
+        # One installation needs no cron: this process delivers the outbox itself.
+        from intranet.core import outbox
+
+        outbox.start_background(app)
     waitress_serve(app, **waitress_options(app, args.host, args.port, args.threads))
     return 0
 

@@ -13,7 +13,7 @@ from intranet import migrations
 from intranet.auth import services
 from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit, site_settings
+from intranet.core import audit, mail, outbox, site_settings
 from intranet.db import db, is_sqlite
 
 
@@ -311,6 +311,26 @@ def demo_data(years, scale, seed):
     )
 
 
+mail_cli = AppGroup("mail", help="The mail outbox.")
+
+
+@mail_cli.command("deliver")
+@click.option("--once", is_flag=True, help="Send what is due now and exit.")
+def mail_deliver(once):
+    """Deliver the mail outbox (what `python app.py` also does in the background)."""
+    require_current_schema()
+    if not mail.enabled():
+        fail("Mail ist ausgeschaltet: INTRANET_MAIL_SERVER ist nicht gesetzt.")
+    try:
+        counts = outbox.deliver(once=once)
+    except KeyboardInterrupt:
+        return
+    click.echo(
+        f"Zugestellt: {counts.get('sent', 0)}, fehlgeschlagen: {counts.get('failed', 0)}, "
+        f"wartet: {counts.get('queued', 0)}"
+    )
+
+
 def init_app(app):
-    for command in (create_user, db_cli, audit_cli, backup, restore, demo_data):
+    for command in (create_user, db_cli, audit_cli, mail_cli, backup, restore, demo_data):
         app.cli.add_command(command)

@@ -32,12 +32,14 @@ DEFAULTS = {
     "MEMBERSHIP_RETENTION_MONTHS": 12,
     # Minutes in circulation: days participants have to object before they can be released.
     "MINUTES_OBJECTION_DAYS": 14,
-    # Outgoing mail (invitations): host:port; without it no mail is sent and pages say so.
+    # Outgoing mail: host:port; without it no mail is queued or sent and pages say so.
     "MAIL_SERVER": None,
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_STARTTLS": False,
     "MAIL_FROM": None,
+    # How often `python app.py` (and `mail deliver`) looks for mail to send, in seconds.
+    "MAIL_INTERVAL_SECONDS": 10,
     # Largest attachment accepted, in MB (uploads are bounded by MAX_CONTENT_LENGTH as well).
     "ATTACHMENT_MAX_MB": 20,
     # Flask and extension settings that are not meant to be changed per installation.

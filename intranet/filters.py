@@ -25,6 +25,12 @@ ROLE_LABELS = {
     "reviewer": lazy_pgettext("role", "Reviewer"),
     "member": lazy_pgettext("role", "Member"),
 }
+# The outbox's states (core.outbox), as the admin's list of mails shows them.
+MAIL_STATE_LABELS = {
+    "queued": _l("waiting"),
+    "sent": _l("delivered"),
+    "failed": _l("failed"),
+}
 # One line per role for the account form: what the person may see and do (DOMAIN.md).
 ROLE_DESCRIPTIONS = {
     "admin": _l(
@@ -127,6 +133,7 @@ def init_app(app):
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
         ROLE_LABELS=ROLE_LABELS,
         ROLE_DESCRIPTIONS=ROLE_DESCRIPTIONS,
+        MAIL_STATE_LABELS=MAIL_STATE_LABELS,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
         LABEL_NAMES=sharing.LABEL_NAMES,

@@ -12,7 +12,14 @@ from intranet.auth.models import (
     SetupToken,
 )
 from intranet.core.fulltext import SearchEntry
-from intranet.core.models import AuditEvent, RefusedRead, SiteSetting, WorkflowEvent
+from intranet.core.models import (
+    AuditEvent,
+    OutboxAttachment,
+    OutboxMessage,
+    RefusedRead,
+    SiteSetting,
+    WorkflowEvent,
+)
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import MODELS as MEETING_MODELS
 from intranet.minutes.models import MODELS as MINUTES_MODELS
@@ -44,4 +51,6 @@ MODELS = [
     WorkflowEvent,
     *MINUTES_MODELS,
     *OPARL_MODELS,
+    OutboxMessage,
+    OutboxAttachment,
 ]

@@ -530,6 +530,7 @@ PERMISSION = {
     "meetings.edit": _plans,
     "meetings.cancel": _plans,
     "meetings.change_state": _plans,
+    "meetings.retry_mail": _plans,
     "meetings.add_agenda_item": _plans,
     "meetings.attendance": lambda a, t: meetings.can_record_attendance(a, t.obj),
     "meetings.answer": _may_answer,

@@ -14,7 +14,7 @@ from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
-from tests.test_meetings_mail import free_port, smtp  # noqa: F401 (fixture)
+from tests.test_meetings_mail import deliver, free_port, smtp  # noqa: F401 (fixture)
 
 ADMIN_PAGES = [
     "/admin/",
@@ -194,7 +194,7 @@ def test_objection_period_setting_is_checked_and_kept(client, admin):
     assert site_settings_value("minutes_objection_days") == "21"
 
 
-def test_test_mail_reports_what_the_mail_server_answered(app, client, admin, smtp):  # noqa: F811
+def test_test_mail_is_queued_and_its_delivery_shows(app, client, admin, smtp):  # noqa: F811
     controller, inbox = smtp
     app.config.update(
         MAIL_SERVER=f"127.0.0.1:{controller.port}",
@@ -211,7 +211,10 @@ def test_test_mail_reports_what_the_mail_server_answered(app, client, admin, smt
     )
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200 and fragment.lstrip().startswith('<section id="mail-test"')
-    assert "hat die Nachricht an" in fragment and "geheimes Wort" not in fragment
+    assert f"Die Testnachricht an {admin.email} ist" in fragment
+    assert "geheimes Wort" not in fragment
+    assert inbox.messages == []  # the request only queued it
+    deliver()
     assert [rcpts for rcpts, _m in inbox.messages] == [[admin.email]]
     assert AuditEvent.select().where(AuditEvent.action == "settings.test_mail").count() == 1
 
@@ -219,8 +222,10 @@ def test_test_mail_reports_what_the_mail_server_answered(app, client, admin, smt
     page = client.post(
         "/admin/settings/test-mail", data={"csrf_token": csrf_token(client)}
     ).get_data(as_text=True)
-    assert "hat die Nachricht nicht angenommen" in page and "Connection refused" in page
     assert "<h1" in page  # the whole page without JavaScript
+    deliver()
+    listing = client.get("/admin/mail").get_data(as_text=True)
+    assert "Mail server not reachable" in listing and "Connection refused" in listing
 
 
 def test_without_a_mail_server_settings_say_so_and_offer_no_test(client, admin):

@@ -1,10 +1,12 @@
-"""The shared mail transport on its own: it sends or raises MailError, and shows nothing."""
+"""The shared mail transport on its own: it connects and logs in, or raises MailError, and
+shows nothing; `queue` only writes rows while mail is on."""
 
 from email.message import EmailMessage
 
 import pytest
 
 from intranet.core import mail
+from intranet.core.models import OutboxMessage
 from tests.test_meetings_mail import free_port, smtp  # noqa: F401 (fixture)
 
 
@@ -15,7 +17,7 @@ def message(to: str) -> EmailMessage:
     return msg
 
 
-def test_send_delivers_every_message_over_one_login(app, smtp):  # noqa: F811
+def test_one_login_carries_every_message(app, smtp):  # noqa: F811
     controller, inbox = smtp
     app.config.update(
         MAIL_SERVER=f"127.0.0.1:{controller.port}",
@@ -23,7 +25,9 @@ def test_send_delivers_every_message_over_one_login(app, smtp):  # noqa: F811
         MAIL_PASSWORD="geheimes Wort",
     )
     assert mail.enabled() and mail.sender() == "intranet@127.0.0.1"
-    assert mail.send([message("a@example.org"), message("b@example.org")]) == 2
+    with mail.connect() as connection:
+        connection.send_message(message("a@example.org"))
+        connection.send_message(message("b@example.org"))
     assert sorted(r for rcpts, _m in inbox.messages for r in rcpts) == [
         "a@example.org",
         "b@example.org",
@@ -36,7 +40,7 @@ def test_a_refused_login_is_a_mail_error(app, smtp):  # noqa: F811
         MAIL_SERVER=f"127.0.0.1:{controller.port}", MAIL_USERNAME="intranet", MAIL_PASSWORD="x"
     )
     with pytest.raises(mail.MailError):
-        mail.send([message("a@example.org")])
+        mail.connect()
     assert inbox.messages == []
 
 
@@ -46,9 +50,12 @@ def test_an_unreachable_server_is_a_mail_error_without_a_flash(app):
     app.config["MAIL_SERVER"] = f"127.0.0.1:{free_port()}"
     with app.test_request_context():
         with pytest.raises(mail.MailError):
-            mail.send([message("a@example.org")])
+            mail.connect()
         assert get_flashed_messages() == []
 
 
-def test_without_a_server_mail_is_off(app):
+def test_without_a_server_mail_is_off_and_nothing_is_queued(app):
     assert not mail.enabled()
+    with app.test_request_context():
+        assert mail.queue("test", "a@example.org") is None
+    assert OutboxMessage.select().count() == 0

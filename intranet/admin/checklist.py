@@ -8,11 +8,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from intranet.auth.models import Account, Organization, SecondFactor
-from intranet.core import mail, site_settings
+from intranet.core import mail, outbox, site_settings
 from intranet.core.models import AuditEvent
 from intranet.core.start_page import Panel, panel
 from intranet.db import utcnow
@@ -115,11 +115,28 @@ def _mail() -> Step:
     return Step(
         _("Mail"),
         on,
-        _("Switched on") if on else _("Switched off: invitations are only marked in the intranet"),
+        # Looked up only when shown: the start page asks whether every step is done, no more.
+        LazyString(_mail_state)
+        if on
+        else _("Switched off: invitations are only marked in the intranet"),
         url_for("admin.settings", _anchor="mail-test") if on else None,
         _("Send a test mail") if on else "",
         "" if on else "INTRANET_MAIL_SERVER=mail.example.org:587",
         _("On the server, in the settings file (see the README):"),
+    )
+
+
+def _mail_state() -> str:
+    """Switched on, with what became of the last mail the outbox tried to deliver."""
+    last = outbox.last_result()
+    if last is None:
+        return _("Switched on")
+    if last.state == outbox.SENT:
+        return _(
+            "Switched on; last mail delivered %(time)s", time=local_time(last.sent_at, "short")
+        )
+    return _(
+        "Switched on; the last mail could not be delivered: %(answer)s", answer=last.last_error
     )
 
 

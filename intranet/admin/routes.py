@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
@@ -22,7 +23,7 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit, mail, site_settings
+from intranet.core import audit, mail, outbox, site_settings
 from intranet.core.pagination import paginate
 from intranet.directory.models import Person
 from intranet.htmx import redirect_to, render
@@ -111,9 +112,12 @@ def new_account():
 
 def _link_page(account: Account):
     """The new link, shown this once (only its hash is kept), and mailed where mail is on."""
-    issued = account_services.issue_password_link(account, current_user)
+    issued = account_services.issue_password_link(
+        account,
+        current_user,
+        lambda token: url_for("auth.password_link", token=token, _external=True),
+    )
     url = url_for("auth.password_link", token=issued.token, _external=True)
-    account_services.mail_password_link(account, issued, url)
     return render("admin/account_link.html", account=account, issued=issued, url=url)
 
 
@@ -338,9 +342,37 @@ def test_mail():
     """Sends at once and shows the answer next to the button (a reload only sends again)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    result = services.send_test_mail(current_user.email)
+    result = services.send_test_mail(current_user)
     # The settings form shows what is saved, not this request's (button-only) form data.
     return _settings_page(_settings_form(read_request=False), mail_test=result)
+
+
+@bp.get("/mail")
+def mail_outbox():
+    """Every mail of the outbox with its delivery state; never a mail's text."""
+    state = request.args.get("state")
+    state = state if state in outbox.STATES else ""
+    return render(
+        "admin/mail.html",
+        "admin/_mail_list.html",
+        page=paginate(outbox.listing(state)),
+        state=state,
+        mail_enabled=mail.enabled(),
+    )
+
+
+@bp.post("/mail/retry")
+def retry_mail():
+    """Send failed mails once more: one (`message`) or every failed one."""
+    if EmptyForm().validate_on_submit():
+        ids = request.form.getlist("message", type=int)
+        count = outbox.retry(ids=ids) if ids else outbox.retry(about=None, every=True)
+        flash(
+            ngettext(
+                "%(num)s email will be sent again.", "%(num)s emails will be sent again.", count
+            )
+        )
+    return redirect_to(url_for("admin.mail_outbox", state=request.args.get("state") or None))
 
 
 @bp.get("/audit")

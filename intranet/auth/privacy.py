@@ -12,6 +12,7 @@ from intranet.auth.models import (
     SecondFactor,
     SetupToken,
 )
+from intranet.core.models import OutboxMessage
 from intranet.privacy.services import describe, iso, personal_data_export
 
 describe(
@@ -85,4 +86,26 @@ def export_account(person, account=None, **_ignored):
             .where((RecoveryCode.account == account.id) & RecoveryCode.used_at.is_null())
             .count(),
         }
+    }
+
+
+@personal_data_export.connect
+def export_mails(person, account=None, **_ignored):
+    """The mails written to the account, as the delivery record has them. Not the subject: it
+    may name a meeting that the exporting admin may not see."""
+    if account is None:
+        return {}
+    mails = OutboxMessage.select().where(OutboxMessage.account == account.id)
+    return {
+        "mails": [
+            {
+                "kind": m.kind,
+                "about": m.about,
+                "to": m.recipient,
+                "state": m.state,
+                "written_at_utc": iso(m.created_at),
+                "sent_at_utc": iso(m.sent_at),
+            }
+            for m in mails.order_by(OutboxMessage.created_at, OutboxMessage.id)
+        ]
     }

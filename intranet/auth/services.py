@@ -283,8 +283,8 @@ def change_password(account: Account, current: str, new: str) -> None:
     check_policy(new, password_context(account.email, account.organization))
     with write_transaction():
         _set_password(account, new, account)
+        mail.notify_password_changed(account, by_administration=False, actor=account)
     audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
-    mail.notify_password_changed(account, by_administration=False)
 
 
 def choose_own_password(account: Account, new: str) -> None:
@@ -297,13 +297,13 @@ def choose_own_password(account: Account, new: str) -> None:
     check_policy(new, password_context(account.email, account.organization))
     with write_transaction():
         _set_password(account, new, account)
+        mail.notify_password_changed(account, by_administration=False, actor=account)
     audit.record(
         "account.password_changed",
         target=f"account:{account.id}",
         detail="replaced the password set by the administration",
         actor=account,
     )
-    mail.notify_password_changed(account, by_administration=False)
 
 
 def keep_an_admin(account: Account, stays_admin: bool) -> None:
@@ -448,16 +448,16 @@ def update_account(
         if role != current.role or organization_id != current.organization_id:
             end_access(current, actor)
         current = Account.get_by_id(current.id)
+        if before.email != current.email:
+            mail.notify_email_changed(current, before.email, current.email, actor)
+        if before.role != current.role:
+            mail.notify_role_changed(current, before.role, current.role, actor)
     audit.record(
         "account.updated",
         target=f"account:{current.id}",
         detail=f"{role}, organization:{organization_id or '-'}",
         actor=actor,
     )
-    if before.email != current.email:
-        mail.notify_email_changed(current, before.email, current.email)
-    if before.role != current.role:
-        mail.notify_role_changed(current, before.role, current.role)
     return current
 
 
@@ -467,8 +467,8 @@ def reset_password(account: Account, password: str, actor) -> None:
     check_policy(password, password_context(account.email, account.organization))
     with write_transaction():
         _set_password(account, password, actor, must_change=True)
+        mail.notify_password_changed(account, by_administration=True, actor=actor)
     audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
-    mail.notify_password_changed(account, by_administration=True)
 
 
 # --- Password links: invitations and resets ------------------------------------------------------
@@ -496,9 +496,10 @@ class IssuedLink:
     mailed: bool | None = None  # None: mail is off
 
 
-def issue_password_link(account: Account, actor) -> IssuedLink:
+def issue_password_link(account: Account, actor, link_url=None) -> IssuedLink:
     """A new link for the account: an invitation while it has no password yet, else a reset.
-    It replaces any older link of the account; only the token's hash is stored."""
+    It replaces any older link of the account; only the token's hash is stored. With
+    `link_url` (token → address) and mail on, the link is mailed to the account's address."""
     purpose = "reset" if account.has_password else "invitation"
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(hours=PASSWORD_LINK_HOURS[purpose])
@@ -514,18 +515,16 @@ def issue_password_link(account: Account, actor) -> IssuedLink:
             token_hash=_token_hash(token),
             expires_at=expires_at,
         )
+        mailed = None
+        if link_url is not None:
+            mailed = mail.queue_password_link(
+                account, link_url(token), purpose, PASSWORD_LINK_HOURS[purpose], actor
+            )
     if purpose == "invitation":
         audit.record("account.invited", target=f"account:{account.id}", actor=actor)
     else:
         audit.record("account.reset_link_created", target=f"account:{account.id}", actor=actor)
-    return IssuedLink(token, purpose, expires_at)
-
-
-def mail_password_link(account: Account, issued: IssuedLink, url: str) -> IssuedLink:
-    issued.mailed = mail.send_password_link(
-        account, url, issued.purpose, PASSWORD_LINK_HOURS[issued.purpose]
-    )
-    return issued
+    return IssuedLink(token, purpose, expires_at, mailed)
 
 
 def find_password_link(token: str) -> PasswordLink:
@@ -556,11 +555,12 @@ def use_password_link(token: str, password: str) -> Account:
         if spent != 1:
             raise LinkGone(known=True)
         _set_password(account, password, account)
+        if link.purpose != "invitation":
+            mail.notify_password_changed(account, by_administration=False, actor=account)
     if link.purpose == "invitation":
         audit.record("account.invitation_accepted", target=f"account:{account.id}", actor=account)
     else:
         audit.record(
             "account.password_reset_by_link", target=f"account:{account.id}", actor=account
         )
-        mail.notify_password_changed(account, by_administration=False)
     return Account.get_by_id(account.id)

@@ -1,17 +1,50 @@
-"""Sending mail over SMTP, for every area: settings INTRANET_MAIL_*, STARTTLS with a verified
-certificate, one connection per batch. Callers build the messages and decide what to tell the
-user; a failure is a `MailError`, never a page or a flash from here."""
+"""Mail for every area, in one way: `queue()` renders a kind's text and HTML templates in the
+recipient's language and writes the message into the outbox, inside the caller's transaction;
+`core.outbox` delivers it later over `connect()`. Requests never talk SMTP.
 
+Settings INTRANET_MAIL_*: without INTRANET_MAIL_SERVER nothing is queued and the pages say that
+mail is off. STARTTLS always with a verified certificate.
+"""
+
+import re
 import smtplib
 import ssl
-from email.message import EmailMessage
+from dataclasses import dataclass
+from email.utils import formataddr
 
 from flask import current_app
+from flask_babel import force_locale
+
+from intranet.config import LANGUAGES
+from intranet.core.models import OutboxAttachment, OutboxMessage
+from intranet.core.signals import account_erasing
+
+# What a stored address must look like to be handed to the mail server at all.
+ADDRESS = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]+")
 
 
 class MailError(Exception):
-    """The mail server could not be reached, refused the login or a message; nothing more was
-    sent after the failure."""
+    """The mail server could not be reached or refused the login."""
+
+
+class UnsafeHeader(ValueError):
+    """A header value with a line break: written as it is, it would start a header of its own
+    (a Bcc, say). Titles are put on one line before they reach a subject; anything else with a
+    line break is refused here."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str  # with parameters: "text/calendar; method=REQUEST"
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
 
 
 def enabled() -> bool:
@@ -28,21 +61,118 @@ def sender() -> str:
     return f"intranet@{host}"
 
 
-def send(messages: list[EmailMessage]) -> int:
-    """Send the messages over one connection; returns how many were sent. Raises MailError."""
+def from_header() -> str:
+    """The sender with the forum's name, so that people see whose intranet writes to them."""
+    name = str(current_app.config["FORUM_NAME"])
+    return formataddr((check_header(name), check_header(sender())))
+
+
+def check_header(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise UnsafeHeader(f"line break in a header value: {value[:60]!r}")
+    return value
+
+
+def one_line(text: str) -> str:
+    """A title or name as it may stand in a subject: every line break and run of spaces one space."""
+    return " ".join(str(text).split())
+
+
+def language_of(account) -> str:
+    # Mail goes out in the language the person chose; German when they never chose one.
+    language = getattr(account, "language", None)
+    return language if language in LANGUAGES else "de"
+
+
+def _text_environment(app):
+    """The app's templates for plain text: a line that holds only a tag leaves no line behind,
+    so the text templates can be written as the mail reads."""
+    environment = app.extensions.get("mail_text_templates")
+    if environment is None:
+        environment = app.jinja_env.overlay(
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+        )
+        app.extensions["mail_text_templates"] = environment
+    return environment
+
+
+def compose(kind: str, language: str, **context) -> Composed:
+    """Subject, text and HTML of one mail of `kind`, from `templates/mail/<kind>.txt` (which sets
+    `subject`) and `templates/mail/<kind>.html` (autoescaped), translated into `language`."""
+    app = current_app._get_current_object()
+    context = {"forum": app.config["FORUM_NAME"], "language": language, **context}
+    with force_locale(language):
+        module = _text_environment(app).get_template(f"mail/{kind}.txt").make_module(context)
+        subject = one_line(str(module.subject))
+        text = str(module).strip() + "\n"
+        html = app.jinja_env.get_template(f"mail/{kind}.html").render(subject=subject, **context)
+    return Composed(subject, text, html)
+
+
+def queue(
+    kind: str,
+    recipient: str,
+    *,
+    account=None,
+    language: str | None = None,
+    about: str = "",
+    caused_by=None,
+    attachments=(),
+    **context,
+) -> OutboxMessage | None:
+    """Write one mail into the outbox (call inside the transaction of the change it reports);
+    None when mail is off. `account` is whose mail it is (its language, its erasure); `about`
+    names the item whose page shows the delivery state ("meeting:12")."""
+    if not enabled():
+        return None
+    check_header(recipient)
+    language = language or language_of(account)
+    composed = compose(kind, language, account=account, recipient=recipient, **context)
+    row = OutboxMessage.create(
+        recipient=recipient.strip(),
+        account=account.id if account is not None else None,
+        language=language,
+        kind=kind,
+        subject=composed.subject[:1000],
+        text=composed.text,
+        html=composed.html,
+        caused_by=getattr(caused_by, "id", caused_by),
+        about=about,
+    )
+    for attachment in attachments:
+        OutboxAttachment.create(
+            message=row.id,
+            name=check_header(attachment.name),
+            content_type=check_header(attachment.content_type),
+            content=attachment.content,
+        )
+    return row
+
+
+def connect() -> smtplib.SMTP:
+    """An SMTP connection to the configured server, logged in where configured. Raises MailError."""
     config = current_app.config
     host, _sep, port = str(config["MAIL_SERVER"]).rpartition(":")
     if not host:
         host, port = port, "25"
+    smtp = None
     try:
-        with smtplib.SMTP(host, int(port), timeout=15) as smtp:
-            if config.get("MAIL_STARTTLS"):
-                # A verifying context: smtplib's default would accept any certificate.
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            for message in messages:
-                smtp.send_message(message)
+        smtp = smtplib.SMTP(host, int(port), timeout=15)
+        if config.get("MAIL_STARTTLS"):
+            # A verifying context: smtplib's default would accept any certificate.
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
     except (OSError, smtplib.SMTPException, ValueError) as error:
+        if smtp is not None:
+            smtp.close()
         raise MailError(str(error) or type(error).__name__) from error
-    return len(messages)
+    return smtp
+
+
+@account_erasing.connect
+def _forget_mails(account, **_ignored):
+    """An erased person's mails go (their address and text are about them); what others were
+    mailed because of this person stays, without the reference."""
+    OutboxMessage.delete().where(OutboxMessage.account == account.id).execute()
+    OutboxMessage.update(caused_by=None).where(OutboxMessage.caused_by == account.id).execute()

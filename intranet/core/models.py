@@ -1,7 +1,16 @@
-"""Tables shared by all areas: the audit log, the admin's site settings, workflow history."""
+"""Tables shared by all areas: the audit log, the admin's site settings, workflow history,
+the mail outbox."""
 
 from flask_babel import lazy_gettext as _l
-from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    AutoField,
+    BlobField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from intranet.auth.models import Account
 from intranet.db import BaseModel, utcnow
@@ -99,3 +108,65 @@ class WorkflowEvent(BaseModel):
 
     class Meta:
         indexes = ((("item_kind", "item_id", "at"), False),)
+
+
+class OutboxMessage(BaseModel):
+    """One mail, written in the transaction of the change that causes it and delivered later
+    by `core.outbox` (requests never talk SMTP). Once sent, the body and attachments are
+    dropped: the row stays as the delivery record (who, what about, when, result)."""
+
+    id = AutoField()
+    recipient = CharField(max_length=320)
+    # The account the mail is for (None for the admin's test mail): erased with it.
+    account = ForeignKeyField(Account, null=True, on_delete="CASCADE", backref="+")
+    language = CharField(max_length=5, default="de")
+    kind = CharField(max_length=40)
+    subject = CharField(max_length=1000)
+    text = TextField(default="")
+    html = TextField(default="")
+    state = CharField(max_length=10, default="queued")
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+    next_try_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True)
+    caused_by = ForeignKeyField(Account, null=True, on_delete="SET NULL", backref="+")
+    # What the mail is about ("meeting:12"), for its delivery state on that item's page.
+    about = CharField(max_length=60, default="")
+
+    PERSONAL_DATA = {
+        "recipient": _l("Address a mail was sent to, for delivery and its record."),
+        "account": _l("Whose mail it is, so that it goes with the account."),
+        "subject": _l("Subject of a mail; may name a meeting."),
+        "text": _l("Text of a mail until it is sent; may name the recipient."),
+        "html": _l("The same text as HTML, until the mail is sent."),
+        "last_error": _l("The mail server's answer; may repeat the address."),
+        "caused_by": _l("Who caused a mail (the sender shown to coordinators)."),
+        "created_at": _l("When a mail was written."),
+        "sent_at": _l("When a mail was delivered."),
+    }
+    NOT_PERSONAL_DATA = (
+        "id", "language", "kind", "state", "attempts", "next_try_at", "about",
+    )  # fmt: skip
+
+    class Meta:
+        table_name = "outbox_message"
+        indexes = ((("state", "next_try_at"), False), (("about", "state"), False))
+
+
+class OutboxAttachment(BaseModel):
+    """A file that goes with an outbox mail (the `.ics` of an invitation)."""
+
+    id = AutoField()
+    message = ForeignKeyField(OutboxMessage, on_delete="CASCADE", backref="attachments")
+    name = CharField(max_length=255)
+    content_type = CharField(max_length=120)
+    content = BlobField()
+
+    PERSONAL_DATA = {
+        "content": _l("Calendar file of an invitation, naming the recipient as attendee."),
+    }
+    NOT_PERSONAL_DATA = ("id", "message", "name", "content_type")
+
+    class Meta:
+        table_name = "outbox_attachment"

@@ -14,7 +14,8 @@ from intranet.auth.access import require_login, safe_next
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
-from intranet.core import sharing
+from intranet.core import mail as core_mail
+from intranet.core import outbox, sharing
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
@@ -106,7 +107,7 @@ def calendar_feed_url():
 
 @bp.app_template_global()
 def mail_enabled():
-    return mail.enabled()
+    return core_mail.enabled()
 
 
 # --- Month grid and lists ---------------------------------------------------------------------
@@ -171,6 +172,7 @@ def _show_context(context):
         "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
         "occurrences": _occurrences(meeting) if planner and meeting.state == "planned" else [],
         "invitation": _invitation_text(meeting) if planner else None,
+        "delivery": outbox.delivery_of(mail.about(meeting)) if planner else None,
         "files": files.page_files(context, items, account),
     }
 
@@ -187,7 +189,7 @@ def _occurrences(meeting) -> list:
 def _invitation_text(meeting):
     """After "Send invitation" with mail off: the text to copy, for the meetings just invited
     (named in the address, checked again against what the planner may see)."""
-    if mail.enabled():
+    if core_mail.enabled():
         return None
     ids = QueryArgs().ids("invited")
     meetings = services.invited_occurrences(meeting, current_user, ids)
@@ -392,8 +394,7 @@ def edit(meeting_id):
         except services.MeetingError as error:
             _form_error(form, error)
         else:
-            sent = mail.notify_update(saved.meetings)
-            flash(_message_with_mail(_("Meeting saved."), sent), "success")
+            flash(_message_with_mail(_("Meeting saved."), saved.mailed), "success")
             if saved.skipped:
                 flash(
                     ngettext(
@@ -412,18 +413,17 @@ def edit(meeting_id):
     return render("meetings/form.html", form=form, meeting=meeting, status=status)
 
 
-def _message_with_mail(message, sent: mail.Sent | None, section: str | None = None):
-    """The success message with how many were mailed; a failed sending is flashed on its own
-    (in `section` when the page shows the messages of that action there)."""
-    if sent is not None and sent.failed:
-        failed = _("The email could not be sent. Please inform the invited yourself.")
-        flash_at(section, failed, "error") if section else flash(failed, "error")
-    if sent and sent.count:
+def _message_with_mail(message, mailed: int | None):
+    """The success message with how many persons are being mailed (the outbox sends in the
+    background; the meeting's page shows what became of each mail)."""
+    if mailed:
         return (
             message
             + " "
             + ngettext(
-                "Email sent to %(num)s person.", "Email sent to %(num)s persons.", sent.count
+                "An email to %(num)s person is on its way.",
+                "Emails to %(num)s persons are on their way.",
+                mailed,
             )
         )
     return message
@@ -450,15 +450,29 @@ def cancel(meeting_id):
             status = 409 if isinstance(error, services.Conflict) else 422
             return render("meetings/show.html", status=status, **data)
         else:
-            sent = mail.notify_update([meeting])
-            message = _message_with_mail(_("The meeting is cancelled."), sent, "planning")
-            flash_at("planning", message)
+            flash_at("planning", _message_with_mail(_("The meeting is cancelled."), meeting.mailed))
     else:
         data = _show_context(context)
         data["cancel_form"] = form  # the reason as typed, with the message beside it
         return render("meetings/show.html", status=422, **data)
     # Where the cancel button was: the confirmation is shown there, not at the page's top.
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id, _anchor="planning"))
+
+
+@bp.post("/meetings/<id:meeting_id>/mail/retry")
+def retry_mail(meeting_id):
+    """Send the failed mails about this meeting once more (the outbox tries them again)."""
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    if EmptyForm().validate_on_submit():
+        count = outbox.retry(about=mail.about(context.meeting))
+        if count:
+            flash_at(
+                "delivery",
+                ngettext(
+                    "%(num)s email will be sent again.", "%(num)s emails will be sent again.", count
+                ),
+            )
+    return redirect_to(url_for("meetings.show", meeting_id=meeting_id, _anchor="delivery"))
 
 
 LEGACY_STATES = {"invited": "invite"}
@@ -486,9 +500,8 @@ def change_state(meeting_id):
         except services.MeetingError as error:
             flash(str(error), "error")
         else:
-            sent = mail.notify_update([meeting])
             message = _("The cancellation is withdrawn: the meeting takes place.")
-            flash(_message_with_mail(message, sent), "success")
+            flash(_message_with_mail(message, meeting.mailed), "success")
     return redirect_to(url_for("meetings.show", meeting_id=meeting_id))
 
 
@@ -504,11 +517,10 @@ def _invite(context):
         flash_at("planning", str(error), "error")
         return redirect_to(url_for("meetings.show", meeting_id=meeting_id, _anchor="planning"))
     invited = result.meetings
-    sent = mail.send_series_invitations(invited) if invited else None
     count = len(invited)
     if not invited:
         message = None
-    elif mail.enabled():
+    elif core_mail.enabled():
         message = ngettext(
             "Invitation sent for %(num)s meeting.", "Invitation sent for %(num)s meetings.", count
         )
@@ -519,7 +531,7 @@ def _invite(context):
             count,
         )
     if message:
-        flash_at("planning", _message_with_mail(message, sent, "planning"))
+        flash_at("planning", _message_with_mail(message, result.mailed))
     skipped = [
         (result.cancelled, ngettext(
             "%(num)s cancelled meeting was skipped.",
@@ -546,7 +558,7 @@ def _invite(context):
         if number:
             flash_at("planning", text, "warning")
     # With mail off the page shows the text to copy for exactly the meetings invited now.
-    ids = [m.id for m in invited] if invited and not mail.enabled() else None
+    ids = [m.id for m in invited] if invited and not core_mail.enabled() else None
     return redirect_to(
         url_for("meetings.show", meeting_id=meeting_id, invited=ids, _anchor="planning")
     )

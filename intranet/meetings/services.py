@@ -16,7 +16,7 @@ from intranet.core.ids import MAX_ID
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowConflict, WorkflowError
 from intranet.db import serialized, utcnow, write_transaction
-from intranet.meetings import recurrence, rules, search_provider, times
+from intranet.meetings import mail, recurrence, rules, search_provider, times
 from intranet.meetings.models import (
     ANSWERS,
     ATTENDANCE,
@@ -460,6 +460,7 @@ class SavedEdit:
 
     meetings: list[Meeting]
     skipped: int = 0
+    mailed: int | None = None  # persons told of the change; None: mail is off
 
 
 STALE_EDIT = _l(
@@ -535,13 +536,25 @@ def update_meeting(
         )
         for saved_meeting in saved:
             search_provider.index_meeting(saved_meeting)
+        mailed = _queue_update(saved, actor)
     audit.record(
         "meeting.updated",
         target=f"meeting:{meeting.id}",
         detail=f"occurrences: {len(saved)}, not shared with the editor: {skipped}",
         actor=actor,
     )
-    return SavedEdit(saved, skipped)
+    return SavedEdit(saved, skipped, mailed)
+
+
+def _queue_update(meetings, actor) -> int | None:
+    """After an edit, cancellation or its withdrawal: tell those already invited (others hear
+    of the meeting when it is invited). Inside the transaction of the change."""
+    told = [
+        mail.queue_invitations(load_context(m), actor, update=True)
+        for m in meetings
+        if m.state == INVITED
+    ]
+    return None if None in told else sum(told)
 
 
 def take_step(
@@ -575,15 +588,24 @@ def take_step(
         return Meeting.get_by_id(meeting.id)
 
 
+def _step_and_tell(meeting: Meeting, action: str, actor, comment, version, **changes) -> Meeting:
+    """A step that the invited must hear of, with their mails in the same transaction; the
+    meeting comes back with `mailed` (persons told; None when mail is off)."""
+    with write_transaction():
+        changed = take_step(meeting, action, actor, comment, version, **changes)
+        changed.mailed = _queue_update([changed], actor)
+    return changed
+
+
 def cancel_meeting(meeting: Meeting, reason: str, version: int, actor) -> Meeting:
     """Cancel one meeting (or one occurrence): it stays, marked, and feeds say CANCELLED."""
     reason = reason.strip()
-    return take_step(meeting, "cancel", actor, reason, version, cancel_reason=reason)
+    return _step_and_tell(meeting, "cancel", actor, reason, version, cancel_reason=reason)
 
 
 def uncancel_meeting(meeting: Meeting, version: int, actor) -> Meeting:
     """Withdraw a cancellation: back to planned or invited; feeds say CONFIRMED/TENTATIVE again."""
-    return take_step(meeting, "uncancel", actor, "", version, cancel_reason="")
+    return _step_and_tell(meeting, "uncancel", actor, "", version, cancel_reason="")
 
 
 def invite(meeting: Meeting, actor) -> Meeting:
@@ -617,6 +639,7 @@ class Invitations:
     already: int = 0  # invited or held before
     hidden: int = 0  # not shared with the actor
     changed: int = 0  # changed by someone else meanwhile
+    mailed: int | None = None  # persons invited by mail; None: mail is off
 
 
 def invite_occurrences(meeting: Meeting, actor, scope: str, chosen_ids=()) -> Invitations:
@@ -625,7 +648,19 @@ def invite_occurrences(meeting: Meeting, actor, scope: str, chosen_ids=()) -> In
 
     Each occurrence takes its own workflow step, so the per-meeting rules hold: a cancelled
     occurrence is skipped, one already invited too. Ids that are not among the visible
-    occurrences are ignored, never read or written."""
+    occurrences are ignored, never read or written.
+
+    The invitation mails are queued in the same transaction: one per person, listing every
+    date they are invited to; their delivery state shows on `meeting`'s page."""
+    with write_transaction():
+        result = _invite_occurrences(meeting, actor, scope, chosen_ids)
+        if result.meetings:
+            contexts = [load_context(m) for m in result.meetings]
+            result.mailed = mail.queue_series_invitations(contexts, actor, meeting)
+    return result
+
+
+def _invite_occurrences(meeting: Meeting, actor, scope: str, chosen_ids) -> Invitations:
     if scope not in ("series", "chosen"):
         return Invitations([invite(meeting, actor)])
     candidates, hidden = series_occurrences(meeting, actor)
