@@ -296,7 +296,7 @@ def test_the_released_pdf_is_a_complete_accessible_record(
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     citation = services.citation(Minutes.get_by_id(minutes.id))
     for expected in (
-        f"Plenum {citation}", "Sitzungsleitung", "Katrin Leitung", "18:05", f"Beschluss {citation}-1",
+        f"Plenum {citation}", "Vorsitz", "Katrin Leitung", "18:05", f"Beschluss {citation}-1",
         "Freigabevermerk", "zugestimmt am", "Zustimmung durch Fristablauf",
     ):  # fmt: skip
         assert expected in text, expected
