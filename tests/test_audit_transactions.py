@@ -32,13 +32,16 @@ def _calls():
             while parent in parents and not isinstance(parent, ast.FunctionDef):
                 parent = parents[parent]
                 if isinstance(parent, ast.With):
-                    for item in parent.items:
-                        call = item.context_expr
-                        name = getattr(getattr(call, "func", None), "attr", None) or getattr(
-                            getattr(call, "func", None), "id", None
-                        )
-                        inside |= name in TRANSACTIONS
+                    inside |= any(_opens_transaction(i.context_expr) for i in parent.items)
             yield path.relative_to(ROOT.parent), node, inside
+
+
+def _opens_transaction(expression) -> bool:
+    """`write_transaction()`, `db.serialized(...)`, `locked(context)`, or a choice of them."""
+    if isinstance(expression, ast.IfExp):
+        return _opens_transaction(expression.body) and _opens_transaction(expression.orelse)
+    func = getattr(expression, "func", None)
+    return (getattr(func, "attr", None) or getattr(func, "id", None)) in TRANSACTIONS
 
 
 def _literal_action(node):
@@ -60,3 +63,63 @@ def test_the_event_list_names_only_actions_that_exist():
     from intranet.admin.audit_log import ACTIONS
 
     assert set(ACTIONS) >= audit.EVENTS
+
+
+class ChainDown(Exception):
+    """The audit log cannot be written (a crash between change and entry, as seen by both)."""
+
+
+def _failing_chain(monkeypatch):
+    def append(*_args, **_kwargs):
+        raise ChainDown()
+
+    monkeypatch.setattr(audit, "_append", append)
+
+
+def test_a_change_whose_audit_entry_fails_is_not_kept(app, monkeypatch, org, coordinator, admin):
+    import datetime as dt
+
+    import pytest
+
+    from intranet.auth import services as accounts
+    from intranet.auth.models import Account
+    from intranet.directory import services as directory
+    from intranet.directory.models import Person
+    from intranet.meetings import services as meetings
+    from intranet.meetings.models import Meeting
+    from intranet.minutes import services as minutes
+    from intranet.minutes.models import Minutes
+    from tests import factories
+
+    held = factories.meeting(
+        "Plenum", organization=org, start=dt.datetime(2026, 1, 10, 17), state="held"
+    )
+    draft = minutes.start_minutes(meetings.load_context(held), coordinator)
+    member = factories.account("member", org, email="m@example.org")
+    start = dt.datetime(2031, 3, 3, 18)
+    changes = {
+        "meeting": lambda: meetings.create_meeting(
+            meetings.MeetingData("Neu", start, start + dt.timedelta(hours=1)), coordinator
+        ),
+        "person": lambda: directory.create_person(
+            {"family_name": "Neu", "given_name": "", "function": "Vorsitz", "organization": org}
+        ),
+        "minutes": lambda: minutes.save_draft(
+            minutes.get_minutes_or_404(draft.id, account=coordinator),
+            "Neuer Text",
+            "green",
+            False,
+            Minutes.get_by_id(draft.id).version,
+            coordinator,
+        ),  # fmt: skip
+        "account": lambda: accounts.set_active(member, False, admin),
+    }
+    _failing_chain(monkeypatch)
+    for name, change in changes.items():
+        with pytest.raises(ChainDown):
+            change()
+            pytest.fail(name)  # the change went through without its entry
+    assert not Meeting.select().where(Meeting.title == "Neu").exists()
+    assert not Person.select().where(Person.family_name == "Neu").exists()
+    assert Minutes.get_by_id(draft.id).body != "Neuer Text"
+    assert Account.get_by_id(member.id).active

@@ -45,14 +45,15 @@ def save_organization(organization: Organization | None, data: dict) -> Organiza
             organization.save()
             search_provider.reindex_organization(organization.id)
             action = "organization.updated"
-    audit.record(action, target=f"organization:{organization.id}")
+        audit.record(action, target=f"organization:{organization.id}")
     return organization
 
 
 def save_site_settings(values: dict) -> None:
     text_keys = sorted(set(site_settings.EDITABLE) - {second_factor.SETTING})
-    site_settings.save({key: (values.get(key) or "").strip() for key in text_keys})
-    audit.record("settings.updated", detail=", ".join(text_keys))
+    with write_transaction():
+        site_settings.save({key: (values.get(key) or "").strip() for key in text_keys})
+        audit.record("settings.updated", detail=", ".join(text_keys))
     roles = set(values.get(second_factor.SETTING) or ())
     if roles != second_factor.required_roles():
         second_factor.save_required_roles(roles)
@@ -75,7 +76,7 @@ def send_test_mail(account) -> MailTest:
         )
     with write_transaction():
         mail.queue("test", account.email, account=account, about="test", caused_by=account)
-    audit.record("settings.test_mail", detail="queued")
+        audit.record("settings.test_mail", detail="queued")
     return MailTest(
         True,
         _(

@@ -306,25 +306,30 @@ def add(owner: Owner, stream, raw_file_name: str, name: str, label: str, actor) 
                 storage_key=key,
                 created_by=actor.id,
             )
+            audit.record(
+                "attachment.added",
+                target=f"attachment:{attachment.id}",
+                detail=owner.key,
+                actor=actor,
+            )
     except Exception:
         final.unlink(missing_ok=True)
         raise
-    audit.record(
-        "attachment.added", target=f"attachment:{attachment.id}", detail=owner.key, actor=actor
-    )
     return attachment
 
 
 def delete(attachment: Attachment, actor) -> None:
     path = stored_path(attachment)
-    attachment.delete_instance()
+    with write_transaction():
+        attachment.delete_instance()
+        audit.record(
+            "attachment.deleted",
+            target=f"attachment:{attachment.id}",
+            detail=f"{attachment.owner_kind}:{attachment.owner_id}",
+            actor=actor,
+        )
+    # The file goes once its record is gone for good.
     path.unlink(missing_ok=True)
-    audit.record(
-        "attachment.deleted",
-        target=f"attachment:{attachment.id}",
-        detail=f"{attachment.owner_kind}:{attachment.owner_id}",
-        actor=actor,
-    )
 
 
 def delete_for_owner(kind: str, owner_id: int) -> None:

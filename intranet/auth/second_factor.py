@@ -57,8 +57,9 @@ def required_roles() -> set[str]:
 
 def save_required_roles(roles, actor=None) -> None:
     chosen = [role for role in ROLES if role in set(roles)]
-    site_settings.save({SETTING: ",".join(chosen)})
-    audit.record("settings.second_factor", detail=", ".join(chosen) or "-", actor=actor)
+    with write_transaction():
+        site_settings.save({SETTING: ",".join(chosen)})
+        audit.record("settings.second_factor", detail=", ".join(chosen) or "-", actor=actor)
 
 
 def required_for(account: Account) -> bool:
@@ -167,8 +168,9 @@ def start_setup(account: Account, password: str) -> SecondFactor:
     and lock the owner out. The set-up starts afresh, so a key shown before is worth nothing."""
     if not verify_password(account.password_hash, password):
         raise SecondFactorError(_l("The password is not correct."))
-    factor = begin_setup(account, fresh=True)
-    audit.record("second_factor.setup_started", target=f"account:{account.id}", actor=account)
+    with write_transaction():
+        factor = begin_setup(account, fresh=True)
+        audit.record("second_factor.setup_started", target=f"account:{account.id}", actor=account)
     return factor
 
 
@@ -192,7 +194,7 @@ def confirm_setup(account: Account, code: str) -> list[str]:
         if confirmed != 1:
             raise SecondFactorError(_l("The second factor is already switched on."))
         codes = _replace_recovery_codes(account)
-    audit.record("second_factor.enabled", target=f"account:{account.id}", actor=account)
+        audit.record("second_factor.enabled", target=f"account:{account.id}", actor=account)
     return codes
 
 
@@ -296,7 +298,7 @@ def new_recovery_codes(account: Account, password: str) -> list[str]:
         raise SecondFactorError(_l("The second factor is not switched on."))
     with write_transaction():
         codes = _replace_recovery_codes(account)
-    audit.record("second_factor.recovery_codes_renewed", target=f"account:{account.id}")
+        audit.record("second_factor.recovery_codes_renewed", target=f"account:{account.id}")
     return codes
 
 
@@ -318,7 +320,7 @@ def switch_off(account: Account, password: str) -> None:
         raise SecondFactorError(_l("The password is not correct."))
     with write_transaction():
         _remove(account)
-    audit.record("second_factor.disabled", target=f"account:{account.id}")
+        audit.record("second_factor.disabled", target=f"account:{account.id}")
 
 
 def throttle_key(account: Account) -> str:
@@ -341,4 +343,4 @@ def reset(account: Account, actor) -> None:
         Account.update(session_version=Account.session_version + 1).where(
             Account.id == account.id
         ).execute()
-    audit.record("second_factor.reset", target=f"account:{account.id}", actor=actor)
+        audit.record("second_factor.reset", target=f"account:{account.id}", actor=actor)

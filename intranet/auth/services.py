@@ -85,7 +85,7 @@ def create_account(
             password_hash=NO_PASSWORD if password is None else hash_password(password),
             must_change_password=must_change_password and password is not None,
         )
-    audit.record("account.created", target=f"account:{account.id}", detail=role, actor=actor)
+        audit.record("account.created", target=f"account:{account.id}", detail=role, actor=actor)
     return account
 
 
@@ -148,8 +148,8 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
             Account.update(updates).where(Account.id == account.id).execute()
         # This attempt's provisional failure goes with the earlier ones.
         LoginFailure.delete().where(LoginFailure.email == email).execute()
-    action = "login.succeeded" if complete else "login.password_accepted"
-    audit.record(action, target=f"account:{account.id}", actor=account)
+        action = "login.succeeded" if complete else "login.password_accepted"
+        audit.record(action, target=f"account:{account.id}", actor=account)
     return Account.get_by_id(account.id)
 
 
@@ -284,7 +284,7 @@ def change_password(account: Account, current: str, new: str) -> None:
     with write_transaction():
         _set_password(account, new, account)
         mail.notify_password_changed(account, by_administration=False, actor=account)
-    audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
+        audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
 
 
 def choose_own_password(account: Account, new: str) -> None:
@@ -298,12 +298,12 @@ def choose_own_password(account: Account, new: str) -> None:
     with write_transaction():
         _set_password(account, new, account)
         mail.notify_password_changed(account, by_administration=False, actor=account)
-    audit.record(
-        "account.password_changed",
-        target=f"account:{account.id}",
-        detail="replaced the password set by the administration",
-        actor=account,
-    )
+        audit.record(
+            "account.password_changed",
+            target=f"account:{account.id}",
+            detail="replaced the password set by the administration",
+            actor=account,
+        )
 
 
 def keep_an_admin(account: Account, stays_admin: bool) -> None:
@@ -330,8 +330,8 @@ def set_active(account: Account, active: bool, actor) -> None:
         Account.update(active=active).where(Account.id == account.id).execute()
         if not active:
             end_access(current, actor)
-    action = "account.reactivated" if active else "account.deactivated"
-    audit.record(action, target=f"account:{account.id}", actor=actor)
+        action = "account.reactivated" if active else "account.deactivated"
+        audit.record(action, target=f"account:{account.id}", actor=actor)
 
 
 # --- First run ---------------------------------------------------------------------------
@@ -452,12 +452,12 @@ def update_account(
             mail.notify_email_changed(current, before.email, current.email, actor)
         if before.role != current.role:
             mail.notify_role_changed(current, before.role, current.role, actor)
-    audit.record(
-        "account.updated",
-        target=f"account:{current.id}",
-        detail=f"{role}, organization:{organization_id or '-'}",
-        actor=actor,
-    )
+        audit.record(
+            "account.updated",
+            target=f"account:{current.id}",
+            detail=f"{role}, organization:{organization_id or '-'}",
+            actor=actor,
+        )
     return current
 
 
@@ -468,7 +468,7 @@ def reset_password(account: Account, password: str, actor) -> None:
     with write_transaction():
         _set_password(account, password, actor, must_change=True)
         mail.notify_password_changed(account, by_administration=True, actor=actor)
-    audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
+        audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
 
 
 # --- Password links: invitations and resets ------------------------------------------------------
@@ -520,10 +520,10 @@ def issue_password_link(account: Account, actor, link_url=None) -> IssuedLink:
             mailed = mail.queue_password_link(
                 account, link_url(token), purpose, PASSWORD_LINK_HOURS[purpose], actor
             )
-    if purpose == "invitation":
-        audit.record("account.invited", target=f"account:{account.id}", actor=actor)
-    else:
-        audit.record("account.reset_link_created", target=f"account:{account.id}", actor=actor)
+        if purpose == "invitation":
+            audit.record("account.invited", target=f"account:{account.id}", actor=actor)
+        else:
+            audit.record("account.reset_link_created", target=f"account:{account.id}", actor=actor)
     return IssuedLink(token, purpose, expires_at, mailed)
 
 
@@ -557,10 +557,12 @@ def use_password_link(token: str, password: str) -> Account:
         _set_password(account, password, account)
         if link.purpose != "invitation":
             mail.notify_password_changed(account, by_administration=False, actor=account)
-    if link.purpose == "invitation":
-        audit.record("account.invitation_accepted", target=f"account:{account.id}", actor=account)
-    else:
-        audit.record(
-            "account.password_reset_by_link", target=f"account:{account.id}", actor=account
-        )
+        if link.purpose == "invitation":
+            audit.record(
+                "account.invitation_accepted", target=f"account:{account.id}", actor=account
+            )
+        else:
+            audit.record(
+                "account.password_reset_by_link", target=f"account:{account.id}", actor=account
+            )
     return Account.get_by_id(account.id)

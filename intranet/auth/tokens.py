@@ -17,7 +17,7 @@ from peewee import AutoField, CharField, DateTimeField, ForeignKeyField
 
 from intranet.auth.models import Account
 from intranet.core import audit
-from intranet.db import BaseModel, utcnow
+from intranet.db import BaseModel, utcnow, write_transaction
 
 MAX_TOKEN_LENGTH = 200
 
@@ -65,17 +65,19 @@ class PersonalToken:
         # One statement replaces the row: deleting and then inserting lets two parallel
         # renewals both insert, and one fails on the unique account column.
         values = {"nonce": nonce, "token_hash": self._hash(token), "created_at": utcnow()}
-        model.insert(account=account.id, **values).on_conflict(
-            conflict_target=[model.account],
-            update={getattr(model, name): value for name, value in values.items()},
-        ).execute()
-        audit.record(self.renewed, target=f"account:{account.id}", actor=account)
+        with write_transaction():
+            model.insert(account=account.id, **values).on_conflict(
+                conflict_target=[model.account],
+                update={getattr(model, name): value for name, value in values.items()},
+            ).execute()
+            audit.record(self.renewed, target=f"account:{account.id}", actor=account)
         return token
 
     def revoke(self, account, actor=None) -> None:
         model = self.model
-        if model.delete().where(model.account == account.id).execute():
-            audit.record(self.revoked, target=f"account:{account.id}", actor=actor)
+        with write_transaction():
+            if model.delete().where(model.account == account.id).execute():
+                audit.record(self.revoked, target=f"account:{account.id}", actor=actor)
 
     def account_for(self, token: str | None):
         """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""

@@ -60,6 +60,7 @@ EVENTS = frozenset({
     "logout", "account.password_check_throttled", "attachment.downloaded", "audit.exported",
     "contacts.exported", "minutes.exported", "minutes.decisions_exported", "person.exported",
     "account.exported", "settings.test_mail", "backup.created", "backup.restored",
+    "oparl.listed",
 })  # fmt: skip
 
 

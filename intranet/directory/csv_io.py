@@ -282,7 +282,7 @@ def write(rows: list[Row], actor) -> int:
             services.apply(person, values, actor)
             person.save(force_insert=True)
             count += 1
-    from intranet.core import audit
+        from intranet.core import audit
 
-    audit.record("person.imported", detail=f"{count} entries")
+        audit.record("person.imported", detail=f"{count} entries")
     return count

@@ -41,6 +41,6 @@ def anonymise_expired(today: dt.date | None = None) -> int:
             Membership.update(person=None, on_behalf_of=None, anonymized_at=utcnow()).where(
                 Membership.id.in_(ids)
             ).execute()
-    if ids:
-        audit.record("membership.anonymised", detail=f"{len(ids)} memberships")
+        if ids:
+            audit.record("membership.anonymised", detail=f"{len(ids)} memberships")
     return len(ids)

@@ -94,8 +94,8 @@ def create_person(values: dict, actor=None, own_entry: bool = False) -> Person:
         _check_account_free(person)
         person.save(force_insert=True)
         search_provider.index_person(person)
-    audit.record("person.created", target=f"person:{person.id}")
-    _record_link_change(person, None)
+        audit.record("person.created", target=f"person:{person.id}")
+        _record_link_change(person, None)
     return person
 
 
@@ -119,8 +119,10 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
         except versioning.Conflict:
             raise EditConflict() from None
         search_provider.index_person(person)
-    audit.record("person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values)))
-    _record_link_change(person, linked_before)
+        audit.record(
+            "person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values))
+        )
+        _record_link_change(person, linked_before)
     return person
 
 
@@ -141,12 +143,15 @@ def _check_link_change(linked_before: int | None, values: dict, actor) -> None:
 
 
 def _record_link_change(person: Person, linked_before: int | None) -> None:
+    """Called inside the transaction that saved the entry (this one joins it)."""
     if person.account_id != linked_before:
-        audit.record(
-            "person.account_linked",
-            target=f"person:{person.id}",
-            detail=f"account:{person.account_id or '-'} (before: account:{linked_before or '-'})",
-        )
+        with write_transaction():
+            audit.record(
+                "person.account_linked",
+                target=f"person:{person.id}",
+                detail=f"account:{person.account_id or '-'} "
+                f"(before: account:{linked_before or '-'})",
+            )
 
 
 def _check_account_free(person: Person) -> None:
@@ -163,7 +168,7 @@ def delete_person(person: Person) -> None:
     with write_transaction():
         person.delete_instance()
         search_provider.remove_person(person)
-    audit.record("person.deleted", target=f"person:{person.id}")
+        audit.record("person.deleted", target=f"person:{person.id}")
 
 
 def add_membership(person: Person, values: dict) -> Membership:
@@ -171,14 +176,14 @@ def add_membership(person: Person, values: dict) -> Membership:
     values["role"] = clean_line(values.get("role"))
     with write_transaction():
         membership = Membership.create(person=person, **values)
-    audit.record("membership.created", target=f"person:{person.id}")
+        audit.record("membership.created", target=f"person:{person.id}")
     return membership
 
 
 def delete_membership(membership: Membership) -> None:
     with write_transaction():
         membership.delete_instance()
-    audit.record("membership.deleted", target=f"person:{membership.person_id}")
+        audit.record("membership.deleted", target=f"person:{membership.person_id}")
 
 
 # --- DSGVO: the directory's part of the access export (Art. 15) and of erasure (Art. 17) ------------

@@ -444,12 +444,12 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
             _set_links(meeting, data)
             search_provider.index_meeting(meeting)
             made.append(meeting)
-    audit.record(
-        "meeting.created",
-        target=f"meeting:{made[0].id}",
-        detail=f"occurrences: {len(made)}" if series else "",
-        actor=actor,
-    )
+        audit.record(
+            "meeting.created",
+            target=f"meeting:{made[0].id}",
+            detail=f"occurrences: {len(made)}" if series else "",
+            actor=actor,
+        )
     return made
 
 
@@ -537,12 +537,12 @@ def update_meeting(
         for saved_meeting in saved:
             search_provider.index_meeting(saved_meeting)
         mailed = _queue_update(saved, actor)
-    audit.record(
-        "meeting.updated",
-        target=f"meeting:{meeting.id}",
-        detail=f"occurrences: {len(saved)}, not shared with the editor: {skipped}",
-        actor=actor,
-    )
+        audit.record(
+            "meeting.updated",
+            target=f"meeting:{meeting.id}",
+            detail=f"occurrences: {len(saved)}, not shared with the editor: {skipped}",
+            actor=actor,
+        )
     return SavedEdit(saved, skipped, mailed)
 
 
@@ -795,8 +795,8 @@ def add_agenda_item(meeting, title, description, organization_id, label, actor):
             organization=organization_id or None,
             label=label,
         )
-    search_provider.index_agenda_item(item)
-    audit.record("agenda.added", target=f"meeting:{meeting.id}", actor=actor)
+        search_provider.index_agenda_item(item)
+        audit.record("agenda.added", target=f"meeting:{meeting.id}", actor=actor)
     return item
 
 
@@ -809,8 +809,8 @@ def update_agenda_item(item, title, description, organization_id, label, actor):
         item.organization = organization_id or None
         item.label = label  # save() sets `public` from it
         item.save()
-    search_provider.index_agenda_item(item)
-    audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
+        search_provider.index_agenda_item(item)
+        audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
     return item
 
 
@@ -843,7 +843,7 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
         for item in items:
             if item.position != before[item.id]:
                 AgendaItem.update(position=item.position).where(AgendaItem.id == item.id).execute()
-    audit.record("agenda.moved", target=f"meeting:{meeting.id}", detail=direction, actor=actor)
+        audit.record("agenda.moved", target=f"meeting:{meeting.id}", detail=direction, actor=actor)
 
 
 def delete_agenda_item(meeting, item_id: int, actor) -> None:
@@ -856,9 +856,9 @@ def delete_agenda_item(meeting, item_id: int, actor) -> None:
         )
         if not deleted:
             abort(404)
-    attachments.delete_for_owner("agenda_item", item_id)
-    search_provider.remove_agenda_item(item_id)
-    audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
+        attachments.delete_for_owner("agenda_item", item_id)
+        search_provider.remove_agenda_item(item_id)
+        audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
 
 
 # --- Answers and attendance ---------------------------------------------------------------------
@@ -989,7 +989,7 @@ def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]],
             ).execute()
         if current.cancelled or current.state != HELD:
             take_step(current, "hold", actor)
-    audit.record("meeting.attendance", target=f"meeting:{meeting.id}", actor=actor)
+        audit.record("meeting.attendance", target=f"meeting:{meeting.id}", actor=actor)
 
 
 # --- Erasure (DSGVO Art. 17) ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask_login import current_user
 from intranet.auth.access import require_login
 from intranet.core import audit, start_page
 from intranet.core.models import AuditEvent
-from intranet.db import db, utcnow
+from intranet.db import db, utcnow, write_transaction
 from intranet.htmx import redirect_to, render
 from intranet.pages.forms import BarrierReportForm
 from intranet.pages.models import BarrierReport
@@ -49,10 +49,13 @@ def accessibility():
                 _("You have sent several reports within the last hour. Please try again later.")
             )
             return render("pages/accessibility.html", form=form, status=429, user=current_user)
-        report = BarrierReport.create(
-            page=form.page.data or "", message=form.message.data, contact=form.contact.data or ""
-        )
-        audit.record("barrier_report.created", target=f"barrier_report:{report.id}")
+        with write_transaction():
+            report = BarrierReport.create(
+                page=form.page.data or "",
+                message=form.message.data,
+                contact=form.contact.data or "",
+            )
+            audit.record("barrier_report.created", target=f"barrier_report:{report.id}")
         flash(_("Thank you. Your report has been sent to the administration."), "success")
         return redirect_to(url_for("pages.accessibility"))
     status = 422 if form.errors else 200

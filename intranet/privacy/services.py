@@ -196,9 +196,9 @@ def erase(person, erase_account: bool = True, account=None) -> str | None:
         if account is not None:
             account_erasing.send(account, pseudonym=label)
             account.delete_instance()
-    audit.record(
-        "person.erased",
-        target=target,
-        detail=f"account erased as {label}" if label else "no account",
-    )
+        audit.record(
+            "person.erased",
+            target=target,
+            detail=f"account erased as {label}" if label else "no account",
+        )
     return label
