@@ -13,11 +13,12 @@ import pytest
 from playwright.sync_api import expect
 
 from intranet.attachments import services as attachments
+from intranet.auth.models import Account
 from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from intranet.minutes import files, services
-from intranet.minutes.models import MinutesSection
+from intranet.minutes.models import ActionItem, Decision, MinutesSection
 from tests import factories
 from tests.e2e.test_shell import sign_in
 
@@ -200,3 +201,42 @@ def test_the_reviewer_is_told_why_they_cannot_approve(page, live_app, axe, width
     expect(page.get_by_role("button", name="Billigen und in Umlauf geben")).to_have_count(0)
     expect(page.get_by_text("TOP 2 – für Sie nicht freigegeben")).to_be_visible()
     axe.check(page)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_record_pages_pass_axe(page, live_app, axe, console_errors, width):
+    """The decision register, the action items, carrying an item, editing a decision and the
+    editor with the record's frame, as the coordinator sees them on a desk and on a phone."""
+    page.set_viewport_size({"width": width, "height": 900})
+    minutes_id, meeting_id = cycle(live_app)
+    with live_app.app_context():
+        coordinator = Account.get(Account.email == EMAILS["kora"])
+        later = factories.meeting(
+            "Sicherheitsdialog", organization=coordinator.organization,
+            start=utcnow() + dt.timedelta(days=30),
+        )  # fmt: skip
+        section = MinutesSection.select().where(MinutesSection.minutes == minutes_id).first()
+        task = ActionItem.create(section=section, text="Dienstplan abstimmen", responsible="KORA")
+        AgendaItem.create(meeting=later, position=1, title="Lagebild")
+        draft = services.start_minutes(load_context(later), coordinator)
+        draft_section = MinutesSection.select().where(MinutesSection.minutes == draft.id).first()
+        context = services.get_minutes_or_404(draft.id, account=coordinator)
+        services.add_decision(
+            context, draft_section, services.DecisionData("Quartalsweise", "majority", 9, 1, 0),
+            coordinator,
+        )  # fmt: skip
+        decision_id = Decision.get().id
+    sign_in(page, EMAILS["kora"])
+    for path in (
+        "/decisions",
+        "/minutes/actions?state=open",
+        f"/minutes/actions/{task.id}/carry",
+        f"/minutes/{draft.id}/edit",
+        f"/minutes/{draft.id}/sections/{draft_section.id}",
+        f"/minutes/{draft.id}/sections/{draft_section.id}/decisions/{decision_id}/edit",
+    ):
+        response = page.goto(path)
+        assert response.ok, path
+        axe.check(page)
+    expect(page.get_by_label("Stimmen dafür")).to_have_value("9")
+    assert console_errors == []
