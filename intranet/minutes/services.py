@@ -28,6 +28,7 @@ from intranet.directory.search import contains
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
+from intranet.minutes import mail as notifications
 from intranet.minutes import rules, search_provider
 from intranet.minutes.models import (
     ACTION_STATES,
@@ -935,11 +936,32 @@ def _bump():
     return {Minutes.version: Minutes.version + 1, Minutes.changed_at: utcnow()}
 
 
+# After a step, who is told (minutes.mail): the step as the mail names it, and the recipients.
+TOLD = {
+    "submit": (notifications.REVIEW, notifications.reviewers),
+    "return": (notifications.RETURNED, notifications.authors),
+    "withdraw": (notifications.RETURNED, notifications.authors),
+    "approve": (notifications.CIRCULATING, notifications.readers),
+    "release": (notifications.RELEASED, notifications.readers),
+}
+
+
 def _step(context, actor, action, comment="", changes=None):
     """One workflow step on the freshly read minutes, under the document's lock (so the
     transition's guard sees what every concurrent write has left)."""
     with locked(context) as current:
-        return WORKFLOW.apply(actor, current, action, comment, {**_bump(), **(changes or {})})
+        event = WORKFLOW.apply(actor, current, action, comment, {**_bump(), **(changes or {})})
+        _tell(current, action, actor)
+    return event
+
+
+def _tell(current: MinutesContext, action: str, actor) -> None:
+    """Queue the mails about a step, in its transaction, with the minutes as they now are."""
+    step, recipients = TOLD[action]
+    moved = Minutes.get_by_id(current.minutes.id)
+    moved.meeting = current.meeting
+    after = MinutesContext(moved, current.meeting_context)
+    notifications.notify(after, step, recipients(after), actor)
 
 
 def submit(context, actor, comment=""):
@@ -1010,6 +1032,7 @@ def withdraw(context, actor, comment):
         event = WORKFLOW.apply(
             actor, current, "withdraw", comment, {**_bump(), Minutes.objection_deadline: None}
         )
+        _tell(current, "withdraw", actor)
     return event
 
 
@@ -1067,7 +1090,9 @@ def release(context, actor, comment=""):
             Minutes.released_text: text,
             Minutes.released_sha256: hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }
-        return WORKFLOW.apply(actor, current, "release", comment, changes)
+        event = WORKFLOW.apply(actor, current, "release", comment, changes)
+        _tell(current, "release", actor)
+    return event
 
 
 def start_correction(context, actor) -> Minutes:
@@ -1196,6 +1221,10 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
             organization=actor.organization_id,
         )
         Minutes.update(changed_at=utcnow()).where(Minutes.id == context.minutes.id).execute()
+        if kind == "objection":
+            notifications.notify(
+                current, notifications.OBJECTION, notifications.coordination(current), actor
+            )
         audit.record(f"minutes.{kind}", target=f"minutes:{context.minutes.id}", actor=actor)
     return comment
 
