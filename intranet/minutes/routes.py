@@ -55,6 +55,14 @@ EVENT_LABELS = {
     "start_correction": _l("Correction started"),
     "corrected": _l("Correction started"),
 }
+# What a step did, in plain words, after it was taken.
+STEP_DONE = {
+    "submit": _l("The minutes are with the reviewers now."),
+    "approve": _l("The minutes are approved and in circulation."),
+    "return": _l("The minutes are returned to the authors with your comments."),
+    "release": _l("The minutes are released."),
+    "withdraw": _l("The minutes are a draft again."),
+}
 STEP_BUTTONS = {
     "submit": _l("Submit for review"),
     "approve": _l("Approve and circulate"),
@@ -343,7 +351,7 @@ def step(minutes_id):
         if action not in {t.action for t in services.WORKFLOW.available(current_user, context)}:
             flash(str(error), "error")  # no button to show it beside
         return render("minutes/show.html", status=422, **_show_context(context, step_form=form))
-    flash(_("Done: %(step)s.", step=STEP_BUTTONS[action]), "success")
+    flash(STEP_DONE[action], "success")
     moved = services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists()
     if not moved:  # e.g. a reviewer who no longer reads the returned draft
         return redirect_to(url_for("minutes.archive"))

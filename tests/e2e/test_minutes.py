@@ -71,7 +71,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     axe.check(page)
     page.get_by_role("link", name="Zurück zum Protokoll").click()
     page.get_by_role("button", name="Zur Prüfung geben").click()
-    expect(page.get_by_role("status")).to_contain_text("Erledigt: Zur Prüfung geben")
+    expect(page.get_by_role("status")).to_contain_text("Das Protokoll liegt jetzt zur Prüfung vor.")
     axe.check(page)
 
     # The police liaison returns it with a comment; a comment is required.
@@ -100,7 +100,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     expect(page.get_by_role("status")).to_contain_text("Fassung 3")
     page.get_by_role("link", name="Zurück zum Protokoll").click()
     page.get_by_role("button", name="Zur Prüfung geben").click()
-    expect(page.get_by_role("status")).to_contain_text("Erledigt")
+    expect(page.get_by_role("status")).to_contain_text("zur Prüfung vor")
 
     # The reviewer sees what changed and approves: the minutes circulate.
     switch(page, "p@example.org")
@@ -130,7 +130,9 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     expect(page.get_by_role("status")).to_contain_text("Der Einspruch ist geklärt")
     page.get_by_label("Kommentar zur Freigabe").fill("Die Stadt braucht den Stand vor der Frist.")
     page.get_by_role("button", name="Freigeben").click()
-    expect(page.get_by_text("SHA-256 des freigegebenen Textes")).to_be_visible()
+    # The checksum is there for those who need to prove the text, one click away.
+    page.get_by_text("Prüfsumme anzeigen").click()
+    expect(page.locator(".checksum")).to_be_visible()
     axe.check(page)
 
     # The participant confirms reading, in place.
