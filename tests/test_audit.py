@@ -503,3 +503,22 @@ def test_retention_is_a_site_setting_that_prune_uses(client, runner, admin):
 
 def test_retention_defaults_to_the_configuration(app):
     assert site_settings.audit_retention_days() == 365
+
+
+def test_the_log_shows_and_filters_the_label_of_what_was_read(client, admin, org):
+    """A RED and an AMBER+STRICT read no longer look the same: each entry shows the label of
+    its item (not its content), and the log filters by label; so does the CSV."""
+    red = make_meeting("Rote Runde", label="red", organization=org)
+    strict = make_meeting("Strenge Runde", label="amber_strict", organization=org)
+    audit.record("meeting.viewed", target=f"meeting:{red.id}")
+    audit.record("meeting.viewed", target=f"meeting:{strict.id}")
+    sign_in(client, admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "TLP:RED" in page and "TLP:AMBER+STRICT" in page
+    assert "Rote Runde" not in page  # the admin is not named on it
+    only_red = client.get("/admin/audit", query_string={"label": "red"}).get_data(as_text=True)
+    assert f"Termin Nr. {red.id}" in only_red and f"Termin Nr. {strict.id}" not in only_red
+    csv = client.get("/admin/audit.csv", query_string={"label": "amber_strict"})
+    text = csv.get_data(as_text=True)
+    assert "TLP:AMBER+STRICT" in text and f"meeting:{red.id}" not in text
+    assert client.get("/admin/audit", query_string={"label": "<x>"}).status_code == 200

@@ -2,14 +2,16 @@
 
 import csv
 import datetime as dt
+import functools
 import io
+import operator
 import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from peewee import JOIN
+from peewee import JOIN, Cast, Value
 
 from intranet.attachments.models import Attachment
 from intranet.auth.models import Account, Organization
@@ -22,7 +24,7 @@ from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import Meeting
 from intranet.minutes import services as minutes_services
-from intranet.minutes.models import Minutes
+from intranet.minutes.models import Minutes, MinutesSection
 
 # Every action code written anywhere in the application, with what the admin reads instead.
 # tests/test_audit.py fails when a code is used without an entry here.
@@ -172,6 +174,7 @@ class Filters:
     item: str = ""
     since: dt.date | None = None
     until: dt.date | None = None
+    label: str = ""
 
     @classmethod
     def from_args(cls, args) -> "Filters":
@@ -184,6 +187,7 @@ class Filters:
             item=args.get("item", "").strip()[:200],
             since=typed.date("since"),
             until=typed.date("until"),
+            label=args.get("label", "") if args.get("label", "") in sharing.LABELS else "",
         )
 
     def args(self) -> dict:
@@ -195,6 +199,7 @@ class Filters:
             "item": self.item,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "label": self.label,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -253,11 +258,42 @@ def events(filters: Filters, viewer):
             query = query.where(AuditEvent.target == filters.item)
         else:
             query = query.where(AuditEvent.target.in_(_item_targets(filters.item, viewer) or [""]))
+    if filters.label:
+        query = query.where(AuditEvent.target.in_(_labelled_targets(filters.label)))
     if filters.since:
         query = query.where(AuditEvent.at >= _day_start_utc(filters.since))
     if filters.until:
         query = query.where(AuditEvent.at < _day_start_utc(filters.until + dt.timedelta(days=1)))
     return query
+
+
+# Kinds of target that carry a sharing label of their own, and their models.
+LABELLED = (
+    ("meeting", Meeting),
+    ("minutes", Minutes),
+    ("minutes_section", MinutesSection),
+    ("attachment", Attachment),
+)
+
+
+def _labelled_targets(label: str):
+    """A sub-select of every target ("meeting:12", …) whose item carries `label` (one union)."""
+    selects = [
+        model.select(Value(f"{kind}:").concat(Cast(model.id, "text"))).where(model.label == label)
+        for kind, model in LABELLED
+    ]
+    return functools.reduce(operator.or_, selects)
+
+
+def target_labels(by_kind: dict[str, set[int]]) -> dict[str, str]:
+    """'meeting:12' → its sharing label, whoever may read the item: the admin sees how
+    restricted what was read is, not what it says (one query per kind)."""
+    labels = {}
+    for kind, model in LABELLED:
+        if by_kind.get(kind):
+            for row in model.select(model.id, model.label).where(model.id.in_(list(by_kind[kind]))):
+                labels[f"{kind}:{row.id}"] = row.label
+    return labels
 
 
 # --- Readable rows ---------------------------------------------------------------------------
@@ -269,6 +305,7 @@ class Row:
     action: str
     actor: str
     target: str
+    label: str = ""
 
 
 def _parsed_targets(events_) -> dict[str, set[int]]:
@@ -333,7 +370,9 @@ def rows(events_, viewer) -> list[Row]:
     """Entries ready to show: German action, the acting account's current name and
     organisation, the target's title as far as `viewer` may see it."""
     events_ = list(events_)
-    names = target_names(_parsed_targets(events_), viewer)
+    targets = _parsed_targets(events_)
+    labels = target_labels(targets)
+    names = target_names(targets, viewer)
     actor_ids = {e.actor_id for e in events_ if e.actor_id}
     actors = {}
     if actor_ids:
@@ -356,7 +395,8 @@ def rows(events_, viewer) -> list[Row]:
         else:
             who = event.actor_label or "–"
         action = describe(event.action, event.attempts)
-        result.append(Row(event, action, who, target_label(event.target, names)))
+        label = labels.get(event.target or "", "")
+        result.append(Row(event, action, who, target_label(event.target, names), label))
     return result
 
 
@@ -368,7 +408,16 @@ def export_csv(filters: Filters, viewer, chunk: int = 500) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(
-        [_("Time"), _("Who"), _("Event"), _("Concerns"), _("Code"), _("Detail"), _("Address")]
+        [
+            _("Time"),
+            _("Who"),
+            _("Event"),
+            _("Concerns"),
+            _("Code"),
+            _("Label"),
+            _("Detail"),
+            _("Address"),
+        ]  # fmt: skip
     )
     query = events(filters, viewer)
     number = 1
@@ -376,7 +425,9 @@ def export_csv(filters: Filters, viewer, chunk: int = 500) -> str:
         batch = rows(query.paginate(number, chunk), viewer)
         for row in batch:
             at = times.to_local(row.event.at).strftime("%Y-%m-%d %H:%M:%S")
-            values = [at, row.actor, row.action, row.target, row.event.target, row.event.detail]
+            label = sharing.LABEL_NAMES.get(row.label, "")
+            values = [at, row.actor, row.action, row.target, row.event.target, label]
+            values.append(row.event.detail)
             values.append(row.event.address)
             writer.writerow([neutralise(str(value or "")) for value in values])
         if len(batch) < chunk:
