@@ -263,6 +263,8 @@ def _setup_page(account, factor, form, action, required=False):
         required=required,
         account=account,
         secret=second_factor.grouped(secret),
+        plain_secret=secret,
+        otpauth_uri=uri,
         qr_code=second_factor.qr_svg(uri, _("QR code for your authenticator app")),
         status=422 if form.errors else 200,
     )

@@ -90,7 +90,27 @@ function revealCopyButtons(root) {
   });
 }
 revealCopyButtons(document);
-document.addEventListener("htmx:afterSettle", function () { revealCopyButtons(document); });
+
+// Print buttons (the recovery codes): hidden without this file, where the browser's own print
+// command does the same.
+document.querySelectorAll("button[data-print][hidden]").forEach(function (button) {
+  button.hidden = false;
+});
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button[data-print]") : null;
+  if (button) { window.print(); }
+});
+document.addEventListener("htmx:afterSettle", function () { revealCopyButtons(document);
+
+// Print buttons (the recovery codes): hidden without this file, where the browser's own print
+// command does the same.
+document.querySelectorAll("button[data-print][hidden]").forEach(function (button) {
+  button.hidden = false;
+});
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button[data-print]") : null;
+  if (button) { window.print(); }
+}); });
 document.addEventListener("click", function (event) {
   var button = event.target.closest ? event.target.closest("button[data-copy-target]") : null;
   if (!button) { return; }

@@ -48,6 +48,12 @@ def test_admin_sets_up_and_uses_the_second_factor(page, live_app, axe, console_e
 
     secret = page.locator("#second-factor-secret").inner_text().replace(" ", "")
     totp = pyotp.TOTP(secret)
+    # On the phone one holds: the key opens in the app, or is copied without spaces.
+    opener = page.get_by_role("link", name="In der Authenticator-App öffnen")
+    assert opener.get_attribute("href").startswith("otpauth://totp/")
+    assert f"secret={secret}" in opener.get_attribute("href")
+    expect(page.get_by_label("Der Schlüssel ohne Leerzeichen, zum Kopieren")).to_have_value(secret)
+    expect(page.get_by_role("button", name="Schlüssel kopieren")).to_be_visible()
     page.get_by_label("Code aus der App").fill("123456" if totp.now() != "123456" else "654321")
     page.get_by_role("button", name="Zweiten Faktor einschalten").click()
     expect(page.get_by_text("Dieser Code ist nicht korrekt.").first).to_be_visible()
@@ -59,6 +65,13 @@ def test_admin_sets_up_and_uses_the_second_factor(page, live_app, axe, console_e
     axe.check(page)
     codes = page.locator("#recovery-codes li").all_inner_texts()
     assert len(codes) == 10
+    # Kept without paper: downloaded as a text file (or printed, or copied).
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Als Textdatei herunterladen").click()
+    saved = info.value.path().read_text()
+    assert all(code in saved for code in codes)
+    expect(page.get_by_role("button", name="Drucken")).to_be_visible()
+    expect(page.get_by_role("button", name="Codes kopieren")).to_be_visible()
     page.get_by_role("link", name="Ich habe die Codes aufbewahrt, weiter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Willkommen, Ada Admin")
     sign_out(page)
