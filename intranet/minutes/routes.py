@@ -110,7 +110,7 @@ def archive():
         year=year,
         organization_id=organization_id,
         years=services.archive_years(current_user),
-        organizations=list(Organization.select().order_by(Organization.name)),
+        organizations=_organization_filter(),
         is_new=services.is_new,
     )
 
@@ -135,7 +135,7 @@ def decisions():
         page=page,
         numbers=services.register_numbers(page.items),
         years=services.archive_years(current_user),
-        organizations=list(Organization.select().order_by(Organization.name)),
+        organizations=_organization_filter(),
         **filters,
     )
 
@@ -494,6 +494,11 @@ def restore(minutes_id, number):
 
 
 # --- Editing the draft ---------------------------------------------------------------------------
+
+
+def _organization_filter():
+    """(id, name) of every organisation, for the archive's and the register's filters."""
+    return [(o.id, o.name) for o in Organization.select().order_by(Organization.name)]
 
 
 def _organization_choices():

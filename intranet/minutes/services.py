@@ -1506,6 +1506,12 @@ def archive(account, year: int | None = None, organization_id: int | None = None
         .where(visible_clause(account, "list"))
         .order_by(Meeting.start.desc(), Minutes.id.desc())
     )
+    return _of_year_and_organization(query, year, organization_id)
+
+
+def _of_year_and_organization(query, year, organization_id):
+    """Narrow a query that joins Meeting to meetings of a year (Berlin time) and of an
+    organisation (organiser or invited)."""
     if year:
         start = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
         end = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
@@ -1613,13 +1619,7 @@ def decision_register(account, words: str = "", year: int | None = None, organiz
     )
     for word in words.split()[:10]:
         query = query.where(contains(fn.LOWER(Decision.text), word.casefold()))
-    if year:
-        start = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
-        end = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
-        query = query.where((Meeting.start >= start) & (Meeting.start < end))
-    if organization_id:
-        query = query.where(Meeting.id.in_(_meeting_ids_of_organization(organization_id)))
-    return query
+    return _of_year_and_organization(query, year, organization_id)
 
 
 def register_numbers(decisions) -> dict:
