@@ -335,7 +335,11 @@ def _recorded_codes() -> tuple[set[str], set[str]]:
                     and func.attr == "record"
                     and isinstance(func.value, ast.Name)
                     and func.value.id == "audit"
-                ) or (isinstance(func, ast.Name) and func.id == "record")
+                ) or (
+                    # Inside core/audit.py itself the function is called by its bare name;
+                    # elsewhere a bare `record` is another area's (the outbox's, say).
+                    path.name == "audit.py" and isinstance(func, ast.Name) and func.id == "record"
+                )
                 if not is_audit:
                     continue
                 first = node.args[0]
