@@ -382,3 +382,17 @@ def test_an_action_item_is_carried_into_the_meeting_the_coordinator_chooses(
     )
     assert again.status_code in (303, 404)
     assert AgendaItem.select().where(AgendaItem.meeting == series_next.id).count() == 0
+
+
+def test_every_page_of_the_pdf_is_headed_with_the_strictest_label_it_carries(
+    app, org, other_org, coordinator, reviewer
+):
+    from intranet.minutes import export
+
+    minutes = start(held(org, [other_org]), coordinator)  # GREEN, with an AMBER TOP 2
+    minutes = release(minutes, coordinator, reviewer)
+    with app.test_request_context():
+        for_coordinator = export.prepare(ctx(minutes, coordinator), coordinator)
+        html = export.html(for_coordinator)
+    assert for_coordinator.label == "amber"
+    assert '<p class="doc-label">Nur beteiligte Organisationen (TLP:AMBER)</p>' in html

@@ -11,7 +11,7 @@ from flask import abort, render_template
 from flask_login import current_user
 
 from intranet.attachments import services as attachments
-from intranet.core import audit
+from intranet.core import audit, sharing
 from intranet.core.pdf import render_pdf
 from intranet.db import utcnow
 from intranet.meetings import services as meetings
@@ -32,6 +32,7 @@ class Export:
     release_note: object
     files: list  # (number, attachment) the reader may download
     original: object  # for a correction: the original as (minutes, citation)
+    label: str  # the strictest label of the meeting, the minutes and every exported section
     corrections: list  # released corrections of these minutes the reader may see
 
 
@@ -53,6 +54,9 @@ def prepare(context, account=None) -> Export:
         decision_numbers=services.decision_numbers(context.minutes),
         citation=services.citation(context.minutes),
         release_note=services.release_note(context, account),
+        label=max(
+            [*context.audience.labels, *(s.label for s in sections)], key=sharing.LABELS.index
+        ),
         files=_files(context, sections, account),
         original=_original(context, account),
         corrections=[
