@@ -439,7 +439,8 @@ def test_csv_export_is_filtered_neutralised_and_recorded(client, admin, member):
     assert rows[0][:3] == ["Zeitpunkt", "Wer", "Ereignis"]
     assert len(rows) == 2
     assert rows[1][2] == "Anmeldung fehlgeschlagen"
-    assert rows[1][4] == '\'=HYPERLINK("http://x")' and rows[1][5] == "'@SUM(1+1)"
+    # Columns: time, who, event, concerns, code, label, detail, address.
+    assert rows[1][4] == '\'=HYPERLINK("http://x")' and rows[1][6] == "'@SUM(1+1)"
     [exported] = actions("audit.exported")
     assert exported.actor_id == admin.id and exported.detail == "action=login.failed"
 
