@@ -25,6 +25,7 @@ from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, outbox, site_settings
 from intranet.core.pagination import paginate
+from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person
 from intranet.htmx import redirect_to, render
 from intranet.pages.models import BarrierReport
@@ -365,7 +366,8 @@ def mail_outbox():
 def retry_mail():
     """Send failed mails once more: one (`message`) or every failed one."""
     if EmptyForm().validate_on_submit():
-        ids = request.form.getlist("message", type=int)
+        # Form values are read like query values: a number out of range is no id.
+        ids = QueryArgs(request.form).ids("message")
         count = outbox.retry(ids=ids) if ids else outbox.retry(about=None, every=True)
         flash(
             ngettext(
