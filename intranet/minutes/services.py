@@ -77,6 +77,10 @@ class MinutesContext:
 
     minutes: Minutes
     meeting_context: meetings.MeetingContext
+    # The sections, read once per context: a page asks which are hidden several times (the
+    # placeholders, the approve guard, the reason it is refused). Writes go through `locked`,
+    # which makes a fresh context.
+    _section_rows: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self):
@@ -131,7 +135,14 @@ class MinutesContext:
 
     def hidden_section_numbers(self, account) -> list[int]:
         """The numbers of the sections `account` may not read (shown as "TOP n – not cleared")."""
-        rows = MinutesSection.select().where(MinutesSection.minutes == self.minutes.id)
+        if self._section_rows is None:
+            self._section_rows = list(
+                MinutesSection.select(
+                    MinutesSection.id, MinutesSection.position, MinutesSection.label,
+                    MinutesSection.organization,
+                ).where(MinutesSection.minutes == self.minutes.id)
+            )  # fmt: skip
+        rows = self._section_rows
         return sorted(s.position for s in rows if not self.section_audience(s).visible_to(account))
 
 
