@@ -99,9 +99,9 @@ def test_minutes_that_wait_for_the_person_are_listed(
     second = make_meeting("Arbeitsgruppe", "green", organization=org, start=days(-10))
     circulating = factories.minutes(second, state="circulating", objection_deadline=days(5))
     third = make_meeting("Runder Tisch", "green", organization=org, start=days(-20))
-    released = factories.minutes(third, state="released")
+    released = factories.minutes(third, state="released", released_at=utcnow())
     hidden = make_meeting("Intern", "amber", organization=org, start=days(-4))
-    factories.minutes(hidden, state="released")
+    factories.minutes(hidden, state="released", released_at=utcnow())
 
     sign_in(client, reviewer)
     page = client.get("/").get_data(as_text=True)
@@ -117,6 +117,56 @@ def test_minutes_that_wait_for_the_person_are_listed(
     assert "Intern" not in page  # AMBER of an organisation the member is not part of
     ReadConfirmation.create(minutes=released, account=member, organization=other_org)
     assert f'href="/minutes/{released.id}"' not in client.get("/").get_data(as_text=True)
+
+
+def test_only_minutes_released_since_the_person_joined_ask_to_be_confirmed(
+    client, org, other_org, member
+):
+    joined = member.created_at
+    before = make_meeting("Runder Tisch alt", "green", organization=org, start=days(-90))
+    old = factories.minutes(before, state="released", released_at=joined - dt.timedelta(days=60))
+    after = make_meeting("Runder Tisch neu", "green", organization=org, start=days(-2))
+    new = factories.minutes(after, state="released", released_at=joined + dt.timedelta(hours=1))
+    sign_in(client, member)
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="/minutes/{new.id}"' in page
+    assert f'href="/minutes/{old.id}"' not in page
+    # The old minutes are still there to read (and confirm) in the archive.
+    assert client.get(f"/minutes/{old.id}").status_code == 200
+
+
+def test_to_dos_come_first_and_a_series_change_is_one_line(
+    client, member, other_org, org, coordinator
+):
+    from intranet.meetings.models import Series
+
+    series = Series.create(rrule="FREQ=WEEKLY;COUNT=11", first_start_local=days(7))
+    dates = [
+        make_meeting("Sicherheitsdialog", "green", organization=org, invited=[other_org],
+                     series=series, start=days(7 * (i + 1)), sequence=1, updated_at=utcnow())
+        for i in range(11)
+    ]  # fmt: skip
+    services.cancel_meeting(dates[-1], "Ferien", dates[-1].version, coordinator)
+    answered = make_meeting("Stadtteilkonferenz", "green", invited=[other_org], start=days(2))
+    services.give_answer(answered, member, "yes")
+    for i in range(4):
+        make_meeting(f"Forum {i}", "green", start=days(3 + i))
+    sign_in(client, member)
+    page = client.get("/").get_data(as_text=True)
+    todo = page.index('id="start-todo-heading"')
+    assert (
+        todo < page.index(f'id="answer-card-{dates[0].id}"') < page.index("Ihre nächsten Termine")
+    )
+    # Three unanswered dates on the to-do list, the rest behind a link.
+    assert page.count("start-card--waiting") == 3
+    assert "7 weitere Einladungen warten auf Ihre Antwort" in page
+    # Three meeting cards, the answered one among them, and the way to all meetings.
+    cards = page[page.index("Ihre nächsten Termine") : page.index('id="start-changes"')]
+    assert cards.count('class="start-card"') == 3 and "Stadtteilkonferenz" in cards
+    assert 'href="/meetings">Alle Termine</a>' in page
+    changes = page[page.index('id="start-changes"') :].split("</section>", 1)[0]
+    assert changes.count("<li>") == 1
+    assert "11 Termine ab" in changes and "davon 1 abgesagt" in changes
 
 
 # --- The admin's first-run checklist ------------------------------------------------------------

@@ -186,4 +186,4 @@ def checklist_panel(account):
     all_steps = steps()
     if complete(all_steps):
         return None
-    return Panel("admin/_checklist.html", {"steps": all_steps, "on_start_page": True})
+    return Panel("admin/_checklist.html", {"steps": all_steps, "on_start_page": True}, "top")

@@ -1,4 +1,7 @@
-"""The start page answers "what needs me?": each area contributes panels for the account."""
+"""The start page answers "what needs me?": each area contributes panels for the account.
+
+A panel has a place: "top" (the admin's set-up), "todo" (things that wait for the person, all
+under one heading at the top, so that they are on the first screen of a phone) or "main"."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +13,7 @@ class Panel:
 
     template: str
     context: dict = field(default_factory=dict)
+    place: str = "main"
 
 
 # (order, builder); a builder returns a Panel, or None when it has nothing for this account.

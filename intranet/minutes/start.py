@@ -1,5 +1,6 @@
 """The minutes' part of the start page: what waits for this person — minutes to review, drafts
-to finish, minutes circulating with an objection period, released minutes to confirm."""
+to finish, minutes circulating with an objection period, released minutes to confirm. All of
+it is a to-do, so it sits at the top of the page."""
 
 from dataclasses import dataclass
 
@@ -35,7 +36,9 @@ def _waiting(account, action: str, state: str, extra=None, order=None) -> list[M
 
 def waiting_for(account) -> list[Waiting]:
     """Up to four short lists, each one query, whatever the size of the archive."""
-    unconfirmed = Minutes.id.not_in(
+    # Only what was released since the person joined asks for a confirmation: a new member is
+    # not asked to confirm the whole archive (they can still confirm on the minutes' page).
+    unconfirmed = (Minutes.released_at >= account.created_at) & Minutes.id.not_in(
         ReadConfirmation.select(ReadConfirmation.minutes).where(
             ReadConfirmation.account == account.id
         )
@@ -61,4 +64,4 @@ def waiting_for(account) -> list[Waiting]:
 @panel(order=20)
 def minutes_panel(account):
     lists = waiting_for(account)
-    return Panel("minutes/_start_waiting.html", {"lists": lists}) if lists else None
+    return Panel("minutes/_start_waiting.html", {"lists": lists}, "todo") if lists else None
