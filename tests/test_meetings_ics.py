@@ -467,8 +467,26 @@ def test_account_page_offers_webcal_copy_and_steps(client, member):
     )
     assert re.search(r'id="feed-url" type="text" readonly', page)
     summaries = re.findall(r"<summary[^>]*>([^<]+)</summary>", page)
-    assert summaries == ["Outlook", "iPhone und iPad", "Thunderbird"]
+    assert summaries == ["Outlook", "iPhone und iPad", "Android", "Thunderbird"]
+    android = page.split(">Android</summary>", 1)[1].split("</details>", 1)[0]
+    assert "Mit Google Kalender" in android and "calendar.google.com" in android
+    assert "Ohne Google-Konto" in android and "ICSx⁵" in android and "DAVx⁵" in android
     assert "<script" not in page.split('id="feed-token"')[1].split("</section>")[0]
+
+
+def test_the_first_address_does_not_speak_of_an_old_one(client, member):
+    sign_in(client, member)
+    data = {"csrf_token": csrf_token(client)}
+    page = client.post("/calendar/feed-token", data=data, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Ihre Kalenderadresse ist eingerichtet" in page
+    assert "die alte funktioniert nicht mehr" not in page
+    data = {"csrf_token": csrf_token(client), "confirm": "yes"}
+    page = client.post("/calendar/feed-token", data=data, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Ihre Kalenderadresse ist neu; die alte funktioniert nicht mehr." in page
 
 
 def test_account_page_without_an_address_offers_only_to_make_one(client, member):

@@ -242,7 +242,8 @@ def feed():
 def renew_feed_token():
     in_place = wants_fragment("feed-token") and request.headers.get("HX-Request")
     if EmptyForm().validate_on_submit():
-        if feeds.current_token(current_user) and request.form.get("confirm") != "yes":
+        renewing = feeds.current_token(current_user) is not None
+        if renewing and request.form.get("confirm") != "yes":
             # Renewing stops the old address in every subscribed program: only when confirmed.
             return render(
                 "meetings/feed_renew.html",
@@ -253,7 +254,12 @@ def renew_feed_token():
                 ),
             )
         feeds.renew(current_user)
-        flash(_("Your calendar address is new; the old one no longer works."), "success")
+        if renewing:
+            flash(_("Your calendar address is new; the old one no longer works."), "success")
+        else:  # a first address replaces nothing
+            flash(
+                _("Your calendar address is ready: copy it into your calendar program."), "success"
+            )
     if in_place:
         return render("meetings/_feed_token.html", "meetings/_feed_token.html")
     return redirect_to(url_for("auth.account"))

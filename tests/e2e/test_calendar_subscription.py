@@ -33,6 +33,9 @@ def test_copy_and_renew_the_calendar_address(page, live_app, axe, console_errors
     address = page.get_by_label("Ihre Kalenderadresse")
     expect(address).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/calendar\.ics\?token="))
     first = feed_address(page)
+    # A first address replaces nothing, so the message says nothing about an old one.
+    expect(page.locator("#flashes")).to_contain_text("Ihre Kalenderadresse ist eingerichtet")
+    expect(page.locator("#flashes")).not_to_contain_text("nicht mehr")
     expect(address).to_have_attribute("readonly", "")
     webcal = page.get_by_role("link", name="Im Kalenderprogramm öffnen (webcal)")
     expect(webcal).to_have_attribute("href", "webcal://" + first.split("://", 1)[1])
@@ -47,6 +50,8 @@ def test_copy_and_renew_the_calendar_address(page, live_app, axe, console_errors
     page.get_by_text("Outlook", exact=True).click()
     expect(outlook.get_by_text("Aus dem Internet abonnieren", exact=False)).to_be_visible()
     page.get_by_text("iPhone und iPad", exact=True).click()
+    page.get_by_text("Android", exact=True).click()
+    expect(page.get_by_text("ICSx⁵", exact=False)).to_be_visible()
     page.get_by_text("Thunderbird", exact=True).click()
     axe.check(page)
 
