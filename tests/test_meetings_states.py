@@ -250,7 +250,7 @@ def test_attendance_only_from_the_start_of_the_meeting(client, coordinator, org,
     assert state_row(page) == "durchgeführt" and "Anwesenheit erfasst: durchgeführt" in page
 
 
-def test_attendance_form_has_no_preset_status(client, coordinator, org, other_org):
+def test_attendance_form_without_answers_has_no_preset_status(client, coordinator, org, other_org):
     meeting = make_meeting(org, other_org, start=utcnow() - dt.timedelta(hours=1))
     sign_in(client, coordinator)
     page = client.get(f"/meetings/{meeting.id}/attendance").get_data(as_text=True)
@@ -264,6 +264,44 @@ def test_attendance_form_has_no_preset_status(client, coordinator, org, other_or
     assert "Bitte wählen Sie für jede Organisation" in response.get_data(as_text=True)
     assert Attendance.select().count() == 0
     assert Meeting.get_by_id(meeting.id).state == "invited"
+
+
+def test_attendance_form_is_preset_from_the_answers_and_stays_editable(
+    client, coordinator, org, other_org
+):
+    third, fourth = factories.organization("Zentrum"), factories.organization("Yachtclub")
+    meeting = factories.meeting(
+        "Plenum", organization=org, invited=[other_org, third, fourth],
+        start=utcnow() - dt.timedelta(hours=1), state="invited",
+    )  # fmt: skip
+    for organization, answers in (
+        (org, ["no", "yes"]),  # one of them came: present
+        (other_org, ["no", "no"]),  # all who answered declined: excused
+        (third, ["maybe"]),  # no guess
+    ):  # fourth: nobody answered, no guess
+        for answer in answers:
+            services.give_answer(meeting, factories.account("member", organization), answer)
+    sign_in(client, coordinator)
+    page = client.get(f"/meetings/{meeting.id}/attendance").get_data(as_text=True)
+    rows = dict(
+        re.findall(
+            r'scope="row" id="org-\d+">([^<]+)<.*?<option selected value="(\w*)"', page, re.S
+        )
+    )
+    assert rows == {org.name: "present", other_org.name: "excused", "Yachtclub": "", "Zentrum": ""}
+    assert page.count(">aus den Antworten</p>") == 2
+    assert "Vorbelegt aus den Antworten auf die Einladung" in page
+    # Still a choice: the guess is changed before saving, and what is saved is shown from then on.
+    orgs = sorted([org, other_org, third, fourth], key=lambda o: o.name)
+    chosen = {org.id: "absent", other_org.id: "excused", third.id: "present", fourth.id: "absent"}
+    response = client.post(
+        f"/meetings/{meeting.id}/attendance",
+        data=attendance_data(client, orgs, [chosen[o.id] for o in orgs]),
+    )
+    assert response.status_code == 303
+    assert {a.organization_id: a.status for a in Attendance.select()} == chosen
+    page = client.get(f"/meetings/{meeting.id}/attendance").get_data(as_text=True)
+    assert "aus den Antworten" not in page
 
 
 @pytest.fixture

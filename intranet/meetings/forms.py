@@ -137,7 +137,8 @@ class AttendanceRowForm(Form):
         csrf = False  # the enclosing form carries the token
 
     organization_id = IntegerField(validators=[InputRequired()])
-    # No preset: "present" for every organisation at one click would record guesses.
+    # No default: "present" for every organisation would record guesses. The page presets
+    # only what the answers say (accepted → present, declined → excused), marked as such.
     status = SelectField(
         _l("Attendance"),
         choices=[

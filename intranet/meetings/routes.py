@@ -765,13 +765,18 @@ def attendance(meeting_id):
     existing = services.attendance(meeting)
     form = AttendanceForm()
     form.problems = []
+    guessed = set()
     if request.method == "GET":
+        # Before anything is recorded, the answers preset the form (a guess to check, not a
+        # record): 14 organisations need a few changes instead of 28 clicks.
+        preset = {} if existing else services.attendance_from_answers(meeting)
+        guessed = set(preset)
         for organization in organizations:
             row = existing.get(organization.id)
             form.rows.append_entry(
                 {
                     "organization_id": organization.id,
-                    "status": row.status if row else "",
+                    "status": row.status if row else preset.get(organization.id, ""),
                     "names": row.names if row else "",
                 }
             )
@@ -791,5 +796,10 @@ def attendance(meeting_id):
             )
     status = (409 if conflict else 422) if request.method == "POST" else 200
     return render(
-        "meetings/attendance.html", form=form, meeting=meeting, names=names, status=status
+        "meetings/attendance.html",
+        form=form,
+        meeting=meeting,
+        names=names,
+        guessed=guessed,
+        status=status,
     )

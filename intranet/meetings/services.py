@@ -2,6 +2,7 @@
 
 import calendar as calendar_module
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import abort
@@ -952,6 +953,24 @@ def attendance(meeting) -> dict[int, Attendance]:
         .order_by(Organization.name)
     )
     return {a.organization_id: a for a in rows}
+
+
+def attendance_from_answers(meeting) -> dict[int, str]:
+    """A first guess at the attendance, per organisation, from the answers to the invitation:
+    someone accepted → present; everyone who answered declined → excused. Organisations with
+    no answer or only "maybe" get no guess (one query)."""
+    answers = defaultdict(set)
+    for row in Answer.select(Answer.organization, Answer.answer).where(
+        (Answer.meeting == meeting.id) & Answer.organization.is_null(False)
+    ):
+        answers[row.organization_id].add(row.answer)
+    guesses = {}
+    for organization_id, given in answers.items():
+        if "yes" in given:
+            guesses[organization_id] = "present"
+        elif given == {"no"}:
+            guesses[organization_id] = "excused"
+    return guesses
 
 
 def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]], actor) -> None:

@@ -222,6 +222,7 @@ def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, c
             "Arbeitsgruppe", organization=kora, invited=[guest], start=begun, state="invited"
         )
         past_id = past.id
+        services.give_answer(past, factories.account("member", guest), "yes")
     sign_in(page, "k@example.org")
     page.goto(f"/meetings/{third_id}")
     page.get_by_role("link", name="Termin bearbeiten").click()
@@ -242,9 +243,13 @@ def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, c
     page.goto(f"/meetings/{past_id}")
     page.get_by_role("link", name="Anwesenheit erfassen").click()
     axe.check(page)
-    # No preset: each organisation is chosen explicitly.
+    # The answers preset the form (the guest accepted); without an answer, nothing is preset.
+    guest_status = page.get_by_label("Anwesenheit: Kulturverein Elbe")
+    expect(guest_status).to_have_value("present")
+    expect(guest_status).to_have_accessible_description("aus den Antworten")
+    expect(page.get_by_label("Anwesenheit: Beratungsstelle")).to_have_value("")
     page.get_by_label("Anwesenheit: Beratungsstelle").select_option("present")
-    page.get_by_label("Anwesenheit: Kulturverein Elbe").select_option("excused")
+    guest_status.select_option("excused")  # it was different: still a choice
     page.get_by_label("Namen (freiwillig): Beratungsstelle").fill("Frau Beispiel")
     page.get_by_role("button", name="Anwesenheit speichern").click()
     expect(page.get_by_text("Kulturverein Elbe: entschuldigt")).to_be_visible()
