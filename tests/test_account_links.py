@@ -5,6 +5,7 @@ tell a person about changes to their account."""
 import contextlib
 import datetime as dt
 import hashlib
+import html
 import re
 
 import pytest
@@ -103,6 +104,26 @@ def test_admin_invites_and_the_person_sets_their_own_password(app, client, admin
         assert action in recorded
     signed_in = AuditEvent.get(AuditEvent.detail == "password link")
     assert signed_in.action == "login.succeeded" and signed_in.actor_id == account.id
+
+
+def test_the_link_page_offers_a_message_to_send_with_it(app, client, admin, org):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    sign_in(client, admin)
+    path, response = invite(client, org, email="neu@example.org")
+    page = response.get_data(as_text=True)
+    box = re.search(r'<textarea[^>]*id="link-message"[^>]*readonly>(.*?)</textarea>', page, re.S)
+    text = html.unescape(box.group(1))
+    assert text.startswith("Betreff: Ihr Konto im Intranet des Sicherheitsdialog Dresden")
+    assert "Guten Tag Neue Person" in text and path in text and "72 Stunden" in text
+    assert "automatisch" not in text  # no "sent automatically" footer: the admin sends it
+    assert 'data-copy-target="link-message"' in page
+    mailto = html.unescape(re.search(r'href="(mailto:[^"]+)"', page).group(1))
+    parts = urlsplit(mailto)
+    query = parse_qs(parts.query)
+    assert unquote(parts.path) == "neu@example.org"
+    assert query["subject"] == ["Ihr Konto im Intranet des Sicherheitsdialog Dresden"]
+    assert path in query["body"][0] and query["body"][0] in text
 
 
 def test_a_link_works_only_once(app, client, member):

@@ -17,6 +17,7 @@ from intranet.admin.forms import (
     PasswordResetForm,
     SiteSettingsForm,
 )
+from intranet.auth import mail as account_mail
 from intranet.auth import second_factor
 from intranet.auth import services as account_services
 from intranet.auth.access import require_role
@@ -119,7 +120,11 @@ def _link_page(account: Account):
         lambda token: url_for("auth.password_link", token=token, _external=True),
     )
     url = url_for("auth.password_link", token=issued.token, _external=True)
-    return render("admin/account_link.html", account=account, issued=issued, url=url)
+    hours = account_services.PASSWORD_LINK_HOURS[issued.purpose]
+    message = account_mail.password_link_text(account, url, issued.purpose, hours)
+    return render(
+        "admin/account_link.html", account=account, issued=issued, url=url, message=message
+    )
 
 
 @bp.post("/accounts/<id:account_id>/password-link")

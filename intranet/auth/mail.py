@@ -31,6 +31,21 @@ def queue_password_link(account, url: str, purpose: str, valid_hours: int, actor
     return None if queued is None else True
 
 
+def password_link_text(account, url: str, purpose: str, valid_hours: int) -> tuple[str, str]:
+    """Subject and text of the link's mail, for the administration to send themselves (mail
+    off, or a personal message as well): the same words the mail would have."""
+    composed = mail.compose(
+        "password_link",
+        mail.language_of(account),
+        copy=True,
+        account=account,
+        purpose=purpose,
+        url=url,
+        hours=valid_hours,
+    )
+    return composed.subject, composed.text.strip()
+
+
 def _notice(account, addresses: list[str], notice: str, actor=None, **context) -> None:
     for address in addresses:
         mail.queue(

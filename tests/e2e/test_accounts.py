@@ -53,6 +53,15 @@ def test_invited_reviewer_sets_password_and_second_factor(
     page.get_by_role("button", name="Link kopieren").click()
     expect(page.locator("#password-link-copy-status")).to_have_text("Link kopiert")
     assert re.fullmatch(rf"{re.escape(base_url)}/set-password/[\w-]{{43}}", link)
+    # A ready message goes with the link: copied, or opened in the admin's mail program.
+    message = page.get_by_label("Nachricht an Paula Prüfer (Betreff und Text)")
+    expect(message).to_have_value(
+        re.compile(r"^Betreff: Ihr Konto im Intranet .*" + re.escape(link), re.S)
+    )
+    page.locator("#link-message-copy").click()
+    expect(page.locator("#link-message-copy-status")).to_have_text("Der Text ist kopiert.")
+    mailto = page.get_by_role("link", name="Im Mailprogramm öffnen")
+    expect(mailto).to_have_attribute("href", re.compile(r"^mailto:paula@example\.org\?subject=Ihr"))
 
     # The invited person, in a browser of their own.
     context = browser.new_context(base_url=base_url, locale="de-DE")
