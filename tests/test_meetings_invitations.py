@@ -1,6 +1,7 @@
 """Inviting a series at once, the invitation text when mail is off, messages next to the action,
 "select all" without JavaScript and where focus goes after adding an agenda item."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -105,6 +106,8 @@ def test_inviting_the_whole_series_without_mail(client, series):
         assert f"{times.to_local(meeting.start):%d.%m.%Y}" in body
         assert f"/meetings/{meeting.id}" in body
     assert f"/meetings/{cancelled.id}" not in body and f"/meetings/{secret.id}" not in body
+    # The time zone is said once, not beside each of the ten dates.
+    assert body.count("Alle Zeiten in Ortszeit Berlin.") == 1 and "UTC" not in body
     assert "Vertrauliche Runde" not in page
     assert 'data-copy-target="invitation-text"' in planning
 
@@ -382,3 +385,33 @@ def test_series_is_called_terminserie_everywhere():
     ]
     assert not [line for line in german if "Terminreihe" in line or "Reihe " in line]
     assert not [line for line in german if re.search(r"(?<!Termin)[Ss]erie\b", line)]
+
+
+def test_one_meeting_s_invitation_names_the_time_zone_once_and_the_offset_only_when_ambiguous(
+    client, coordinator, org, other_org
+):
+    sign_in(client, coordinator)
+    plain = factories.meeting(
+        "Plenum",
+        organization=org,
+        invited=[other_org],
+        start=times.to_utc(dt.datetime(2027, 1, 20, 18)),
+    )
+    autumn = factories.meeting(
+        "Nachtstreife", organization=org, invited=[other_org],
+        start=times.to_utc(dt.datetime(2027, 10, 31, 2, 30)),
+    )  # fmt: skip
+    texts = {}
+    for meeting in (plain, autumn):
+        location = invite(client, meeting).headers["Location"]
+        planning = section(client.get(location).get_data(as_text=True), "planning")
+        texts[meeting.id] = re.search(
+            r'<textarea[^>]*id="invitation-text"[^>]*readonly>(.*?)</textarea>', planning, re.S
+        ).group(1)
+    assert "20.01.2027 18:00–20:00\n" in texts[plain.id] and "UTC" not in texts[plain.id]
+    assert texts[plain.id].count("Alle Zeiten in Ortszeit Berlin.") == 1
+    # The autumn hour that happens twice: the offset says which one.
+    assert "31.10.2027 02:30–03:30 (UTC+02:00)" in texts[autumn.id]
+    page = client.get(f"/meetings/{plain.id}").get_data(as_text=True)
+    assert "(Berliner Zeit)" in page
+    assert "UTC+01:00" not in page

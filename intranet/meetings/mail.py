@@ -46,12 +46,14 @@ def _entry(meeting) -> dict:
     """What the templates may say about one meeting: title and time, and place, online address
     and cancellation reason only where the label allows (`detail`)."""
     local_start, local_end = times.to_local(meeting.start), times.to_local(meeting.end)
+    # The mail says once that times are Berlin's; an offset only where the clock is ambiguous.
+    offset = times.ambiguous_offset(meeting.start)
     return {
         "red": meeting.label == sharing.RED,
         "detail": sharing.shows_detail(meeting.label),
         "title": mail.one_line(meeting.title),
-        "when": f"{local_start:%d.%m.%Y %H:%M}–{local_end:%H:%M} "
-        f"({times.offset_label(meeting.start)})",
+        "when": f"{local_start:%d.%m.%Y %H:%M}–{local_end:%H:%M}"
+        + (f" ({offset})" if offset else ""),
         "location": meeting.location_text,
         "online_url": meeting.online_url,
         "cancel_reason": meeting.cancel_reason if meeting.cancelled else "",

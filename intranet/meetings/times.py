@@ -48,3 +48,9 @@ def offset_label(utc: dt.datetime) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def ambiguous_offset(utc: dt.datetime) -> str:
+    """The offset for the one case where the Berlin clock time alone is not enough, the autumn
+    hour that happens twice; otherwise "" (a note says once that all times are Berlin's)."""
+    return offset_label(utc) if is_ambiguous(to_local(utc).replace(tzinfo=None)) else ""
