@@ -459,7 +459,7 @@ def organization(organization_id):
         organization=organization,
         people=people,
         memberships=memberships,
-        ask=search.coordination(),
+        ask=[] if services.has_general_contact(organization) else search.coordination(),
         may_edit_contact=can_edit_organization_contact(current_user),
         may_create=can_create(current_user),
     )

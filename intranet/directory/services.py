@@ -129,6 +129,10 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
 ORGANIZATION_CONTACT_FIELDS = ("phone", "email", "address", "office_hours")
 
 
+def has_general_contact(organization: Organization) -> bool:
+    return any(getattr(organization, field) for field in ORGANIZATION_CONTACT_FIELDS)
+
+
 def save_organization_contact(organization: Organization, values: dict) -> Organization:
     """The organisation's general contact, as the whole forum sees it."""
     cleaned = {field: (values.get(field) or "").strip() for field in ORGANIZATION_CONTACT_FIELDS}
