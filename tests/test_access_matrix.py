@@ -570,6 +570,7 @@ PERMISSION = {
     "directory.privacy_person": _admin,
     "directory.privacy_export": _admin,
     "directory.privacy_erase": _admin,
+    "directory.edit_organization_contact": lambda a, t: directory.can_edit_organization_contact(a),
     "admin.edit_organization": _admin,
     # The OParl export is an export: nothing under TLP:RED, and files and places only where
     # they may leave the intranet (files: meetings' and agenda items' only).

@@ -90,7 +90,10 @@ def test_exported_file_imports_with_the_same_data(client, org, coordinator):
         "a@example.org",
     )
     assert imported.languages == "Deutsch, Türkisch" and imported.organization_id == org.id
-    assert imported.phone_visibility == "coordinators"  # the cautious default
+    # The file carries no visibilities: a new entry of an authority (as `org` is) shows its
+    # office phone to the forum, everything else starts with coordinators only.
+    assert org.kind == "authority" and imported.phone_visibility == "forum"
+    assert imported.mobile_visibility == imported.email_visibility == "coordinators"
     assert imported.search_key
 
 

@@ -140,7 +140,7 @@ def test_organisation_search_uses_a_constant_number_of_queries(
 
 def contact_cell(body: str, name: str) -> str:
     row = body.split(f'dir="auto">{name}</a>', 1)[1].split("</tr>", 1)[0]
-    return row.rsplit('<td class="kern-table__cell">', 1)[1]
+    return row.rsplit('<td class="kern-table__cell" data-label="Kontakt">', 1)[1]
 
 
 def detail_value(body: str, label: str) -> str:
@@ -162,10 +162,10 @@ def test_hidden_fields_read_not_shared_and_empty_ones_a_dash(client, org, member
     sign_in(client, member)
     page = client.get(f"/contacts/{entry.id}").get_data(as_text=True)
     assert "0351 1" in detail_value(page, "Telefon (dienstlich)")
-    assert "nicht freigegeben" in detail_value(page, "Mobiltelefon")
+    assert "für Sie nicht sichtbar" in detail_value(page, "Mobiltelefon")
     assert "0170 2" not in page
     email = detail_value(page, "E-Mail-Adresse")
-    assert "–" in email and "nicht freigegeben" not in email
+    assert "–" in email and "für Sie nicht sichtbar" not in email
     # A missing language is a dash as well.
     assert "–" in detail_value(page, "Bevorzugte Sprachen")
 
@@ -174,11 +174,11 @@ def test_hidden_fields_read_not_shared_and_empty_ones_a_dash(client, org, member
         htmx(client, "/contacts?q=ozd").get_data(as_text=True),
     ):
         cell = contact_cell(body, "Ayşe Özdemir")
-        assert "0351 1" in cell and "Mobiltelefon: nicht freigegeben" in cell
+        assert "0351 1" in cell and "Mobiltelefon: für Sie nicht sichtbar" in cell
         assert "0170 2" not in body
 
     organisation = client.get(f"/organizations/{org.id}").get_data(as_text=True)
-    assert "Mobiltelefon: nicht freigegeben" in organisation and "0170 2" not in organisation
+    assert "Mobiltelefon: für Sie nicht sichtbar" in organisation and "0170 2" not in organisation
 
 
 def test_nothing_shared_reads_once_and_nothing_entered_is_a_dash(client, org, other_org, member):
@@ -196,9 +196,11 @@ def test_nothing_shared_reads_once_and_nothing_entered_is_a_dash(client, org, ot
     sign_in(client, member)
     body = client.get("/contacts").get_data(as_text=True)
     hidden = contact_cell(body, "Vera Verborgen")
-    assert "nicht freigegeben" in hidden and ":" not in hidden.split("nicht freigegeben")[0]
+    assert (
+        "für Sie nicht sichtbar" in hidden and ":" not in hidden.split("für Sie nicht sichtbar")[0]
+    )
     empty = contact_cell(body, "Lea Leer")
-    assert "nicht freigegeben" not in empty and "–" in empty
+    assert "für Sie nicht sichtbar" not in empty and "–" in empty
 
 
 def test_coordinators_and_the_owner_see_no_not_shared(client, org, other_org, coordinator):
@@ -208,12 +210,12 @@ def test_coordinators_and_the_owner_see_no_not_shared(client, org, other_org, co
         client.get("/contacts").get_data(as_text=True),
         client.get(f"/contacts/{entry.id}").get_data(as_text=True),
     ):
-        assert "0351 9" in body and "nicht freigegeben" not in body
+        assert "0351 9" in body and "für Sie nicht sichtbar" not in body
     owner = factories.account("member", other_org)
     own = person(other_org, family_name="Eigen", account=owner.id, mobile="0170 5")
     sign_in(client, owner)
     page = client.get(f"/contacts/{own.id}").get_data(as_text=True)
-    assert "0170 5" in page and "nicht freigegeben" not in page
+    assert "0170 5" in page and "für Sie nicht sichtbar" not in page
 
 
 def test_not_shared_is_translated(client, org, member):
@@ -221,7 +223,7 @@ def test_not_shared_is_translated(client, org, member):
     sign_in(client, member)
     client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en"})
     page = client.get(f"/contacts/{entry.id}").get_data(as_text=True)
-    assert "not shared" in page and "nicht freigegeben" not in page
+    assert "not visible to you" in page and "für Sie nicht sichtbar" not in page
 
 
 # --- The empty directory -----------------------------------------------------------------------------

@@ -208,6 +208,7 @@ SIGNED_IN_FORMS = [
     ("coordinator", "/contacts/{p}/edit", "/contacts/{p}/edit"),
     ("coordinator", "/contacts/{p}", "/contacts/{p}/memberships"),
     ("coordinator", "/account", "/account/password"),
+    ("coordinator", "/organizations/{o}/contact", "/organizations/{o}/contact"),
     ("coordinator", "/barrierefreiheit", "/barrierefreiheit"),
     ("admin", "/admin/accounts/new", "/admin/accounts/new"),
     ("admin", "/admin/accounts/{a}/edit", "/admin/accounts/{a}/edit"),

@@ -3,25 +3,21 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
-    EmailField,
     HiddenField,
     PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
-    Regexp,
     ValidationError,
 )
 
@@ -30,6 +26,7 @@ from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLE
 from intranet.auth.passwords import MAX_LENGTH
 from intranet.core import site_settings
 from intranet.core.forms import URL_MESSAGE, Form, visible
+from intranet.directory.forms import OrganizationContactForm
 from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
 
 
@@ -91,12 +88,17 @@ class AccountForm(Form):
             raise ValidationError(REQUIRED)
 
 
-class OrganizationForm(Form):
+class OrganizationForm(OrganizationContactForm):
+    """Everything about an organisation; its contact part is also kept by the coordinators."""
+
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200), visible])
     short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=50)])
-    kind = SelectField(
+    # No kind is preselected: a preselected one is saved unread (most members are associations,
+    # and "authority" widens who sees its people's work numbers).
+    kind = RadioField(
         _l("Kind"),
         choices=[SelectChoice(kind, ORGANIZATION_KIND_LABELS[kind]) for kind in ORGANIZATION_KINDS],
+        validators=[InputRequired(_l("Please choose the kind of organisation."))],
     )
     status = SelectField(
         _l("Status in the forum"),
@@ -108,25 +110,6 @@ class OrganizationForm(Form):
     joined_on = DateField(_l("Joined the forum on"), validators=[Optional()])
     website = URLField(
         _l("Website"), validators=[Optional(), URL(message=URL_MESSAGE), Length(max=500)]
-    )
-    address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500)])
-    phone = StringField(
-        _l("General phone"),
-        validators=[
-            Optional(),
-            Length(max=50),
-            Regexp(
-                r"^[0-9+()/ .\-]*$", message=_l("Please use only digits, spaces and + ( ) / - .")
-            ),
-        ],
-    )
-    email = EmailField(
-        _l("General email"),
-        validators=[
-            Optional(),
-            Length(max=320),
-            Email(_l("Please enter a valid email address."), check_deliverability=False),
-        ],
     )
 
 

@@ -23,12 +23,15 @@ ORGANIZATION_FIELDS = (
     "address",
     "phone",
     "email",
+    "office_hours",
 )
 
 
 def save_organization(organization: Organization | None, data: dict) -> Organization:
     """Create (organization=None) or update; names stay unique."""
-    values = {field: data[field] for field in ORGANIZATION_FIELDS}
+    # A field the form did not send is empty, never NULL (joined_on alone may be unknown).
+    values = {field: data.get(field) or "" for field in ORGANIZATION_FIELDS}
+    values["joined_on"] = data.get("joined_on")
     values["name"] = values["name"].strip()
     with write_transaction():
         clash = Organization.select().where(Organization.name == values["name"])

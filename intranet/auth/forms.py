@@ -8,8 +8,10 @@ from intranet.auth.passwords import MAX_LENGTH
 from intranet.core.forms import Form, visible
 
 REQUIRED = _l("Please fill in this field.")
+# Every rule of passwords.check_policy up front, not only in the message after a refusal.
 PASSWORD_HINT = _l(
-    "At least 12 characters. A sentence of several words is easy to remember and hard to guess."
+    "At least 12 characters, without the name of the forum, of the organisation or the email "
+    "address. A sentence of several words is easy to remember and hard to guess."
 )
 MISMATCH = _l("The two passwords do not match.")
 

@@ -34,9 +34,11 @@ class Organization(BaseModel):
     joined_on = DateField(null=True)
     website = CharField(default="")
     address = TextField(default="")
-    # The organisation's general contact (not a person's): visible to the whole forum.
+    # The organisation's general contact (not a person's): visible to the whole forum, so
+    # that everyone has a way to reach an organisation whatever its people share.
     phone = CharField(max_length=50, default="")
     email = CharField(max_length=320, default="")
+    office_hours = TextField(default="")
     created_at = DateTimeField(default=utcnow)
 
     def __str__(self):

@@ -30,6 +30,7 @@ describe(
         "joined_on",
         "website",
         "address",
+        "office_hours",
         "created_at",
     ),
 )

@@ -23,8 +23,8 @@ from intranet.core.cleaning import clean_line
 from intranet.core.files import open_private, private_folder
 from intranet.db import write_transaction
 from intranet.directory import services, text
-from intranet.directory.models import Person
-from intranet.directory.visibility import visible
+from intranet.directory.models import CONTACT_FIELDS, Person
+from intranet.directory.visibility import default_visibility, visible
 
 # The file format is German because the people who open it in Excel are; it does not follow
 # the interface language, so an export always imports again.
@@ -272,12 +272,17 @@ def discard(token: str) -> None:
 def write(rows: list[Row], actor) -> int:
     """Create entries for `rows` (all valid) in one transaction; all or nothing."""
     count = 0
+    kinds = dict(Organization.select(Organization.id, Organization.kind).tuples())
     with write_transaction():
         for row in rows:
             values = {
                 name: row.values.get(name, "") for name, _label in COLUMNS if name != "organization"
             }
             values["organization"] = row.values["organization_id"]
+            # The file carries no visibilities: each starts as for a new entry of its organisation.
+            kind = kinds.get(row.values["organization_id"])
+            for name in CONTACT_FIELDS:
+                values[f"{name}_visibility"] = default_visibility(kind, name)
             person = Person()
             services.apply(person, values, actor)
             person.save(force_insert=True)

@@ -9,9 +9,11 @@ import datetime as dt
 import random
 import re
 
+from intranet.auth.models import Organization
 from intranet.db import db
 from intranet.directory import services, text
 from intranet.directory.models import VISIBILITIES, Membership, Person
+from intranet.directory.visibility import default_visibility
 
 # (given names, family names, language) per community.
 COMMUNITIES = {
@@ -235,6 +237,52 @@ def _phone(rng: random.Random, mobile: bool = False) -> str:
     return f"+49 351 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
 
 
+# The general contact of some organisations (made up: example domains, placeholder streets);
+# the others show whom to ask instead.
+OFFICES = {
+    "KORA": {
+        "phone": "+49 351 400 1200",
+        "email": "kontakt@kora.example.org",
+        "address": "Musterstraße 1\n01067 Dresden",
+        "office_hours": "Mo–Do 9–16 Uhr, Fr 9–13 Uhr",
+    },
+    "PD Dresden": {
+        "phone": "+49 351 400 2100",
+        "email": "praevention@pd-dresden.example.org",
+        "address": "Beispielplatz 3\n01069 Dresden",
+        "office_hours": "Mo–Fr 8–15 Uhr",
+    },
+    "Integrationsbeauftragte": {
+        "phone": "+49 351 400 3300",
+        "email": "integration@stadt.example.org",
+        "address": "Rathausplatz 5\n01067 Dresden",
+        "office_hours": "Di 9–12 Uhr, Do 13–18 Uhr",
+    },
+    "DITIB Dresden": {
+        "phone": "+49 351 400 4400",
+        "address": "Gemeindeweg 7\n01139 Dresden",
+        "office_hours": "Sa–So 11–17 Uhr",
+    },
+    "IZD": {"email": "vorstand@izd.example.org", "office_hours": "Nach dem Freitagsgebet"},
+}
+
+
+def give_offices(organizations) -> None:
+    for organization in organizations:
+        office = OFFICES.get(organization.short_name)
+        if office:
+            Organization.update(**office).where(Organization.id == organization.id).execute()
+            for field, value in office.items():
+                setattr(organization, field, value)
+
+
+def _phone_visibility(rng: random.Random, organization) -> str:
+    # Drawn for everyone, so the rest of the data stays as it was; an authority's office line
+    # is for the forum, as for every new entry of an authority.
+    drawn = rng.choice(VISIBILITIES)
+    return "forum" if default_visibility(organization.kind, "phone") == "forum" else drawn
+
+
 def populate(
     organizations, scale: int = 1, rng: random.Random | None = None, today: dt.date | None = None
 ) -> list[Person]:
@@ -246,6 +294,7 @@ def populate(
     # Drawn first, so that `scale` multiplies exactly the people of scale 1.
     sizes = [rng.randint(2, 4) for _organization in organizations]
     with db.atomic():
+        give_offices(organizations)
         for organization, size in zip(organizations, sizes, strict=True):
             communities = _communities(organization)
             functions = FUNCTIONS.get(organization.kind, FUNCTIONS["other"])
@@ -270,7 +319,7 @@ def populate(
                     "function": rng.choice(functions),
                     "languages": languages,
                     "phone": _phone(rng),
-                    "phone_visibility": rng.choice(VISIBILITIES),
+                    "phone_visibility": _phone_visibility(rng, organization),
                     "mobile": _phone(rng, mobile=True) if rng.random() < 0.5 else "",
                     "mobile_visibility": rng.choice(["organization", "coordinators"]),
                     "email": f"{local}@{_domain(organization)}",

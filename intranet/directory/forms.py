@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
@@ -31,6 +31,14 @@ CONTACT_FIELD_LABELS = {
 PHONE_PATTERN = r"^[0-9+()/ .\-]*$"
 PHONE_MESSAGE = _l("Please use only digits, spaces and + ( ) / - .")
 VISIBILITY_HINT = _l("Coordinators and the person themself always see it.")
+
+
+def optional_email():
+    return [
+        Optional(),
+        Length(max=320),
+        Email(_l("Please enter a valid email address."), check_deliverability=False),
+    ]
 
 
 def visibility_field(label):
@@ -76,11 +84,7 @@ class PersonForm(Form):
     mobile_visibility = visibility_field(_l("Who may see the mobile phone"))
     email = StringField(
         _l("Email address"),
-        validators=[
-            Optional(),
-            Length(max=320),
-            Email(_l("Please enter a valid email address."), check_deliverability=False),
-        ],
+        validators=optional_email(),
         render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "email"},
     )
     email_visibility = visibility_field(_l("Who may see the email address"))
@@ -100,6 +104,23 @@ class PersonForm(Form):
         coerce=int,
         validators=[Optional()],
         description=_l("So that the person can keep their own entry."),
+    )
+
+
+class OrganizationContactForm(Form):
+    """How the whole forum reaches an organisation, whatever its people share."""
+
+    phone = StringField(
+        _l("General phone"),
+        validators=[Optional(), Length(max=50), Regexp(PHONE_PATTERN, message=PHONE_MESSAGE)],
+        render_kw={"inputmode": "tel"},
+    )
+    email = EmailField(_l("General email"), validators=optional_email())
+    address = TextAreaField(_l("Postal address"), validators=[Optional(), Length(max=500)])
+    office_hours = TextAreaField(
+        _l("Office hours"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("When someone answers the phone or the door, e.g. Mon–Thu 9–16."),
     )
 
 

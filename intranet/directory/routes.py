@@ -14,6 +14,7 @@ from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.core import audit
 from intranet.core.pagination import paginate
+from intranet.core.query_args import QueryArgs
 from intranet.directory import csv_io, search, services, vcard
 from intranet.directory import retention as membership_retention
 from intranet.directory.forms import (
@@ -24,14 +25,17 @@ from intranet.directory.forms import (
     ImportConfirmForm,
     ImportUploadForm,
     MembershipForm,
+    OrganizationContactForm,
     PersonForm,
 )
-from intranet.directory.models import Membership, Person
+from intranet.directory.models import CONTACT_FIELDS, Membership, Person
 from intranet.directory.visibility import (
     can_create,
     can_edit,
+    can_edit_organization_contact,
     can_manage,
     can_see,
+    default_visibility,
     is_own_entry,
     split_contact_fields,
 )
@@ -100,7 +104,10 @@ def contacts():
     filters = search.Filters.from_args(request.args)
     page = paginate(search.people(filters))
     # The empty directory tells whoever may add entries how; the role decides, no query.
-    may = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
+    shared = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
+    # An organisation's general contact comes before its people: the way to reach it.
+    named = search.organizations_named(filters)
+    shared.update(named_organizations=named, ask=search.coordination() if named else [])
     if wants_fragment("contact-results"):
         # Typing in the search box: only the results change, the filters stay as they are.
         return render(
@@ -108,7 +115,7 @@ def contacts():
             "directory/_contact_results.html",
             page=page,
             filters=filters,
-            **may,
+            **shared,
         )
     return render(
         "directory/contacts.html",
@@ -120,7 +127,7 @@ def contacts():
         letters=search.LETTERS,
         letter_args={k: v for k, v in filters.as_args().items() if k != "letter"},
         own=own_entry(),
-        **may,
+        **shared,
     )
 
 
@@ -161,6 +168,8 @@ def contact(person_id):
     membership_form = None
     if can_manage(current_user):
         membership_form = _membership_form(person)
+    # Nothing of the person's own to reach them by: their organisation's general contact.
+    reachable = split_contact_fields(current_user, person)[0]
     return render(
         "directory/contact.html",
         person=person,
@@ -173,6 +182,8 @@ def contact(person_id):
         membership_form=membership_form,
         delete_form=EmptyForm(),
         own=is_own_entry(current_user, person),
+        reachable=reachable,
+        ask=[] if reachable else search.coordination(),
     )
 
 
@@ -269,8 +280,19 @@ def new_contact():
         abort(404)
     form = _person_form(None, own_new=own_new)
     if request.method == "GET":
-        if current_user.organization_id and "organization" in form:
-            form.organization.data = current_user.organization_id
+        # The organisation the entry is for when known (one's own, or the page it came from),
+        # with the visibility its people's numbers start with.
+        chosen = QueryArgs(request.args).id("organization")
+        if own_new or chosen is None:
+            chosen = current_user.organization_id
+        organization = Organization.get_or_none(Organization.id == chosen) if chosen else None
+        if organization is not None:
+            if "organization" in form:
+                form.organization.data = organization.id
+            for field in CONTACT_FIELDS:
+                getattr(form, f"{field}_visibility").data = default_visibility(
+                    organization.kind, field
+                )
         if own_new:
             form.family_name.data = current_user.display_name.rsplit(" ", 1)[-1]
             form.given_name.data = " ".join(current_user.display_name.split(" ")[:-1])
@@ -437,6 +459,27 @@ def organization(organization_id):
         organization=organization,
         people=people,
         memberships=memberships,
+        ask=[] if services.has_general_contact(organization) else search.coordination(),
+        may_edit_contact=can_edit_organization_contact(current_user),
+        may_create=can_create(current_user),
+    )
+
+
+@bp.route("/organizations/<id:organization_id>/contact", methods=["GET", "POST"])
+def edit_organization_contact(organization_id):
+    organization = get_organization_or_404(organization_id)
+    if not can_edit_organization_contact(current_user):
+        abort(404)
+    form = OrganizationContactForm(obj=organization)
+    if form.validate_on_submit():
+        services.save_organization_contact(organization, form.data)
+        flash(_("Contact of %(name)s saved.", name=organization.name), "success")
+        return redirect_to(url_for("directory.organization", organization_id=organization.id))
+    return render(
+        "directory/organization_contact_form.html",
+        form=form,
+        organization=organization,
+        status=422 if form.errors else 200,
     )
 
 

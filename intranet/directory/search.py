@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from peewee import OP, SQL, Expression, NodeList, Value, fn
 
-from intranet.auth.models import Organization
+from intranet.auth.models import Account, Organization
 from intranet.core.cleaning import clean_line
 from intranet.core.query_args import QueryArgs
 from intranet.db import is_sqlite
@@ -101,6 +101,22 @@ def people(filters: Filters | None = None):
     return query
 
 
+def organizations_named(filters: Filters, limit: int = 3) -> list[Organization]:
+    """The organisations a search is about (chosen in the filter, or named by every term), whose
+    general contact the list shows before their people."""
+    if filters.organization:
+        ids = {filters.organization}
+    elif filters.terms:
+        ids = set.intersection(*organizations_matching(filters.terms).values())
+    else:
+        return []
+    if not ids:
+        return []
+    return list(
+        Organization.select().where(Organization.id.in_(sorted(ids))).order_by(Organization.name)
+    )[:limit]
+
+
 def organizations_matching(terms) -> dict[str, set[int]]:
     """For each term, the organisations whose name or short name contains it.
 
@@ -127,6 +143,18 @@ def contains(column, term: str):
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = NodeList((Value(f"%{escaped}%", converter=False), SQL("ESCAPE"), Value("\\")))
     return Expression(column, OP.ILIKE if is_sqlite() else OP.LIKE, pattern)
+
+
+def coordination(limit: int = 3) -> list[Person]:
+    """The directory entries of active coordinators: whom to ask for an organisation that gives
+    no general contact (the coordinators keep the directory)."""
+    return list(
+        Person.select(Person.id, Person.title, Person.given_name, Person.family_name)
+        .join(Account, on=(Person.account == Account.id))
+        .where((Account.role == "coordinator") & Account.active)
+        .order_by(Person.sort_key)
+        .limit(limit)
+    )
 
 
 def organization_choices() -> list[Organization]:

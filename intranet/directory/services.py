@@ -126,6 +126,30 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
     return person
 
 
+ORGANIZATION_CONTACT_FIELDS = ("phone", "email", "address", "office_hours")
+
+
+def has_general_contact(organization: Organization) -> bool:
+    return any(getattr(organization, field) for field in ORGANIZATION_CONTACT_FIELDS)
+
+
+def save_organization_contact(organization: Organization, values: dict) -> Organization:
+    """The organisation's general contact, as the whole forum sees it."""
+    cleaned = {field: (values.get(field) or "").strip() for field in ORGANIZATION_CONTACT_FIELDS}
+    cleaned["phone"] = clean_line(cleaned["phone"])
+    cleaned["email"] = clean_line(cleaned["email"]).lower()
+    with write_transaction():
+        Organization.update(**cleaned).where(Organization.id == organization.id).execute()
+        audit.record(
+            "organization.updated",
+            target=f"organization:{organization.id}",
+            detail=", ".join(ORGANIZATION_CONTACT_FIELDS),
+        )
+    for field, value in cleaned.items():
+        setattr(organization, field, value)
+    return organization
+
+
 def _check_link_change(linked_before: int | None, values: dict, actor) -> None:
     """An entry's account sees the entry's hidden fields: nobody links or unlinks themself."""
     linked_after = values.get("account", linked_before)

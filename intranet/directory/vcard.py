@@ -1,6 +1,7 @@
 """vCard 3.0 (the version Outlook reads) for one person, an organisation or the whole list."""
 
 import vobject
+from flask_babel import gettext as _
 
 from intranet.directory.visibility import can_see
 
@@ -45,6 +46,14 @@ def organization_card(organization) -> vobject.base.Component:
         email = card.add("email")
         email.value = organization.email
         email.type_param = "INTERNET"
+    if organization.address:
+        # The address as written (no fields to split it into): one street line, as Outlook and
+        # phones show it.
+        adr = card.add("adr")
+        adr.value = vobject.vcard.Address(street=organization.address)
+        adr.type_param = "WORK"
+    if organization.office_hours:
+        card.add("note").value = f"{_('Office hours')}: {organization.office_hours}"
     if organization.website:
         card.add("url").value = organization.website
     card.add("uid").value = f"urn:intranet:organization:{organization.id}"

@@ -7,7 +7,7 @@ they see what a member of their own organisation would see. Their DSGVO tasks (A
 erasure) go through the audited admin pages, built by intranet/privacy/services.py.
 """
 
-from intranet.directory.models import CONTACT_FIELDS
+from intranet.directory.models import CONTACT_FIELDS, DEFAULT_VISIBILITY
 
 PUBLIC_FIELDS = (
     "title",
@@ -95,6 +95,21 @@ def can_edit(viewer, person) -> bool:
 
 def can_create(viewer) -> bool:
     return getattr(viewer, "role", None) in ("coordinator", "admin")
+
+
+def can_edit_organization_contact(viewer) -> bool:
+    """An organisation's general contact: kept by those who keep the directory (coordinators)
+    and by the admins, who keep the organisations themselves."""
+    return getattr(viewer, "role", None) in ("coordinator", "admin")
+
+
+def default_visibility(organization_kind: str | None, field: str) -> str:
+    """The visibility `field` of a new entry starts with, by its organisation's kind. An
+    authority's office phone is a public service line, so the forum sees it; everything else
+    starts with coordinators only. Existing entries keep what was chosen for them."""
+    if field == "phone" and organization_kind == "authority":
+        return "forum"
+    return DEFAULT_VISIBILITY
 
 
 def can_manage(viewer) -> bool:

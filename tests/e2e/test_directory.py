@@ -210,8 +210,8 @@ def test_find_people_by_organisation_and_skip_the_letters(page, live_app, axe, c
     box.press_sequentially("KVB", delay=30)
     expect(results.get_by_role("link", name="Ayşe Özdemir")).to_be_visible()
     expect(results.get_by_role("link", name="Jörg Müller")).to_have_count(0)
-    # Hidden fields read "nicht freigegeben", in the list as on the page.
-    expect(results).to_contain_text("nicht freigegeben")
+    # Hidden fields read "für Sie nicht sichtbar", in the list as on the page.
+    expect(results).to_contain_text("für Sie nicht sichtbar")
     axe.check(page)
 
     # Keyboard: from the search button the next stop is the skip link, which shows itself

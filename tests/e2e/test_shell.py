@@ -61,7 +61,7 @@ def test_first_run_setup_navigation_and_logout(page, live_app, axe, console_erro
     page.get_by_role("link", name="Neue Organisation").click()
     axe.check(page)
     page.get_by_label("Name").fill("Landespolizei Beispiel")
-    page.get_by_label("Art").select_option("authority")
+    page.get_by_role("radio", name="Behörde").check()
     page.get_by_role("button", name="Speichern").click()
     expect(page.get_by_role("status")).to_contain_text("Landespolizei Beispiel")
     axe.check(page)
