@@ -396,3 +396,22 @@ def test_each_invitation_names_its_own_recipient_as_the_one_attendee(
         seen[message.recipient] = attendee.params["cn"]
     assert seen[tricky.email] == 'Zoë "Z"; ROLE=CHAIR, Beispiel'
     assert seen[member.email] == member.display_name
+
+
+def test_the_delivery_loop_writes_what_is_due_by_the_clock(mail_on, app, org, member):
+    """`python app.py` and `mail deliver` need nothing else: their pass runs the jobs, at most
+    every few minutes, and the reminder's link points at the intranet's address."""
+    from intranet.core import outbox as delivery
+
+    app.config["PUBLIC_URL"] = "https://intranet.example.org/"
+    meeting = factories.meeting("Plenum", organization=org, invited=[member.organization],
+                                start=utcnow() + dt.timedelta(hours=30))  # fmt: skip
+    Answer.create(meeting=meeting, account=member, answer="yes")
+    delivery.deliver(once=True)
+    (reminder,) = outbox("meeting_reminder")
+    assert f"https://intranet.example.org/meetings/{meeting.id}" in reminder.text
+    other = factories.meeting("Später", organization=org, invited=[member.organization],
+                              start=utcnow() + dt.timedelta(hours=20))  # fmt: skip
+    Answer.create(meeting=other, account=member, answer="yes")
+    delivery.deliver(once=True)
+    assert len(outbox("meeting_reminder")) == 1  # not yet: the jobs ran a moment ago

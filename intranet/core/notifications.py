@@ -234,7 +234,6 @@ def public_url() -> str:
 # --- Periodic jobs ------------------------------------------------------------------------------
 
 _jobs = []
-_last_run = {"at": 0.0}
 
 
 def periodic(job):
@@ -248,11 +247,13 @@ def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
     with the intranet's address (for links). At most every PERIODIC_SECONDS unless `force`."""
     if not mail.enabled():
         return
-    if not force and time.monotonic() - _last_run["at"] < PERIODIC_SECONDS and _last_run["at"]:
-        return
-    _last_run["at"] = time.monotonic()
-    now = now or utcnow()
     app = current_app._get_current_object()
+    # Per app: each instance (and each test's app) keeps its own pace.
+    last = app.extensions.get("notifications_last_run")
+    if not force and last is not None and time.monotonic() - last < PERIODIC_SECONDS:
+        return
+    app.extensions["notifications_last_run"] = time.monotonic()
+    now = now or utcnow()
     with app.app_context():
         base = public_url()
     for job in [*_jobs, send_summaries]:
