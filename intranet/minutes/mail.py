@@ -13,6 +13,7 @@ from flask import url_for
 
 from intranet.auth.models import Account
 from intranet.core import mail, notifications, sharing
+from intranet.core.models import MailOnce
 from intranet.db import write_transaction
 from intranet.meetings import times
 from intranet.meetings.models import Meeting
@@ -122,7 +123,7 @@ def deadlines_near(now: dt.datetime) -> int:
     """Tell the authors of circulating minutes whose objection period ends within two days
     while objections are open; once per person and minutes."""
     from intranet.minutes import services
-    from intranet.minutes.models import Minutes, MinutesComment
+    from intranet.minutes.models import MinutesComment
 
     open_objections = MinutesComment.select(MinutesComment.minutes).where(
         (MinutesComment.kind == "objection") & MinutesComment.resolved_at.is_null()
@@ -137,12 +138,8 @@ def deadlines_near(now: dt.datetime) -> int:
     for minutes in due:
         with write_transaction():
             context = services.context_for(minutes)
-            told += (
-                notify(
-                    context, DEADLINE, authors(context), None, once=f"deadline:minutes:{minutes.id}"
-                )
-                or 0
-            )
+            key = f"deadline:minutes:{minutes.id}"
+            told += notify(context, DEADLINE, authors(context), None, once=key) or 0
     return told
 
 
@@ -183,20 +180,34 @@ def action_items_to_tell(now: dt.datetime) -> int:
     if not items:
         return 0
     accounts = _active(Account.select().order_by(Account.id))
+    by_id = {item.id: item for item in items}
+    # Who was told already: one query, so that a pass over old items writes nothing.
+    told_before = set(
+        MailOnce.select(MailOnce.account, MailOnce.key)
+        .where(MailOnce.key.startswith("action:"))
+        .tuples()
+    )
     told = 0
     for item_id, candidates in _responsible_accounts(items, accounts).items():
-        item = next(i for i in items if i.id == item_id)
+        item = by_id[item_id]
         for account in candidates:
-            # What the person may read, by the same query as their own list of action items.
-            if not services.action_items(account).where(ActionItem.id == item.id).exists():
-                continue
             steps = [ASSIGNED]
             if item.due_on is not None and item.due_on <= today + dt.timedelta(days=1):
                 steps.append(DUE)
+            steps = [s for s in steps if (account.id, _action_key(item, s)) not in told_before]
+            # What the person may read, by the same query as their own list of action items.
+            if not steps or not (
+                services.action_items(account).where(ActionItem.id == item.id).exists()
+            ):
+                continue
             for step in steps:
                 with write_transaction():
                     told += bool(_tell_action_item(item, account, step))
     return told
+
+
+def _action_key(item, step: str) -> str:
+    return f"action:{item.id}:{step}"
 
 
 def _tell_action_item(item, account, step: str):
@@ -212,7 +223,7 @@ def _tell_action_item(item, account, step: str):
         account,
         notifications.ACTION_ITEMS,
         url_for("minutes.show", minutes_id=minutes.id, _external=True),
-        once=f"action:{item.id}:{step}",
+        once=_action_key(item, step),
         about=f"minutes:{minutes.id}",
         step=step,
         title=mail.one_line(meeting.title) if named else None,
