@@ -86,3 +86,4 @@ benchmark: dev-venv
 # Quick look: BENCH_SIZES=10y BENCH_SECONDS=2 make bench
 bench: system-packages venv
 	$(PY) -m bench.run
+	$(PY) -m bench.invitations

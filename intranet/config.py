@@ -32,6 +32,11 @@ DEFAULTS = {
     "MEMBERSHIP_RETENTION_MONTHS": 12,
     # Minutes in circulation: days participants have to object before they can be released.
     "MINUTES_OBJECTION_DAYS": 14,
+    # Those who accepted a meeting are reminded of it by mail this many days before.
+    "MEETING_REMINDER_DAYS": 2,
+    # The intranet's address for links in mails the delivery loop writes (reminders, daily
+    # summaries); unset: the address under which the intranet was last used.
+    "PUBLIC_URL": None,
     # Outgoing mail: host:port; without it no mail is queued or sent and pages say so.
     "MAIL_SERVER": None,
     "MAIL_USERNAME": None,

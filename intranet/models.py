@@ -14,6 +14,9 @@ from intranet.auth.models import (
 from intranet.core.fulltext import SearchEntry
 from intranet.core.models import (
     AuditEvent,
+    DigestEntry,
+    MailOnce,
+    NotificationSettings,
     OutboxAttachment,
     OutboxMessage,
     RefusedRead,
@@ -53,4 +56,7 @@ MODELS = [
     *OPARL_MODELS,
     OutboxMessage,
     OutboxAttachment,
+    NotificationSettings,
+    DigestEntry,
+    MailOnce,
 ]

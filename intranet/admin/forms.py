@@ -113,6 +113,17 @@ class OrganizationForm(OrganizationContactForm):
     )
 
 
+def days_field(label, description):
+    """A number of days the admin may set (core.site_settings.DAYS gives its range); empty
+    means the server's setting."""
+    return StringField(
+        label,
+        description=description,
+        validators=[Optional(), lambda form, field: _days_in_range(field)],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
 class SiteSettingsForm(Form):
     imprint_url = URLField(
         _l("Address of the imprint"),
@@ -136,24 +147,27 @@ class SiteSettingsForm(Form):
             "My account."
         ),
     )
-    audit_retention_days = StringField(
+    audit_retention_days = days_field(
         _l("Keep the audit log for (days)"),
         description=_l(
             "The command “audit prune” removes older entries. Empty: the server's setting "
             "(365 days unless changed there)."
         ),
-        validators=[Optional(), lambda form, field: _days_in_range(field)],
-        render_kw={"inputmode": "numeric"},
     )
-    minutes_objection_days = StringField(
+    minutes_objection_days = days_field(
         _l("Objection period for minutes (days)"),
         description=_l(
             "How long approved minutes circulate for objections, to the end of the last day. "
             "Applies to minutes approved from now on. Empty: the server's setting (14 days "
             "unless changed there)."
         ),
-        validators=[Optional(), lambda form, field: _days_in_range(field)],
-        render_kw={"inputmode": "numeric"},
+    )
+    meeting_reminder_days = days_field(
+        _l("Reminder before a meeting (days)"),
+        description=_l(
+            "Everyone who accepted a meeting gets one reminder mail this many days before it. "
+            "Empty: the server's setting (2 days unless changed there)."
+        ),
     )
 
 

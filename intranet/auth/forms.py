@@ -124,3 +124,58 @@ class ConfirmPasswordForm(Form):
     """Asks for the password again before a change to the second factor."""
 
     password = password_field(_l("Your password"), autocomplete="current-password")
+
+
+def notifications_form(account, settings):
+    """The choices on /account: per topic the person's role gets mail about, how; the hour of
+    the daily summary; an alarm before meetings in the calendar feed."""
+    from wtforms import RadioField, SelectField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import InputRequired
+
+    from intranet.core import notifications as told
+
+    choices = [SelectChoice(value, told.CHOICE_LABELS[value]) for value in told.CHOICES]
+
+    class NotificationsForm(Form):
+        pass
+
+    current = told.choices_of(account, settings)
+    for topic in current:
+        setattr(
+            NotificationsForm,
+            topic,
+            RadioField(
+                told.TOPIC_LABELS[topic],
+                choices=choices,
+                default=current[topic],
+                validators=[InputRequired(_l("Please choose one."))],
+            ),
+        )
+    NotificationsForm.digest_hour = SelectField(
+        _l("Time of the daily summary"),
+        choices=[SelectChoice(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+        default=settings.digest_hour,
+    )
+    NotificationsForm.alarm_minutes = SelectField(
+        _l("Alarm before each meeting in your calendar subscription"),
+        description=_l(
+            "Your calendar program reminds you this long before each meeting of the calendar "
+            "address below."
+        ),
+        choices=[
+            SelectChoice(minutes, label)
+            for minutes, label in (
+                (0, _l("no alarm")),
+                (15, _l("15 minutes before")),
+                (30, _l("30 minutes before")),
+                (60, _l("1 hour before")),
+                (120, _l("2 hours before")),
+                (1440, _l("1 day before")),
+            )
+        ],
+        coerce=int,
+        default=settings.alarm_minutes or 0,
+    )
+    return NotificationsForm(prefix="told")

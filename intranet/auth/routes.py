@@ -30,6 +30,7 @@ from intranet.auth.forms import (
     SecondStepForm,
     SetPasswordForm,
     SetupForm,
+    notifications_form,
 )
 from intranet.auth.models import Account
 from intranet.auth.passwords import WeakPassword
@@ -48,7 +49,7 @@ from intranet.auth.sessions import (
     start_session,
 )
 from intranet.config import LANGUAGES
-from intranet.core import audit
+from intranet.core import audit, notifications
 from intranet.db import utcnow
 from intranet.extensions import login_manager
 from intranet.filters import CLOCK
@@ -363,9 +364,13 @@ def choose_password():
 def _account_page(form=None, status=200, **forms):
     account = current_user
     factor = second_factor.active_factor(account)
+    told_settings = notifications.settings_of(account)
     return render(
         "auth/account.html",
         form=form or PasswordChangeForm(),
+        notifications_form=forms.get("notifications_form")
+        or notifications_form(account, told_settings),
+        only_reviewer=notifications.only_reviewer(account),
         second_factor_on=factor is not None,
         second_factor_since=factor.confirmed_at if factor else None,
         second_factor_required=second_factor.required_for(account),
@@ -380,6 +385,18 @@ def _account_page(form=None, status=200, **forms):
 @bp.get("/account")
 def account():
     return _account_page()
+
+
+@bp.post("/account/notifications")
+def save_notifications():
+    account = current_user
+    form = notifications_form(account, notifications.settings_of(account))
+    if not form.validate_on_submit():
+        return _account_page(status=422, notifications_form=form)
+    chosen = {topic: getattr(form, topic).data for topic in notifications.TOPICS if topic in form}
+    notifications.save(account, chosen, form.digest_hour.data, form.alarm_minutes.data or None)
+    flash(_("Your choices for notifications are saved."), "success")
+    return redirect_to(url_for("auth.account") + "#notifications")
 
 
 def _with_password(prefix: str, action, done):

@@ -118,16 +118,19 @@ def queue(
     about: str = "",
     caused_by=None,
     attachments=(),
+    composed: Composed | None = None,
     **context,
 ) -> OutboxMessage | None:
     """Write one mail into the outbox (call inside the transaction of the change it reports);
     None when mail is off. `account` is whose mail it is (its language, its erasure); `about`
-    names the item whose page shows the delivery state ("meeting:12")."""
+    names the item whose page shows the delivery state ("meeting:12"); `composed`: the text,
+    when the caller composed it once for many recipients (a mail that names none of them)."""
     if not enabled():
         return None
     check_header(recipient)
     language = language or language_of(account)
-    composed = compose(kind, language, account=account, recipient=recipient, **context)
+    if composed is None:
+        composed = compose(kind, language, account=account, recipient=recipient, **context)
     row = OutboxMessage.create(
         recipient=recipient.strip(),
         account=account.id if account is not None else None,

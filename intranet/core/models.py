@@ -170,3 +170,73 @@ class OutboxAttachment(BaseModel):
 
     class Meta:
         table_name = "outbox_attachment"
+
+
+class NotificationSettings(BaseModel):
+    """How one person wants to be told (core.notifications): per topic at once, in the daily
+    summary or not at all (None: the default for their role), the hour of the summary, and an
+    alarm before each meeting in their calendar feed. No row: every default."""
+
+    account = ForeignKeyField(Account, primary_key=True, on_delete="CASCADE", backref="+")
+    invitations = CharField(max_length=10, null=True)
+    reminders = CharField(max_length=10, null=True)
+    review = CharField(max_length=10, null=True)
+    minutes = CharField(max_length=10, null=True)
+    action_items = CharField(max_length=10, null=True)
+    digest_hour = IntegerField(default=7)
+    alarm_minutes = IntegerField(null=True)
+
+    PERSONAL_DATA = {
+        "account": _l("Whose choices about notifications these are."),
+    }
+    NOT_PERSONAL_DATA = (
+        "invitations", "reminders", "review", "minutes", "action_items", "digest_hour",
+        "alarm_minutes",
+    )  # fmt: skip
+
+    class Meta:
+        table_name = "notification_settings"
+
+
+class DigestEntry(BaseModel):
+    """A notification kept for the person's daily summary: its subject (already as a mail may
+    carry it) and its link; gone once the summary is queued."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, on_delete="CASCADE", backref="+")
+    topic = CharField(max_length=20)
+    subject = CharField(max_length=1000)
+    link = CharField(max_length=1000, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Who is to receive the daily summary."),
+        "subject": _l("Subject of a notification; may name a meeting."),
+        "created_at": _l("When the notification arose."),
+    }
+    NOT_PERSONAL_DATA = ("id", "topic", "link")
+
+    class Meta:
+        table_name = "digest_entry"
+        indexes = ((("account", "created_at"), False),)
+
+
+class MailOnce(BaseModel):
+    """A notification that goes out once per person and occasion (a reminder of one meeting,
+    one day's summary): its row, unique, is written in the transaction that queues it, so that
+    neither a second pass nor a second instance sends it again."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, on_delete="CASCADE", backref="+")
+    key = CharField(max_length=80)
+    at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {
+        "account": _l("Who was told, so that nobody is told twice."),
+        "at": _l("When the notification was queued."),
+    }
+    NOT_PERSONAL_DATA = ("id", "key")
+
+    class Meta:
+        table_name = "mail_once"
+        indexes = ((("account", "key"), True),)

@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from flask import current_app
 from peewee import fn
 
-from intranet.core import mail
+from intranet.core import mail, notifications
 from intranet.core.models import OutboxAttachment, OutboxMessage
 from intranet.db import is_sqlite, release_connection, utcnow, write_transaction
 
@@ -198,10 +198,13 @@ def deliver_due() -> dict[str, int]:
 
 def deliver(once: bool = True, stop: threading.Event | None = None, interval=None) -> dict:
     """Deliver what is due; with `once=False` again every `interval` seconds until `stop` is
-    set. One bad pass (a database hiccup) is logged, and the loop goes on."""
+    set. One bad pass (a database hiccup) is logged, and the loop goes on. Each pass also
+    writes the notifications that are due by the clock (core.notifications.run_periodic)."""
     interval = interval or current_app.config["MAIL_INTERVAL_SECONDS"]
     stop = stop or threading.Event()
     while True:
+        # Reminders, deadlines and daily summaries first, so that they go out in this pass.
+        notifications.run_periodic()
         try:
             counts = deliver_due()
         except Exception:

@@ -165,6 +165,30 @@ class Audience:
         return AMBER_STRICT not in self.labels
 
 
+@dataclass(frozen=True)
+class MailPolicy:
+    """What a mail, and the calendar file it carries, may say about one item (a meeting,
+    minutes): every kind of mail asks this object, never the labels.
+
+    A mail leaves the intranet for good. It names the item (title, date) only where the whole
+    chain of labels may leave (CLEAR, GREEN, AMBER) and the recipient is in its audience;
+    otherwise it says only that something waits, with the link. A calendar file of an item
+    that may not be named carries time and place, without the title. No mail ever carries
+    the text of minutes, a section or a comment: the templates get no such text at all."""
+
+    audience: Audience
+
+    def names_for(self, account) -> bool:
+        """Whether a mail to `account` may carry the item's title and date."""
+        return self.audience.leaves_intranet and self.audience.visible_to(account)
+
+    @property
+    def calendar_title(self) -> bool:
+        """Whether a calendar file in a mail may carry the item's title (and more than time
+        and place: description, link, label)."""
+        return self.audience.leaves_intranet
+
+
 def audience(label: str, organization_ids=(), person_ids=()) -> Audience:
     return Audience(label, frozenset(organization_ids), frozenset(person_ids))
 

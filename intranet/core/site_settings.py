@@ -16,6 +16,8 @@ EDITABLE = {
     "audit_retention_days": "",
     # Empty: INTRANET_MINUTES_OBJECTION_DAYS (14).
     "minutes_objection_days": "",
+    # Empty: INTRANET_MEETING_REMINDER_DAYS (2).
+    "meeting_reminder_days": "",
 }
 # Each number of days the admin may set: (configuration key, lowest, highest). The audit log can
 # be shortened, but not below a month: a short period must not erase recent reads. An objection
@@ -23,6 +25,7 @@ EDITABLE = {
 DAYS = {
     "audit_retention_days": ("AUDIT_RETENTION_DAYS", 30, 3650),
     "minutes_objection_days": ("MINUTES_OBJECTION_DAYS", 2, 90),
+    "meeting_reminder_days": ("MEETING_REMINDER_DAYS", 1, 30),
 }
 
 
@@ -61,3 +64,8 @@ def audit_retention_days() -> int:
 def minutes_objection_days() -> int:
     """How long circulating minutes are open for objections."""
     return days("minutes_objection_days")
+
+
+def meeting_reminder_days() -> int:
+    """How many days before a meeting those who accepted are reminded of it."""
+    return days("meeting_reminder_days")

@@ -8,6 +8,7 @@ from flask import current_app, request
 
 from intranet.auth.tokens import PersonalToken
 from intranet.core import sharing
+from intranet.core.models import NotificationSettings
 from intranet.core.signals import access_ended
 from intranet.db import utcnow
 from intranet.meetings import services
@@ -52,13 +53,23 @@ def feed_meetings(account, where=None):
     )
 
 
-def feed_version(account) -> tuple[str, dt.datetime | None, object]:
+def alarm_minutes(account) -> int | None:
+    """The alarm the person asked for before each meeting of their feed (on /account)."""
+    row = (
+        NotificationSettings.select(NotificationSettings.alarm_minutes)
+        .where(NotificationSettings.account == account.id)
+        .first()
+    )
+    return row.alarm_minutes if row else None
+
+
+def feed_version(account, alarm: int | None = None) -> tuple[str, dt.datetime | None, object]:
     """ETag and Last-Modified of the account's feed, from a narrow query over the same rows,
     and the condition that selects them (for `feed_meetings`, so both see the same rows).
 
     Every change a feed shows bumps a meeting's `updated_at` (and `sequence`); a meeting that
     enters or leaves the account's view changes the list of ids. Both go into the tag, so
-    changes the account may not see leave it alone. `updated_at` stays text here: turning a
+    changes the account may not see leave it alone; so does the person's alarm (`alarm`). `updated_at` stays text here: turning a
     hundred of them into datetimes would cost more than the rest of a 304.
     """
     where = _in_feed(account)
@@ -68,7 +79,7 @@ def feed_version(account) -> tuple[str, dt.datetime | None, object]:
     )
     latest = max((row[1] for row in rows), default=None)
     changed = Meeting.updated_at.python_value(latest) if latest else None
-    tag = version_tag(account.id, request.url_root, current_app.config["FORUM_NAME"], rows)
+    tag = version_tag(account.id, request.url_root, current_app.config["FORUM_NAME"], alarm, rows)
     return tag, changed, where
 
 

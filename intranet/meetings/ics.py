@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 import icalendar
-from flask import url_for
+from flask import current_app, url_for
 
 from intranet.core import sharing
 from intranet.core.cleaning import clean_line, clean_text
@@ -63,9 +63,11 @@ def _local(utc: dt.datetime) -> dt.datetime:
 
 
 def meeting_event(
-    meeting, detail: bool | None = None, method: str | None = None
+    meeting, detail: bool | None = None, method: str | None = None, titled: bool = True
 ) -> icalendar.Event:
-    """One VEVENT. Without `detail` (AMBER+STRICT) only title and time leave the intranet.
+    """One VEVENT. Without `detail` (AMBER+STRICT) only title and time leave the intranet;
+    not `titled` (a mail about a meeting it may not name, core.sharing.MailPolicy): time and
+    place under the forum's name, nothing else.
 
     Text passes through the input cleaning once more: values stored before it existed may
     hold control characters, which RFC 5545 does not allow and calendar programs choke on."""
@@ -76,7 +78,7 @@ def meeting_event(
     event.add("dtstamp", utcnow().replace(tzinfo=dt.UTC))
     event.add("dtstart", _local(meeting.start))
     event.add("dtend", _local(meeting.end))
-    event.add("summary", clean_line(meeting.title))
+    event.add("summary", clean_line(meeting.title if titled else current_app.config["FORUM_NAME"]))
     event.add("sequence", meeting.sequence)
     event.add("last-modified", meeting.updated_at.replace(tzinfo=dt.UTC))
     event.add("class", "PUBLIC" if meeting.label == sharing.CLEAR else "CONFIDENTIAL")
@@ -84,7 +86,10 @@ def meeting_event(
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED" if meeting.state in ("invited", "held") else "TENTATIVE")
-    if detail:
+    if not titled:
+        if meeting.location_text:
+            event.add("location", clean_line(meeting.location_text))
+    elif detail:
         event.add("url", url_for("meetings.show", meeting_id=meeting.id, _external=True))
         location = meeting.location_text
         if meeting.online_url:
@@ -103,14 +108,29 @@ def meeting_event(
     return event
 
 
-def calendar_bytes(meetings, method: str | None = None, name: str | None = None) -> bytes:
-    """A VCALENDAR of `meetings` (RED ones are left out: they never leave the intranet)."""
+def calendar_bytes(
+    meetings, method: str | None = None, name: str | None = None, alarm: int | None = None
+) -> bytes:
+    """A VCALENDAR of `meetings` (RED ones are left out: they never leave the intranet); with
+    `alarm`, each meeting still to take place reminds `alarm` minutes before it starts."""
     calendar = new_calendar(method, name)
     calendar.add_component(berlin_timezone())  # before the events that refer to it
     for meeting in meetings:
         if sharing.in_feeds(meeting.label):
-            calendar.add_component(meeting_event(meeting, method=method))
+            event = meeting_event(meeting, method=method)
+            if alarm and not meeting.cancelled:
+                event.add_component(_alarm(alarm, event["summary"]))
+            calendar.add_component(event)
     return calendar.to_ical()
+
+
+def _alarm(minutes: int, summary) -> icalendar.Alarm:
+    """A VALARM (RFC 5545 3.6.6) that shows the event's own summary, nothing more."""
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", dt.timedelta(minutes=-minutes))
+    return alarm
 
 
 # German letters written out the way a German reader expects them in a plain file name.

@@ -3,18 +3,24 @@
 Queued into the outbox (core.mail) inside the transaction that invites, changes or cancels the
 meeting, one mail per person in their language; delivered in the background. Only when
 INTRANET_MAIL_SERVER is set; otherwise nothing is queued and the pages say that mail is off.
-What a mail carries follows the sharing label, as the feed does: AMBER+STRICT only title and
-time, RED no detail at all (a pointer to the intranet only, no attachment).
+What a mail carries follows core.sharing.MailPolicy: CLEAR, GREEN and AMBER meetings are named
+with their details; for AMBER+STRICT and RED the mail says only that a meeting waits, with the
+link, and its calendar file carries time and place without the title. Each person is told as
+they chose (core.notifications); those who accepted are reminded before the meeting.
 """
+
+import datetime as dt
 
 import icalendar
 from flask import url_for
 from flask_login import current_user
 
 from intranet.auth.models import Account
-from intranet.core import mail, sharing
+from intranet.core import mail, notifications, sharing, site_settings
 from intranet.core.cleaning import clean_line
+from intranet.db import write_transaction
 from intranet.meetings import ics, times
+from intranet.meetings.models import Answer, Meeting
 
 KIND = "meeting"
 SERIES_KIND = "meeting_series"
@@ -42,16 +48,23 @@ def about(meeting) -> str:
     return f"meeting:{meeting.id}"
 
 
-def _entry(meeting) -> dict:
+def policy(meeting) -> sharing.MailPolicy:
+    """What mails may say about `meeting` (its own label: whom a mail goes to is decided by
+    `recipients`, which asks the meeting's whole audience)."""
+    return sharing.MailPolicy(sharing.audience(meeting.label))
+
+
+def _entry(meeting, named: bool = True) -> dict:
     """What the templates may say about one meeting: title and time, and place, online address
-    and cancellation reason only where the label allows (`detail`)."""
+    and cancellation reason only where the label allows (`detail`); nothing but the link for
+    a meeting a mail may not name (`hidden`)."""
     local_start, local_end = times.to_local(meeting.start), times.to_local(meeting.end)
     # The mail says once that times are Berlin's; an offset only where the clock is ambiguous.
     offset = times.ambiguous_offset(meeting.start)
     return {
-        "red": meeting.label == sharing.RED,
-        "detail": sharing.shows_detail(meeting.label),
-        "title": mail.one_line(meeting.title),
+        "hidden": not named,
+        "detail": named and sharing.shows_detail(meeting.label),
+        "title": mail.one_line(meeting.title) if named else None,
         "when": f"{local_start:%d.%m.%Y %H:%M}–{local_end:%H:%M}"
         + (f" ({offset})" if offset else ""),
         "location": meeting.location_text,
@@ -61,46 +74,64 @@ def _entry(meeting) -> dict:
     }
 
 
-def _series_title(meetings) -> str | None:
-    """The common title of a series invitation's subject; None when titles differ or a RED
-    meeting is among them (its title must not appear)."""
+def _series_title(meetings, account) -> str | None:
+    """The common title of a series invitation's subject; None when titles differ or one of
+    the meetings may not be named (its title must not appear)."""
     titles = {mail.one_line(m.title) for m in meetings}
-    if len(titles) == 1 and all(m.label != sharing.RED for m in meetings):
+    if len(titles) == 1 and all(policy(m).names_for(account) for m in meetings):
         return titles.pop()
     return None
 
 
-def _context(meetings, method: str = "REQUEST", update: bool = False) -> tuple[str, dict]:
+def _context(meetings, account, method: str = "REQUEST", update: bool = False):
     if len(meetings) == 1:
-        return KIND, {"entry": _entry(meetings[0]), "method": method, "update": update}
-    entries = [_entry(m) for m in meetings]
-    return SERIES_KIND, {"entries": entries, "title": _series_title(meetings)}
+        entry = _entry(meetings[0], policy(meetings[0]).names_for(account))
+        return KIND, {"entry": entry, "method": method, "update": update}
+    entries = [_entry(m, policy(m).names_for(account)) for m in meetings]
+    return SERIES_KIND, {"entries": entries, "title": _series_title(meetings, account)}
 
 
 def invitation_text(meetings) -> tuple[str, str]:
     """Subject and text of the invitation to `meetings`, as it is mailed: for people to copy
     when this installation sends no mail."""
-    kind, context = _context(meetings)
+    kind, context = _context(meetings, current_user)
     composed = mail.compose(kind, mail.language_of(current_user), copy=True, **context)
     return composed.subject, composed.text.strip()
 
 
-def _calendar(meeting, account, method: str, filename: str) -> list[mail.Attachment]:
-    if meeting.label == sharing.RED:
-        return []
-    calendar = ics.new_calendar(method)
-    event = ics.meeting_event(meeting, method=method)
-    event.add("organizer", icalendar.vCalAddress(f"mailto:{mail.sender()}"))
+END_OF_EVENT = b"END:VEVENT\r\n"
+
+
+def _calendar(meeting, account, method: str, filename: str, made=None) -> list[mail.Attachment]:
+    """The meeting as an iTIP calendar file naming `account` as attendee. The file is the same
+    for every recipient but that line: with `made` (a dict kept while inviting many), it is
+    built once and each recipient's ATTENDEE line is put in."""
+    key = (meeting.id, method)
+    if made is None or key not in made:
+        calendar = ics.new_calendar(method)
+        titled = policy(meeting).calendar_title
+        event = ics.meeting_event(meeting, method=method, titled=titled)
+        event.add("organizer", icalendar.vCalAddress(f"mailto:{mail.sender()}"))
+        calendar.add_component(ics.berlin_timezone())
+        calendar.add_component(event)
+        body = calendar.to_ical()
+        cut = body.rindex(END_OF_EVENT)
+        parts = (body[:cut], body[cut:])
+        if made is not None:
+            made[key] = parts
+    else:
+        parts = made[key]
     attendee = icalendar.vCalAddress(f"mailto:{account.email}")
     attendee.params["cn"] = icalendar.vText(clean_line(account.display_name))
     attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
     attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
     attendee.params["rsvp"] = icalendar.vText("FALSE")
-    event.add("attendee", attendee)
-    calendar.add_component(ics.berlin_timezone())
-    calendar.add_component(event)
+    # The line as icalendar writes it (escaped, folded), without the event around it.
+    holder = icalendar.Event()
+    holder.add("attendee", attendee)
+    line = holder.to_ical().split(b"\r\n", 1)[1].rsplit(END_OF_EVENT, 1)[0]
     content_type = f"text/calendar; method={method}"
-    return [mail.Attachment(filename, content_type, calendar.to_ical())]
+    return [mail.Attachment(filename, content_type, parts[0] + line + parts[1])]
 
 
 def queue_invitations(context, actor, update: bool = False) -> int | None:
@@ -110,22 +141,27 @@ def queue_invitations(context, actor, update: bool = False) -> int | None:
         return None
     meeting = context.meeting
     method = "CANCEL" if meeting.cancelled else "REQUEST"
-    kind, template_context = _context([meeting], method, update)
     accounts = recipients(context)
+    notifications.prefetch(accounts)
+    # An invitation names none of its recipients in its text: composed once per language.
+    shared, made = {}, {}
     for account in accounts:
-        attachments = _calendar(meeting, account, method, "einladung.ics")
-        _queue(account, kind, template_context, attachments, meeting, actor)
+        kind, template_context = _context([meeting], account, method, update)
+        attachments = _calendar(meeting, account, method, "einladung.ics", made)
+        _queue(account, kind, template_context, attachments, meeting, actor, shared=shared)
     return len(accounts)
 
 
-def _queue(account, kind, template_context, attachments, about_meeting, actor) -> None:
-    mail.queue(
+def _queue(account, kind, template_context, attachments, about_meeting, actor, **told):
+    return notifications.tell(
         kind,
-        account.email,
-        account=account,
+        account,
+        told.pop("topic", notifications.INVITATIONS),
+        url_for("meetings.show", meeting_id=about_meeting.id, _external=True),
         about=about(about_meeting),
         caused_by=actor,
         attachments=attachments,
+        **told,
         **template_context,
     )
 
@@ -141,11 +177,56 @@ def queue_series_invitations(contexts, actor, about_meeting) -> int | None:
     for context in contexts:
         for account in recipients(context):
             per_account.setdefault(account.id, (account, []))[1].append(context.meeting)
+    notifications.prefetch([account for account, _own in per_account.values()])
+    shared, made = {}, {}
     for account, own in per_account.values():
-        kind, template_context = _context(own)
+        kind, template_context = _context(own, account)
         attachments = []
         for number, meeting in enumerate(own, 1):
             name = "einladung.ics" if len(own) == 1 else f"einladung-{number}.ics"
-            attachments += _calendar(meeting, account, "REQUEST", name)
-        _queue(account, kind, template_context, attachments, about_meeting, actor)
+            attachments += _calendar(meeting, account, "REQUEST", name, made)
+        _queue(account, kind, template_context, attachments, about_meeting, actor, shared=shared)
     return len(per_account)
+
+
+# --- Reminders (core.notifications runs this in the delivery loop) ------------------------------
+
+REMINDER_KIND = "meeting_reminder"
+
+
+@notifications.periodic
+def remind(now) -> int:
+    """Remind everyone who accepted a meeting that starts within the admin's number of days
+    (default 2), once per person and meeting, if they may still see it."""
+    from intranet.meetings.services import load_context
+
+    ahead = now + dt.timedelta(days=site_settings.meeting_reminder_days())
+    meetings = Meeting.select().where(
+        (Meeting.start > now) & (Meeting.start <= ahead) & (Meeting.cancelled == False)  # noqa: E712
+    )
+    told = 0
+    for meeting in meetings:
+        context = load_context(meeting)
+        accepted = (
+            Account.select()
+            .join(Answer, on=(Answer.account == Account.id))
+            .where((Answer.meeting == meeting.id) & (Answer.answer == "yes"))
+            .where(Account.active == True)  # noqa: E712
+        )
+        for account in accepted:
+            if not context.visible_to(account):
+                continue
+            with write_transaction():
+                told += bool(
+                    _queue(
+                        account,
+                        REMINDER_KIND,
+                        {"entry": _entry(meeting, policy(meeting).names_for(account))},
+                        _calendar(meeting, account, "PUBLISH", "termin.ics"),
+                        meeting,
+                        None,
+                        topic=notifications.REMINDERS,
+                        once=f"reminder:meeting:{meeting.id}",
+                    )
+                )
+    return told

@@ -227,12 +227,13 @@ def feed():
     if account is None:
         abort(404)
     # Calendar programs poll every few minutes: answer an unchanged feed without rendering it.
-    etag, last_modified, where = feeds.feed_version(account)
+    alarm = feeds.alarm_minutes(account)
+    etag, last_modified, where = feeds.feed_version(account, alarm)
     query = feeds.feed_meetings(account, where)
     name = current_app.config["FORUM_NAME"]
 
     def build():
-        body = feeds.feed_body(etag, lambda: ics.calendar_bytes(query, name=name))
+        body = feeds.feed_body(etag, lambda: ics.calendar_bytes(query, name=name, alarm=alarm))
         return download(body, "kalender.ics", "text/calendar")
 
     return conditional(etag, last_modified, build)

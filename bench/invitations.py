@@ -1,0 +1,99 @@
+"""Does queueing mail slow a page down? (`make bench`, or `python -m bench.invitations`)
+
+The same request, "send invitations" on a meeting (POST /meetings/<id>/state), once for a
+meeting whose invited organisation has 40 accounts (40 mails written into the outbox, each with
+its calendar file) and once for a meeting that invites nobody with an account (no mail). Mail is
+on; nothing is sent: the outbox is only written. The two kinds of request alternate, in-process
+through the test client, each on a fresh meeting; the medians are compared. The issue's target:
+the 40-mail page within ±20 % of the other.
+
+Settings: BENCH_INVITATION_ROUNDS (default 30 of each), INTRANET_DATABASE_URL (default: a
+SQLite file in a temporary folder; a PostgreSQL URL for that database, which is emptied).
+"""
+
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+RECIPIENTS = 40
+TARGET = 0.20
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from intranet.core import notifications
+    from intranet.core.models import OutboxMessage
+    from intranet.db import db, utcnow
+    from tests import factories
+    from tests.conftest import csrf_token, make_app, sign_in
+
+    rounds = int(os.environ.get("BENCH_INVITATION_ROUNDS", "30"))
+    with tempfile.TemporaryDirectory() as folder:
+        app = make_app(Path(folder), MAIL_SERVER="127.0.0.1:1", MAIL_FROM="intranet@example.org")
+        app.config["TESTING"] = False
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            home = factories.organization("Veranstaltende Stelle")
+            plenary = factories.organization("Plenum mit Konten")
+            empty = factories.organization("Ohne Konten")
+            coordinator = factories.account("coordinator", home, email="k@example.org")
+            # The coordinator's own copy off: the quiet page then queues nothing at all.
+            notifications.save(coordinator, {"invitations": "off"}, 7, None)
+            for number in range(RECIPIENTS):
+                factories.account("member", plenary, email=f"m{number}@example.org")
+            client = app.test_client()
+            sign_in(client, coordinator)
+
+            def invite(invited) -> float:
+                start = utcnow().replace(microsecond=0) + dt.timedelta(days=10)
+                meeting = factories.meeting(
+                    "Plenum", organization=home, invited=[invited], start=start
+                )
+                token = csrf_token(client)
+                began = time.perf_counter()
+                response = client.post(
+                    f"/meetings/{meeting.id}/state", data={"csrf_token": token, "state": "invited"}
+                )
+                took = time.perf_counter() - began
+                assert response.status_code in (200, 303), response.status_code
+                return took
+
+            for _warm in range(3):
+                invite(empty), invite(plenary)
+            OutboxMessage.delete().execute()
+            quiet, busy = [], []
+            for _round in range(rounds):
+                quiet.append(invite(empty))
+                queued = OutboxMessage.select().count()
+                busy.append(invite(plenary))
+                assert OutboxMessage.select().count() - queued == RECIPIENTS
+            assert OutboxMessage.select().count() == rounds * RECIPIENTS
+    quiet_ms, busy_ms = statistics.median(quiet) * 1000, statistics.median(busy) * 1000
+    ratio = busy_ms / quiet_ms
+    result = {
+        "database": "postgresql" if os.environ.get("INTRANET_DATABASE_URL") else "sqlite",
+        "rounds": rounds,
+        "no_mail_median_ms": round(quiet_ms, 1),
+        "forty_mails_median_ms": round(busy_ms, 1),
+        "ratio": round(ratio, 3),
+        "within_target": ratio <= 1 + TARGET,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "invitations.json").write_text(json.dumps(result, indent=2))
+    print(
+        f"Einladen ohne Mail: {quiet_ms:.1f} ms, mit {RECIPIENTS} Mails: {busy_ms:.1f} ms "
+        f"(Median aus {rounds}), Verhältnis {ratio:.2f} "
+        f"({'im Ziel' if result['within_target'] else 'über dem Ziel'} von ±{TARGET:.0%})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
