@@ -528,6 +528,8 @@ def _exported_file(account, t):
 PERMISSION = {
     "meetings.ics": lambda a, t: sharing.in_feeds(t.obj.label),
     "meetings.edit": _plans,
+    # The series' minutes template: a meeting without series has none to set.
+    "meetings.series_template": lambda a, t: _plans(a, t) and t.obj.series_id is not None,
     "meetings.cancel": _plans,
     "meetings.change_state": _plans,
     "meetings.retry_mail": _plans,
