@@ -524,10 +524,39 @@ def _exported_file(account, t):
     )
 
 
+def _results_protocol(account, t):
+    """Released minutes whose PDF the account may take, nothing under RED or AMBER+STRICT up
+    the chain, and no later released minutes of the meeting that the account may take."""
+
+    def exportable(context):
+        return (
+            context.state == RELEASED
+            and context.may(account, "export")
+            and _exported(context.audience)
+            and context.audience.leaves_intranet
+        )
+
+    context = t.extra["context"]
+    if not exportable(context):
+        return False
+    later = minutes.visible_minutes(account, "export").where(
+        (minutes.Minutes.meeting == context.meeting.id)
+        & (minutes.Minutes.state == RELEASED)
+        & (minutes.Minutes.id != context.minutes.id)
+    )
+    return not any(
+        exportable(minutes.context_for(m))
+        and (m.released_at, m.id) > (context.minutes.released_at, context.minutes.id)
+        for m in later
+    )
+
+
 # endpoint → whether an account that sees the object may use the address; absent: seeing is enough.
 PERMISSION = {
     "meetings.ics": lambda a, t: sharing.in_feeds(t.obj.label),
     "meetings.edit": _plans,
+    # The series' minutes template: a meeting without series has none to set.
+    "meetings.series_template": lambda a, t: _plans(a, t) and t.obj.series_id is not None,
     "meetings.cancel": _plans,
     "meetings.change_state": _plans,
     "meetings.retry_mail": _plans,
@@ -580,6 +609,8 @@ PERMISSION = {
         t.extra["context"].audience.leaves_intranet and bool(t.obj.location_text)
     ),
     "oparl.file": _exported_file,
+    "oparl.minutes_file": _results_protocol,
+    "oparl.minutes_download": _results_protocol,
     "oparl.download": lambda a, t: _exported_file(a, t) and _downloadable(a, t),
 }
 

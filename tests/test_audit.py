@@ -19,7 +19,7 @@ from intranet.core.models import AuditEvent, RefusedRead
 from intranet.db import db, utcnow
 from intranet.meetings import feeds
 from intranet.meetings import services as meetings
-from intranet.meetings.models import AgendaItem
+from intranet.meetings.models import AgendaItem, Series
 from intranet.minutes import rules
 from intranet.minutes import services as minutes_services
 from intranet.minutes.models import COMMENT_KINDS, ActionItem, Decision, MinutesSection
@@ -203,7 +203,7 @@ def test_unrestricted_reads_write_nothing(client, org, coordinator):
 
 RESTRICTED_READS = (
     "meetings.show", "meetings.ics", "meetings.edit", "meetings.edit_agenda_item",
-    "meetings.attendance", "minutes.show", "minutes.compare", "minutes.edit", "minutes.section",
+    "meetings.attendance", "meetings.series_template", "minutes.show", "minutes.compare", "minutes.edit", "minutes.section",
     "minutes.print_view", "minutes.edit_entry", "minutes.carry",
 )  # fmt: skip
 
@@ -225,12 +225,18 @@ def restricted_addresses(app, org, coordinator):
     released_section = MinutesSection.create(minutes=released, position=1, title="Lage")
     task = ActionItem.create(section=released_section, text="Aufgabe")
     meeting, minutes = f"meeting:{ahead.id}", f"minutes:{draft.id}"
+    series = Series.create(rrule="FREQ=MONTHLY;COUNT=1", first_start_local=dt.datetime(2026, 1, 7))
+    of_series = make_meeting("Lenkungskreis", label="amber", organization=org, series=series)
     return {
         "meetings.show": (f"/meetings/{ahead.id}", meeting),
         "meetings.ics": (f"/meetings/{ahead.id}.ics", meeting),
         "meetings.edit": (f"/meetings/{ahead.id}/edit", meeting),
         "meetings.edit_agenda_item": (f"/meetings/{ahead.id}/agenda/{item.id}/edit", meeting),
         "meetings.attendance": (f"/meetings/{begun.id}/attendance", f"meeting:{begun.id}"),
+        "meetings.series_template": (
+            f"/meetings/{of_series.id}/series-template",
+            f"meeting:{of_series.id}",
+        ),
         "minutes.show": (f"/minutes/{draft.id}", minutes),
         "minutes.compare": (f"/minutes/{draft.id}/compare", minutes),
         "minutes.edit": (f"/minutes/{draft.id}/edit", minutes),

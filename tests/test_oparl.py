@@ -4,6 +4,8 @@ and holds only what the account may see on the pages; the personal token; fixed 
 import json
 import re
 import secrets
+import subprocess
+import tempfile
 from collections import deque
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -87,7 +89,15 @@ def crawl(client, headers=None) -> dict[str, object]:
         response = client.get(address, headers=headers or {})
         assert response.status_code == 200, (address, response.status_code)
         if address.endswith("/download"):
-            seen[address] = response.get_data(as_text=True)
+            body = response.get_data()
+            if "/minutes/" in address:  # the minutes' PDF: its words count
+                with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+                    pdf.write(body)
+                    pdf.flush()
+                    body = subprocess.run(
+                        ["pdftotext", pdf.name, "-"], capture_output=True, check=True
+                    ).stdout
+            seen[address] = body.decode()
             continue
         assert response.headers["Content-Type"] == "application/json; charset=utf-8"
         data = response.get_json()
@@ -138,7 +148,7 @@ def test_every_reachable_object_validates_and_shows_only_what_the_pages_show(app
     for target in world.of("section"):
         for decision in Decision.select().where(Decision.section == target.obj.id):
             decisions[WORD.findall(decision.text)[0]] = target
-    resolutions_seen = 0
+    resolutions_seen = protocols_seen = 0
     for name in READERS:
         account = world.accounts[name]
         found = crawl(walk.clients[name])
@@ -169,7 +179,17 @@ def test_every_reachable_object_validates_and_shows_only_what_the_pages_show(app
         ):
             listed = found[address]
             assert listed["pagination"]["totalElements"] == len(listed["data"]), (name, kind)
-            assert {o["id"] for o in listed["data"]} == by_type[kind], (name, kind)
+            # The body's file list holds the files of meetings and agenda items; released
+            # minutes are reached through their meeting (resultsProtocol, below).
+            reached = {i for i in by_type[kind] if "/oparl/1.1/minutes/" not in i}
+            assert {o["id"] for o in listed["data"]} == reached, (name, kind)
+        protocols = {i for i in by_type["File"] if "/oparl/1.1/minutes/" in i}
+        assert protocols == {
+            m["resultsProtocol"]["id"]
+            for m in found["/oparl/1.1/body/meetings"]["data"]
+            if "resultsProtocol" in m
+        }, name
+        protocols_seen += len(protocols)
         # Both directions: what the account sees and may leave is in the export.
         meetings_listed = {
             m["id"].rsplit("/", 1)[-1] for m in found["/oparl/1.1/body/meetings"]["data"]
@@ -179,6 +199,7 @@ def test_every_reachable_object_validates_and_shows_only_what_the_pages_show(app
                 exported = visible and target.obj.label != sharing.RED
                 assert (str(target.obj.id) in meetings_listed) is exported, (name, target.word)
     assert resolutions_seen, "no decision reached any resolutionText"
+    assert protocols_seen, "no released minutes reached any meeting"
 
 
 def test_amber_strict_carries_title_and_time_only_and_red_is_absent(client, org, other_org):

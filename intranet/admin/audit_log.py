@@ -73,6 +73,7 @@ ACTIONS = {
     "meeting.cancelled": _l("Meeting cancelled"),
     "meeting.state": _l("Meeting state changed"),
     "meeting.attendance": _l("Attendance recorded"),
+    "series.template_saved": _l("Minutes template of a series changed"),
     "meeting.viewed": _l("Meeting viewed"),
     "meeting.refused": _l("Access to a meeting refused"),
     "agenda.added": _l("Agenda item added"),

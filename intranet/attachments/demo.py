@@ -5,10 +5,12 @@ rest of the demo data; the services' checks apply to what people upload."""
 import hashlib
 import os
 import secrets
+from html import escape
 
 from intranet.attachments.models import Attachment
 from intranet.attachments.services import _private_dir, storage_root
 from intranet.core import sharing
+from intranet.core.pdf import render_pdf
 from intranet.db import utcnow
 
 # Files may not carry TLP:AMBER+STRICT (no downloads), so such items get none.
@@ -16,37 +18,14 @@ NO_FILES = sharing.AMBER_STRICT
 
 
 def tiny_pdf(title: str, line: str) -> bytes:
-    """A one-page PDF with two lines of text (Helvetica, WinAnsi): small and valid."""
-
-    def text(value: str) -> str:
-        escaped = value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        return escaped.encode("cp1252", "replace").decode("latin-1")
-
-    content = (
-        f"BT /F1 16 Tf 72 770 Td ({text(title)}) Tj ET\n"
-        f"BT /F1 11 Tf 72 745 Td ({text(line)}) Tj ET\n"
-    ).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
+    """A one-page PDF with a heading and a line, tagged (PDF/UA-1) like every PDF the forum
+    makes: demo files are opened with screen readers too."""
+    page = (
+        f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{escape(title)}'
+        '</title><link rel="stylesheet" href="css/print.css"></head>'
+        f"<body><main><h1>{escape(title)}</h1><p>{escape(line)}</p></main></body></html>"
     )
-    return bytes(out)
+    return render_pdf(page)
 
 
 def _store(owner_kind, owner_id, label, name, file_name, content, uploader) -> Attachment:

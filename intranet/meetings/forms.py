@@ -121,6 +121,18 @@ class CancelForm(Form):
     version = HiddenField()
 
 
+class SeriesTemplateForm(Form):
+    minutes_template = markdown_field(
+        _l("Template for the minutes"),
+        description=_l(
+            "New minutes of a meeting of this series start with the agenda, followed by this "
+            'text (Markdown, e.g. "### Welcome" for a fixed section). Minutes already '
+            "started keep their text."
+        ),
+        render_kw={"rows": 14},
+    )
+
+
 class AgendaItemForm(Form):
     title = StringField(
         _l("Title of the item"), validators=[DataRequired(REQUIRED), Length(max=300), visible]

@@ -40,10 +40,16 @@ class Series(BaseModel):
     # Local (Europe/Berlin) wall-clock start of the first occurrence: the rule repeats the
     # clock time, not the UTC instant, so 18:00 stays 18:00 across daylight saving changes.
     first_start_local = DateTimeField()
+    # Markdown that new minutes of the series' meetings start from (fixed sections, say),
+    # below the agenda the prefill writes.
+    minutes_template = TextField(default="")
     created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
-    PERSONAL_DATA = {"created_by": _l("Who planned the series (accountability).")}
+    PERSONAL_DATA = {
+        "created_by": _l("Who planned the series (accountability)."),
+        "minutes_template": _l("Text template for the minutes of the series; may name persons."),
+    }
     NOT_PERSONAL_DATA = ("id", "rrule", "first_start_local", "created_at")
 
 

@@ -23,7 +23,13 @@ from intranet.db import utcnow
 from intranet.filters import formatted
 from intranet.htmx import flash_at, redirect_to, render, wants_fragment
 from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start, times
-from intranet.meetings.forms import AgendaItemForm, AttendanceForm, CancelForm, MeetingForm
+from intranet.meetings.forms import (
+    AgendaItemForm,
+    AttendanceForm,
+    CancelForm,
+    MeetingForm,
+    SeriesTemplateForm,
+)
 from intranet.meetings.models import ANSWERS, Meeting
 from intranet.web import conditional, download
 
@@ -418,6 +424,26 @@ def edit(meeting_id):
     if form.errors or (form.problems and status == 200):
         status = 422
     return render("meetings/form.html", form=form, meeting=meeting, status=status)
+
+
+@bp.route("/meetings/<id:meeting_id>/series-template", methods=["GET", "POST"])
+@keeps_typed_text
+def series_template(meeting_id):
+    """The minutes template of the meeting's series: for whoever may plan the meeting."""
+    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    meeting = context.meeting
+    if not meeting.series_id:
+        abort(404)
+    form = SeriesTemplateForm()
+    if request.method == "GET":
+        form.minutes_template.data = services.series_template(meeting)
+        restore_typed_text(form)  # what was typed when the session ended, if anything
+    if form.validate_on_submit():
+        services.save_series_template(context, form.minutes_template.data or "", current_user)
+        flash(_("Template for the minutes of the series saved."), "success")
+        return redirect_to(url_for("meetings.show", meeting_id=meeting.id))
+    status = 422 if form.errors else 200
+    return render("meetings/series_template.html", form=form, meeting=meeting, status=status)
 
 
 def _message_with_mail(message, mailed: int | None):

@@ -630,6 +630,31 @@ def series_occurrences(meeting: Meeting, actor) -> tuple[list[Meeting], int]:
     )
 
 
+def series_template(meeting: Meeting) -> str:
+    """The text new minutes of this meeting's series start from ("" without a series)."""
+    if not meeting.series_id:
+        return ""
+    return (
+        Series.select(Series.minutes_template).where(Series.id == meeting.series_id).scalar() or ""
+    )
+
+
+def save_series_template(context: MeetingContext, text: str, actor) -> None:
+    """Set the minutes template of the meeting's series; whoever may plan the meeting may set
+    it, as they may edit the series' later occurrences."""
+    meeting = context.meeting
+    if not (meeting.series_id and can_plan(actor)):
+        raise MeetingError(_l("This meeting belongs to no series."))
+    with write_transaction():
+        Series.update(minutes_template=text.strip()).where(Series.id == meeting.series_id).execute()
+        audit.record(
+            "series.template_saved",
+            target=f"series:{meeting.series_id}",
+            detail=f"meeting:{meeting.id}, characters: {len(text.strip())}",
+            actor=actor,
+        )
+
+
 @dataclass
 class Invitations:
     """What an invitation to several occurrences did: the meetings now invited, and how many

@@ -318,8 +318,9 @@ LABEL_RANK = {label: n for n, label in enumerate(sharing.LABELS)}
 
 
 def prefill(meeting_context, account, label: str) -> str:
-    """A first text from the agenda items the author sees. Items narrower than the minutes'
-    label stay out of the body (they get their own section).
+    """A first text from the agenda items the author sees, then the template of the meeting's
+    series. Items narrower than the minutes' label stay out of the body (they get their own
+    section).
 
     The attendance is not written into the text: the print view and PDF list it once, from the
     attendance record, and leave it out under the Chatham House Rule; names copied into the
@@ -338,6 +339,10 @@ def prefill(meeting_context, account, label: str) -> str:
         for item in shown:
             lines.append("- " + _("Item %(n)s: %(title)s", n=item.number, title=item.title))
         lines.append("")
+    # The series' own structure (fixed sections, say) follows the agenda.
+    template = meetings.series_template(meeting)
+    if template:
+        lines += [template, ""]
     return "\n".join(lines)
 
 

@@ -197,6 +197,18 @@ def download(attachment_id):
     return services.download(attachment_id, _reader_account())
 
 
+@bp.get(f"{API}/minutes/<id:minutes_id>/file")
+@api
+def minutes_file(minutes_id):
+    return services.minutes_file(minutes_id, _reader_account())
+
+
+@bp.get(f"{API}/minutes/<id:minutes_id>/file/download")
+@api
+def minutes_download(minutes_id):
+    return services.minutes_download(minutes_id, _reader_account())
+
+
 # --- The token on /account ----------------------------------------------------------------------
 
 

@@ -7,6 +7,11 @@ time only (no place, organisations, files or decisions); files only where they m
 downloaded. Access itself comes from the areas' loaders and their SQL twins, never from rules
 of this module. The sharing label travels in the extension field `sicherheitsdialog:label`.
 
+Released minutes are the meeting's `resultsProtocol`: a File whose download is the PDF the
+minutes page offers the same account (the latest released version: a correction replaces the
+original), with its number and, at the file's own address, the release note
+(`sicherheitsdialog:releaseNote`) as that PDF prints it.
+
 Lists take a fixed number of queries per page: one count, one page, and one `Bundle` that
 loads what the page's meetings need (invited organisations, named persons, agenda items,
 files, released decisions) in six queries, whatever the number of meetings.
@@ -30,10 +35,12 @@ from intranet.meetings import files as meeting_files
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
+from intranet.minutes import export as minutes_export
 from intranet.minutes import services as minutes
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.models import OparlToken
 from intranet.privacy.services import personal_data_export
+from intranet.web import download as download_response
 
 OPARL = "https://schema.oparl.org/1.1/"
 PREFIX = "sicherheitsdialog"  # the project's own prefix for extension fields
@@ -88,6 +95,8 @@ class Bundle:
     owners: dict = field(default_factory=dict)  # owner key -> attachments.Owner
     files: dict = field(default_factory=dict)  # owner key -> exported attachments
     resolutions: dict = field(default_factory=dict)  # agenda item id -> decisions' text
+    # meeting id -> (MinutesContext, strictest label of what its PDF carries for the account)
+    protocols: dict = field(default_factory=dict)
 
     def item_audience(self, item) -> sharing.Audience:
         return self.contexts[item.meeting_id].item_audience(item)
@@ -108,6 +117,8 @@ class Bundle:
         """Every label on what an exported meeting carries, its agenda items included."""
         labels = {*self.contexts[meeting.id].audience.labels}
         labels |= self._file_labels(f"meeting:{meeting.id}")
+        if meeting.id in self.protocols:
+            labels.add(self.protocols[meeting.id][1])
         for item in self.items[meeting.id]:
             labels |= self.item_labels(item)
         return labels
@@ -171,7 +182,41 @@ def bundle(meeting_list, account) -> Bundle:
         found.files[key] = [a for a in files if attachments.audience(a, owner).leaves_intranet]
 
     found.resolutions = _resolutions(found, account)
+    found.protocols = _protocols(found, account)
     return found
+
+
+def _protocols(found: Bundle, account) -> dict:
+    """Meeting.resultsProtocol: per meeting, the latest released minutes whose PDF this account
+    may take (the minutes' export rule, nothing under RED or AMBER+STRICT up the chain), with
+    the strictest label of the PDF's content (two queries, whatever the number of meetings)."""
+    rows = (
+        minutes.visible_minutes(account, "export")
+        .where((Minutes.state == RELEASED) & Minutes.meeting.in_(list(found.contexts)))
+        .order_by(Minutes.released_at, Minutes.id)
+    )
+    chosen = {}
+    for row in rows:
+        context = minutes.MinutesContext(row, found.contexts[row.meeting_id])
+        if context.may(account, "export") and context.audience.leaves_intranet:
+            chosen[row.meeting_id] = context  # a later release (a correction) replaces
+    if not chosen:
+        return {}
+    labels = {m: set(c.audience.labels) for m, c in chosen.items()}
+    # What the PDF carries: the sections the account may read that may leave the intranet.
+    sections = minutes.visible_sections(account).where(
+        MinutesSection.minutes.in_([c.minutes.id for c in chosen.values()])
+    )
+    for section in sections:
+        context = chosen[section.minutes.meeting_id]
+        if context.section_visible(account, section):
+            audience = context.section_audience(section)
+            if audience.leaves_intranet:
+                labels[section.minutes.meeting_id].add(section.label)
+    return {
+        meeting_id: (context, max(labels[meeting_id], key=sharing.LABELS.index))
+        for meeting_id, context in chosen.items()
+    }
 
 
 def _resolutions(found: Bundle, account) -> dict:
@@ -284,6 +329,8 @@ def meeting_object(meeting, found: Bundle) -> dict:
         "modified": stamp(meeting.updated_at),
         **extension(audience),
     }
+    if meeting.id in found.protocols:
+        data["resultsProtocol"] = minutes_file_object(*found.protocols[meeting.id])
     if audience.leaves_intranet:
         # AMBER+STRICT: title and time only — not even who was involved or where.
         data["organization"] = [
@@ -362,6 +409,86 @@ def file_object(attachment, owner, meeting_id: int) -> dict:
         f"{PREFIX}:sha256Checksum": attachment.sha256,
         **extension(attachments.audience(attachment, owner)),
     }
+
+
+def minutes_file_object(context, label: str, note=None) -> dict:
+    """Released minutes as an OParl File: the PDF of the minutes page. `note`: the release
+    note as the account reads it (at the file's own address)."""
+    record = context.minutes
+    address = link("oparl.minutes_download", minutes_id=record.id)
+    data = {
+        "id": link("oparl.minutes_file", minutes_id=record.id),
+        "type": OPARL + "File",
+        "name": minutes.document_title(record),
+        "fileName": minutes_export.file_name(record),
+        "mimeType": "application/pdf",
+        "date": stamp(record.released_at)[:10] if record.released_at else None,
+        "accessUrl": address,
+        "downloadUrl": address,
+        "meeting": [link("oparl.meeting", meeting_id=record.meeting_id)],
+        "created": stamp(record.created_at),
+        "modified": stamp(record.released_at),
+        "web": link("minutes.show", minutes_id=record.id),
+        f"{PREFIX}:number": minutes.citation(record),
+        # The checksum frozen at release, over the canonical text (the PDF cites it).
+        f"{PREFIX}:releasedSha256": record.released_sha256,
+        f"{PREFIX}:label": sharing.LABEL_NAMES[label],
+    }
+    if record.corrects_id:
+        data[f"{PREFIX}:correction"] = True  # the number above is the original's
+    if note is not None:
+        data[f"{PREFIX}:releaseNote"] = release_note_object(context, note)
+    return clean(data)
+
+
+def release_note_object(context, note) -> dict:
+    """The Freigabevermerk as the PDF prints it for this account; objections only where what
+    they are about may leave the intranet."""
+    objections = [
+        c for c in note.objections if minutes.comment_audience(context, c.section).leaves_intranet
+    ]
+    return clean(
+        {
+            "reviewedBy": note.reviewed_by,
+            "reviewed": stamp(note.reviewed_at),
+            "releasedBy": note.released_by,
+            "released": stamp(note.released_at),
+            "earlyRelease": note.early,
+            # Only for the editorial circle, as on the page.
+            "earlyReleaseReason": note.early_reason if note.early else None,
+            "objections": [
+                clean(
+                    {
+                        "organization": link(
+                            "oparl.organization", organization_id=c.organization_id
+                        )
+                        if c.organization_id
+                        else None,
+                        "about": c.section.title if c.section_id else None,
+                        "text": c.text,
+                        "state": "answered" if c.resolved_at else "open",
+                        "answered": stamp(c.resolved_at),
+                        "answer": c.resolution if c.resolved_at else None,
+                    }
+                )
+                for c in objections
+            ],
+            "signoff": [
+                clean(
+                    {
+                        "organization": link(
+                            "oparl.organization", organization_id=row.organization.id
+                        ),
+                        # consented / objected / silent (consent by expiry) / waiting
+                        "state": row.state,
+                        "date": stamp(row.at),
+                        "objectionAnswered": row.resolved if row.state == "objected" else None,
+                    }
+                )
+                for row in note.organizations
+            ],
+        }
+    )
 
 
 def organization_object(organization, memberships) -> dict:
@@ -666,6 +793,32 @@ def location(meeting_id: int, account) -> dict:
     if not (found.contexts[meeting_id].audience.leaves_intranet and found_meeting.location_text):
         abort(404)
     return location_object(found_meeting)
+
+
+def get_protocol(minutes_id: int, account):
+    """Released minutes exported as their meeting's resultsProtocol, else 404."""
+    context = minutes.get_minutes_or_404(minutes_id, account=account, record_view=False)
+    meeting_id = context.meeting.id
+    _meeting, found = get_meeting(meeting_id, account)
+    chosen = found.protocols.get(meeting_id)
+    if chosen is None or chosen[0].minutes.id != minutes_id:
+        abort(404)
+    return chosen
+
+
+def minutes_file(minutes_id: int, account) -> dict:
+    context, label = get_protocol(minutes_id, account)
+    audit.record_read("minutes", minutes_id, context.audience.labels, account)
+    return minutes_file_object(context, label, minutes.release_note(context, account))
+
+
+def minutes_download(minutes_id: int, account):
+    context, _label = get_protocol(minutes_id, account)
+    # The same document as the minutes page's PDF (which writes minutes.exported).
+    document = minutes_export.prepare(context, account)
+    return download_response(
+        minutes_export.pdf(document), minutes_export.file_name(context.minutes), "application/pdf"
+    )
 
 
 def get_file(attachment_id: int, account):

@@ -11,7 +11,7 @@ from intranet.meetings.models import AgendaItem, Attendance
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesVersion, ReadConfirmation
 from tests import factories
-from tests.e2e.test_shell import sign_in
+from tests.e2e.test_shell import login, switch
 
 
 def forum(live_app):
@@ -31,17 +31,6 @@ def forum(live_app):
         AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
         Attendance.create(meeting=meeting, organization=club, status="present")
         return meeting.id
-
-
-def login(page, email):
-    sign_in(page, email)
-    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
-
-
-def switch(page, email):
-    page.get_by_role("button", name="Abmelden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
-    login(page, email)
 
 
 def open_minutes(page, axe):

@@ -18,6 +18,19 @@ def sign_in(page, email, password=factories.PASSWORD):
     page.get_by_role("button", name="Anmelden").click()
 
 
+def login(page, email):
+    """Sign in and wait until the page says so."""
+    sign_in(page, email)
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
+def switch(page, email):
+    """Sign out and in again as someone else."""
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
+    login(page, email)
+
+
 def test_first_run_setup_navigation_and_logout(page, live_app, axe, console_errors):
     with live_app.app_context():
         token = issue_setup_token()

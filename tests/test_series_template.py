@@ -1,0 +1,132 @@
+"""A minutes template per meeting series: set by whoever plans the series, the start of every new
+minutes of its meetings (below the agenda), reachable without JavaScript."""
+
+import datetime as dt
+
+import pytest
+
+from intranet.core.audit import AuditEvent
+from intranet.db import utcnow
+from intranet.meetings.models import AgendaItem, Series
+from intranet.minutes.models import Minutes
+from tests import factories
+from tests.conftest import csrf_token
+
+TEMPLATE = "### Begrüßung und Beschlussfähigkeit\n\n### Verschiedenes\n\n### Nächster Termin"
+
+
+@pytest.fixture
+def series_meetings(app, org):
+    """Two meetings of one series (the first has taken place) and one without a series."""
+    series = Series.create(
+        rrule="FREQ=MONTHLY;COUNT=2", first_start_local=dt.datetime(2026, 1, 7, 18)
+    )
+    start = utcnow().replace(microsecond=0) - dt.timedelta(days=2)
+    first = factories.meeting("Plenum", organization=org, series=series, start=start, state="held")
+    second = factories.meeting(
+        "Plenum", organization=org, series=series, start=start + dt.timedelta(days=28)
+    )
+    AgendaItem.create(meeting=first, position=1, title="Lagebild")
+    alone = factories.meeting("Einzeltermin", organization=org, start=start, state="held")
+    return first, second, alone
+
+
+def template_address(meeting):
+    return f"/meetings/{meeting.id}/series-template"
+
+
+def save(client, meeting, text):
+    return client.post(
+        template_address(meeting),
+        data={
+            "minutes_template": text,
+            "csrf_token": csrf_token(client, template_address(meeting)),
+        },
+    )
+
+
+def test_coordinator_sets_the_template_and_new_minutes_start_from_it(
+    series_meetings, coordinator, signed_in
+):
+    first, second, _alone = series_meetings
+    client = signed_in(coordinator)
+    page = client.get(f"/meetings/{second.id}").get_data(as_text=True)
+    assert template_address(second) in page  # linked from any meeting of the series
+
+    assert save(client, second, TEMPLATE).status_code == 303
+    form = client.get(template_address(first)).get_data(as_text=True)
+    assert "### Nächster Termin" in form  # the same series, whichever meeting it is opened from
+    assert AuditEvent.select().where(AuditEvent.action == "series.template_saved").count() == 1
+
+    response = client.post(
+        f"/meetings/{first.id}/minutes",
+        data={"csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 303
+    body = Minutes.get(Minutes.meeting == first.id).body
+    # The agenda the prefill writes, then the series' structure.
+    assert body.index("Lagebild") < body.index("### Begrüßung und Beschlussfähigkeit")
+    assert body.rstrip().endswith("### Nächster Termin")
+
+
+def test_minutes_of_a_meeting_without_series_start_without_template(
+    series_meetings, coordinator, signed_in
+):
+    first, _second, alone = series_meetings
+    client = signed_in(coordinator)
+    save(client, first, TEMPLATE)
+    assert client.get(template_address(alone)).status_code == 404
+    assert template_address(alone) not in client.get(f"/meetings/{alone.id}").get_data(as_text=True)
+    client.post(
+        f"/meetings/{alone.id}/minutes",
+        data={"csrf_token": csrf_token(client)},
+    )
+    assert "Begrüßung" not in Minutes.get(Minutes.meeting == alone.id).body
+
+
+def test_minutes_already_started_keep_their_text(series_meetings, coordinator, signed_in):
+    first, _second, _alone = series_meetings
+    client = signed_in(coordinator)
+    client.post(
+        f"/meetings/{first.id}/minutes",
+        data={"csrf_token": csrf_token(client)},
+    )
+    before = Minutes.get(Minutes.meeting == first.id).body
+    save(client, first, TEMPLATE)
+    assert Minutes.get(Minutes.meeting == first.id).body == before
+
+
+@pytest.mark.parametrize("role", ["member", "reviewer"])
+def test_only_planners_see_or_set_the_template(series_meetings, org, signed_in, role):
+    first, _second, _alone = series_meetings
+    client = signed_in(factories.account(role, org))
+    assert template_address(first) not in client.get(f"/meetings/{first.id}").get_data(as_text=True)
+    assert client.get(template_address(first)).status_code == 404
+    token = csrf_token(client)
+    response = client.post(
+        template_address(first), data={"minutes_template": "Eigenes", "csrf_token": token}
+    )
+    assert response.status_code == 404
+    assert Series.get_by_id(first.series_id).minutes_template == ""
+
+
+def test_a_coordinator_who_cannot_see_the_meeting_gets_404(app, org, other_org, signed_in):
+    series = Series.create(
+        rrule="FREQ=MONTHLY;COUNT=1", first_start_local=dt.datetime(2026, 1, 7, 18)
+    )
+    hidden = factories.meeting("Vertraulich", label="red", organization=org, series=series)
+    client = signed_in(factories.account("coordinator", other_org))
+    assert client.get(template_address(hidden)).status_code == 404
+
+
+def test_the_form_is_german_and_refuses_an_overlong_template(
+    series_meetings, coordinator, signed_in
+):
+    first, _second, _alone = series_meetings
+    client = signed_in(coordinator)
+    page = client.get(template_address(first)).get_data(as_text=True)
+    assert "Vorlage für die Protokolle der Terminserie" in page
+    assert "Vorlage speichern" in page
+    response = save(client, first, "x" * 20_001)
+    assert response.status_code == 422
+    assert Series.get_by_id(first.series_id).minutes_template == ""
