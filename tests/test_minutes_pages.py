@@ -246,18 +246,21 @@ def test_sections_decisions_and_action_items(client, coordinator, meeting):
     base = f"/minutes/{minutes.id}/sections/{section.id}"
     assert (
         client.post(
-            f"{base}/decisions", data={"csrf_token": token, "decision-text": ""}
+            f"{base}/decisions", data={"csrf_token": token, f"decision{section.id}-text": ""}
         ).status_code
         == 422
     )
-    client.post(f"{base}/decisions", data={"csrf_token": token, "decision-text": "Beschlossen."})
+    client.post(
+        f"{base}/decisions",
+        data={"csrf_token": token, f"decision{section.id}-text": "Beschlossen."},
+    )
     client.post(
         f"{base}/tasks",
         data={
             "csrf_token": token,
-            "task-text": "Einladen",
-            "task-responsible": "KPS",
-            "task-due_on": "2030-01-31",
+            f"task{section.id}-text": "Einladen",
+            f"task{section.id}-responsible": "KPS",
+            f"task{section.id}-due_on": "2030-01-31",
         },
     )
     assert Decision.get().text == "Beschlossen." and ActionItem.get().due_on == dt.date(2030, 1, 31)

@@ -154,11 +154,11 @@ def test_section_page_gets_its_text_back(client, coordinator, minutes):
     path = f"/minutes/{minutes.id}/sections/{section.id}"
     sign_in(client, coordinator)
     data = {
-        "section-csrf_token": csrf_token(client),
-        "section-title": "TOP 1: Lagebild",
-        "section-text": TYPED,
-        "section-label": "green",
-        "section-organization": "0",
+        f"top{section.id}-csrf_token": csrf_token(client),
+        f"top{section.id}-title": "TOP 1: Lagebild",
+        f"top{section.id}-text": TYPED,
+        f"top{section.id}-label": "green",
+        f"top{section.id}-organization": "0",
     }
     go_idle(client)
     assert client.post(path, data=data).headers["Location"] == f"/login?next={path}"

@@ -76,6 +76,17 @@ class SectionForm(Form):
         ),
     )
     organization = SelectField(_l("Organisation of the section"), coerce=int, default=0)
+    version = HiddenField()
+
+
+def fit_rows(field, minimum: int = 4, maximum: int = 60, width: int = 70) -> None:
+    """Give a text box as many rows as its text needs (lines wrapped at about `width`
+    characters), so that all of it shows without JavaScript; while typing, CSS
+    `field-sizing: content` (or the fallback in app.js) lets the box grow further."""
+    text = field.data or ""
+    lines = sum(1 + len(line) // width for line in text.split("\n")) + 1
+    rows = max(minimum, min(maximum, lines))
+    field.render_kw = {**(field.render_kw or {}), "rows": rows, "data-autogrow": ""}
 
 
 DECISION_RESULT_LABELS = {
@@ -98,9 +109,8 @@ class DecisionForm(Form):
         choices=[SelectChoice(code, label) for code, label in DECISION_RESULT_LABELS.items()],
         default="",
     )
-    votes_yes = IntegerField(
-        _l("Votes in favour"), validators=VOTES, description=_l("Only for a vote by majority.")
-    )
+    # The fieldset's legend says what the counts are for (a vote by majority).
+    votes_yes = IntegerField(_l("Votes in favour"), validators=VOTES)
     votes_no = IntegerField(_l("Votes against"), validators=VOTES)
     votes_abstained = IntegerField(_l("Abstentions"), validators=VOTES)
 

@@ -138,6 +138,8 @@ class MinutesSection(BaseModel):
     # Like an agenda item's: AMBER names this organisation and the meeting's organiser.
     organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
     text = TextField(default="")  # Markdown
+    # Optimistic locking per item: the editor saves one item at a time, in place.
+    version = IntegerField(default=1)
 
     PERSONAL_DATA = {"text": _l("Notes on an agenda item; may name speakers.")}
     NOT_PERSONAL_DATA = (
@@ -148,6 +150,7 @@ class MinutesSection(BaseModel):
         "title",
         "label",
         "organization",
+        "version",
     )
 
 

@@ -1,6 +1,8 @@
 """Minutes pages: archive, one set of minutes, the draft editor, versions, workflow steps,
 comments and objections, read confirmations, open action items."""
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +20,7 @@ from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
 from intranet.db import utcnow
 from intranet.filters import formatted
-from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.htmx import flash_at, redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.minutes import export, files, rules, services
@@ -32,6 +34,7 @@ from intranet.minutes.forms import (
     ResolveForm,
     SectionForm,
     StepForm,
+    fit_rows,
 )
 from intranet.minutes.models import ActionItem, Decision, Minutes
 from intranet.web import download
@@ -70,6 +73,15 @@ STEP_BUTTONS = {
     "release": _l("Release"),
     "withdraw": _l("Take back into draft"),
 }
+# The check before a step that reaches every organisation (services.CHECKED_STEPS).
+CHECK_TITLES = {
+    "approve": _l("Check before circulating"),
+    "release": _l("Check before releasing"),
+}
+CONFIRM_BUTTONS = {
+    "approve": _l("Approve and circulate now"),
+    "release": _l("Release now"),
+}
 
 
 bp.add_app_template_global(services.document_title, "document_title")
@@ -82,6 +94,9 @@ def _labels():
         "describe_decision_result": services.describe_result,
         "EVENT_LABELS": EVENT_LABELS,
         "STEP_BUTTONS": STEP_BUTTONS,
+        "CHECKED_STEPS": services.CHECKED_STEPS,
+        "CHECK_TITLES": CHECK_TITLES,
+        "CONFIRM_BUTTONS": CONFIRM_BUTTONS,
     }
 
 
@@ -344,6 +359,14 @@ def step(minutes_id):
     if handler is None:
         abort(400)
     try:
+        if action in services.CHECKED_STEPS and not request.form.get("confirmed"):
+            # Whom the step reaches, before it is taken; nothing is written yet.
+            return render(
+                "minutes/check_step.html", "minutes/_check_step.html", target="steps",
+                context=context, minutes=context.minutes, meeting=context.meeting,
+                preview=services.step_preview(context, current_user, action, comment),
+                comment=comment,
+            )  # fmt: skip
         handler(context, current_user, comment)
     except WorkflowError as error:
         form.comment.errors = [str(error)]
@@ -507,25 +530,73 @@ def _organization_choices():
     ]
 
 
-def _section_form(section=None, prefix="section"):
-    form = SectionForm(prefix=prefix)
-    form.organization.choices = _organization_choices()
-    if request.method == "GET" and section is not None:
+def _section_form(section=None, choices=None, posted=True):
+    """The form of a new section, or of `section` in the editor, named after it so that every
+    agenda item on the page has its own fields. Unless `posted`, it shows the saved item."""
+    prefix = f"top{section.id}" if section is not None else "section"
+    form = SectionForm(prefix=prefix) if posted else SectionForm(formdata=None, prefix=prefix)
+    form.organization.choices = choices or _organization_choices()
+    if section is not None and not posted:
         form.title.data = section.title
         form.text.data = section.text
         form.label.data = section.label
         form.organization.data = section.organization_id or 0
+        form.version.data = str(section.version)
+    fit_rows(form.text)
     return form
 
 
+@dataclass
+class ItemEditor:
+    """One agenda item in the editor: the section (with its entries) and its three forms."""
+
+    section: object
+    form: SectionForm
+    decision_form: DecisionForm
+    action_item_form: ActionItemForm
+    conflict: dict | None = None
+
+
+def _item(section, choices=None, posted=""):
+    """`posted` names the form that came back ("text", "decision", "task"): it keeps what was
+    sent; the others show the saved item and empty fields for the next entry."""
+
+    def new(form_class, prefix, name):
+        return (
+            form_class(prefix=prefix)
+            if posted == name
+            else form_class(formdata=None, prefix=prefix)
+        )
+
+    item = ItemEditor(
+        section,
+        _section_form(section, choices, posted == "text"),
+        new(DecisionForm, f"decision{section.id}", "decision"),
+        new(ActionItemForm, f"task{section.id}", "task"),
+    )
+    fit_rows(item.decision_form.text, minimum=2)
+    fit_rows(item.action_item_form.text, minimum=2)
+    return item
+
+
 def _edit_context(context, form, **extra):
+    sections = services.sections(context, current_user)
+    choices = _organization_choices()
+    posted = extra.pop("item", None)
+    items = [
+        posted if posted is not None and posted.section.id == s.id else _item(s, choices)
+        for s in sections
+    ]
     return {
         "context": context,
         "minutes": context.minutes,
         "meeting": context.meeting,
         "form": form,
-        "sections": services.sections(context, current_user),
-        "section_form": extra.pop("section_form", None) or _section_form(),
+        "sections": sections,
+        "items": items,
+        "attachments": files.numbered_files(context, sections, current_user),
+        "decision_numbers": services.decision_numbers(context.minutes),
+        "section_form": extra.pop("section_form", None) or _section_form(choices=choices),
         "preview": extra.pop("preview", None),
         "conflict": extra.pop("conflict", None),
         "versions": services.versions(context, current_user),
@@ -601,7 +672,7 @@ def preview(minutes_id):
     )
 
 
-# --- Sections, decisions, action items -----------------------------------------------------------
+# --- Agenda items: text, decisions, action items, each saved in place ---------------------------
 
 
 @bp.post("/minutes/<id:minutes_id>/sections")
@@ -610,7 +681,7 @@ def add_section(minutes_id):
     form = _section_form()
     if form.validate_on_submit():
         try:
-            services.save_section(
+            section = services.save_section(
                 context, current_user, form.title.data, form.text.data, form.label.data,
                 form.organization.data,
             )  # fmt: skip
@@ -618,7 +689,7 @@ def add_section(minutes_id):
             form.label.errors = [str(error)]
         else:
             flash(_("Section added."), "success")
-            return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
+            return redirect_to(_item_address(minutes_id, section.id))
     data = _edit_context(context, _filled_minutes_form(context.minutes), section_form=form)
     return render("minutes/edit.html", status=422, **data)
 
@@ -629,6 +700,7 @@ def _filled_minutes_form(minutes):
     form.label.data = minutes.label
     form.chatham_house.data = minutes.chatham_house
     form.version.data = str(minutes.version)
+    fit_rows(form.body, minimum=8)
     form.chair.data = minutes.chair
     form.minute_taker.data = minutes.minute_taker
     for name in ("actual_start", "actual_end"):
@@ -637,44 +709,78 @@ def _filled_minutes_form(minutes):
     return form
 
 
-def _section_page(context, section, status=200, **forms):
-    return render(
-        "minutes/section.html",
-        status=status,
-        context=context,
-        minutes=context.minutes,
-        section=section_with_entries(context, section),
-        decision_numbers=services.decision_numbers(context.minutes),
-        form=forms.get("form") or _section_form(section),
-        decision_form=forms.get("decision_form") or DecisionForm(prefix="decision"),
-        action_item_form=forms.get("action_item_form") or ActionItemForm(prefix="task"),
-        action_form=EmptyForm(),
-        section_owner=files.section_owner(context, section, current_user),
-    )
+def _item_address(minutes_id, section_id):
+    return url_for("minutes.edit", minutes_id=minutes_id) + f"#top-{section_id}"
+
+
+def _item_answer(context, item, part, status=200, saved=None):
+    """The answer to a form of one agenda item: with htmx only the part that was sent
+    (`part`: "text" or "entries") and the status line; without, the whole editor, at the item."""
+    target = f"top-{item.section.id}-{part}"
+    if wants_fragment(target):
+        fragment = f"minutes/_item_{part}.html"
+        return render(
+            fragment, fragment, status, target=target, item=item, saved=saved,
+            context=context, minutes=context.minutes,
+            decision_numbers=services.decision_numbers(context.minutes),
+        )  # fmt: skip
+    if saved is not None:
+        flash_at(f"top-{item.section.id}", saved)
+        return redirect_to(_item_address(context.minutes.id, item.section.id))
+    data = _edit_context(context, _filled_minutes_form(context.minutes), item=item)
+    return render("minutes/edit.html", status=status, **data)
+
+
+def _saved(context, section, part, message):
+    fresh = section_with_entries(context, section)
+    return _item_answer(context, _item(fresh), part, saved=message)
+
+
+def _saved_at():
+    return _("Saved at %(time)s.", time=f"{times.to_local(utcnow()):%H:%M}")
 
 
 @bp.route("/minutes/<id:minutes_id>/sections/<id:section_id>", methods=["GET", "POST"])
 @keeps_typed_text
 def section(minutes_id, section_id):
+    """One agenda item on its own (where a form comes back after the sign-in had ended); its
+    form is the one of the editor, and a save answers as the editor does."""
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
     if request.method == "GET":
-        form = _section_form(section)
-        restore_typed_text(form)
-        return _section_page(context, section, form=form)
-    form = _section_form(section)
+        item = _item(section_with_entries(context, section))
+        restore_typed_text(item.form)
+        return render(
+            "minutes/section.html", context=context, minutes=context.minutes, item=item,
+            decision_numbers=services.decision_numbers(context.minutes),
+            attachments=files.numbered_files(context, [item.section], current_user),
+        )  # fmt: skip
+    item = _item(section_with_entries(context, section), posted="text")
+    form = item.form
     if form.validate_on_submit():
+        try:
+            version = int(form.version.data or 0)
+        except ValueError:
+            version = 0
         try:
             services.save_section(
                 context, current_user, form.title.data, form.text.data, form.label.data,
-                form.organization.data, section=section,
+                form.organization.data, section=section, version=version,
             )  # fmt: skip
+        except services.Conflict as error:
+            # As for the whole text: theirs stays in the form, the difference is shown, and
+            # the form now builds on the saved item, so saving again is a deliberate choice.
+            form.version.data = str(error.current.version)
+            item.conflict = {
+                "message": str(error),
+                "hunks": services.compare(error.current.text, form.text.data or ""),
+            }
+            return _item_answer(context, item, "text", 409)
         except services.MinutesError as error:
             form.label.errors = [str(error)]
         else:
-            flash(_("Section saved."), "success")
-            return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
-    return _section_page(context, section, 422, form=form)
+            return _saved(context, section, "text", _saved_at())
+    return _item_answer(context, item, "text", 422)
 
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/delete")
@@ -682,8 +788,12 @@ def delete_section(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
     if EmptyForm().validate_on_submit():
-        services.delete_section(context, section, current_user)
-        flash(_("Section removed."), "success")
+        try:
+            services.delete_section(context, section, current_user)
+        except services.MinutesError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Section removed."), "success")
     return redirect_to(url_for("minutes.edit", minutes_id=minutes_id) + "#sections")
 
 
@@ -691,12 +801,16 @@ def delete_section(minutes_id, section_id):
 def add_decision(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
-    form = DecisionForm(prefix="decision")
-    if not form.validate_on_submit():
-        return _section_page(context, section, 422, decision_form=form)
-    services.add_decision(context, section, _decision_data(form), current_user)
-    flash(_("Decision added."), "success")
-    return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+    item = _item(section_with_entries(context, section), posted="decision")
+    form = item.decision_form
+    if form.validate_on_submit():
+        try:
+            services.add_decision(context, section, _decision_data(form), current_user)
+        except services.MinutesError as error:
+            form.result.errors = [str(error)]
+        else:
+            return _saved(context, section, "entries", _("Decision added."))
+    return _item_answer(context, item, "entries", 422)
 
 
 def _decision_data(form) -> services.DecisionData:
@@ -722,8 +836,8 @@ def edit_entry(minutes_id, section_id, kind, entry_id):
     form = DecisionForm(prefix="decision", obj=decision if request.method == "GET" else None)
     if form.validate_on_submit():
         services.update_decision(context, section, entry_id, _decision_data(form), current_user)
-        flash(_("Decision saved."), "success")
-        return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+        flash_at(f"top-{section_id}", _("Decision saved."))
+        return redirect_to(_item_address(minutes_id, section_id))
     return render(
         "minutes/decision.html",
         status=422 if request.method == "POST" else 200,
@@ -743,14 +857,14 @@ def section_with_entries(context, section):
 def add_action_item(minutes_id, section_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
-    form = ActionItemForm(prefix="task")
+    item = _item(section_with_entries(context, section), posted="task")
+    form = item.action_item_form
     if not form.validate_on_submit():
-        return _section_page(context, section, 422, action_item_form=form)
+        return _item_answer(context, item, "entries", 422)
     services.add_action_item(
         context, section, form.text.data, form.responsible.data, form.due_on.data, current_user
     )
-    flash(_("Action item added."), "success")
-    return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+    return _saved(context, section, "entries", _("Action item added."))
 
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/<kind>/<id:entry_id>/delete")
@@ -758,10 +872,10 @@ def delete_entry(minutes_id, section_id, kind, entry_id):
     context = services.get_minutes_or_404(minutes_id, for_edit=True)
     section = services.get_section_or_404(context, section_id, current_user)
     model = {"decisions": Decision, "tasks": ActionItem}.get(kind) or abort(404)
-    if EmptyForm().validate_on_submit():
-        services.delete_entry(context, section, model, entry_id, current_user)
-        flash(_("Entry removed."), "success")
-    return redirect_to(url_for("minutes.section", minutes_id=minutes_id, section_id=section_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.delete_entry(context, section, model, entry_id, current_user)
+    return _saved(context, section, "entries", _("Entry removed."))
 
 
 # --- Export: print view and PDF -----------------------------------------------------------------

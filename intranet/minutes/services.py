@@ -18,7 +18,7 @@ from peewee import JOIN, IntegrityError, fn
 
 from intranet.attachments.services import delete_for_owner
 from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing, site_settings, versioning
+from intranet.core import audit, mail, sharing, site_settings, versioning
 from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
@@ -793,8 +793,18 @@ def _check_section_label(label, organization_id, context):
         raise MinutesError(problem, "label")
 
 
-def save_section(context, actor, title, text, label, organization_id, section=None):
+def save_section(
+    context, actor, title, text, label, organization_id, section=None, version=None
+) -> MinutesSection:
+    """Add a section, or save one. The editor names the `version` of the item its form showed:
+    when someone else saved the item in between, Conflict is raised (never an overwrite)."""
     _check_section_label(label, organization_id, context)
+    columns = {
+        "title": title.strip(),
+        "text": (text or "").replace("\r\n", "\n"),
+        "label": label,
+        "organization": organization_id or None,
+    }
     with locked(context) as current:
         _require_edit(current, actor)
         if section is None:
@@ -803,12 +813,25 @@ def save_section(context, actor, title, text, label, organization_id, section=No
                 .where(MinutesSection.minutes == context.minutes.id)
                 .scalar()
             )
-            section = MinutesSection(minutes=context.minutes.id, position=(last or 0) + 1)
-        section.title = title.strip()
-        section.text = (text or "").replace("\r\n", "\n")
-        section.label = label
-        section.organization = organization_id or None
-        section.save()
+            section = MinutesSection.create(
+                minutes=context.minutes.id, position=(last or 0) + 1, **columns
+            )
+        elif version is None:  # a save that does not come from a form someone looked at
+            MinutesSection.update(version=MinutesSection.version + 1, **columns).where(
+                MinutesSection.id == section.id
+            ).execute()
+            section = MinutesSection.get_by_id(section.id)
+        else:
+            try:
+                versioning.update_versioned(MinutesSection, section.id, version, **columns)
+            except versioning.Conflict:
+                raise Conflict(
+                    _l(
+                        "Someone else saved this agenda item in the meantime. Your text was not saved; it is still in the form. Below you see what differs from the saved text."
+                    ),
+                    current=MinutesSection.get_by_id(section.id),
+                ) from None
+            section = MinutesSection.get_by_id(section.id)
         _changed(current, actor)
         audit.record("minutes.section", target=f"minutes:{context.minutes.id}", actor=actor)
     return section
@@ -984,15 +1007,88 @@ def submit(context, actor, comment=""):
     return _step(context, actor, "submit", comment)
 
 
-def approve(context, actor, comment=""):
-    """Approved by the reviewer: circulated with the objection period. The table's rule is
-    joined by two more, both in the transition's guard: four eyes, and every section seen."""
+def _objection_deadline() -> dt.datetime:
+    """The end of an objection period that starts today (naive UTC)."""
     days = site_settings.minutes_objection_days()
     today = times.to_local(utcnow()).date()
     # The period runs to the end of its last day, Berlin time.
     last_day = dt.datetime.combine(today + dt.timedelta(days=days), dt.time(23, 59, 59))
-    changes = {Minutes.objection_deadline: times.to_utc(last_day, shift_gap=True)}
+    return times.to_utc(last_day, shift_gap=True)
+
+
+def approve(context, actor, comment=""):
+    """Approved by the reviewer: circulated with the objection period. The table's rule is
+    joined by two more, both in the transition's guard: four eyes, and every section seen."""
+    changes = {Minutes.objection_deadline: _objection_deadline()}
     return _step(context, actor, "approve", comment, changes)
+
+
+# The steps that open the minutes to every organisation of the meeting: each is shown with
+# whom it reaches before it is taken (WCAG 3.3.4, "check your answers").
+CHECKED_STEPS = {"approve": CIRCULATING, "release": RELEASED}
+
+
+@dataclass
+class StepPreview:
+    """What a checked step will do: who may read the minutes afterwards, per organisation,
+    how many get a mail (None: mail is off), the label, the objection deadline, and the
+    agenda items that stay with a narrower audience."""
+
+    action: str
+    label: str
+    organizations: list[tuple[str, int]]
+    readers: int
+    mailed: int | None
+    deadline: dt.datetime | None
+    narrower: list[tuple[str, str]]
+
+
+def step_preview(context: MinutesContext, actor, action: str, comment: str = "") -> StepPreview:
+    """Who a checked step reaches; nothing is written. Raises WorkflowError where the step
+    itself would be refused, so the check never promises what cannot happen."""
+    WORKFLOW.check(actor, context, action, comment)
+    if action == "release":
+        _no_open_objection(context)
+    deadline = _objection_deadline() if action == "approve" else context.minutes.objection_deadline
+    future = Minutes(
+        **{
+            **context.minutes.__data__,
+            "state": CHECKED_STEPS[action],
+            "objection_deadline": deadline,
+        }
+    )
+    future.meeting = context.meeting
+    after = MinutesContext(future, context.meeting_context)
+    accounts = (
+        Account.select(Account, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(Account.active == True)  # noqa: E712 (SQL)
+        .order_by(Organization.name, Account.id)
+    )
+    readers = [a for a in accounts if after.may(a, "view")]
+    per_organization: dict[str, int] = {}
+    for account in readers:
+        name = account.organization.name if account.organization_id else _("without organisation")
+        per_organization[name] = per_organization.get(name, 0) + 1
+    rank = LABEL_RANK.get(context.minutes.label, 0)
+    sections = MinutesSection.select(MinutesSection.title, MinutesSection.label).where(
+        MinutesSection.minutes == context.minutes.id
+    )
+    return StepPreview(
+        action=action,
+        label=context.minutes.label,
+        organizations=sorted(per_organization.items()),
+        readers=len(readers),
+        mailed=len([a for a in notifications.readers(after) if a.id != actor.id])
+        if mail.enabled()
+        else None,
+        deadline=deadline,
+        narrower=[
+            (s.title, s.label)
+            for s in sections.order_by(MinutesSection.position)
+            if LABEL_RANK.get(s.label, 99) > rank
+        ],
+    )
 
 
 def approval_obstacles(context: MinutesContext, account) -> dict:
@@ -1086,19 +1182,18 @@ def canonical_text(minutes) -> str:
     return "\n".join(parts).strip() + "\n"
 
 
+def _no_open_objection(current):
+    if current.state == CIRCULATING and open_objections(current.minutes):
+        raise WorkflowError(_l("An open objection blocks the release. Please resolve it first."))
+
+
 def release(context, actor, comment=""):
     """Freeze the minutes. Open objections block it, checked under the document's lock so
     that no objection can arrive between the check and the release; before the objection
     period ends a reason is needed (the workflow asks for it)."""
 
-    def no_open_objection(current):
-        if current.state == CIRCULATING and open_objections(current.minutes):
-            raise WorkflowError(
-                _l("An open objection blocks the release. Please resolve it first.")
-            )
-
     with locked(context) as current:
-        no_open_objection(current)
+        _no_open_objection(current)
         text = canonical_text(current.minutes)
         changes = {
             **_bump(),

@@ -37,6 +37,26 @@ document.addEventListener("htmx:afterSwap", function (event) {
   }
 });
 
+// Text boxes marked data-autogrow grow with their text. Browsers with CSS `field-sizing` do it
+// themselves (app.css); for the others the box takes the height of its content while typing.
+// Without either, the rows the server counted for the saved text still show all of it.
+var growsByItself = window.CSS && CSS.supports && CSS.supports("field-sizing", "content");
+function grow(box) {
+  box.style.height = "auto";
+  box.style.height = box.scrollHeight + 4 + "px";
+}
+function growAll(root) {
+  if (growsByItself) { return; }
+  root.querySelectorAll("textarea[data-autogrow]").forEach(grow);
+}
+document.addEventListener("input", function (event) {
+  if (!growsByItself && event.target.matches && event.target.matches("textarea[data-autogrow]")) {
+    grow(event.target);
+  }
+});
+document.addEventListener("DOMContentLoaded", function () { growAll(document); });
+document.addEventListener("htmx:afterSettle", function (event) { growAll(event.detail.elt || document); });
+
 // Keyboard focus must survive a fragment swap: the button that was pressed (same id in the
 // new markup) gets focus back; if it is gone or disabled, the swapped region's heading does.
 var lastFocusedId = null;

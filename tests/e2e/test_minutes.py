@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from intranet.db import utcnow
-from intranet.meetings.models import AgendaItem, Attendance
+from intranet.meetings.models import AgendaItem, Attendance, Meeting
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesVersion, ReadConfirmation
 from tests import factories
@@ -55,7 +55,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     # The live preview follows the typing (htmx), the draft is saved as version 2.
     body.fill("### Ergebnisse\n\nDas Lagebild ist **ruhig**.")
     expect(page.locator("#preview strong")).to_have_text("ruhig")
-    page.get_by_role("button", name="Speichern").click()
+    page.get_by_role("button", name="Speichern", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Protokoll gespeichert (Fassung 2)")
     axe.check(page)
     page.get_by_role("link", name="Zurück zum Protokoll").click()
@@ -85,7 +85,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     page.get_by_label("Text des Protokolls").fill(
         "### Ergebnisse\n\nAnwesend: alle Organisationen.\n\nDas Lagebild ist **ruhig**."
     )
-    page.get_by_role("button", name="Speichern").click()
+    page.get_by_role("button", name="Speichern", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Fassung 3")
     page.get_by_role("link", name="Zurück zum Protokoll").click()
     page.get_by_role("button", name="Zur Prüfung geben").click()
@@ -99,6 +99,14 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     axe.check(page)
     page.get_by_role("link", name="Zurück zum Protokoll").click()
     page.get_by_role("button", name="Billigen und in Umlauf geben").click()
+    # First whom it reaches (in place of the steps), then the step itself.
+    check = page.locator("#steps")
+    expect(check.get_by_role("heading", name="Vor dem Umlauf prüfen")).to_be_visible()
+    expect(check).to_contain_text("Kulturverein Elbe: 1 Person")
+    expect(check.get_by_role("heading", name="Vor dem Umlauf prüfen")).to_be_focused()
+    axe.check(page)
+    page.get_by_role("button", name="Jetzt billigen und in Umlauf geben").click()
+    expect(page.get_by_role("status")).to_contain_text("im Umlauf")
     expect(page.get_by_text("Einspruchsfrist bis")).to_be_visible()
 
     # A participant objects.
@@ -119,6 +127,10 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     expect(page.get_by_role("status")).to_contain_text("Der Einspruch ist geklärt")
     page.get_by_label("Kommentar zur Freigabe").fill("Die Stadt braucht den Stand vor der Frist.")
     page.get_by_role("button", name="Freigeben").click()
+    expect(page.get_by_role("heading", name="Vor der Freigabe prüfen")).to_be_visible()
+    expect(page.locator("#steps")).to_contain_text("Die Stadt braucht den Stand vor der Frist.")
+    axe.check(page)
+    page.get_by_role("button", name="Jetzt freigeben").click()
     # The checksum is there for those who need to prove the text, one click away.
     page.get_by_text("Prüfsumme anzeigen").click()
     expect(page.locator(".checksum")).to_be_visible()
@@ -181,4 +193,31 @@ def test_reading_and_confirming_without_javascript(browser, base_url, live_app):
     page.get_by_role("button", name="Vorschau").click()
     expect(page.locator("#preview strong")).to_have_text("neuer")
     expect(page.get_by_label("Text des Protokolls")).to_have_value("Ein **neuer** Text")
+    context.close()
+
+
+def test_circulating_is_checked_on_a_page_of_its_own_without_javascript(
+    browser, base_url, live_app
+):
+    meeting_id = forum(live_app)
+    with live_app.app_context():
+        minutes = factories.minutes(Meeting.get_by_id(meeting_id), "in_review", body="Text")
+        MinutesVersion.create(minutes=minutes, number=1, body=minutes.body)
+    context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="de-DE")
+    page = context.new_page()
+    login(page, "p@example.org")
+    page.goto(f"/minutes/{minutes.id}")
+    page.get_by_role("link", name=re.compile("Nächste Schritte weiter unten")).click()
+    page.get_by_role("button", name="Billigen und in Umlauf geben").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Vor dem Umlauf prüfen")
+    expect(page.locator("#steps")).to_contain_text("Beratungsstelle")
+    # Going back changes nothing.
+    page.get_by_role("link", name="Zurück, ohne den Schritt zu gehen").click()
+    with live_app.app_context():
+        assert Minutes.get_by_id(minutes.id).state == "in_review"
+    page.get_by_role("button", name="Billigen und in Umlauf geben").click()
+    page.get_by_role("button", name="Jetzt billigen und in Umlauf geben").click()
+    expect(page.get_by_text("Einspruchsfrist bis")).to_be_visible()
+    with live_app.app_context():
+        assert Minutes.get_by_id(minutes.id).state == "circulating"
     context.close()
