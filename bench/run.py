@@ -278,32 +278,44 @@ def pages(info: dict, minutes: bool) -> list[dict]:
 def count_queries(folder: Path, info: dict, listed: list[dict]) -> tuple[dict, bool]:
     """SQL statements per page, counted in-process with the test client."""
     from intranet import create_app
-    from intranet.db import db
 
     app = create_app({"DATA_DIR": str(folder), "DATABASE_URL": _database_url(folder)})
-    client = app.test_client()
-    body = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
-    client.post("/login", data={"email": info["email"], "password": PASSWORD, "csrf_token": token})
+    client = signed_in_client(app, info["email"])
     counts = {}
-    original = db.obj.execute_sql
     for page in listed:
         if page["path"] is None:
             continue
         client.get(page["path"], headers=page.get("headers", {}))  # warm caches first
-        statements = []
-
-        def counting(sql, params=None, *args, statements=statements, **kwargs):
-            statements.append(sql)
-            return original(sql, params, *args, **kwargs)
-
-        db.obj.execute_sql = counting
-        try:
-            client.get(page["path"], headers=page.get("headers", {}))
-        finally:
-            db.obj.execute_sql = original
-        counts[page["name"]] = len(statements)
+        counts[page["name"]] = statements_of(client, page["path"], page.get("headers", {}))
     return counts, "minutes.archive" in app.view_functions
+
+
+def signed_in_client(app, email: str):
+    """A test client signed in through the login form as `email`."""
+    client = app.test_client()
+    body = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def statements_of(client, path: str, headers: dict) -> int:
+    """The SQL statements one request for `path` executes."""
+    from intranet.db import db
+
+    statements = []
+    original = db.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    db.obj.execute_sql = counting
+    try:
+        client.get(path, headers=headers)
+    finally:
+        db.obj.execute_sql = original
+    return len(statements)
 
 
 def _minutes_page(browser: Browser) -> str | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from intranet import demo as forum_demo  # noqa: E402
-from intranet.core.search import search_terms  # noqa: E402
+from intranet.core.search import HITS_PER_KIND, search_terms  # noqa: E402
 from intranet.db import db, utcnow  # noqa: E402
 from intranet.meetings import search_provider  # noqa: E402
 from intranet.meetings.models import Meeting, MeetingOrganization  # noqa: E402
@@ -157,7 +157,7 @@ def run(count, with_minutes=False):
                 results = provider.find(member, search_terms(query))
                 timings.append(time.perf_counter() - started)
                 hits += results.total
-            report(f"{kind} provider (count, 20 ranked + snippets)", timings)
+            report(f"{kind} provider (count, {HITS_PER_KIND} ranked + snippets)", timings)
             print(f"  average visible hits per query: {hits / len(queries):.0f}")
 
         client = app.test_client()

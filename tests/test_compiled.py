@@ -87,3 +87,29 @@ def test_cached_column_lists_are_what_peewee_renders(app, member):
         compiled.install_selection_cache()
     for _ in range(2):  # rendered, then replayed
         assert [query.sql() for query in representative_queries(member)] == expected
+
+
+def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
+    """The section's rule reads its meeting's organisation on the joined row: the same section
+    alias with the meeting elsewhere in the query must get SQL of its own, never a replay."""
+    from intranet.auth.models import Organization
+    from intranet.minutes import services as minutes_services
+    from intranet.minutes.models import MinutesSection
+
+    def queries(clause):
+        return [
+            MinutesSection.select(MinutesSection.id).join(Minutes).join(Meeting).where(clause()),
+            MinutesSection.select(MinutesSection.id)
+            .join(Organization, on=(MinutesSection.organization == Organization.id))
+            .switch(MinutesSection)
+            .join(Minutes)
+            .join(Meeting)
+            .where(clause()),
+        ]
+
+    fresh = [rendered(q) for q in queries(lambda: minutes_services.section_clause(member).build())]
+    for _ in range(2):  # rendered, then replayed
+        assert [rendered(q) for q in queries(lambda: minutes_services.section_clause(member))] == (
+            fresh
+        )
+    assert '"t3"."organization_id"' in fresh[0][0] and '"t4"."organization_id"' in fresh[1][0]

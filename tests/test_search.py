@@ -324,7 +324,9 @@ def test_migration_backfills_existing_meetings_and_contacts(app, org):
         else:
             db.execute_sql("DROP TABLE search_document")
         db.execute_sql("DROP TABLE search_entry")
-        runner.History.delete().where(runner.History.name == "0004_fulltext").execute()
+        runner.History.delete().where(
+            runner.History.name.in_(["0004_fulltext", "0024_search_kind_in_index"])
+        ).execute()
     runner.up()
     assert {e.kind for e in fulltext.SearchEntry.select()} == {"meeting", "person"}
     assert fulltext.search("meeting", [1, 2, 3, 4], search_terms("bestand")).total == 1
@@ -417,3 +419,107 @@ def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
         started = time.perf_counter()
         fulltext.snippet(hostile, ["a"])
         assert time.perf_counter() - started < 0.5  # measured about 20 ms
+
+
+# --- One kind's search ranks and counts only that kind (kind inside the index, 0024) ----------
+
+
+def _side_table_matches(kind: str, query: str) -> set[int]:
+    """Entry ids the side table itself answers for `kind`'s match of `query`."""
+    words = fulltext.query_words(search_terms(query))
+    if isinstance(db.obj, SqliteDatabase):
+        sql = "SELECT rowid FROM search_text WHERE search_text MATCH ?"
+        params = (fulltext._fts5_query(kind, words),)
+    else:
+        sql = "SELECT entry_id FROM search_document WHERE document @@ to_tsquery('simple', %s)"
+        params = (fulltext._tsquery(kind, words),)
+    return {row[0] for row in db.execute_sql(sql, params).fetchall()}
+
+
+def test_the_index_answers_a_kinds_match_with_that_kinds_items_only(app):
+    kinds = ("meeting", "agenda_item", "minutes", "minutes_section", "person")
+    for kind in kinds:
+        fulltext.index(kind, 1, "Zebrastreifen", "am Zebrastreifen")
+    entries = {e.kind: e.id for e in fulltext.SearchEntry.select()}
+    for kind in kinds:
+        assert _side_table_matches(kind, "zebra") == {entries[kind]}
+        found = fulltext.search(kind, [1], search_terms("zebrastreifen"))
+        assert found.total == 1 and [m.item_id for m in found.matches] == [1]
+    # "minutes" is a prefix of "minutes_section": neither token reaches the other kind.
+    assert _side_table_matches("minutes", "zebra") != _side_table_matches(
+        "minutes_section", "zebra"
+    )
+
+
+@pytest.mark.parametrize("query", ["kmeeting", "kperson", "kminutessection", "kind", "k"])
+def test_typed_words_never_match_the_kind_token(app, query):
+    fulltext.index("meeting", 1, "Probe", "Text")
+    fulltext.index("person", 1, "Probe", "Text")
+    for kind in ("meeting", "person"):
+        assert fulltext.search(kind, [1], search_terms(query)).total == 0
+        assert fulltext.search(kind, [1], search_terms(f"probe {query}")).total == 0
+
+
+@pytest.mark.parametrize("query", HOSTILE + ["{kind} : kmeeting", "kind:kmeeting", "'kmeeting':D"])
+def test_hostile_queries_stay_words_in_every_kind(app, query):
+    for kind in ("meeting", "agenda_item", "minutes", "minutes_section", "person"):
+        fulltext.index(kind, 1, "Präventionsrunde", "Geheimer Hinweis")
+        found = fulltext.search(kind, [2], search_terms(query), limit=5)
+        assert found.total == 0 and found.matches == []
+
+
+def test_hidden_hits_that_rank_higher_are_never_counted_ranked_or_shown(app):
+    """Hidden items with the word in their title (ranked far above) must not push the visible
+    ones off the page, nor count, nor leave their text in a snippet."""
+    for item_id in range(1, 31):
+        fulltext.index("minutes", item_id, "Fahrradstaffel Fahrradstaffel", "geheim Fahrradstaffel")
+    for item_id in (40, 41, 42):
+        fulltext.index("minutes", item_id, "Bericht", f"offen {item_id} Fahrradstaffel")
+    fulltext.index("minutes_section", 43, "Fahrradstaffel", "andere Art")
+    found = fulltext.search("minutes", [40, 41, 42, 43], search_terms("fahrradstaffel"), limit=2)
+    assert found.total == 3
+    assert len(found.matches) == 2 and {m.item_id for m in found.matches} <= {40, 41, 42}
+    assert all("geheim" not in str(m.snippet) for m in found.matches)
+
+
+def test_migration_0024_rebuilds_the_index_with_each_items_kind(app):
+    """An index of the old shape (0004, no kinds) is rebuilt: every kind finds its own."""
+    from intranet import migrations
+
+    fulltext.index("minutes", 5, "Altbestand", "Text")
+    fulltext.index("minutes_section", 5, "Altbestand", "Text")
+    runner = migrations.runner()
+    migration = "0024_search_kind_in_index"
+    with db.atomic():
+        if isinstance(db.obj, SqliteDatabase):
+            db.execute_sql("DROP TABLE search_text")
+            db.execute_sql(
+                "CREATE VIRTUAL TABLE search_text USING fts5("
+                "title, body, tokenize='unicode61 remove_diacritics 2')"
+            )
+            db.execute_sql(
+                "INSERT INTO search_text (search_text, rank) VALUES ('rank', 'bm25(10.0, 1.0)')"
+            )
+            db.execute_sql(
+                "INSERT INTO search_text (rowid, title, body) SELECT id, lower(title), lower(body)"
+                " FROM search_entry"
+            )
+        else:
+            db.execute_sql("UPDATE search_document SET document = ts_filter(document, '{a,b}')")
+        runner.History.delete().where(runner.History.name == migration).execute()
+    runner.up()
+    for kind in ("minutes", "minutes_section"):
+        found = fulltext.search(kind, [5], search_terms("altbestand"))
+        assert found.total == 1 and found.matches[0].item_id == 5
+
+
+def test_each_kind_shows_its_best_hits_and_says_how_many_it_found(client, app, org, member):
+    from intranet.core.search import HITS_PER_KIND
+
+    for n in range(HITS_PER_KIND + 3):
+        make_meeting(f"Fahrradstaffel {n}", invited=[org])
+    sign_in(client, member)
+    page = client.get("/search?q=fahrradstaffel").get_data(as_text=True)
+    assert page.count("<mark>Fahrradstaffel</mark>") == HITS_PER_KIND
+    assert f"Termine ({HITS_PER_KIND + 3})" in text_of(page)
+    assert f"die {HITS_PER_KIND} besten Treffer" in text_of(page)

@@ -3,15 +3,18 @@
 `SearchEntry` holds each indexed item's title and body as written (for snippets), keyed by
 (kind, item id). A side table per database kind holds the folded text the database searches:
 on SQLite the FTS5 table `search_text` (rowid = entry id), on PostgreSQL `search_document`
-(a weighted tsvector with a GIN index). Both are made by migration 0004.
+(a weighted tsvector with a GIN index). Both are made by migration 0004. Since migration 0024
+each item's kind is a word inside the index too (`kind_token`), so that one kind's search
+matches, ranks and counts only that kind's items instead of every match of every kind.
 
 Text is folded in Python before it reaches either database (casefold, marks stripped, ß → ss,
 and the ae/oe/ue spelling added), the same way on both sides of a match, so "Muller",
 "Mueller" and "müller" all find "Müller" on either database. Queries are built only from
 the folded words of `search_terms()`, each quoted, so no typed character is query syntax.
 
-The caller passes the ids its reader may see as a sub-select: hits, counts and snippets
-come only from those rows.
+The caller passes what its reader may see, as a sub-select of ids or as a condition on the
+item's own rows joined into the search: hits, counts and snippets come only from those rows,
+and only visible matches are ranked.
 """
 
 import bisect
@@ -33,6 +36,7 @@ from peewee import (
     Field,
     ForeignKeyField,
     IntegerField,
+    SelectBase,
     TextField,
     fn,
 )
@@ -80,11 +84,13 @@ class SearchEntry(BaseModel):
 
 
 class SearchText(FTS5Model):
-    """SQLite's side table: the folded title and body, rowid = SearchEntry.id."""
+    """SQLite's side table: the folded title and body and the kind's token, rowid =
+    SearchEntry.id."""
 
     rowid = RowIDField()
     title = SearchField()
     body = SearchField()
+    kind = SearchField()
 
     class Meta:
         database = db
@@ -97,7 +103,8 @@ class TSVectorField(Field):
 
 
 class SearchDocument(BaseModel):
-    """PostgreSQL's side table: the weighted tsvector of the folded title and body."""
+    """PostgreSQL's side table: the weighted tsvector of the folded title (A) and body (B),
+    and the kind's token (D, which typed words never match and ranking ignores)."""
 
     entry = ForeignKeyField(SearchEntry, primary_key=True, on_delete="CASCADE")
     document = TSVectorField()
@@ -125,21 +132,30 @@ def index(kind: str, item_id: int, title: str, body: str = "") -> None:
         .where((SearchEntry.kind == kind) & (SearchEntry.item_id == item_id))
         .scalar()
     )
-    write_folded(entry_id, search_key(title), search_key(body))
+    write_folded(entry_id, kind, search_key(title), search_key(body))
 
 
-def write_folded(entry_id: int, title: str, body: str) -> None:
+def kind_token(kind: str) -> str:
+    """The one word that stands for `kind` inside the index: "minutes_section" →
+    "kminutessection". Without separators it is one token, so no kind's token is a prefix or
+    a part of another's ("minutes" and "minutes_section"). Migration 0024 writes the same."""
+    return "k" + re.sub(r"[^0-9a-z]", "", kind.lower())
+
+
+def write_folded(entry_id: int, kind: str, title: str, body: str) -> None:
     """Store already folded text in the side table of the database in use."""
+    token = kind_token(kind)
     if is_sqlite():
         SearchText.delete().where(SearchText.rowid == entry_id).execute()
-        SearchText.insert(rowid=entry_id, title=title, body=body).execute()
+        SearchText.insert(rowid=entry_id, title=title, body=body, kind=token).execute()
     else:
         db.execute_sql(
             "INSERT INTO search_document (entry_id, document) VALUES (%s,"
             " setweight(to_tsvector(%s::regconfig, %s), 'A')"
-            " || setweight(to_tsvector(%s::regconfig, %s), 'B'))"
+            " || setweight(to_tsvector(%s::regconfig, %s), 'B')"
+            " || setweight(to_tsvector(%s::regconfig, %s), 'D'))"
             " ON CONFLICT (entry_id) DO UPDATE SET document = EXCLUDED.document",
-            (entry_id, PG_CONFIG, title, PG_CONFIG, body),
+            (entry_id, PG_CONFIG, title, PG_CONFIG, body, PG_CONFIG, token),
         )
 
 
@@ -182,23 +198,32 @@ def query_words(terms: Terms) -> list[str]:
     return words[:MAX_WORDS]
 
 
-def _fts5_query(words: list[str]) -> str:
-    # Every word quoted (it holds only letters and digits), so nothing is FTS5 syntax.
-    return " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
+def _fts5_query(kind: str, words: list[str]) -> str:
+    # Every word quoted (it holds only letters and digits), so nothing is FTS5 syntax. The
+    # kind's token is matched in its own column, typed words only in title and body: FTS5
+    # then hands over only this kind's matches, and a typed "kmeeting" finds nothing extra.
+    typed = " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
+    return f'{{kind}} : "{kind_token(kind)}" AND {{title body}} : ({typed})'
 
 
-def _tsquery(words: list[str]) -> str:
-    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them.
-    return " & ".join(f"'{w}':*" if len(w) >= PREFIX_FROM else f"'{w}'" for w in words)
+def _tsquery(kind: str, words: list[str]) -> str:
+    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them; typed
+    # words match title (A) and body (B) only, the kind's token only as itself (D).
+    typed = " & ".join(f"'{w}':*AB" if len(w) >= PREFIX_FROM else f"'{w}':AB" for w in words)
+    return f"'{kind_token(kind)}':D & {typed}"
 
 
-def search(kind: str, visible_ids, terms: Terms, limit: int = 20, by=None) -> Found:
-    """Items of `kind` among `visible_ids` (a sub-select of ids) that hold every term, best
-    first, with the title and a snippet marked where they matched.
+def search(kind: str, visible, terms: Terms, limit: int = 20, by=None) -> Found:
+    """Items of `kind` the reader may see that hold every term, best first, with the title and
+    a snippet marked where they matched.
 
     `by(query, item_id)` may join the items' own rows on `item_id` and return the query with
-    the expressions to order by before relevance (meetings by date): the order then decides
-    which `limit` items are found, in the same one query."""
+    the expressions to order by before relevance (meetings by date; none is fine): the order
+    then decides which `limit` items are found, in the same one query.
+
+    `visible` is a sub-select (or list) of the ids the reader may see, or a condition on the
+    rows `by` joined. The condition is the faster: it is checked on the matching rows only,
+    before they are ranked, where a sub-select first lists every visible item of every year."""
     words = query_words(terms)
     if not words:
         return Found(0, [])
@@ -211,23 +236,29 @@ def search(kind: str, visible_ids, terms: Terms, limit: int = 20, by=None) -> Fo
             # CROSS JOIN keeps the FTS5 table as the outer loop: the other way round, SQLite
             # runs the whole match again for every visible entry (seconds, not milliseconds).
             .join(SearchEntry, JOIN.CROSS)
-            .where(SearchText.match(_fts5_query(words)) & (SearchEntry.id == SearchText.rowid))
+            .where(
+                SearchText.match(_fts5_query(kind, words)) & (SearchEntry.id == SearchText.rowid)
+            )
         )
-        # FTS5's `rank` column: bm25 with the weights migration 0004 configured (SQLite
-        # refuses a bm25() call next to the window count).
+        # FTS5's `rank` column: bm25 with the weights migration 0024 configured (SQLite
+        # refuses a bm25() call next to the window count); the kind's column weighs nothing.
         order = (SQL("rank"), SearchEntry.item_id.desc())
     else:
-        tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(words))
+        tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(kind, words))
         query = (
             SearchDocument.select(*columns)
             .join(SearchEntry, on=(SearchEntry.id == SearchDocument.entry))
             .where(Expression(SearchDocument.document, "@@", tsquery))
         )
-        order = (fn.ts_rank(SearchDocument.document, tsquery).desc(), SearchEntry.item_id.desc())
+        # Weights for D, C, B, A: the kind's token (D) adds nothing to the rank.
+        rank = fn.ts_rank(SQL("'{0, 0, 0.4, 1}'::float4[]"), SearchDocument.document, tsquery)
+        order = (rank.desc(), SearchEntry.item_id.desc())
     if by is not None:
         query, first = by(query, SearchEntry.item_id)
         order = (*first, *order)
-    query = query.where((SearchEntry.kind == kind) & SearchEntry.item_id.in_(visible_ids))
+    if isinstance(visible, (SelectBase, list, tuple, set)):
+        visible = SearchEntry.item_id.in_(visible)
+    query = query.where((SearchEntry.kind == kind) & visible)
     rows = list(query.order_by(*order).limit(limit).tuples())
     if not rows:
         return Found(0, [])

@@ -88,6 +88,12 @@ def search_terms(text: str | None, limit: int = TERM_LIMIT) -> Terms:
 # --- Search providers ---------------------------------------------------------------------------
 
 
+# Hits each kind shows on /search, best first. Each one costs its own title, snippet, link and
+# row (most of a search's time once the database has matched); the page says when more were
+# found, and a narrower search brings the others up.
+HITS_PER_KIND = 10
+
+
 @dataclass
 class Hit:
     """One result: where it links, its title and snippet (escaped HTML with <mark>ed matches)

@@ -7,7 +7,7 @@ list, a fragment, a feed and an export can never disagree about what an account 
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from peewee import Case, Expression, Select
+from peewee import Case, Expression, Select, SelectBase
 
 from intranet.core.compiled import Compiled
 
@@ -204,24 +204,29 @@ def in_feeds(label: str) -> bool:
 
 
 def visible_where(
-    account, label_field, item_field, organizations: Select, persons: Select
+    account, label_field, item_field, organizations, persons, row_columns: tuple = ()
 ) -> Expression:
     """The same rule as `can_see`, as a WHERE clause for lists, so filtering happens in SQL.
 
-    `organizations(org_id)` and `persons(account_id)` are callables returning a sub-select of
-    item ids that name that organisation / that person; they stay sub-queries, so the number
-    of queries does not grow with the data. The clause is compiled once per account and
-    position (core.compiled): everything it depends on is in the key.
+    `organizations(org_id)` and `persons(account_id)` are callables returning either a
+    sub-select of item ids that name that organisation / that person, or a condition on the
+    row itself (its own columns and those of rows the query joins, listed in `row_columns`).
+    Either way the number of queries does not grow with the data; a condition on the row also
+    keeps the work to the rows the query looks at, where a sub-select of every item naming an
+    organisation is read in full, and grows with the years. The clause is compiled once per
+    account and position (core.compiled): everything it depends on is in the key, including
+    where the joined columns sit.
     """
     organization_id, account_id = account.organization_id, account.id
+
+    def naming(found):
+        return item_field.in_(found) if isinstance(found, SelectBase) else found
 
     def build():
         clause = label_field.in_(FORUM_LABELS)
         if organization_id is not None:
-            clause |= label_field.in_(ORGANIZATION_LABELS) & item_field.in_(
-                organizations(organization_id)
-            )
-        return clause | ((label_field == RED) & item_field.in_(persons(account_id)))
+            clause |= label_field.in_(ORGANIZATION_LABELS) & naming(organizations(organization_id))
+        return clause | ((label_field == RED) & naming(persons(account_id)))
 
     key = (
         "visible_where",
@@ -232,7 +237,7 @@ def visible_where(
         organization_id,
         account_id,
     )
-    return Compiled(key, (label_field, item_field), build)
+    return Compiled(key, (label_field, item_field, *row_columns), build)
 
 
 def _qualified(function) -> str:

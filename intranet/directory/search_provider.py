@@ -6,11 +6,18 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.auth.models import Organization
 from intranet.core import fulltext
-from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
+from intranet.core.search import (
+    HITS_PER_KIND,
+    Hit,
+    Provider,
+    ProviderResults,
+    Terms,
+    register_provider,
+)
 from intranet.directory.models import Person
 
 KIND = "person"
-LIMIT = 20
+LIMIT = HITS_PER_KIND
 
 
 def document(person: Person) -> tuple[str, str]:

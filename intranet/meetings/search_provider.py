@@ -7,7 +7,14 @@ from markupsafe import Markup, escape
 from peewee import Case
 
 from intranet.core import fulltext
-from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
+from intranet.core.search import (
+    HITS_PER_KIND,
+    Hit,
+    Provider,
+    ProviderResults,
+    Terms,
+    register_provider,
+)
 from intranet.db import utcnow
 from intranet.filters import local_time
 from intranet.meetings import services  # imports this module too: use it only inside functions
@@ -16,7 +23,7 @@ from intranet.meetings.models import AgendaItem, Meeting
 KIND = "meeting"
 # Agenda items are items of their own: one may be shared more narrowly than its meeting.
 AGENDA_KIND = "agenda_item"
-LIMIT = 20
+LIMIT = HITS_PER_KIND
 
 
 def index_meeting(meeting: Meeting) -> None:
@@ -63,7 +70,8 @@ def find(account, terms: Terms) -> ProviderResults:
     """Meetings `account` may see that hold every term: upcoming ones nearest first, then past
     ones latest first (relevance decides between meetings at the same time); their agenda
     items after them, in the order of their meetings."""
-    visible = Meeting.select(Meeting.id).where(services.visible_clause(account))
+    # Checked on the joined rows of the matches (see fulltext.search).
+    visible = services.visible_clause(account)
     found = fulltext.search(KIND, visible, terms, limit=LIMIT, by=_meetings_by_date)
     meetings = {
         m.id: m
@@ -85,7 +93,7 @@ def find(account, terms: Terms) -> ProviderResults:
             )
     in_agenda = fulltext.search(
         AGENDA_KIND,
-        services.visible_agenda_items(account),
+        services.visible_clause(account) & services.agenda_item_clause(account),
         terms,
         limit=LIMIT,
         by=_agenda_items_by_date,

@@ -117,9 +117,28 @@ def _organization_meetings(organization_id):
     )
 
 
+def _meeting_names_organization(organization_id):
+    """`_organization_meetings` on the meeting's own row: organised by the organisation, or
+    inviting it. (The sub-select of every meeting it organised was read in full, for every
+    year, by each query that asked.)"""
+    return (Meeting.organization == organization_id) | Meeting.id.in_(
+        _invited_meetings(organization_id)
+    )
+
+
+def _meetings_naming(account_id):
+    return Meeting.id.in_(_named_meetings(account_id))
+
+
 def visible_clause(account):
+    """The query must have Meeting itself (not an alias) among its tables."""
     return sharing.visible_where(
-        account, Meeting.label, Meeting.id, _organization_meetings, _named_meetings
+        account,
+        Meeting.label,
+        Meeting.id,
+        _meeting_names_organization,
+        _meetings_naming,
+        row_columns=(Meeting.organization,),
     )
 
 
@@ -132,22 +151,37 @@ def _agenda_items_of_organization(organization_id):
     )
 
 
+def _agenda_item_names_organization(organization_id):
+    # `_agenda_items_of_organization` on the item's row and its meeting's, which the query
+    # joins: the sub-select scanned all agenda items of all years.
+    return (AgendaItem.organization == organization_id) | (Meeting.organization == organization_id)
+
+
 def _agenda_items_naming(account_id):
-    item = AgendaItem.alias("ai_per")
-    return item.select(item.id).where(item.meeting.in_(_named_meetings(account_id)))
+    return AgendaItem.meeting.in_(_named_meetings(account_id))
+
+
+def agenda_item_clause(account):
+    """The agenda item's own label (the meeting's rule not included); the query must join
+    AgendaItem and its Meeting."""
+    return sharing.visible_where(
+        account,
+        AgendaItem.label,
+        AgendaItem.id,
+        _agenda_item_names_organization,
+        _agenda_items_naming,
+        row_columns=(AgendaItem.organization, AgendaItem.meeting, Meeting.organization),
+    )
 
 
 def visible_agenda_items(account):
     """Ids of the agenda items `account` may see: the meeting's rule and the item's own label
     (the SQL twin of `can_see_agenda_item`)."""
-    label = sharing.visible_where(
-        account,
-        AgendaItem.label,
-        AgendaItem.id,
-        _agenda_items_of_organization,
-        _agenda_items_naming,
+    return (
+        AgendaItem.select(AgendaItem.id)
+        .join(Meeting)
+        .where(visible_clause(account) & agenda_item_clause(account))
     )
-    return AgendaItem.select(AgendaItem.id).join(Meeting).where(visible_clause(account) & label)
 
 
 def visible_meetings(account, *fields):

@@ -7,7 +7,14 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from intranet.core import fulltext
-from intranet.core.search import Hit, Provider, ProviderResults, Terms, register_provider
+from intranet.core.search import (
+    HITS_PER_KIND,
+    Hit,
+    Provider,
+    ProviderResults,
+    Terms,
+    register_provider,
+)
 from intranet.filters import local_time
 from intranet.meetings.models import Meeting
 from intranet.minutes import rules, services  # services imports this module: use it in functions
@@ -15,7 +22,7 @@ from intranet.minutes.models import ActionItem, Decision, Minutes, MinutesSectio
 
 KIND = "minutes"
 SECTION_KIND = "minutes_section"
-LIMIT = 20
+LIMIT = HITS_PER_KIND
 
 
 def section_text(section: MinutesSection) -> str:
@@ -44,14 +51,28 @@ def _detail(minutes: Minutes, meeting: Meeting) -> str:
     return f"{local_time(meeting.start)} · {rules.STATE_LABELS[minutes.state]}"
 
 
+def _join_minutes(query, item_id):
+    return query.join(Minutes, on=(Minutes.id == item_id)).join(Meeting), ()
+
+
+def _join_sections(query, item_id):
+    query = query.join(MinutesSection, on=(MinutesSection.id == item_id))
+    return query.join(Minutes).join(Meeting), ()
+
+
 def find(account, terms: Terms) -> ProviderResults:
     """Minutes and sections `account` may find, each through its own visibility rule."""
-    visible_minutes = (
-        Minutes.select(Minutes.id).join(Meeting).where(services.visible_clause(account, "search"))
+    # Each rule is checked on the joined rows of the matches (see fulltext.search).
+    in_minutes = fulltext.search(
+        KIND, services.visible_clause(account, "search"), terms, limit=LIMIT, by=_join_minutes
     )
-    visible_sections = services.visible_sections(account).select(MinutesSection.id)
-    in_minutes = fulltext.search(KIND, visible_minutes, terms, limit=LIMIT)
-    in_sections = fulltext.search(SECTION_KIND, visible_sections, terms, limit=LIMIT)
+    in_sections = fulltext.search(
+        SECTION_KIND,
+        services.visible_clause(account) & services.section_clause(account),
+        terms,
+        limit=LIMIT,
+        by=_join_sections,
+    )
     minutes_ids = [m.item_id for m in in_minutes.matches]
     # Only what a hit shows: the texts (minutes run to pages) are not loaded again.
     shown = (Minutes.id, Minutes.state, Minutes.corrects, Meeting.id, Meeting.title, Meeting.start)

@@ -226,6 +226,13 @@ def _meeting_ids_of_organization(organization_id):
     return meetings._organization_meetings(organization_id)
 
 
+def _minutes_name_organization(organization_id):
+    # The same on the row of the minutes' meeting, which the query joins (see visible_clause).
+    return (Meeting.organization == organization_id) | Minutes.meeting.in_(
+        meetings._invited_meetings(organization_id)
+    )
+
+
 def _meeting_ids_naming(account_id):
     return MeetingPerson.select(MeetingPerson.meeting).where(MeetingPerson.account == account_id)
 
@@ -235,7 +242,12 @@ def visible_clause(account, action: str = "view"):
     The query must join Meeting."""
     states = rules.states_for(account.role, action)
     label = sharing.visible_where(
-        account, Minutes.label, Minutes.meeting, _meeting_ids_of_organization, _meeting_ids_naming
+        account,
+        Minutes.label,
+        Minutes.meeting,
+        _minutes_name_organization,
+        _meeting_ids_naming,
+        row_columns=(Meeting.organization,),
     )
     return Minutes.state.in_(states) & meetings.visible_clause(account) & label
 
@@ -246,44 +258,37 @@ def visible_minutes(account, action: str = "list"):
 
 
 def _sections_naming_organization(organization_id):
-    section, minutes, meeting = (
-        MinutesSection.alias("s_org"),
-        Minutes.alias("m_org"),
-        Meeting.alias("mt_org"),
-    )
-    return (
-        section.select(section.id)
-        .join(minutes, on=(section.minutes == minutes.id))
-        .join(meeting, on=(minutes.meeting == meeting.id))
-        .where(
-            (section.organization == organization_id) | (meeting.organization == organization_id)
-        )
+    # On the section's row and its meeting's, which the query joins: a sub-select of every
+    # section naming the organisation read all sections of all years.
+    return (MinutesSection.organization == organization_id) | (
+        Meeting.organization == organization_id
     )
 
 
 def _sections_naming_person(account_id):
-    section, minutes = MinutesSection.alias("s_per"), Minutes.alias("m_per")
-    return (
-        section.select(section.id)
-        .join(minutes, on=(section.minutes == minutes.id))
-        .where(minutes.meeting.in_(_meeting_ids_naming(account_id)))
-    )
+    return Minutes.meeting.in_(_meeting_ids_naming(account_id))
 
 
-def visible_sections(account):
-    """Every section `account` may see (minutes visible, and the section's own label)."""
-    label = sharing.visible_where(
+def section_clause(account):
+    """The section's own label (the minutes' rule not included); the query must join the
+    section's Minutes and Meeting."""
+    return sharing.visible_where(
         account,
         MinutesSection.label,
         MinutesSection.id,
         _sections_naming_organization,
         _sections_naming_person,
+        row_columns=(MinutesSection.organization, Minutes.meeting, Meeting.organization),
     )
+
+
+def visible_sections(account):
+    """Every section `account` may see (minutes visible, and the section's own label)."""
     return (
         MinutesSection.select(MinutesSection, Minutes, Meeting)
         .join(Minutes)
         .join(Meeting)
-        .where(visible_clause(account) & label)
+        .where(visible_clause(account) & section_clause(account))
     )
 
 
@@ -1598,7 +1603,7 @@ def mark_seen(minutes, account) -> None:
 def archive(account, year: int | None = None, organization_id: int | None = None):
     """The archive query: visible minutes, newest meeting first, each with `seen_at` of the
     account's last visit (None: never opened) and whether a released correction exists — one
-    query per page."""
+    query per page, with the columns the list shows."""
     seen = MinutesVisit.select(MinutesVisit.seen_at).where(
         (MinutesVisit.minutes == Minutes.id) & (MinutesVisit.account == account.id)
     )
@@ -1608,9 +1613,23 @@ def archive(account, year: int | None = None, organization_id: int | None = None
             (correction.corrects == Minutes.id) & (correction.state == RELEASED)
         )
     )
+    # Only the columns a row shows: whole rows carried the minutes' text and forty columns
+    # into each list entry, which cost more than the query.
     query = (
         Minutes.select(
-            Minutes, Meeting, Organization, seen.alias("seen_at"), corrected.alias("corrected")
+            Minutes.id,
+            Minutes.corrects,
+            Minutes.state,
+            Minutes.label,
+            Minutes.changed_at,
+            Meeting.id,
+            Meeting.title,
+            Meeting.start,
+            Meeting.organization,
+            Organization.id,
+            Organization.name,
+            seen.alias("seen_at"),
+            corrected.alias("corrected"),
         )
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
