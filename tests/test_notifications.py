@@ -398,6 +398,33 @@ def test_each_invitation_names_its_own_recipient_as_the_one_attendee(
     assert seen[member.email] == member.display_name
 
 
+def test_inviting_a_plenary_costs_no_more_statements_than_inviting_a_few(
+    mail_on, org, coordinator, count_queries
+):
+    """A page that invites forty people answers about as fast as one that invites three: their
+    mails and calendar files are written with one statement per table, not two per person."""
+    few, many = factories.organization("Wenige"), factories.organization("Plenum")
+    for number in range(3):
+        factories.account("member", few, email=f"w{number}@example.org")
+    for number in range(40):
+        factories.account("member", many, email=f"p{number}@example.org")
+    counts = []
+    # The first invitation also notes the intranet's address (for links in later mails).
+    for invited in (few, few, many):
+        meeting = factories.meeting("Plenum", organization=org, invited=[invited])
+        context = load_context(meeting)
+        with count_queries() as counted:
+            meeting_mail.queue_invitations(context, coordinator)
+        counts.append(counted.n)
+    assert counts[2] == counts[1]
+    messages = outbox("meeting")
+    assert len(messages) == 3 + 3 + 40 + 3  # and the coordinator's own copy of each
+    files = {a.message_id: a for a in OutboxAttachment.select()}
+    for message in messages:
+        event = icalendar.Calendar.from_ical(bytes(files[message.id].content)).walk("VEVENT")[0]
+        assert str(event["attendee"]) == f"mailto:{message.recipient}"
+
+
 def test_the_delivery_loop_writes_what_is_due_by_the_clock(mail_on, app, org, member):
     """`python app.py` and `mail deliver` need nothing else: their pass runs the jobs, at most
     every few minutes, and the reminder's link points at the intranet's address."""

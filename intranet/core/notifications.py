@@ -156,7 +156,7 @@ def first_time(account, key: str) -> bool:
     return bool(inserted)
 
 
-ENVELOPE = ("about", "caused_by", "attachments")
+ENVELOPE = ("about", "caused_by", "attachments", "batch")
 
 
 def tell(
