@@ -99,13 +99,22 @@ def test_minutes_cycle_mails_those_concerned_in_their_language(page, live_app, a
         })  # fmt: skip
 
         switch(page, "p@example.org")
+        circulated = Counter()
         for minutes_id in (plenary, secret):
             page.goto(f"/minutes/{minutes_id}")
             page.get_by_role("button", name="Billigen und in Umlauf geben").click()
+            # The check says that mails will go out; none leaves before the final button.
+            expect(page.get_by_role("heading", name="Vor dem Umlauf prüfen")).to_be_visible()
+            expect(page.locator("#steps")).to_contain_text("mit dem Link")
+            axe.check(page)
+            assert delivered(live_app, inbox) == Counter()
+            page.get_by_role("button", name="Jetzt billigen und in Umlauf geben").click()
+            expect(page.get_by_role("status")).to_contain_text("im Umlauf")
             expect(page.get_by_text("Einspruchsfrist bis")).to_be_visible()
+            circulated += delivered(live_app, inbox)
         axe.check(page)
         # Everyone who may read them, in their language; the RED one only to the persons named.
-        assert delivered(live_app, inbox) == Counter({
+        assert circulated == Counter({
             ("k@example.org", "Protokoll im Umlauf: Plenum"): 1,
             ("m@example.org", "Protokoll im Umlauf: Plenum"): 1,
             ("e@example.org", "Minutes in circulation: Plenum"): 1,
@@ -132,6 +141,10 @@ def test_minutes_cycle_mails_those_concerned_in_their_language(page, live_app, a
         expect(page.get_by_role("status")).to_contain_text("Der Einspruch ist geklärt")
         page.get_by_label("Kommentar zur Freigabe").fill("Die Stadt braucht den Stand.")
         page.get_by_role("button", name="Freigeben").click()
+        expect(page.get_by_role("heading", name="Vor der Freigabe prüfen")).to_be_visible()
+        axe.check(page)
+        assert delivered(live_app, inbox) == Counter()
+        page.get_by_role("button", name="Jetzt freigeben").click()
         expect(page.get_by_text("Prüfsumme anzeigen")).to_be_visible()
         axe.check(page)
         # The members at once; the reviewer chose (by default) the daily summary for this.

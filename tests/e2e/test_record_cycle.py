@@ -96,14 +96,19 @@ def test_plan_to_released_pdf(page, live_app, axe, console_errors, tmp_path):
     page.get_by_role("textbox", name=re.compile(r"^Protokoll")).fill("Paula Protokoll")
     page.get_by_label("Tatsächlicher Beginn").fill("18:05")
     page.get_by_label("Tatsächliches Ende").fill("19:50")
-    page.get_by_role("button", name="Speichern").click()
+    page.get_by_role("button", name="Speichern", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Protokoll gespeichert")
-    page.get_by_role("link", name=re.compile(r"Bearbeiten: TOP 1")).click()
-    axe.check(page)
-    page.get_by_label("Beschluss", exact=True).fill("Das Lagebild wird quartalsweise erstellt.")
-    page.get_by_label("Ergebnis").select_option("unanimous")
-    page.get_by_role("button", name="Beschluss hinzufügen").click()
-    expect(page.get_by_text("Das Lagebild wird quartalsweise erstellt.")).to_be_visible()
+    # The decision is added in place, in TOP 1's own part of the editor.
+    item = page.locator("section.agenda-editor").filter(
+        has=page.get_by_role("heading", name="TOP 1: Lagebild")
+    )
+    item.get_by_label("Beschluss", exact=True).fill("Das Lagebild wird quartalsweise erstellt.")
+    item.get_by_label("Ergebnis").select_option("unanimous")
+    item.get_by_role("button", name="Beschluss hinzufügen").click()
+    expect(item.locator(".decision-list")).to_contain_text(
+        "Das Lagebild wird quartalsweise erstellt."
+    )
+    expect(item.locator(".save-status")).to_contain_text("Beschluss hinzugefügt")
     axe.check(page)
     with live_app.app_context():
         minutes_id = Minutes.get().id
@@ -117,6 +122,13 @@ def test_plan_to_released_pdf(page, live_app, axe, console_errors, tmp_path):
     page.goto(f"/minutes/{minutes_id}")
     axe.check(page)
     page.get_by_role("button", name="Billigen und in Umlauf geben").click()
+    # First whom it reaches, then the step itself.
+    check = page.locator("#steps")
+    expect(check.get_by_role("heading", name="Vor dem Umlauf prüfen")).to_be_visible()
+    expect(check).to_contain_text("Kulturverein Elbe")
+    axe.check(page)
+    page.get_by_role("button", name="Jetzt billigen und in Umlauf geben").click()
+    expect(page.get_by_role("status")).to_contain_text("im Umlauf")
     expect(page.get_by_text("Einspruchsfrist bis")).to_be_visible()
     axe.check(page)
 
@@ -132,6 +144,10 @@ def test_plan_to_released_pdf(page, live_app, axe, console_errors, tmp_path):
     page.goto(f"/minutes/{minutes_id}")
     page.get_by_label("Kommentar zur Freigabe").fill("Die Stadt braucht den Stand vor dem Fest.")
     page.get_by_role("button", name="Freigeben").click()
+    expect(page.get_by_role("heading", name="Vor der Freigabe prüfen")).to_be_visible()
+    expect(page.locator("#steps")).to_contain_text("Die Stadt braucht den Stand vor dem Fest.")
+    axe.check(page)
+    page.get_by_role("button", name="Jetzt freigeben").click()
     expect(page.get_by_role("heading", name="Freigabevermerk")).to_be_visible()
     axe.check(page)
     with page.expect_download() as info:
