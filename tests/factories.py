@@ -65,3 +65,157 @@ def minutes(meeting, state="draft", label=None, body="Protokolltext", **fields):
         body=body,
         **fields,
     )
+
+
+def make_meeting(title="Sitzung", label="green", organization=None, invited=(), persons=(), **kw):
+    """`meeting()`, also put into the search index as the meeting services do."""
+    from intranet.meetings import search_provider
+
+    made = meeting(title, label, organization, invited, persons, **kw)
+    search_provider.index_meeting(made)
+    return made
+
+
+def person(organization, family_name="Özdemir", given_name="Ayşe", **values):
+    """A contact in the directory, made by its service (which also indexes it)."""
+    from intranet.directory import services
+
+    values.setdefault("function", "Vorsitz")
+    return services.create_person(
+        {
+            "organization": organization,
+            "family_name": family_name,
+            "given_name": given_name,
+            **values,
+        }
+    )
+
+
+# --- Files and servers ---------------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def upload(client, owner, content, filename, label="green", name=""):
+    """Post a file as an attachment of `owner` ("meeting:3", …) through the upload form."""
+    import io
+
+    from tests.conftest import csrf_token
+
+    data = {
+        "csrf_token": csrf_token(client),
+        "owner": owner,
+        "label": label,
+        "name": name,
+        "file": (io.BytesIO(content), filename),
+    }
+    return client.post("/attachments/new", data=data, content_type="multipart/form-data")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on (for a mail server or an app of a test)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- Forms ---------------------------------------------------------------------------------------
+
+
+def form_data(client, path="/meetings/new", **values):
+    """The meeting form's fields as a person fills them in, with `values` changed."""
+    from tests.conftest import csrf_token
+
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "title": "Sicherheitsdialog",
+        "date": "2027-01-20",
+        "start_time": "18:00",
+        "end_time": "20:00",
+        "organization": "0",
+        "label": "green",
+        "repeat": "",
+    }
+    data.update(values)
+    return data
+
+
+# --- Mail (the `smtp` fixture in conftest listens with an Inbox) ---------------------------------
+
+
+class Inbox:
+    """The messages a local SMTP server (aiosmtpd) received: (recipients, message) pairs."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        import email
+        import email.policy
+
+        self.messages.append(
+            (
+                envelope.rcpt_tos,
+                email.message_from_bytes(envelope.content, policy=email.policy.default),
+            )
+        )
+        return "250 OK"
+
+
+def check_login(server, session, envelope, mechanism, auth_data):
+    """The SMTP server's check of the intranet's mail account (MAIL_USERNAME, MAIL_PASSWORD)."""
+    from aiosmtpd.smtp import AuthResult
+
+    ok = auth_data.login == b"intranet" and auth_data.password == b"geheimes Wort"
+    return AuthResult(success=ok)
+
+
+def deliver():
+    """What the background deliverer does every few seconds, at once."""
+    from intranet.core import outbox
+
+    return outbox.deliver_due()
+
+
+def calendar_part(message):
+    """The text/calendar part of a received message, or None."""
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return part
+    return None
+
+
+# --- Threads -------------------------------------------------------------------------------------
+
+TIMEOUT = 10  # seconds a racing thread waits for the others
+
+
+def race(app, *actions):
+    """Run each action in its own thread and connection, started at the same moment.
+    Returns what each returned or raised (use with the `shared_app` fixture)."""
+    import threading
+
+    from intranet.db import db
+
+    start = threading.Barrier(len(actions), timeout=TIMEOUT)
+    results = [None] * len(actions)
+
+    def run(index, action):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            try:
+                start.wait()
+                results[index] = action()
+            except Exception as error:  # noqa: BLE001 (the test inspects it)
+                results[index] = error
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 3)
+    return results

@@ -17,7 +17,7 @@ from intranet.db import utcnow
 from intranet.meetings import feeds
 from tests import factories
 from tests.conftest import csrf_token, make_app, sign_in
-from tests.test_meetings_mail import deliver, free_port, smtp  # noqa: F401 (fixture)
+from tests.factories import deliver, free_port
 from tests.test_second_factor import code_step, switch_on, totp_of
 
 LINK_PATTERN = re.compile(r'id="password-link" type="text" readonly value="([^"]+)"')

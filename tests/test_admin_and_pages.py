@@ -14,7 +14,7 @@ from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
-from tests.test_meetings_mail import deliver, free_port, smtp  # noqa: F401 (fixture)
+from tests.factories import deliver, free_port
 
 ADMIN_PAGES = [
     "/admin/",
@@ -544,7 +544,7 @@ def test_admin_exports_and_erases_an_account_without_entry(client, admin, member
 
 
 def test_account_with_entry_is_erased_on_the_entrys_page(client, admin, member):
-    from tests.test_directory import person
+    from tests.factories import person
 
     person(member.organization, account=member.id)
     sign_in(client, admin)
@@ -586,7 +586,7 @@ def test_times_read_24_hours_in_english_too(app):
 
 
 def test_meeting_times_say_uhr_in_german_and_nothing_in_english(client, member, other_org):
-    from tests.test_meetings import make_meeting
+    from tests.factories import make_meeting
 
     meeting = make_meeting(organization=other_org)
     sign_in(client, member)

@@ -14,9 +14,9 @@ from intranet.core.signals import account_erasing
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from tests.conftest import csrf_token, sign_in
-from tests.test_meetings import VISIBLE, make_meeting, world  # noqa: F401 (fixture)
+from tests.factories import PDF, make_meeting, upload
+from tests.test_meetings import VISIBLE, world  # noqa: F401 (fixture)
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -28,17 +28,6 @@ def office_file(*parts, mimetype=None) -> bytes:
         for part in parts:
             archive.writestr(part, "<x/>")
     return buffer.getvalue()
-
-
-def upload(client, owner, content, filename, label="green", name=""):
-    data = {
-        "csrf_token": csrf_token(client),
-        "owner": owner,
-        "label": label,
-        "name": name,
-        "file": (io.BytesIO(content), filename),
-    }
-    return client.post("/attachments/new", data=data, content_type="multipart/form-data")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from intranet.meetings import services as meeting_services
 from intranet.meetings.models import Meeting
 from intranet.minutes.models import Minutes
 from tests import factories
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting
 
 
 def rendered(query):

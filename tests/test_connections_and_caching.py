@@ -10,12 +10,13 @@ from intranet.auth.models import Organization
 from intranet.db import db, utcnow
 from intranet.meetings import feeds, ics
 from intranet.meetings.models import Meeting, MeetingOrganization
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting
 
 
 @pytest.fixture
 def probe_app(app):
-    """The app with a few routes that misbehave the way a faulty view could."""
+    """The app with a few routes that misbehave the way a faulty view could (an app of the
+    test's own: the shared one takes no more routes)."""
 
     def begin_and_fail():
         db.begin()
@@ -44,12 +45,14 @@ def probe_app(app):
     return app
 
 
+@pytest.mark.own_app
 def test_a_request_reuses_the_threads_connection(probe_app):
     client = probe_app.test_client()
     first = client.get("/_probe/connection").data
     assert client.get("/_probe/connection").data == first
 
 
+@pytest.mark.own_app
 def test_a_failed_transaction_does_not_reach_the_next_request(probe_app):
     client = probe_app.test_client()
     assert client.get("/_probe/begin-and-fail").status_code == 500
@@ -58,6 +61,7 @@ def test_a_failed_transaction_does_not_reach_the_next_request(probe_app):
     assert [o.name for o in Organization.select()] == ["Neu 0"]
 
 
+@pytest.mark.own_app
 def test_an_atomic_block_left_open_is_rolled_back_at_the_end_of_the_request(probe_app):
     client = probe_app.test_client()
     assert client.get("/_probe/leave-atomic-open").data == b"ok"
@@ -65,6 +69,7 @@ def test_an_atomic_block_left_open_is_rolled_back_at_the_end_of_the_request(prob
     assert not Organization.select().where(Organization.name == "Nie festgeschrieben").exists()
 
 
+@pytest.mark.own_app
 def test_a_failed_request_in_one_thread_does_not_block_another(probe_app):
     client = probe_app.test_client()
     errors, answers = [], []

@@ -7,7 +7,7 @@ import pytest
 
 from intranet.core import mail
 from intranet.core.models import OutboxMessage
-from tests.test_meetings_mail import free_port, smtp  # noqa: F401 (fixture)
+from tests.factories import free_port
 
 
 def message(to: str) -> EmailMessage:

@@ -14,20 +14,9 @@ from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import can_edit, can_see
 from tests import factories
 from tests.conftest import csrf_token, sign_in
+from tests.factories import person
 
 SECRET = {"phone": "+49 351 111 222", "mobile": "0170 999 888", "email": "geheim@example.org"}
-
-
-def person(organization, family_name="Özdemir", given_name="Ayşe", **values):
-    values.setdefault("function", "Vorsitz")
-    return services.create_person(
-        {
-            "organization": organization,
-            "family_name": family_name,
-            "given_name": given_name,
-            **values,
-        }
-    )
 
 
 def htmx(client, url, target="contact-results"):
@@ -251,18 +240,6 @@ def test_search_form_works_without_javascript_and_with_htmx(client, member):
     assert 'role="status" aria-live="polite"' in body
 
 
-class QueryCounter:
-    def __init__(self, monkeypatch):
-        self.count = 0
-        original = db.obj.execute_sql
-
-        def counting(sql, params=None, *args, **kwargs):
-            self.count += 1
-            return original(sql, params, *args, **kwargs)
-
-        monkeypatch.setattr(db.obj, "execute_sql", counting)
-
-
 def fill(organization, count, start=0):
     now = dt.datetime(2025, 1, 1)
     rows = []
@@ -298,21 +275,21 @@ def fill(organization, count, start=0):
         "/organizations/{org}?page=2",
     ],
 )
-def test_list_and_search_use_a_constant_number_of_queries(client, org, member, monkeypatch, url):
+def test_list_and_search_use_a_constant_number_of_queries(client, org, member, count_queries, url):
     url = url.format(org=org.id)
     sign_in(client, member)
     fill(org, 50)
-    counter = QueryCounter(monkeypatch)
-    assert client.get(url).status_code == 200
-    small = counter.count
+    with count_queries() as counted:
+        assert client.get(url).status_code == 200
+    small = counted.n
     fill(org, 4950, start=50)
-    counter.count = 0
-    response = client.get(url)
+    with count_queries() as counted:
+        response = client.get(url)
     assert response.status_code == 200
-    assert counter.count == small, (small, counter.count)
-    counter.count = 0
-    htmx(client, url)
-    assert counter.count <= small
+    assert counted.n == small, (small, counted.n)
+    with count_queries() as counted:
+        htmx(client, url)
+    assert counted.n <= small
 
 
 # --- The person page and editing ---------------------------------------------------------------------

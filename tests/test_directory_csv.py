@@ -9,7 +9,7 @@ from intranet.directory import csv_io
 from intranet.directory.models import Person
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_directory import person
+from tests.factories import person
 
 HEADER = "Anrede;Titel;Vorname;Nachname;Organisation;Funktion;Telefon;Mobil;E-Mail;Sprachen"
 

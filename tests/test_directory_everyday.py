@@ -9,7 +9,8 @@ import pytest
 from intranet.directory.models import Person
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_directory import fill, htmx, person
+from tests.factories import person
+from tests.test_directory import fill, htmx
 
 
 @pytest.fixture

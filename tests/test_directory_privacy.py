@@ -17,7 +17,7 @@ from intranet.models import MODELS
 from intranet.privacy import services as privacy
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_directory import person
+from tests.factories import person
 
 
 def test_every_field_of_every_model_is_classified_for_the_record():

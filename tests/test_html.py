@@ -10,8 +10,7 @@ import pytest
 from intranet.meetings.models import Meeting
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
-from tests.test_directory import person
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting, person
 
 VNU = ROOT_DIR / "node_modules/vnu-jar/build/dist/vnu.jar"
 LINK_TOKEN = "html-check-invitation-token"  # an invitation of account 1, made by the fixture

@@ -8,7 +8,7 @@ from werkzeug.routing.converters import NumberConverter
 
 from intranet.core.ids import IdConverter
 from tests.conftest import sign_in
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting
 
 
 def test_no_address_uses_the_unbounded_int_converter(app):

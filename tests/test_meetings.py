@@ -11,7 +11,7 @@ from intranet.core import sharing
 from intranet.core.signals import account_erasing
 from intranet.core.text import ALLOWED_TAGS, render_markdown
 from intranet.db import utcnow
-from intranet.meetings import search_provider, services, times
+from intranet.meetings import services, times
 from intranet.meetings.models import (
     AgendaItem,
     Answer,
@@ -22,28 +22,7 @@ from intranet.meetings.models import (
 )
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-
-
-def make_meeting(title="Sitzung", label="green", organization=None, invited=(), persons=(), **kw):
-    meeting = factories.meeting(title, label, organization, invited, persons, **kw)
-    search_provider.index_meeting(meeting)  # as the services do
-    return meeting
-
-
-def form_data(client, path="/meetings/new", **values):
-    data = {
-        "csrf_token": csrf_token(client, path),
-        "title": "Sicherheitsdialog",
-        "date": "2027-01-20",
-        "start_time": "18:00",
-        "end_time": "20:00",
-        "organization": "0",
-        "label": "green",
-        "repeat": "",
-    }
-    data.update(values)
-    return data
-
+from tests.factories import form_data, make_meeting
 
 # --- The sharing rule as a table -------------------------------------------------------------
 
@@ -433,34 +412,24 @@ def test_following_edit_leaves_occurrences_not_shared_with_the_editor_untouched(
 
 
 def test_split_visible_gives_what_the_rule_shows_in_one_query(
-    app, org, other_org, admin, coordinator, member, monkeypatch
+    app, org, other_org, admin, coordinator, member, count_queries
 ):
     """Every bulk action's filter: the visible items of the candidates, and the count of the
     rest, exactly as can_see() decides for each single item."""
-    from peewee import Database
-
     named = factories.account("member", factories.organization("Dritte"))
     for label in sharing.LABELS:
         for organization in (None, org, other_org):
             for persons in ((), (named,), (member, coordinator)):
                 make_meeting(label, label, organization, (other_org,), persons)
     candidates = Meeting.select().where(Meeting.organization.is_null(False))
-    queries = []
-    original = Database.execute_sql
     for account in (admin, coordinator, member, named):
         expected = {m.id for m in candidates if services.load_context(m).visible_to(account)}
         total = candidates.count()
-        queries.clear()
-        monkeypatch.setattr(
-            Database,
-            "execute_sql",
-            lambda self, sql, *a, **k: queries.append(sql) or original(self, sql, *a, **k),
-        )
-        shown, skipped = sharing.split_visible(candidates, services.visible_clause(account))
-        monkeypatch.setattr(Database, "execute_sql", original)
+        with count_queries() as counted:
+            shown, skipped = sharing.split_visible(candidates, services.visible_clause(account))
         assert {m.id for m in shown} == expected, account.email
         assert skipped == total - len(expected) > 0
-        assert len(queries) == 1
+        assert counted.n == 1
 
 
 def test_edit_only_this_occurrence(client, coordinator):
@@ -899,9 +868,7 @@ def test_meeting_list_paginates(client, member):
     assert client.get("/meetings?page=abc").status_code == 200
 
 
-def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org, monkeypatch):
-    from intranet.db import db
-
+def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org, count_queries):
     sign_in(client, coordinator)
     counts = []
     for n in (2, 40):
@@ -915,17 +882,9 @@ def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org,
             person = factories.account("member", other)
             services.give_answer(meeting, person, "yes")
             Attendance.create(meeting=meeting, organization=other, status="present")
-        calls = {"n": 0}
-        original = db.obj.execute_sql
-
-        def counting(*args, _original=original, _calls=calls, **kwargs):
-            _calls["n"] += 1
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(db.obj, "execute_sql", counting)
-        assert client.get(f"/meetings/{meeting.id}").status_code == 200
-        monkeypatch.setattr(db.obj, "execute_sql", original)
-        counts.append(calls["n"])
+        with count_queries() as counted:
+            assert client.get(f"/meetings/{meeting.id}").status_code == 200
+        counts.append(counted.n)
     assert counts[0] == counts[1], counts
 
 
@@ -1018,7 +977,7 @@ def test_agenda_item_is_edited_and_foreign_items_are_404(client, coordinator, me
 def test_access_export_holds_the_persons_answers_and_named_meetings(client, org, admin):
     import json
 
-    from tests.test_directory import person
+    from tests.factories import person
 
     account = factories.account("member", org, email="ayse@example.org")
     entry = person(org, account=account.id)
@@ -1040,7 +999,7 @@ def test_access_export_holds_the_persons_answers_and_named_meetings(client, org,
 def test_access_export_leaves_out_titles_the_exporting_admin_may_not_see(client, org, admin, path):
     import json
 
-    from tests.test_directory import person
+    from tests.factories import person
 
     account = factories.account("member", org, email="ayse@example.org")
     entry = person(org, account=account.id) if "contacts" in path else None

@@ -16,7 +16,7 @@ from intranet.meetings.models import FeedToken, Meeting
 from intranet.meetings.times import BERLIN
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_meetings import form_data, make_meeting
+from tests.factories import form_data, make_meeting
 
 HOSTILE_TITLES = [
     "Sitzung; Punkt, Komma\\Backslash",
@@ -210,21 +210,6 @@ def test_single_ics_of_amber_strict_shows_title_and_time_only(client, member, ot
 # --- A fixed number of queries, whatever the data size -----------------------------------------
 
 
-@pytest.fixture
-def count_queries(monkeypatch):
-    from intranet.db import db
-
-    counter = {"n": 0}
-    original = db.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        counter["n"] += 1
-        return original(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", counting)
-    return counter
-
-
 def add_meetings(n, start, organizations, persons):
     rows = []
     for i in range(n):
@@ -263,10 +248,10 @@ def test_month_grid_and_lists_issue_a_fixed_number_of_queries(
         Meeting.delete().execute()
         # Spread within March 2027 for the grid; lists see them as upcoming; some in the past.
         add_meetings(total, start if "past" not in path else past, [org, other_org], [member])
-        count_queries["n"] = 0
-        response = client.get(path)
-        assert response.status_code == 200
-        counts.append(count_queries["n"])
+        with count_queries() as counted:
+            response = client.get(path)
+            assert response.status_code == 200
+        counts.append(counted.n)
     assert counts[0] == counts[1], counts
 
 
@@ -277,17 +262,17 @@ def test_feed_issues_a_fixed_number_of_queries(client, member, org, other_org, c
     for total in (10, 1000):
         Meeting.delete().execute()
         add_meetings(total, utcnow(), [org, other_org], [member])
-        count_queries["n"] = 0
-        assert client.get(f"/calendar.ics?token={token}").status_code == 200
-        counts.append(count_queries["n"])
+        with count_queries() as counted:
+            assert client.get(f"/calendar.ics?token={token}").status_code == 200
+        counts.append(counted.n)
     assert counts[0] == counts[1], counts
 
 
 def test_upcoming_for_organization_is_one_query(app, member, other_org, count_queries):
     add_meetings(50, utcnow(), [other_org], [member])
-    count_queries["n"] = 0
-    services.upcoming_for_organization(member, other_org, 5)
-    assert count_queries["n"] == 1
+    with count_queries() as counted:
+        services.upcoming_for_organization(member, other_org, 5)
+    assert counted.n == 1
 
 
 def test_password_change_closes_the_old_feed_address(client, member):

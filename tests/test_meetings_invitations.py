@@ -12,8 +12,8 @@ from intranet.meetings import services, times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_meetings import form_data, make_meeting, plan_series
-from tests.test_meetings_mail import deliver, mail_app, smtp  # noqa: F401 (fixtures)
+from tests.factories import deliver, form_data, make_meeting
+from tests.test_meetings import plan_series
 
 
 def section(page: str, section_id: str) -> str:

@@ -1,92 +1,23 @@
 """Invitation mails against a real local SMTP server (aiosmtpd), and life without mail."""
 
-import email
-import email.policy
-import socket
-
 import icalendar
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
-from intranet.core import outbox
 from intranet.core.models import OutboxMessage
 from intranet.db import utcnow
 from intranet.meetings.models import Meeting
 from tests import factories
 from tests.conftest import csrf_token, make_app, sign_in
-from tests.test_meetings import form_data, make_meeting
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(
-            (
-                envelope.rcpt_tos,
-                email.message_from_bytes(envelope.content, policy=email.policy.default),
-            )
-        )
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def check_login(server, session, envelope, mechanism, auth_data):
-    ok = auth_data.login == b"intranet" and auth_data.password == b"geheimes Wort"
-    return AuthResult(success=ok)
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=check_login,
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-@pytest.fixture
-def mail_app(tmp_path, smtp):
-    controller, _inbox = smtp
-    from intranet.db import db
-
-    app = make_app(
-        tmp_path,
-        MAIL_SERVER=f"127.0.0.1:{controller.port}",
-        MAIL_USERNAME="intranet",
-        MAIL_PASSWORD="geheimes Wort",
-        MAIL_FROM="intranet@example.org",
-    )
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        yield app
-        if not db.is_closed():
-            db.close()
-
-
-def deliver():
-    """What the background deliverer does every few seconds, at once."""
-    return outbox.deliver_due()
-
-
-def attachment(message):
-    for part in message.walk():
-        if part.get_content_type() == "text/calendar":
-            return part
-    return None
+from tests.factories import (
+    Inbox,
+    calendar_part,
+    check_login,
+    deliver,
+    form_data,
+    free_port,
+    make_meeting,
+)
 
 
 def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
@@ -121,7 +52,7 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     message = next(m for r, m in inbox.messages if r == ["gast@example.org"])
     assert message["Subject"].startswith("Einladung: Sitzung Bcc:")  # no header injection
     assert message["Bcc"] is None
-    part = attachment(message)
+    part = calendar_part(message)
     assert part.get_param("method") == "REQUEST"
     calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
     assert calendar["method"] == "REQUEST"
@@ -142,7 +73,7 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     assert len(inbox.messages) == 2
     assert inbox.messages[0][1]["Subject"] == "Geänderte Einladung: Sitzung"
     event = icalendar.Calendar.from_ical(
-        attachment(inbox.messages[0][1]).get_payload(decode=True)
+        calendar_part(inbox.messages[0][1]).get_payload(decode=True)
     ).walk("VEVENT")[0]
     assert event["sequence"] == 2 and "Saal 3" in str(event["location"])
 
@@ -153,7 +84,7 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     )
     deliver()
     assert len(inbox.messages) == 2
-    part = attachment(inbox.messages[0][1])
+    part = calendar_part(inbox.messages[0][1])
     calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
     assert calendar["method"] == "CANCEL"
     assert calendar.walk("VEVENT")[0]["status"] == "CANCELLED"
@@ -168,7 +99,7 @@ def test_invitation_update_and_cancellation_are_mailed_with_ics(mail_app, smtp):
     deliver()
     assert len(inbox.messages) == 2
     calendar = icalendar.Calendar.from_ical(
-        attachment(inbox.messages[0][1]).get_payload(decode=True)
+        calendar_part(inbox.messages[0][1]).get_payload(decode=True)
     )
     assert calendar["method"] == "REQUEST"
     event = calendar.walk("VEVENT")[0]
@@ -205,7 +136,7 @@ def test_mail_follows_the_sharing_label(mail_app, smtp):
             text = message.get_body(("plain",)).get_content()
             assert meeting.title not in text and room not in text
             assert f"/meetings/{meeting.id}" in text
-            event = icalendar.Calendar.from_ical(attachment(message).get_payload(decode=True)).walk(
+            event = icalendar.Calendar.from_ical(calendar_part(message).get_payload(decode=True)).walk(
                 "VEVENT"
             )[0]
             assert meeting.title not in event.to_ical().decode()

@@ -100,7 +100,7 @@ def test_refusals_say_why_in_german(app):
         assert "dürfen Sie nicht" in refusal(planned, "invite", role="member")
 
 
-def make_meeting(org, other_org, start=None, state="invited"):
+def invited_meeting(org, other_org, start=None, state="invited"):
     start = start or utcnow().replace(microsecond=0) + dt.timedelta(days=3)
     return factories.meeting("Plenum", organization=org, invited=[other_org], start=start,
                              state=state)  # fmt: skip
@@ -129,7 +129,7 @@ def state_row(page: str) -> str:
 def test_uncancel_returns_to_the_state_before_with_a_higher_sequence(
     client, coordinator, org, other_org
 ):
-    meeting = make_meeting(org, other_org)
+    meeting = invited_meeting(org, other_org)
     sign_in(client, coordinator)
     before = ics_event(client, meeting)
     response = client.post(
@@ -160,7 +160,7 @@ def test_uncancel_returns_to_the_state_before_with_a_higher_sequence(
 def test_uncancel_of_a_stale_page_and_by_a_member_is_refused(
     client, coordinator, member, org, other_org
 ):
-    meeting = make_meeting(org, other_org)
+    meeting = invited_meeting(org, other_org)
     services.cancel_meeting(meeting, "Krank", 1, coordinator)
     sign_in(client, member)
     assert uncancel(client, meeting, version=2).status_code == 404
@@ -172,7 +172,7 @@ def test_uncancel_of_a_stale_page_and_by_a_member_is_refused(
 
 
 def test_steps_raise_version_and_are_recorded_with_who_and_when(app, coordinator, org, other_org):
-    meeting = make_meeting(org, other_org, state="planned")
+    meeting = invited_meeting(org, other_org, state="planned")
     services.invite(meeting, coordinator)
     services.cancel_meeting(meeting, "Krank", 2, coordinator)
     with pytest.raises(services.Conflict):
@@ -196,7 +196,7 @@ def test_steps_raise_version_and_are_recorded_with_who_and_when(app, coordinator
 def test_held_comes_only_with_attendance_not_through_the_state_button(
     client, coordinator, org, other_org
 ):
-    meeting = make_meeting(org, other_org, start=utcnow() - dt.timedelta(hours=1))
+    meeting = invited_meeting(org, other_org, start=utcnow() - dt.timedelta(hours=1))
     sign_in(client, coordinator)
     client.post(
         f"/meetings/{meeting.id}/state", data={"csrf_token": csrf_token(client), "state": "held"}
@@ -214,7 +214,7 @@ def attendance_data(client, orgs, statuses):
 
 
 def test_attendance_only_from_the_start_of_the_meeting(client, coordinator, org, other_org):
-    meeting = make_meeting(org, other_org, start=utcnow() + dt.timedelta(minutes=30))
+    meeting = invited_meeting(org, other_org, start=utcnow() + dt.timedelta(minutes=30))
     sign_in(client, coordinator)
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert "Anwesenheit erfassen" not in page
@@ -251,7 +251,7 @@ def test_attendance_only_from_the_start_of_the_meeting(client, coordinator, org,
 
 
 def test_attendance_form_without_answers_has_no_preset_status(client, coordinator, org, other_org):
-    meeting = make_meeting(org, other_org, start=utcnow() - dt.timedelta(hours=1))
+    meeting = invited_meeting(org, other_org, start=utcnow() - dt.timedelta(hours=1))
     sign_in(client, coordinator)
     page = client.get(f"/meetings/{meeting.id}/attendance").get_data(as_text=True)
     assert page.count('<option selected value="">') == 2
@@ -306,7 +306,7 @@ def test_attendance_form_is_preset_from_the_answers_and_stays_editable(
 
 @pytest.fixture
 def cancelled_with_agenda(app, coordinator, org, other_org):
-    meeting = make_meeting(org, other_org)
+    meeting = invited_meeting(org, other_org)
     first = AgendaItem.create(meeting=meeting, position=1, title="Begrüßung")
     second = AgendaItem.create(meeting=meeting, position=2, title="Lagebild")
     services.cancel_meeting(meeting, "Krank", 1, coordinator)
@@ -360,8 +360,8 @@ def test_agenda_of_a_cancelled_meeting_cannot_be_changed(
 
 
 def test_future_meeting_shows_no_empty_attendance_and_minutes(client, member, org, other_org):
-    ahead = make_meeting(org, other_org)
-    past = make_meeting(org, other_org, start=utcnow() - dt.timedelta(days=2))
+    ahead = invited_meeting(org, other_org)
+    past = invited_meeting(org, other_org, start=utcnow() - dt.timedelta(days=2))
     sign_in(client, member)
     page = client.get(f"/meetings/{ahead.id}").get_data(as_text=True)
     assert 'id="attendance-heading"' not in page and 'id="minutes-heading"' not in page
@@ -372,7 +372,7 @@ def test_future_meeting_shows_no_empty_attendance_and_minutes(client, member, or
 def test_cancelled_meeting_says_cancelled_in_lists_and_on_its_page(
     client, coordinator, member, org, other_org
 ):
-    meeting = make_meeting(org, other_org, state="planned")
+    meeting = invited_meeting(org, other_org, state="planned")
     services.cancel_meeting(meeting, "Krank", 1, coordinator)
     sign_in(client, member)
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)

@@ -10,7 +10,7 @@ from intranet.attachments.models import Attachment
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesSection
 from tests.conftest import csrf_token, sign_in
-from tests.test_attachments import PDF, upload
+from tests.factories import PDF, upload
 from tests.test_minutes import ctx, held, started, to_circulating  # noqa: F401 (fixture)
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from intranet.db import db, utcnow
+from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes import services
 from intranet.minutes.models import (
@@ -367,19 +367,6 @@ def test_archive_marks_new_and_filters(client, world, other_org):
     assert "Keine Protokolle gefunden." in fragment.get_data(as_text=True)
 
 
-@pytest.fixture
-def count_queries(monkeypatch):
-    counter = {"n": 0}
-    original = db.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        counter["n"] += 1
-        return original(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", counting)
-    return counter
-
-
 @pytest.mark.parametrize("path", ["/minutes", "/minutes/actions"])
 def test_archive_and_action_items_issue_a_fixed_number_of_queries(
     client, member, org, other_org, count_queries, path
@@ -393,9 +380,9 @@ def test_archive_and_action_items_issue_a_fixed_number_of_queries(
             minutes = factories.minutes(meeting, "released")
             section = MinutesSection.create(minutes=minutes, title="TOP 1")
             ActionItem.create(section=section, text=f"Aufgabe {n}", responsible="KPS")
-        count_queries["n"] = 0
-        assert client.get(path).status_code == 200
-        counts.append(count_queries["n"])
+        with count_queries() as counted:
+            assert client.get(path).status_code == 200
+        counts.append(counted.n)
     assert counts[0] == counts[1], counts
 
 
@@ -461,7 +448,7 @@ def test_minutes_page_issues_a_fixed_number_of_queries(
             reader = factories.account("member", other_org)
             ReadConfirmation.create(minutes=minutes, account=reader, organization=other_org)
             MinutesComment.create(minutes=minutes, text=f"Kommentar {n}", author_label="X")
-        count_queries["n"] = 0
-        assert client.get(f"/minutes/{minutes.id}").status_code == 200
-        counts.append(count_queries["n"])
+        with count_queries() as counted:
+            assert client.get(f"/minutes/{minutes.id}").status_code == 200
+        counts.append(counted.n)
     assert counts[0] == counts[1], counts

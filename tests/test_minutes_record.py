@@ -14,7 +14,7 @@ from intranet.minutes import services
 from intranet.minutes.models import Decision, Minutes, MinutesSection
 from tests import factories
 from tests.conftest import sign_in
-from tests.test_races import race, shared_app  # noqa: F401 (fixture)
+from tests.factories import race
 
 MARKER = "Geheimbeschluss"
 

@@ -19,7 +19,7 @@ from intranet.minutes import rules, services
 from intranet.minutes.models import Minutes, MinutesComment, MinutesSection, MinutesVersion
 from tests import factories
 from tests.conftest import sign_in
-from tests.test_races import race, shared_app  # noqa: F401 (fixture)
+from tests.factories import race
 
 MARKER = "Ordnerzahl-Geheim"
 
@@ -447,7 +447,7 @@ def test_approve_and_return_at_the_same_moment(shared_app, meetings_for_rounds, 
 
 
 def test_a_file_of_a_protected_section_reaches_only_that_sections_audience(client, plenum, people):
-    from tests.test_attachments import PDF, upload
+    from tests.factories import PDF, upload
 
     coordinator = people["coordinator"]
     minutes = start(plenum, coordinator)

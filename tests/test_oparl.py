@@ -434,7 +434,7 @@ def test_pages_link_to_the_next_one(client, org, other_org, member, monkeypatch)
 
 
 def test_access_export_says_whether_an_oparl_token_exists(app, client, org, admin):
-    from tests.test_directory import person
+    from tests.factories import person
 
     account = factories.account("member", org, email="tokeninhaber@example.org")
     entry = person(org, account=account.id)

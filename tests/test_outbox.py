@@ -15,9 +15,7 @@ from intranet.db import db, utcnow
 from intranet.meetings.models import Meeting
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_meetings import form_data, make_meeting
-from tests.test_meetings_mail import Inbox, attachment, deliver, free_port
-from tests.test_races import race
+from tests.factories import Inbox, calendar_part, deliver, form_data, free_port, make_meeting, race
 
 
 class RefusingInbox(Inbox):
@@ -163,7 +161,7 @@ def test_a_mail_looks_like_the_forums_and_carries_no_injected_header(mail_on, po
     assert "&lt;b&gt;fett&lt;/b&gt;" in html and "<b>fett" not in html
     text = message.get_body(("plain",)).get_content()
     assert f"/meetings/{meeting.id}" in text
-    assert attachment(message).get_param("method") == "REQUEST"
+    assert calendar_part(message).get_param("method") == "REQUEST"
 
 
 def test_a_line_break_in_an_address_is_refused_when_queued(mail_on):

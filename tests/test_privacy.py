@@ -7,8 +7,7 @@ import pytest
 from flask import url_for
 
 from tests.conftest import sign_in
-from tests.test_attachments import PDF, upload
-from tests.test_meetings import make_meeting
+from tests.factories import PDF, make_meeting, upload
 
 
 def test_the_record_keeps_its_address_and_its_old_endpoint_name(app, client, admin):
@@ -35,7 +34,7 @@ def test_the_record_sends_anonymous_visitors_to_the_sign_in(client):
 def test_export_lists_uploaded_files_and_withholds_names_the_admin_may_not_see(
     client, org, coordinator, admin, by
 ):
-    from tests.test_directory import person
+    from tests.factories import person
 
     entry = person(org, account=coordinator.id) if by == "entry" else None
     open_meeting = make_meeting("Plenum", "green", organization=org)

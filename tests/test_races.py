@@ -20,8 +20,7 @@ from intranet.directory.models import Person
 from intranet.meetings import services, times
 from intranet.meetings.models import Meeting
 from tests.conftest import PG_URL
-
-TIMEOUT = 10
+from tests.factories import TIMEOUT, race
 
 
 def hold_after_reading(monkeypatch, model, parties=2):
@@ -42,44 +41,11 @@ def hold_after_reading(monkeypatch, model, parties=2):
     monkeypatch.setattr(model, "get_by_id", classmethod(get_by_id))
 
 
-def race(app, *actions):
-    """Run each action in its own thread and connection, started at the same moment.
-    Returns what each returned or raised."""
-    start = threading.Barrier(len(actions), timeout=TIMEOUT)
-    results = [None] * len(actions)
-
-    def run(index, action):
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            try:
-                start.wait()
-                results[index] = action()
-            except Exception as error:  # noqa: BLE001 (the test inspects it)
-                results[index] = error
-            finally:
-                db.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT * 3)
-    return results
-
-
 def one_wins(results, conflict=versioning.Conflict):
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1, results
     assert isinstance(errors[0], conflict), errors[0]
     return next(i for i, r in enumerate(results) if not isinstance(r, Exception))
-
-
-@pytest.fixture
-def shared_app(app):
-    """The test's own connection is closed, so the threads hold the only ones."""
-    db.close()
-    yield app
-    db.connect(reuse_if_open=True)
 
 
 def meeting_data(meeting, title):

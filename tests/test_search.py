@@ -13,8 +13,7 @@ from intranet.meetings import search_provider
 from intranet.meetings.models import AgendaItem, Meeting
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_directory import person
-from tests.test_meetings import form_data, make_meeting
+from tests.factories import form_data, make_meeting, person
 
 TITLES = ("Präventionsrunde offen", "Präventionsrunde Amber", "Präventionsrunde Rot")
 HOSTILE = [
@@ -145,7 +144,7 @@ def test_hits_are_ranked_and_marked_after_escaping(client, app, org, member):
 
 
 def test_meeting_hits_come_upcoming_nearest_first_then_past_latest_first(
-    client, app, org, member, monkeypatch
+    client, app, org, member, count_queries
 ):
     now = utcnow().replace(microsecond=0)
     days = {"in zehn Tagen": 10, "vor zwei Tagen": -2, "morgen": 1, "vor einem Jahr": -365,
@@ -175,23 +174,15 @@ def test_meeting_hits_come_upcoming_nearest_first_then_past_latest_first(
     assert order(page, "Lagebild") == expected
 
     # The number of queries does not grow with the number of hits.
-    def count_queries():
-        counted = []
-        original = db.obj.execute_sql
+    def search_queries():
+        with count_queries() as counted:
+            assert client.get("/search?q=plenum").status_code == 200
+        return counted.n
 
-        def counting(*args, **kwargs):
-            counted.append(args[0])
-            return original(*args, **kwargs)
-
-        monkeypatch.setattr(db.obj, "execute_sql", counting)
-        assert client.get("/search?q=plenum").status_code == 200
-        monkeypatch.setattr(db.obj, "execute_sql", original)
-        return len(counted)
-
-    few = count_queries()
+    few = search_queries()
     for n in range(15):
         make_meeting(f"Plenum Nummer {n}", invited=[org], start=now + dt.timedelta(days=40 + n))
-    assert count_queries() == few
+    assert search_queries() == few
 
 
 def test_snippet_shows_the_place_that_matched(app, org):

@@ -437,29 +437,6 @@ def test_others_cannot_reset(client, coordinator, reviewer):
 # --- Races: real threads, each on its own connection -------------------------------------------------
 
 
-def race(app, count, work):
-    start = threading.Barrier(count, timeout=10)
-    results = [None] * count
-
-    def run(number):
-        with app.app_context():
-            db.connect(reuse_if_open=True)
-            try:
-                start.wait()
-                results[number] = work()
-            except Exception as error:  # noqa: BLE001 (the test inspects it)
-                results[number] = error
-            finally:
-                db.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 def test_the_same_code_sent_twice_at_once_passes_once(app, reviewer, monkeypatch):
     """Both requests find the code valid before either writes (held at a barrier): only the
     conditional UPDATE can tell them apart, on SQLite and on PostgreSQL alike."""
@@ -476,7 +453,7 @@ def test_the_same_code_sent_twice_at_once_passes_once(app, reviewer, monkeypatch
     monkeypatch.setattr(second_factor, "matching_step", held)
     db.close()
     try:
-        results = race(app, 2, lambda: second_factor.use_totp(reviewer, code))
+        results = factories.race(app, *[lambda: second_factor.use_totp(reviewer, code)] * 2)
     finally:
         db.connect(reuse_if_open=True)
     assert sorted(results) == [False, True], results
@@ -487,7 +464,9 @@ def test_the_same_recovery_code_sent_at_once_passes_once(app, reviewer):
     codes = switch_on(reviewer)
     db.close()
     try:
-        results = race(app, 6, lambda: second_factor.use_recovery_code(reviewer, codes[0]))
+        results = factories.race(
+            app, *[lambda: second_factor.use_recovery_code(reviewer, codes[0])] * 6
+        )
     finally:
         db.connect(reuse_if_open=True)
     assert sorted(results) == [False] * 5 + [True], results

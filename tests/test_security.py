@@ -101,6 +101,7 @@ def test_not_found_page_is_german_and_plain(client):
     assert 'lang="de"' in page and "Seite nicht gefunden" in page
 
 
+@pytest.mark.own_app  # adds a route
 def test_unexpected_error_shows_no_details(app, client, member):
     @app.get("/kaputt")
     def broken():

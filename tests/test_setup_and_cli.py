@@ -2,7 +2,6 @@
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from intranet.core.models import AuditEvent
 from intranet.db import db
 from intranet.models import MODELS
 from tests.conftest import PG_URL, csrf_token, sign_in
+from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG = "Wolken über der Elbe am Abend"
@@ -73,12 +73,6 @@ def test_wrong_or_old_setup_token_is_404(client):
     services.issue_setup_token()  # a restart replaces the token
     assert client.get(f"/setup/{old}").status_code == 404
     assert client.get("/setup/erfunden").status_code == 404
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:

@@ -11,7 +11,7 @@ from intranet.meetings import services
 from intranet.meetings.models import Answer, Meeting
 from tests import factories
 from tests.conftest import csrf_token, sign_in
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting
 
 
 def days(n):

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.test_shell import sign_in
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting
 
 
 def test_admin_filters_the_log_and_finds_the_read_of_a_red_meeting(

@@ -6,10 +6,8 @@ import pytest
 from intranet.demo import create_organizations
 from tests import factories
 from tests.e2e.test_shell import sign_in
-from tests.test_directory import person
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting, person
 
-# Every word in a table cell must sit on one line: a word split across lines has two boxes
 # (a break after a hyphen or dash, as in "Özdemir-Schneider", is where a line may end).
 BROKEN_WORDS = """() => {
   const broken = [];

@@ -9,8 +9,7 @@ from intranet.core import outbox
 from intranet.meetings import services
 from tests import factories
 from tests.e2e.test_shell import sign_in
-from tests.test_meetings import make_meeting
-from tests.test_meetings_mail import free_port
+from tests.factories import free_port, make_meeting
 from tests.test_outbox import RefusingInbox, start_smtp
 
 

@@ -5,8 +5,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.test_shell import sign_in
-from tests.test_directory import person
-from tests.test_meetings import make_meeting
+from tests.factories import make_meeting, person
 
 
 @pytest.fixture
