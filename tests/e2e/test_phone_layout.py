@@ -49,7 +49,10 @@ def world(live_app):
         section = MinutesSection.create(minutes=minutes, position=1, title="Lagebild")
         Decision.create(section=section, position=1, text="Das Forum tagt künftig monatlich.")
         ActionItem.create(section=section, text="Einladung an alle Vereine", responsible="KORA")
-    return {"city": city.id, "minutes": minutes.id}
+        later = factories.meeting("Plenum", organization=city, start=start + dt.timedelta(days=7))
+        draft = factories.minutes(later)
+        MinutesSection.create(minutes=draft, position=1, title="Lagebild")
+    return {"city": city.id, "minutes": minutes.id, "draft": draft.id}
 
 
 def signed_in(browser, live_server, width, email):
@@ -131,6 +134,30 @@ def test_phone_numbers_are_on_screen_at_every_width(browser, live_server, world,
             "(h) => parseFloat(getComputedStyle(h).fontSize)"
         )
         assert text_size < heading_size <= title_size, (name, text_size, heading_size, title_size)
+    no_sideways_scroll(page, width)
+    axe.check(page)
+
+    # The archive and the decision register: whether minutes are released, and a decision's
+    # result, are on screen without swiping.
+    page.goto("/minutes")
+    state = page.locator("td[data-label='Status']").first
+    expect(state).to_be_visible()
+    assert state.bounding_box()["x"] + state.bounding_box()["width"] <= width
+    no_sideways_scroll(page, width)
+    axe.check(page)
+    page.goto("/decisions")
+    expect(page.locator("td[data-label='Ergebnis']").first).to_be_visible()
+    no_sideways_scroll(page, width)
+    axe.check(page)
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_minutes_editor_fits_the_screen(browser, live_server, world, axe, width):
+    """The hint beside the vote counts is long; it wraps instead of pushing the page sideways."""
+    context, page = signed_in(browser, live_server, width, "koordination@example.org")
+    page.goto(f"/minutes/{world['draft']}/edit")
+    expect(page.get_by_text("optional, bei einer Abstimmung mit Mehrheit").first).to_be_attached()
     no_sideways_scroll(page, width)
     axe.check(page)
     context.close()
