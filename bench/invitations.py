@@ -3,9 +3,10 @@
 The same request, "send invitations" on a meeting (POST /meetings/<id>/state), once for a
 meeting whose invited organisation has 40 accounts (40 mails written into the outbox, each with
 its calendar file) and once for a meeting that invites nobody with an account (no mail). Mail is
-on; nothing is sent: the outbox is only written. The two kinds of request alternate, in-process
-through the test client, each on a fresh meeting; the medians are compared. The issue's target:
-the 40-mail page within ±20 % of the other.
+on; nothing is sent: the outbox is only written. The page writes one mail job; what the delivery
+loop does with it (the single mails) runs between the requests, untimed, and is counted. The two
+kinds of request alternate, in-process through the test client, each on a fresh meeting; the
+medians are compared. The issue's target: the 40-mail page within ±20 % of the other.
 
 Settings: BENCH_INVITATION_ROUNDS (default 30 of each), INTRANET_DATABASE_URL (default: a
 SQLite file in a temporary folder; a PostgreSQL URL for that database, which is emptied).
@@ -28,7 +29,7 @@ TARGET = 0.20
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from intranet.core import notifications
+    from intranet.core import notifications, outbox
     from intranet.core.models import OutboxMessage
     from intranet.db import db, utcnow
     from tests import factories
@@ -65,15 +66,21 @@ def main() -> int:
                 assert response.status_code in (200, 303), response.status_code
                 return took
 
+            def written() -> int:
+                # The page writes one job; the delivery loop its mails (not timed here).
+                outbox.expand_jobs()
+                return OutboxMessage.select().count()
+
             for _warm in range(3):
                 invite(empty), invite(plenary)
+            written()
             OutboxMessage.delete().execute()
             quiet, busy = [], []
             for _round in range(rounds):
                 quiet.append(invite(empty))
-                queued = OutboxMessage.select().count()
+                queued = written()
                 busy.append(invite(plenary))
-                assert OutboxMessage.select().count() - queued == RECIPIENTS
+                assert written() - queued == RECIPIENTS
             assert OutboxMessage.select().count() == rounds * RECIPIENTS
     quiet_ms, busy_ms = statistics.median(quiet) * 1000, statistics.median(busy) * 1000
     ratio = busy_ms / quiet_ms

@@ -15,6 +15,7 @@ from intranet.core.fulltext import SearchEntry
 from intranet.core.models import (
     AuditEvent,
     DigestEntry,
+    MailJob,
     MailOnce,
     NotificationSettings,
     OutboxAttachment,
@@ -59,4 +60,5 @@ MODELS = [
     NotificationSettings,
     DigestEntry,
     MailOnce,
+    MailJob,
 ]

@@ -11,6 +11,7 @@ import icalendar
 import pytest
 
 from intranet.core import notifications, site_settings
+from intranet.core import outbox as delivery
 from intranet.core.models import DigestEntry, NotificationSettings, OutboxAttachment, OutboxMessage
 from intranet.db import utcnow
 from intranet.meetings import mail as meeting_mail
@@ -38,6 +39,8 @@ def run_jobs(now=None):
 
 
 def outbox(kind=None):
+    # An invitation is one job until the delivery loop writes its mails: written here first.
+    delivery.expand_jobs()
     query = OutboxMessage.select().order_by(OutboxMessage.id)
     if kind:
         query = query.where(OutboxMessage.kind == kind)

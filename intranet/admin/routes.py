@@ -364,6 +364,8 @@ def mail_outbox():
         page=paginate(outbox.listing(state)),
         state=state,
         mail_enabled=mail.enabled(),
+        # Mails of a change to many, not yet written one by one: queued, but no rows yet.
+        pending=outbox.pending() if state in ("", outbox.QUEUED) else 0,
     )
 
 

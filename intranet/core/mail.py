@@ -6,6 +6,7 @@ Settings INTRANET_MAIL_*: without INTRANET_MAIL_SERVER nothing is queued and the
 mail is off. STARTTLS always with a verified certificate.
 """
 
+import json
 import re
 import smtplib
 import ssl
@@ -17,7 +18,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from intranet.config import LANGUAGES
-from intranet.core.models import OutboxAttachment, OutboxMessage
+from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
 from intranet.core.signals import account_erasing
 from intranet.db import is_sqlite
 
@@ -211,6 +212,52 @@ def batch():
     collected = Batch()
     yield collected
     collected.write()
+
+
+# --- Mass mails as one job ------------------------------------------------------------------
+
+# Job kind → function(job, accounts, **params) that queues the job's mails (with `batch=`).
+_expanders = {}
+
+
+def expander(kind: str):
+    """Register the function that turns a job of `kind` into its mails (core.outbox runs it in
+    the delivery loop, in a request context with the intranet's address)."""
+
+    def register(function):
+        _expanders[kind] = function
+        return function
+
+    return register
+
+
+def queue_job(kind: str, accounts, *, about: str = "", caused_by=None, **params) -> MailJob | None:
+    """Write one row for the mails of `kind` to `accounts` (call inside the transaction of the
+    change): the delivery loop writes the single mails before it sends. The page counts them
+    as queued from now on. None when mail is off or nobody is to be mailed."""
+    if not enabled() or not accounts:
+        return None
+    ids = [getattr(account, "id", account) for account in accounts]
+    return MailJob.create(
+        kind=kind,
+        params=json.dumps(params),
+        accounts=json.dumps(ids),
+        recipients=len(ids),
+        about=about,
+        caused_by=getattr(caused_by, "id", caused_by),
+    )
+
+
+def expand(job: MailJob) -> None:
+    """Queue the mails of `job` (inside the caller's transaction)."""
+    from intranet.auth.models import Account
+
+    ids = json.loads(job.accounts)
+    # An account erased since is no longer mailed; the others in the order of the change.
+    found = {a.id: a for a in Account.select().where(Account.id.in_(ids))} if ids else {}
+    accounts = [found[i] for i in ids if i in found]
+    with batch() as collected:
+        _expanders[job.kind](job, accounts, batch=collected, **json.loads(job.params))
 
 
 def connect() -> smtplib.SMTP:

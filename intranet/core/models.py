@@ -240,3 +240,33 @@ class MailOnce(BaseModel):
     class Meta:
         table_name = "mail_once"
         indexes = ((("account", "key"), True),)
+
+
+class MailJob(BaseModel):
+    """Mails to many people, written as one row in the transaction of the change (a plenary's
+    invitation) and turned into the single outbox mails by the delivery loop before it sends
+    (`core.outbox.expand_jobs`), so that the page answers without composing forty mails. The
+    recipients are those of the moment of the change."""
+
+    id = AutoField()
+    kind = CharField(max_length=40)  # the area's expander (core.mail.expander)
+    # What the expander needs, as JSON: the meetings' ids and how to mail them.
+    params = TextField(default="{}")
+    # The accounts to mail, as JSON, fixed when the change was made.
+    accounts = TextField(default="[]")
+    recipients = IntegerField(default=0)  # how many: counted as queued until expanded
+    about = CharField(max_length=60, default="")
+    caused_by = ForeignKeyField(Account, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    expanded_at = DateTimeField(null=True)
+
+    PERSONAL_DATA = {
+        "accounts": _l("Whom a mail about a change goes to, until the mails are written."),
+        "caused_by": _l("Who caused a mail (the sender shown to coordinators)."),
+        "created_at": _l("When a mail was written."),
+    }
+    NOT_PERSONAL_DATA = ("id", "kind", "params", "recipients", "about", "expanded_at")
+
+    class Meta:
+        table_name = "mail_job"
+        indexes = ((("expanded_at", "id"), False), (("about", "expanded_at"), False))

@@ -133,6 +133,18 @@ def prefetch(accounts) -> None:
         cache[account.id] = rows.get(account.id) or NotificationSettings(account=account.id)
 
 
+def choices_for(accounts, topic: str) -> dict[int, str]:
+    """Account id → their choice for `topic`, for many recipients with one query and without
+    loading their whole settings (a plenary's invitation job)."""
+    column = getattr(NotificationSettings, topic)
+    chosen = dict(
+        NotificationSettings.select(NotificationSettings.account, column)
+        .where(NotificationSettings.account.in_([a.id for a in accounts]) & column.is_null(False))
+        .tuples()
+    )
+    return {a.id: chosen.get(a.id) or default(a.role, topic) for a in accounts}
+
+
 def _cached_settings() -> dict:
     # Per request only: the delivery thread lives for days and must see changed choices.
     if not has_request_context():

@@ -6,6 +6,11 @@ next try past a lease, then sends them outside any transaction, so that no reque
 the mail server, and records each result. A message the server takes is "sent" and keeps only
 its envelope; one it refuses for good (5xx) or that cannot be a mail is "failed" at once;
 anything else is tried again after growing delays for about a day, then "failed".
+
+Before it sends, a deliverer turns the pending mail jobs (one row per mass mail, see
+`core.mail.queue_job`) into their single mails, each job in one transaction that also marks it
+done: claimed like the rows (`FOR UPDATE SKIP LOCKED`, the write lock), so that no job is
+expanded twice.
 """
 
 import datetime as dt
@@ -20,7 +25,7 @@ from flask import current_app
 from peewee import fn
 
 from intranet.core import mail, notifications
-from intranet.core.models import OutboxAttachment, OutboxMessage
+from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
 from intranet.db import is_sqlite, release_connection, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
@@ -184,9 +189,67 @@ def record(row: OutboxMessage, outcome: Outcome, now: dt.datetime | None = None)
         return QUEUED
 
 
+class JobFailed(Exception):
+    def __init__(self, job_id: int):
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+def expand_next(now: dt.datetime | None = None, skip=()) -> MailJob | None:
+    """Write the mails of the oldest pending job (but those in `skip`) and return it; None when
+    there is none left. A job another deliverer is expanding right now is skipped (it is done
+    when that transaction ends)."""
+    pending = MailJob.expanded_at.is_null()
+    if skip:
+        pending &= MailJob.id.not_in(list(skip))
+    with write_transaction():
+        query = MailJob.select().where(pending).order_by(MailJob.id).limit(1)
+        if not is_sqlite():
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        job = query.first()
+        if job is None:
+            return None
+        # Checked once more under the lock: a deliverer that read the row before another
+        # finished it sees it done now.
+        done = (
+            MailJob.update(expanded_at=now or utcnow())
+            .where((MailJob.id == job.id) & MailJob.expanded_at.is_null())
+            .execute()
+        )
+        if done:
+            try:
+                mail.expand(job)
+            except Exception as error:
+                raise JobFailed(job.id) from error
+    return job
+
+
+def expand_jobs() -> int:
+    """Turn every pending mail job into its mails, in a request context with the intranet's
+    address (for the links in them); returns how many jobs."""
+    if not MailJob.select().where(MailJob.expanded_at.is_null()).exists():
+        return 0
+    app = current_app._get_current_object()
+    base = notifications.public_url()
+    expanded, broken = 0, set()
+    with app.test_request_context(base_url=base):
+        while True:
+            try:
+                job = expand_next(skip=broken)
+            except JobFailed as failure:
+                # Stays pending and is tried again in the next pass; the other jobs go on.
+                log.exception("expanding mail job %s failed", failure.job_id)
+                broken.add(failure.job_id)
+                continue
+            if job is None:
+                return expanded
+            expanded += 1
+
+
 def deliver_due() -> dict[str, int]:
     """Send every message that is due now, batch after batch; counts per resulting state."""
     counts = dict.fromkeys(STATES, 0)
+    expand_jobs()
     while rows := claim():
         outcomes = send_batch(rows)
         for row in rows:
@@ -271,6 +334,7 @@ def delivery_of(about: str) -> Delivery | None:
     )
     for row in query:
         counts[row.state] = row.n
+    counts[QUEUED] += pending(about)
     total = sum(counts.values())
     if not total:
         return None
@@ -284,6 +348,15 @@ def delivery_of(about: str) -> Delivery | None:
     return Delivery(
         total, counts[SENT], counts[FAILED], counts[QUEUED], [r.recipient for r in failed]
     )
+
+
+def pending(about: str | None = None) -> int:
+    """How many mails the pending jobs (about `about`, or all) will write: queued already, for
+    what the pages show."""
+    condition = MailJob.expanded_at.is_null()
+    if about is not None:
+        condition &= MailJob.about == about
+    return int(MailJob.select(fn.SUM(MailJob.recipients)).where(condition).scalar() or 0)
 
 
 def listing(state: str | None = None):

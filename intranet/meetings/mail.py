@@ -146,6 +146,11 @@ def _calendar(meeting, account, method: str, filename: str, made=None) -> list[m
     return [mail.Attachment(filename, content_type, parts[0] + line + parts[1])]
 
 
+# The mail job of an invitation (core.mail.queue_job): to one meeting (`meetings`, `method`,
+# `update`), or to a series' dates (`own`: each account's meetings).
+JOB = "meeting_invitations"
+
+
 def queue_invitations(context, actor, update: bool = False) -> int | None:
     """Queue a mail to every invited account (METHOD:REQUEST, or CANCEL for a cancelled
     meeting). Call inside the transaction of the change; None when mail is off."""
@@ -154,18 +159,98 @@ def queue_invitations(context, actor, update: bool = False) -> int | None:
     meeting = context.meeting
     method = "CANCEL" if meeting.cancelled else "REQUEST"
     accounts = recipients(context)
+    _queue_job(
+        accounts, meeting, actor,
+        meetings=[meeting.id], method=method, update=update,
+    )  # fmt: skip
+    return len(accounts)
+
+
+def queue_series_invitations(contexts, actor, about_meeting) -> int | None:
+    """Invite to several meetings at once (occurrences of a series): one mail per recipient that
+    lists every date they are invited to, not one mail per date. Who receives which date follows
+    each meeting's own invited and label. The delivery state shows on `about_meeting`'s page.
+    None when mail is off."""
+    if not mail.enabled():
+        return None
+    per_account: dict[int, tuple[Account, list]] = {}
+    for context in contexts:
+        for account in recipients(context):
+            per_account.setdefault(account.id, (account, []))[1].append(context.meeting.id)
+    own = {str(account_id): ids for account_id, (_account, ids) in per_account.items()}
+    accounts = [account for account, _ids in per_account.values()]
+    _queue_job(accounts, about_meeting, actor, own=own)
+    return len(per_account)
+
+
+def _queue_job(accounts, about_meeting, actor, **params) -> None:
+    """One row for the whole invitation, which the delivery loop turns into the mails (see
+    `_expand`): the page does not wait for forty texts and calendar files. Each person's
+    choice is taken now: those who want no mail get none, those who want the daily summary
+    get their entry with the change."""
+    notifications.remember_address()
+    chosen = notifications.choices_for(accounts, notifications.INVITATIONS) if accounts else {}
+    at_once, daily = [], []
+    for account in accounts:
+        if not account.email:
+            continue
+        how = chosen[account.id]
+        if how == notifications.NOW:
+            at_once.append(account)
+        elif how == notifications.DAILY:
+            daily.append(account)
+    mail.queue_job(
+        JOB, at_once, about=about(about_meeting), caused_by=actor,
+        about_meeting=about_meeting.id, **params,
+    )  # fmt: skip
+    if daily:
+        _write(daily, about_meeting, actor, params, must=False)
+
+
+@mail.expander(JOB)
+def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
+    """The mails of an invitation job, from the meetings as they are now, to the accounts of
+    the moment of the change that are still active. A meeting deleted since is left out."""
+    about_row = Meeting.get_or_none(Meeting.id == about_meeting)
+    if about_row is None:
+        return
+    accounts = [a for a in accounts if a.active]
+    _write(accounts, about_row, job.caused_by_id, params, must=True, batch=batch)
+
+
+def _write(accounts, about_meeting, actor, params, must, batch=None) -> None:
+    """Queue the invitation mails of a job's `params` to `accounts`; `must`: at once, as each
+    person's choice was taken when the job was written."""
+    series = "own" in params
+    ids = (
+        sorted({i for own in params["own"].values() for i in own}) if series else params["meetings"]
+    )
+    meetings = {m.id: m for m in Meeting.select().where(Meeting.id.in_(ids))} if ids else {}
     notifications.prefetch(accounts)
     # An invitation names none of its recipients in its text: composed once per language.
     shared, made = {}, {}
-    with mail.batch() as batch:
-        for account in accounts:
-            kind, template_context = _context([meeting], account, method, update, made)
+    for account in accounts:
+        if not series:
+            meeting = meetings.get(params["meetings"][0])
+            if meeting is None:
+                return
+            method, update = params["method"], params["update"]
+            template_context = _context([meeting], account, method, update, made)
             attachments = _calendar(meeting, account, method, "einladung.ics", made)
-            _queue(
-                account, kind, template_context, attachments, meeting, actor,
-                shared=shared, batch=batch,
-            )  # fmt: skip
-    return len(accounts)
+        else:
+            own = [meetings[i] for i in params["own"].get(str(account.id), ()) if i in meetings]
+            if not own:
+                continue
+            template_context = _context(own, account, made=made)
+            attachments = []
+            for number, meeting in enumerate(own, 1):
+                name = "einladung.ics" if len(own) == 1 else f"einladung-{number}.ics"
+                attachments += _calendar(meeting, account, "REQUEST", name, made)
+        kind_of_mail, values = template_context
+        _queue(
+            account, kind_of_mail, values, attachments, about_meeting, actor,
+            must=must, shared=shared, batch=batch,
+        )  # fmt: skip
 
 
 def _queue(account, kind, template_context, attachments, about_meeting, actor, **told):
@@ -180,33 +265,6 @@ def _queue(account, kind, template_context, attachments, about_meeting, actor, *
         **told,
         **template_context,
     )
-
-
-def queue_series_invitations(contexts, actor, about_meeting) -> int | None:
-    """Invite to several meetings at once (occurrences of a series): one mail per recipient that
-    lists every date they are invited to, not one mail per date. Who receives which date follows
-    each meeting's own invited and label. The delivery state shows on `about_meeting`'s page.
-    None when mail is off."""
-    if not mail.enabled():
-        return None
-    per_account: dict[int, tuple[Account, list]] = {}
-    for context in contexts:
-        for account in recipients(context):
-            per_account.setdefault(account.id, (account, []))[1].append(context.meeting)
-    notifications.prefetch([account for account, _own in per_account.values()])
-    shared, made = {}, {}
-    with mail.batch() as batch:
-        for account, own in per_account.values():
-            kind, template_context = _context(own, account, made=made)
-            attachments = []
-            for number, meeting in enumerate(own, 1):
-                name = "einladung.ics" if len(own) == 1 else f"einladung-{number}.ics"
-                attachments += _calendar(meeting, account, "REQUEST", name, made)
-            _queue(
-                account, kind, template_context, attachments, about_meeting, actor,
-                shared=shared, batch=batch,
-            )  # fmt: skip
-    return len(per_account)
 
 
 # --- Reminders (core.notifications runs this in the delivery loop) ------------------------------
