@@ -208,6 +208,7 @@ def _shared_app():
             database=db.obj,
             config=copy.deepcopy(dict(app.config)),
             attributes=dict(vars(app)),
+            extensions=dict(app.extensions),
         )
     return _session["app"]
 
@@ -233,9 +234,13 @@ def _lend_shared_app(tmp_path):
 
 
 def _restore_shared_app(app) -> None:
-    """Undo what a test changed on the shared app: its config and any attribute it set."""
+    """Undo what a test changed on the shared app: its config, any attribute it set, and what it
+    left in `app.extensions` (where the app keeps state per instance, such as when the delivery
+    loop last ran its periodic mails)."""
     app.config.clear()
     app.config.update(copy.deepcopy(_session["config"]))
+    app.extensions.clear()
+    app.extensions.update(_session["extensions"])
     attributes = _session["attributes"]
     for name in set(vars(app)) - set(attributes):
         # Kept: what a cached property (Werkzeug's derive from `property`) stored of itself.
