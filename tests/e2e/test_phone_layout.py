@@ -157,10 +157,16 @@ def test_phone_numbers_are_on_screen_at_every_width(browser, live_server, world,
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_minutes_editor_fits_the_screen(browser, live_server, world, axe, width):
-    """The hint beside the vote counts is long; it wraps instead of pushing the page sideways."""
+    """The hint beside the vote counts is long; it wraps instead of pushing the page sideways.
+    The coordinator's table of read confirmations on the minutes page fits too."""
     context, page = signed_in(browser, live_server, width, "koordination@example.org")
     page.goto(f"/minutes/{world['draft']}/edit")
     expect(page.get_by_text("optional, bei einer Abstimmung mit Mehrheit").first).to_be_attached()
+    no_sideways_scroll(page, width)
+    axe.check(page)
+    # The coordinator's table of read confirmations per organisation fits as well.
+    page.goto(f"/minutes/{world['minutes']}")
+    expect(page.locator("#summary-caption")).to_be_attached()
     no_sideways_scroll(page, width)
     axe.check(page)
     context.close()
