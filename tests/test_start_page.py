@@ -184,6 +184,8 @@ def test_a_new_installation_shows_the_admin_what_is_still_open(client, admin):
     assert checklist_states(page) == ["warning"] * 7
     assert "Noch keine Sicherung" in page and "flask --app app backup" in page
     assert "0 von 1 Konto der Verwaltung" in page and "Bisher nur die Verwaltung" in page
+    # The first organisation is one step away: the link opens the form, not an empty list.
+    assert 'href="/admin/organizations/new"' in page
 
 
 def test_the_checklist_follows_the_installation_and_leaves_the_start_page_when_done(

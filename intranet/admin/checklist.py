@@ -64,7 +64,8 @@ def _organizations() -> Step:
         count,
         ngettext("%(num)d organisation", "%(num)d organisations", count),
         _("None yet"),
-        url_for("admin.organizations"),
+        # The first one is made on the form itself; with some made, the list shows what exists.
+        url_for("admin.edit_organization") if not count else url_for("admin.organizations"),
         _("Add organisations"),
     )
 
