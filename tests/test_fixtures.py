@@ -18,7 +18,9 @@ def test_a_test_changes_the_shared_app_and_its_data(app):
     app.config["MAIL_SERVER"] = "mail.example.org:587"
     app.config["SECOND_FACTOR_ROLES"].append("admin")
     app.request_class = type("Recording", (Request,), {})
-    (Path(app.config["DATA_DIR"]) / "left-behind.txt").write_text("x")
+    data_dir = Path(app.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing has made it yet
+    (data_dir / "left-behind.txt").write_text("x")
     factories.organization("Vorgänger")
     app.extensions["notifications_last_run"] = 0.0  # as the delivery loop notes its last pass
     _seen.update(app=app, data_dir=app.config["DATA_DIR"])
@@ -31,8 +33,9 @@ def test_the_next_test_finds_the_app_as_new(app, client):
     assert app.request_class is Request
     assert "notifications_last_run" not in app.extensions
     assert app.config["DATA_DIR"] != _seen["data_dir"]
-    # Nothing but the database (SQLite) in the new DATA_DIR.
-    assert {p.name for p in Path(app.config["DATA_DIR"]).iterdir()} <= {
+    # Nothing but the database (SQLite) in the new DATA_DIR, if it exists yet (PostgreSQL).
+    data_dir = Path(app.config["DATA_DIR"])
+    assert {p.name for p in (data_dir.iterdir() if data_dir.exists() else ())} <= {
         "intranet.db",
         "intranet.db-wal",
         "intranet.db-shm",
