@@ -40,7 +40,7 @@ def test_warning_before_the_idle_limit_extends_the_session(page, live_app, axe, 
     signed_in_at = time.monotonic()
     page.goto(f"/minutes/{minutes.id}/edit")
     axe.check(page)
-    body = page.get_by_label("Text des Protokolls")
+    body = page.locator("textarea[name=body]")
     body.fill("Ein Absatz, der nicht verloren gehen soll.")
 
     dialog = page.get_by_role("alertdialog", name="Ihre Anmeldung endet bald")
@@ -60,7 +60,7 @@ def test_warning_before_the_idle_limit_extends_the_session(page, live_app, axe, 
     page.wait_for_timeout(
         max(0, (IDLE_MINUTES * 60 + 2 - (time.monotonic() - signed_in_at)) * 1000)
     )
-    page.get_by_role("button", name="Speichern", exact=True).click()
+    page.locator("#general").get_by_role("button", name="Text speichern").click()
     expect(page.get_by_role("status")).to_contain_text(re.compile("Protokoll gespeichert"))
     expect(body).to_have_value("Ein Absatz, der nicht verloren gehen soll.")
     assert console_errors == []
