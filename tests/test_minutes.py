@@ -62,15 +62,14 @@ def to_circulating(minutes, coordinator, reviewer):
 # --- Starting ---------------------------------------------------------------------------------------
 
 
-def test_start_prefills_from_agenda_and_attendance(held, coordinator):
+def test_start_makes_a_section_per_agenda_item_and_no_second_agenda_in_the_text(held, coordinator):
     minutes = started(held, coordinator)
     assert minutes.state == "draft" and minutes.label == "green"
     # The attendance is listed once, by the export from the attendance record, and never as
     # names in the text (which the Chatham House Rule could not take out again).
     assert "A. Beispiel" not in minutes.body and "entschuldigt" not in minutes.body
-    assert "TOP 1: Lagebild" in minutes.body
-    # The AMBER item is narrower than the GREEN minutes: a section, not the shared body.
-    assert "Fallbesprechung" not in minutes.body
+    # Each item is a section: the text does not list the agenda a second time.
+    assert minutes.body == ""
     sections = list(MinutesSection.select().order_by(MinutesSection.position))
     assert [(s.title, s.label) for s in sections] == [
         ("TOP 1: Lagebild", "green"),
@@ -92,7 +91,7 @@ def test_sections_and_text_keep_the_agenda_numbers_of_items_hidden_from_the_auth
     AgendaItem.update(position=AgendaItem.position + 1).execute()
     AgendaItem.create(meeting=held, position=1, title="Geheimwort", label="red")
     minutes = started(held, coordinator)
-    assert "TOP 2: Lagebild" in minutes.body and "Geheimwort" not in minutes.body
+    assert "Geheimwort" not in minutes.body
     sections = list(MinutesSection.select().order_by(MinutesSection.position))
     assert [s.title for s in sections] == ["TOP 2: Lagebild", "TOP 3: Fallbesprechung"]
 

@@ -10,7 +10,7 @@ import pytest
 from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import services
-from intranet.minutes.models import Decision, MinutesSection
+from intranet.minutes.models import Decision, Minutes, MinutesSection
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -167,3 +167,88 @@ def test_a_stale_save_of_an_item_raises_a_conflict(coordinator, minutes):
             context, coordinator, section.title, "zwei", "green", None, section, 1
         )
     assert MinutesSection.get_by_id(section.id).text == "eins"
+
+
+# --- The general part before the agenda items ---------------------------------------------------
+
+
+def general_data(client, minutes, text, version=None):
+    return {
+        "csrf_token": csrf_token(client, f"/minutes/{minutes.id}/edit"),
+        "body": text,
+        "version": str(minutes.version if version is None else version),
+    }
+
+
+def test_the_general_part_stands_before_the_items_in_the_same_flow(client, coordinator, minutes):
+    sign_in(client, coordinator)
+    page = client.get(f"/minutes/{minutes.id}/edit").get_data(as_text=True)
+    general = page.index('id="general-heading"')
+    box = re.search(r'<textarea[^>]*name="body"[^>]*>', page).group(0)
+    assert "data-autogrow" in box
+    # One text box for the general text, after the record form and before TOP 1; the agenda is
+    # not written into it a second time.
+    assert page.count('name="body"') == 1 and general < page.index(box)
+    assert page.index(box) < page.index(f'id="top-{first_section(minutes).id}-heading"')
+    assert "- TOP 1: Lagebild" not in page
+
+
+def test_saving_the_general_part_in_place_answers_with_it_and_the_new_version(
+    client, coordinator, minutes
+):
+    sign_in(client, coordinator)
+    headers = {**HTMX, "HX-Target": "general-text"}
+    response = client.post(
+        f"/minutes/{minutes.id}/general",
+        data=general_data(client, minutes, "Begrüßung durch den Vorsitz."),
+        headers=headers,
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert 'id="general-text"' in body and "Begrüßung durch den Vorsitz." in body
+    assert re.search(r'id="general-status" hx-swap-oob="innerHTML">Gespeichert um \d\d:\d\d', body)
+    saved = Minutes.get_by_id(minutes.id)
+    assert saved.body == "Begrüßung durch den Vorsitz." and saved.version == minutes.version + 1
+    # The record form above builds on the new version, so saving it is no conflict with oneself.
+    assert f'id="version" name="version" value="{saved.version}" hx-swap-oob="true"' in body
+    record = client.post(
+        f"/minutes/{minutes.id}/edit",
+        data={
+            "csrf_token": csrf_token(client, f"/minutes/{minutes.id}/edit"),
+            "chair": "R. Vorsitz",
+            "label": "green",
+            "version": str(saved.version),
+        },
+    )
+    assert record.status_code == 303
+    again = Minutes.get_by_id(minutes.id)
+    assert again.chair == "R. Vorsitz" and again.body == "Begrüßung durch den Vorsitz."
+
+
+def test_the_general_part_without_javascript_comes_back_to_it(client, coordinator, minutes):
+    sign_in(client, coordinator)
+    response = client.post(
+        f"/minutes/{minutes.id}/general", data=general_data(client, minutes, "Allgemeines.")
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/minutes/{minutes.id}/edit#general"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'id="general-status" aria-live="polite">Gespeichert um', page)
+
+
+def test_a_second_saver_of_the_general_part_gets_409_and_overwrites_nothing(
+    client, coordinator, minutes
+):
+    sign_in(client, coordinator)
+    stale = general_data(client, minutes, "Mein Text")
+    first = client.post(
+        f"/minutes/{minutes.id}/general", data=general_data(client, minutes, "Ihr Text")
+    )
+    assert first.status_code == 303
+    headers = {**HTMX, "HX-Target": "general-text"}
+    second = client.post(f"/minutes/{minutes.id}/general", data=stale, headers=headers)
+    body = second.get_data(as_text=True)
+    assert second.status_code == 409 and "<html" not in body
+    assert "in der Zwischenzeit gespeichert" in body and "Mein Text</textarea>" in body
+    assert re.search(r"entfernt:</span> <del>Ihr Text</del>", body)
+    assert Minutes.get_by_id(minutes.id).body == "Ihr Text"

@@ -143,7 +143,11 @@ def test_coordinator_starts_minutes_from_the_meeting_page(client, coordinator, m
     assert response.status_code == 303
     assert response.headers["Location"] == f"/minutes/{minutes.id}/edit"
     editor = client.get(f"/minutes/{minutes.id}/edit").get_data(as_text=True)
-    assert "- TOP 1: Lagebild" in editor and "TOP 1: Lagebild</" in editor
+    # One document top to bottom: the general part, then the item; the agenda is not listed
+    # a second time in the general text.
+    assert "- TOP 1: Lagebild" not in editor
+    general = editor.index("Allgemeines (vor den Tagesordnungspunkten)")
+    assert general < editor.index("TOP 1: Lagebild</") < editor.index("Fassungen</")
 
 
 def edit_data(client, minutes, **values):

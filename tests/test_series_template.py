@@ -1,5 +1,5 @@
 """A minutes template per meeting series: set by whoever plans the series, the start of every new
-minutes of its meetings (below the agenda), reachable without JavaScript."""
+minutes of its meetings (the general part before the agenda items), reachable without JavaScript."""
 
 import datetime as dt
 
@@ -63,10 +63,11 @@ def test_coordinator_sets_the_template_and_new_minutes_start_from_it(
         data={"csrf_token": csrf_token(client)},
     )
     assert response.status_code == 303
-    body = Minutes.get(Minutes.meeting == first.id).body
-    # The agenda the prefill writes, then the series' structure.
-    assert body.index("Lagebild") < body.index("### Begrüßung und Beschlussfähigkeit")
-    assert body.rstrip().endswith("### Nächster Termin")
+    minutes = Minutes.get(Minutes.meeting == first.id)
+    # The series' structure is the start of the text; the agenda items are sections of their
+    # own and not listed in the text a second time.
+    assert minutes.body.rstrip() == TEMPLATE
+    assert [s.title for s in minutes.sections] == ["TOP 1: Lagebild"]
 
 
 def test_minutes_of_a_meeting_without_series_start_without_template(

@@ -40,8 +40,8 @@ class Series(BaseModel):
     # Local (Europe/Berlin) wall-clock start of the first occurrence: the rule repeats the
     # clock time, not the UTC instant, so 18:00 stays 18:00 across daylight saving changes.
     first_start_local = DateTimeField()
-    # Markdown that new minutes of the series' meetings start from (fixed sections, say),
-    # below the agenda the prefill writes.
+    # Markdown that new minutes of the series' meetings start from (fixed sections, say): the
+    # general part before the agenda items, which get sections of their own.
     minutes_template = TextField(default="")
     created_by = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)

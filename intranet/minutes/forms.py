@@ -57,6 +57,19 @@ class MinutesForm(Form):
     version = HiddenField()
 
 
+class GeneralTextForm(Form):
+    """The general part of minutes with agenda items (the text before the first item), saved
+    on its own like an item. Its names are the editor's own (`body`, `version`), so that text
+    kept when the sign-in ended comes back into it (routes.edit)."""
+
+    body = TextAreaField(
+        _l("Notes"),
+        validators=[Optional(), Length(max=BODY_MAX)],
+        description=MARKDOWN_HINT,
+    )
+    version = HiddenField()
+
+
 class SectionForm(Form):
     title = StringField(
         _l("Title of the section"), validators=[DataRequired(REQUIRED), Length(max=300), visible]

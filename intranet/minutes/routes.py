@@ -30,6 +30,7 @@ from intranet.minutes.forms import (
     CarryForm,
     CommentForm,
     DecisionForm,
+    GeneralTextForm,
     MinutesForm,
     ResolveForm,
     SectionForm,
@@ -579,8 +580,31 @@ def _item(section, choices=None, posted=""):
     return item
 
 
+@dataclass
+class GeneralPart:
+    """The general text of minutes with agenda items, as a part of its own in the editor."""
+
+    form: GeneralTextForm
+    conflict: dict | None = None
+
+
+def _general_form(body, version, posted=False):
+    """The form of the general part: what was sent (`posted`), else `body` at `version`."""
+    form = GeneralTextForm() if posted else GeneralTextForm(formdata=None)
+    if not posted:
+        form.body.data = body
+        form.version.data = str(version)
+    fit_rows(form.body, minimum=8)
+    return form
+
+
 def _edit_context(context, form, **extra):
     sections = services.sections(context, current_user)
+    # With agenda items the general text is a part of its own, before them; without, it is
+    # the one text of the minutes and stays in the record form.
+    general = extra.pop("general", None)
+    if sections and general is None:
+        general = GeneralPart(_general_form(context.minutes.body, context.minutes.version))
     choices = _organization_choices()
     posted = extra.pop("item", None)
     items = [
@@ -596,6 +620,7 @@ def _edit_context(context, form, **extra):
         "items": items,
         "attachments": files.numbered_files(context, sections, current_user),
         "decision_numbers": services.decision_numbers(context.minutes),
+        "general": general if sections else None,
         "section_form": extra.pop("section_form", None) or _section_form(choices=choices),
         "preview": extra.pop("preview", None),
         "conflict": extra.pop("conflict", None),
@@ -615,23 +640,33 @@ def edit(minutes_id):
     form = MinutesForm()
     if request.method == "GET":
         form = _filled_minutes_form(minutes)
-        restore_typed_text(form)
-        return render("minutes/edit.html", **_edit_context(context, form))
+        general = None
+        if restore_typed_text(form) and form.body.data is not None:
+            # Text kept from the general part (it sends the editor's own names) goes back there.
+            general = GeneralPart(_general_form(form.body.data, form.version.data))
+        return render("minutes/edit.html", **_edit_context(context, form, general=general))
     if not form.validate_on_submit():
-        return render("minutes/edit.html", status=422, **_edit_context(context, form))
+        return render(
+            "minutes/edit.html",
+            status=422,
+            **_edit_context(context, form, general=_sent_general(form)),
+        )
     if "preview" in request.form:  # without JavaScript: show the preview, save nothing
         preview = render_markdown(form.body.data)
-        return render("minutes/edit.html", **_edit_context(context, form, preview=preview))
-    try:
-        version = int(form.version.data or 0)
-    except ValueError:
-        version = 0
+        return render(
+            "minutes/edit.html",
+            **_edit_context(context, form, general=_sent_general(form), preview=preview),
+        )
+    version = _sent_version(form)
+    # With agenda items the general text is saved on its own (general): the record form
+    # leaves it as it is.
+    body = form.body.data if "body" in request.form else minutes.body
     try:
         record = services.RecordData(
             form.chair.data, form.minute_taker.data, form.actual_start.data, form.actual_end.data
         )
         saved = services.save_draft(
-            context, form.body.data, form.label.data, form.chatham_house.data, version,
+            context, body, form.label.data, form.chatham_house.data, version,
             current_user, confirm_wider=form.confirm_wider.data, record=record,
         )  # fmt: skip
     except services.Conflict as error:
@@ -640,17 +675,23 @@ def edit(minutes_id):
         form.version.data = str(error.current.version)
         conflict = {
             "message": str(error),
-            "hunks": services.compare(error.current.body, form.body.data),
+            "hunks": services.compare(error.current.body, body),
         }
         return render(
-            "minutes/edit.html", status=409, **_edit_context(context, form, conflict=conflict)
+            "minutes/edit.html",
+            status=409,
+            **_edit_context(context, form, general=_sent_general(form), conflict=conflict),
         )
     except services.MinutesError as error:
         target = getattr(form, error.field or "", None)
         if target is not None:
             target.errors = [*target.errors, str(error)]
         form.ask_wider = services.widens(context.minutes.label, form.label.data)
-        return render("minutes/edit.html", status=422, **_edit_context(context, form))
+        return render(
+            "minutes/edit.html",
+            status=422,
+            **_edit_context(context, form, general=_sent_general(form)),
+        )
     except WorkflowError as error:  # submitted by someone else meanwhile
         flash(str(error), "error")
         return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
@@ -658,6 +699,24 @@ def edit(minutes_id):
     if not services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists():
         return redirect_to(url_for("minutes.archive"))
     return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
+
+
+def _sent_version(form) -> int:
+    """The version a form showed (0, never a match, when it was tampered with)."""
+    try:
+        return int(form.version.data or 0)
+    except ValueError:
+        return 0
+
+
+def _sent_general(form):
+    """The general part as the record form sent it (a page from before the part was separate,
+    or one without agenda items when they were added meanwhile), else None (the saved one)."""
+    if "body" not in request.form:
+        return None
+    general = GeneralPart(_general_form(form.body.data, form.version.data))
+    general.form.body.errors = list(form.body.errors)
+    return general
 
 
 @bp.post("/minutes/<id:minutes_id>/preview")
@@ -709,6 +768,63 @@ def _filled_minutes_form(minutes):
     return form
 
 
+@bp.post("/minutes/<id:minutes_id>/general")
+@keeps_typed_text(page="minutes.edit")
+def general(minutes_id):
+    """Save the general part of minutes with agenda items in place, as an item's text is; the
+    minutes' version finds a save by someone else in between (never an overwrite)."""
+    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    minutes = context.minutes
+    form = _general_form(None, None, posted=True)
+    if form.validate_on_submit() and "preview" in request.form:  # without JavaScript
+        data = _edit_context(
+            context, _filled_minutes_form(minutes), general=GeneralPart(form),
+            preview=render_markdown(form.body.data),
+        )  # fmt: skip
+        return render("minutes/edit.html", **data)
+    if form.validate_on_submit():
+        version = _sent_version(form)
+        try:
+            services.save_draft(
+                context, form.body.data, minutes.label, minutes.chatham_house, version,
+                current_user,
+            )  # fmt: skip
+        except services.Conflict as error:
+            form.version.data = str(error.current.version)
+            conflict = {
+                "message": str(error),
+                "hunks": services.compare(error.current.body, form.body.data or ""),
+            }
+            return _general_answer(context, GeneralPart(form, conflict), 409)
+        except services.MinutesError as error:  # the saved label no longer fits the meeting
+            form.body.errors = [*form.body.errors, str(error)]
+        except WorkflowError as error:  # submitted by someone else meanwhile
+            flash(str(error), "error")
+            return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
+        else:
+            saved = Minutes.get_by_id(minutes_id)
+            fresh = GeneralPart(_general_form(saved.body, saved.version))
+            return _general_answer(context, fresh, saved=_saved_at(), minutes=saved)
+    return _general_answer(context, GeneralPart(form), 422)
+
+
+def _general_answer(context, part, status=200, saved=None, minutes=None):
+    """As `_item_answer`: with htmx the general part (and, after a save, the record form's and
+    the versions' new version); without, the whole editor, at the general part."""
+    if wants_fragment("general-text"):
+        fragment = "minutes/_general_text.html"
+        return render(
+            fragment, fragment, status, target="general-text", general=part, saved=saved,
+            minutes=minutes or context.minutes,
+            versions=services.versions(context, current_user) if saved else [],
+        )  # fmt: skip
+    if saved is not None:
+        flash_at("general", saved)
+        return redirect_to(url_for("minutes.edit", minutes_id=context.minutes.id) + "#general")
+    data = _edit_context(context, _filled_minutes_form(context.minutes), general=part)
+    return render("minutes/edit.html", status=status, **data)
+
+
 def _item_address(minutes_id, section_id):
     return url_for("minutes.edit", minutes_id=minutes_id) + f"#top-{section_id}"
 
@@ -758,10 +874,7 @@ def section(minutes_id, section_id):
     item = _item(section_with_entries(context, section), posted="text")
     form = item.form
     if form.validate_on_submit():
-        try:
-            version = int(form.version.data or 0)
-        except ValueError:
-            version = 0
+        version = _sent_version(form)
         try:
             services.save_section(
                 context, current_user, form.title.data, form.text.data, form.label.data,

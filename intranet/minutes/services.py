@@ -322,33 +322,17 @@ def can_start(account, meeting_context) -> bool:
 LABEL_RANK = {label: n for n, label in enumerate(sharing.LABELS)}
 
 
-def prefill(meeting_context, account, label: str) -> str:
-    """A first text from the agenda items the author sees, then the template of the meeting's
-    series. Items narrower than the minutes' label stay out of the body (they get their own
-    section).
+def prefill(meeting) -> str:
+    """The first text of new minutes: the template of the meeting's series, if any. The agenda
+    is not listed in it: each visible agenda item becomes a section of its own, so the list
+    would be a second place for the same items.
 
-    The attendance is not written into the text: the print view and PDF list it once, from the
-    attendance record, and leave it out under the Chatham House Rule; names copied into the
-    text could not be left out.
+    The attendance is not written into the text either: the print view and PDF list it once,
+    from the attendance record, and leave it out under the Chatham House Rule; names copied
+    into the text could not be left out.
     """
-    meeting = meeting_context.meeting
-    # Level-3 headings: the page's own text section is level 2 (render_markdown maps # and ##
-    # below it, to h3 and h4).
-    lines = []
-    items = meetings.agenda(meeting, account, meeting_context.person_ids)
-    shown = [i for i in items if LABEL_RANK.get(i.label, 99) <= LABEL_RANK[label]]
-    if shown:
-        lines += [f"### {_('Agenda')}", ""]
-        # The meeting's own numbers (hidden items count too), as a bullet list: an ordered
-        # Markdown list would be renumbered from 1 on display.
-        for item in shown:
-            lines.append("- " + _("Item %(n)s: %(title)s", n=item.number, title=item.title))
-        lines.append("")
-    # The series' own structure (fixed sections, say) follows the agenda.
     template = meetings.series_template(meeting)
-    if template:
-        lines += [template, ""]
-    return "\n".join(lines)
+    return template + "\n" if template else ""
 
 
 def start_minutes(meeting_context, actor) -> Minutes:
@@ -395,7 +379,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
             number=(last or 0) + 1,
             label=meeting.label,
             chatham_house=meeting.chatham_house,
-            body=prefill(meeting_context, actor, meeting.label),
+            body=prefill(meeting),
             created_by=actor.id,
             created_by_label=actor.display_name,
             created_at=now,

@@ -48,15 +48,17 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     expect(page.get_by_text("Noch kein Protokoll.")).to_be_visible()
     page.get_by_role("button", name="Protokoll beginnen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll bearbeiten: Plenum")
-    body = page.get_by_label("Text des Protokolls")
-    expect(body).to_have_value(re.compile("Lagebild"))
+    # The general part comes first, empty: the agenda items are parts of their own.
+    body = page.locator("#general textarea[name=body]")
+    expect(body).to_have_value("")
+    expect(page.locator("section.agenda-editor h3").first).to_contain_text("Lagebild")
     axe.check(page)
 
     # The live preview follows the typing (htmx), the draft is saved as version 2.
     body.fill("### Ergebnisse\n\nDas Lagebild ist **ruhig**.")
     expect(page.locator("#preview strong")).to_have_text("ruhig")
-    page.get_by_role("button", name="Speichern", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("Protokoll gespeichert (Fassung 2)")
+    page.locator("#general").get_by_role("button", name="Text speichern").click()
+    expect(page.locator("#general .save-status")).to_contain_text("Gespeichert um")
     axe.check(page)
     page.get_by_role("link", name="Zurück zum Protokoll").click()
     page.get_by_role("button", name="Zur Prüfung geben").click()
@@ -82,11 +84,11 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
     expect(note).to_be_visible()
     page.get_by_role("link", name="Entwurf bearbeiten").click()
     expect(note).to_be_visible()
-    page.get_by_label("Text des Protokolls").fill(
+    page.locator("#general textarea[name=body]").fill(
         "### Ergebnisse\n\nAnwesend: alle Organisationen.\n\nDas Lagebild ist **ruhig**."
     )
-    page.get_by_role("button", name="Speichern", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("Fassung 3")
+    page.locator("#general").get_by_role("button", name="Text speichern").click()
+    expect(page.locator("#general .save-status")).to_contain_text("Gespeichert um")
     page.get_by_role("link", name="Zurück zum Protokoll").click()
     page.get_by_role("button", name="Zur Prüfung geben").click()
     expect(page.get_by_role("status")).to_contain_text("zur Prüfung vor")
@@ -189,10 +191,10 @@ def test_reading_and_confirming_without_javascript(browser, base_url, live_app):
     # The coordinator's preview works as a plain submit button.
     switch(page, "k@example.org")
     page.goto(f"/minutes/{draft.id}/edit")
-    page.get_by_label("Text des Protokolls").fill("Ein **neuer** Text")
+    page.locator("textarea[name=body]").fill("Ein **neuer** Text")
     page.get_by_role("button", name="Vorschau").click()
     expect(page.locator("#preview strong")).to_have_text("neuer")
-    expect(page.get_by_label("Text des Protokolls")).to_have_value("Ein **neuer** Text")
+    expect(page.locator("textarea[name=body]")).to_have_value("Ein **neuer** Text")
     context.close()
 
 

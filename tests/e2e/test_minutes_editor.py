@@ -5,11 +5,12 @@ form back at its own item. axe on every page; the text box grows with its text."
 import datetime as dt
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
-from intranet.minutes.models import Decision, MinutesSection
+from intranet.minutes.models import Decision, Minutes, MinutesSection
 from tests import factories
 from tests.e2e.test_shell import sign_in
 
@@ -122,4 +123,62 @@ def test_three_items_in_a_row_without_javascript(browser, base_url, live_app):
     # Each form posts once and shows the page again (a redirect): two requests, one page.
     assert loads.count == 12
     assert_saved(live_app)
+    context.close()
+
+
+def read_order(page):
+    """The editor's parts as a reader meets them, top to bottom."""
+    return page.locator("#general h2, section.agenda-editor h3").all_inner_texts()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_general_part_first_and_saved_in_place(page, live_app, axe, console_errors, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    start_minutes(page, forum(live_app))
+    # One document: the general part, then TOP 1, 2, 3; the agenda is not listed in the text.
+    assert read_order(page) == ["Allgemeines (vor den Tagesordnungspunkten)"] + [
+        f"TOP {n}: {t}" for n, t in enumerate(TITLES, 1)
+    ]
+    general = page.locator("#general")
+    box = general.get_by_label("Erläuterung")
+    expect(box).to_have_value("")
+    axe.check(page)
+    loads = Loads(page)
+    box.fill(f"Begrüßung.\n{TEXT}")
+    general.get_by_role("button", name="Text speichern").click()
+    expect(general.locator(".save-status")).to_contain_text("Gespeichert um")
+    assert general.get_by_label("Erläuterung").bounding_box()["height"] > 13 * 20
+    # The record form above builds on the new version: saving it is no conflict.
+    page.get_by_label("Vorsitz").fill("Katrin Kern")
+    page.get_by_role("button", name="Speichern", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Protokoll gespeichert")
+    assert loads.count == 1  # only the record form loads the page
+    page.screenshot(path=f"/tmp/shots-bodybox/general-js-{width}.png", full_page=True)
+    axe.check(page)
+    with live_app.app_context():
+        minutes = Minutes.get()
+        assert minutes.body.startswith("Begrüßung.") and minutes.chair == "Katrin Kern"
+    assert console_errors == []
+
+
+def test_general_part_without_javascript(browser, base_url, live_app, axe):
+    meeting_id = forum(live_app)
+    context = browser.new_context(
+        java_script_enabled=False, base_url=base_url, locale="de-DE",
+        viewport={"width": 390, "height": 900},
+    )  # fmt: skip
+    page = context.new_page()
+    start_minutes(page, meeting_id)
+    general = page.locator("#general")
+    general.get_by_label("Erläuterung").fill("Begrüßung durch den Vorsitz.")
+    general.get_by_role("button", name="Vorschau").click()
+    expect(page.locator("#preview")).to_contain_text("Begrüßung durch den Vorsitz.")
+    page.locator("#general").get_by_role("button", name="Text speichern").click()
+    expect(page).to_have_url(re.compile(r"/edit#general$"))
+    expect(page.locator("#general .save-status")).to_contain_text("Gespeichert um")
+    expect(page.locator("#general").get_by_label("Erläuterung")).to_have_value(
+        "Begrüßung durch den Vorsitz."
+    )
+    page.screenshot(path="/tmp/shots-bodybox/general-nojs-390.png", full_page=True)
+    axe.check(page)
     context.close()

@@ -86,11 +86,18 @@ def test_plan_to_released_pdf(page, live_app, axe, console_errors, tmp_path):
     expect(page.get_by_text("Kulturverein Elbe: entschuldigt")).to_be_visible()
     axe.check(page)
 
-    # 5. Minutes: the agenda, then the series' template; the frame; a decision on TOP 1.
+    # 5. Minutes: the series' template as the general part, then each agenda item as its own
+    # part (not listed again in the text); the frame; a decision on TOP 1.
     page.get_by_role("button", name="Protokoll beginnen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll bearbeiten: Plenum")
-    body = page.get_by_label("Text des Protokolls")
-    expect(body).to_have_value(re.compile(r"Lagebild[\s\S]*### Begrüßung[\s\S]*### Verschiedenes"))
+    general = page.locator("#general")
+    expect(general.get_by_role("heading")).to_have_text(
+        "Allgemeines (vor den Tagesordnungspunkten)"
+    )
+    expect(general.get_by_role("textbox")).to_have_value(TEMPLATE + "\n")
+    expect(page.locator("section.agenda-editor h3")).to_have_text(
+        ["TOP 1: Lagebild", "TOP 2: Ordnerdienst beim Stadtfest"]
+    )
     axe.check(page)
     page.get_by_label("Vorsitz").fill("Katrin Kern")
     page.get_by_role("textbox", name=re.compile(r"^Protokoll")).fill("Paula Protokoll")
