@@ -258,7 +258,7 @@ def start(meeting_id):
     except services.MinutesError as error:
         flash(str(error), "error")
         return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#minutes")
-    flash(_("Minutes started: the text is filled in from the agenda and attendance."), "success")
+    flash(_("Minutes started. They stay a draft until you submit them for review."), "success")
     return redirect_to(url_for("minutes.edit", minutes_id=minutes.id))
 
 
