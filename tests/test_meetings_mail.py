@@ -136,9 +136,9 @@ def test_mail_follows_the_sharing_label(mail_app, smtp):
             text = message.get_body(("plain",)).get_content()
             assert meeting.title not in text and room not in text
             assert f"/meetings/{meeting.id}" in text
-            event = icalendar.Calendar.from_ical(calendar_part(message).get_payload(decode=True)).walk(
-                "VEVENT"
-            )[0]
+            event = icalendar.Calendar.from_ical(
+                calendar_part(message).get_payload(decode=True)
+            ).walk("VEVENT")[0]
             assert meeting.title not in event.to_ical().decode()
             assert str(event["location"]) == room and "description" not in event
 
