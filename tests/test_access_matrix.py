@@ -577,6 +577,7 @@ PERMISSION = {
     "minutes.compare": _minutes_may("compare"),
     "minutes.restore": _minutes_may("edit"),
     "minutes.edit": _minutes_may("edit"),
+    "minutes.general": _minutes_may("edit"),
     "minutes.preview": _minutes_may("edit"),
     "minutes.add_section": _minutes_may("edit"),
     "minutes.section": _minutes_may("edit"),
