@@ -19,8 +19,8 @@ def serve(argv: list[str]) -> int:
 
     from intranet import migrations
     from intranet.auth.services import issue_setup_token
-    from intranet.db import db
-    from intranet.web import waitress_options
+    from intranet.platform.db import db
+    from intranet.platform.web import waitress_options
 
     if app.config["SCHEMA_PENDING"]:
         print(

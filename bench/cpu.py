@@ -46,7 +46,7 @@ def _member(database_url: str) -> dict:
     from intranet import create_app
     from intranet.auth.models import Account
     from intranet.auth.passwords import hash_password
-    from intranet.db import db
+    from intranet.platform.db import db
 
     app = create_app({"DATABASE_URL": database_url})
     with app.app_context(), db.connection_context():

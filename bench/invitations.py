@@ -31,7 +31,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from intranet.core import notifications, outbox
     from intranet.core.models import OutboxMessage
-    from intranet.db import db, utcnow
+    from intranet.platform.db import db, utcnow
     from tests import factories
     from tests.conftest import csrf_token, make_app, sign_in
 

@@ -74,10 +74,10 @@ def _prepare(folder: Path) -> dict:
     from intranet import create_app
     from intranet.auth.models import Account
     from intranet.auth.passwords import hash_password
-    from intranet.db import db, utcnow
     from intranet.directory.models import Person
     from intranet.meetings import feeds, services
     from intranet.meetings.models import Meeting
+    from intranet.platform.db import db, utcnow
 
     app = create_app({"DATA_DIR": str(folder), "DATABASE_URL": _database_url(folder)})
     with app.app_context(), db.connection_context():
@@ -301,7 +301,7 @@ def signed_in_client(app, email: str):
 
 def statements_of(client, path: str, headers: dict) -> int:
     """The SQL statements one request for `path` executes."""
-    from intranet.db import db
+    from intranet.platform.db import db
 
     statements = []
     original = db.obj.execute_sql

@@ -4,11 +4,11 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from intranet import db as database
-from intranet import errors, web
-from intranet.config import LANGUAGES, load_config
-from intranet.extensions import babel, csrf, login_manager
-from intranet.extensions import htmx as htmx_extension  # the name `htmx` is the submodule
+from intranet.platform import db as database
+from intranet.platform import errors, web
+from intranet.platform.config import LANGUAGES, load_config
+from intranet.platform.extensions import babel, csrf, login_manager
+from intranet.platform.extensions import htmx as htmx_extension  # the name `htmx` is the submodule
 
 
 def select_locale():
@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrations.init_app(app)
     web.init_app(app)
 
-    from intranet import filters
+    from intranet.platform import filters
 
     filters.init_app(app)
 

@@ -43,7 +43,7 @@ from playhouse.db_url import parse as parse_url
 
 from intranet.core import audit
 from intranet.core.files import private_folder, stored_secret
-from intranet.db import close_all_connections, db, is_sqlite
+from intranet.platform.db import close_all_connections, db, is_sqlite
 
 FORMAT = "intranet-backup"
 FORMAT_VERSION = 1

@@ -14,7 +14,7 @@ from intranet.auth import services
 from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, outbox, site_settings
-from intranet.db import db, is_sqlite
+from intranet.platform.db import db, is_sqlite
 
 
 def fail(message: str):

@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from intranet import demo as forum_demo  # noqa: E402
-from intranet.db import db  # noqa: E402
 from intranet.directory import demo, search  # noqa: E402
 from intranet.directory.models import Person  # noqa: E402
+from intranet.platform.db import db  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.conftest import make_app, sign_in  # noqa: E402
 

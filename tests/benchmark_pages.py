@@ -12,7 +12,7 @@ import time
 from intranet import create_app
 from intranet.auth.models import Account
 from intranet.auth.passwords import hash_password
-from intranet.db import db
+from intranet.platform.db import db
 
 PASSWORD = "Benchmark Passphrase über der Elbe"
 PATHS = [

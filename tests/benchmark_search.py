@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from intranet import demo as forum_demo  # noqa: E402
 from intranet.core.search import HITS_PER_KIND, search_terms  # noqa: E402
-from intranet.db import db, utcnow  # noqa: E402
 from intranet.meetings import search_provider  # noqa: E402
 from intranet.meetings.models import Meeting, MeetingOrganization  # noqa: E402
 from intranet.minutes import search_provider as minutes_search  # noqa: E402
 from intranet.minutes.models import Minutes, MinutesSection  # noqa: E402
+from intranet.platform.db import db, utcnow  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.conftest import make_app, sign_in  # noqa: E402
 

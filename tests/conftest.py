@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from intranet import create_app, migrations
 from intranet.auth import passwords
 from intranet.core.files import create_private_file, private_folder
-from intranet.db import close_all_connections, db, open_database
+from intranet.platform.db import close_all_connections, db, open_database
 from tests import factories
 
 PG_URL = os.environ.get("INTRANET_DATABASE_URL", "")

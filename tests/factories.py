@@ -34,8 +34,8 @@ def meeting(title="Sitzung", label="green", organization=None, invited=(), perso
     """A meeting three days ahead (unless `start` is given), with invited orgs and named persons."""
     import datetime as dt
 
-    from intranet.db import utcnow
     from intranet.meetings.models import Meeting, MeetingOrganization, MeetingPerson
+    from intranet.platform.db import utcnow
 
     start = fields.pop("start", utcnow().replace(microsecond=0) + dt.timedelta(days=3))
     made = Meeting.create(
@@ -197,7 +197,7 @@ def race(app, *actions):
     Returns what each returned or raised (use with the `shared_app` fixture)."""
     import threading
 
-    from intranet.db import db
+    from intranet.platform.db import db
 
     start = threading.Barrier(len(actions), timeout=TIMEOUT)
     results = [None] * len(actions)

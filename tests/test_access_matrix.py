@@ -24,7 +24,6 @@ from intranet.attachments import services as attachments
 from intranet.attachments.models import Attachment
 from intranet.core import sharing
 from intranet.core.ids import IdConverter
-from intranet.db import utcnow
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
 from intranet.meetings import feeds
@@ -46,6 +45,7 @@ from intranet.minutes.models import (
     MinutesSection,
     MinutesVersion,
 )
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

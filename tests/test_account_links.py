@@ -13,8 +13,8 @@ import pytest
 from intranet.auth import services
 from intranet.auth.models import NO_PASSWORD, Account, PasswordLink
 from intranet.core.models import AuditEvent, OutboxMessage
-from intranet.db import utcnow
 from intranet.meetings import feeds
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, make_app, sign_in
 from tests.factories import deliver, free_port
@@ -339,7 +339,7 @@ def test_reset_link_still_asks_for_the_second_factor(app, client, reviewer):
 
 def test_invited_reviewer_sets_up_the_second_factor_when_the_role_requires_it(tmp_path):
     from intranet.auth import second_factor
-    from intranet.db import db
+    from intranet.platform.db import db
 
     app = make_app(tmp_path, SECOND_FACTOR_ROLES=["reviewer"])
     with app.app_context():
@@ -488,7 +488,7 @@ def test_account_form_explains_every_role(client, admin):
 @pytest.fixture
 def mailing(tmp_path, smtp):  # noqa: F811
     controller, inbox = smtp
-    from intranet.db import db
+    from intranet.platform.db import db
 
     app = make_app(
         tmp_path, MAIL_SERVER=f"127.0.0.1:{controller.port}", MAIL_FROM="intranet@example.org"
@@ -649,7 +649,7 @@ def test_password_checks_on_the_account_page_are_throttled(app, client, member, 
 def test_links_made_at_the_same_moment_leave_one_that_works(app, member, monkeypatch):
     import threading
 
-    from intranet.db import db
+    from intranet.platform.db import db
 
     tokens, errors = [], []
     # Every request waits (briefly) for the others just before its insert: without the lock

@@ -9,9 +9,9 @@ from babel.messages.pofile import read_po
 from intranet.auth.access import may_change_clearance
 from intranet.auth.models import Account, Organization
 from intranet.core.models import AuditEvent, SiteSetting
-from intranet.db import utcnow
 from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, sign_in
 from tests.factories import deliver, free_port
@@ -577,7 +577,7 @@ def test_account_privacy_addresses_are_for_admins_only(request, client, role, ad
 def test_times_read_24_hours_in_english_too(app):
     from flask import session
 
-    from intranet.filters import local_time
+    from intranet.platform.filters import local_time
 
     with app.test_request_context():
         session["lang"] = "en"

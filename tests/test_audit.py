@@ -18,7 +18,6 @@ from intranet.admin import audit_log
 from intranet.auth import sessions
 from intranet.core import audit, site_settings
 from intranet.core.models import AuditEvent, RefusedRead
-from intranet.db import db, utcnow
 from intranet.meetings import feeds
 from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem, Series
@@ -26,6 +25,7 @@ from intranet.minutes import rules
 from intranet.minutes import services as minutes_services
 from intranet.minutes.models import COMMENT_KINDS, ActionItem, Decision, MinutesSection
 from intranet.oparl import services as oparl
+from intranet.platform.db import db, utcnow
 from tests import factories
 from tests.conftest import ROOT_DIR, csrf_token, normalise_page, sign_in
 from tests.factories import make_meeting

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from intranet.auth import passwords, services
 from intranet.auth.models import Account, LoginFailure
 from intranet.core.models import AuditEvent
-from intranet.db import utcnow
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

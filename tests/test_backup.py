@@ -20,7 +20,7 @@ import pytest
 from intranet import backup, create_app, migrations
 from intranet.core import audit
 from intranet.core.models import AuditEvent
-from intranet.db import db, open_database
+from intranet.platform.db import db, open_database
 from tests import factories
 from tests.conftest import PG_URL, IsolatedClient, sign_in
 

@@ -6,7 +6,7 @@ import threading
 
 from intranet.core import audit
 from intranet.core.models import AuditEvent
-from intranet.db import db, utcnow
+from intranet.platform.db import db, utcnow
 from tests import factories
 
 

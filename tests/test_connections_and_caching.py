@@ -7,9 +7,9 @@ import threading
 import pytest
 
 from intranet.auth.models import Organization
-from intranet.db import db, utcnow
 from intranet.meetings import feeds, ics
 from intranet.meetings.models import Meeting, MeetingOrganization
+from intranet.platform.db import db, utcnow
 from tests.factories import make_meeting
 
 

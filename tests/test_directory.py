@@ -8,10 +8,10 @@ import vobject
 from intranet.auth.models import Account
 from intranet.core import audit
 from intranet.core.models import AuditEvent
-from intranet.db import db
 from intranet.directory import services, text
 from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import can_edit, can_see
+from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import person

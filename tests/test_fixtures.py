@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intranet.auth.models import Organization
-from intranet.web import Request
+from intranet.platform.web import Request
 from tests import factories
 
 _seen = {}

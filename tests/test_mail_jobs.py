@@ -6,7 +6,7 @@ import pytest
 
 from intranet.core import mail, outbox
 from intranet.core.models import MailJob, OutboxMessage
-from intranet.db import db
+from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import deliver, free_port, race

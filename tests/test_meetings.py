@@ -10,7 +10,6 @@ import pytest
 from intranet.core import sharing
 from intranet.core.signals import account_erasing
 from intranet.core.text import ALLOWED_TAGS, render_markdown
-from intranet.db import utcnow
 from intranet.meetings import services, times
 from intranet.meetings.models import (
     AgendaItem,
@@ -20,6 +19,7 @@ from intranet.meetings.models import (
     MeetingOrganization,
     MeetingPerson,
 )
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import form_data, make_meeting

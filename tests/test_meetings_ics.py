@@ -10,10 +10,10 @@ import pytest
 import vobject
 
 from intranet.core.cleaning import clean_line
-from intranet.db import utcnow
 from intranet.meetings import feeds, services
 from intranet.meetings.models import FeedToken, Meeting
 from intranet.meetings.times import BERLIN
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import form_data, make_meeting
@@ -226,7 +226,7 @@ def add_meetings(n, start, organizations, persons):
                 "updated_at": begin,
             }
         )
-    from intranet.db import db
+    from intranet.platform.db import db
 
     with db.atomic():
         for chunk in range(0, len(rows), 200):

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from intranet.core import sharing
-from intranet.db import utcnow
 from intranet.meetings import services, times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import deliver, form_data, make_meeting

@@ -5,8 +5,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from intranet.core.models import OutboxMessage
-from intranet.db import utcnow
 from intranet.meetings.models import Meeting
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, make_app, sign_in
 from tests.factories import (
@@ -145,7 +145,7 @@ def test_mail_follows_the_sharing_label(mail_app, smtp):
 
 def test_unreachable_mail_server_does_not_break_the_page(tmp_path):
     """The request never talks to the mail server: the page answers and the mail waits."""
-    from intranet.db import db
+    from intranet.platform.db import db
 
     app = make_app(tmp_path, MAIL_SERVER=f"127.0.0.1:{free_port()}")
     with app.app_context():
@@ -192,7 +192,7 @@ def test_starttls_with_a_verified_certificate(tmp_path, monkeypatch, trusted):
     import ssl
     import subprocess
 
-    from intranet.db import db
+    from intranet.platform.db import db
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(

@@ -10,9 +10,9 @@ import pytest
 
 from intranet.core.models import AuditEvent, WorkflowEvent
 from intranet.core.workflow import WorkflowError
-from intranet.db import utcnow
 from intranet.meetings import rules, services
 from intranet.meetings.models import AgendaItem, Attendance, Meeting
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

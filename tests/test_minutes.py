@@ -11,7 +11,6 @@ from werkzeug.exceptions import NotFound
 from intranet.core.models import AuditEvent, WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
-from intranet.db import db, utcnow
 from intranet.meetings.models import AgendaItem, Attendance
 from intranet.minutes import services
 from intranet.minutes.models import (
@@ -23,6 +22,7 @@ from intranet.minutes.models import (
     MinutesVersion,
     ReadConfirmation,
 )
+from intranet.platform.db import db, utcnow
 from tests import factories
 
 

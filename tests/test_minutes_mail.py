@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from intranet.core.models import OutboxMessage
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from intranet.minutes import services
+from intranet.platform.db import utcnow
 from tests import factories
 
 SECRET = "Ordnerzahlgeheim"

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes import services
 from intranet.minutes.models import (
@@ -18,6 +17,7 @@ from intranet.minutes.models import (
     MinutesVersion,
     ReadConfirmation,
 )
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

@@ -7,11 +7,11 @@ import pytest
 
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
-from intranet.db import db, utcnow
 from intranet.meetings.models import AgendaItem, Meeting, Series
 from intranet.meetings.services import load_context
 from intranet.minutes import services
 from intranet.minutes.models import Decision, Minutes, MinutesSection
+from intranet.platform.db import db, utcnow
 from tests import factories
 from tests.conftest import sign_in
 from tests.factories import race

@@ -12,11 +12,11 @@ from intranet.attachments.models import Attachment
 from intranet.auth.models import Account
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
-from intranet.db import db, utcnow
 from intranet.meetings.models import AgendaItem, Attendance
 from intranet.meetings.services import load_context
 from intranet.minutes import rules, services
 from intranet.minutes.models import Minutes, MinutesComment, MinutesSection, MinutesVersion
+from intranet.platform.db import db, utcnow
 from tests import factories
 from tests.conftest import sign_in
 from tests.factories import race

@@ -13,13 +13,13 @@ import pytest
 from intranet.core import notifications, site_settings
 from intranet.core import outbox as delivery
 from intranet.core.models import DigestEntry, NotificationSettings, OutboxAttachment, OutboxMessage
-from intranet.db import utcnow
 from intranet.meetings import mail as meeting_mail
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Answer
 from intranet.meetings.services import load_context
 from intranet.minutes import services
 from intranet.minutes.models import MinutesSection
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

@@ -15,11 +15,11 @@ import pytest
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
 from intranet.core.models import AuditEvent
-from intranet.db import utcnow
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes.models import RELEASED, Decision, MinutesSection
 from intranet.oparl import services as oparl
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.test_access_matrix import Walk, build_world

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesSection
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import sign_in
 

@@ -11,8 +11,8 @@ from aiosmtpd.controller import Controller
 
 from intranet.core import mail, outbox
 from intranet.core.models import OutboxAttachment, OutboxMessage
-from intranet.db import db, utcnow
 from intranet.meetings.models import Meeting
+from intranet.platform.db import db, utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import Inbox, calendar_part, deliver, form_data, free_port, make_meeting, race

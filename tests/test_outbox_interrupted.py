@@ -11,9 +11,9 @@ from aiosmtpd.controller import Controller
 
 from intranet.core import outbox
 from intranet.core.models import OutboxMessage
-from intranet.db import utcnow
 from intranet.meetings import services
 from intranet.meetings.models import Series
+from intranet.platform.db import utcnow
 from tests import factories
 
 PEOPLE = 12

@@ -14,11 +14,11 @@ import pytest
 from intranet.auth import services as account_services
 from intranet.auth.models import Account
 from intranet.core import sharing, versioning
-from intranet.db import db, is_sqlite
 from intranet.directory import services as directory_services
 from intranet.directory.models import Person
 from intranet.meetings import services, times
 from intranet.meetings.models import Meeting
+from intranet.platform.db import db, is_sqlite
 from tests.conftest import PG_URL
 from tests.factories import TIMEOUT, race
 
@@ -218,7 +218,7 @@ def test_two_admins_switching_each_other_off_at_once_leave_one(app):
 
     from intranet.auth import services as accounts
     from intranet.auth.models import Account
-    from intranet.db import db
+    from intranet.platform.db import db
     from tests import factories
 
     first = factories.account("admin", email="erste@example.org")

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from intranet.auth.models import SavedForm
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesSection
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

@@ -8,9 +8,9 @@ from peewee import SqliteDatabase
 
 from intranet.core import fulltext
 from intranet.core.search import search_terms
-from intranet.db import db, utcnow
 from intranet.meetings import search_provider
 from intranet.meetings.models import AgendaItem, Meeting
+from intranet.platform.db import db, utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import form_data, make_meeting, person

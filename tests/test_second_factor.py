@@ -8,11 +8,11 @@ import time
 import pyotp
 import pytest
 
-from intranet import config
 from intranet.auth import second_factor, services
 from intranet.auth.models import Account, RecoveryCode, SecondFactor
 from intranet.core.models import AuditEvent
-from intranet.db import db
+from intranet.platform import config
+from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, make_app, sign_in
 

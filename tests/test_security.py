@@ -116,7 +116,7 @@ def test_unexpected_error_shows_no_details(app, client, member):
 
 
 def test_database_outage_answers_503_on_healthz(app, client, monkeypatch):
-    from intranet.db import db
+    from intranet.platform.db import db
 
     def fail(*args, **kwargs):
         raise RuntimeError("database down")
@@ -128,7 +128,7 @@ def test_database_outage_answers_503_on_healthz(app, client, monkeypatch):
 
 
 def test_waitress_body_limit_follows_the_upload_limit(app):
-    from intranet.web import MULTIPART_OVERHEAD, waitress_options
+    from intranet.platform.web import MULTIPART_OVERHEAD, waitress_options
 
     app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024
     options = waitress_options(app, "127.0.0.1", 0, 2)
@@ -141,7 +141,7 @@ def test_server_refuses_an_announced_huge_body_at_once(app):
 
     from waitress import create_server
 
-    from intranet.web import waitress_options
+    from intranet.platform.web import waitress_options
 
     server = create_server(app, **waitress_options(app, "127.0.0.1", 0, 2))
     loop = threading.Thread(target=server.run, daemon=True)

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 
 from intranet.core.audit import AuditEvent
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem, Series
 from intranet.minutes.models import Minutes
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token
 

@@ -16,8 +16,8 @@ from intranet.auth import services
 from intranet.auth.models import Account
 from intranet.core import audit
 from intranet.core.models import AuditEvent
-from intranet.db import db
 from intranet.models import MODELS
+from intranet.platform.db import db
 from tests.conftest import PG_URL, csrf_token, sign_in
 from tests.factories import free_port
 

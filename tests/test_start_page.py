@@ -6,9 +6,9 @@ import re
 
 import pyotp
 
-from intranet.db import utcnow
 from intranet.meetings import services
 from intranet.meetings.models import Answer, Meeting
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 from tests.factories import make_meeting

@@ -15,8 +15,8 @@ from intranet.auth.models import Account, Organization, SecondFactor
 from intranet.core import mail, outbox, site_settings
 from intranet.core.models import AuditEvent
 from intranet.core.start_page import Panel, panel
-from intranet.db import utcnow
-from intranet.filters import local_time
+from intranet.platform.db import utcnow
+from intranet.platform.filters import local_time
 
 # A backup older than this does not count: the README's timer makes one every night.
 BACKUP_FRESH_DAYS = 7

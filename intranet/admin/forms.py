@@ -27,7 +27,11 @@ from intranet.auth.passwords import MAX_LENGTH
 from intranet.core import site_settings
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.directory.forms import OrganizationContactForm
-from intranet.filters import ORGANIZATION_KIND_LABELS, ORGANIZATION_STATUS_LABELS, ROLE_LABELS
+from intranet.platform.filters import (
+    ORGANIZATION_KIND_LABELS,
+    ORGANIZATION_STATUS_LABELS,
+    ROLE_LABELS,
+)
 
 
 def role_field():

@@ -28,10 +28,10 @@ from intranet.core import audit, mail, outbox, site_settings
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person
-from intranet.htmx import redirect_to, render
 from intranet.pages.models import BarrierReport
+from intranet.platform.htmx import redirect_to, render
+from intranet.platform.web import download
 from intranet.privacy import services as privacy
-from intranet.web import download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_role("admin"))

@@ -10,8 +10,8 @@ from intranet.auth import second_factor
 from intranet.auth.models import Organization
 from intranet.auth.services import AccountError
 from intranet.core import audit, mail, site_settings
-from intranet.db import write_transaction
 from intranet.directory import search_provider
+from intranet.platform.db import write_transaction
 
 ORGANIZATION_FIELDS = (
     "name",

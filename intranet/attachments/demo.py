@@ -11,7 +11,7 @@ from intranet.attachments.models import Attachment
 from intranet.attachments.services import _private_dir, storage_root
 from intranet.core import sharing
 from intranet.core.pdf import render_pdf
-from intranet.db import utcnow
+from intranet.platform.db import utcnow
 
 # Files may not carry TLP:AMBER+STRICT (no downloads), so such items get none.
 NO_FILES = sharing.AMBER_STRICT

@@ -5,7 +5,7 @@ from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, Integer
 
 from intranet.auth.models import Account
 from intranet.core import sharing
-from intranet.db import BaseModel, utcnow
+from intranet.platform.db import BaseModel, utcnow
 
 
 class Attachment(BaseModel):

@@ -8,7 +8,7 @@ from intranet.attachments import services
 from intranet.attachments.forms import AttachmentForm
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
-from intranet.htmx import redirect_to, render
+from intranet.platform.htmx import redirect_to, render
 
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 bp.before_request(require_login)

@@ -22,9 +22,9 @@ from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
 from intranet.core.query_args import parse_key
 from intranet.core.signals import account_erasing
-from intranet.db import write_transaction
+from intranet.platform.db import write_transaction
+from intranet.platform.web import file_headers
 from intranet.privacy.services import labelled_entry, personal_data_export
-from intranet.web import file_headers
 
 CHUNK = 64 * 1024
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import abort, g, request, url_for
 from flask_login import current_user
 
-from intranet.htmx import login_redirect
+from intranet.platform.htmx import login_redirect
 
 
 def requested_path() -> str:

@@ -8,7 +8,7 @@ mail that imitates them gains nothing.
 """
 
 from intranet.core import mail
-from intranet.filters import ROLE_LABELS
+from intranet.platform.filters import ROLE_LABELS
 
 
 def _about(account) -> str:

@@ -13,7 +13,7 @@ from peewee import (
     TextField,
 )
 
-from intranet.db import BaseModel, utcnow
+from intranet.platform.db import BaseModel, utcnow
 
 ORGANIZATION_KINDS = ("authority", "association", "counselling", "other")
 ORGANIZATION_STATUSES = ("signatory", "guest")

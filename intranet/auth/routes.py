@@ -48,12 +48,12 @@ from intranet.auth.sessions import (
     start_pending,
     start_session,
 )
-from intranet.config import LANGUAGES
 from intranet.core import audit, notifications
-from intranet.db import utcnow
-from intranet.extensions import login_manager
-from intranet.filters import CLOCK
-from intranet.htmx import redirect_to, render
+from intranet.platform.config import LANGUAGES
+from intranet.platform.db import utcnow
+from intranet.platform.extensions import login_manager
+from intranet.platform.filters import CLOCK
+from intranet.platform.htmx import redirect_to, render
 
 bp = Blueprint("auth", __name__)
 

@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from intranet.auth.models import SavedForm
-from intranet.db import utcnow, write_transaction
+from intranet.platform.db import utcnow, write_transaction
 
 KEPT_FOR = dt.timedelta(hours=1)
 # More than any of the forms accepts (the minutes text: 100,000 characters): a larger POST is

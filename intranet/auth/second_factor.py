@@ -24,7 +24,7 @@ from intranet.auth.access import may_change_clearance
 from intranet.auth.models import ROLES, Account, LoginFailure, RecoveryCode, SecondFactor
 from intranet.auth.passwords import verify_password
 from intranet.core import audit, site_settings
-from intranet.db import serialized, utcnow, write_transaction
+from intranet.platform.db import serialized, utcnow, write_transaction
 
 SETTING = "second_factor_roles"
 RECOVERY_CODE_COUNT = 10

@@ -26,10 +26,10 @@ from intranet.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from intranet.config import LANGUAGES
 from intranet.core import audit, versioning
 from intranet.core.signals import access_ended, account_erasing
-from intranet.db import serialized, utcnow, write_transaction
+from intranet.platform.config import LANGUAGES
+from intranet.platform.db import serialized, utcnow, write_transaction
 
 
 class AccountError(ValueError):

@@ -9,7 +9,7 @@ from peewee import JOIN
 
 from intranet.auth import saved_forms
 from intranet.auth.models import Account, Organization
-from intranet.extensions import login_manager
+from intranet.platform.extensions import login_manager
 
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"

@@ -17,7 +17,7 @@ from peewee import AutoField, CharField, DateTimeField, ForeignKeyField
 
 from intranet.auth.models import Account
 from intranet.core import audit
-from intranet.db import BaseModel, utcnow, write_transaction
+from intranet.platform.db import BaseModel, utcnow, write_transaction
 
 MAX_TOKEN_LENGTH = 200
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from intranet.core import sharing
 from intranet.core.models import AuditEvent, RefusedRead
-from intranet.db import db, is_sqlite, serialized, utcnow, write_transaction
+from intranet.platform.db import db, is_sqlite, serialized, utcnow, write_transaction
 
 GENESIS = "0" * 64
 CHAIN_LOCK = "audit-chain"

@@ -43,7 +43,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from intranet.core.search import EXTRA_FOLDS, Terms, search_key
-from intranet.db import BaseModel, db, is_sqlite
+from intranet.platform.db import BaseModel, db, is_sqlite
 
 # PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
 # FTS5's unicode61. The 'german' one stems, and a stem used as a prefix matches too much

@@ -17,10 +17,10 @@ from email.utils import formataddr
 from flask import current_app
 from flask_babel import force_locale
 
-from intranet.config import LANGUAGES
 from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
 from intranet.core.signals import account_erasing
-from intranet.db import is_sqlite
+from intranet.platform.config import LANGUAGES
+from intranet.platform.db import is_sqlite
 
 # What a stored address must look like to be handed to the mail server at all.
 ADDRESS = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:.]+")

@@ -13,7 +13,7 @@ from peewee import (
 )
 
 from intranet.auth.models import Account
-from intranet.db import BaseModel, utcnow
+from intranet.platform.db import BaseModel, utcnow
 
 
 class AuditEvent(BaseModel):

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from intranet.core import mail
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
 from intranet.core.signals import account_erasing
-from intranet.db import release_connection, utcnow, write_transaction
+from intranet.platform.db import release_connection, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
 

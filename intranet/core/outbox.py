@@ -26,7 +26,7 @@ from peewee import fn
 
 from intranet.core import mail, notifications
 from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
-from intranet.db import is_sqlite, release_connection, utcnow, write_transaction
+from intranet.platform.db import is_sqlite, release_connection, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
 

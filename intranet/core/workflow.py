@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from intranet.core import audit, versioning
 from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
-from intranet.db import utcnow, write_transaction
+from intranet.platform.db import utcnow, write_transaction
 
 
 class WorkflowError(ValueError):

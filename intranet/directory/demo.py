@@ -10,10 +10,10 @@ import random
 import re
 
 from intranet.auth.models import Organization
-from intranet.db import db
 from intranet.directory import services, text
 from intranet.directory.models import VISIBILITIES, Membership, Person
 from intranet.directory.visibility import default_visibility
+from intranet.platform.db import db
 
 # (given names, family names, language) per community.
 COMMUNITIES = {

@@ -12,7 +12,7 @@ from peewee import (
 )
 
 from intranet.auth.models import Account, Organization
-from intranet.db import BaseModel, utcnow
+from intranet.platform.db import BaseModel, utcnow
 
 # Who may see a phone number or email address besides coordinators and the person themself.
 VISIBILITIES = ("forum", "organization", "coordinators")

@@ -9,8 +9,8 @@ from peewee import JOIN
 
 from intranet.auth.models import Organization
 from intranet.core import audit
-from intranet.db import utcnow, write_transaction
 from intranet.directory.models import Membership, Person
+from intranet.platform.db import utcnow, write_transaction
 
 
 def retention_cutoff(today: dt.date | None = None) -> dt.date:

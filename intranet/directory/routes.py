@@ -39,9 +39,9 @@ from intranet.directory.visibility import (
     is_own_entry,
     split_contact_fields,
 )
-from intranet.htmx import redirect_to, render, wants_fragment
+from intranet.platform.htmx import redirect_to, render, wants_fragment
+from intranet.platform.web import download
 from intranet.privacy import services as privacy
-from intranet.web import download
 
 bp = Blueprint("directory", __name__)
 bp.before_request(require_login)

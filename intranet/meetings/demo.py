@@ -6,7 +6,6 @@ import random
 
 from intranet.auth.models import Account, Organization
 from intranet.core import sharing
-from intranet.db import db, utcnow
 from intranet.meetings import recurrence, times
 from intranet.meetings.models import (
     AgendaItem,
@@ -17,6 +16,7 @@ from intranet.meetings.models import (
     MeetingPerson,
     Series,
 )
+from intranet.platform.db import db, utcnow
 
 PLENARY_ITEMS = [
     "Begrüßung und Feststellung der Tagesordnung",

@@ -10,10 +10,10 @@ from intranet.auth.tokens import PersonalToken
 from intranet.core import sharing
 from intranet.core.models import NotificationSettings
 from intranet.core.signals import access_ended
-from intranet.db import utcnow
 from intranet.meetings import services
 from intranet.meetings.models import FeedToken, Meeting
-from intranet.web import version_tag
+from intranet.platform.db import utcnow
+from intranet.platform.web import version_tag
 
 FEED_DAYS = 365  # how far back the feed reaches
 BODY_CACHE_SIZE = 64  # rendered feeds kept in memory, by version (~100 KB each at most)

@@ -16,7 +16,7 @@ from peewee import (
 from intranet.auth.models import Account, Organization
 from intranet.auth.tokens import TokenRow
 from intranet.core import sharing
-from intranet.db import BaseModel, utcnow
+from intranet.platform.db import BaseModel, utcnow
 
 PLANNED, INVITED, HELD = "planned", "invited", "held"
 STATES = (PLANNED, INVITED, HELD)  # OParl meetingState, the `state` column

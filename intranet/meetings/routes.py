@@ -19,9 +19,6 @@ from intranet.core import outbox, sharing
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
-from intranet.db import utcnow
-from intranet.filters import formatted
-from intranet.htmx import flash_at, redirect_to, render, wants_fragment
 from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start, times
 from intranet.meetings.forms import (
     AgendaItemForm,
@@ -31,7 +28,10 @@ from intranet.meetings.forms import (
     SeriesTemplateForm,
 )
 from intranet.meetings.models import ANSWERS, Meeting
-from intranet.web import conditional, download
+from intranet.platform.db import utcnow
+from intranet.platform.filters import formatted
+from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
+from intranet.platform.web import conditional, download
 
 bp = Blueprint("meetings", __name__)
 

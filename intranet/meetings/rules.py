@@ -21,8 +21,8 @@ form loaded before the step conflicts and calendar programs take the change.
 from flask_babel import lazy_gettext as _l
 
 from intranet.core.workflow import PREVIOUS, Transition, Workflow
-from intranet.db import utcnow
 from intranet.meetings.models import CANCELLED, HELD, INVITED, PLANNED, Meeting
+from intranet.platform.db import utcnow
 
 PLANNING_ROLES = ("coordinator", "admin")
 

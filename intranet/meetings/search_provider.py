@@ -15,10 +15,10 @@ from intranet.core.search import (
     Terms,
     register_provider,
 )
-from intranet.db import utcnow
-from intranet.filters import local_time
 from intranet.meetings import services  # imports this module too: use it only inside functions
 from intranet.meetings.models import AgendaItem, Meeting
+from intranet.platform.db import utcnow
+from intranet.platform.filters import local_time
 
 KIND = "meeting"
 # Agenda items are items of their own: one may be shared more narrowly than its meeting.

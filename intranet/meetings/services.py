@@ -16,7 +16,6 @@ from intranet.core import audit, sharing, versioning
 from intranet.core.ids import MAX_ID
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowConflict, WorkflowError
-from intranet.db import serialized, utcnow, write_transaction
 from intranet.meetings import mail, recurrence, rules, search_provider, times
 from intranet.meetings.models import (
     ANSWERS,
@@ -33,6 +32,7 @@ from intranet.meetings.models import (
     MeetingPerson,
     Series,
 )
+from intranet.platform.db import serialized, utcnow, write_transaction
 from intranet.privacy.services import labelled_entry, personal_data_export
 
 can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from flask import g
 
 from intranet.core.start_page import Panel, panel
-from intranet.db import utcnow
 from intranet.meetings import services
 from intranet.meetings.models import Answer, Meeting, MeetingOrganization, MeetingPerson
+from intranet.platform.db import utcnow
 
 NEXT_MEETINGS = 3  # cards below the to-dos; the calendar has all
 INVITATIONS_SHOWN = 3  # unanswered invitations on the to-do list

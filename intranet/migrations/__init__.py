@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import current_app
 from playhouse.migrations import Runner
 
-from intranet.db import db
+from intranet.platform.db import db
 
 DIRECTORY = str(Path(__file__).parent)
 UPGRADE_COMMAND = "flask --app app db upgrade"

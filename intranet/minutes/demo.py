@@ -8,7 +8,6 @@ import random
 
 from intranet.core import sharing
 from intranet.core.models import WorkflowEvent
-from intranet.db import db, utcnow
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import services
@@ -26,6 +25,7 @@ from intranet.minutes.models import (
     ReadConfirmation,
     Signoff,
 )
+from intranet.platform.db import db, utcnow
 
 NOTES = [
     "Die Polizeidirektion berichtet von einer ruhigen Lage; Vorfälle wurden angezeigt und verfolgt.",

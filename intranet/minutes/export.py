@@ -13,9 +13,9 @@ from flask_login import current_user
 from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
 from intranet.core.pdf import render_pdf
-from intranet.db import utcnow
 from intranet.meetings import services as meetings
 from intranet.minutes import files, services
+from intranet.platform.db import utcnow
 
 
 @dataclass

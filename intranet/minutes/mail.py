@@ -14,11 +14,11 @@ from flask import url_for
 from intranet.auth.models import Account
 from intranet.core import mail, notifications, sharing
 from intranet.core.models import MailOnce
-from intranet.db import write_transaction
 from intranet.meetings import times
 from intranet.meetings.models import Meeting
 from intranet.minutes import rules
 from intranet.minutes.models import ActionItem, Minutes, MinutesSection
+from intranet.platform.db import write_transaction
 
 KIND = "minutes_step"
 # Step → who is told.

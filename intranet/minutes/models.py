@@ -15,8 +15,8 @@ from peewee import (
 
 from intranet.auth.models import Account, Organization
 from intranet.core import sharing
-from intranet.db import BaseModel, utcnow
 from intranet.meetings.models import AgendaItem, Meeting
+from intranet.platform.db import BaseModel, utcnow
 
 DRAFT, IN_REVIEW, CIRCULATING, RELEASED = "draft", "in_review", "circulating", "released"
 # How a decision was taken (OParl AgendaItem.result in words); "majority" may carry the counts.

@@ -18,9 +18,6 @@ from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
-from intranet.db import utcnow
-from intranet.filters import formatted
-from intranet.htmx import flash_at, redirect_to, render, wants_fragment
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.minutes import export, files, rules, services
@@ -38,7 +35,10 @@ from intranet.minutes.forms import (
     fit_rows,
 )
 from intranet.minutes.models import ActionItem, Decision, Minutes
-from intranet.web import download
+from intranet.platform.db import utcnow
+from intranet.platform.filters import formatted
+from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
+from intranet.platform.web import download
 
 bp = Blueprint("minutes", __name__)
 

@@ -9,8 +9,8 @@ role grants nothing beyond what a participant of the admin's organisation may do
 from flask_babel import lazy_gettext as _l
 
 from intranet.core.workflow import Transition, Workflow
-from intranet.db import utcnow
 from intranet.minutes.models import CIRCULATING, DRAFT, IN_REVIEW, RELEASED, STATES, Minutes
+from intranet.platform.db import utcnow
 
 CO, RE, ME, AD = "coordinator", "reviewer", "member", "admin"
 EVERYONE = frozenset({CO, RE, ME, AD})

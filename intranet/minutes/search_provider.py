@@ -15,10 +15,10 @@ from intranet.core.search import (
     Terms,
     register_provider,
 )
-from intranet.filters import local_time
 from intranet.meetings.models import Meeting
 from intranet.minutes import rules, services  # services imports this module: use it in functions
 from intranet.minutes.models import ActionItem, Decision, Minutes, MinutesSection
+from intranet.platform.filters import local_time
 
 KIND = "minutes"
 SECTION_KIND = "minutes_section"

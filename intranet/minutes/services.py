@@ -22,7 +22,6 @@ from intranet.core import audit, mail, sharing, site_settings, versioning
 from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
-from intranet.db import serialized, utcnow, write_transaction
 from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
 from intranet.meetings import services as meetings
@@ -47,6 +46,7 @@ from intranet.minutes.models import (
     ReadConfirmation,
     Signoff,
 )
+from intranet.platform.db import serialized, utcnow, write_transaction
 from intranet.privacy.services import labelled_entry, personal_data_export
 
 WORKFLOW = rules.WORKFLOW

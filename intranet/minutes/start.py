@@ -5,7 +5,6 @@ it is a to-do, so it sits at the top of the page."""
 from dataclasses import dataclass
 
 from intranet.core.start_page import Panel, panel
-from intranet.db import utcnow
 from intranet.minutes import services
 from intranet.minutes.models import (
     CIRCULATING,
@@ -15,6 +14,7 @@ from intranet.minutes.models import (
     Minutes,
     ReadConfirmation,
 )
+from intranet.platform.db import utcnow
 
 SHOWN = 5
 

@@ -17,9 +17,9 @@ from werkzeug.exceptions import HTTPException
 from intranet.auth.access import require_login, to_login
 from intranet.auth.forms import EmptyForm
 from intranet.core.signals import access_ended
-from intranet.htmx import redirect_to, render, wants_fragment
 from intranet.oparl import services
 from intranet.oparl.services import TOKEN
+from intranet.platform.htmx import redirect_to, render, wants_fragment
 
 bp = Blueprint("oparl", __name__)
 

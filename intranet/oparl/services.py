@@ -39,8 +39,8 @@ from intranet.minutes import export as minutes_export
 from intranet.minutes import services as minutes
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.models import OparlToken
+from intranet.platform.web import download as download_response
 from intranet.privacy.services import personal_data_export
-from intranet.web import download as download_response
 
 OPARL = "https://schema.oparl.org/1.1/"
 PREFIX = "sicherheitsdialog"  # the project's own prefix for extension fields

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from peewee import AutoField, CharField, DateTimeField, TextField
 
-from intranet.db import BaseModel, utcnow
+from intranet.platform.db import BaseModel, utcnow
 
 
 class BarrierReport(BaseModel):

@@ -9,10 +9,10 @@ from flask_login import current_user
 from intranet.auth.access import require_login
 from intranet.core import audit, start_page
 from intranet.core.models import AuditEvent
-from intranet.db import db, utcnow, write_transaction
-from intranet.htmx import redirect_to, render
 from intranet.pages.forms import BarrierReportForm
 from intranet.pages.models import BarrierReport
+from intranet.platform.db import db, utcnow, write_transaction
+from intranet.platform.htmx import redirect_to, render
 
 bp = Blueprint("pages", __name__)
 

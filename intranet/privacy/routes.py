@@ -4,7 +4,7 @@ of what they concern (a directory entry, an account)."""
 from flask import Blueprint, abort, current_app, url_for
 from flask_login import current_user
 
-from intranet.htmx import render
+from intranet.platform.htmx import render
 from intranet.privacy import services
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")

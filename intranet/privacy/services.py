@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from intranet.core import audit
 from intranet.core.models import AuditEvent
 from intranet.core.signals import account_erasing
-from intranet.db import utcnow, write_transaction
+from intranet.platform.db import utcnow, write_transaction
 
 __all__ = [
     "account_erasing",

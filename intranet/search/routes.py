@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from intranet.auth.access import require_login
 from intranet.core.cleaning import clean_line
-from intranet.htmx import render
+from intranet.platform.htmx import render
 from intranet.search import services
 
 bp = Blueprint("search", __name__)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from waitress import create_server
 
-from intranet.db import db
+from intranet.platform.db import db
 from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[2]

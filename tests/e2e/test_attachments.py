@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from intranet.db import utcnow
 from intranet.meetings.models import Meeting
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import sign_in
 

@@ -6,10 +6,10 @@ import re
 
 from playwright.sync_api import expect
 
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem, Attendance, Meeting
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesVersion, ReadConfirmation
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import login, switch
 

@@ -14,11 +14,11 @@ from playwright.sync_api import expect
 
 from intranet.attachments import services as attachments
 from intranet.auth.models import Account
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from intranet.minutes import files, services
 from intranet.minutes.models import ActionItem, Decision, MinutesSection
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import sign_in
 

@@ -8,9 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.minutes.models import Decision, Minutes, MinutesSection
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import sign_in
 

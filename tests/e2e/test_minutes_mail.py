@@ -12,10 +12,10 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from intranet.core import outbox
-from intranet.db import utcnow
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from intranet.minutes import services
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import sign_in
 

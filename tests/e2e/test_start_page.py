@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from intranet.db import utcnow
 from intranet.meetings.models import Answer, Meeting, MeetingOrganization
+from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import sign_in
 

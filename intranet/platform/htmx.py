@@ -2,7 +2,7 @@
 
 from flask import flash, get_flashed_messages, make_response, redirect, render_template, request
 
-from intranet.extensions import htmx
+from intranet.platform.extensions import htmx
 
 
 def wants_fragment(fragment_id: str) -> bool:

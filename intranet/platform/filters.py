@@ -16,7 +16,7 @@ from flask_babel import (
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import sharing, site_settings
-from intranet.htmx import section_messages
+from intranet.platform.htmx import section_messages
 
 ROLE_LABELS = {
     # Named after the people who hold them; the admin area itself is "Verwaltung".
