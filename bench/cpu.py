@@ -1,10 +1,11 @@
 """CPU time per request, in-process: the steady companion of `make bench` on a shared machine.
 
-`python -m bench.cpu [--sizes 1y,10y] [--requests 60] [--data DIR …]` signs in as the demo member
-of each size (the same cached demo data as `bench.run`; `--data` adds a folder made with
-`flask demo-data`, or an `INTRANET_DATABASE_URL` already filled) and sends each page through the
-test client: the median process CPU time of one request after ten warm-ups, its ratio to a bare
-Flask "hello" measured the same way in the same run, and the SQL statements of one request.
+`python -m bench.cpu [--sizes 1y,10y] [--requests 60] [--data DIR …] [--without-replay]` signs in
+as the demo member of each size (the same cached demo data as `bench.run`; `--data` adds a folder
+made with `flask demo-data`, or an `INTRANET_DATABASE_URL` already filled; `--without-replay`
+renders all SQL with peewee alone) and sends each page through the test client: the median
+process CPU time of one request after ten warm-ups, its ratio to a bare Flask "hello" measured
+the same way in the same run, and the SQL statements of one request.
 Process CPU time does not count what other programs on the machine do; wall-clock wrk numbers do.
 """
 
@@ -56,10 +57,22 @@ def _member(database_url: str) -> dict:
     return {"email": account.email}
 
 
-def measure(database_url: str, email: str, requests: int) -> dict:
+def _without_replay() -> None:
+    """Peewee renders every query itself: what core.compiled's two caches save shows as the
+    difference to a run without this."""
+    from intranet.core import compiled
+
+    compiled.Compiled.__sql__ = lambda self, ctx: ctx.sql(self.build())
+    compiled.install_selection_cache(enabled=False)
+
+
+def measure(database_url: str, email: str, requests: int, replay: bool = True) -> dict:
     from intranet import create_app
 
-    client = run.signed_in_client(create_app({"DATABASE_URL": database_url}), email)
+    app = create_app({"DATABASE_URL": database_url})
+    if not replay:
+        _without_replay()
+    client = run.signed_in_client(app, email)
     archive = client.get("/minutes").get_data(as_text=True)
     minutes_page = re.search(r'href="(/minutes/\d+)"', archive)
     listed = [
@@ -86,6 +99,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="1y,10y")
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--data", action="append", default=[], help="a demo-data folder")
+    parser.add_argument(
+        "--without-replay",
+        action="store_true",
+        help="render all SQL with peewee alone (no core.compiled caches), to see what they save",
+    )
     args = parser.parse_args()
     targets = []
     for size in filter(None, args.sizes.split(",")):
@@ -101,7 +119,7 @@ def main() -> int:
     print(f"bare Flask hello: {ceiling:.3f} ms CPU per request (test client)")
     sizes = {}
     for size, url, email in targets:
-        sizes[size] = measure(url, email, args.requests)
+        sizes[size] = measure(url, email, args.requests, replay=not args.without_replay)
         print(f"\n[{size}]  {'page':<14}{'CPU ms':>8}{'ratio':>8}{'SQL':>5}")
         for name, row in sizes[size].items():
             ratio = ceiling / row["cpu_ms"] if row["cpu_ms"] else 0

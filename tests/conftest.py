@@ -38,6 +38,23 @@ _SESSION_REMAINING = re.compile(r'\bdata-remaining="\d+"')
 _session: dict = {}
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each selected test N times in a row (to show a test is not flaky)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    count = metafunc.config.getoption("repeat")
+    if count > 1:
+        metafunc.fixturenames.append("repetition")
+        metafunc.parametrize("repetition", range(1, count + 1), ids=lambda n: f"run{n}")
+
+
 def reset_postgres(url: str) -> bool:
     """Give each test an empty database with the current schema.
 

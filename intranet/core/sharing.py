@@ -241,7 +241,19 @@ def visible_where(
 
 
 def _qualified(function) -> str:
-    return f"{function.__module__}.{function.__qualname__}"
+    """The callable's name as the cache key of the clause it builds.
+
+    A name is only a key for a module-level function: a lambda or a function defined inside
+    another one may capture values (an id, a date) that the name does not carry, and the cached
+    SQL of one account would then be replayed for another. Such callables are refused here,
+    where a query is built, so the mistake shows in the first test that runs it."""
+    qualname = function.__qualname__
+    if getattr(function, "__closure__", None) or "<" in qualname:
+        raise TypeError(
+            f"{function.__module__}.{qualname}: visible_where needs module-level functions; "
+            "pass what varies as the account, not as a captured value"
+        )
+    return f"{function.__module__}.{qualname}"
 
 
 def label_choices(exclude=()) -> list[tuple[str, str]]:
