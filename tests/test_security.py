@@ -160,3 +160,69 @@ def test_server_refuses_an_announced_huge_body_at_once(app):
         server.trigger.pull_trigger(server.close)
         loop.join(timeout=5)
         server.task_dispatcher.shutdown()
+
+
+# --- Forged version numbers ---------------------------------------------------------------------
+
+HUGE = "9" * 25  # beyond 64 bits: SQLite's driver raised, PostgreSQL refused the query (500s)
+
+
+def test_a_version_no_row_can_hold_is_a_conflict_not_an_error(app, org):
+    from intranet.core import versioning
+    from intranet.meetings.models import Meeting
+    from tests import factories
+
+    meeting = factories.make_meeting("Plenum", organization=org)
+    for forged in (int(HUGE), -int(HUGE), 2**63):
+        with pytest.raises(versioning.Conflict):
+            versioning.update_versioned(Meeting, meeting.id, forged, title="Überschrieben")
+    assert Meeting.get_by_id(meeting.id).title == "Plenum"
+
+
+def test_every_form_with_a_version_answers_a_forged_one_without_an_error(
+    client, org, other_org, coordinator
+):
+    import datetime as dt
+
+    from intranet.directory.models import Person
+    from intranet.meetings.models import Meeting
+    from intranet.minutes.models import MinutesSection, MinutesVersion
+    from intranet.platform.db import utcnow
+    from tests import factories
+
+    past = factories.make_meeting(
+        "Rückblick", organization=org, invited=[other_org], start=utcnow() - dt.timedelta(days=5)
+    )
+    minutes = factories.minutes(past, state="draft", created_by=coordinator.id)
+    section = MinutesSection.create(
+        minutes=minutes, position=1, title="TOP 1", label="green", text="alt"
+    )
+    MinutesVersion.create(minutes=minutes, number=1, body="alt", label="green")
+    person = factories.person(org)
+    upcoming = factories.make_meeting("Plenum", organization=org)
+    sign_in(client, coordinator)
+    token = csrf_token(client)
+    forms = {
+        f"/minutes/{minutes.id}/general": {"body": "Neuer Text"},
+        f"/minutes/{minutes.id}/edit": {"body": "Neuer Text", "label": "green"},
+        f"/minutes/{minutes.id}/versions/1/restore": {},
+        f"/minutes/{minutes.id}/sections/{section.id}": {
+            "top1-csrf_token": token,
+            "top1-title": "TOP 1",
+            "top1-label": "green",
+            "top1-text": "neu",
+            "top1-version": HUGE,
+        },
+        f"/contacts/{person.id}/edit": {
+            "family_name": "Muster",
+            "given_name": "Maria",
+            "organization": str(org.id),
+        },
+        f"/meetings/{upcoming.id}/cancel": {"reason": "Krankheit"},
+    }
+    for address, fields in forms.items():
+        response = client.post(address, data={"csrf_token": token, "version": HUGE, **fields})
+        assert response.status_code in (303, 409), (address, response.status_code)
+    assert MinutesSection.get_by_id(section.id).text == "alt"
+    assert not Meeting.get_by_id(upcoming.id).cancelled
+    assert Person.get_by_id(person.id).family_name != "Muster"

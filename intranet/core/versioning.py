@@ -21,12 +21,20 @@ def update_if_unchanged(model: type[Model], row_id, expected: dict, **changes) -
     Raises Conflict when no row matched. `changes` may hold expressions such as
     `Model.sequence + 1`; they are evaluated by the database on the row it locked.
     """
+    if not all(_storable(value) for value in (row_id, *expected.values())):
+        raise Conflict()  # no row holds such a number: a forged form, answered like any change
     condition = model._meta.primary_key == row_id
     for name, value in expected.items():
         field = model._meta.fields[name]
         condition &= field.is_null() if value is None else (field == value)
     if model.update(**changes).where(condition).execute() != 1:
         raise Conflict()
+
+
+def _storable(value) -> bool:
+    """Whether the database can compare `value` at all: integers beyond 64 bits (a form's
+    version "999…" of any length) make SQLite's driver raise and PostgreSQL refuse the query."""
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 def update_versioned(model: type[Model], row_id, expected_version: int, **changes) -> int:
