@@ -105,7 +105,9 @@ def test_no_export_before_release(client, minutes, coordinator, reviewer):
     assert client.get(f"/minutes/{minutes.id}.pdf").status_code == 404
 
 
-def test_chatham_house_exports_leave_out_names(client, held, coordinator, reviewer, tmp_path):  # noqa: F811
+def test_chatham_house_exports_leave_out_names(
+    client, held, coordinator, reviewer, member, tmp_path
+):  # noqa: F811
     document = started(held, coordinator)
     services.save_draft(
         ctx(document, coordinator), "Aussagen ohne Namen.", "green", True, document.version,
@@ -120,6 +122,74 @@ def test_chatham_house_exports_leave_out_names(client, held, coordinator, review
     attendance = text.split("\nText\n")[0]
     assert "Kommunale Präventionsstelle: anwesend" in attendance
     assert "A. Beispiel" not in attendance
+    # Nor does the release note name who reviewed and who released (here or in OParl); the
+    # footer names only the reader who made the copy.
+    sign_in(client, member)
+    text = pdf_text(client.get(f"/minutes/{document.id}.pdf"), tmp_path)
+    assert "Freigabevermerk" in text and member.display_name in text
+    for name in (coordinator.display_name, reviewer.display_name):
+        assert name not in text
+        assert name not in client.get(f"/minutes/{document.id}/print").get_data(as_text=True)
+    note = client.get(f"/oparl/1.1/minutes/{document.id}/file").get_json()
+    assert {"reviewedBy", "releasedBy"}.isdisjoint(note["sicherheitsdialog:releaseNote"])
+    assert note["sicherheitsdialog:releaseNote"]["released"]
+
+
+def test_objections_leave_the_intranet_only_with_their_section(
+    client, org, other_org, coordinator, tmp_path
+):
+    """A RED or AMBER+STRICT section stays in the intranet, and so does an objection about it:
+    print view, PDF, OParl's release note and the PDF behind OParl's file."""
+    import datetime as dt
+
+    from intranet.minutes.models import MinutesComment
+    from intranet.oparl.services import TOKEN
+    from intranet.platform.db import utcnow
+    from tests import factories
+
+    meeting = factories.make_meeting(
+        "Plenum", organization=org, invited=[other_org], persons=[coordinator],
+        start=utcnow() - dt.timedelta(days=20),
+    )  # fmt: skip
+    document = factories.minutes(meeting, state="released", released_at=utcnow())
+    sections = {
+        label: MinutesSection.create(
+            minutes=document,
+            position=n,
+            title=f"TOP {n}: Fall {label}",
+            label=label,
+            organization=org,
+            text=f"Abschnitt {label}",
+        )  # fmt: skip
+        for n, label in enumerate(("green", "red", "amber_strict"), start=1)
+    }
+    for label, section in sections.items():
+        MinutesComment.create(
+            minutes=document, section=section, kind="objection", text=f"Einspruch zu {label}",
+            author=coordinator, author_label="K", organization=org, at=utcnow(),
+        )  # fmt: skip
+    sign_in(client, coordinator)
+    token = TOKEN.renew(coordinator)
+    exported = {
+        "print": client.get(f"/minutes/{document.id}/print").get_data(as_text=True),
+        "pdf": pdf_text(client.get(f"/minutes/{document.id}.pdf"), tmp_path),
+        "oparl": client.get(f"/oparl/1.1/minutes/{document.id}/file").get_data(as_text=True),
+        "oparl pdf": pdf_text(
+            client.get(
+                f"/oparl/1.1/minutes/{document.id}/file/download",
+                headers={"Authorization": f"Bearer {token}"},
+            ),
+            tmp_path,
+        ),
+    }
+    for where, text in exported.items():
+        assert "Einspruch zu green" in text, where
+        for label in ("red", "amber_strict"):
+            assert f"Einspruch zu {label}" not in text, where
+            assert f"Fall {label}" not in text, where
+    # Inside the intranet the reader still sees every objection they may see.
+    page = client.get(f"/minutes/{document.id}").get_data(as_text=True)
+    assert all(f"Einspruch zu {label}" in page for label in sections)
 
 
 def search(client, word):

@@ -5,7 +5,7 @@ those labelled AMBER+STRICT or RED (which never leave the intranet); under the C
 Rule no name the system records about people (authors, who took which step, attendance names).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import abort, render_template
 from flask_login import current_user
@@ -53,7 +53,7 @@ def prepare(context, account=None) -> Export:
         made_at=utcnow(),
         decision_numbers=services.decision_numbers(context.minutes),
         citation=services.citation(context.minutes),
-        release_note=services.release_note(context, account),
+        release_note=leaving_release_note(context, account),
         label=max(
             [*context.audience.labels, *(s.label for s in sections)], key=sharing.LABELS.index
         ),
@@ -63,6 +63,27 @@ def prepare(context, account=None) -> Export:
             m
             for m in services.current_for_meeting(context.meeting.id, account)
             if m.corrects_id == context.minutes.id and m.state == services.RELEASED
+        ],
+    )
+
+
+def leaving_release_note(context, account):
+    """The Freigabevermerk as it may leave the intranet, for the print view, the PDF and OParl:
+    objections only where the section they are about may leave it too (the section itself is
+    not exported, and an objection quotes it), and under the Chatham House Rule without the
+    names of who reviewed and who released."""
+    note = services.release_note(context, account)
+    if note is None:
+        return None
+    names_shown = not context.minutes.chatham_house
+    return replace(
+        note,
+        reviewed_by=note.reviewed_by if names_shown else "",
+        released_by=note.released_by if names_shown else "",
+        objections=[
+            c
+            for c in note.objections
+            if services.comment_audience(context, c.section).leaves_intranet
         ],
     )
 

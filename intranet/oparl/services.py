@@ -442,11 +442,8 @@ def minutes_file_object(context, label: str, note=None) -> dict:
 
 
 def release_note_object(context, note) -> dict:
-    """The Freigabevermerk as the PDF prints it for this account; objections only where what
-    they are about may leave the intranet."""
-    objections = [
-        c for c in note.objections if minutes.comment_audience(context, c.section).leaves_intranet
-    ]
+    """The Freigabevermerk as the PDF prints it for this account (minutes.export decides what
+    of it may leave the intranet)."""
     return clean(
         {
             "reviewedBy": note.reviewed_by,
@@ -471,7 +468,7 @@ def release_note_object(context, note) -> dict:
                         "answer": c.resolution if c.resolved_at else None,
                     }
                 )
-                for c in objections
+                for c in note.objections
             ],
             "signoff": [
                 clean(
@@ -809,7 +806,9 @@ def get_protocol(minutes_id: int, account):
 def minutes_file(minutes_id: int, account) -> dict:
     context, label = get_protocol(minutes_id, account)
     audit.record_read("minutes", minutes_id, context.audience.labels, account)
-    return minutes_file_object(context, label, minutes.release_note(context, account))
+    return minutes_file_object(
+        context, label, minutes_export.leaving_release_note(context, account)
+    )
 
 
 def minutes_download(minutes_id: int, account):
