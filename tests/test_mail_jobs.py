@@ -4,8 +4,10 @@ person invited at the time gets their mail exactly once, whichever deliverer wri
 
 import pytest
 
-from intranet.core import mail, outbox
-from intranet.core.models import MailJob, OutboxMessage
+from intranet.auth.models import Account
+from intranet.core import mail, notifications, outbox
+from intranet.core.models import DigestEntry, MailJob, OutboxMessage
+from intranet.meetings import services as meetings
 from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -120,3 +122,89 @@ def test_two_deliverers_at_once_write_each_jobs_mails_exactly_once(mail_on):
     assert sum(results) == expected
     assert OutboxMessage.select().count() == total
     assert not MailJob.select().where(MailJob.expanded_at.is_null()).exists()
+
+
+# --- Each person's choice is taken when the mails are written, not in the request --------------
+
+
+def choose(account, invitations):
+    notifications.save(account, {"invitations": invitations}, 0, None)
+
+
+def mixed_plenary(count):
+    """A plenary of `count` members, the first one choosing the daily summary and the second
+    no mail, the rest at once (the default)."""
+    coordinator, guests, meeting = plenary(count)
+    daily, off = list(Account.select().where(Account.organization == guests).order_by(Account.id))[
+        :2
+    ]
+    choose(daily, notifications.DAILY)
+    choose(off, notifications.OFF)
+    return coordinator, meeting, daily, off
+
+
+def test_the_daily_summary_entry_is_written_with_the_mails_not_in_the_request(mail_on):
+    coordinator, meeting, daily, off = mixed_plenary(5)
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+    assert invite(client, meeting).status_code == 303
+    assert not DigestEntry.select().exists()
+    assert MailJob.select().count() == 1 and not OutboxMessage.select().exists()
+
+    deliver()
+    (kept,) = DigestEntry.select()
+    assert kept.account_id == daily.id and kept.subject == "Einladung: Plenum"
+    assert f"/meetings/{meeting.id}" in kept.link
+    # Dated with the invitation, so that it goes into the summary of the day it was sent.
+    assert kept.created_at == MailJob.get().created_at
+    mailed = {m.recipient for m in OutboxMessage.select()}
+    assert len(mailed) == 4 and coordinator.email in mailed
+    assert daily.email not in mailed and off.email not in mailed
+    # Nothing for the person who chose no mail; a second pass writes nothing again.
+    deliver()
+    assert DigestEntry.select().count() == 1 and OutboxMessage.select().count() == 4
+    assert not OutboxMessage.select().where(OutboxMessage.account == off.id).exists()
+
+
+def test_a_series_invitation_follows_each_choice_when_it_is_written(mail_on):
+    home = factories.organization("Veranstalter")
+    guests = factories.organization("Plenum")
+    coordinator = factories.account("coordinator", home, email="k@example.org")
+    daily = factories.account("member", guests, email="taeglich@example.org")
+    off = factories.account("member", guests, email="aus@example.org")
+    dates = factories.weekly_series("Forum", 2, home, invited=[guests])
+    with mail_on.test_request_context():
+        assert meetings.invite_occurrences(dates[0], coordinator, "series").mailed == 3
+    assert not DigestEntry.select().exists()
+    # Chosen after the invitation, before its mails are written: the choice of that moment.
+    choose(daily, notifications.DAILY)
+    choose(off, notifications.OFF)
+    deliver()
+    assert [e.account_id for e in DigestEntry.select()] == [daily.id]
+    assert [m.recipient for m in OutboxMessage.select()] == [coordinator.email]
+
+
+def test_the_request_costs_the_same_queries_for_forty_as_for_one(mail_on, count_queries):
+    coordinator, forty, daily, off = mixed_plenary(40)
+    small = factories.organization("Klein")
+    factories.account("member", small, email="eine@example.org")
+    one = factories.make_meeting("Klein", organization=coordinator.organization, invited=[small])
+    first = factories.make_meeting("Vorab", organization=coordinator.organization, invited=[small])
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+
+    def queries_to_invite(meeting):
+        token = csrf_token(client)
+        with count_queries() as counted:
+            assert invite_with(client, meeting, token).status_code == 303
+        return counted.n
+
+    queries_to_invite(first)  # what the first mail of an installation writes once
+    assert queries_to_invite(forty) == queries_to_invite(one)
+    assert MailJob.select().count() == 3 and not DigestEntry.select().exists()
+
+
+def invite_with(client, meeting, token):
+    return client.post(
+        f"/meetings/{meeting.id}/state", data={"csrf_token": token, "action": "invite"}
+    )
