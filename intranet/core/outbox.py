@@ -210,9 +210,9 @@ def expand_next(now: dt.datetime | None = None, skip=()) -> MailJob | None:
         if job is None:
             return None
         # Checked once more under the lock: a deliverer that read the row before another
-        # finished it sees it done now.
+        # finished it sees it done now. Whom it mails is kept only until the mails are written.
         done = (
-            MailJob.update(expanded_at=now or utcnow())
+            MailJob.update(expanded_at=now or utcnow(), accounts="[]", params="{}")
             .where((MailJob.id == job.id) & MailJob.expanded_at.is_null())
             .execute()
         )

@@ -17,6 +17,7 @@ import icalendar
 from flask import url_for
 from flask_login import current_user
 from icalendar.parser import Contentline
+from peewee import Case, Value
 
 from intranet.auth.models import Account
 from intranet.core import mail, notifications, sharing, site_settings
@@ -234,6 +235,55 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
                 attachments += _calendar(meeting, account, "REQUEST", name, made)
         kind_of_mail, values = template_context
         _queue(account, kind_of_mail, values, attachments, about_row, job.caused_by_id, **told)
+
+
+def _own_meetings(params, account_id) -> list[int]:
+    """The meetings a job invites `account_id` to: the one meeting, or their series dates."""
+    if "own" in params:
+        return params["own"].get(str(account_id), [])
+    return params["meetings"]
+
+
+@mail.describer(JOB)
+def _pending(job, params, account, viewer) -> dict:
+    """A pending invitation as the access export lists it: the kind of mail and each meeting,
+    named only where the mail will name it (MailPolicy) and `viewer` may see it."""
+    from intranet.meetings.services import visible_clause
+    from intranet.privacy.services import labelled_entry
+
+    ids = _own_meetings(params, account.id)
+    # Whether the viewer may see each meeting, read with it (an admin sees by the label only).
+    seen = Case(None, [(visible_clause(viewer), 1)], 0) if viewer is not None else Value(0)
+    meetings = (
+        Meeting.select(Meeting, seen.alias("seen"))
+        .where(Meeting.id.in_(ids or [0]))
+        .order_by(Meeting.start, Meeting.id)
+    )
+    entries = []
+    for meeting in meetings:
+        summary = {
+            "meeting_id": meeting.id,
+            "start_utc": meeting.start.isoformat(),
+            "label": sharing.LABEL_NAMES.get(meeting.label, meeting.label),
+        }
+        if not meeting.seen:
+            entries.append(labelled_entry(False, summary, {}))
+        elif policy(meeting).names_for(account):
+            entries.append({**summary, "meeting": mail.one_line(meeting.title)})
+        else:
+            entries.append(summary)  # the mail says only that a meeting waits
+    return {
+        "kind": KIND if len(ids) == 1 else SERIES_KIND,
+        "method": params.get("method", "REQUEST"),
+        "changed": bool(params.get("update")),
+        "meetings": entries,
+    }
+
+
+@mail.forgetter(JOB)
+def _forget(params, account_id) -> dict:
+    params.get("own", {}).pop(str(account_id), None)
+    return params
 
 
 def _queue(account, kind, template_context, attachments, about_meeting, actor, **told):
