@@ -46,7 +46,8 @@ def recipients(context) -> list[Account]:
             )
             .order_by(Account.id)
         )
-    return [a for a in accounts if context.visible_to(a)]
+    audience = context.audience  # built once, not once per account
+    return [a for a in accounts if audience.visible_to(a)]
 
 
 def about(meeting) -> str:
