@@ -352,7 +352,8 @@ def delivery_of(about: str) -> Delivery | None:
 
 def pending(about: str | None = None) -> int:
     """How many mails the pending jobs (about `about`, or all) will write: queued already, for
-    what the pages show."""
+    what the pages show. Counted before each person's choice is read, so those who chose the
+    daily summary or no mail are in it until the job is written."""
     condition = MailJob.expanded_at.is_null()
     if about is not None:
         condition &= MailJob.about == about
