@@ -76,6 +76,27 @@ def make_meeting(title="Sitzung", label="green", organization=None, invited=(), 
     return made
 
 
+def weekly_series(title, count, organization, invited=(), days_ahead=7):
+    """`count` planned meetings of one weekly series, the first `days_ahead` days from now."""
+    import datetime as dt
+
+    from intranet.meetings.models import Series
+    from intranet.platform.db import utcnow
+
+    first = utcnow().replace(microsecond=0) + dt.timedelta(days=days_ahead)
+    series = Series.create(rrule=f"FREQ=WEEKLY;COUNT={count}", first_start_local=first)
+    return [
+        meeting(
+            title,
+            organization=organization,
+            invited=invited,
+            series=series,
+            start=first + dt.timedelta(weeks=week),
+        )
+        for week in range(count)
+    ]
+
+
 def person(organization, family_name="Özdemir", given_name="Ayşe", **values):
     """A contact in the directory, made by its service (which also indexes it)."""
     from intranet.directory import services

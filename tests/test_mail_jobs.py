@@ -2,10 +2,15 @@
 mails before it sends. The page answers without composing them, shows them as queued, and every
 person invited at the time gets their mail exactly once, whichever deliverer writes it."""
 
+import json
+
 import pytest
 
-from intranet.core import mail, outbox
-from intranet.core.models import MailJob, OutboxMessage
+from intranet.auth.models import Account
+from intranet.core import mail, notifications, outbox
+from intranet.core.models import DigestEntry, MailJob, OutboxMessage
+from intranet.meetings import mail as meeting_mail
+from intranet.meetings import services as meetings
 from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -120,3 +125,166 @@ def test_two_deliverers_at_once_write_each_jobs_mails_exactly_once(mail_on):
     assert sum(results) == expected
     assert OutboxMessage.select().count() == total
     assert not MailJob.select().where(MailJob.expanded_at.is_null()).exists()
+
+
+# --- Each person's choice is taken when the mails are written, not in the request --------------
+
+
+def choose(account, invitations):
+    notifications.save(account, {"invitations": invitations}, 0, None)
+
+
+def mixed_plenary(count):
+    """A plenary of `count` members, the first one choosing the daily summary and the second
+    no mail, the rest at once (the default)."""
+    coordinator, guests, meeting = plenary(count)
+    daily, off = list(Account.select().where(Account.organization == guests).order_by(Account.id))[
+        :2
+    ]
+    choose(daily, notifications.DAILY)
+    choose(off, notifications.OFF)
+    return coordinator, meeting, daily, off
+
+
+def test_the_daily_summary_entry_is_written_with_the_mails_not_in_the_request(mail_on):
+    coordinator, meeting, daily, off = mixed_plenary(5)
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+    assert invite(client, meeting).status_code == 303
+    assert not DigestEntry.select().exists()
+    assert MailJob.select().count() == 1 and not OutboxMessage.select().exists()
+
+    deliver()
+    (kept,) = DigestEntry.select()
+    assert kept.account_id == daily.id and kept.subject == "Einladung: Plenum"
+    assert f"/meetings/{meeting.id}" in kept.link
+    # Dated with the invitation, so that it goes into the summary of the day it was sent.
+    assert kept.created_at == MailJob.get().created_at
+    mailed = {m.recipient for m in OutboxMessage.select()}
+    assert len(mailed) == 4 and coordinator.email in mailed
+    assert daily.email not in mailed and off.email not in mailed
+    # Nothing for the person who chose no mail; a second pass writes nothing again.
+    deliver()
+    assert DigestEntry.select().count() == 1 and OutboxMessage.select().count() == 4
+    assert not OutboxMessage.select().where(OutboxMessage.account == off.id).exists()
+
+
+def test_a_series_invitation_follows_each_choice_when_it_is_written(mail_on):
+    home = factories.organization("Veranstalter")
+    guests = factories.organization("Plenum")
+    coordinator = factories.account("coordinator", home, email="k@example.org")
+    daily = factories.account("member", guests, email="taeglich@example.org")
+    off = factories.account("member", guests, email="aus@example.org")
+    dates = factories.weekly_series("Forum", 2, home, invited=[guests])
+    with mail_on.test_request_context():
+        assert meetings.invite_occurrences(dates[0], coordinator, "series").mailed == 3
+    assert not DigestEntry.select().exists()
+    # Chosen after the invitation, before its mails are written: the choice of that moment.
+    choose(daily, notifications.DAILY)
+    choose(off, notifications.OFF)
+    deliver()
+    assert [e.account_id for e in DigestEntry.select()] == [daily.id]
+    assert [m.recipient for m in OutboxMessage.select()] == [coordinator.email]
+
+
+def test_the_request_costs_the_same_queries_for_forty_as_for_one(mail_on, count_queries):
+    coordinator, forty, daily, off = mixed_plenary(40)
+    small = factories.organization("Klein")
+    factories.account("member", small, email="eine@example.org")
+    one = factories.make_meeting("Klein", organization=coordinator.organization, invited=[small])
+    first = factories.make_meeting("Vorab", organization=coordinator.organization, invited=[small])
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+
+    def queries_to_invite(meeting):
+        token = csrf_token(client)
+        with count_queries() as counted:
+            assert invite_with(client, meeting, token).status_code == 303
+        return counted.n
+
+    queries_to_invite(first)  # what the first mail of an installation writes once
+    assert queries_to_invite(forty) == queries_to_invite(one)
+    assert MailJob.select().count() == 3 and not DigestEntry.select().exists()
+
+
+def invite_with(client, meeting, token):
+    return client.post(
+        f"/meetings/{meeting.id}/state", data={"csrf_token": token, "action": "invite"}
+    )
+
+
+# --- The mails a pending job will write, in the access export and at erasure --------------------
+
+
+def pending_export(client, account):
+    body = client.get(f"/admin/accounts/{account.id}/privacy.json").get_data(as_text=True)
+    return json.loads(body)["pending_mails"], body
+
+
+def test_the_access_export_lists_pending_invitations_as_the_mail_may_name_them(
+    mail_on, org, coordinator, member, admin
+):
+    guests = member.organization
+    open_one = factories.make_meeting(
+        "Plenum am Markt", "green", organization=org, invited=[guests]
+    )
+    red = factories.make_meeting("Quellenschutz Nord", "red", organization=org,
+                                 persons=[coordinator, member, admin])  # fmt: skip
+    closed = factories.make_meeting("Lage Ost", "amber", organization=org, invited=[guests])
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+    for meeting in (open_one, red, closed):
+        assert invite(client, meeting).status_code == 303
+    assert MailJob.select().count() == 3 and not OutboxMessage.select().exists()
+    sign_in(client, admin)  # outside both organisations, named on the RED meeting
+
+    pending, body = pending_export(client, member)
+    assert [p["about"] for p in pending] == [f"meeting:{m.id}" for m in (open_one, red, closed)]
+    assert {p["kind"] for p in pending} == {"meeting"} and pending[0]["method"] == "REQUEST"
+    [[named], [unnamed], [withheld]] = [p["meetings"] for p in pending]
+    assert named["meeting"] == "Plenum am Markt" and named["label"] == "TLP:GREEN"
+    # RED: the mail will not name it, so neither does its entry, though the admin may see it.
+    assert unnamed["meeting_id"] == red.id and "meeting" not in unnamed
+    # AMBER of organisations the admin is not in: number, date and label only.
+    assert withheld["meeting_id"] == closed.id and "meeting" not in withheld
+    assert "note" in withheld and "Lage Ost" not in body and "Quellenschutz" not in body
+    # The coordinator is in the same jobs; the member's export lists none of theirs.
+    assert len(pending_export(client, coordinator)[0]) == 3
+
+    deliver()  # written: now they are the member's mails, no longer pending
+    pending, _body = pending_export(client, member)
+    assert pending == []
+    # The jobs no longer keep whom they mailed: the mails say it.
+    assert all(json.loads(job.accounts) == [] for job in MailJob.select())
+
+
+def test_an_erased_account_leaves_the_pending_jobs_and_nobody_gets_its_mail(
+    mail_on, org, coordinator, admin
+):
+    guests = factories.organization("Gäste")
+    staying = factories.account("member", guests, email="bleibt@example.org")
+    leaving = factories.account("member", guests, email="geht@example.org")
+    dates = factories.weekly_series("Forum", 2, org, invited=[guests])
+    single = factories.make_meeting("Plenum", organization=org, invited=[guests])
+    with mail_on.test_request_context():
+        meetings.invite_occurrences(dates[0], coordinator, "series")
+        meetings.invite(single, coordinator)  # a single invitation's job (not a series')
+        meeting_mail.queue_invitations(meetings.load_context(single), coordinator)
+    client = mail_on.test_client()
+    sign_in(client, admin)
+    response = client.post(
+        f"/admin/accounts/{leaving.id}/erase",
+        data={"csrf_token": csrf_token(client), "confirm": "yes"},
+    )
+    assert response.status_code in (302, 303)
+    for job in MailJob.select():
+        assert leaving.id not in json.loads(job.accounts)
+        assert str(leaving.id) not in json.loads(job.params).get("own", {})
+        assert job.recipients == 2  # the coordinator and the one who stays
+    assert outbox.delivery_of(f"meeting:{single.id}").queued == 2
+    # On SQLite a new account may be given the erased one's number: it was not invited.
+    newcomer = factories.account("member", guests, email="neu@example.org")
+    deliver()
+    mailed = sorted(m.recipient for m in OutboxMessage.select())
+    assert mailed == sorted([coordinator.email, staying.email] * 2)
+    assert newcomer.email not in mailed

@@ -12,7 +12,6 @@ from aiosmtpd.controller import Controller
 from intranet.core import outbox
 from intranet.core.models import OutboxMessage
 from intranet.meetings import services
-from intranet.meetings.models import Series
 from intranet.platform.db import utcnow
 from tests import factories
 
@@ -60,18 +59,7 @@ def test_a_server_stopping_during_a_series_invitation_loses_nothing(app, port):
     coordinator = factories.account("coordinator", organiser, email="k@example.org")
     for number in range(PEOPLE - 1):
         factories.account("member", guest, email=f"gast{number}@example.org")
-    first = utcnow().replace(microsecond=0) + dt.timedelta(days=7)
-    series = Series.create(rrule="FREQ=WEEKLY;COUNT=3", first_start_local=first)
-    meetings = [
-        factories.meeting(
-            "Forum",
-            organization=organiser,
-            invited=[guest],
-            series=series,
-            start=first + dt.timedelta(weeks=week),
-        )  # fmt: skip
-        for week in range(3)
-    ]
+    meetings = factories.weekly_series("Forum", 3, organiser, invited=[guest])
     with app.test_request_context():
         invited = services.invite_occurrences(meetings[0], coordinator, "series")
     assert len(invited.meetings) == 3 and invited.mailed == PEOPLE

@@ -12,6 +12,7 @@ from intranet.auth.models import (
     SecondFactor,
     SetupToken,
 )
+from intranet.core import mail
 from intranet.core.models import OutboxMessage
 from intranet.privacy.services import describe, iso, personal_data_export
 
@@ -91,9 +92,10 @@ def export_account(person, account=None, **_ignored):
 
 
 @personal_data_export.connect
-def export_mails(person, account=None, **_ignored):
-    """The mails written to the account, as the delivery record has them. Not the subject: it
-    may name a meeting that the exporting admin may not see."""
+def export_mails(person, account=None, viewer=None, **_ignored):
+    """The mails written to the account, as the delivery record has them, and those that
+    pending mail jobs will write. Not the subject: it may name a meeting that the exporting
+    admin may not see (a pending mail names its meetings only as far as they may see them)."""
     if account is None:
         return {}
     mails = OutboxMessage.select().where(OutboxMessage.account == account.id)
@@ -108,5 +110,6 @@ def export_mails(person, account=None, **_ignored):
                 "sent_at_utc": iso(m.sent_at),
             }
             for m in mails.order_by(OutboxMessage.created_at, OutboxMessage.id)
-        ]
+        ],
+        "pending_mails": mail.pending_for(account, viewer),
     }

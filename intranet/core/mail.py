@@ -216,19 +216,35 @@ def batch():
 
 # --- Mass mails as one job ------------------------------------------------------------------
 
-# Job kind → function(job, accounts, **params) that queues the job's mails (with `batch=`).
-_expanders = {}
+# Job kind → what the area does with its jobs: "expand" (job, accounts, batch=, **params) queues
+# the job's mails (with `batch=`); "describe" (job, params, account, viewer) → what the access
+# export says of the mails it will write to `account`; "forget" (params, account_id) → the
+# params without what they keep about one account, when it is erased.
+_job_kinds: dict[str, dict] = {}
+
+
+def _register(kind: str, part: str):
+    def register(function):
+        _job_kinds.setdefault(kind, {})[part] = function
+        return function
+
+    return register
 
 
 def expander(kind: str):
     """Register the function that turns a job of `kind` into its mails (core.outbox runs it in
     the delivery loop, in a request context with the intranet's address)."""
+    return _register(kind, "expand")
 
-    def register(function):
-        _expanders[kind] = function
-        return function
 
-    return register
+def describer(kind: str):
+    """Register what a person's access export says of a pending job of `kind` (see above)."""
+    return _register(kind, "describe")
+
+
+def forgetter(kind: str):
+    """Register how a pending job of `kind` forgets an erased account in its params."""
+    return _register(kind, "forget")
 
 
 def queue_job(kind: str, accounts, *, about: str = "", caused_by=None, **params) -> MailJob | None:
@@ -257,7 +273,30 @@ def expand(job: MailJob) -> None:
     found = {a.id: a for a in Account.select().where(Account.id.in_(ids))} if ids else {}
     accounts = [found[i] for i in ids if i in found]
     with batch() as collected:
-        _expanders[job.kind](job, accounts, batch=collected, **json.loads(job.params))
+        _job_kinds[job.kind]["expand"](job, accounts, batch=collected, **json.loads(job.params))
+
+
+def _pending_with(account_id: int):
+    """The jobs not written yet that will mail `account_id`, with their account lists. Few at
+    any time (the delivery loop writes them within minutes): read whole, not searched."""
+    for job in MailJob.select().where(MailJob.expanded_at.is_null()).order_by(MailJob.id):
+        ids = json.loads(job.accounts)
+        if account_id in ids:
+            yield job, ids
+
+
+def pending_for(account, viewer=None) -> list[dict]:
+    """What the access export lists of the mails to `account` that pending jobs will write:
+    what they are about and, from the area, what the mails will say as far as `viewer` (the
+    exporting account) may see it."""
+    entries = []
+    for job, _ids in _pending_with(account.id):
+        entry = {"about": job.about, "written_at_utc": job.created_at.isoformat()}
+        describe = _job_kinds.get(job.kind, {}).get("describe")
+        if describe is not None:
+            entry.update(describe(job, json.loads(job.params), account, viewer))
+        entries.append(entry)
+    return entries
 
 
 def connect() -> smtplib.SMTP:
@@ -285,5 +324,17 @@ def connect() -> smtplib.SMTP:
 def _forget_mails(account, **_ignored):
     """An erased person's mails go (their address and text are about them); what others were
     mailed because of this person stays, without the reference."""
+    # First the pending jobs, so that they do not mail them either (on SQLite a new account may
+    # be given the erased one's number). A job being written right now is waited for; the
+    # mails it wrote are then removed with the others below.
+    for job, ids in list(_pending_with(account.id)):
+        ids = [i for i in ids if i != account.id]
+        params = json.loads(job.params)
+        forget = _job_kinds.get(job.kind, {}).get("forget")
+        if forget is not None:
+            params = forget(params, account.id)
+        MailJob.update(
+            accounts=json.dumps(ids), recipients=len(ids), params=json.dumps(params)
+        ).where((MailJob.id == job.id) & MailJob.expanded_at.is_null()).execute()
     OutboxMessage.delete().where(OutboxMessage.account == account.id).execute()
     OutboxMessage.update(caused_by=None).where(OutboxMessage.caused_by == account.id).execute()

@@ -262,10 +262,14 @@ class MailJob(BaseModel):
 
     PERSONAL_DATA = {
         "accounts": _l("Whom a mail about a change goes to, until the mails are written."),
+        "params": _l(
+            "For a series: which of its dates each person is invited to, until the mails are "
+            "written."
+        ),
         "caused_by": _l("Who caused a mail (the sender shown to coordinators)."),
         "created_at": _l("When a mail was written."),
     }
-    NOT_PERSONAL_DATA = ("id", "kind", "params", "recipients", "about", "expanded_at")
+    NOT_PERSONAL_DATA = ("id", "kind", "recipients", "about", "expanded_at")
 
     class Meta:
         table_name = "mail_job"

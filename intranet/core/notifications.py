@@ -133,18 +133,6 @@ def prefetch(accounts) -> None:
         cache[account.id] = rows.get(account.id) or NotificationSettings(account=account.id)
 
 
-def choices_for(accounts, topic: str) -> dict[int, str]:
-    """Account id → their choice for `topic`, for many recipients with one query and without
-    loading their whole settings (a plenary's invitation job)."""
-    column = getattr(NotificationSettings, topic)
-    chosen = dict(
-        NotificationSettings.select(NotificationSettings.account, column)
-        .where(NotificationSettings.account.in_([a.id for a in accounts]) & column.is_null(False))
-        .tuples()
-    )
-    return {a.id: chosen.get(a.id) or default(a.role, topic) for a in accounts}
-
-
 def _cached_settings() -> dict:
     # Per request only: the delivery thread lives for days and must see changed choices.
     if not has_request_context():
@@ -172,13 +160,23 @@ ENVELOPE = ("about", "caused_by", "attachments", "batch")
 
 
 def tell(
-    kind: str, account, topic: str, link: str, *, must=False, once=None, shared=None, **queue_args
+    kind: str,
+    account,
+    topic: str,
+    link: str,
+    *,
+    must=False,
+    once=None,
+    shared=None,
+    kept_at=None,
+    **queue_args,
 ):
     """Queue the mail of `kind` to `account` as they chose for `topic` (call inside the
     transaction of what it reports): at once, kept for the daily summary, or not at all.
     `must`: at once whatever they chose. `once`: a key; the notification goes to this person
     only the first time. `shared`: a dict the caller keeps while telling many people a text
-    that names none of them: each language's text is composed once. Returns the outbox row,
+    that names none of them: each language's text is composed once. `kept_at`: when what it
+    reports happened, for the daily summary (a mail job written later). Returns the outbox row,
     or None."""
     if not mail.enabled() or not account.email:
         return None
@@ -190,7 +188,7 @@ def tell(
     composed = _composed(kind, account, link, shared, queue_args)
     if how == DAILY:
         DigestEntry.create(account=account.id, topic=topic, subject=composed.subject[:1000],
-                           link=link[:1000])  # fmt: skip
+                           link=link[:1000], created_at=kept_at or utcnow())  # fmt: skip
         return None
     return mail.queue(
         kind, account.email, account=account, link=link, composed=composed, **queue_args
@@ -292,8 +290,12 @@ def send_summaries(now: dt.datetime) -> int:
     """Queue each person's daily summary of what was kept for it before their hour; the
     entries go with it. Returns how many summaries were queued."""
     from intranet.auth.models import Account
+    from intranet.core import outbox
     from intranet.meetings import times
 
+    # A mail job (an invitation to many) keeps its summary entries, dated with the change,
+    # until it is written: written first, they are in the summary of the day they belong to.
+    outbox.expand_jobs()
     waiting = {
         row.account_id
         for row in DigestEntry.select(DigestEntry.account).distinct()

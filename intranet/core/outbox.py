@@ -210,9 +210,9 @@ def expand_next(now: dt.datetime | None = None, skip=()) -> MailJob | None:
         if job is None:
             return None
         # Checked once more under the lock: a deliverer that read the row before another
-        # finished it sees it done now.
+        # finished it sees it done now. Whom it mails is kept only until the mails are written.
         done = (
-            MailJob.update(expanded_at=now or utcnow())
+            MailJob.update(expanded_at=now or utcnow(), accounts="[]", params="{}")
             .where((MailJob.id == job.id) & MailJob.expanded_at.is_null())
             .execute()
         )
@@ -352,7 +352,8 @@ def delivery_of(about: str) -> Delivery | None:
 
 def pending(about: str | None = None) -> int:
     """How many mails the pending jobs (about `about`, or all) will write: queued already, for
-    what the pages show."""
+    what the pages show. Counted before each person's choice is read, so those who chose the
+    daily summary or no mail are in it until the job is written."""
     condition = MailJob.expanded_at.is_null()
     if about is not None:
         condition &= MailJob.about == about

@@ -1,12 +1,14 @@
 """Invitations by email with the meeting attached as iCalendar (iTIP METHOD:REQUEST/CANCEL).
 
-Queued into the outbox (core.mail) inside the transaction that invites, changes or cancels the
-meeting, one mail per person in their language; delivered in the background. Only when
-INTRANET_MAIL_SERVER is set; otherwise nothing is queued and the pages say that mail is off.
+Written as one mail job (core.mail.queue_job) inside the transaction that invites, changes or
+cancels the meeting; the delivery loop turns it into one mail per person in their language and
+delivers them in the background. Only when INTRANET_MAIL_SERVER is set; otherwise nothing is
+queued and the pages say that mail is off.
 What a mail carries follows core.sharing.MailPolicy: CLEAR, GREEN and AMBER meetings are named
 with their details; for AMBER+STRICT and RED the mail says only that a meeting waits, with the
 link, and its calendar file carries time and place without the title. Each person is told as
-they chose (core.notifications); those who accepted are reminded before the meeting.
+they chose (core.notifications), read when the job is turned into mails; those who accepted
+are reminded before the meeting.
 """
 
 import datetime as dt
@@ -15,6 +17,7 @@ import icalendar
 from flask import url_for
 from flask_login import current_user
 from icalendar.parser import Contentline
+from peewee import Case, Value
 
 from intranet.auth.models import Account
 from intranet.core import mail, notifications, sharing, site_settings
@@ -29,19 +32,22 @@ SERIES_KIND = "meeting_series"
 
 def recipients(context) -> list[Account]:
     """Everyone invited who may see the meeting: the named persons for RED, otherwise the
-    active accounts of the organiser and the invited organisations."""
+    active accounts of the organiser and the invited organisations, read with only what the
+    mail job and the sharing rule need (forty whole account rows were the largest part of
+    what inviting them cost the page)."""
     meeting = context.meeting
     if meeting.label == sharing.RED:
         accounts = [a for a in context.persons if a.active]
     else:
         accounts = list(
-            Account.select()
+            Account.select(Account.id, Account.email, Account.organization, Account.active)
             .where(
                 Account.organization.in_(list(context.organization_ids)) & (Account.active == True)  # noqa: E712
             )
             .order_by(Account.id)
         )
-    return [a for a in accounts if context.visible_to(a)]
+    audience = context.audience  # built once, not once per account
+    return [a for a in accounts if audience.visible_to(a)]
 
 
 def about(meeting) -> str:
@@ -185,42 +191,25 @@ def queue_series_invitations(contexts, actor, about_meeting) -> int | None:
 
 def _queue_job(accounts, about_meeting, actor, **params) -> None:
     """One row for the whole invitation, which the delivery loop turns into the mails (see
-    `_expand`): the page does not wait for forty texts and calendar files. Each person's
-    choice is taken now: those who want no mail get none, those who want the daily summary
-    get their entry with the change."""
+    `_expand`): the page neither reads the recipients' choices nor writes a text, a calendar
+    file or a summary entry for anyone, so it costs the same for forty people as for one."""
     notifications.remember_address()
-    chosen = notifications.choices_for(accounts, notifications.INVITATIONS) if accounts else {}
-    at_once, daily = [], []
-    for account in accounts:
-        if not account.email:
-            continue
-        how = chosen[account.id]
-        if how == notifications.NOW:
-            at_once.append(account)
-        elif how == notifications.DAILY:
-            daily.append(account)
     mail.queue_job(
-        JOB, at_once, about=about(about_meeting), caused_by=actor,
-        about_meeting=about_meeting.id, **params,
+        JOB, [account for account in accounts if account.email],
+        about=about(about_meeting), caused_by=actor, about_meeting=about_meeting.id, **params,
     )  # fmt: skip
-    if daily:
-        _write(daily, about_meeting, actor, params, must=False)
 
 
 @mail.expander(JOB)
 def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
     """The mails of an invitation job, from the meetings as they are now, to the accounts of
-    the moment of the change that are still active. A meeting deleted since is left out."""
+    the moment of the change that are still active, each as they choose now: at once, in
+    their daily summary (dated with the change), or not at all. A meeting deleted since is
+    left out."""
     about_row = Meeting.get_or_none(Meeting.id == about_meeting)
     if about_row is None:
         return
     accounts = [a for a in accounts if a.active]
-    _write(accounts, about_row, job.caused_by_id, params, must=True, batch=batch)
-
-
-def _write(accounts, about_meeting, actor, params, must, batch=None) -> None:
-    """Queue the invitation mails of a job's `params` to `accounts`; `must`: at once, as each
-    person's choice was taken when the job was written."""
     series = "own" in params
     ids = (
         sorted({i for own in params["own"].values() for i in own}) if series else params["meetings"]
@@ -229,6 +218,7 @@ def _write(accounts, about_meeting, actor, params, must, batch=None) -> None:
     notifications.prefetch(accounts)
     # An invitation names none of its recipients in its text: composed once per language.
     shared, made = {}, {}
+    told = dict(shared=shared, batch=batch, kept_at=job.created_at)
     for account in accounts:
         if not series:
             meeting = meetings.get(params["meetings"][0])
@@ -247,10 +237,56 @@ def _write(accounts, about_meeting, actor, params, must, batch=None) -> None:
                 name = "einladung.ics" if len(own) == 1 else f"einladung-{number}.ics"
                 attachments += _calendar(meeting, account, "REQUEST", name, made)
         kind_of_mail, values = template_context
-        _queue(
-            account, kind_of_mail, values, attachments, about_meeting, actor,
-            must=must, shared=shared, batch=batch,
-        )  # fmt: skip
+        _queue(account, kind_of_mail, values, attachments, about_row, job.caused_by_id, **told)
+
+
+def _own_meetings(params, account_id) -> list[int]:
+    """The meetings a job invites `account_id` to: the one meeting, or their series dates."""
+    if "own" in params:
+        return params["own"].get(str(account_id), [])
+    return params["meetings"]
+
+
+@mail.describer(JOB)
+def _pending(job, params, account, viewer) -> dict:
+    """A pending invitation as the access export lists it: the kind of mail and each meeting,
+    named only where the mail will name it (MailPolicy) and `viewer` may see it."""
+    from intranet.meetings.services import visible_clause
+    from intranet.privacy.services import labelled_entry
+
+    ids = _own_meetings(params, account.id)
+    # Whether the viewer may see each meeting, read with it (an admin sees by the label only).
+    seen = Case(None, [(visible_clause(viewer), 1)], 0) if viewer is not None else Value(0)
+    meetings = (
+        Meeting.select(Meeting, seen.alias("seen"))
+        .where(Meeting.id.in_(ids or [0]))
+        .order_by(Meeting.start, Meeting.id)
+    )
+    entries = []
+    for meeting in meetings:
+        summary = {
+            "meeting_id": meeting.id,
+            "start_utc": meeting.start.isoformat(),
+            "label": sharing.LABEL_NAMES.get(meeting.label, meeting.label),
+        }
+        if not meeting.seen:
+            entries.append(labelled_entry(False, summary, {}))
+        elif policy(meeting).names_for(account):
+            entries.append({**summary, "meeting": mail.one_line(meeting.title)})
+        else:
+            entries.append(summary)  # the mail says only that a meeting waits
+    return {
+        "kind": KIND if len(ids) == 1 else SERIES_KIND,
+        "method": params.get("method", "REQUEST"),
+        "changed": bool(params.get("update")),
+        "meetings": entries,
+    }
+
+
+@mail.forgetter(JOB)
+def _forget(params, account_id) -> dict:
+    params.get("own", {}).pop(str(account_id), None)
+    return params
 
 
 def _queue(account, kind, template_context, attachments, about_meeting, actor, **told):
