@@ -2,6 +2,8 @@
 with its decisions and action items as an item of its own, since a section may be shared
 more narrowly than the minutes around it."""
 
+from types import SimpleNamespace
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -55,8 +57,9 @@ SHOWN = (Minutes.id, Minutes.state, Minutes.corrects, Meeting.title, Meeting.sta
 def _shown(row) -> tuple[str, str, str]:
     """The minutes' id, title and detail line from a match's `SHOWN` columns."""
     minutes_id, state, corrects_id, title, start = row
-    # Unsaved instances with only what the title needs, so that it reads as everywhere else.
-    minutes = Minutes(id=minutes_id, corrects=corrects_id, meeting=Meeting(title=title))
+    # Only what `document_title` reads, so that the title is worded as everywhere else (an
+    # unsaved Minutes with its two dozen defaults cost more than the rest of the hit).
+    minutes = SimpleNamespace(corrects_id=corrects_id, meeting=SimpleNamespace(title=title))
     detail = f"{local_time(start)} · {rules.STATE_LABELS[state]}"
     return minutes_id, services.document_title(minutes), detail
 
