@@ -554,3 +554,23 @@ def test_search_queries_do_not_grow_with_hits_of_any_kind(client, app, org, memb
     # The account, the site settings, and per area the ranked hits with what they show plus
     # one read of the shown texts: meetings with agenda items, minutes with sections, contacts.
     assert many <= 10
+
+
+def test_a_corrections_hit_is_titled_as_the_correction(client, app, org, member):
+    from intranet.minutes import search_provider as minutes_search
+
+    meeting = make_meeting("Fahrradstaffel", invited=[org])
+    original = factories.minutes(meeting, state="released", body="Erste Fassung Lagebild")
+    correction = factories.minutes(
+        meeting,
+        state="released",
+        body="Berichtigte Fassung Lagebild",
+        corrects=original,
+        document_key=f"meeting:{meeting.id}:correction",
+    )
+    for minutes in (original, correction):
+        minutes_search.index_minutes(minutes.id)
+    sign_in(client, member)
+    page = text_of(client.get("/search?q=lagebild").get_data(as_text=True))
+    assert "Berichtigung des Protokolls: Fahrradstaffel" in page
+    assert "Protokoll: Fahrradstaffel" in page
