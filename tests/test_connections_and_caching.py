@@ -52,6 +52,17 @@ def test_a_request_reuses_the_threads_connection(probe_app):
     assert client.get("/_probe/connection").data == first
 
 
+def test_sqlite_connections_read_through_shared_memory_mapped_pages(app):
+    """Large searches read more pages than a connection's own cache holds; each pooled
+    connection maps the file instead of copying pages into a cache of its own."""
+    from peewee import SqliteDatabase
+
+    if not isinstance(db.obj, SqliteDatabase):
+        pytest.skip("a SQLite setting")
+    with app.app_context():
+        assert db.execute_sql("PRAGMA mmap_size").fetchone()[0] >= 64 * 1024 * 1024
+
+
 @pytest.mark.own_app
 def test_a_failed_transaction_does_not_reach_the_next_request(probe_app):
     client = probe_app.test_client()

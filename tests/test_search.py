@@ -514,3 +514,63 @@ def test_each_kind_shows_its_best_hits_and_says_how_many_it_found(client, app, o
     assert page.count("<mark>Fahrradstaffel</mark>") == HITS_PER_KIND
     assert f"Termine ({HITS_PER_KIND + 3})" in text_of(page)
     assert f"die {HITS_PER_KIND} besten Treffer" in text_of(page)
+
+
+def test_search_queries_do_not_grow_with_hits_of_any_kind(client, app, org, member, count_queries):
+    """One hit or a full page of hits in every kind (meetings, agenda items, minutes, their
+    sections, contacts): the same few queries, and the shown hits link to their items."""
+    from intranet.core.search import HITS_PER_KIND
+    from intranet.minutes import search_provider as minutes_search
+    from intranet.minutes.models import MinutesSection
+
+    def add(n):
+        meeting = make_meeting(f"Fahrradstaffel {n}", invited=[org])
+        item = AgendaItem.create(meeting=meeting, position=1, title=f"Fahrradstaffel Lage {n}")
+        search_provider.index_agenda_item(item)
+        minutes = factories.minutes(meeting, state="released", body=f"Fahrradstaffel Text {n}")
+        MinutesSection.create(minutes=minutes, position=1, title=f"Fahrradstaffel Abschnitt {n}")
+        minutes_search.index_minutes(minutes.id)
+        person(org, family_name=f"Fahrradstaffel{n}", given_name="Kim")
+        return meeting, item, minutes
+
+    meeting, item, minutes = add(0)
+    sign_in(client, member)
+
+    def search_queries():
+        with count_queries() as counted:
+            page = client.get("/search?q=fahrradstaffel").get_data(as_text=True)
+        return counted.n, page
+
+    few, page = search_queries()
+    assert f'href="/meetings/{meeting.id}"' in page
+    assert f'href="/meetings/{meeting.id}#item-{item.id}"' in page
+    assert f'href="/minutes/{minutes.id}"' in page
+    assert f'href="/minutes/{minutes.id}#section-' in page
+    for n in range(1, HITS_PER_KIND + 3):
+        add(n)
+    many, page = search_queries()
+    assert page.count("<mark>Fahrradstaffel</mark>") >= 5 * HITS_PER_KIND
+    assert many == few
+    # The account, the site settings, and per area the ranked hits with what they show plus
+    # one read of the shown texts: meetings with agenda items, minutes with sections, contacts.
+    assert many <= 10
+
+
+def test_a_corrections_hit_is_titled_as_the_correction(client, app, org, member):
+    from intranet.minutes import search_provider as minutes_search
+
+    meeting = make_meeting("Fahrradstaffel", invited=[org])
+    original = factories.minutes(meeting, state="released", body="Erste Fassung Lagebild")
+    correction = factories.minutes(
+        meeting,
+        state="released",
+        body="Berichtigte Fassung Lagebild",
+        corrects=original,
+        document_key=f"meeting:{meeting.id}:correction",
+    )
+    for minutes in (original, correction):
+        minutes_search.index_minutes(minutes.id)
+    sign_in(client, member)
+    page = text_of(client.get("/search?q=lagebild").get_data(as_text=True))
+    assert "Berichtigung des Protokolls: Fahrradstaffel" in page
+    assert "Protokoll: Fahrradstaffel" in page

@@ -22,7 +22,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -180,12 +180,16 @@ class Match:
     item_id: int
     title: Markup
     snippet: Markup
+    # The `fields` the search selected from the item's joined rows, in their order.
+    row: tuple = ()
+    entry_id: int = 0
 
 
 @dataclass
 class Found:
     total: int
     matches: list[Match]
+    words: list[str] = field(default_factory=list)
 
 
 def query_words(terms: Terms) -> list[str]:
@@ -213,23 +217,34 @@ def _tsquery(kind: str, words: list[str]) -> str:
     return f"'{kind_token(kind)}':D & {typed}"
 
 
-def search(kind: str, visible, terms: Terms, limit: int = 20, by=None) -> Found:
+def search(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
     """Items of `kind` the reader may see that hold every term, best first, with the title and
-    a snippet marked where they matched.
+    a snippet marked where they matched (see `ranked`; two queries)."""
+    found = ranked(kind, visible, terms, limit, by, fields)
+    with_texts(found)
+    return found
+
+
+def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
+    """Items of `kind` the reader may see that hold every term, best first, and how many there
+    are, in one query; titles and snippets are left empty for `with_texts`, which marks those
+    of several searches in one more query.
 
     `by(query, item_id)` may join the items' own rows on `item_id` and return the query with
     the expressions to order by before relevance (meetings by date; none is fine): the order
-    then decides which `limit` items are found, in the same one query.
+    then decides which `limit` items are found, in the same one query. `fields` are columns of
+    the rows `by` joined, handed back in each match's `row`: what a hit shows of its item
+    comes with the match instead of from a query per kind or per hit.
 
     `visible` is a sub-select (or list) of the ids the reader may see, or a condition on the
     rows `by` joined. The condition is the faster: it is checked on the matching rows only,
     before they are ranked, where a sub-select first lists every visible item of every year."""
     words = query_words(terms)
     if not words:
-        return Found(0, [])
+        return Found(0, [], words)
     # The total comes with the best ids (a window count before LIMIT); the texts for the
     # snippets are read afterwards for those few rows only, not carried through the ranking.
-    columns = (SearchEntry.id, fn.COUNT(SearchEntry.id).over())
+    columns = (SearchEntry.id, SearchEntry.item_id, fn.COUNT(SearchEntry.id).over(), *fields)
     if is_sqlite():
         query = (
             SearchText.select(*columns)
@@ -261,20 +276,26 @@ def search(kind: str, visible, terms: Terms, limit: int = 20, by=None) -> Found:
     query = query.where((SearchEntry.kind == kind) & visible)
     rows = list(query.order_by(*order).limit(limit).tuples())
     if not rows:
-        return Found(0, [])
-    texts = {
-        entry_id: (item_id, title, body)
-        for entry_id, item_id, title, body in SearchEntry.select(
-            SearchEntry.id, SearchEntry.item_id, SearchEntry.title, SearchEntry.body
-        )
-        .where(SearchEntry.id.in_([entry_id for entry_id, _total in rows]))
+        return Found(0, [], words)
+    matches = [
+        Match(item_id, Markup(""), Markup(""), tuple(row), entry_id)
+        for entry_id, item_id, _total, *row in rows
+    ]
+    return Found(rows[0][2], matches, words)
+
+
+def with_texts(*searches: Found) -> None:
+    """Fill in the marked titles and snippets of the matches of `searches` (one query)."""
+    wanted = {m.entry_id: (m, found.words) for found in searches for m in found.matches}
+    if not wanted:
+        return
+    for entry_id, title, body in (
+        SearchEntry.select(SearchEntry.id, SearchEntry.title, SearchEntry.body)
+        .where(SearchEntry.id.in_(list(wanted)))
         .tuples()
-    }
-    matches = []
-    for entry_id, _total in rows:
-        item_id, title, body = texts[entry_id]
-        matches.append(Match(item_id, highlight(title, words), snippet(body, words)))
-    return Found(rows[0][1], matches)
+    ):
+        match, words = wanted[entry_id]
+        match.title, match.snippet = highlight(title, words), snippet(body, words)
 
 
 # --- Marking matches ----------------------------------------------------------------------------

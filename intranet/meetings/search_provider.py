@@ -38,9 +38,9 @@ def remove_agenda_item(item_id: int) -> None:
     fulltext.remove(AGENDA_KIND, item_id)
 
 
-def _detail(meeting: Meeting) -> str:
-    detail = local_time(meeting.start)
-    return f"{detail} ({_('cancelled')})" if meeting.cancelled else detail
+def _detail(start, cancelled) -> str:
+    detail = local_time(start)
+    return f"{detail} ({_('cancelled')})" if cancelled else detail
 
 
 def _by_date(meeting):
@@ -69,61 +69,43 @@ def _agenda_items_by_date(query, item_id):
 def find(account, terms: Terms) -> ProviderResults:
     """Meetings `account` may see that hold every term: upcoming ones nearest first, then past
     ones latest first (relevance decides between meetings at the same time); their agenda
-    items after them, in the order of their meetings."""
-    # Checked on the joined rows of the matches (see fulltext.search).
+    items after them, in the order of their meetings. Three queries, however many hits."""
+    # Checked on the joined rows of the matches (see fulltext.ranked), which also bring what a
+    # hit shows of its meeting.
     visible = services.visible_clause(account)
-    found = fulltext.search(KIND, visible, terms, limit=LIMIT, by=_meetings_by_date)
-    meetings = {
-        m.id: m
-        for m in Meeting.select(Meeting.id, Meeting.start, Meeting.cancelled).where(
-            Meeting.id.in_([match.item_id for match in found.matches])
-        )
-    }
-    hits = []
-    for match in found.matches:
-        meeting = meetings.get(match.item_id)
-        if meeting is not None:
-            hits.append(
-                Hit(
-                    url=url_for("meetings.show", meeting_id=meeting.id),
-                    title=match.title,
-                    snippet=match.snippet,
-                    detail=_detail(meeting),
-                )
-            )
-    in_agenda = fulltext.search(
+    found = fulltext.ranked(
+        KIND, visible, terms, LIMIT, _meetings_by_date, fields=(Meeting.start, Meeting.cancelled)
+    )
+    in_agenda = fulltext.ranked(
         AGENDA_KIND,
         services.visible_clause(account) & services.agenda_item_clause(account),
         terms,
-        limit=LIMIT,
-        by=_agenda_items_by_date,
+        LIMIT,
+        _agenda_items_by_date,
+        fields=(AgendaItem.meeting, Meeting.title, Meeting.start, Meeting.cancelled),
     )
-    items = {
-        item.id: item
-        for item in AgendaItem.select(
-            AgendaItem.id,
-            AgendaItem.meeting,
-            Meeting.id,
-            Meeting.title,
-            Meeting.start,
-            Meeting.cancelled,
-        )  # fmt: skip
-        .join(Meeting)
-        .where(AgendaItem.id.in_([match.item_id for match in in_agenda.matches]))
-    }
+    fulltext.with_texts(found, in_agenda)
+    hits = [
+        Hit(
+            url=url_for("meetings.show", meeting_id=match.item_id),
+            title=match.title,
+            snippet=match.snippet,
+            detail=_detail(*match.row),
+        )
+        for match in found.matches
+    ]
     for match in in_agenda.matches:
-        item = items.get(match.item_id)
-        if item is not None:
-            hits.append(
-                Hit(
-                    url=url_for(
-                        "meetings.show", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"
-                    ),
-                    title=escape(item.meeting.title) + Markup(" – ") + match.title,
-                    snippet=match.snippet,
-                    detail=_detail(item.meeting),
-                )
+        meeting_id, meeting_title, start, cancelled = match.row
+        hits.append(
+            Hit(
+                url=url_for(
+                    "meetings.show", meeting_id=meeting_id, _anchor=f"item-{match.item_id}"
+                ),
+                title=escape(meeting_title) + Markup(" – ") + match.title,
+                snippet=match.snippet,
+                detail=_detail(start, cancelled),
             )
+        )
     return ProviderResults(hits=hits, total=found.total + in_agenda.total)
 
 

@@ -2,6 +2,8 @@
 with its decisions and action items as an item of its own, since a section may be shared
 more narrowly than the minutes around it."""
 
+from types import SimpleNamespace
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -47,8 +49,19 @@ def remove_section(section_id: int) -> None:
     fulltext.remove(SECTION_KIND, section_id)
 
 
-def _detail(minutes: Minutes, meeting: Meeting) -> str:
-    return f"{local_time(meeting.start)} · {rules.STATE_LABELS[minutes.state]}"
+# What a hit shows of its minutes, selected with the match (fulltext.ranked): the minutes'
+# id, state and the one it corrects, its meeting's title and start.
+SHOWN = (Minutes.id, Minutes.state, Minutes.corrects, Meeting.title, Meeting.start)
+
+
+def _shown(row) -> tuple[str, str, str]:
+    """The minutes' id, title and detail line from a match's `SHOWN` columns."""
+    minutes_id, state, corrects_id, title, start = row
+    # Only what `document_title` reads, so that the title is worded as everywhere else (an
+    # unsaved Minutes with its two dozen defaults cost more than the rest of the hit).
+    minutes = SimpleNamespace(corrects_id=corrects_id, meeting=SimpleNamespace(title=title))
+    detail = f"{local_time(start)} · {rules.STATE_LABELS[state]}"
+    return minutes_id, services.document_title(minutes), detail
 
 
 def _join_minutes(query, item_id):
@@ -61,57 +74,45 @@ def _join_sections(query, item_id):
 
 
 def find(account, terms: Terms) -> ProviderResults:
-    """Minutes and sections `account` may find, each through its own visibility rule."""
-    # Each rule is checked on the joined rows of the matches (see fulltext.search).
-    in_minutes = fulltext.search(
-        KIND, services.visible_clause(account, "search"), terms, limit=LIMIT, by=_join_minutes
+    """Minutes and sections `account` may find, each through its own visibility rule (three
+    queries, however many hits)."""
+    # Each rule is checked on the joined rows of the matches (see fulltext.ranked), which also
+    # bring what a hit shows; the texts (minutes run to pages) are read for the shown hits only.
+    in_minutes = fulltext.ranked(
+        KIND, services.visible_clause(account, "search"), terms, LIMIT, _join_minutes, SHOWN
     )
-    in_sections = fulltext.search(
+    in_sections = fulltext.ranked(
         SECTION_KIND,
         services.visible_clause(account) & services.section_clause(account),
         terms,
-        limit=LIMIT,
-        by=_join_sections,
+        LIMIT,
+        _join_sections,
+        SHOWN,
     )
-    minutes_ids = [m.item_id for m in in_minutes.matches]
-    # Only what a hit shows: the texts (minutes run to pages) are not loaded again.
-    shown = (Minutes.id, Minutes.state, Minutes.corrects, Meeting.id, Meeting.title, Meeting.start)
-    section_rows = {
-        s.id: s
-        for s in MinutesSection.select(MinutesSection.id, MinutesSection.minutes, *shown)
-        .join(Minutes)
-        .join(Meeting)
-        .where(MinutesSection.id.in_([m.item_id for m in in_sections.matches]))
-    }
-    minutes_rows = {
-        m.id: m for m in Minutes.select(*shown).join(Meeting).where(Minutes.id.in_(minutes_ids))
-    }
+    fulltext.with_texts(in_minutes, in_sections)
     hits = []
     for match in in_minutes.matches:
-        minutes = minutes_rows.get(match.item_id)
-        if minutes is not None:
-            hits.append(
-                Hit(
-                    url=url_for("minutes.show", minutes_id=minutes.id),
-                    title=services.document_title(minutes),
-                    snippet=match.snippet,
-                    detail=_detail(minutes, minutes.meeting),
-                )
+        minutes_id, title, detail = _shown(match.row)
+        hits.append(
+            Hit(
+                url=url_for("minutes.show", minutes_id=minutes_id),
+                title=title,
+                snippet=match.snippet,
+                detail=detail,
             )
+        )
     for match in in_sections.matches:
-        section = section_rows.get(match.item_id)
-        if section is not None:
-            minutes = section.minutes
-            hits.append(
-                Hit(
-                    url=url_for(
-                        "minutes.show", minutes_id=minutes.id, _anchor=f"section-{section.id}"
-                    ),
-                    title=escape(services.document_title(minutes)) + Markup(" – ") + match.title,
-                    snippet=match.snippet,
-                    detail=_detail(minutes, minutes.meeting),
-                )
+        minutes_id, title, detail = _shown(match.row)
+        hits.append(
+            Hit(
+                url=url_for(
+                    "minutes.show", minutes_id=minutes_id, _anchor=f"section-{match.item_id}"
+                ),
+                title=escape(title) + Markup(" – ") + match.title,
+                snippet=match.snippet,
+                detail=detail,
             )
+        )
     return ProviderResults(hits=hits, total=in_minutes.total + in_sections.total)
 
 
