@@ -61,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
     from intranet.platform import filters
 
     filters.init_app(app)
+    from intranet.core import jinja
+
+    jinja.init_app(app)
 
     from intranet.admin.routes import bp as admin_bp
     from intranet.attachments.routes import bp as attachments_bp

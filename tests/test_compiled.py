@@ -2,10 +2,10 @@
 
 from peewee import Context
 
-from intranet.core import compiled
 from intranet.meetings import services as meeting_services
 from intranet.meetings.models import Meeting
 from intranet.minutes.models import Minutes
+from intranet.platform import compiled
 from tests import factories
 from tests.factories import make_meeting
 

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from intranet.core.cleaning import clean_line
+from intranet.platform.cleaning import clean_line
 
 WHITESPACE = re.compile(r"\s+")
 

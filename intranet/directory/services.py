@@ -5,10 +5,10 @@ from flask_babel import lazy_gettext as _l
 from intranet.auth.access import may_change_clearance
 from intranet.auth.models import Organization
 from intranet.core import audit, versioning
-from intranet.core.cleaning import clean_line
 from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import DataSubject, can_see
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import utcnow, write_transaction
 from intranet.privacy.services import account_erasing, iso, person_erasing, personal_data_export
 

@@ -18,9 +18,9 @@ from icalendar.parser import Contentline
 
 from intranet.auth.models import Account
 from intranet.core import mail, notifications, sharing, site_settings
-from intranet.core.cleaning import clean_line
 from intranet.meetings import ics, times
 from intranet.meetings.models import Answer, Meeting
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import write_transaction
 
 KIND = "meeting"
