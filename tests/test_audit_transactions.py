@@ -82,7 +82,7 @@ def test_a_change_whose_audit_entry_fails_is_not_kept(app, monkeypatch, org, coo
     import pytest
 
     from intranet.auth import services as accounts
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
     from intranet.directory import services as directory
     from intranet.directory.models import Person
     from intranet.meetings import services as meetings

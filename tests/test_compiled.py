@@ -62,7 +62,7 @@ def test_a_different_dialect_never_gets_another_dialects_sql(app, member):
 def representative_queries(member):
     from peewee import JOIN, fn
 
-    from intranet.auth.models import Account, Organization
+    from intranet.core.accounts import Account, Organization
     from intranet.minutes import services as minutes_services
 
     own = Meeting.alias("own")
@@ -92,7 +92,7 @@ def test_cached_column_lists_are_what_peewee_renders(app, member):
 def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
     """The section's rule reads its meeting's organisation on the joined row: the same section
     alias with the meeting elsewhere in the query must get SQL of its own, never a replay."""
-    from intranet.auth.models import Organization
+    from intranet.core.accounts import Organization
     from intranet.minutes import services as minutes_services
     from intranet.minutes.models import MinutesSection
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import vobject
 
-from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.directory import services, text
 from intranet.directory.models import Membership, Person

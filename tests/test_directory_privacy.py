@@ -7,8 +7,8 @@ import pytest
 from peewee import ForeignKeyField
 
 import intranet.auth.privacy  # noqa: F401 (describes the account tables)
-from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.core.signals import account_erasing
 from intranet.directory import retention, services

@@ -7,10 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from intranet.core import sharing
+from intranet.core import sharing, times
 from intranet.core.signals import account_erasing
 from intranet.core.text import ALLOWED_TAGS, render_markdown
-from intranet.meetings import services, times
+from intranet.meetings import services
 from intranet.meetings.models import (
     AgendaItem,
     Answer,

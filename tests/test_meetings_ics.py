@@ -9,9 +9,9 @@ import icalendar
 import pytest
 import vobject
 
+from intranet.core.times import BERLIN
 from intranet.meetings import feeds, services
 from intranet.meetings.models import FeedToken, Meeting
-from intranet.meetings.times import BERLIN
 from intranet.platform.cleaning import clean_line
 from intranet.platform.db import utcnow
 from tests import factories

@@ -192,8 +192,7 @@ def test_label_needs_what_it_names(held, coordinator):
 def test_the_objection_period_set_by_the_admin_applies_to_minutes_approved_afterwards(
     held, coordinator, reviewer
 ):
-    from intranet.core import site_settings
-    from intranet.meetings import times
+    from intranet.core import site_settings, times
 
     site_settings.save({"minutes_objection_days": "5"})
     minutes = started(held, coordinator)
@@ -215,7 +214,7 @@ def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
     current = Minutes.get_by_id(minutes.id)
     assert current.state == "circulating"
     deadline_day = (dt.datetime.now() + dt.timedelta(days=14)).date()
-    from intranet.meetings import times
+    from intranet.core import times
 
     assert times.to_local(current.objection_deadline).date() == deadline_day
     services.add_comment(

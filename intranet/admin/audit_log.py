@@ -14,14 +14,13 @@ from flask_babel import ngettext
 from peewee import JOIN, Cast, Value
 
 from intranet.attachments.models import Attachment
-from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, times
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import AuditEvent
 from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
 from intranet.directory.models import Person
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.meetings.models import Meeting
 from intranet.minutes import services as minutes_services
 from intranet.minutes.models import Minutes, MinutesSection

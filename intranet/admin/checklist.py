@@ -11,8 +11,9 @@ from flask import url_for
 from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 
-from intranet.auth.models import Account, Organization, SecondFactor
+from intranet.auth.models import SecondFactor
 from intranet.core import mail, outbox, site_settings
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import AuditEvent
 from intranet.core.start_page import Panel, panel
 from intranet.platform.db import utcnow

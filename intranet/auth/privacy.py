@@ -4,14 +4,8 @@ services' own step; what refers to it is handled by the areas through `account_e
 
 from flask_babel import lazy_gettext as _l
 
-from intranet.auth.models import (
-    Account,
-    LoginFailure,
-    Organization,
-    RecoveryCode,
-    SecondFactor,
-    SetupToken,
-)
+from intranet.auth.models import LoginFailure, RecoveryCode, SecondFactor, SetupToken
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import OutboxMessage
 from intranet.privacy.services import describe, iso, personal_data_export
 

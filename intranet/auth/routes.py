@@ -32,7 +32,6 @@ from intranet.auth.forms import (
     SetupForm,
     notifications_form,
 )
-from intranet.auth.models import Account
 from intranet.auth.passwords import WeakPassword
 from intranet.auth.second_factor import SecondFactorError
 from intranet.auth.sessions import (
@@ -49,6 +48,7 @@ from intranet.auth.sessions import (
     start_session,
 )
 from intranet.core import audit, notifications
+from intranet.core.accounts import Account
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import utcnow
 from intranet.platform.extensions import login_manager

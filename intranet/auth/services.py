@@ -11,15 +11,7 @@ from peewee import fn
 
 from intranet.auth import mail, second_factor
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import (
-    NO_PASSWORD,
-    ROLES,
-    Account,
-    LoginFailure,
-    Organization,
-    PasswordLink,
-    SetupToken,
-)
+from intranet.auth.models import LoginFailure, PasswordLink, SetupToken
 from intranet.auth.passwords import (
     check_policy,
     hash_password,
@@ -27,6 +19,7 @@ from intranet.auth.passwords import (
     verify_password,
 )
 from intranet.core import audit, versioning
+from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization
 from intranet.core.signals import access_ended, account_erasing
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import serialized, utcnow, write_transaction

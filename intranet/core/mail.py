@@ -250,7 +250,7 @@ def queue_job(kind: str, accounts, *, about: str = "", caused_by=None, **params)
 
 def expand(job: MailJob) -> None:
     """Queue the mails of `job` (inside the caller's transaction)."""
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
 
     ids = json.loads(job.accounts)
     # An account erased since is no longer mailed; the others in the order of the change.

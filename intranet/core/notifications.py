@@ -101,7 +101,7 @@ def save(account, choices: dict[str, str], digest_hour: int, alarm_minutes: int 
 def only_reviewer(account) -> bool:
     """Whether `account` is the forum's only active reviewer: then minutes waiting for review
     wait for them alone, and that mail always goes out at once."""
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
 
     if account.role != "reviewer":
         return False
@@ -281,7 +281,7 @@ def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
 def _summary_mark(now: dt.datetime, hour: int) -> dt.datetime:
     """The last moment (local time, naive) the person's summary was due: today at their hour,
     or yesterday's if that is still to come."""
-    from intranet.meetings import times
+    from intranet.core import times
 
     local = times.to_local(now).replace(tzinfo=None)
     mark = local.replace(hour=hour, minute=0, second=0, microsecond=0)
@@ -291,8 +291,8 @@ def _summary_mark(now: dt.datetime, hour: int) -> dt.datetime:
 def send_summaries(now: dt.datetime) -> int:
     """Queue each person's daily summary of what was kept for it before their hour; the
     entries go with it. Returns how many summaries were queued."""
-    from intranet.auth.models import Account
-    from intranet.meetings import times
+    from intranet.core import times
+    from intranet.core.accounts import Account
 
     waiting = {
         row.account_id

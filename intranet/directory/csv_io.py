@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 
-from intranet.auth.models import Organization
+from intranet.core.accounts import Organization
 from intranet.directory import services, text
 from intranet.directory.models import CONTACT_FIELDS, Person
 from intranet.directory.visibility import default_visibility, visible

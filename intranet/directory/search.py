@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from peewee import OP, SQL, Expression, NodeList, Value, fn
 
-from intranet.auth.models import Account, Organization
+from intranet.core.accounts import Account, Organization
 from intranet.core.query_args import QueryArgs
 from intranet.directory import text
 from intranet.directory.models import Person

@@ -4,8 +4,8 @@ see: name, function, organisation), and how hits are found."""
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from intranet.auth.models import Organization
 from intranet.core import fulltext
+from intranet.core.accounts import Organization
 from intranet.core.search import (
     HITS_PER_KIND,
     Hit,

@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import Organization
 from intranet.core import audit, versioning
+from intranet.core.accounts import Organization
 from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import DataSubject, can_see

@@ -16,9 +16,9 @@ from flask import url_for
 from flask_login import current_user
 from icalendar.parser import Contentline
 
-from intranet.auth.models import Account
-from intranet.core import mail, notifications, sharing, site_settings
-from intranet.meetings import ics, times
+from intranet.core import mail, notifications, sharing, site_settings, times
+from intranet.core.accounts import Account
+from intranet.meetings import ics
 from intranet.meetings.models import Answer, Meeting
 from intranet.platform.cleaning import clean_line
 from intranet.platform.db import write_transaction

@@ -11,12 +11,12 @@ from flask_login import current_user
 from peewee import JOIN, fn
 
 from intranet.attachments import services as attachments
-from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing, versioning
+from intranet.core import audit, sharing, times, versioning
+from intranet.core.accounts import Account, Organization
 from intranet.core.ids import MAX_ID
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowConflict, WorkflowError
-from intranet.meetings import mail, recurrence, rules, search_provider, times
+from intranet.meetings import mail, recurrence, rules, search_provider
 from intranet.meetings.models import (
     ANSWERS,
     ATTENDANCE,

@@ -11,10 +11,9 @@ import datetime as dt
 
 from flask import url_for
 
-from intranet.auth.models import Account
-from intranet.core import mail, notifications, sharing
+from intranet.core import mail, notifications, sharing, times
+from intranet.core.accounts import Account
 from intranet.core.models import MailOnce
-from intranet.meetings import times
 from intranet.meetings.models import Meeting
 from intranet.minutes import rules
 from intranet.minutes.models import ActionItem, Minutes, MinutesSection

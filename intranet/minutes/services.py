@@ -17,15 +17,14 @@ from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
 from intranet.attachments.services import delete_for_owner
-from intranet.auth.models import Account, Organization
-from intranet.core import audit, mail, sharing, site_settings, versioning
+from intranet.core import audit, mail, sharing, site_settings, times, versioning
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import WorkflowEvent
 from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
 from intranet.minutes import mail as notifications
 from intranet.minutes import rules, search_provider

@@ -24,16 +24,15 @@ from flask import abort, current_app, request, url_for
 
 from intranet.attachments import services as attachments
 from intranet.attachments.models import Attachment
-from intranet.auth.models import Account, Organization
 from intranet.auth.tokens import PersonalToken
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, times
+from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.directory import search as directory_search
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
 from intranet.meetings import files as meeting_files
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import export as minutes_export
 from intranet.minutes import services as minutes
