@@ -8,8 +8,8 @@ import threading
 import pytest
 from werkzeug.exceptions import NotFound
 
+from intranet.core.areas import registry
 from intranet.core.models import AuditEvent, WorkflowEvent
-from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.meetings.models import AgendaItem, Attendance
 from intranet.minutes import services
@@ -347,8 +347,8 @@ def test_comments_only_while_circulating(held, coordinator, member):
 def test_erasure_keeps_minutes_under_a_pseudonym(held, coordinator, reviewer, member):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     services.add_comment(ctx(minutes, member), "comment", "Danke.", member)
-    account_erasing.send(coordinator, pseudonym="Person 7F3A")
-    account_erasing.send(member, pseudonym="Person 1B2C")
+    registry().account_erasing.send(coordinator, pseudonym="Person 7F3A")
+    registry().account_erasing.send(member, pseudonym="Person 1B2C")
     current = Minutes.get_by_id(minutes.id)
     assert current.created_by_id is None and current.created_by_label == "Person 7F3A"
     assert MinutesVersion.get().author_label == "Person 7F3A"

@@ -23,12 +23,22 @@ class LoginFailure(BaseModel):
     email = CharField(index=True)
     address = CharField(index=True)
 
+    PERSONAL_DATA = {
+        "email": _l("Throttling of failed sign-ins (BSI); deleted after the window."),
+        "address": _l("Throttling of failed sign-ins per client address (BSI)."),
+        "at": _l("Time of the failed sign-in, for throttling."),
+    }
+    NOT_PERSONAL_DATA = ("id",)
+
 
 class SetupToken(BaseModel):
     """The hash of the one-time address that creates the first admin."""
 
     token_hash = CharField(primary_key=True)
     created_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {}
+    NOT_PERSONAL_DATA = ("token_hash", "created_at")
 
 
 class SecondFactor(BaseModel):

@@ -17,7 +17,6 @@ from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-import intranet.auth.privacy  # noqa: F401 (registers the accounts' part of the DSGVO duties)
 from intranet.auth import saved_forms, second_factor, services
 from intranet.auth.access import safe_next, to_login
 from intranet.auth.forms import (

@@ -20,7 +20,7 @@ from intranet.auth.passwords import (
 )
 from intranet.core import audit, versioning
 from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization
-from intranet.core.signals import access_ended, account_erasing
+from intranet.core.areas import registry
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import serialized, utcnow, write_transaction
 
@@ -251,11 +251,10 @@ def end_access(account: Account, actor=None) -> None:
     organisation, a new password."""
     end_all_sessions(account)
     PasswordLink.delete().where(PasswordLink.account == account.id).execute()
-    access_ended.send(account, actor=actor)
+    registry().access_ended.send(account, actor=actor)
 
 
-@account_erasing.connect
-def _end_access_of_erased(account, **_ignored) -> None:
+def end_access_of_erased(account, **_ignored) -> None:
     end_access(account)
 
 

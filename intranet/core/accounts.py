@@ -8,6 +8,7 @@ deferred foreign key resolved at registration was the other choice; it would lea
 queries without the model they join and make table creation depend on import order. Signing
 in, passwords and second factors stay in `auth`."""
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     AutoField,
@@ -48,6 +49,23 @@ class Organization(BaseModel):
     office_hours = TextField(default="")
     created_at = DateTimeField(default=utcnow)
 
+    PERSONAL_DATA = {
+        "phone": _l("General phone of the organisation; personal only if it is someone's line."),
+        "email": _l("General email of the organisation; personal only if it is someone's address."),
+    }
+    NOT_PERSONAL_DATA = (
+        "id",
+        "name",
+        "short_name",
+        "kind",
+        "status",
+        "joined_on",
+        "website",
+        "address",
+        "office_hours",
+        "created_at",
+    )
+
     def __str__(self):
         return self.name
 
@@ -75,6 +93,23 @@ class Account(UserMixin, BaseModel):
     # Set when an administrator typed the password: the person chooses their own at the next
     # sign-in before anything else (auth.routes.require_own_password).
     must_change_password = BooleanField(default=False)
+
+    PERSONAL_DATA = {
+        "email": _l("Sign-in name and address for notices."),
+        "display_name": _l("Shown to others in the intranet."),
+        "organization": _l("Decides what the account may see."),
+        "role": _l("Decides what the account may do."),
+        "password_hash": _l("Argon2 hash of the password, to check the sign-in."),
+        "last_login_at": _l("Security: to spot unused or misused accounts."),
+        "created_at": _l("Accountability: when the account was made."),
+        "password_changed_at": _l("Security: password age."),
+        "active": _l("Whether the account may sign in."),
+        "language": _l("The interface language the person chose."),
+        "must_change_password": _l(
+            "Whether the person must replace a password set by the administration."
+        ),
+    }
+    NOT_PERSONAL_DATA = ("id", "session_version")
 
     @property
     def is_active(self):

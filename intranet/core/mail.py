@@ -18,7 +18,6 @@ from flask import current_app
 from flask_babel import force_locale
 
 from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
-from intranet.core.signals import account_erasing
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import is_sqlite
 
@@ -281,8 +280,7 @@ def connect() -> smtplib.SMTP:
     return smtp
 
 
-@account_erasing.connect
-def _forget_mails(account, **_ignored):
+def forget_account(account, **_ignored):
     """An erased person's mails go (their address and text are about them); what others were
     mailed because of this person stays, without the reference."""
     OutboxMessage.delete().where(OutboxMessage.account == account.id).execute()

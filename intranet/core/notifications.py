@@ -22,7 +22,6 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.core import mail
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
-from intranet.core.signals import account_erasing
 from intranet.platform.db import release_connection, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
@@ -330,7 +329,6 @@ def preferences_link() -> str:
     return url_for("auth.account", _external=True, _anchor="notifications")
 
 
-@account_erasing.connect
-def _forget(account, **_ignored):
+def forget_account(account, **_ignored):
     for model in (NotificationSettings, DigestEntry, MailOnce):
         model.delete().where(model.account == account.id).execute()

@@ -12,7 +12,6 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    register_provider,
 )
 from intranet.directory.models import Person
 
@@ -58,4 +57,4 @@ def find(account, terms: Terms) -> ProviderResults:
     return ProviderResults(hits=hits, total=found.total, more_url=more)
 
 
-register_provider(Provider(KIND, _l("Contacts"), find, order=20))
+PROVIDER = Provider(KIND, _l("Contacts"), find, order=20)

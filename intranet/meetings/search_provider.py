@@ -13,7 +13,6 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    register_provider,
 )
 from intranet.meetings import services  # imports this module too: use it only inside functions
 from intranet.meetings.models import AgendaItem, Meeting
@@ -127,4 +126,4 @@ def find(account, terms: Terms) -> ProviderResults:
     return ProviderResults(hits=hits, total=found.total + in_agenda.total)
 
 
-register_provider(Provider(KIND, _l("Meetings"), find, order=10))
+PROVIDER = Provider(KIND, _l("Meetings"), find, order=10)

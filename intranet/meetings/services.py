@@ -14,7 +14,6 @@ from intranet.attachments import services as attachments
 from intranet.core import audit, sharing, times, versioning
 from intranet.core.accounts import Account, Organization
 from intranet.core.ids import MAX_ID
-from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowConflict, WorkflowError
 from intranet.meetings import mail, recurrence, rules, search_provider
 from intranet.meetings.models import (
@@ -33,7 +32,7 @@ from intranet.meetings.models import (
     Series,
 )
 from intranet.platform.db import serialized, utcnow, write_transaction
-from intranet.privacy.services import labelled_entry, personal_data_export
+from intranet.privacy.services import labelled_entry
 
 can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
@@ -1073,7 +1072,6 @@ def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]],
 # --- Erasure (DSGVO Art. 17) ----------------------------------------------------------------------
 
 
-@account_erasing.connect
 def pseudonymise(account, pseudonym: str, **_ignored):
     """Keep answers and attendance for the record, but under the pseudonym, not the account."""
     Answer.update(account=None, person_label=pseudonym).where(
@@ -1091,7 +1089,6 @@ def pseudonymise(account, pseudonym: str, **_ignored):
 # --- Access export (DSGVO Art. 15) ----------------------------------------------------------------
 
 
-@personal_data_export.connect
 def export_meeting_data(person, account=None, viewer=None, **_ignored):
     """What the calendar keeps about the person's account: answers, recorded attendance,
     meetings they are named on, and whether a calendar feed exists.

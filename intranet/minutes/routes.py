@@ -20,7 +20,6 @@ from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
 from intranet.meetings import services as meetings
 from intranet.minutes import export, files, rules, services
-from intranet.minutes import start as _start_page  # noqa: F401 (registers the start page panel)
 from intranet.minutes.forms import (
     ActionItemForm,
     CarryForm,

@@ -13,7 +13,6 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    register_provider,
 )
 from intranet.meetings.models import Meeting
 from intranet.minutes import rules, services  # services imports this module: use it in functions
@@ -115,4 +114,4 @@ def find(account, terms: Terms) -> ProviderResults:
     return ProviderResults(hits=hits, total=in_minutes.total + in_sections.total)
 
 
-register_provider(Provider(KIND, _l("Minutes"), find, order=20))
+PROVIDER = Provider(KIND, _l("Minutes"), find, order=20)

@@ -20,7 +20,6 @@ from intranet.attachments.services import delete_for_owner
 from intranet.core import audit, mail, sharing, site_settings, times, versioning
 from intranet.core.accounts import Account, Organization
 from intranet.core.models import WorkflowEvent
-from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
@@ -46,7 +45,7 @@ from intranet.minutes.models import (
     Signoff,
 )
 from intranet.platform.db import serialized, utcnow, write_transaction
-from intranet.privacy.services import labelled_entry, personal_data_export
+from intranet.privacy.services import labelled_entry
 
 WORKFLOW = rules.WORKFLOW
 
@@ -1862,7 +1861,6 @@ def carry_forward(item_id: int, actor, target_id: int | None = None) -> AgendaIt
 # --- Erasure (DSGVO Art. 17) and access export (Art. 15) ---------------------------------------------
 
 
-@account_erasing.connect
 def pseudonymise(account, pseudonym: str, **_ignored):
     """Minutes are kept for the record: the account's links become its pseudonym."""
     Minutes.update(created_by=None, created_by_label=pseudonym).where(
@@ -1886,7 +1884,6 @@ def pseudonymise(account, pseudonym: str, **_ignored):
     MinutesVisit.delete().where(MinutesVisit.account == account.id).execute()
 
 
-@personal_data_export.connect
 def export_minutes_data(person, account=None, viewer=None, **_ignored):
     """What the minutes keep about the person's account (not the text itself, which is the
     forum's record): comments and objections, read confirmations, versions saved.

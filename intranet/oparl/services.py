@@ -39,7 +39,6 @@ from intranet.minutes import services as minutes
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.models import OparlToken
 from intranet.platform.web import download as download_response
-from intranet.privacy.services import personal_data_export
 
 OPARL = "https://schema.oparl.org/1.1/"
 PREFIX = "sicherheitsdialog"  # the project's own prefix for extension fields
@@ -871,7 +870,6 @@ def organization(organization_id: int) -> dict:
     )
 
 
-@personal_data_export.connect
 def export_token_data(person, account=None, **_ignored):
     """Art. 15: whether the person's account has an OParl token (never the token itself)."""
     if account is None:
