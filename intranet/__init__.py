@@ -67,11 +67,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     jinja.init_app(app)
 
+    from intranet import core
     from intranet.core import areas
     from intranet.models import MODELS
 
     registry = areas.init_app(app)
     registry.models = MODELS
+    core.register(app)
     # Each area adds its blueprint and hands the registry what it offers, lower areas first.
     for name in areas.AREAS:
         importlib.import_module(f"intranet.{name}").register(app)

@@ -276,7 +276,7 @@ def demo_data(years, scale, seed):
     from intranet.meetings import search_provider as meetings_search
     from intranet.meetings.models import AgendaItem
     from intranet.minutes import demo as minutes_demo
-    from intranet.minutes import search_provider as minutes_search
+    from intranet.minutes import search_index as minutes_search
 
     require_current_schema()
     if database_has_data():

@@ -75,6 +75,8 @@ class Registry:
     audit_counted: dict = field(default_factory=dict)
     # slot ("meeting_page") -> templates the areas offer to show there, in order of AREAS.
     slots: dict = field(default_factory=dict)
+    # job(now) run by the delivery loop (core.notifications.run_periodic): reminders, deadlines.
+    periodic: list = field(default_factory=list)
     # Every table of the application (`intranet.models.MODELS`, handed over by create_app):
     # the record of processing (Art. 30) describes them.
     models: list = field(default_factory=list)
@@ -101,16 +103,8 @@ EXTENSION = "intranet.areas"
 
 
 def init_app(app: Flask) -> Registry:
-    """A fresh registry for this application, with core's own receivers already in it."""
-    from intranet.core import audit, mail, notifications, workflow
-
+    """A fresh, empty registry for this application (core's own part: `intranet.core.register`)."""
     found = app.extensions[EXTENSION] = Registry()
-    found.audit(audit.KINDS)
-    # What core itself keeps about an account: its queued mails, notification choices and the
-    # names in workflow histories.
-    found.account_erasing.connect(mail.forget_account)
-    found.account_erasing.connect(notifications.forget_account)
-    found.account_erasing.connect(workflow.pseudonymise)
     return found
 
 

@@ -7,8 +7,8 @@ miss (their account's security, their own review queue when they are the only re
 queued with `must=True` and always goes out at once. Mails about one's account do not come
 through here at all (auth.mail queues them directly).
 
-The delivery loop (core.outbox) calls `run_periodic()`: each area registers its jobs with
-`@periodic`; a job queues each of its notifications at most once per person and occasion
+The delivery loop (core.outbox) calls `run_periodic()`: each area registers its jobs in the
+registry (`core.areas`); a job queues each of its notifications at most once per person and occasion
 (`first_time`, a unique row written in the same transaction), so a second pass or a second
 instance on the same database sends nothing twice.
 """
@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import mail
+from intranet.core.areas import registry
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
 from intranet.platform.db import release_connection, utcnow, write_transaction
 
@@ -242,15 +243,7 @@ def public_url() -> str:
     return stored.value if stored else "http://localhost/"
 
 
-# --- Periodic jobs ------------------------------------------------------------------------------
-
-_jobs = []
-
-
-def periodic(job):
-    """Register `job(now)` to run in the delivery loop (reminders, deadlines)."""
-    _jobs.append(job)
-    return job
+# --- Periodic jobs (each area registers its own: core.areas) ------------------------------------
 
 
 def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
@@ -267,7 +260,7 @@ def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
     now = now or utcnow()
     with app.app_context():
         base = public_url()
-    for job in [*_jobs, send_summaries]:
+    for job in [*registry(app).periodic, send_summaries]:
         try:
             with app.app_context(), app.test_request_context(base_url=base):
                 job(now)

@@ -29,7 +29,7 @@ COUNTED = {
 
 
 def register(app):
-    from intranet.meetings import feeds, files, search_provider, services, start
+    from intranet.meetings import feeds, files, mail, search_provider, services, start
     from intranet.meetings.routes import bp
 
     app.register_blueprint(bp)
@@ -43,6 +43,7 @@ def register(app):
     offered.personal_data_export.connect(services.export_meeting_data)
     offered.account_erasing.connect(services.pseudonymise)
     offered.access_ended.connect(feeds.revoke)
+    offered.periodic.append(mail.remind)
     offered.audit(AUDIT_KINDS, COUNTED)
     # The calendar address on the account page, an organisation's meetings on its page.
     offered.partial("account_page", "meetings/_feed_token.html")

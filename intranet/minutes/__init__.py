@@ -35,7 +35,7 @@ COUNTED = {
 
 
 def register(app):
-    from intranet.minutes import files, search_provider, services, start
+    from intranet.minutes import files, reminders, search_provider, services, start
     from intranet.minutes.routes import bp
 
     app.register_blueprint(bp)
@@ -46,6 +46,7 @@ def register(app):
     offered.panel(20, start.minutes_panel)
     offered.personal_data_export.connect(services.export_minutes_data)
     offered.account_erasing.connect(services.pseudonymise)
+    offered.periodic += [reminders.deadlines_near, reminders.action_items_to_tell]
     offered.audit(AUDIT_KINDS, COUNTED)
     # A meeting's page shows its minutes.
     offered.partial("meeting_page", "minutes/_meeting_minutes.html")
