@@ -71,8 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     from intranet.core import areas
     from intranet.models import MODELS
 
-    registry = areas.init_app(app)
-    registry.models = MODELS
+    areas.init_app(app, MODELS)
     core.register(app)
     # Each area adds its blueprint and hands the registry what it offers, lower areas first.
     for name in areas.AREAS:

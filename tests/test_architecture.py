@@ -34,6 +34,8 @@ WIRING = {"intranet", "intranet.cli", "intranet.models", "intranet.backup", "int
 # Packages under intranet/ that are no area: infrastructure, shared pieces, the schema history
 # (run by the wiring only).
 NOT_AREAS = {"platform", "core", "migrations"}
+# Where a page shows what other areas offer (`core.areas.SLOTS`).
+SLOTS = ("account_page", "meeting_page", "organization_page")
 
 
 def _module_name(path: Path) -> str:
@@ -196,6 +198,7 @@ def test_the_registry_and_create_app_use_this_order(app):
     from intranet.core import areas
 
     assert areas.AREAS == AREAS
+    assert tuple(areas.SLOTS) == SLOTS
     assert set(app.blueprints) == set(AREAS)
 
 
@@ -218,11 +221,16 @@ def test_no_template_includes_what_may_be_missing():
     assert found == []
 
 
-@pytest.mark.parametrize("slot", ["account_page", "meeting_page", "organization_page"], ids=str)
-def test_every_partial_offered_to_a_page_exists(app, slot):
+@pytest.mark.parametrize("slot", SLOTS)
+def test_every_slot_has_partials_that_exist(app, slot):
     from intranet.core import areas
 
     offered = areas.registry(app).slots[slot]
     assert offered
     for template in offered:
         app.jinja_env.get_template(template)  # raises for a missing one
+
+
+def test_a_page_asking_for_an_unknown_slot_fails_loudly(app):
+    with app.test_request_context(), pytest.raises(KeyError):
+        app.jinja_env.from_string('{% for p in partials("meetings_page") %}{% endfor %}').render()

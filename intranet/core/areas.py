@@ -34,6 +34,13 @@ AREAS = (
     "pages",
     "admin",
 )
+# The places on a page where other areas may add a partial: the page that names the slot and
+# what it gives the partial. A slot not listed here is a typo and fails loudly.
+SLOTS = {
+    "account_page": "auth/account.html (the signed-in account as `current_user`)",
+    "meeting_page": "meetings/show.html (`context`, the meeting's with what its page needs)",
+    "organization_page": "directory/organization.html (`organization`)",
+}
 
 
 class Event(list):
@@ -77,8 +84,8 @@ class Registry:
     slots: dict = field(default_factory=dict)
     # job(now) run by the delivery loop (core.notifications.run_periodic): reminders, deadlines.
     periodic: list = field(default_factory=list)
-    # Every table of the application (`intranet.models.MODELS`, handed over by create_app):
-    # the record of processing (Art. 30) describes them.
+    # Every table of the application (`intranet.models.MODELS`, handed over by create_app): the
+    # record of processing (Art. 30) describes them.
     models: list = field(default_factory=list)
 
     def search_provider(self, provider) -> None:
@@ -96,15 +103,18 @@ class Registry:
         self.audit_counted.update(counted or {})
 
     def partial(self, slot: str, template: str) -> None:
+        if slot not in SLOTS:
+            raise KeyError(f"no slot {slot!r} in core.areas.SLOTS")
         self.slots.setdefault(slot, []).append(template)
 
 
 EXTENSION = "intranet.areas"
 
 
-def init_app(app: Flask) -> Registry:
-    """A fresh, empty registry for this application (core's own part: `intranet.core.register`)."""
-    found = app.extensions[EXTENSION] = Registry()
+def init_app(app: Flask, models: list) -> Registry:
+    """A fresh, empty registry for this application (core's own part: `intranet.core.register`)
+    with every table of the application (`intranet.models.MODELS`)."""
+    found = app.extensions[EXTENSION] = Registry(models=list(models))
     return found
 
 
@@ -115,4 +125,6 @@ def registry(app: Flask | None = None) -> Registry:
 def partials(slot: str) -> list[str]:
     """The templates other areas offer for `slot`; the page includes each (no `ignore missing`,
     so a renamed template fails loudly instead of leaving a gap on the page)."""
+    if slot not in SLOTS:
+        raise KeyError(f"no slot {slot!r} in core.areas.SLOTS")
     return registry().slots.get(slot, [])
