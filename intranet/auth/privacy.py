@@ -1,6 +1,7 @@
 """The accounts' part of the DSGVO duties: the account section of the access export (Art. 15).
-The tables describe themselves for the record of processing (Art. 30). Erasing an account is the privacy
-services' own step; what refers to it is handled by the areas through `account_erasing`."""
+The tables describe themselves for the record of processing (Art. 30). Erasing an account is
+the privacy services' own step; what refers to it is handled by the areas' `account_erasing`
+receivers (core.areas)."""
 
 from intranet.auth.models import RecoveryCode, SecondFactor
 from intranet.core.models import OutboxMessage
