@@ -44,6 +44,7 @@ can_see_agenda_item = access.can_see_agenda_item
 _invited_meetings = access._invited_meetings
 _named_meetings = access._named_meetings
 _organization_meetings = access._organization_meetings
+_agenda_items_of_organization = access._agenda_items_of_organization
 visible_clause = access.visible_clause
 agenda_item_clause = access.agenda_item_clause
 visible_agenda_items = access.visible_agenda_items
