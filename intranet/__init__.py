@@ -1,5 +1,7 @@
 """The intranet of the security dialogue forum: a Flask application factory."""
 
+import importlib
+
 from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -61,24 +63,19 @@ def create_app(config: dict | None = None) -> Flask:
     from intranet.platform import filters
 
     filters.init_app(app)
+    from intranet.core import jinja
 
-    from intranet.admin.routes import bp as admin_bp
-    from intranet.attachments.routes import bp as attachments_bp
-    from intranet.auth.routes import bp as auth_bp
-    from intranet.directory.routes import bp as directory_bp
-    from intranet.meetings.routes import bp as meetings_bp
-    from intranet.minutes.routes import bp as minutes_bp
-    from intranet.oparl.routes import bp as oparl_bp
-    from intranet.pages.routes import bp as pages_bp
-    from intranet.privacy.routes import bp as privacy_bp
-    from intranet.search.routes import bp as search_bp
+    jinja.init_app(app)
 
-    blueprints = (
-        pages_bp, auth_bp, admin_bp, directory_bp, meetings_bp, minutes_bp, search_bp,
-        attachments_bp, privacy_bp, oparl_bp,
-    )  # fmt: skip
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+    from intranet import core
+    from intranet.core import areas
+    from intranet.models import MODELS
+
+    areas.init_app(app, MODELS)
+    core.register(app)
+    # Each area adds its blueprint and hands the registry what it offers, lower areas first.
+    for name in areas.AREAS:
+        importlib.import_module(f"intranet.{name}").register(app)
 
     errors.init_app(app)
 

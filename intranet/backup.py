@@ -42,8 +42,8 @@ from flask import current_app
 from playhouse.db_url import parse as parse_url
 
 from intranet.core import audit
-from intranet.core.files import private_folder, stored_secret
 from intranet.platform.db import close_all_connections, db, is_sqlite
+from intranet.platform.files import private_folder, stored_secret
 
 FORMAT = "intranet-backup"
 FORMAT_VERSION = 1

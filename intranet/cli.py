@@ -11,9 +11,9 @@ from flask.cli import AppGroup, with_appcontext
 from intranet import backup as backup_service
 from intranet import migrations
 from intranet.auth import services
-from intranet.auth.models import ROLES, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, outbox, site_settings
+from intranet.core.accounts import ROLES, Organization
 from intranet.platform.db import db, is_sqlite
 
 
@@ -229,8 +229,8 @@ DEMO_PEOPLE = [
 def _demo_accounts(organizations):
     """One account per organisation (coordination at KORA, review at the police). Their
     passwords are random and not shown: demo accounts are for looking, not for signing in."""
-    from intranet.auth.models import Account
     from intranet.auth.passwords import hash_password
+    from intranet.core.accounts import Account
 
     unusable = hash_password(secrets.token_urlsafe(32))
     accounts = []
@@ -276,7 +276,7 @@ def demo_data(years, scale, seed):
     from intranet.meetings import search_provider as meetings_search
     from intranet.meetings.models import AgendaItem
     from intranet.minutes import demo as minutes_demo
-    from intranet.minutes import search_provider as minutes_search
+    from intranet.minutes import search_index as minutes_search
 
     require_current_schema()
     if database_has_data():

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from intranet.auth.models import Organization
+from intranet.core.accounts import Organization
 
 # (name, short name, kind) — the signatories of the declaration on the security dialogue.
 FORUM_ORGANIZATIONS = [

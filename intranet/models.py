@@ -2,15 +2,14 @@
 
 from intranet.attachments.models import Attachment
 from intranet.auth.models import (
-    Account,
     LoginFailure,
-    Organization,
     PasswordLink,
     RecoveryCode,
     SavedForm,
     SecondFactor,
     SetupToken,
 )
+from intranet.core.accounts import Account, Organization
 from intranet.core.fulltext import SearchEntry
 from intranet.core.models import (
     AuditEvent,

@@ -10,8 +10,8 @@ import tempfile
 import time
 
 from intranet import create_app
-from intranet.auth.models import Account
 from intranet.auth.passwords import hash_password
+from intranet.core.accounts import Account
 from intranet.platform.db import db
 
 PASSWORD = "Benchmark Passphrase über der Elbe"

@@ -22,7 +22,7 @@ from intranet import demo as forum_demo  # noqa: E402
 from intranet.core.search import HITS_PER_KIND, search_terms  # noqa: E402
 from intranet.meetings import search_provider  # noqa: E402
 from intranet.meetings.models import Meeting, MeetingOrganization  # noqa: E402
-from intranet.minutes import search_provider as minutes_search  # noqa: E402
+from intranet.minutes import search_index as minutes_search  # noqa: E402
 from intranet.minutes.models import Minutes, MinutesSection  # noqa: E402
 from intranet.platform.db import db, utcnow  # noqa: E402
 from tests import factories  # noqa: E402

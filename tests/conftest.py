@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 
 from intranet import create_app, migrations
 from intranet.auth import passwords
-from intranet.core.files import create_private_file, private_folder
 from intranet.platform.db import close_all_connections, db, open_database
+from intranet.platform.files import create_private_file, private_folder
 from tests import factories
 
 PG_URL = os.environ.get("INTRANET_DATABASE_URL", "")

@@ -2,8 +2,8 @@
 
 import itertools
 
-from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import hash_password
+from intranet.core.accounts import Account, Organization
 
 PASSWORD = "lange Passphrase aus vielen Wörtern"
 _counter = itertools.count(1)

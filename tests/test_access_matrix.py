@@ -32,7 +32,7 @@ from intranet.meetings import search_provider as meeting_search
 from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import export
-from intranet.minutes import search_provider as minutes_search
+from intranet.minutes import search_index as minutes_search
 from intranet.minutes import services as minutes
 from intranet.minutes.models import (
     CIRCULATING,

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from intranet.auth import services
-from intranet.auth.models import NO_PASSWORD, Account, PasswordLink
+from intranet.auth.models import PasswordLink
+from intranet.core.accounts import NO_PASSWORD, Account
 from intranet.core.models import AuditEvent, OutboxMessage
 from intranet.meetings import feeds
 from intranet.platform.db import utcnow
@@ -580,7 +581,7 @@ def test_changes_to_an_account_are_mailed_without_secrets(mailing):
 
 def test_notices_are_written_in_the_language_the_person_chose(mailing):
     from intranet.auth import mail as account_mail
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
 
     app, inbox = mailing
     member = factories.account("member", email="en@example.org")

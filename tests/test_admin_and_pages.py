@@ -7,7 +7,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import Account, Organization
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import AuditEvent, SiteSetting
 from intranet.meetings.models import Meeting
 from intranet.pages.models import BarrierReport

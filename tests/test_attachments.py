@@ -10,7 +10,7 @@ import pytest
 
 from intranet.attachments import services
 from intranet.attachments.models import Attachment
-from intranet.core.signals import account_erasing
+from intranet.core.areas import registry
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from tests.conftest import csrf_token, sign_in
@@ -296,7 +296,7 @@ def test_anonymous_requests_go_to_the_sign_in(client, meeting):
 def test_erasure_keeps_the_file_without_the_uploader(client, coordinator, meeting):
     sign_in(client, coordinator)
     upload(client, f"meeting:{meeting.id}", PDF, "a.pdf")
-    account_erasing.send(coordinator, pseudonym="Person X")
+    registry().account_erasing.send(coordinator, pseudonym="Person X")
     assert Attachment.get().created_by_id is None
 
 

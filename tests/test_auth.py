@@ -6,7 +6,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from intranet.auth import passwords, services
-from intranet.auth.models import Account, LoginFailure
+from intranet.auth.models import LoginFailure
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.platform.db import utcnow
 from tests import factories

@@ -4,10 +4,11 @@ import re
 
 from peewee import Context
 
-from intranet.core import compiled
+from intranet.meetings import access as meeting_access
 from intranet.meetings import services as meeting_services
 from intranet.meetings.models import Meeting
 from intranet.minutes.models import Minutes
+from intranet.platform import compiled
 from tests import factories
 from tests.factories import make_meeting
 
@@ -64,7 +65,7 @@ def test_a_different_dialect_never_gets_another_dialects_sql(app, member):
 def representative_queries(member):
     from peewee import JOIN, fn
 
-    from intranet.auth.models import Account, Organization
+    from intranet.core.accounts import Account, Organization
     from intranet.minutes import services as minutes_services
 
     own = Meeting.alias("own")
@@ -94,7 +95,7 @@ def test_cached_column_lists_are_what_peewee_renders(app, member):
 def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
     """The section's rule reads its meeting's organisation on the joined row: the same section
     alias with the meeting elsewhere in the query must get SQL of its own, never a replay."""
-    from intranet.auth.models import Organization
+    from intranet.core.accounts import Organization
     from intranet.minutes import services as minutes_services
     from intranet.minutes.models import MinutesSection
 
@@ -258,7 +259,7 @@ def test_a_rule_whose_parts_capture_values_is_refused(app, member):
     for organizations in (naming_organization, lambda organization_id: Meeting.id == 0):
         with pytest.raises(TypeError, match="module-level"):
             sharing.visible_where(
-                member, Meeting.label, Meeting.id, organizations, meeting_services._meetings_naming
+                member, Meeting.label, Meeting.id, organizations, meeting_access._meetings_naming
             )
 
 

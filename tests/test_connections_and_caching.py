@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from intranet.auth.models import Organization
+from intranet.core.accounts import Organization
 from intranet.meetings import feeds, ics
 from intranet.meetings.models import Meeting, MeetingOrganization
 from intranet.platform.db import db, utcnow

@@ -7,7 +7,7 @@ from werkzeug.exceptions import NotFound
 
 from intranet.attachments.models import Attachment
 from intranet.attachments.services import stored_path
-from intranet.auth.models import Account
+from intranet.core.accounts import Account
 from intranet.minutes import export
 from intranet.minutes import services as minutes
 from intranet.minutes.models import RELEASED, Minutes

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import vobject
 
-from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.directory import services, text
 from intranet.directory.models import Membership, Person
@@ -685,9 +685,10 @@ def test_organisation_page_shows_its_people_and_general_contact(client, org, oth
     assert cards[0].fn.value == org.name and cards[0].tel.value == "0351 0000"
 
 
-def test_organisation_page_includes_meetings_when_available(app):
-    source = (app.jinja_loader.get_source(app.jinja_env, "directory/organization.html"))[0]
-    assert '{% include "meetings/_organization_meetings.html" ignore missing %}' in source
+def test_organisation_page_shows_the_meetings_the_calendar_offers(client, org, member):
+    sign_in(client, member)
+    body = client.get(f"/organizations/{org.id}").get_data(as_text=True)
+    assert 'id="organization-meetings"' in body and "Anstehende Termine" in body
 
 
 def test_coordinator_manages_memberships_with_deputy(client, org, coordinator):

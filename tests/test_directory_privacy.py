@@ -6,11 +6,10 @@ import json
 import pytest
 from peewee import ForeignKeyField
 
-import intranet.auth.privacy  # noqa: F401 (describes the account tables)
-from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.accounts import Account
+from intranet.core.areas import registry
 from intranet.core.models import AuditEvent
-from intranet.core.signals import account_erasing
 from intranet.directory import retention, services
 from intranet.directory.models import Membership, Person
 from intranet.models import MODELS
@@ -81,12 +80,12 @@ def test_access_export_holds_everything_about_the_person(client, org, other_org,
     def attendance(sender, account=None, **_ignored):
         return {"attendance": [{"meeting": "Sitzung 1", "status": "anwesend", "person": sender.id}]}
 
-    privacy.personal_data_export.connect(attendance)
+    registry().personal_data_export.connect(attendance)
     try:
         sign_in(client, admin)
         response = client.get(f"/contacts/{entry.id}/privacy.json")
     finally:
-        privacy.personal_data_export.disconnect(attendance)
+        registry().personal_data_export.remove(attendance)
     assert response.mimetype == "application/json"
     data = json.loads(response.get_data(as_text=True))
     assert data["contact_entry"]["family_name"] == "Özdemir"
@@ -111,7 +110,7 @@ def test_erasure_removes_entry_account_and_search_but_keeps_the_audit_chain(clie
     def pseudonymise(sender, pseudonym):
         received.append((sender.id, pseudonym))
 
-    account_erasing.connect(pseudonymise)
+    registry().account_erasing.connect(pseudonymise)
     try:
         sign_in(client, admin)
         # Without the confirmation box nothing happens.
@@ -121,7 +120,7 @@ def test_erasure_removes_entry_account_and_search_but_keeps_the_audit_chain(clie
             f"/contacts/{entry.id}/erase", data={"csrf_token": csrf_token(client), "confirm": "yes"}
         )
     finally:
-        account_erasing.disconnect(pseudonymise)
+        registry().account_erasing.remove(pseudonymise)
     assert response.status_code == 303
     assert not Person.select().where(Person.id == entry.id).exists()
     assert not Account.select().where(Account.id == account.id).exists()

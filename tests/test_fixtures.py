@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from intranet.auth.models import Organization
+from intranet.core.accounts import Organization
 from intranet.platform.web import Request
 from tests import factories
 

@@ -1,6 +1,6 @@
 """Hostile input for every form and query string: control and invisible characters.
 
-The rule lives in one place (`intranet.core.cleaning`, applied by `intranet.core.forms.Form`
+The rule lives in one place (`intranet.platform.cleaning`, applied by `intranet.core.forms.Form`
 and the request class in `intranet.platform.web`); the meta-tests make sure no new form slips past it."""
 
 import datetime as dt
@@ -18,12 +18,12 @@ from wtforms.validators import DataRequired
 
 import intranet
 from intranet.auth import services as auth_services
-from intranet.core.cleaning import clean_line, clean_text, has_visible
 from intranet.core.forms import Form, line_filter, text_filter, url_filter
 from intranet.directory import services as directory_services
 from intranet.directory.models import Person
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.models import MODELS
+from intranet.platform.cleaning import clean_line, clean_text, has_visible
 from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in

@@ -7,10 +7,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from intranet.core import sharing
-from intranet.core.signals import account_erasing
+from intranet.core import sharing, times
+from intranet.core.areas import registry
 from intranet.core.text import ALLOWED_TAGS, render_markdown
-from intranet.meetings import services, times
+from intranet.meetings import services
 from intranet.meetings.models import (
     AgendaItem,
     Answer,
@@ -740,7 +740,7 @@ def test_erasure_keeps_answers_and_attendance_under_a_pseudonym(
         meeting=meeting, organization=other_org, status="present",
         recorded_by=member, recorded_by_label=member.display_name,
     )  # fmt: skip
-    account_erasing.send(member, pseudonym="Person 7F3A")
+    registry().account_erasing.send(member, pseudonym="Person 7F3A")
     member.delete_instance()
     answer = Answer.get()
     assert answer.account_id is None and answer.person_label == "Person 7F3A"

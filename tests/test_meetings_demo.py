@@ -6,9 +6,10 @@ import random
 import shutil
 import subprocess
 
-from intranet.auth.models import Account, Organization
+from intranet.core import times
+from intranet.core.accounts import Account, Organization
 from intranet.demo import create_organizations
-from intranet.meetings import demo, times
+from intranet.meetings import demo
 from intranet.meetings.models import AgendaItem, Answer, Attendance, Meeting
 from tests import factories
 

@@ -9,10 +9,10 @@ import icalendar
 import pytest
 import vobject
 
-from intranet.core.cleaning import clean_line
+from intranet.core.times import BERLIN
 from intranet.meetings import feeds, services
 from intranet.meetings.models import FeedToken, Meeting
-from intranet.meetings.times import BERLIN
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in

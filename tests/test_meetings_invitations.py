@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from intranet.core import sharing
-from intranet.meetings import services, times
+from intranet.core import sharing, times
+from intranet.meetings import services
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization
 from intranet.platform.db import utcnow
 from tests import factories

@@ -8,8 +8,8 @@ import threading
 import pytest
 from werkzeug.exceptions import NotFound
 
+from intranet.core.areas import registry
 from intranet.core.models import AuditEvent, WorkflowEvent
-from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.meetings.models import AgendaItem, Attendance
 from intranet.minutes import services
@@ -192,8 +192,7 @@ def test_label_needs_what_it_names(held, coordinator):
 def test_the_objection_period_set_by_the_admin_applies_to_minutes_approved_afterwards(
     held, coordinator, reviewer
 ):
-    from intranet.core import site_settings
-    from intranet.meetings import times
+    from intranet.core import site_settings, times
 
     site_settings.save({"minutes_objection_days": "5"})
     minutes = started(held, coordinator)
@@ -215,7 +214,7 @@ def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
     current = Minutes.get_by_id(minutes.id)
     assert current.state == "circulating"
     deadline_day = (dt.datetime.now() + dt.timedelta(days=14)).date()
-    from intranet.meetings import times
+    from intranet.core import times
 
     assert times.to_local(current.objection_deadline).date() == deadline_day
     services.add_comment(
@@ -348,8 +347,8 @@ def test_comments_only_while_circulating(held, coordinator, member):
 def test_erasure_keeps_minutes_under_a_pseudonym(held, coordinator, reviewer, member):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     services.add_comment(ctx(minutes, member), "comment", "Danke.", member)
-    account_erasing.send(coordinator, pseudonym="Person 7F3A")
-    account_erasing.send(member, pseudonym="Person 1B2C")
+    registry().account_erasing.send(coordinator, pseudonym="Person 7F3A")
+    registry().account_erasing.send(member, pseudonym="Person 1B2C")
     current = Minutes.get_by_id(minutes.id)
     assert current.created_by_id is None and current.created_by_label == "Person 7F3A"
     assert MinutesVersion.get().author_label == "Person 7F3A"

@@ -12,7 +12,7 @@ from tests.test_meetings_demo import run as run_meetings
 
 def test_demo_minutes_cover_every_state_and_label(app):
     meetings = run_meetings(years=2)
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
 
     accounts = list(Account.select().order_by(Account.id))
     accounts[1].role = "reviewer"

@@ -106,8 +106,13 @@ def test_no_export_before_release(client, minutes, coordinator, reviewer):
 
 
 def test_chatham_house_exports_leave_out_names(
-    client, held, coordinator, reviewer, member, tmp_path
-):  # noqa: F811
+    client,
+    held,  # noqa: F811
+    coordinator,
+    reviewer,
+    member,
+    tmp_path,
+):
     document = started(held, coordinator)
     services.save_draft(
         ctx(document, coordinator), "Aussagen ohne Namen.", "green", True, document.version,

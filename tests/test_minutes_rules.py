@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from intranet.auth.models import Account, Organization
 from intranet.core import sharing
+from intranet.core.accounts import Account, Organization
 from intranet.meetings.models import Meeting
 from intranet.meetings.services import MeetingContext
 from intranet.minutes import rules, services

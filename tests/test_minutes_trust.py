@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from intranet.attachments.models import Attachment
-from intranet.auth.models import Account
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
 from intranet.meetings.models import AgendaItem, Attendance

@@ -10,11 +10,10 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from intranet.core import notifications, site_settings
+from intranet.core import notifications, site_settings, times
 from intranet.core import outbox as delivery
 from intranet.core.models import DigestEntry, NotificationSettings, OutboxAttachment, OutboxMessage
 from intranet.meetings import mail as meeting_mail
-from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Answer
 from intranet.meetings.services import load_context
 from intranet.minutes import services
@@ -35,6 +34,8 @@ def mail_on(app):
 
 
 def run_jobs(now=None):
+    # As a delivery pass does: mail jobs written first, then what is due by the clock.
+    delivery.expand_jobs()
     notifications.run_periodic(now or utcnow(), force=True)
 
 

@@ -12,11 +12,11 @@ import threading
 import pytest
 
 from intranet.auth import services as account_services
-from intranet.auth.models import Account
-from intranet.core import sharing, versioning
+from intranet.core import sharing, times, versioning
+from intranet.core.accounts import Account
 from intranet.directory import services as directory_services
 from intranet.directory.models import Person
-from intranet.meetings import services, times
+from intranet.meetings import services
 from intranet.meetings.models import Meeting
 from intranet.platform.db import db, is_sqlite
 from tests.conftest import PG_URL
@@ -217,7 +217,7 @@ def test_two_admins_switching_each_other_off_at_once_leave_one(app):
     import threading
 
     from intranet.auth import services as accounts
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
     from intranet.platform.db import db
     from tests import factories
 

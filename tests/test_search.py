@@ -520,7 +520,7 @@ def test_search_queries_do_not_grow_with_hits_of_any_kind(client, app, org, memb
     """One hit or a full page of hits in every kind (meetings, agenda items, minutes, their
     sections, contacts): the same few queries, and the shown hits link to their items."""
     from intranet.core.search import HITS_PER_KIND
-    from intranet.minutes import search_provider as minutes_search
+    from intranet.minutes import search_index as minutes_index
     from intranet.minutes.models import MinutesSection
 
     def add(n):
@@ -529,7 +529,7 @@ def test_search_queries_do_not_grow_with_hits_of_any_kind(client, app, org, memb
         search_provider.index_agenda_item(item)
         minutes = factories.minutes(meeting, state="released", body=f"Fahrradstaffel Text {n}")
         MinutesSection.create(minutes=minutes, position=1, title=f"Fahrradstaffel Abschnitt {n}")
-        minutes_search.index_minutes(minutes.id)
+        minutes_index.index_minutes(minutes.id)
         person(org, family_name=f"Fahrradstaffel{n}", given_name="Kim")
         return meeting, item, minutes
 
@@ -557,7 +557,7 @@ def test_search_queries_do_not_grow_with_hits_of_any_kind(client, app, org, memb
 
 
 def test_a_corrections_hit_is_titled_as_the_correction(client, app, org, member):
-    from intranet.minutes import search_provider as minutes_search
+    from intranet.minutes import search_index as minutes_index
 
     meeting = make_meeting("Fahrradstaffel", invited=[org])
     original = factories.minutes(meeting, state="released", body="Erste Fassung Lagebild")
@@ -569,7 +569,7 @@ def test_a_corrections_hit_is_titled_as_the_correction(client, app, org, member)
         document_key=f"meeting:{meeting.id}:correction",
     )
     for minutes in (original, correction):
-        minutes_search.index_minutes(minutes.id)
+        minutes_index.index_minutes(minutes.id)
     sign_in(client, member)
     page = text_of(client.get("/search?q=lagebild").get_data(as_text=True))
     assert "Berichtigung des Protokolls: Fahrradstaffel" in page

@@ -9,7 +9,8 @@ import pyotp
 import pytest
 
 from intranet.auth import second_factor, services
-from intranet.auth.models import Account, RecoveryCode, SecondFactor
+from intranet.auth.models import RecoveryCode, SecondFactor
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.platform import config
 from intranet.platform.db import db

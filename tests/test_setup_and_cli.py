@@ -13,8 +13,8 @@ from playhouse.schema_diff import diff_models
 
 from intranet import migrations
 from intranet.auth import services
-from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.accounts import Account
 from intranet.core.models import AuditEvent
 from intranet.models import MODELS
 from intranet.platform.db import db

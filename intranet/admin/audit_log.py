@@ -10,118 +10,28 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from peewee import JOIN, Cast, Value
 
 from intranet.attachments.models import Attachment
-from intranet.auth.models import Account, Organization
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, times
+from intranet.core.accounts import Account, Organization
+from intranet.core.areas import registry
 from intranet.core.models import AuditEvent
 from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
 from intranet.directory.models import Person
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.meetings.models import Meeting
 from intranet.minutes import services as minutes_services
 from intranet.minutes.models import Minutes, MinutesSection
 
-# Every action code written anywhere in the application, with what the admin reads instead.
-# tests/test_audit.py fails when a code is used without an entry here.
-ACTIONS = {
-    "login.succeeded": _l("Sign-in succeeded"),
-    "login.failed": _l("Sign-in failed"),
-    "login.throttled": _l("Sign-in refused: too many attempts"),
-    "login.locked": _l("Sign-in locked after repeated failures"),
-    "login.password_accepted": _l("Password accepted, second step pending"),
-    "login.second_factor_failed": _l("Second step of sign-in failed"),
-    "login.second_factor_throttled": _l("Second step refused: too many attempts"),
-    "login.second_factor_locked": _l("Second step locked after repeated failures"),
-    "second_factor.enabled": _l("Second factor switched on"),
-    "second_factor.disabled": _l("Second factor switched off"),
-    "second_factor.recovery_codes_renewed": _l("New recovery codes made"),
-    "second_factor.reset": _l("Second factor reset by the administration"),
-    "second_factor.setup_started": _l("Set-up of the second factor begun (password confirmed)"),
-    "second_factor.voided": _l("Second factor voided (server key changed)"),
-    "settings.second_factor": _l("Roles that need a second factor changed"),
-    "logout": _l("Signed out"),
-    "account.created": _l("Account created"),
-    "account.updated": _l("Account changed"),
-    "account.password_changed": _l("Own password changed"),
-    "account.password_reset": _l("Password set by the administration"),
-    "account.invited": _l("Invitation link made"),
-    "account.invitation_accepted": _l("Invitation accepted, password chosen"),
-    "account.reset_link_created": _l("Link for a new password made"),
-    "account.password_reset_by_link": _l("New password chosen through a link"),
-    "account.password_check_throttled": _l(
-        "Password check on the account page refused: too many attempts"
-    ),
-    "account.deactivated": _l("Account deactivated"),
-    "account.reactivated": _l("Account reactivated"),
-    "account.exported": _l("Access export of an account (Art. 15)"),
-    "calendar_feed.renewed": _l("Calendar address renewed"),
-    "calendar_feed.revoked": _l("Calendar address revoked"),
-    "oparl.token_renewed": _l("OParl token renewed"),
-    "oparl.token_revoked": _l("OParl token revoked"),
-    "oparl.listed": _l("Restricted items read in an OParl list"),
-    "organization.created": _l("Organisation created"),
-    "organization.updated": _l("Organisation changed"),
-    "settings.updated": _l("Settings changed"),
-    "settings.test_mail": _l("Test mail sent"),
-    "meeting.created": _l("Meeting planned"),
-    "meeting.updated": _l("Meeting changed"),
-    "meeting.cancelled": _l("Meeting cancelled"),
-    "meeting.state": _l("Meeting state changed"),
-    "meeting.attendance": _l("Attendance recorded"),
-    "series.template_saved": _l("Minutes template of a series changed"),
-    "meeting.viewed": _l("Meeting viewed"),
-    "meeting.refused": _l("Access to a meeting refused"),
-    "agenda.added": _l("Agenda item added"),
-    "agenda.updated": _l("Agenda item changed"),
-    "agenda.moved": _l("Agenda item moved"),
-    "agenda.deleted": _l("Agenda item removed"),
-    "minutes.started": _l("Minutes started"),
-    "minutes.saved": _l("Minutes draft saved"),
-    "minutes.section": _l("Minutes section saved"),
-    "minutes.section_deleted": _l("Minutes section removed"),
-    "minutes.action_state": _l("Action item state changed"),
-    "minutes.correction": _l("Correction started"),
-    "minutes.comment": _l("Comment on minutes"),
-    "minutes.objection": _l("Objection to minutes"),
-    "minutes.resolved": _l("Objection resolved"),
-    "minutes.submit": _l("Submitted for review"),
-    "minutes.approve": _l("Approved and circulated"),
-    "minutes.return": _l("Returned with comments"),
-    "minutes.release": _l("Released"),
-    "minutes.withdraw": _l("Minutes taken back into draft"),
-    "minutes_section.viewed": _l("Restricted section of minutes viewed"),
-    "minutes.exported": _l("Minutes exported as PDF"),
-    "minutes.decisions_exported": _l("Decision register exported"),
-    "minutes.consent": _l("Consent given for an organisation"),
-    "minutes.viewed": _l("Minutes viewed"),
-    "minutes.refused": _l("Access to minutes refused"),
-    "attachment.added": _l("File added"),
-    "attachment.deleted": _l("File removed"),
-    "attachment.downloaded": _l("File downloaded"),
-    "attachment.refused": _l("Access to a file refused"),
-    "attachment.viewed": _l("Restricted file's details read (OParl)"),
-    "person.created": _l("Contact entry created"),
-    "person.updated": _l("Contact entry changed"),
-    "person.deleted": _l("Contact entry deleted"),
-    "person.account_linked": _l("Contact entry linked to an account"),
-    "person.imported": _l("Contacts imported"),
-    "person.exported": _l("Access export of a person (Art. 15)"),
-    "person.erased": _l("Person erased (Art. 17)"),
-    "membership.created": _l("Membership added"),
-    "membership.deleted": _l("Membership removed"),
-    "membership.anonymised": _l("Ended memberships anonymised"),
-    "contacts.exported": _l("Contacts exported"),
-    "barrier_report.created": _l("Barrier reported"),
-    "audit.pruned": _l("Old audit entries removed"),
-    "audit.exported": _l("Audit log exported"),
-    "backup.created": _l("Backup created"),
-    "backup.restored": _l("Backup restored"),
-}
+
+def actions() -> dict:
+    """Every action code the application writes, with what the admin reads instead: core's own
+    and those the areas registered (`core.areas`). tests/test_audit.py fails when a code is
+    used without one."""
+    return registry().audit_kinds
+
 
 # What a target like "meeting:12" is called when its title may not be shown.
 FALLBACK_NAMES = {
@@ -142,26 +52,15 @@ ITEM_SEARCH_LIMIT = 200
 def describe(action: str, attempts: int | None = None) -> str:
     """The action in words; refused reads, counted per account, item and time window, with
     their number ("3 abgewiesene Zugriffe auf einen Termin")."""
-    if (attempts or 1) != 1 and action in COUNTED:
-        return COUNTED[action](attempts)
-    return str(ACTIONS[action]) if action in ACTIONS else action
-
-
-COUNTED = {
-    "meeting.refused": lambda n: ngettext(
-        "%(num)s refused attempt to open a meeting", "%(num)s refused attempts to open a meeting", n
-    ),
-    "minutes.refused": lambda n: ngettext(
-        "%(num)s refused attempt to open minutes", "%(num)s refused attempts to open minutes", n
-    ),
-    "attachment.refused": lambda n: ngettext(
-        "%(num)s refused attempt to open a file", "%(num)s refused attempts to open a file", n
-    ),
-}
+    counted = registry().audit_counted
+    if (attempts or 1) != 1 and action in counted:
+        return counted[action](attempts)
+    labels = actions()
+    return str(labels[action]) if action in labels else action
 
 
 def action_choices() -> list[tuple[str, str]]:
-    return sorted(((code, str(label)) for code, label in ACTIONS.items()), key=lambda c: c[1])
+    return sorted(((code, str(label)) for code, label in actions().items()), key=lambda c: c[1])
 
 
 # --- Filters -----------------------------------------------------------------------------------
@@ -184,7 +83,7 @@ class Filters:
         return cls(
             person=args.get("person", "").strip()[:200],
             organization=typed.id("organization"),
-            action=action if action in ACTIONS else "",
+            action=action if action in actions() else "",
             item=args.get("item", "").strip()[:200],
             since=typed.date("since"),
             until=typed.date("until"),

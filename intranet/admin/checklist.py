@@ -11,10 +11,11 @@ from flask import url_for
 from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 
-from intranet.auth.models import Account, Organization, SecondFactor
+from intranet.auth.models import SecondFactor
 from intranet.core import mail, outbox, site_settings
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import AuditEvent
-from intranet.core.start_page import Panel, panel
+from intranet.core.start_page import Panel
 from intranet.platform.db import utcnow
 from intranet.platform.filters import local_time
 
@@ -180,7 +181,6 @@ def _backups() -> Step:
     )
 
 
-@panel(order=0)
 def checklist_panel(account):
     if not account.is_admin:
         return None

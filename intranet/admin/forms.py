@@ -22,9 +22,9 @@ from wtforms.validators import (
 )
 
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
-from intranet.auth.models import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
 from intranet.auth.passwords import MAX_LENGTH
 from intranet.core import site_settings
+from intranet.core.accounts import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.directory.forms import OrganizationContactForm
 from intranet.platform.filters import (

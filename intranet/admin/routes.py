@@ -22,9 +22,9 @@ from intranet.auth import second_factor
 from intranet.auth import services as account_services
 from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
-from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, outbox, site_settings
+from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person

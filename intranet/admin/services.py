@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from intranet.auth import second_factor
-from intranet.auth.models import Organization
 from intranet.auth.services import AccountError
 from intranet.core import audit, mail, site_settings
+from intranet.core.accounts import Organization
 from intranet.directory import search_provider
 from intranet.platform.db import write_transaction
 

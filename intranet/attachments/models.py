@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from intranet.auth.models import Account
 from intranet.core import sharing
+from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
 
 

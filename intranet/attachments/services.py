@@ -20,11 +20,11 @@ from flask_login import current_user
 
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
+from intranet.core.areas import registry
 from intranet.core.query_args import parse_key
-from intranet.core.signals import account_erasing
 from intranet.platform.db import write_transaction
 from intranet.platform.web import file_headers
-from intranet.privacy.services import labelled_entry, personal_data_export
+from intranet.privacy.services import labelled_entry
 
 CHUNK = 64 * 1024
 
@@ -141,22 +141,16 @@ class Owner:
         return f"{self.kind}:{self.id}"
 
 
-# kind -> function(item id, account) returning the Owner, or None when absent or not visible.
-_OWNER_LOADERS: dict[str, Callable[[int, object], Owner | None]] = {}
-
-
-def register_owner(kind: str, loader: Callable[[int, object], Owner | None]) -> None:
-    _OWNER_LOADERS[kind] = loader
-
-
 def load_owner(key: str | None, account=None) -> Owner | None:
-    """'meeting:12' → the Owner when the account may see that item, else None."""
+    """'meeting:12' → the Owner when the account may see that item, else None. The loaders are
+    the areas' (`core.areas`: kind -> loader(item id, account), None when absent or not visible)."""
     account = account or current_user
-    parsed = parse_key(key, _OWNER_LOADERS)
+    loaders = registry().attachment_owners
+    parsed = parse_key(key, loaders)
     if parsed is None:
         return None
     kind, owner_id = parsed
-    return _OWNER_LOADERS[kind](owner_id, account)
+    return loaders[kind](owner_id, account)
 
 
 def audience(attachment: Attachment, owner: Owner) -> sharing.Audience:
@@ -369,12 +363,10 @@ def download_response(attachment: Attachment, owner: Owner, account=None):
     return file_headers(response)
 
 
-@account_erasing.connect
-def _forget_uploader(account, **_ignored):
+def forget_uploader(account, **_ignored):
     Attachment.update(created_by=None).where(Attachment.created_by == account.id).execute()
 
 
-@personal_data_export.connect
 def export_uploads(person, account=None, viewer=None, **_ignored):
     """The files the person's account uploaded. A file's name appears only when `viewer` (the
     exporting admin) may see the file by the rule of its item and its own label, and neither

@@ -1,89 +1,18 @@
-"""Organisations and the accounts that belong to them."""
+"""What signing in keeps besides the account (`core.accounts`): failed attempts, the first
+admin's set-up token, second factors, recovery codes, password links and saved forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_login import UserMixin
 from peewee import (
     AutoField,
-    BooleanField,
     CharField,
-    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
+from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
-
-ORGANIZATION_KINDS = ("authority", "association", "counselling", "other")
-ORGANIZATION_STATUSES = ("signatory", "guest")
-ROLES = ("admin", "coordinator", "reviewer", "member")
-# The password hash of an invited account until the person sets one: no password matches it
-# (it is no Argon2 hash at all, see passwords.verify_password).
-NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
-
-
-class Organization(BaseModel):
-    """A participating body (OParl Organization)."""
-
-    id = AutoField()
-    name = CharField(unique=True)
-    short_name = CharField(default="")
-    kind = CharField(default="association")
-    status = CharField(default="signatory")
-    joined_on = DateField(null=True)
-    website = CharField(default="")
-    address = TextField(default="")
-    # The organisation's general contact (not a person's): visible to the whole forum, so
-    # that everyone has a way to reach an organisation whatever its people share.
-    phone = CharField(max_length=50, default="")
-    email = CharField(max_length=320, default="")
-    office_hours = TextField(default="")
-    created_at = DateTimeField(default=utcnow)
-
-    def __str__(self):
-        return self.name
-
-
-class Account(UserMixin, BaseModel):
-    """A person who can sign in. Email is stored case-folded and is unique."""
-
-    id = AutoField()
-    email = CharField(unique=True)
-    display_name = CharField()
-    # The interface language the person chose ("de", "en"); None until they choose one.
-    language = CharField(max_length=5, null=True)
-    organization = ForeignKeyField(
-        Organization, null=True, backref="accounts", on_delete="RESTRICT"
-    )
-    role = CharField(default="member")
-    password_hash = CharField()
-    active = BooleanField(default=True)
-    # Raised on logout, password change and deactivation: every session that
-    # carries an older number is void, including copied cookies.
-    session_version = IntegerField(default=1)
-    created_at = DateTimeField(default=utcnow)
-    last_login_at = DateTimeField(null=True)
-    password_changed_at = DateTimeField(default=utcnow)
-    # Set when an administrator typed the password: the person chooses their own at the next
-    # sign-in before anything else (auth.routes.require_own_password).
-    must_change_password = BooleanField(default=False)
-
-    @property
-    def is_active(self):
-        return self.active
-
-    def get_id(self):
-        return f"{self.id}:{self.session_version}"
-
-    @property
-    def is_admin(self):
-        return self.role == "admin"
-
-    @property
-    def has_password(self) -> bool:
-        """False while an invited person has not yet chosen a password."""
-        return self.password_hash != NO_PASSWORD
 
 
 class LoginFailure(BaseModel):
@@ -94,12 +23,22 @@ class LoginFailure(BaseModel):
     email = CharField(index=True)
     address = CharField(index=True)
 
+    PERSONAL_DATA = {
+        "email": _l("Throttling of failed sign-ins (BSI); deleted after the window."),
+        "address": _l("Throttling of failed sign-ins per client address (BSI)."),
+        "at": _l("Time of the failed sign-in, for throttling."),
+    }
+    NOT_PERSONAL_DATA = ("id",)
+
 
 class SetupToken(BaseModel):
     """The hash of the one-time address that creates the first admin."""
 
     token_hash = CharField(primary_key=True)
     created_at = DateTimeField(default=utcnow)
+
+    PERSONAL_DATA = {}
+    NOT_PERSONAL_DATA = ("token_hash", "created_at")
 
 
 class SecondFactor(BaseModel):

@@ -1,72 +1,14 @@
-"""The accounts' part of the DSGVO duties: their tables in the record of processing (Art. 30)
-and the account section of the access export (Art. 15). Erasing an account is the privacy
-services' own step; what refers to it is handled by the areas through `account_erasing`."""
+"""The accounts' part of the DSGVO duties: the account section of the access export (Art. 15).
+The tables describe themselves for the record of processing (Art. 30). Erasing an account is
+the privacy services' own step; what refers to it is handled by the areas' `account_erasing`
+receivers (core.areas)."""
 
-from flask_babel import lazy_gettext as _l
-
-from intranet.auth.models import (
-    Account,
-    LoginFailure,
-    Organization,
-    RecoveryCode,
-    SecondFactor,
-    SetupToken,
-)
+from intranet.auth.models import RecoveryCode, SecondFactor
 from intranet.core import mail
 from intranet.core.models import OutboxMessage
-from intranet.privacy.services import describe, iso, personal_data_export
-
-describe(
-    Organization,
-    {
-        "phone": _l("General phone of the organisation; personal only if it is someone's line."),
-        "email": _l("General email of the organisation; personal only if it is someone's address."),
-    },
-    (
-        "id",
-        "name",
-        "short_name",
-        "kind",
-        "status",
-        "joined_on",
-        "website",
-        "address",
-        "office_hours",
-        "created_at",
-    ),
-)
-describe(
-    Account,
-    {
-        "email": _l("Sign-in name and address for notices."),
-        "display_name": _l("Shown to others in the intranet."),
-        "organization": _l("Decides what the account may see."),
-        "role": _l("Decides what the account may do."),
-        "password_hash": _l("Argon2 hash of the password, to check the sign-in."),
-        "last_login_at": _l("Security: to spot unused or misused accounts."),
-        "created_at": _l("Accountability: when the account was made."),
-        "password_changed_at": _l("Security: password age."),
-        "active": _l("Whether the account may sign in."),
-        "language": _l("The interface language the person chose."),
-        "must_change_password": _l(
-            "Whether the person must replace a password set by the administration."
-        ),
-    },
-    ("id", "session_version"),
-)
-describe(
-    LoginFailure,
-    {
-        "email": _l("Throttling of failed sign-ins (BSI); deleted after the window."),
-        "address": _l("Throttling of failed sign-ins per client address (BSI)."),
-        "at": _l("Time of the failed sign-in, for throttling."),
-    },
-    ("id",),
-)
-describe(SetupToken, {}, ("token_hash", "created_at"))
+from intranet.privacy.services import iso
 
 
-@personal_data_export.connect
 def export_account(person, account=None, **_ignored):
     if account is None:
         return {"account": None}
@@ -91,7 +33,6 @@ def export_account(person, account=None, **_ignored):
     }
 
 
-@personal_data_export.connect
 def export_mails(person, account=None, viewer=None, **_ignored):
     """The mails written to the account, as the delivery record has them, and those that
     pending mail jobs will write. Not the subject: it may name a meeting that the exporting

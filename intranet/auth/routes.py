@@ -17,7 +17,6 @@ from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-import intranet.auth.privacy  # noqa: F401 (registers the accounts' part of the DSGVO duties)
 from intranet.auth import saved_forms, second_factor, services
 from intranet.auth.access import safe_next, to_login
 from intranet.auth.forms import (
@@ -32,7 +31,6 @@ from intranet.auth.forms import (
     SetupForm,
     notifications_form,
 )
-from intranet.auth.models import Account
 from intranet.auth.passwords import WeakPassword
 from intranet.auth.second_factor import SecondFactorError
 from intranet.auth.sessions import (
@@ -49,6 +47,7 @@ from intranet.auth.sessions import (
     start_session,
 )
 from intranet.core import audit, notifications
+from intranet.core.accounts import Account
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import utcnow
 from intranet.platform.extensions import login_manager

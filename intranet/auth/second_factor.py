@@ -21,9 +21,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import ROLES, Account, LoginFailure, RecoveryCode, SecondFactor
+from intranet.auth.models import LoginFailure, RecoveryCode, SecondFactor
 from intranet.auth.passwords import verify_password
 from intranet.core import audit, site_settings
+from intranet.core.accounts import ROLES, Account
 from intranet.platform.db import serialized, utcnow, write_transaction
 
 SETTING = "second_factor_roles"

@@ -11,15 +11,7 @@ from peewee import fn
 
 from intranet.auth import mail, second_factor
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import (
-    NO_PASSWORD,
-    ROLES,
-    Account,
-    LoginFailure,
-    Organization,
-    PasswordLink,
-    SetupToken,
-)
+from intranet.auth.models import LoginFailure, PasswordLink, SetupToken
 from intranet.auth.passwords import (
     check_policy,
     hash_password,
@@ -27,7 +19,8 @@ from intranet.auth.passwords import (
     verify_password,
 )
 from intranet.core import audit, versioning
-from intranet.core.signals import access_ended, account_erasing
+from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization
+from intranet.core.areas import registry
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import serialized, utcnow, write_transaction
 
@@ -258,11 +251,10 @@ def end_access(account: Account, actor=None) -> None:
     organisation, a new password."""
     end_all_sessions(account)
     PasswordLink.delete().where(PasswordLink.account == account.id).execute()
-    access_ended.send(account, actor=actor)
+    registry().access_ended.send(account, actor=actor)
 
 
-@account_erasing.connect
-def _end_access_of_erased(account, **_ignored) -> None:
+def end_access_of_erased(account, **_ignored) -> None:
     end_access(account)
 
 

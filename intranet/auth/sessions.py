@@ -8,7 +8,7 @@ from flask_login import login_user, logout_user
 from peewee import JOIN
 
 from intranet.auth import saved_forms
-from intranet.auth.models import Account, Organization
+from intranet.core.accounts import Account, Organization
 from intranet.platform.extensions import login_manager
 
 LOGIN_AT = "login_at"

@@ -15,8 +15,8 @@ import secrets
 from flask import current_app
 from peewee import AutoField, CharField, DateTimeField, ForeignKeyField
 
-from intranet.auth.models import Account
 from intranet.core import audit
+from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow, write_transaction
 
 MAX_TOKEN_LENGTH = 200

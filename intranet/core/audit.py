@@ -8,12 +8,20 @@ from functools import partial
 from typing import NoReturn
 
 from flask import abort, g, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.core import sharing
 from intranet.core.models import AuditEvent, RefusedRead
 from intranet.platform.db import db, is_sqlite, serialized, utcnow, write_transaction
 
+# The log's own kinds and the backup's; each area hands its kinds to the registry (core.areas).
+KINDS = {
+    "audit.pruned": _l("Old audit entries removed"),
+    "audit.exported": _l("Audit log exported"),
+    "backup.created": _l("Backup created"),
+    "backup.restored": _l("Backup restored"),
+}
 GENESIS = "0" * 64
 CHAIN_LOCK = "audit-chain"
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
-from intranet.core.cleaning import clean_line, clean_text, has_visible, web_address
+from intranet.platform.cleaning import clean_line, clean_text, has_visible, web_address
 
 NOTHING_VISIBLE = _l("Please enter at least one letter or digit.")
 URL_MESSAGE = _l("Please enter a web address such as www.example.org.")

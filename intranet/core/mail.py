@@ -18,7 +18,6 @@ from flask import current_app
 from flask_babel import force_locale
 
 from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
-from intranet.core.signals import account_erasing
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import is_sqlite
 
@@ -266,7 +265,7 @@ def queue_job(kind: str, accounts, *, about: str = "", caused_by=None, **params)
 
 def expand(job: MailJob) -> None:
     """Queue the mails of `job` (inside the caller's transaction)."""
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
 
     ids = json.loads(job.accounts)
     # An account erased since is no longer mailed; the others in the order of the change.
@@ -320,8 +319,7 @@ def connect() -> smtplib.SMTP:
     return smtp
 
 
-@account_erasing.connect
-def _forget_mails(account, **_ignored):
+def forget_account(account, **_ignored):
     """An erased person's mails go (their address and text are about them); what others were
     mailed because of this person stays, without the reference."""
     # First the pending jobs, so that they do not mail them either (on SQLite a new account may

@@ -12,7 +12,7 @@ from peewee import (
     TextField,
 )
 
-from intranet.auth.models import Account
+from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
 
 

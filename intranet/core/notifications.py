@@ -7,8 +7,8 @@ miss (their account's security, their own review queue when they are the only re
 queued with `must=True` and always goes out at once. Mails about one's account do not come
 through here at all (auth.mail queues them directly).
 
-The delivery loop (core.outbox) calls `run_periodic()`: each area registers its jobs with
-`@periodic`; a job queues each of its notifications at most once per person and occasion
+The delivery loop (core.outbox) calls `run_periodic()`: each area registers its jobs in the
+registry (`core.areas`); a job queues each of its notifications at most once per person and occasion
 (`first_time`, a unique row written in the same transaction), so a second pass or a second
 instance on the same database sends nothing twice.
 """
@@ -21,8 +21,8 @@ from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import mail
+from intranet.core.areas import registry
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
-from intranet.core.signals import account_erasing
 from intranet.platform.db import release_connection, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def save(account, choices: dict[str, str], digest_hour: int, alarm_minutes: int 
 def only_reviewer(account) -> bool:
     """Whether `account` is the forum's only active reviewer: then minutes waiting for review
     wait for them alone, and that mail always goes out at once."""
-    from intranet.auth.models import Account
+    from intranet.core.accounts import Account
 
     if account.role != "reviewer":
         return False
@@ -241,15 +241,7 @@ def public_url() -> str:
     return stored.value if stored else "http://localhost/"
 
 
-# --- Periodic jobs ------------------------------------------------------------------------------
-
-_jobs = []
-
-
-def periodic(job):
-    """Register `job(now)` to run in the delivery loop (reminders, deadlines)."""
-    _jobs.append(job)
-    return job
+# --- Periodic jobs (each area registers its own: core.areas) ------------------------------------
 
 
 def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
@@ -266,7 +258,7 @@ def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
     now = now or utcnow()
     with app.app_context():
         base = public_url()
-    for job in [*_jobs, send_summaries]:
+    for job in [*registry(app).periodic, send_summaries]:
         try:
             with app.app_context(), app.test_request_context(base_url=base):
                 job(now)
@@ -279,7 +271,7 @@ def run_periodic(now: dt.datetime | None = None, force: bool = False) -> None:
 def _summary_mark(now: dt.datetime, hour: int) -> dt.datetime:
     """The last moment (local time, naive) the person's summary was due: today at their hour,
     or yesterday's if that is still to come."""
-    from intranet.meetings import times
+    from intranet.core import times
 
     local = times.to_local(now).replace(tzinfo=None)
     mark = local.replace(hour=hour, minute=0, second=0, microsecond=0)
@@ -289,13 +281,9 @@ def _summary_mark(now: dt.datetime, hour: int) -> dt.datetime:
 def send_summaries(now: dt.datetime) -> int:
     """Queue each person's daily summary of what was kept for it before their hour; the
     entries go with it. Returns how many summaries were queued."""
-    from intranet.auth.models import Account
-    from intranet.core import outbox
-    from intranet.meetings import times
+    from intranet.core import times
+    from intranet.core.accounts import Account
 
-    # A mail job (an invitation to many) keeps its summary entries, dated with the change,
-    # until it is written: written first, they are in the summary of the day they belong to.
-    outbox.expand_jobs()
     waiting = {
         row.account_id
         for row in DigestEntry.select(DigestEntry.account).distinct()
@@ -332,7 +320,6 @@ def preferences_link() -> str:
     return url_for("auth.account", _external=True, _anchor="notifications")
 
 
-@account_erasing.connect
-def _forget(account, **_ignored):
+def forget_account(account, **_ignored):
     for model in (NotificationSettings, DigestEntry, MailOnce):
         model.delete().where(model.account == account.id).execute()

@@ -266,7 +266,10 @@ def deliver(once: bool = True, stop: threading.Event | None = None, interval=Non
     interval = interval or current_app.config["MAIL_INTERVAL_SECONDS"]
     stop = stop or threading.Event()
     while True:
-        # Reminders, deadlines and daily summaries first, so that they go out in this pass.
+        # Mail jobs first: an invitation to many keeps its summary entries, dated with the
+        # change, until it is written, and written now they are in today's summaries. Then
+        # reminders, deadlines and daily summaries, so that they go out in this pass.
+        expand_jobs()
         notifications.run_periodic()
         try:
             counts = deliver_due()

@@ -1,12 +1,13 @@
 """What every search box shares: cleaning and folding of text, the capped list of search terms,
-and the registry through which each area offers its results to the site search."""
+and the providers through which each area offers its results to the site search."""
 
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from intranet.core.cleaning import clean_line
+from intranet.core.areas import registry
+from intranet.platform.cleaning import clean_line
 
 WHITESPACE = re.compile(r"\s+")
 
@@ -123,13 +124,6 @@ class Provider:
     order: int = 100
 
 
-PROVIDERS: dict[str, Provider] = {}
-
-
-def register_provider(provider: Provider) -> Provider:
-    PROVIDERS[provider.kind] = provider
-    return provider
-
-
 def providers() -> list[Provider]:
-    return sorted(PROVIDERS.values(), key=lambda p: (p.order, p.kind))
+    """The providers the areas registered (`core.areas`), in the order /search shows them."""
+    return sorted(registry().search_providers.values(), key=lambda p: (p.order, p.kind))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select, SelectBase
 
-from intranet.core.compiled import Compiled
+from intranet.platform.compiled import Compiled
 
 CLEAR = "clear"
 GREEN = "green"
@@ -214,7 +214,7 @@ def visible_where(
     Either way the number of queries does not grow with the data; a condition on the row also
     keeps the work to the rows the query looks at, where a sub-select of every item naming an
     organisation is read in full, and grows with the years. The clause is compiled once per
-    account and position (core.compiled): everything it depends on is in the key, including
+    account and position (platform.compiled): everything it depends on is in the key, including
     where the joined columns sit.
     """
     organization_id, account_id = account.organization_id, account.id

@@ -3,8 +3,9 @@
 A panel has a place: "top" (the admin's set-up), "todo" (things that wait for the person, all
 under one heading at the top, so that they are on the first screen of a phone) or "main"."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from intranet.core.areas import registry
 
 
 @dataclass
@@ -16,20 +17,7 @@ class Panel:
     place: str = "main"
 
 
-# (order, builder); a builder returns a Panel, or None when it has nothing for this account.
-_BUILDERS: list[tuple[int, Callable]] = []
-
-
-def panel(order: int):
-    """Register a builder(account) -> Panel | None; lower `order` comes first."""
-
-    def register(builder):
-        _BUILDERS.append((order, builder))
-        _BUILDERS.sort(key=lambda entry: entry[0])
-        return builder
-
-    return register
-
-
 def panels_for(account) -> list[Panel]:
-    return [p for _, builder in _BUILDERS if (p := builder(account)) is not None]
+    """The panels the areas registered (`core.areas`: order and builder(account) returning a
+    Panel, or None when it has nothing for this account), lowest order first."""
+    return [p for _, builder in registry().panels if (p := builder(account)) is not None]

@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit, versioning
 from intranet.core.models import WorkflowEvent
-from intranet.core.signals import account_erasing
 from intranet.platform.db import utcnow, write_transaction
 
 
@@ -180,7 +179,6 @@ class Workflow:
         )
 
 
-@account_erasing.connect
 def pseudonymise(account, pseudonym: str, **_ignored):
     """The timeline keeps every step, under the pseudonym instead of the erased account."""
     WorkflowEvent.update(actor=None, actor_label=pseudonym).where(

@@ -18,13 +18,13 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 
-from intranet.auth.models import Organization
-from intranet.core.cleaning import clean_line
-from intranet.core.files import open_private, private_folder
+from intranet.core.accounts import Organization
 from intranet.directory import services, text
 from intranet.directory.models import CONTACT_FIELDS, Person
 from intranet.directory.visibility import default_visibility, visible
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import write_transaction
+from intranet.platform.files import open_private, private_folder
 
 # The file format is German because the people who open it in Excel are; it does not follow
 # the interface language, so an export always imports again.

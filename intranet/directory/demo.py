@@ -9,7 +9,7 @@ import datetime as dt
 import random
 import re
 
-from intranet.auth.models import Organization
+from intranet.core.accounts import Organization
 from intranet.directory import services, text
 from intranet.directory.models import VISIBILITIES, Membership, Person
 from intranet.directory.visibility import default_visibility

@@ -11,7 +11,7 @@ from peewee import (
     TextField,
 )
 
-from intranet.auth.models import Account, Organization
+from intranet.core.accounts import Account, Organization
 from intranet.platform.db import BaseModel, utcnow
 
 # Who may see a phone number or email address besides coordinators and the person themself.

@@ -7,8 +7,8 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from peewee import JOIN
 
-from intranet.auth.models import Organization
 from intranet.core import audit
+from intranet.core.accounts import Organization
 from intranet.directory.models import Membership, Person
 from intranet.platform.db import utcnow, write_transaction
 

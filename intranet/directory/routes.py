@@ -11,8 +11,8 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
-from intranet.auth.models import Account, Organization
 from intranet.core import audit
+from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory import csv_io, search, services, vcard

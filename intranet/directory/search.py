@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from peewee import OP, SQL, Expression, NodeList, Value, fn
 
-from intranet.auth.models import Account, Organization
-from intranet.core.cleaning import clean_line
+from intranet.core.accounts import Account, Organization
 from intranet.core.query_args import QueryArgs
 from intranet.directory import text
 from intranet.directory.models import Person
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import is_sqlite
 
 LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

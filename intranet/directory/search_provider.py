@@ -4,15 +4,14 @@ see: name, function, organisation), and how hits are found."""
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from intranet.auth.models import Organization
 from intranet.core import fulltext
+from intranet.core.accounts import Organization
 from intranet.core.search import (
     HITS_PER_KIND,
     Hit,
     Provider,
     ProviderResults,
     Terms,
-    register_provider,
 )
 from intranet.directory.models import Person
 
@@ -58,4 +57,4 @@ def find(account, terms: Terms) -> ProviderResults:
     return ProviderResults(hits=hits, total=found.total, more_url=more)
 
 
-register_provider(Provider(KIND, _l("Contacts"), find, order=20))
+PROVIDER = Provider(KIND, _l("Contacts"), find, order=20)

@@ -3,14 +3,14 @@
 from flask_babel import lazy_gettext as _l
 
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import Organization
 from intranet.core import audit, versioning
-from intranet.core.cleaning import clean_line
+from intranet.core.accounts import Organization
 from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import DataSubject, can_see
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import utcnow, write_transaction
-from intranet.privacy.services import account_erasing, iso, person_erasing, personal_data_export
+from intranet.privacy.services import iso
 
 NAME_FIELDS = ("title", "given_name", "family_name", "function", "languages")
 EDITABLE_FIELDS = (
@@ -229,7 +229,6 @@ def person_record(person: Person) -> dict:
     return data
 
 
-@personal_data_export.connect
 def export_directory_data(person, **_ignored):
     """The entry in full and every membership the person holds or is the deputy in."""
     if person is None:
@@ -256,7 +255,6 @@ def export_directory_data(person, **_ignored):
     }
 
 
-@person_erasing.connect
 def remove_entry_links(person, **_ignored):
     """Memberships go with the entry; where it was someone's deputy, that link is dropped."""
     Membership.update(on_behalf_of=None).where(Membership.on_behalf_of == person).execute()
@@ -264,7 +262,6 @@ def remove_entry_links(person, **_ignored):
     search_provider.remove_person(person)
 
 
-@account_erasing.connect
 def forget_consent_recorder(account, **_ignored):
     Person.update(consent_recorded_by=None).where(
         Person.consent_recorded_by == account.id

@@ -4,9 +4,9 @@ talks, agendas, answers and attendance — the same result for the same random g
 import datetime as dt
 import random
 
-from intranet.auth.models import Account, Organization
-from intranet.core import sharing
-from intranet.meetings import recurrence, times
+from intranet.core import sharing, times
+from intranet.core.accounts import Account, Organization
+from intranet.meetings import recurrence
 from intranet.meetings.models import (
     AgendaItem,
     Answer,

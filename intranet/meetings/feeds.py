@@ -9,7 +9,6 @@ from flask import current_app, request
 from intranet.auth.tokens import PersonalToken
 from intranet.core import sharing
 from intranet.core.models import NotificationSettings
-from intranet.core.signals import access_ended
 from intranet.meetings import services
 from intranet.meetings.models import FeedToken, Meeting
 from intranet.platform.db import utcnow
@@ -28,7 +27,6 @@ renew = TOKEN.renew
 account_for = TOKEN.account_for
 
 
-@access_ended.connect
 def revoke(account, actor=None, **_ignored) -> None:
     """The feed address ends with the sessions (new password, deactivation, new role): someone
     who learnt the old password may have copied the address too, and a reactivated account

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import url_for
 
 from intranet.attachments import services as attachments
-from intranet.attachments.services import Owner, register_owner
+from intranet.attachments.services import Owner
 from intranet.meetings import services
 from intranet.meetings.models import AgendaItem, Meeting
 
@@ -59,10 +59,6 @@ def item_owner(item, context, account) -> Owner:
         audience=context.item_audience(item),
         may_edit=services.can_plan(account),
     )
-
-
-register_owner("meeting", meeting_owner)
-register_owner("agenda_item", agenda_item_owner)
 
 
 @dataclass

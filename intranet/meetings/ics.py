@@ -9,10 +9,10 @@ import icalendar
 from flask import current_app, url_for
 
 from intranet.core import sharing
-from intranet.core.cleaning import clean_line, clean_text
 from intranet.core.search import EXTRA_FOLDS
 from intranet.core.text import markdown_to_plain
-from intranet.meetings.times import BERLIN
+from intranet.core.times import BERLIN
+from intranet.platform.cleaning import clean_line, clean_text
 from intranet.platform.db import utcnow
 
 PRODID = "-//Sicherheitsdialog Dresden//Intranet//DE"

@@ -19,11 +19,11 @@ from flask_login import current_user
 from icalendar.parser import Contentline
 from peewee import Case, Value
 
-from intranet.auth.models import Account
-from intranet.core import mail, notifications, sharing, site_settings
-from intranet.core.cleaning import clean_line
-from intranet.meetings import ics, times
+from intranet.core import mail, notifications, sharing, site_settings, times
+from intranet.core.accounts import Account
+from intranet.meetings import ics
 from intranet.meetings.models import Answer, Meeting
+from intranet.platform.cleaning import clean_line
 from intranet.platform.db import write_transaction
 
 KIND = "meeting"
@@ -251,7 +251,7 @@ def _own_meetings(params, account_id) -> list[int]:
 def _pending(job, params, account, viewer) -> dict:
     """A pending invitation as the access export lists it: the kind of mail and each meeting,
     named only where the mail will name it (MailPolicy) and `viewer` may see it."""
-    from intranet.meetings.services import visible_clause
+    from intranet.meetings.access import visible_clause
     from intranet.privacy.services import labelled_entry
 
     ids = _own_meetings(params, account.id)
@@ -308,11 +308,10 @@ def _queue(account, kind, template_context, attachments, about_meeting, actor, *
 REMINDER_KIND = "meeting_reminder"
 
 
-@notifications.periodic
 def remind(now) -> int:
     """Remind everyone who accepted a meeting that starts within the admin's number of days
     (default 2), once per person and meeting, if they may still see it."""
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     ahead = now + dt.timedelta(days=site_settings.meeting_reminder_days())
     meetings = Meeting.select().where(

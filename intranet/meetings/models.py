@@ -13,9 +13,9 @@ from peewee import (
     TextField,
 )
 
-from intranet.auth.models import Account, Organization
 from intranet.auth.tokens import TokenRow
 from intranet.core import sharing
+from intranet.core.accounts import Account, Organization
 from intranet.platform.db import BaseModel, utcnow
 
 PLANNED, INVITED, HELD = "planned", "invited", "held"

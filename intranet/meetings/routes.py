@@ -12,14 +12,14 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import require_login, safe_next
 from intranet.auth.forms import EmptyForm
-from intranet.auth.models import Account, Organization
 from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
 from intranet.core import mail as core_mail
-from intranet.core import outbox, sharing
+from intranet.core import outbox, sharing, times
+from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
-from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start, times
+from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start
 from intranet.meetings.forms import (
     AgendaItemForm,
     AttendanceForm,

@@ -13,9 +13,8 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    register_provider,
 )
-from intranet.meetings import services  # imports this module too: use it only inside functions
+from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.db import utcnow
 from intranet.platform.filters import local_time
@@ -72,13 +71,13 @@ def find(account, terms: Terms) -> ProviderResults:
     items after them, in the order of their meetings. Three queries, however many hits."""
     # Checked on the joined rows of the matches (see fulltext.ranked), which also bring what a
     # hit shows of its meeting.
-    visible = services.visible_clause(account)
+    visible = access.visible_clause(account)
     found = fulltext.ranked(
         KIND, visible, terms, LIMIT, _meetings_by_date, fields=(Meeting.start, Meeting.cancelled)
     )
     in_agenda = fulltext.ranked(
         AGENDA_KIND,
-        services.visible_clause(account) & services.agenda_item_clause(account),
+        access.visible_clause(account) & access.agenda_item_clause(account),
         terms,
         LIMIT,
         _agenda_items_by_date,
@@ -109,4 +108,4 @@ def find(account, terms: Terms) -> ProviderResults:
     return ProviderResults(hits=hits, total=found.total + in_agenda.total)
 
 
-register_provider(Provider(KIND, _l("Meetings"), find, order=10))
+PROVIDER = Provider(KIND, _l("Meetings"), find, order=10)

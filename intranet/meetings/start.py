@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import g
 
-from intranet.core.start_page import Panel, panel
+from intranet.core.start_page import Panel
 from intranet.meetings import services
 from intranet.meetings.models import Answer, Meeting, MeetingOrganization, MeetingPerson
 from intranet.platform.db import utcnow
@@ -119,7 +119,6 @@ def recent_changes(account, limit: int = RECENT_LINES) -> list[Change]:
     return list(lines.values())
 
 
-@panel(order=10)
 def invitations_panel(account):
     shown, more = waiting_invitations(account)
     if not shown:
@@ -127,13 +126,11 @@ def invitations_panel(account):
     return Panel("meetings/_start_invitations.html", {"cards": shown, "more": more}, "todo")
 
 
-@panel(order=30)
 def next_meetings_panel(account):
     context = {"cards": next_meetings(account), "waiting": bool(waiting_invitations(account)[0])}
     return Panel("meetings/_start_next.html", context)
 
 
-@panel(order=40)
 def recent_changes_panel(account):
     changed = recent_changes(account)
     return Panel("meetings/_start_changes.html", {"changed": changed}) if changed else None

@@ -6,9 +6,8 @@ import datetime as dt
 import hashlib
 import random
 
-from intranet.core import sharing
+from intranet.core import sharing, times
 from intranet.core.models import WorkflowEvent
-from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import services
 from intranet.minutes.models import (

@@ -6,7 +6,7 @@ audience, so it never reaches anyone the section does not."""
 from flask import url_for
 
 from intranet.attachments.models import Attachment
-from intranet.attachments.services import Owner, for_owners, register_owner
+from intranet.attachments.services import Owner, for_owners
 from intranet.minutes import services
 from intranet.minutes.models import Minutes, MinutesSection
 
@@ -78,7 +78,3 @@ def numbered_files(context, sections, account) -> dict:
         "files": for_owners(owners, account),
         "numbers": {row.id: n for n, row in enumerate(every_file, 1)},
     }
-
-
-register_owner("minutes", minutes_owner)
-register_owner("minutes_section", minutes_section_owner)

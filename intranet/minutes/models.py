@@ -13,8 +13,8 @@ from peewee import (
     TextField,
 )
 
-from intranet.auth.models import Account, Organization
 from intranet.core import sharing
+from intranet.core.accounts import Account, Organization
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.db import BaseModel, utcnow
 

@@ -11,17 +11,15 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
-from intranet.auth.models import Organization
 from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
-from intranet.core import audit
+from intranet.core import audit, times
+from intranet.core.accounts import Organization
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.minutes import export, files, rules, services
-from intranet.minutes import start as _start_page  # noqa: F401 (registers the start page panel)
 from intranet.minutes.forms import (
     ActionItemForm,
     CarryForm,

@@ -15,38 +15,14 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    register_provider,
 )
 from intranet.meetings.models import Meeting
-from intranet.minutes import rules, services  # services imports this module: use it in functions
-from intranet.minutes.models import ActionItem, Decision, Minutes, MinutesSection
+from intranet.minutes import rules, services
+from intranet.minutes.models import Minutes, MinutesSection
+from intranet.minutes.search_index import KIND, SECTION_KIND
 from intranet.platform.filters import local_time
 
-KIND = "minutes"
-SECTION_KIND = "minutes_section"
 LIMIT = HITS_PER_KIND
-
-
-def section_text(section: MinutesSection) -> str:
-    decisions = [
-        d.text for d in Decision.select(Decision.text).where(Decision.section == section.id)
-    ]
-    actions = [
-        a.text for a in ActionItem.select(ActionItem.text).where(ActionItem.section == section.id)
-    ]
-    return "\n".join([section.text or "", *decisions, *actions])
-
-
-def index_minutes(minutes_id: int) -> None:
-    """Index the text of one set of minutes and every section it has now."""
-    minutes = Minutes.select(Minutes, Meeting).join(Meeting).where(Minutes.id == minutes_id).get()
-    fulltext.index(KIND, minutes.id, minutes.meeting.title, minutes.body)
-    for section in MinutesSection.select().where(MinutesSection.minutes == minutes_id):
-        fulltext.index(SECTION_KIND, section.id, section.title, section_text(section))
-
-
-def remove_section(section_id: int) -> None:
-    fulltext.remove(SECTION_KIND, section_id)
 
 
 # What a hit shows of its minutes, selected with the match (fulltext.ranked): the minutes'
@@ -116,4 +92,4 @@ def find(account, terms: Terms) -> ProviderResults:
     return ProviderResults(hits=hits, total=in_minutes.total + in_sections.total)
 
 
-register_provider(Provider(KIND, _l("Minutes"), find, order=20))
+PROVIDER = Provider(KIND, _l("Minutes"), find, order=20)

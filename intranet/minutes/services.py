@@ -17,18 +17,16 @@ from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
 from intranet.attachments.services import delete_for_owner
-from intranet.auth.models import Account, Organization
-from intranet.core import audit, mail, sharing, site_settings, versioning
+from intranet.core import audit, mail, sharing, site_settings, times, versioning
+from intranet.core.accounts import Account, Organization
 from intranet.core.models import WorkflowEvent
-from intranet.core.signals import account_erasing
 from intranet.core.workflow import WorkflowError
 from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingPerson
 from intranet.minutes import mail as notifications
-from intranet.minutes import rules, search_provider
+from intranet.minutes import rules, search_index
 from intranet.minutes.models import (
     ACTION_STATES,
     CIRCULATING,
@@ -47,7 +45,7 @@ from intranet.minutes.models import (
     Signoff,
 )
 from intranet.platform.db import serialized, utcnow, write_transaction
-from intranet.privacy.services import labelled_entry, personal_data_export
+from intranet.privacy.services import labelled_entry
 
 WORKFLOW = rules.WORKFLOW
 
@@ -398,7 +396,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
             )
         _new_version(minutes, actor, now)
         WORKFLOW.record(actor, minutes.id, "start", DRAFT)
-        search_provider.index_minutes(minutes.id)
+        search_index.index_minutes(minutes.id)
         audit.record("minutes.started", target=f"minutes:{minutes.id}", actor=actor)
     return minutes
 
@@ -714,7 +712,7 @@ def save_draft(
                 current=current.minutes,
             ) from None
         saved_version = _new_version(context.minutes, actor, now, note)
-        search_provider.index_minutes(context.minutes.id)
+        search_index.index_minutes(context.minutes.id)
         audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
     minutes = Minutes.get_by_id(context.minutes.id)
     # The number people see; `version` itself also counts changes of state (locking).
@@ -768,7 +766,7 @@ def _changed(context, actor, note=""):
     now = utcnow()
     Minutes.update(changed_at=now).where(Minutes.id == context.minutes.id).execute()
     _new_version(context.minutes, actor, now, note)
-    search_provider.index_minutes(context.minutes.id)
+    search_index.index_minutes(context.minutes.id)
 
 
 def _check_section_label(label, organization_id, context):
@@ -842,7 +840,7 @@ def delete_section(context, section, actor):
             # Its comments and objections must stay on record, and must not move to the
             # wider audience of the whole minutes.
             raise MinutesError(_l("This section has comments or objections and stays."))
-        search_provider.remove_section(section.id)
+        search_index.remove_section(section.id)
         delete_for_owner("minutes_section", section.id)
         section.delete_instance(recursive=True)
         _changed(current, actor)
@@ -1230,7 +1228,7 @@ def start_correction(context, actor) -> Minutes:
             _new_version(correction, actor, now)
             WORKFLOW.record(actor, correction.id, "start_correction", DRAFT)
             WORKFLOW.record(actor, original.id, "corrected", RELEASED, comment=f"#{correction.id}")
-            search_provider.index_minutes(correction.id)
+            search_index.index_minutes(correction.id)
             audit.record(
                 "minutes.correction",
                 target=f"minutes:{original.id}",
@@ -1863,7 +1861,6 @@ def carry_forward(item_id: int, actor, target_id: int | None = None) -> AgendaIt
 # --- Erasure (DSGVO Art. 17) and access export (Art. 15) ---------------------------------------------
 
 
-@account_erasing.connect
 def pseudonymise(account, pseudonym: str, **_ignored):
     """Minutes are kept for the record: the account's links become its pseudonym."""
     Minutes.update(created_by=None, created_by_label=pseudonym).where(
@@ -1887,7 +1884,6 @@ def pseudonymise(account, pseudonym: str, **_ignored):
     MinutesVisit.delete().where(MinutesVisit.account == account.id).execute()
 
 
-@personal_data_export.connect
 def export_minutes_data(person, account=None, viewer=None, **_ignored):
     """What the minutes keep about the person's account (not the text itself, which is the
     forum's record): comments and objections, read confirmations, versions saved.

@@ -4,7 +4,7 @@ it is a to-do, so it sits at the top of the page."""
 
 from dataclasses import dataclass
 
-from intranet.core.start_page import Panel, panel
+from intranet.core.start_page import Panel
 from intranet.minutes import services
 from intranet.minutes.models import (
     CIRCULATING,
@@ -61,7 +61,6 @@ def waiting_for(account) -> list[Waiting]:
     return [entry for entry in lists if entry.items]
 
 
-@panel(order=20)
 def minutes_panel(account):
     lists = waiting_for(account)
     return Panel("minutes/_start_waiting.html", {"lists": lists}, "todo") if lists else None

@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException
 
 from intranet.auth.access import require_login, to_login
 from intranet.auth.forms import EmptyForm
-from intranet.core.signals import access_ended
 from intranet.oparl import services
 from intranet.oparl.services import TOKEN
 from intranet.platform.htmx import redirect_to, render, wants_fragment
@@ -235,7 +234,6 @@ def renew_token():
     return redirect_to(url_for("auth.account"))
 
 
-@access_ended.connect
 def revoke(account, actor=None, **_ignored) -> None:
     """The token ends with the sessions (new password, deactivation, new role); the owner
     makes a new one on /account."""

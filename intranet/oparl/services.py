@@ -24,23 +24,21 @@ from flask import abort, current_app, request, url_for
 
 from intranet.attachments import services as attachments
 from intranet.attachments.models import Attachment
-from intranet.auth.models import Account, Organization
 from intranet.auth.tokens import PersonalToken
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, times
+from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.directory import search as directory_search
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
 from intranet.meetings import files as meeting_files
 from intranet.meetings import services as meetings
-from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import export as minutes_export
 from intranet.minutes import services as minutes
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.models import OparlToken
 from intranet.platform.web import download as download_response
-from intranet.privacy.services import personal_data_export
 
 OPARL = "https://schema.oparl.org/1.1/"
 PREFIX = "sicherheitsdialog"  # the project's own prefix for extension fields
@@ -871,7 +869,6 @@ def organization(organization_id: int) -> dict:
     )
 
 
-@personal_data_export.connect
 def export_token_data(person, account=None, **_ignored):
     """Art. 15: whether the person's account has an OParl token (never the token itself)."""
     if account is None:

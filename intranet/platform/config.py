@@ -5,7 +5,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from intranet.core.files import private_folder, stored_secret
+from intranet.platform.files import private_folder, stored_secret
 
 DEFAULTS = {
     "DATA_DIR": "./instance",

@@ -8,8 +8,8 @@ from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.pool import PooledDatabase
 
-from intranet.core import compiled
-from intranet.core.files import create_private_file
+from intranet.platform import compiled
+from intranet.platform.files import create_private_file
 
 db = DatabaseProxy()
 

@@ -15,7 +15,6 @@ from flask_babel import (
 )
 from flask_babel import lazy_gettext as _l
 
-from intranet.core import sharing, site_settings
 from intranet.platform.htmx import section_messages
 
 ROLE_LABELS = {
@@ -115,6 +114,7 @@ def filesize(size: int) -> str:
 
 
 def init_app(app):
+    """The template helpers that know no feature; `core.jinja` adds the forum's shared ones."""
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -136,14 +136,9 @@ def init_app(app):
         MAIL_STATE_LABELS=MAIL_STATE_LABELS,
         ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
         ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
-        LABEL_NAMES=sharing.LABEL_NAMES,
-        LABEL_PLAIN=sharing.LABEL_PLAIN,
         section_messages=section_messages,
     )
 
     @app.context_processor
     def site_context():
-        return {
-            "forum_name": current_app.config["FORUM_NAME"],
-            "site": site_settings.get_all(),
-        }
+        return {"forum_name": current_app.config["FORUM_NAME"]}

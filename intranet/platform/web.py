@@ -13,7 +13,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
 
-from intranet.core.cleaning import clean_line
+from intranet.platform.cleaning import clean_line
 
 # For feeds and calendar files: any cache may keep a copy only for its one user (private) and
 # must ask again before using it (no-cache), which a conditional request answers with a 304.

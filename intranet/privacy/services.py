@@ -1,13 +1,13 @@
 """DSGVO duties every area shares: the access export (Art. 15), erasure with pseudonyms
 (Art. 17) and the record of processing (Art. 30).
 
-This module imports no area; the areas register themselves when they are imported:
-- Art. 15: connect to `personal_data_export` and return `{section: data}`; entries about an item
+This module imports no area; each area hands its part to the registry (`core.areas`) in its
+`register(app)`:
+- Art. 15: a `personal_data_export` receiver returns `{section: data}`; entries about an item
   with a sharing label go through `labelled_entry`.
-- Art. 17: connect to `account_erasing` and replace the account by the pseudonym in records that
-  are kept; the directory connects to `person_erasing` to remove what hangs on an entry.
-- Art. 30: give each model `PERSONAL_DATA` (field → purpose) and `NOT_PERSONAL_DATA`, or register
-  both with `describe()` where the model class does not carry them.
+- Art. 17: an `account_erasing` receiver replaces the account by the pseudonym in records that
+  are kept; the directory's `person_erasing` receiver removes what hangs on an entry.
+- Art. 30: each model carries `PERSONAL_DATA` (field → purpose) and `NOT_PERSONAL_DATA`.
 """
 
 import datetime as dt
@@ -15,38 +15,13 @@ import hashlib
 import hmac
 import json
 
-from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit
+from intranet.core.areas import registry
 from intranet.core.models import AuditEvent
-from intranet.core.signals import account_erasing
 from intranet.platform.db import utcnow, write_transaction
-
-__all__ = [
-    "account_erasing",
-    "access_export",
-    "access_export_file",
-    "declarations",
-    "describe",
-    "erase",
-    "iso",
-    "labelled_entry",
-    "person_erasing",
-    "personal_data_export",
-    "pseudonym",
-    "record_of_processing",
-]
-
-_signals = Namespace()
-# Sent with sender=the directory entry (Person) or None, account=Account|None and viewer=the
-# account that makes the export; each receiver returns {section: data} and writes about labelled
-# items through `labelled_entry`.
-personal_data_export = _signals.signal("personal-data-export")
-# Sent (sender: the directory entry) inside the erasure transaction, before the entry row goes:
-# the directory removes what hangs on it (memberships, its search entry).
-person_erasing = _signals.signal("person-erasing")
 
 WITHHELD = _l(
     "Only number, date and sharing label: the account that made this export may not see this "
@@ -75,30 +50,17 @@ def iso(value):
 
 # --- Art. 30: what is stored and why ---------------------------------------------------------------
 
-# model -> (personal fields → purpose, fields without personal data), for models whose class
-# does not carry PERSONAL_DATA / NOT_PERSONAL_DATA itself.
-_DESCRIPTIONS: dict = {}
-
-
-def describe(model, personal: dict, plain: tuple) -> None:
-    """Register a table's Art. 30 description: its personal fields with their purpose, and the
-    fields that hold no personal data. A test fails for any field in neither."""
-    _DESCRIPTIONS[model] = (personal, plain)
-
 
 def declarations(model) -> tuple[dict, tuple]:
-    """(personal fields → purpose, fields that hold no personal data) for a model."""
-    if model in _DESCRIPTIONS:
-        return _DESCRIPTIONS[model]
+    """(personal fields → purpose, fields that hold no personal data) for a model: its Art. 30
+    description. A test fails for any field in neither."""
     return getattr(model, "PERSONAL_DATA", None), getattr(model, "NOT_PERSONAL_DATA", None)
 
 
 def record_of_processing() -> list[dict]:
     """One entry per table that holds personal data, built from the models themselves."""
-    from intranet.models import MODELS  # the list of every area's tables, read when asked
-
     entries = []
-    for model in MODELS:
+    for model in registry().models:
         personal, _plain = declarations(model)
         if not personal:
             continue
@@ -148,7 +110,7 @@ def access_export(person, account=None, viewer=None) -> dict:
         account = person.account if person.account_id else None
     export = {"generated_at": utcnow().isoformat() + "Z", "legal_basis": "Art. 15 DSGVO"}
     # The entry, the account, attendance, minutes, files: each from the area that keeps it.
-    for _receiver, sections in personal_data_export.send(person, account=account, viewer=viewer):
+    for sections in registry().personal_data_export.send(person, account=account, viewer=viewer):
         if sections:
             export.update(sections)
     export["audit_entries"] = _audit_entries(person, account)
@@ -191,10 +153,10 @@ def erase(person, erase_account: bool = True, account=None) -> str | None:
     target = f"person:{person.id}" if person is not None else f"account:{account.id}"
     with write_transaction():
         if person is not None:
-            person_erasing.send(person)
+            registry().person_erasing.send(person)
             person.delete_instance()
         if account is not None:
-            account_erasing.send(account, pseudonym=label)
+            registry().account_erasing.send(account, pseudonym=label)
             account.delete_instance()
         audit.record(
             "person.erased",

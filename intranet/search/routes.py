@@ -4,7 +4,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from intranet.auth.access import require_login
-from intranet.core.cleaning import clean_line
+from intranet.platform.cleaning import clean_line
 from intranet.platform.htmx import render
 from intranet.search import services
 

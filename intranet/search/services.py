@@ -5,11 +5,6 @@ from dataclasses import dataclass, field
 from intranet.core.fulltext import query_words
 from intranet.core.search import Provider, ProviderResults, Terms, providers, search_terms
 
-# Importing an area's provider registers it; a new area adds its module here.
-from intranet.directory import search_provider as _directory  # noqa: F401
-from intranet.meetings import search_provider as _meetings  # noqa: F401
-from intranet.minutes import search_provider as _minutes  # noqa: F401
-
 MIN_LENGTH = 2
 
 

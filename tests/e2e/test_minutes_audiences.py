@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from intranet.attachments import services as attachments
-from intranet.auth.models import Account
+from intranet.core.accounts import Account
 from intranet.meetings.models import AgendaItem
 from intranet.meetings.services import load_context
 from intranet.minutes import files, services

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from intranet.meetings import times
+from intranet.core import times
 from intranet.minutes.models import Minutes
 from tests import factories
 from tests.e2e.test_shell import login, switch

@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from intranet.auth.models import Account
+from intranet.core.accounts import Account
 from intranet.meetings import services as meetings
 from intranet.meetings.models import Meeting
 from intranet.minutes import services
