@@ -63,13 +63,13 @@ def representative_queries(member):
     from peewee import JOIN, fn
 
     from intranet.auth.models import Account, Organization
-    from intranet.minutes import services as minutes_services
+    from intranet.minutes import access
 
     own = Meeting.alias("own")
     return [
         Meeting.select().where(Meeting.id == 1),
         Minutes.select(Minutes, Meeting).join(Meeting).order_by(Minutes.id),
-        minutes_services.visible_minutes(member, "view"),
+        access.visible_minutes(member, "view"),
         Account.select(Account, Organization).join(Organization, JOIN.LEFT_OUTER),
         Organization.select(Organization, Account).join(Account),  # the same models, other aliases
         own.select(own.id, own.title).where(own.id.in_(Meeting.select(Meeting.id))),
@@ -93,7 +93,7 @@ def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
     """The section's rule reads its meeting's organisation on the joined row: the same section
     alias with the meeting elsewhere in the query must get SQL of its own, never a replay."""
     from intranet.auth.models import Organization
-    from intranet.minutes import services as minutes_services
+    from intranet.minutes import access
     from intranet.minutes.models import MinutesSection
 
     def queries(clause):
@@ -107,9 +107,7 @@ def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
             .where(clause()),
         ]
 
-    fresh = [rendered(q) for q in queries(lambda: minutes_services.section_clause(member).build())]
+    fresh = [rendered(q) for q in queries(lambda: access.section_clause(member).build())]
     for _ in range(2):  # rendered, then replayed
-        assert [rendered(q) for q in queries(lambda: minutes_services.section_clause(member))] == (
-            fresh
-        )
+        assert [rendered(q) for q in queries(lambda: access.section_clause(member))] == (fresh)
     assert '"t3"."organization_id"' in fresh[0][0] and '"t4"."organization_id"' in fresh[1][0]

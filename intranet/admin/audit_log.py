@@ -23,7 +23,7 @@ from intranet.directory.models import Person
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import Meeting
-from intranet.minutes import services as minutes_services
+from intranet.minutes import access, numbering
 from intranet.minutes.models import Minutes, MinutesSection
 
 # Every action code written anywhere in the application, with what the admin reads instead.
@@ -220,7 +220,7 @@ def _item_targets(text: str, viewer) -> list[str]:
     ]
     found += [
         f"minutes:{m.id}"
-        for m in minutes_services.visible_minutes(viewer, "view")
+        for m in access.visible_minutes(viewer, "view")
         .where(Meeting.title.contains(text))
         .limit(ITEM_SEARCH_LIMIT)
     ]
@@ -339,10 +339,10 @@ def target_names(by_kind: dict[str, set[int]], viewer) -> dict[str, str]:
         ):
             names[f"meeting:{meeting.id}"] = meeting.title
     if by_kind.get("minutes"):
-        for item in minutes_services.visible_minutes(viewer, "view").where(
+        for item in access.visible_minutes(viewer, "view").where(
             Minutes.id.in_(list(by_kind["minutes"]))
         ):
-            names[f"minutes:{item.id}"] = minutes_services.document_title(item)
+            names[f"minutes:{item.id}"] = numbering.document_title(item)
     for attachment in files.values():
         owner = names.get(f"{attachment.owner_kind}:{attachment.owner_id}")
         if owner and attachment.label in sharing.FORUM_LABELS:

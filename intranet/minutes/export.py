@@ -14,13 +14,14 @@ from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
 from intranet.core.pdf import render_pdf
 from intranet.meetings import services as meetings
-from intranet.minutes import files, services
+from intranet.minutes import access, files, numbering, signoff
+from intranet.minutes.models import RELEASED, Minutes
 from intranet.platform.db import utcnow
 
 
 @dataclass
 class Export:
-    context: services.MinutesContext
+    context: access.MinutesContext
     sections: list
     withheld: int  # visible sections that stay in the intranet
     attendance: dict
@@ -41,7 +42,7 @@ def prepare(context, account=None) -> Export:
     account = account or current_user
     if not context.may(account, "export"):
         abort(404)
-    visible = services.sections(context, account)
+    visible = access.sections(context, account)
     sections = [s for s in visible if context.section_audience(s).leaves_intranet]
     return Export(
         context=context,
@@ -51,9 +52,9 @@ def prepare(context, account=None) -> Export:
         names_shown=not context.minutes.chatham_house,
         reader=account,
         made_at=utcnow(),
-        decision_numbers=services.decision_numbers(context.minutes),
-        citation=services.citation(context.minutes),
-        release_note=services.release_note(context, account),
+        decision_numbers=numbering.decision_numbers(context.minutes),
+        citation=numbering.citation(context.minutes),
+        release_note=signoff.release_note(context, account),
         label=max(
             [*context.audience.labels, *(s.label for s in sections)], key=sharing.LABELS.index
         ),
@@ -61,8 +62,8 @@ def prepare(context, account=None) -> Export:
         original=_original(context, account),
         corrections=[
             m
-            for m in services.current_for_meeting(context.meeting.id, account)
-            if m.corrects_id == context.minutes.id and m.state == services.RELEASED
+            for m in access.current_for_meeting(context.meeting.id, account)
+            if m.corrects_id == context.minutes.id and m.state == RELEASED
         ],
     )
 
@@ -77,11 +78,11 @@ def _original(context, account):
     if not context.minutes.corrects_id:
         return None
     original = (
-        services.visible_minutes(account, "view")
-        .where(services.Minutes.id == context.minutes.corrects_id)
+        access.visible_minutes(account, "view")
+        .where(Minutes.id == context.minutes.corrects_id)
         .first()
     )
-    return Original(original, services.citation(original)) if original else None
+    return Original(original, numbering.citation(original)) if original else None
 
 
 def _files(context, sections, account) -> list:

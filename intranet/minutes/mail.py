@@ -122,7 +122,7 @@ ASSIGNED, DUE = "assigned", "due"
 def deadlines_near(now: dt.datetime) -> int:
     """Tell the authors of circulating minutes whose objection period ends within two days
     while objections are open; once per person and minutes."""
-    from intranet.minutes import services
+    from intranet.minutes import access
     from intranet.minutes.models import MinutesComment
 
     open_objections = MinutesComment.select(MinutesComment.minutes).where(
@@ -137,7 +137,7 @@ def deadlines_near(now: dt.datetime) -> int:
     told = 0
     for minutes in due:
         with write_transaction():
-            context = services.context_for(minutes)
+            context = access.context_for(minutes)
             key = f"deadline:minutes:{minutes.id}"
             told += notify(context, DEADLINE, authors(context), None, once=key) or 0
     return told
@@ -161,7 +161,7 @@ def action_items_to_tell(now: dt.datetime) -> int:
     """Tell each person with an account named as responsible of an open action item, once when
     its minutes circulate (assigned) and once when it is due tomorrow or today; only items
     they may read, named as the policy allows, never its text."""
-    from intranet.minutes import services
+    from intranet.minutes import actions
 
     today = times.to_local(now).date()
     items = list(
@@ -197,7 +197,7 @@ def action_items_to_tell(now: dt.datetime) -> int:
             steps = [s for s in steps if (account.id, _action_key(item, s)) not in told_before]
             # What the person may read, by the same query as their own list of action items.
             if not steps or not (
-                services.action_items(account).where(ActionItem.id == item.id).exists()
+                actions.action_items(account).where(ActionItem.id == item.id).exists()
             ):
                 continue
             for step in steps:
@@ -211,10 +211,10 @@ def _action_key(item, step: str) -> str:
 
 
 def _tell_action_item(item, account, step: str):
-    from intranet.minutes import services
+    from intranet.minutes import access
 
     minutes = item.section.minutes
-    context = services.context_for(minutes)
+    context = access.context_for(minutes)
     audience = context.section_audience(item.section)
     named = sharing.MailPolicy(audience).names_for(account)
     meeting = context.meeting

@@ -16,7 +16,7 @@ from intranet.core.search import (
     register_provider,
 )
 from intranet.meetings.models import Meeting
-from intranet.minutes import rules, services  # services imports this module: use it in functions
+from intranet.minutes import access, numbering, rules
 from intranet.minutes.models import ActionItem, Decision, Minutes, MinutesSection
 from intranet.platform.filters import local_time
 
@@ -64,11 +64,11 @@ def find(account, terms: Terms) -> ProviderResults:
     """Minutes and sections `account` may find, each through its own visibility rule."""
     # Each rule is checked on the joined rows of the matches (see fulltext.search).
     in_minutes = fulltext.search(
-        KIND, services.visible_clause(account, "search"), terms, limit=LIMIT, by=_join_minutes
+        KIND, access.visible_clause(account, "search"), terms, limit=LIMIT, by=_join_minutes
     )
     in_sections = fulltext.search(
         SECTION_KIND,
-        services.visible_clause(account) & services.section_clause(account),
+        access.visible_clause(account) & access.section_clause(account),
         terms,
         limit=LIMIT,
         by=_join_sections,
@@ -93,7 +93,7 @@ def find(account, terms: Terms) -> ProviderResults:
             hits.append(
                 Hit(
                     url=url_for("minutes.show", minutes_id=minutes.id),
-                    title=services.document_title(minutes),
+                    title=numbering.document_title(minutes),
                     snippet=match.snippet,
                     detail=_detail(minutes, minutes.meeting),
                 )
@@ -107,7 +107,7 @@ def find(account, terms: Terms) -> ProviderResults:
                     url=url_for(
                         "minutes.show", minutes_id=minutes.id, _anchor=f"section-{section.id}"
                     ),
-                    title=escape(services.document_title(minutes)) + Markup(" – ") + match.title,
+                    title=escape(numbering.document_title(minutes)) + Markup(" – ") + match.title,
                     snippet=match.snippet,
                     detail=_detail(minutes, minutes.meeting),
                 )

@@ -35,8 +35,9 @@ from intranet.meetings import files as meeting_files
 from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
+from intranet.minutes import access, comments, numbering
 from intranet.minutes import export as minutes_export
-from intranet.minutes import services as minutes
+from intranet.minutes import signoff as minutes_signoff
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.models import OparlToken
 from intranet.platform.web import download as download_response
@@ -191,20 +192,20 @@ def _protocols(found: Bundle, account) -> dict:
     may take (the minutes' export rule, nothing under RED or AMBER+STRICT up the chain), with
     the strictest label of the PDF's content (two queries, whatever the number of meetings)."""
     rows = (
-        minutes.visible_minutes(account, "export")
+        access.visible_minutes(account, "export")
         .where((Minutes.state == RELEASED) & Minutes.meeting.in_(list(found.contexts)))
         .order_by(Minutes.released_at, Minutes.id)
     )
     chosen = {}
     for row in rows:
-        context = minutes.MinutesContext(row, found.contexts[row.meeting_id])
+        context = access.MinutesContext(row, found.contexts[row.meeting_id])
         if context.may(account, "export") and context.audience.leaves_intranet:
             chosen[row.meeting_id] = context  # a later release (a correction) replaces
     if not chosen:
         return {}
     labels = {m: set(c.audience.labels) for m, c in chosen.items()}
     # What the PDF carries: the sections the account may read that may leave the intranet.
-    sections = minutes.visible_sections(account).where(
+    sections = access.visible_sections(account).where(
         MinutesSection.minutes.in_([c.minutes.id for c in chosen.values()])
     )
     for section in sections:
@@ -229,7 +230,7 @@ def _resolutions(found: Bundle, account) -> dict:
     if not item_ids:
         return {}
     sections = list(
-        minutes.visible_sections(account)
+        access.visible_sections(account)
         .where((Minutes.state == RELEASED) & MinutesSection.agenda_item.in_(item_ids))
         .order_by(Minutes.released_at, Minutes.id, MinutesSection.position)
     )
@@ -247,7 +248,7 @@ def _resolutions(found: Bundle, account) -> dict:
         context = found.contexts.get(section.minutes.meeting_id)
         if context is None:
             continue
-        minutes_context = minutes.MinutesContext(section.minutes, context)
+        minutes_context = access.MinutesContext(section.minutes, context)
         audience = minutes_context.section_audience(section)
         # The minutes' own export rule (released, whole chain may leave), then the section's.
         if not (
@@ -419,7 +420,7 @@ def minutes_file_object(context, label: str, note=None) -> dict:
     data = {
         "id": link("oparl.minutes_file", minutes_id=record.id),
         "type": OPARL + "File",
-        "name": minutes.document_title(record),
+        "name": numbering.document_title(record),
         "fileName": minutes_export.file_name(record),
         "mimeType": "application/pdf",
         "date": stamp(record.released_at)[:10] if record.released_at else None,
@@ -429,7 +430,7 @@ def minutes_file_object(context, label: str, note=None) -> dict:
         "created": stamp(record.created_at),
         "modified": stamp(record.released_at),
         "web": link("minutes.show", minutes_id=record.id),
-        f"{PREFIX}:number": minutes.citation(record),
+        f"{PREFIX}:number": numbering.citation(record),
         # The checksum frozen at release, over the canonical text (the PDF cites it).
         f"{PREFIX}:releasedSha256": record.released_sha256,
         f"{PREFIX}:label": sharing.LABEL_NAMES[label],
@@ -445,7 +446,7 @@ def release_note_object(context, note) -> dict:
     """The Freigabevermerk as the PDF prints it for this account; objections only where what
     they are about may leave the intranet."""
     objections = [
-        c for c in note.objections if minutes.comment_audience(context, c.section).leaves_intranet
+        c for c in note.objections if comments.comment_audience(context, c.section).leaves_intranet
     ]
     return clean(
         {
@@ -797,7 +798,7 @@ def location(meeting_id: int, account) -> dict:
 
 def get_protocol(minutes_id: int, account):
     """Released minutes exported as their meeting's resultsProtocol, else 404."""
-    context = minutes.get_minutes_or_404(minutes_id, account=account, record_view=False)
+    context = access.get_minutes_or_404(minutes_id, account=account, record_view=False)
     meeting_id = context.meeting.id
     _meeting, found = get_meeting(meeting_id, account)
     chosen = found.protocols.get(meeting_id)
@@ -809,7 +810,7 @@ def get_protocol(minutes_id: int, account):
 def minutes_file(minutes_id: int, account) -> dict:
     context, label = get_protocol(minutes_id, account)
     audit.record_read("minutes", minutes_id, context.audience.labels, account)
-    return minutes_file_object(context, label, minutes.release_note(context, account))
+    return minutes_file_object(context, label, minutes_signoff.release_note(context, account))
 
 
 def minutes_download(minutes_id: int, account):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from intranet.auth.models import Account
 from intranet.meetings import services as meetings
 from intranet.meetings.models import Meeting
-from intranet.minutes import services
+from intranet.minutes import editing
 from tests.conftest import make_app
 from tests.e2e.test_minutes import forum, login
 
@@ -34,7 +34,7 @@ def test_warning_before_the_idle_limit_extends_the_session(page, live_app, axe, 
     with live_app.app_context():
         coordinator = Account.get(Account.email == "k@example.org")
         context = meetings.load_context(Meeting.get_by_id(meeting_id))
-        minutes = services.start_minutes(context, coordinator)
+        minutes = editing.start_minutes(context, coordinator)
     login(page, "k@example.org")
     signed_in_at = time.monotonic()
     page.goto(f"/minutes/{minutes.id}/edit")
