@@ -26,10 +26,10 @@ from intranet.core import sharing
 from intranet.core.ids import IdConverter
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
+from intranet.meetings import access as meetings_access
 from intranet.meetings import feeds
 from intranet.meetings import rules as meeting_rules
 from intranet.meetings import search_provider as meeting_search
-from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import access, export, signoff, versions
 from intranet.minutes import search_provider as minutes_search
@@ -112,7 +112,7 @@ def build_world(app) -> World:
     start = utcnow().replace(microsecond=0, second=0) + dt.timedelta(days=3)
 
     def meeting_target(meeting):
-        context = meetings.load_context(meeting)
+        context = meetings_access.load_context(meeting)
         targets.append(
             Target(
                 "meeting",
@@ -158,7 +158,7 @@ def build_world(app) -> World:
         )
 
         def sees_item(account, item=item, context=context):
-            return context.visible_to(account) and meetings.can_see_agenda_item(
+            return context.visible_to(account) and meetings_access.can_see_agenda_item(
                 account, item, context.meeting, context.person_ids
             )
 
@@ -477,7 +477,7 @@ def _minutes_may(action):
 
 
 def _plans(account, t):
-    return meetings.can_plan(account)
+    return meetings_access.can_plan(account)
 
 
 def _may_edit_file(account, t):
@@ -501,7 +501,7 @@ def _open_tracked_item(account, t):
 
 def _may_answer(account, t):
     c = t.extra["context"]
-    return meetings.can_answer(account, c.meeting, c.invited_ids, c.person_ids)
+    return meetings_access.can_answer(account, c.meeting, c.invited_ids, c.person_ids)
 
 
 def _may_start(account, t):
@@ -561,7 +561,7 @@ PERMISSION = {
     "meetings.change_state": _plans,
     "meetings.retry_mail": _plans,
     "meetings.add_agenda_item": _plans,
-    "meetings.attendance": lambda a, t: meetings.can_record_attendance(a, t.obj),
+    "meetings.attendance": lambda a, t: meetings_access.can_record_attendance(a, t.obj),
     "meetings.answer": _may_answer,
     "meetings.edit_agenda_item": _plans,
     "meetings.move_agenda_item": _plans,

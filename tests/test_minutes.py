@@ -51,7 +51,7 @@ def ctx(minutes_or_id, account):
 
 
 def started(held, coordinator):
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     return editing.start_minutes(load_context(held), coordinator)
 
@@ -418,7 +418,7 @@ def test_a_green_section_of_amber_minutes_is_carried_as_amber(
     agenda_item = minutes_actions.carry_forward(task.id, coordinator)
     assert agenda_item.label == "amber" and agenda_item.meeting_id == later.id
     # The member of the invited organisation saw the minutes, but is not named on the item.
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     assert not load_context(later).item_audience(agenda_item).visible_to(member)
 
@@ -458,7 +458,7 @@ def test_access_export_lists_comments_and_confirmations(held, coordinator, revie
 
 
 def test_two_coordinators_starting_at_once_make_one_set_of_minutes(app, held, coordinator, org):
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     second = factories.account("coordinator", org)
     db.close()

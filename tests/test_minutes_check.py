@@ -8,7 +8,7 @@ import re
 import pytest
 
 from intranet.core.models import OutboxMessage
-from intranet.meetings import services as meeting_services
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import access, editing, workflow
 from intranet.minutes.models import Minutes
@@ -24,7 +24,7 @@ def in_review(app, org, other_org, coordinator, reviewer, member):
     meeting = factories.meeting("Plenum", organization=org, invited=[other_org], start=start)
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
     with app.test_request_context():
-        minutes = editing.start_minutes(meeting_services.load_context(meeting), coordinator)
+        minutes = editing.start_minutes(meetings_access.load_context(meeting), coordinator)
         context = access.get_minutes_or_404(minutes.id, account=coordinator)
         workflow.submit(context, coordinator)
     return minutes

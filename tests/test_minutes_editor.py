@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from intranet.meetings import services as meeting_services
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem
 from intranet.minutes import access, editing
 from intranet.minutes.models import Decision, Minutes, MinutesSection
@@ -27,7 +27,7 @@ def minutes(app, org, other_org, coordinator):
     meeting = factories.meeting("Plenum", organization=org, invited=[other_org], start=start)
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
     AgendaItem.create(meeting=meeting, position=2, title="Verschiedenes")
-    return editing.start_minutes(meeting_services.load_context(meeting), coordinator)
+    return editing.start_minutes(meetings_access.load_context(meeting), coordinator)
 
 
 def first_section(minutes):

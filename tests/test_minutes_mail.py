@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from intranet.core.models import OutboxMessage
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
 from intranet.minutes import access, editing, workflow
 from intranet.minutes import comments as minutes_comments
 from intranet.platform.db import utcnow

@@ -7,8 +7,8 @@ import pytest
 
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem, Meeting, Series
-from intranet.meetings.services import load_context
 from intranet.minutes import access, comments, editing, numbering, signoff, workflow
 from intranet.minutes.models import Decision, Minutes, MinutesSection
 from intranet.platform.db import db, utcnow

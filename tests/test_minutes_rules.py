@@ -6,8 +6,8 @@ import pytest
 
 from intranet.auth.models import Account, Organization
 from intranet.core import sharing
+from intranet.meetings.access import MeetingContext
 from intranet.meetings.models import Meeting
-from intranet.meetings.services import MeetingContext
 from intranet.minutes import access as minutes_access
 from intranet.minutes import rules
 from intranet.minutes.models import STATES, Minutes, MinutesSection

@@ -12,8 +12,8 @@ from intranet.attachments.models import Attachment
 from intranet.auth.models import Account
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem, Attendance
-from intranet.meetings.services import load_context
 from intranet.minutes import access, editing, privacy, rules
 from intranet.minutes import comments as minutes_comments
 from intranet.minutes import versions as minutes_versions

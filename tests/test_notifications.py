@@ -15,8 +15,8 @@ from intranet.core import outbox as delivery
 from intranet.core.models import DigestEntry, NotificationSettings, OutboxAttachment, OutboxMessage
 from intranet.meetings import mail as meeting_mail
 from intranet.meetings import times
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem, Answer
-from intranet.meetings.services import load_context
 from intranet.minutes import access, comments, editing, workflow
 from intranet.minutes.models import MinutesSection
 from intranet.platform.db import utcnow

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
 from intranet.minutes import access, comments, editing, numbering, workflow
 from intranet.minutes import signoff as minutes_signoff
 from intranet.minutes.models import Minutes, MinutesSection

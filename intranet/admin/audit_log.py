@@ -20,7 +20,7 @@ from intranet.core.models import AuditEvent
 from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
 from intranet.directory.models import Person
-from intranet.meetings import services as meetings
+from intranet.meetings import access as meetings_access
 from intranet.meetings import times
 from intranet.meetings.models import Meeting
 from intranet.minutes import access, numbering
@@ -215,7 +215,7 @@ def _item_targets(text: str, viewer) -> list[str]:
     found = [
         f"meeting:{m.id}"
         for m in Meeting.select(Meeting.id)
-        .where(meetings.visible_clause(viewer) & Meeting.title.contains(text))
+        .where(meetings_access.visible_clause(viewer) & Meeting.title.contains(text))
         .limit(ITEM_SEARCH_LIMIT)
     ]
     found += [
@@ -335,7 +335,7 @@ def target_names(by_kind: dict[str, set[int]], viewer) -> dict[str, str]:
                 by_kind.setdefault(attachment.owner_kind, set()).add(attachment.owner_id)
     if by_kind.get("meeting"):
         for meeting in Meeting.select(Meeting.id, Meeting.title).where(
-            meetings.visible_clause(viewer) & Meeting.id.in_(list(by_kind["meeting"]))
+            meetings_access.visible_clause(viewer) & Meeting.id.in_(list(by_kind["meeting"]))
         ):
             names[f"meeting:{meeting.id}"] = meeting.title
     if by_kind.get("minutes"):

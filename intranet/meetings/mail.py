@@ -276,7 +276,7 @@ REMINDER_KIND = "meeting_reminder"
 def remind(now) -> int:
     """Remind everyone who accepted a meeting that starts within the admin's number of days
     (default 2), once per person and meeting, if they may still see it."""
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     ahead = now + dt.timedelta(days=site_settings.meeting_reminder_days())
     meetings = Meeting.select().where(

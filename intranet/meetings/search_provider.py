@@ -15,7 +15,7 @@ from intranet.core.search import (
     Terms,
     register_provider,
 )
-from intranet.meetings import services  # imports this module too: use it only inside functions
+from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.db import utcnow
 from intranet.platform.filters import local_time
@@ -71,7 +71,7 @@ def find(account, terms: Terms) -> ProviderResults:
     ones latest first (relevance decides between meetings at the same time); their agenda
     items after them, in the order of their meetings."""
     # Checked on the joined rows of the matches (see fulltext.search).
-    visible = services.visible_clause(account)
+    visible = access.visible_clause(account)
     found = fulltext.search(KIND, visible, terms, limit=LIMIT, by=_meetings_by_date)
     meetings = {
         m.id: m
@@ -93,7 +93,7 @@ def find(account, terms: Terms) -> ProviderResults:
             )
     in_agenda = fulltext.search(
         AGENDA_KIND,
-        services.visible_clause(account) & services.agenda_item_clause(account),
+        access.visible_clause(account) & access.agenda_item_clause(account),
         terms,
         limit=LIMIT,
         by=_agenda_items_by_date,

@@ -11,7 +11,7 @@ from peewee import JOIN
 
 from intranet.auth.models import Organization
 from intranet.core import audit, sharing, versioning
-from intranet.meetings import services as meetings
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting, MeetingPerson
 from intranet.minutes import rules
 from intranet.minutes.models import (
@@ -47,7 +47,7 @@ class MinutesContext:
     """A set of minutes with the meeting context its access rule needs."""
 
     minutes: Minutes
-    meeting_context: meetings.MeetingContext
+    meeting_context: meetings_access.MeetingContext
     # The sections, read once per context: a page asks which are hidden several times (the
     # placeholders, the approve guard, the reason it is refused). Writes go through `locked`,
     # which makes a fresh context.
@@ -118,7 +118,7 @@ class MinutesContext:
 
 
 def context_for(minutes: Minutes) -> MinutesContext:
-    return MinutesContext(minutes, meetings.load_context(minutes.meeting))
+    return MinutesContext(minutes, meetings_access.load_context(minutes.meeting))
 
 
 def get_minutes_or_404(
@@ -161,7 +161,7 @@ def record_section_reads(context: MinutesContext, shown_sections) -> None:
 def _minutes_name_organization(organization_id):
     # The same on the row of the minutes' meeting, which the query joins (see visible_clause).
     return (Meeting.organization == organization_id) | Minutes.meeting.in_(
-        meetings._invited_meetings(organization_id)
+        meetings_access.invited_meetings(organization_id)
     )
 
 
@@ -181,7 +181,7 @@ def visible_clause(account, action: str = "view"):
         _meeting_ids_naming,
         row_columns=(Meeting.organization,),
     )
-    return Minutes.state.in_(states) & meetings.visible_clause(account) & label
+    return Minutes.state.in_(states) & meetings_access.visible_clause(account) & label
 
 
 def visible_minutes(account, action: str = "list"):

@@ -9,8 +9,8 @@ from peewee import fn
 from intranet.core import audit, sharing
 from intranet.core.workflow import WorkflowError
 from intranet.directory.search import contains
-from intranet.meetings import services as meetings
-from intranet.meetings import times
+from intranet.meetings import access, times
+from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes.access import MinutesError, context_for, visible_sections
 from intranet.minutes.models import (
@@ -117,7 +117,7 @@ def next_meeting(meeting) -> Meeting | None:
 def carry_targets(item: ActionItem, actor, limit: int = 30) -> list[Meeting]:
     """Meetings still to come that `actor` may see, to carry an action item into (one query)."""
     return list(
-        meetings.visible_meetings(actor)
+        access.visible_meetings(actor)
         .where((Meeting.start > utcnow()) & (Meeting.cancelled == False))  # noqa: E712 (SQL)
         .order_by(Meeting.start, Meeting.id)
         .limit(limit)
@@ -141,7 +141,7 @@ def carry_forward(item_id: int, actor, target_id: int | None = None) -> AgendaIt
             raise MinutesError(_l("Please choose a meeting still to come."), "meeting")
     else:
         target = next_meeting(context.meeting)
-    target_context = meetings.load_context(target) if target else None
+    target_context = access.load_context(target) if target else None
     if target_context is None or not target_context.visible_to(actor):
         raise MinutesError(_l("There is no later meeting of this series or organiser."))
     section = item.section
@@ -168,7 +168,7 @@ def carry_forward(item_id: int, actor, target_id: int | None = None) -> AgendaIt
         ]
     )
     with write_transaction():
-        agenda_item = meetings.add_agenda_item(
+        agenda_item = meetings_agenda.add_agenda_item(
             target,
             _("Action item: %(text)s", text=item.text)[:300],
             description,

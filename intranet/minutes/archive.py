@@ -11,8 +11,8 @@ from peewee import JOIN, fn
 from intranet.auth.models import Organization
 from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
-from intranet.meetings import services as meetings
 from intranet.meetings import times
+from intranet.meetings.access import organization_meetings
 from intranet.meetings.models import Meeting
 from intranet.minutes.access import context_for, visible_clause, visible_sections
 from intranet.minutes.editing import describe_result
@@ -28,7 +28,7 @@ from intranet.platform.db import utcnow
 
 
 def _meeting_ids_of_organization(organization_id):
-    return meetings._organization_meetings(organization_id)
+    return organization_meetings(organization_id)
 
 
 def mark_seen(minutes, account) -> None:

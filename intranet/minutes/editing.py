@@ -16,7 +16,9 @@ from intranet.attachments.services import delete_for_owner
 from intranet.auth.models import Account
 from intranet.core import audit, sharing, versioning
 from intranet.core.workflow import WorkflowError
-from intranet.meetings import services as meetings
+from intranet.meetings import agenda as meetings_agenda
+from intranet.meetings import attendance as meetings_attendance
+from intranet.meetings import series as meetings_series
 from intranet.meetings import times
 from intranet.meetings.models import MeetingPerson
 from intranet.minutes import search_provider
@@ -52,7 +54,7 @@ def prefill(meeting) -> str:
     from the attendance record, and leave it out under the Chatham House Rule; names copied
     into the text could not be left out.
     """
-    template = meetings.series_template(meeting)
+    template = meetings_series.series_template(meeting)
     return template + "\n" if template else ""
 
 
@@ -62,7 +64,7 @@ def start_minutes(meeting_context, actor) -> Minutes:
     if not can_start(actor, meeting_context):
         raise MinutesError(_l("You may not start minutes for this meeting."))
     meeting = meeting_context.meeting
-    items = meetings.agenda(meeting, actor, meeting_context.person_ids)
+    items = meetings_agenda.agenda(meeting, actor, meeting_context.person_ids)
     now = utcnow()
     try:
         minutes = _create_minutes(meeting_context, actor, items, now)
@@ -236,7 +238,7 @@ def names_in_text(context: MinutesContext) -> list[str]:
     """Attendees' names that appear in the text or the sections (for the warning in the
     editor of minutes under the Chatham House Rule)."""
     names = set()
-    for row in meetings.attendance(context.meeting).values():
+    for row in meetings_attendance.attendance(context.meeting).values():
         names |= {n.strip() for n in (row.names or "").replace(";", ",").split(",")}
     names |= {
         a.display_name

@@ -13,7 +13,7 @@ from flask_login import current_user
 from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
 from intranet.core.pdf import render_pdf
-from intranet.meetings import services as meetings
+from intranet.meetings import attendance as meetings_attendance
 from intranet.minutes import access, files, numbering, signoff
 from intranet.minutes.models import RELEASED, Minutes
 from intranet.platform.db import utcnow
@@ -48,7 +48,7 @@ def prepare(context, account=None) -> Export:
         context=context,
         sections=sections,
         withheld=len(visible) - len(sections),
-        attendance=meetings.attendance(context.meeting),
+        attendance=meetings_attendance.attendance(context.meeting),
         names_shown=not context.minutes.chatham_house,
         reader=account,
         made_at=utcnow(),

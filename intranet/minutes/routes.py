@@ -18,7 +18,7 @@ from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
-from intranet.meetings import services as meetings
+from intranet.meetings import access as meetings_access
 from intranet.meetings import times
 from intranet.minutes import access, editing, export, files, numbering, rules
 from intranet.minutes import actions as minutes_actions
@@ -255,7 +255,7 @@ def action_state(item_id):
 
 @bp.post("/meetings/<id:meeting_id>/minutes")
 def start(meeting_id):
-    meeting_context = meetings.get_meeting_or_404(meeting_id)
+    meeting_context = meetings_access.get_meeting_or_404(meeting_id)
     if not access.can_start(current_user, meeting_context):
         abort(404)
     if not EmptyForm().validate_on_submit():

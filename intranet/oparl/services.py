@@ -31,8 +31,8 @@ from intranet.core.pagination import paginate
 from intranet.directory import search as directory_search
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
+from intranet.meetings import access as meetings_access
 from intranet.meetings import files as meeting_files
-from intranet.meetings import services as meetings
 from intranet.meetings import times
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import access, comments, numbering
@@ -148,7 +148,7 @@ def bundle(meeting_list, account) -> Bundle:
     for row in rows:
         persons[row.meeting_id].append(row.account)
     for meeting in meeting_list:
-        context = meetings.MeetingContext(meeting, invited[meeting.id], persons[meeting.id])
+        context = meetings_access.MeetingContext(meeting, invited[meeting.id], persons[meeting.id])
         if context.visible_to(account) and exported(context.audience):
             found.contexts[meeting.id] = context
             found.items[meeting.id] = []
@@ -164,7 +164,7 @@ def bundle(meeting_list, account) -> Bundle:
         numbers[item.meeting_id] += 1
         item.number = numbers[item.meeting_id]
         context = found.contexts[item.meeting_id]
-        if meetings.can_see_agenda_item(
+        if meetings_access.can_see_agenda_item(
             account, item, context.meeting, context.person_ids
         ) and exported(context.item_audience(item)):
             found.items[item.meeting_id].append(item)
@@ -594,7 +594,7 @@ def record_listed(kind: str, items, labels_of, account) -> None:
 
 
 def _exported_meetings(account):
-    return meetings.visible_meetings(account).where(Meeting.label != sharing.RED)
+    return meetings_access.visible_meetings(account).where(Meeting.label != sharing.RED)
 
 
 def meeting_list(account) -> dict:
@@ -612,7 +612,7 @@ def agenda_item_list(account) -> dict:
         AgendaItem.select(AgendaItem, Meeting)
         .join(Meeting)
         .where(
-            AgendaItem.id.in_(meetings.visible_agenda_items(account))
+            AgendaItem.id.in_(meetings_access.visible_agenda_items(account))
             & (Meeting.label != sharing.RED)
             & (AgendaItem.label != sharing.RED)
         )
@@ -630,11 +630,11 @@ def _files_naming_organization(organization_id):
     return file.select(file.id).where(
         (
             (file.owner_kind == "meeting")
-            & file.owner_id.in_(meetings._organization_meetings(organization_id))
+            & file.owner_id.in_(meetings_access.organization_meetings(organization_id))
         )
         | (
             (file.owner_kind == "agenda_item")
-            & file.owner_id.in_(meetings._agenda_items_of_organization(organization_id))
+            & file.owner_id.in_(meetings_access.agenda_items_of_organization(organization_id))
         )
     )
 
@@ -642,7 +642,8 @@ def _files_naming_organization(organization_id):
 def _files_naming_person(account_id):
     file = Attachment.alias("f_per")
     return file.select(file.id).where(
-        (file.owner_kind == "meeting") & file.owner_id.in_(meetings._named_meetings(account_id))
+        (file.owner_kind == "meeting")
+        & file.owner_id.in_(meetings_access.named_meetings(account_id))
     )
 
 
@@ -650,9 +651,9 @@ def exported_files_clause(account):
     """The SQL twin of what `bundle` lets through as files: the item visible and exported,
     the file's own label visible, and no AMBER+STRICT or RED on the file or above it."""
     detailed_meetings = Meeting.select(Meeting.id).where(
-        meetings.visible_clause(account) & Meeting.label.in_(DETAIL_LABELS)
+        meetings_access.visible_clause(account) & Meeting.label.in_(DETAIL_LABELS)
     )
-    detailed_items = meetings.visible_agenda_items(account).where(
+    detailed_items = meetings_access.visible_agenda_items(account).where(
         Meeting.label.in_(DETAIL_LABELS) & AgendaItem.label.in_(DETAIL_LABELS)
     )
     label = sharing.visible_where(
@@ -684,7 +685,7 @@ def file_list(account) -> dict:
     meeting_ids = {a.owner_id for a in page.items if a.owner_kind == "meeting"}
     meeting_ids |= set(item_meetings.values())
     page_meetings = (
-        list(meetings.visible_meetings(account).where(Meeting.id.in_(meeting_ids)))
+        list(meetings_access.visible_meetings(account).where(Meeting.id.in_(meeting_ids)))
         if meeting_ids
         else []
     )
@@ -770,7 +771,7 @@ def empty_list(endpoint: str) -> dict:
 
 def get_meeting(meeting_id: int, account) -> tuple:
     # The loader notes the read; it is written only if the answer is served (core.audit).
-    context = meetings.get_meeting_or_404(meeting_id, account=account)
+    context = meetings_access.get_meeting_or_404(meeting_id, account=account)
     if not exported(context.audience):
         abort(404)  # RED never leaves the intranet (and nothing was read)
     return context.meeting, bundle([context.meeting], account)

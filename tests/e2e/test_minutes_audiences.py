@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from intranet.attachments import services as attachments
 from intranet.auth.models import Account
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
 from intranet.minutes import access, comments, files, workflow
 from intranet.minutes import editing as minutes_editing
 from intranet.minutes.models import ActionItem, Decision, MinutesSection

@@ -12,8 +12,8 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from intranet.core import outbox
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
 from intranet.minutes import editing
 from intranet.platform.db import utcnow
 from tests import factories

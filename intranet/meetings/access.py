@@ -1,0 +1,244 @@
+"""Who may see a meeting and do what with it: the plain permission functions (unit-tested as
+a table), the sharing rule's SQL twin (`visible_clause`, `agenda_item_clause`) and the
+loader that applies it (`get_meeting_or_404`). Every other meetings module builds on this
+one and this one imports none of them."""
+
+from dataclasses import dataclass, field
+
+from flask import abort
+from flask_login import current_user
+from peewee import JOIN
+
+from intranet.auth.models import Account, Organization
+from intranet.core import audit, sharing, versioning
+from intranet.meetings import rules
+from intranet.meetings.models import (
+    AgendaItem,
+    Meeting,
+    MeetingOrganization,
+    MeetingPerson,
+)
+
+can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
+
+
+class MeetingError(ValueError):
+    """A request that cannot be carried out; `field` names the form field it belongs to."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(MeetingError, versioning.Conflict):
+    """Someone else saved the meeting after this form was loaded."""
+
+
+def organizations_named(meeting, invited_ids) -> set[int]:
+    """The organisations an AMBER meeting is shared with: the organiser and the invited."""
+    ids = set(invited_ids)
+    if meeting.organization_id:
+        ids.add(meeting.organization_id)
+    return ids
+
+
+def can_answer(account, meeting, invited_ids, person_ids) -> bool:
+    """Invited accounts answer: members of an organising or invited organisation, or a person
+    named on the meeting; not once it is cancelled or held."""
+    if meeting.cancelled or meeting.state == "held" or not account.is_authenticated:
+        return False
+    if account.id in set(person_ids):
+        return True
+    return (
+        account.organization_id is not None
+        and account.organization_id in organizations_named(meeting, invited_ids)
+        and meeting.label != sharing.RED
+    )
+
+
+def can_record_attendance(account, meeting) -> bool:
+    """Whether the attendance page exists for `account` (the start-time rule comes on top:
+    `rules.has_begun`)."""
+    return can_plan(account) and not meeting.cancelled
+
+
+def can_edit_agenda(account, meeting) -> bool:
+    return can_plan(account) and not meeting.cancelled
+
+
+def can_see_agenda_item(account, item, meeting, person_ids) -> bool:
+    """An agenda item's own label: AMBER names the presenting and the organising organisation,
+    RED the persons named on the meeting (the meeting itself must be visible, too)."""
+    organizations = {i for i in (item.organization_id, meeting.organization_id) if i}
+    return sharing.can_see(account, item.label, organizations, person_ids)
+
+
+def invited_meetings(organization_id):
+    return MeetingOrganization.select(MeetingOrganization.meeting).where(
+        MeetingOrganization.organization == organization_id
+    )
+
+
+def _organising_meetings(organization_id):
+    return Meeting.select(Meeting.id).where(Meeting.organization == organization_id)
+
+
+def named_meetings(account_id):
+    return MeetingPerson.select(MeetingPerson.meeting).where(MeetingPerson.account == account_id)
+
+
+def organization_meetings(organization_id):
+    # Aliased so that it can sit inside a query on Meeting itself.
+    own = Meeting.alias("own")
+    return invited_meetings(organization_id) | own.select(own.id).where(
+        own.organization == organization_id
+    )
+
+
+def _meeting_names_organization(organization_id):
+    """`organization_meetings` on the meeting's own row: organised by the organisation, or
+    inviting it. (The sub-select of every meeting it organised was read in full, for every
+    year, by each query that asked.)"""
+    return (Meeting.organization == organization_id) | Meeting.id.in_(
+        invited_meetings(organization_id)
+    )
+
+
+def _meetings_naming(account_id):
+    return Meeting.id.in_(named_meetings(account_id))
+
+
+def visible_clause(account):
+    """The query must have Meeting itself (not an alias) among its tables."""
+    return sharing.visible_where(
+        account,
+        Meeting.label,
+        Meeting.id,
+        _meeting_names_organization,
+        _meetings_naming,
+        row_columns=(Meeting.organization,),
+    )
+
+
+def agenda_items_of_organization(organization_id):
+    item, meeting = AgendaItem.alias("ai_org"), Meeting.alias("m_ai_org")
+    return (
+        item.select(item.id)
+        .join(meeting, on=(item.meeting == meeting.id))
+        .where((item.organization == organization_id) | (meeting.organization == organization_id))
+    )
+
+
+def _agenda_item_names_organization(organization_id):
+    # `agenda_items_of_organization` on the item's row and its meeting's, which the query
+    # joins: the sub-select scanned all agenda items of all years.
+    return (AgendaItem.organization == organization_id) | (Meeting.organization == organization_id)
+
+
+def _agenda_items_naming(account_id):
+    return AgendaItem.meeting.in_(named_meetings(account_id))
+
+
+def agenda_item_clause(account):
+    """The agenda item's own label (the meeting's rule not included); the query must join
+    AgendaItem and its Meeting."""
+    return sharing.visible_where(
+        account,
+        AgendaItem.label,
+        AgendaItem.id,
+        _agenda_item_names_organization,
+        _agenda_items_naming,
+        row_columns=(AgendaItem.organization, AgendaItem.meeting, Meeting.organization),
+    )
+
+
+def visible_agenda_items(account):
+    """Ids of the agenda items `account` may see: the meeting's rule and the item's own label
+    (the SQL twin of `can_see_agenda_item`)."""
+    return (
+        AgendaItem.select(AgendaItem.id)
+        .join(Meeting)
+        .where(visible_clause(account) & agenda_item_clause(account))
+    )
+
+
+def visible_meetings(account, *fields):
+    """Every meeting `account` may see, with the organiser joined (one query)."""
+    return (
+        Meeting.select(Meeting, Organization, *fields)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where(visible_clause(account))
+    )
+
+
+@dataclass
+class MeetingContext:
+    """A meeting with what its page, its access check and its feed need."""
+
+    meeting: Meeting
+    invited: list[Organization] = field(default_factory=list)
+    persons: list[Account] = field(default_factory=list)
+
+    @property
+    def invited_ids(self):
+        return [o.id for o in self.invited]
+
+    @property
+    def person_ids(self):
+        return [a.id for a in self.persons]
+
+    @property
+    def organization_ids(self):
+        return organizations_named(self.meeting, self.invited_ids)
+
+    @property
+    def audience(self) -> sharing.Audience:
+        return sharing.audience(self.meeting.label, self.organization_ids, self.person_ids)
+
+    def item_audience(self, item) -> sharing.Audience:
+        """An agenda item's own label names its presenting and the organising organisation."""
+        organizations = {i for i in (item.organization_id, self.meeting.organization_id) if i}
+        return self.audience.narrowed(item.label, organizations)
+
+    def visible_to(self, account) -> bool:
+        return self.audience.visible_to(account)
+
+
+def load_context(meeting) -> MeetingContext:
+    invited = list(
+        Organization.select()
+        .join(MeetingOrganization)
+        .where(MeetingOrganization.meeting == meeting.id)
+        .order_by(Organization.name)
+    )
+    persons = list(
+        Account.select(Account, Organization)
+        .join(MeetingPerson, on=(MeetingPerson.account == Account.id))
+        .switch(Account)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(MeetingPerson.meeting == meeting.id)
+        .order_by(Account.display_name)
+    )
+    return MeetingContext(meeting, invited, persons)
+
+
+def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) -> MeetingContext:
+    """Load a meeting and check access where it is loaded: not visible → 404, like absent.
+    A read of a restricted meeting is noted for the audit log, which writes it once the answer
+    is served (core.audit.record_read): a calendar file refused later records nothing."""
+    account = account or current_user
+    meeting = (
+        Meeting.select(Meeting, Organization)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where((Meeting.id == meeting_id) & visible_clause(account))
+        .first()
+    )
+    if meeting is None:
+        audit.not_found("meeting", Meeting, meeting_id, account)
+    context = load_context(meeting)
+    if not context.visible_to(account):  # the rule itself, should its SQL twin ever differ
+        audit.not_found("meeting", Meeting, meeting_id, account)
+    if for_edit and not can_plan(account):
+        abort(404)
+    audit.record_read("meeting", meeting.id, context.audience.labels, account)
+    return context
