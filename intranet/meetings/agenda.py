@@ -1,13 +1,13 @@
 """The agenda of a meeting: items as each reader may see them (numbered the same for all),
 adding, editing, moving and deleting items while the meeting is not cancelled."""
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 
 from intranet.attachments import services as attachments
 from intranet.auth.models import Organization
 from intranet.core import audit, sharing
+from intranet.core.errors import NotFound
 from intranet.meetings import search_provider
 from intranet.meetings.access import MeetingError, can_see_agenda_item
 from intranet.meetings.models import (
@@ -139,7 +139,7 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
         shown = [i for i in items if i.id in visible_ids]
         index = next((n for n, i in enumerate(shown) if i.id == item_id), None)
         if index is None:
-            abort(404)
+            raise NotFound
         other = index - 1 if direction == "up" else index + 1
         if 0 <= other < len(shown):
             a, b = shown[index], shown[other]
@@ -159,7 +159,7 @@ def delete_agenda_item(meeting, item_id: int, actor) -> None:
             .execute()
         )
         if not deleted:
-            abort(404)
+            raise NotFound
         attachments.delete_for_owner("agenda_item", item_id)
         search_provider.remove_agenda_item(item_id)
         audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)

@@ -11,6 +11,7 @@ from peewee import JOIN
 
 from intranet.auth.models import Organization
 from intranet.core import audit, sharing, versioning
+from intranet.core.errors import NotFound
 from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting, MeetingPerson
 from intranet.minutes import rules
@@ -149,13 +150,13 @@ def get_minutes_or_404(
     return context
 
 
-def record_section_reads(context: MinutesContext, shown_sections) -> None:
+def record_section_reads(context: MinutesContext, shown_sections, account) -> None:
     """Restricted sections shown inside wider minutes are reads of restricted content too:
     one `minutes_section.viewed` entry each, like a read of restricted minutes."""
     for section in shown_sections:
         labels = context.section_audience(section).labels
         if sharing.RESTRICTED_LABELS.isdisjoint(context.audience.labels):
-            audit.record_read("minutes_section", section.id, labels, current_user)
+            audit.record_read("minutes_section", section.id, labels, account)
 
 
 def _minutes_name_organization(organization_id):
@@ -305,5 +306,5 @@ def get_section_or_404(context, section_id: int, account) -> MinutesSection:
         (MinutesSection.id == section_id) & (MinutesSection.minutes == context.minutes.id)
     )
     if section is None or not context.section_visible(account, section):
-        abort(404)
+        raise NotFound
     return section

@@ -1,12 +1,12 @@
 """Action items after the meeting: the lists by person and organisation, open/done, and
 carrying an open item onto a later agenda."""
 
-from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.core import audit, sharing
+from intranet.core.errors import NotFound
 from intranet.core.workflow import WorkflowError
 from intranet.directory.search import contains
 from intranet.meetings import access, times
@@ -129,10 +129,10 @@ def carry_forward(item_id: int, actor, target_id: int | None = None) -> AgendaIt
     else the next of its series or organiser."""
     item = open_action_items(actor).where(ActionItem.id == item_id).first()
     if item is None:
-        abort(404)
+        raise NotFound
     context = context_for(item.section.minutes)
     if not context.may(actor, "track"):
-        abort(404)
+        raise NotFound
     if item.carried_to_id:
         raise MinutesError(_l("This action item is already on a later agenda."))
     if target_id:

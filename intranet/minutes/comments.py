@@ -1,9 +1,9 @@
 """Comments and objections while the minutes circulate, and the answers to objections."""
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit, sharing
+from intranet.core.errors import NotFound
 from intranet.core.workflow import WorkflowError
 from intranet.minutes import mail as notifications
 from intranet.minutes.access import WORKFLOW, MinutesContext, MinutesError
@@ -92,7 +92,7 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
         None,
     )
     if objection is None:
-        abort(404)  # hidden from the resolver like any item outside their audience
+        raise NotFound  # hidden from the resolver like any item outside their audience
     with locked(context) as current:
         if not current.may(actor, "resolve"):
             raise WorkflowError(_l("You may not take this step."))
@@ -111,6 +111,6 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
             .execute()
         )
         if not changed:
-            abort(404)
+            raise NotFound
         WORKFLOW.record(actor, context.minutes.id, "resolve", current.state, resolution)
         audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)

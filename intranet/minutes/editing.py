@@ -6,7 +6,6 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,6 +14,7 @@ from peewee import IntegrityError, fn
 from intranet.attachments.services import delete_for_owner
 from intranet.auth.models import Account
 from intranet.core import audit, sharing, versioning
+from intranet.core.errors import NotFound
 from intranet.core.workflow import WorkflowError
 from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings import attendance as meetings_attendance
@@ -128,7 +128,7 @@ def locked(context: MinutesContext):
     with serialized(f"minutes:{context.minutes.id}"):
         fresh = Minutes.select().where(Minutes.id == context.minutes.id).first()
         if fresh is None:
-            abort(404)
+            raise NotFound
         fresh.meeting = context.meeting
         yield MinutesContext(fresh, context.meeting_context)
 
@@ -404,7 +404,7 @@ def update_decision(context, section, decision_id: int, data: DecisionData, acto
             .execute()
         )
         if not changed:
-            abort(404)
+            raise NotFound
         _changed(current, actor)
 
 
@@ -427,5 +427,5 @@ def delete_entry(context, section, model, entry_id: int, actor) -> None:
             model.delete().where((model.id == entry_id) & (model.section == section.id)).execute()
         )
         if not deleted:
-            abort(404)
+            raise NotFound
         _changed(current, actor)

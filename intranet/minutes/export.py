@@ -7,11 +7,11 @@ Rule no name the system records about people (authors, who took which step, atte
 
 from dataclasses import dataclass
 
-from flask import abort, render_template
-from flask_login import current_user
+from flask import render_template
 
 from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
+from intranet.core.errors import NotFound
 from intranet.core.pdf import render_pdf
 from intranet.meetings import attendance as meetings_attendance
 from intranet.minutes import access, files, numbering, signoff
@@ -37,11 +37,10 @@ class Export:
     corrections: list  # released corrections of these minutes the reader may see
 
 
-def prepare(context, account=None) -> Export:
-    """The content of an export for `account`; 404 where the rules allow none."""
-    account = account or current_user
+def prepare(context, account) -> Export:
+    """The content of an export for `account`; NotFound where the rules allow none."""
     if not context.may(account, "export"):
-        abort(404)
+        raise NotFound
     visible = access.sections(context, account)
     sections = [s for s in visible if context.section_audience(s).leaves_intranet]
     return Export(

@@ -343,7 +343,7 @@ def _visible(minutes_id):
 def show(minutes_id):
     context = access.get_minutes_or_404(minutes_id)
     data = _show_context(context)
-    access.record_section_reads(context, data["sections"])
+    access.record_section_reads(context, data["sections"], current_user)
     minutes_archive.mark_seen(context.minutes, current_user)
     return render("minutes/show.html", **data)
 
@@ -1010,13 +1010,13 @@ def delete_entry(minutes_id, section_id, kind, entry_id):
 def print_view(minutes_id):
     # The read is written only if the export's own checks let the minutes out (else a 404).
     context = access.get_minutes_or_404(minutes_id)
-    return export.html(export.prepare(context))
+    return export.html(export.prepare(context, current_user))
 
 
 @bp.get("/minutes/<id:minutes_id>.pdf")
 def pdf(minutes_id):
     # The export writes its own entry (minutes.exported); a second one for the view adds nothing.
     context = access.get_minutes_or_404(minutes_id, record_view=False)
-    document = export.prepare(context)
+    document = export.prepare(context, current_user)
     body = export.pdf(document)
     return download(body, export.file_name(context.minutes), "application/pdf")

@@ -5,11 +5,11 @@ import difflib
 import json
 from dataclasses import dataclass
 
-from flask import abort
 from flask_babel import gettext as _
 from peewee import fn
 
 from intranet.core import sharing
+from intranet.core.errors import NotFound
 from intranet.minutes.access import MinutesContext, sections_with_entries
 from intranet.minutes.models import (
     Minutes,
@@ -91,12 +91,12 @@ def versions(context: MinutesContext, account) -> list[MinutesVersion]:
 
 
 def get_version(context: MinutesContext, number: int, account) -> MinutesVersion:
-    """One version, 404 unless `account` may see it (like every loader)."""
+    """One version; NotFound unless `account` may see it (like every loader)."""
     version = MinutesVersion.get_or_none(
         (MinutesVersion.minutes == context.minutes.id) & (MinutesVersion.number == number)
     )
     if version is None or not version_visible(context, version, account):
-        abort(404)
+        raise NotFound
     return version
 
 

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from intranet.core.errors import NotFound
+
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +67,11 @@ def init_app(app):
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code, headers=headers)
+
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        # A service's "absent or hidden": the same answer as a loader's abort(404).
+        return render_error(404)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
