@@ -652,7 +652,7 @@ def _agenda_closed(context, error):
 
 
 def _agenda_values(form) -> tuple:
-    """The agenda form's values in the order the agenda services take them."""
+    """The agenda form's values in the order the agenda operations take them."""
     return (
         form.title.data,
         form.description.data,
