@@ -45,8 +45,8 @@ def ceiling_ms(requests: int) -> float:
 def _member(database_url: str) -> dict:
     """A demo member with the benchmark password, the way `bench.run` prepares one."""
     from intranet import create_app
-    from intranet.auth.models import Account
     from intranet.auth.passwords import hash_password
+    from intranet.core.accounts import Account
     from intranet.platform.db import db
 
     app = create_app({"DATABASE_URL": database_url})
@@ -58,9 +58,9 @@ def _member(database_url: str) -> dict:
 
 
 def _without_replay() -> None:
-    """Peewee renders every query itself: what core.compiled's two caches save shows as the
+    """Peewee renders every query itself: what platform.compiled's two caches save shows as the
     difference to a run without this."""
-    from intranet.core import compiled
+    from intranet.platform import compiled
 
     compiled.Compiled.__sql__ = lambda self, ctx: ctx.sql(self.build())
     compiled.install_selection_cache(enabled=False)
@@ -102,7 +102,7 @@ def main() -> int:
     parser.add_argument(
         "--without-replay",
         action="store_true",
-        help="render all SQL with peewee alone (no core.compiled caches), to see what they save",
+        help="render all SQL with peewee alone (no platform.compiled caches), to see what they save",
     )
     args = parser.parse_args()
     targets = []

@@ -72,10 +72,10 @@ def _prepare(folder: Path) -> dict:
     from peewee import fn
 
     from intranet import create_app
-    from intranet.auth.models import Account
     from intranet.auth.passwords import hash_password
+    from intranet.core.accounts import Account
     from intranet.directory.models import Person
-    from intranet.meetings import feeds, services
+    from intranet.meetings import access, feeds
     from intranet.meetings.models import Meeting
     from intranet.platform.db import db, utcnow
 
@@ -85,7 +85,7 @@ def _prepare(folder: Path) -> dict:
         account.password_hash = hash_password(PASSWORD)
         account.save()
         token = feeds.renew(account)
-        visible = services.visible_meetings(account)
+        visible = access.visible_meetings(account)
         meeting = (
             visible.where(Meeting.start >= utcnow()).order_by(Meeting.start).first()
             or visible.order_by(Meeting.start.desc()).first()

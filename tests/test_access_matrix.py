@@ -26,14 +26,13 @@ from intranet.core import sharing
 from intranet.core.ids import IdConverter
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
+from intranet.meetings import access as meetings_access
 from intranet.meetings import feeds
 from intranet.meetings import rules as meeting_rules
 from intranet.meetings import search_provider as meeting_search
-from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem
-from intranet.minutes import export
+from intranet.minutes import access, export, signoff, versions
 from intranet.minutes import search_index as minutes_search
-from intranet.minutes import services as minutes
 from intranet.minutes.models import (
     CIRCULATING,
     DRAFT,
@@ -41,6 +40,7 @@ from intranet.minutes.models import (
     STATES,
     ActionItem,
     Decision,
+    Minutes,
     MinutesComment,
     MinutesSection,
     MinutesVersion,
@@ -112,7 +112,7 @@ def build_world(app) -> World:
     start = utcnow().replace(microsecond=0, second=0) + dt.timedelta(days=3)
 
     def meeting_target(meeting):
-        context = meetings.load_context(meeting)
+        context = meetings_access.load_context(meeting)
         targets.append(
             Target(
                 "meeting",
@@ -158,7 +158,7 @@ def build_world(app) -> World:
         )
 
         def sees_item(account, item=item, context=context):
-            return context.visible_to(account) and meetings.can_see_agenda_item(
+            return context.visible_to(account) and meetings_access.can_see_agenda_item(
                 account, item, context.meeting, context.person_ids
             )
 
@@ -195,7 +195,7 @@ def build_world(app) -> World:
             released_text=body if state == RELEASED else "",
             released_sha256=hashlib.sha256(body.encode()).hexdigest() if state == RELEASED else "",
         )
-        context = minutes.context_for(document)
+        context = access.context_for(document)
 
         def sees_minutes(account, context=context):
             return context.may(account, "view")
@@ -230,7 +230,7 @@ def build_world(app) -> World:
             )
 
             def sees_version(account, context=context, version=narrower):
-                return context.may(account, "view") and minutes.version_audience(
+                return context.may(account, "view") and versions.version_audience(
                     context, version
                 ).visible_to(account)
 
@@ -477,7 +477,7 @@ def _minutes_may(action):
 
 
 def _plans(account, t):
-    return meetings.can_plan(account)
+    return meetings_access.can_plan(account)
 
 
 def _may_edit_file(account, t):
@@ -501,11 +501,11 @@ def _open_tracked_item(account, t):
 
 def _may_answer(account, t):
     c = t.extra["context"]
-    return meetings.can_answer(account, c.meeting, c.invited_ids, c.person_ids)
+    return meetings_access.can_answer(account, c.meeting, c.invited_ids, c.person_ids)
 
 
 def _may_start(account, t):
-    return minutes.can_start(account, t.extra["context"])
+    return access.can_start(account, t.extra["context"])
 
 
 def _admin(account, t):
@@ -539,13 +539,13 @@ def _results_protocol(account, t):
     context = t.extra["context"]
     if not exportable(context):
         return False
-    later = minutes.visible_minutes(account, "export").where(
-        (minutes.Minutes.meeting == context.meeting.id)
-        & (minutes.Minutes.state == RELEASED)
-        & (minutes.Minutes.id != context.minutes.id)
+    later = access.visible_minutes(account, "export").where(
+        (Minutes.meeting == context.meeting.id)
+        & (Minutes.state == RELEASED)
+        & (Minutes.id != context.minutes.id)
     )
     return not any(
-        exportable(minutes.context_for(m))
+        exportable(access.context_for(m))
         and (m.released_at, m.id) > (context.minutes.released_at, context.minutes.id)
         for m in later
     )
@@ -561,7 +561,7 @@ PERMISSION = {
     "meetings.change_state": _plans,
     "meetings.retry_mail": _plans,
     "meetings.add_agenda_item": _plans,
-    "meetings.attendance": lambda a, t: meetings.can_record_attendance(a, t.obj),
+    "meetings.attendance": lambda a, t: meetings_access.can_record_attendance(a, t.obj),
     "meetings.answer": _may_answer,
     "meetings.edit_agenda_item": _plans,
     "meetings.move_agenda_item": _plans,
@@ -572,7 +572,7 @@ PERMISSION = {
     "minutes.comment": _minutes_may("comment"),
     "minutes.resolve": _minutes_may("resolve"),
     "minutes.confirm": _minutes_may("confirm_read"),
-    "minutes.consent": lambda a, t: minutes.may_consent(t.extra["context"], a),
+    "minutes.consent": lambda a, t: signoff.may_consent(t.extra["context"], a),
     "minutes.correct": _minutes_may("correct"),
     "minutes.compare": _minutes_may("compare"),
     "minutes.restore": _minutes_may("edit"),

@@ -11,8 +11,8 @@ import pytest
 from intranet.attachments import services
 from intranet.attachments.models import Attachment
 from intranet.core.areas import registry
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
 from tests.conftest import csrf_token, sign_in
 from tests.factories import PDF, make_meeting, upload
 from tests.test_meetings import VISIBLE, world  # noqa: F401 (fixture)

@@ -18,11 +18,9 @@ from intranet.admin import audit_log
 from intranet.auth import sessions
 from intranet.core import audit, site_settings
 from intranet.core.models import AuditEvent, RefusedRead
-from intranet.meetings import feeds
-from intranet.meetings import services as meetings
+from intranet.meetings import access, feeds
 from intranet.meetings.models import AgendaItem, Series
-from intranet.minutes import rules
-from intranet.minutes import services as minutes_services
+from intranet.minutes import editing, rules
 from intranet.minutes.models import COMMENT_KINDS, ActionItem, Decision, MinutesSection
 from intranet.oparl import services as oparl
 from intranet.platform.db import db, utcnow
@@ -222,7 +220,7 @@ def restricted_addresses(app, org, coordinator):
         "Fallkonferenz", label="amber", organization=org,
         start=utcnow().replace(microsecond=0) - dt.timedelta(days=2),
     )  # fmt: skip
-    draft = minutes_services.start_minutes(meetings.load_context(begun), coordinator)
+    draft = editing.start_minutes(access.load_context(begun), coordinator)
     section = MinutesSection.create(minutes=draft, position=1, title="Lage", label="amber")
     released = factories.minutes(begun, state="released", document_key="test:released")
     decision = Decision.create(section=section, position=1, text="Beschluss")

@@ -85,27 +85,28 @@ def test_a_change_whose_audit_entry_fails_is_not_kept(app, monkeypatch, org, coo
     from intranet.core.accounts import Account
     from intranet.directory import services as directory
     from intranet.directory.models import Person
-    from intranet.meetings import services as meetings
+    from intranet.meetings import access as meetings_access
+    from intranet.meetings import planning
     from intranet.meetings.models import Meeting
-    from intranet.minutes import services as minutes
+    from intranet.minutes import access, editing
     from intranet.minutes.models import Minutes
     from tests import factories
 
     held = factories.meeting(
         "Plenum", organization=org, start=dt.datetime(2026, 1, 10, 17), state="held"
     )
-    draft = minutes.start_minutes(meetings.load_context(held), coordinator)
+    draft = editing.start_minutes(meetings_access.load_context(held), coordinator)
     member = factories.account("member", org, email="m@example.org")
     start = dt.datetime(2031, 3, 3, 18)
     changes = {
-        "meeting": lambda: meetings.create_meeting(
-            meetings.MeetingData("Neu", start, start + dt.timedelta(hours=1)), coordinator
+        "meeting": lambda: planning.create_meeting(
+            planning.MeetingData("Neu", start, start + dt.timedelta(hours=1)), coordinator
         ),
         "person": lambda: directory.create_person(
             {"family_name": "Neu", "given_name": "", "function": "Vorsitz", "organization": org}
         ),
-        "minutes": lambda: minutes.save_draft(
-            minutes.get_minutes_or_404(draft.id, account=coordinator),
+        "minutes": lambda: editing.save_draft(
+            access.get_minutes_or_404(draft.id, account=coordinator),
             "Neuer Text",
             "green",
             False,

@@ -119,7 +119,7 @@ def sha256(path: Path) -> str:
 
 def add_file(meeting, actor, content: bytes):
     from intranet.attachments import services as files
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     owner = files.Owner(
         "meeting", meeting.id, meeting.title, "/", load_context(meeting).audience, may_edit=True
@@ -153,7 +153,7 @@ def take_backup(app, path: Path) -> Path:
 
 def test_backup_while_eight_threads_write_restores_consistently(app, coordinator, tmp_path):
     from intranet.directory import services as directory
-    from intranet.meetings import services as meetings
+    from intranet.meetings import planning
 
     org = coordinator.organization
     stop = threading.Event()
@@ -167,8 +167,8 @@ def test_backup_while_eight_threads_write_restores_consistently(app, coordinator
                 step = 0
                 while not stop.is_set():
                     start = dt.datetime(2031, 1, 1, 9) + dt.timedelta(days=number * 100 + step)
-                    [meeting] = meetings.create_meeting(
-                        meetings.MeetingData(
+                    [meeting] = planning.create_meeting(
+                        planning.MeetingData(
                             title=f"Sitzung {number}-{step}",
                             start_local=start,
                             end_local=start + dt.timedelta(hours=1),

@@ -5,7 +5,7 @@ import re
 from peewee import Context
 
 from intranet.meetings import access as meeting_access
-from intranet.meetings import services as meeting_services
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting
 from intranet.minutes.models import Minutes
 from intranet.platform import compiled
@@ -18,13 +18,13 @@ def rendered(query):
 
 
 def test_a_replayed_clause_is_the_sql_a_fresh_compile_makes(app, member, other_org):
-    query = Meeting.select().where(meeting_services.visible_clause(member))
+    query = Meeting.select().where(meetings_access.visible_clause(member))
     first = rendered(query)
     entries = len(compiled._cache)
-    again = rendered(Meeting.select().where(meeting_services.visible_clause(member)))
+    again = rendered(Meeting.select().where(meetings_access.visible_clause(member)))
     assert again == first and len(compiled._cache) == entries  # replayed, not compiled anew
     # What peewee itself makes of the same rule, without the cache:
-    fresh = Meeting.select().where(meeting_services.visible_clause(member).build())
+    fresh = Meeting.select().where(meetings_access.visible_clause(member).build())
     assert rendered(fresh) == first
 
 
@@ -35,7 +35,7 @@ def test_each_account_gets_its_own_rule(app, member, other_org, org):
     red = make_meeting("Vertraulich", "red", organization=org, persons=[outsider])
 
     def titles(account):
-        return sorted(m.title for m in meeting_services.visible_meetings(account))
+        return sorted(m.title for m in meetings_access.visible_meetings(account))
 
     for _ in range(2):  # the second round is served from the cache
         assert titles(member) == ["Arbeitsgruppe", "Plenum"]
@@ -44,18 +44,16 @@ def test_each_account_gets_its_own_rule(app, member, other_org, org):
 
 
 def test_the_same_rule_keeps_the_aliases_of_where_it_sits(app, member):
-    on_its_own = rendered(Meeting.select().where(meeting_services.visible_clause(member)))[0]
+    on_its_own = rendered(Meeting.select().where(meetings_access.visible_clause(member)))[0]
     joined = rendered(
-        Minutes.select(Minutes, Meeting)
-        .join(Meeting)
-        .where(meeting_services.visible_clause(member))
+        Minutes.select(Minutes, Meeting).join(Meeting).where(meetings_access.visible_clause(member))
     )[0]
     assert '"t1"."label" IN' in on_its_own
     assert '"t2"."label" IN' in joined and '"t1"."label" IN' not in joined.split("WHERE")[1]
 
 
 def test_a_different_dialect_never_gets_another_dialects_sql(app, member):
-    clause = meeting_services.visible_clause(member)
+    clause = meetings_access.visible_clause(member)
     question_marks = Context(param="?", quote='""').parse(Meeting.select().where(clause))
     percent = Context(param="%s", quote='""').parse(Meeting.select().where(clause))
     assert "?" in question_marks[0] and "%s" not in question_marks[0]
@@ -66,13 +64,13 @@ def representative_queries(member):
     from peewee import JOIN, fn
 
     from intranet.core.accounts import Account, Organization
-    from intranet.minutes import services as minutes_services
+    from intranet.minutes import access
 
     own = Meeting.alias("own")
     return [
         Meeting.select().where(Meeting.id == 1),
         Minutes.select(Minutes, Meeting).join(Meeting).order_by(Minutes.id),
-        minutes_services.visible_minutes(member, "view"),
+        access.visible_minutes(member, "view"),
         Account.select(Account, Organization).join(Organization, JOIN.LEFT_OUTER),
         Organization.select(Organization, Account).join(Account),  # the same models, other aliases
         own.select(own.id, own.title).where(own.id.in_(Meeting.select(Meeting.id))),
@@ -96,7 +94,7 @@ def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
     """The section's rule reads its meeting's organisation on the joined row: the same section
     alias with the meeting elsewhere in the query must get SQL of its own, never a replay."""
     from intranet.core.accounts import Organization
-    from intranet.minutes import services as minutes_services
+    from intranet.minutes import access
     from intranet.minutes.models import MinutesSection
 
     def queries(clause):
@@ -110,11 +108,9 @@ def test_a_rule_on_joined_rows_follows_where_those_rows_sit(app, member):
             .where(clause()),
         ]
 
-    fresh = [rendered(q) for q in queries(lambda: minutes_services.section_clause(member).build())]
+    fresh = [rendered(q) for q in queries(lambda: access.section_clause(member).build())]
     for _ in range(2):  # rendered, then replayed
-        assert [rendered(q) for q in queries(lambda: minutes_services.section_clause(member))] == (
-            fresh
-        )
+        assert [rendered(q) for q in queries(lambda: access.section_clause(member))] == (fresh)
     assert '"t3"."organization_id"' in fresh[0][0] and '"t4"."organization_id"' in fresh[1][0]
 
 

@@ -81,7 +81,7 @@ def test_parallel_wrong_passwords_are_not_checked_beyond_the_limit(app, member, 
 
 
 def test_agenda_items_added_at_once_get_distinct_positions(app, coordinator):
-    from intranet.meetings import services
+    from intranet.meetings import agenda
     from intranet.meetings.models import AgendaItem, Meeting
 
     start = utcnow().replace(microsecond=0) + dt.timedelta(days=3)
@@ -91,7 +91,7 @@ def test_agenda_items_added_at_once_get_distinct_positions(app, coordinator):
     run_parallel(
         app,
         8,
-        lambda n: services.add_agenda_item(meeting, f"Punkt {n}", "", None, "green", coordinator),
+        lambda n: agenda.add_agenda_item(meeting, f"Punkt {n}", "", None, "green", coordinator),
     )
     positions = [item.position for item in AgendaItem.select().where(AgendaItem.meeting == meeting)]
     assert sorted(positions) == list(range(1, 9))

@@ -8,8 +8,7 @@ from werkzeug.exceptions import NotFound
 from intranet.attachments.models import Attachment
 from intranet.attachments.services import stored_path
 from intranet.core.accounts import Account
-from intranet.minutes import export
-from intranet.minutes import services as minutes
+from intranet.minutes import access, export
 from intranet.minutes.models import RELEASED, Minutes
 
 pdfua = pytest.importorskip("pdfua")
@@ -38,7 +37,7 @@ def test_every_pdf_of_the_demo_data_passes_pdfua(app, tmp_path):
         for reader in readers:
             with app.test_request_context():
                 try:
-                    context = minutes.get_minutes_or_404(
+                    context = access.get_minutes_or_404(
                         record.id, account=reader, record_view=False
                     )
                 except NotFound:

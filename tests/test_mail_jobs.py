@@ -6,11 +6,13 @@ import json
 
 import pytest
 
-from intranet.auth.models import Account
 from intranet.core import mail, notifications, outbox
+from intranet.core.accounts import Account
 from intranet.core.models import DigestEntry, MailJob, OutboxMessage
+from intranet.meetings import access as meetings_access
 from intranet.meetings import mail as meeting_mail
-from intranet.meetings import services as meetings
+from intranet.meetings import planning as meetings_planning
+from intranet.meetings import series as meetings_series
 from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -177,7 +179,7 @@ def test_a_series_invitation_follows_each_choice_when_it_is_written(mail_on):
     off = factories.account("member", guests, email="aus@example.org")
     dates = factories.weekly_series("Forum", 2, home, invited=[guests])
     with mail_on.test_request_context():
-        assert meetings.invite_occurrences(dates[0], coordinator, "series").mailed == 3
+        assert meetings_series.invite_occurrences(dates[0], coordinator, "series").mailed == 3
     assert not DigestEntry.select().exists()
     # Chosen after the invitation, before its mails are written: the choice of that moment.
     choose(daily, notifications.DAILY)
@@ -267,9 +269,9 @@ def test_an_erased_account_leaves_the_pending_jobs_and_nobody_gets_its_mail(
     dates = factories.weekly_series("Forum", 2, org, invited=[guests])
     single = factories.make_meeting("Plenum", organization=org, invited=[guests])
     with mail_on.test_request_context():
-        meetings.invite_occurrences(dates[0], coordinator, "series")
-        meetings.invite(single, coordinator)  # a single invitation's job (not a series')
-        meeting_mail.queue_invitations(meetings.load_context(single), coordinator)
+        meetings_series.invite_occurrences(dates[0], coordinator, "series")
+        meetings_planning.invite(single, coordinator)  # a single invitation's job (not a series')
+        meeting_mail.queue_invitations(meetings_access.load_context(single), coordinator)
     client = mail_on.test_client()
     sign_in(client, admin)
     response = client.post(

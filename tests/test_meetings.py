@@ -10,7 +10,10 @@ import pytest
 from intranet.core import sharing, times
 from intranet.core.areas import registry
 from intranet.core.text import ALLOWED_TAGS, render_markdown
-from intranet.meetings import services
+from intranet.meetings import access, planning
+from intranet.meetings import agenda as meetings_agenda
+from intranet.meetings import answers as meetings_answers
+from intranet.meetings import overview as meetings_overview
 from intranet.meetings.models import (
     AgendaItem,
     Answer,
@@ -66,7 +69,7 @@ def test_anonymous_sees_nothing():
     [("admin", True), ("coordinator", True), ("reviewer", False), ("member", False)],
 )
 def test_who_plans(role, expected):
-    assert services.can_plan(Who(1, 1, role)) is expected
+    assert access.can_plan(Who(1, 1, role)) is expected
 
 
 @pytest.mark.parametrize(
@@ -83,7 +86,7 @@ def test_who_plans(role, expected):
 )
 def test_who_answers(account, label, state, cancelled, expected):
     meeting = Meeting(label=label, state=state, cancelled=cancelled, organization=20)
-    assert services.can_answer(account, meeting, [10], [3]) is expected
+    assert access.can_answer(account, meeting, [10], [3]) is expected
 
 
 # --- Access matrix: page, ics, edit, lists, month grid ------------------------------------------
@@ -367,9 +370,9 @@ def test_following_edit_leaves_occurrences_not_shared_with_the_editor_untouched(
     sign_in(client, coordinator)
     meetings = plan_series(client)
     fifth, secret = meetings[4], meetings[7]
-    services.update_meeting(
-        services.load_context(secret),
-        services.MeetingData(
+    planning.update_meeting(
+        access.load_context(secret),
+        planning.MeetingData(
             title="Vertrauliche Runde",
             start_local=times.to_local(secret.start).replace(tzinfo=None),
             end_local=times.to_local(secret.end).replace(tzinfo=None),
@@ -423,10 +426,10 @@ def test_split_visible_gives_what_the_rule_shows_in_one_query(
                 make_meeting(label, label, organization, (other_org,), persons)
     candidates = Meeting.select().where(Meeting.organization.is_null(False))
     for account in (admin, coordinator, member, named):
-        expected = {m.id for m in candidates if services.load_context(m).visible_to(account)}
+        expected = {m.id for m in candidates if access.load_context(m).visible_to(account)}
         total = candidates.count()
         with count_queries() as counted:
-            shown, skipped = sharing.split_visible(candidates, services.visible_clause(account))
+            shown, skipped = sharing.split_visible(candidates, access.visible_clause(account))
         assert {m.id for m in shown} == expected, account.email
         assert skipped == total - len(expected) > 0
         assert counted.n == 1
@@ -578,12 +581,12 @@ def test_agenda_item_numbers_come_from_one_query_over_all_items(coordinator, mem
     for n in range(1, 6):
         AgendaItem.create(meeting=meeting, position=n, title=f"Punkt {n}",
                           label="amber" if n % 2 == 0 else "green")  # fmt: skip
-    context = services.load_context(meeting)
-    rows = services.agenda_rows(meeting, member, context.person_ids)
+    context = access.load_context(meeting)
+    rows = meetings_agenda.agenda_rows(meeting, member, context.person_ids)
     assert [(number, item.title if item else None) for number, item in rows] == [
         (1, "Punkt 1"), (2, None), (3, "Punkt 3"), (4, None), (5, "Punkt 5"),
     ]  # fmt: skip
-    items = services.agenda(meeting, coordinator, context.person_ids)
+    items = meetings_agenda.agenda(meeting, coordinator, context.person_ids)
     assert [(item.number, item.title) for item in items] == [(n, f"Punkt {n}") for n in range(1, 6)]
 
 
@@ -735,7 +738,7 @@ def test_erasure_keeps_answers_and_attendance_under_a_pseudonym(
     app, coordinator, member, other_org
 ):
     meeting = make_meeting(invited=[other_org])
-    services.give_answer(meeting, member, "yes")
+    meetings_answers.give_answer(meeting, member, "yes")
     Attendance.create(
         meeting=meeting, organization=other_org, status="present",
         recorded_by=member, recorded_by_label=member.display_name,
@@ -805,13 +808,13 @@ def test_upcoming_meetings_for_an_organisation(app, client, member, org, other_o
         from flask_login import login_user
 
         login_user(member)
-        titles = [m.title for m in services.upcoming_for_organization(member, other_org)]
+        titles = [m.title for m in meetings_overview.upcoming_for_organization(member, other_org)]
         html = render_template("meetings/_organization_meetings.html", organization=other_org)
     assert sorted(titles) == ["Eingeladen", "Geheim", "Veranstaltet"]
     assert 'id="organization-meetings"' in html and "Eingeladen" in html and "Fremd" not in html
     outsider = factories.account("member", factories.organization("Z"))
     assert "Geheim" not in [
-        m.title for m in services.upcoming_for_organization(outsider, other_org)
+        m.title for m in meetings_overview.upcoming_for_organization(outsider, other_org)
     ]
 
 
@@ -880,7 +883,7 @@ def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org,
             other = factories.organization(f"Eingeladen {n}-{i}")
             MeetingOrganization.create(meeting=meeting, organization=other)
             person = factories.account("member", other)
-            services.give_answer(meeting, person, "yes")
+            meetings_answers.give_answer(meeting, person, "yes")
             Attendance.create(meeting=meeting, organization=other, status="present")
         with count_queries() as counted:
             assert client.get(f"/meetings/{meeting.id}").status_code == 200
@@ -925,8 +928,8 @@ def test_sql_rule_and_python_rule_agree(app, org, other_org, admin, coordinator,
                 for persons in ((), (named,), (member, coordinator)):
                     make_meeting(label, label, organization, invited, persons)
     for account in accounts:
-        in_sql = {m.id for m in services.visible_meetings(account)}
-        in_python = {m.id for m in Meeting.select() if services.load_context(m).visible_to(account)}
+        in_sql = {m.id for m in access.visible_meetings(account)}
+        in_python = {m.id for m in Meeting.select() if access.load_context(m).visible_to(account)}
         assert in_sql == in_python, account.email
 
 
@@ -943,8 +946,8 @@ def test_sql_rule_and_python_rule_agree(app, org, other_org, admin, coordinator,
 def test_agenda_item_rule(item_label, item_org, expected):
     meeting = Meeting(organization=20, label="green")
     item = AgendaItem(label=item_label, organization=item_org)
-    assert services.can_see_agenda_item(Who(1, 10), item, meeting, [3]) is expected
-    assert services.can_see_agenda_item(Who(3, 30), AgendaItem(label="red"), meeting, [3])
+    assert access.can_see_agenda_item(Who(1, 10), item, meeting, [3]) is expected
+    assert access.can_see_agenda_item(Who(3, 30), AgendaItem(label="red"), meeting, [3])
 
 
 def test_agenda_item_is_edited_and_foreign_items_are_404(client, coordinator, member, org):

@@ -10,7 +10,7 @@ import pytest
 import vobject
 
 from intranet.core.times import BERLIN
-from intranet.meetings import feeds, services
+from intranet.meetings import feeds, overview
 from intranet.meetings.models import FeedToken, Meeting
 from intranet.platform.cleaning import clean_line
 from intranet.platform.db import utcnow
@@ -271,7 +271,7 @@ def test_feed_issues_a_fixed_number_of_queries(client, member, org, other_org, c
 def test_upcoming_for_organization_is_one_query(app, member, other_org, count_queries):
     add_meetings(50, utcnow(), [other_org], [member])
     with count_queries() as counted:
-        services.upcoming_for_organization(member, other_org, 5)
+        overview.upcoming_for_organization(member, other_org, 5)
     assert counted.n == 1
 
 

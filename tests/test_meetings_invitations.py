@@ -7,7 +7,8 @@ import re
 import pytest
 
 from intranet.core import sharing, times
-from intranet.meetings import services
+from intranet.meetings import access
+from intranet.meetings import planning as meetings_planning
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization
 from intranet.platform.db import utcnow
 from tests import factories
@@ -42,10 +43,10 @@ def series(client, coordinator, org, other_org):
     sign_in(client, coordinator)
     meetings = plan_series(client, invited=[str(other_org.id)])
     cancelled, secret = meetings[2], meetings[7]
-    services.cancel_meeting(cancelled, "Saal belegt", cancelled.version, coordinator)
-    services.update_meeting(
-        services.load_context(secret),
-        services.MeetingData(
+    meetings_planning.cancel_meeting(cancelled, "Saal belegt", cancelled.version, coordinator)
+    meetings_planning.update_meeting(
+        access.load_context(secret),
+        meetings_planning.MeetingData(
             title="Vertrauliche Runde",
             start_local=times.to_local(secret.start).replace(tzinfo=None),
             end_local=times.to_local(secret.end).replace(tzinfo=None),
@@ -145,7 +146,9 @@ def test_the_text_to_copy_never_shows_what_the_address_names_but_one_may_not_see
     client, series, org, member
 ):
     first, second, secret = series[0], series[1], series[7]
-    services.invite(secret, factories.account("coordinator", org, email="dritte@example.org"))
+    meetings_planning.invite(
+        secret, factories.account("coordinator", org, email="dritte@example.org")
+    )
     elsewhere = make_meeting("Andere Runde", organization=org, state="invited")
     # Only invited occurrences of this series that the reader may see.
     page = client.get(
@@ -196,7 +199,7 @@ def test_series_invitation_is_one_mail_per_person_listing_every_date(mail_app, s
         client, organization=str(organiser.id), invited=[str(guest.id)], repeat_until="2027-04-30"
     )
     assert len(meetings) == 4
-    services.cancel_meeting(meetings[1], "Ferien", meetings[1].version, coordinator)
+    meetings_planning.cancel_meeting(meetings[1], "Ferien", meetings[1].version, coordinator)
     # The last occurrence invites one more organisation: its people hear of that date only.
     late = factories.organization("Später dabei")
     factories.account("member", late, email="spaet@example.org")

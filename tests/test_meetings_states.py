@@ -10,7 +10,9 @@ import pytest
 
 from intranet.core.models import AuditEvent, WorkflowEvent
 from intranet.core.workflow import WorkflowError
-from intranet.meetings import rules, services
+from intranet.meetings import access, planning, rules
+from intranet.meetings import answers as meetings_answers
+from intranet.meetings import attendance as meetings_attendance
 from intranet.meetings.models import AgendaItem, Attendance, Meeting
 from intranet.platform.db import utcnow
 from tests import factories
@@ -161,7 +163,7 @@ def test_uncancel_of_a_stale_page_and_by_a_member_is_refused(
     client, coordinator, member, org, other_org
 ):
     meeting = invited_meeting(org, other_org)
-    services.cancel_meeting(meeting, "Krank", 1, coordinator)
+    planning.cancel_meeting(meeting, "Krank", 1, coordinator)
     sign_in(client, member)
     assert uncancel(client, meeting, version=2).status_code == 404
     sign_in(client, coordinator)
@@ -173,11 +175,11 @@ def test_uncancel_of_a_stale_page_and_by_a_member_is_refused(
 
 def test_steps_raise_version_and_are_recorded_with_who_and_when(app, coordinator, org, other_org):
     meeting = invited_meeting(org, other_org, state="planned")
-    services.invite(meeting, coordinator)
-    services.cancel_meeting(meeting, "Krank", 2, coordinator)
-    with pytest.raises(services.Conflict):
-        services.uncancel_meeting(meeting, 2, coordinator)  # a form from before the cancel
-    saved = services.uncancel_meeting(meeting, 3, coordinator)
+    planning.invite(meeting, coordinator)
+    planning.cancel_meeting(meeting, "Krank", 2, coordinator)
+    with pytest.raises(access.Conflict):
+        planning.uncancel_meeting(meeting, 2, coordinator)  # a form from before the cancel
+    saved = planning.uncancel_meeting(meeting, 3, coordinator)
     assert (saved.version, saved.sequence, saved.state, saved.cancelled) == (4, 3, "invited", False)
     events = rules.WORKFLOW.history(meeting.id)
     assert [(e.action, e.from_state, e.to_state) for e in events] == [
@@ -228,9 +230,9 @@ def test_attendance_only_from_the_start_of_the_meeting(client, coordinator, org,
     )
     assert Attendance.select().count() == 0
     assert Meeting.get_by_id(meeting.id).state == "invited"
-    with pytest.raises(services.MeetingError):
-        services.record_attendance(
-            services.load_context(meeting), {org.id: ("present", "")}, coordinator
+    with pytest.raises(access.MeetingError):
+        meetings_attendance.record_attendance(
+            access.load_context(meeting), {org.id: ("present", "")}, coordinator
         )
     assert Attendance.select().count() == 0
 
@@ -280,7 +282,7 @@ def test_attendance_form_is_preset_from_the_answers_and_stays_editable(
         (third, ["maybe"]),  # no guess
     ):  # fourth: nobody answered, no guess
         for answer in answers:
-            services.give_answer(meeting, factories.account("member", organization), answer)
+            meetings_answers.give_answer(meeting, factories.account("member", organization), answer)
     sign_in(client, coordinator)
     page = client.get(f"/meetings/{meeting.id}/attendance").get_data(as_text=True)
     rows = dict(
@@ -309,7 +311,7 @@ def cancelled_with_agenda(app, coordinator, org, other_org):
     meeting = invited_meeting(org, other_org)
     first = AgendaItem.create(meeting=meeting, position=1, title="Begrüßung")
     second = AgendaItem.create(meeting=meeting, position=2, title="Lagebild")
-    services.cancel_meeting(meeting, "Krank", 1, coordinator)
+    planning.cancel_meeting(meeting, "Krank", 1, coordinator)
     return meeting, first, second
 
 
@@ -373,7 +375,7 @@ def test_cancelled_meeting_says_cancelled_in_lists_and_on_its_page(
     client, coordinator, member, org, other_org
 ):
     meeting = invited_meeting(org, other_org, state="planned")
-    services.cancel_meeting(meeting, "Krank", 1, coordinator)
+    planning.cancel_meeting(meeting, "Krank", 1, coordinator)
     sign_in(client, member)
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert state_row(page) == "abgesagt"

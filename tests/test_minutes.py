@@ -12,7 +12,10 @@ from intranet.core.areas import registry
 from intranet.core.models import AuditEvent, WorkflowEvent
 from intranet.core.workflow import WorkflowError
 from intranet.meetings.models import AgendaItem, Attendance
-from intranet.minutes import services
+from intranet.minutes import access, comments, editing, privacy, signoff
+from intranet.minutes import actions as minutes_actions
+from intranet.minutes import versions as minutes_versions
+from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.models import (
     ActionItem,
     Decision,
@@ -44,18 +47,18 @@ def held(app, org, other_org):
 
 def ctx(minutes_or_id, account):
     minutes_id = getattr(minutes_or_id, "id", minutes_or_id)
-    return services.get_minutes_or_404(minutes_id, account=account)
+    return access.get_minutes_or_404(minutes_id, account=account)
 
 
 def started(held, coordinator):
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
-    return services.start_minutes(load_context(held), coordinator)
+    return editing.start_minutes(load_context(held), coordinator)
 
 
 def to_circulating(minutes, coordinator, reviewer):
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
+    minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.approve(ctx(minutes, reviewer), reviewer)
     return Minutes.get_by_id(minutes.id)
 
 
@@ -76,7 +79,7 @@ def test_start_makes_a_section_per_agenda_item_and_no_second_agenda_in_the_text(
         ("TOP 2: Fallbesprechung", "amber"),
     ]
     assert MinutesVersion.select().where(MinutesVersion.minutes == minutes.id).count() == 1
-    with pytest.raises(services.MinutesError):
+    with pytest.raises(access.MinutesError):
         started(held, coordinator)  # one set of minutes per meeting
 
 
@@ -98,7 +101,7 @@ def test_sections_and_text_keep_the_agenda_numbers_of_items_hidden_from_the_auth
 
 @pytest.mark.parametrize("role", ["member", "reviewer", "admin"])
 def test_only_coordinators_start_minutes(held, org, role):
-    with pytest.raises(services.MinutesError):
+    with pytest.raises(access.MinutesError):
         started(held, factories.account(role, org))
     assert not Minutes.select().exists()
 
@@ -109,33 +112,33 @@ def test_only_coordinators_start_minutes(held, org, role):
 def test_every_save_is_a_version_and_versions_compare_and_restore(held, coordinator):
     minutes = started(held, coordinator)
     first = minutes.body
-    saved = services.save_draft(
+    saved = editing.save_draft(
         ctx(minutes, coordinator), "Zeile A\nZeile B\n", "green", False, 1, coordinator
     )
-    saved = services.save_draft(
+    saved = editing.save_draft(
         ctx(minutes, coordinator), "Zeile A\nZeile C\n", "green", True, saved.version, coordinator
     )
     assert saved.chatham_house and saved.version == 3
-    numbers = [v.number for v in services.versions(ctx(saved, coordinator), coordinator)]
+    numbers = [v.number for v in minutes_versions.versions(ctx(saved, coordinator), coordinator)]
     assert numbers == [3, 2, 1]
-    hunks = services.compare("Zeile A\nZeile B\n", "Zeile A\nZeile C\n")
+    hunks = minutes_versions.compare("Zeile A\nZeile B\n", "Zeile A\nZeile C\n")
     assert [(line.kind, line.text) for line in hunks[0]] == [
         ("same", "Zeile A"),
         ("removed", "Zeile B"),
         ("added", "Zeile C"),
     ]
-    assert services.compare("gleich", "gleich") == []
-    restored = services.restore_version(ctx(saved, coordinator), 1, saved.version, coordinator)
+    assert minutes_versions.compare("gleich", "gleich") == []
+    restored = editing.restore_version(ctx(saved, coordinator), 1, saved.version, coordinator)
     assert restored.body == first and restored.version == 4
-    newest = services.get_version(ctx(restored, coordinator), 4, coordinator)
+    newest = minutes_versions.get_version(ctx(restored, coordinator), 4, coordinator)
     assert newest.note == "restored:1" and newest.body == first
 
 
 def test_a_stale_save_is_refused_and_keeps_the_current_text(held, coordinator):
     minutes = started(held, coordinator)
-    services.save_draft(ctx(minutes, coordinator), "Erste Fassung", "green", False, 1, coordinator)
-    with pytest.raises(services.Conflict) as error:
-        services.save_draft(
+    editing.save_draft(ctx(minutes, coordinator), "Erste Fassung", "green", False, 1, coordinator)
+    with pytest.raises(access.Conflict) as error:
+        editing.save_draft(
             ctx(minutes, coordinator), "Zweite Fassung", "green", False, 1, coordinator
         )
     assert error.value.current.body == "Erste Fassung"
@@ -154,11 +157,11 @@ def test_two_people_saving_at_once_one_wins(app, held, coordinator, org):
         with app.app_context():
             db.connect(reuse_if_open=True)
             try:
-                context = services.get_minutes_or_404(minutes.id, account=account)
+                context = access.get_minutes_or_404(minutes.id, account=account)
                 barrier.wait()
-                services.save_draft(context, text, "green", False, 1, account)
+                editing.save_draft(context, text, "green", False, 1, account)
                 results.append("saved")
-            except services.Conflict:
+            except access.Conflict:
                 results.append("conflict")
             finally:
                 db.close()
@@ -180,10 +183,10 @@ def test_two_people_saving_at_once_one_wins(app, held, coordinator, org):
 
 def test_label_needs_what_it_names(held, coordinator):
     minutes = started(held, coordinator)
-    with pytest.raises(services.MinutesError, match="TLP:RED"):
-        services.save_draft(ctx(minutes, coordinator), "x", "red", False, 1, coordinator)
-    with pytest.raises(services.MinutesError):
-        services.save_draft(ctx(minutes, coordinator), "x", "purple", False, 1, coordinator)
+    with pytest.raises(access.MinutesError, match="TLP:RED"):
+        editing.save_draft(ctx(minutes, coordinator), "x", "red", False, 1, coordinator)
+    with pytest.raises(access.MinutesError):
+        editing.save_draft(ctx(minutes, coordinator), "x", "purple", False, 1, coordinator)
 
 
 # --- The workflow -------------------------------------------------------------------------------------
@@ -196,46 +199,48 @@ def test_the_objection_period_set_by_the_admin_applies_to_minutes_approved_after
 
     site_settings.save({"minutes_objection_days": "5"})
     minutes = started(held, coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
+    minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.approve(ctx(minutes, reviewer), reviewer)
     deadline = times.to_local(Minutes.get_by_id(minutes.id).objection_deadline)
     assert deadline.date() == (dt.datetime.now() + dt.timedelta(days=5)).date()
 
 
 def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
     minutes = started(held, coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
     with pytest.raises(WorkflowError, match="Kommentar"):
-        services.return_to_draft(ctx(minutes, reviewer), reviewer, "  ")
-    services.return_to_draft(ctx(minutes, reviewer), reviewer, "Bitte TOP 2 ergänzen.")
+        minutes_workflow.return_to_draft(ctx(minutes, reviewer), reviewer, "  ")
+    minutes_workflow.return_to_draft(ctx(minutes, reviewer), reviewer, "Bitte TOP 2 ergänzen.")
     assert Minutes.get_by_id(minutes.id).state == "draft"
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
+    minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.approve(ctx(minutes, reviewer), reviewer)
     current = Minutes.get_by_id(minutes.id)
     assert current.state == "circulating"
     deadline_day = (dt.datetime.now() + dt.timedelta(days=14)).date()
     from intranet.core import times
 
     assert times.to_local(current.objection_deadline).date() == deadline_day
-    services.add_comment(
+    comments.add_comment(
         ctx(minutes, member), "objection", "TOP 1 ist falsch wiedergegeben.", member
     )
     with pytest.raises(WorkflowError, match="Einspruch"):
-        services.release(ctx(minutes, coordinator), coordinator, "eilig")
+        minutes_workflow.release(ctx(minutes, coordinator), coordinator, "eilig")
     objection = MinutesComment.get()
-    services.resolve_objection(
+    comments.resolve_objection(
         ctx(minutes, coordinator), objection.id, "Im Text berichtigt.", coordinator
     )
     with pytest.raises(WorkflowError, match="Begründung"):
-        services.release(ctx(minutes, coordinator), coordinator)  # early, without a reason
-    services.release(ctx(minutes, coordinator), coordinator, "Veröffentlichung vor der Frist nötig")
+        minutes_workflow.release(ctx(minutes, coordinator), coordinator)  # early, without a reason
+    minutes_workflow.release(
+        ctx(minutes, coordinator), coordinator, "Veröffentlichung vor der Frist nötig"
+    )
     released = Minutes.get_by_id(minutes.id)
     assert released.state == "released" and released.released_at is not None
     assert released.released_sha256 == hashlib.sha256(released.released_text.encode()).hexdigest()
     assert released.body.strip() in released.released_text
     steps = [
         (e.action, e.actor_label)
-        for e in services.timeline(ctx(released, coordinator), coordinator)
+        for e in minutes_workflow.timeline(ctx(released, coordinator), coordinator)
     ]
     assert steps == [
         ("start", coordinator.display_name),
@@ -254,7 +259,7 @@ def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
 def test_release_after_the_deadline_needs_no_reason(held, coordinator, reviewer):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     Minutes.update(objection_deadline=utcnow() - dt.timedelta(minutes=1)).execute()
-    services.release(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.release(ctx(minutes, coordinator), coordinator)
     assert Minutes.get_by_id(minutes.id).state == "released"
 
 
@@ -262,37 +267,37 @@ def test_invalid_steps_are_refused(held, coordinator, reviewer, member, admin):
     minutes = started(held, coordinator)
     # Releasing what was never reviewed, a member or admin approving, a coordinator approving.
     with pytest.raises(WorkflowError):
-        services.release(ctx(minutes, coordinator), coordinator, "Grund")
-    services.submit(ctx(minutes, coordinator), coordinator)
+        minutes_workflow.release(ctx(minutes, coordinator), coordinator, "Grund")
+    minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
     for account in (coordinator,):
         with pytest.raises(WorkflowError):
-            services.approve(ctx(minutes, account), account)
+            minutes_workflow.approve(ctx(minutes, account), account)
     for account in (member, admin):  # they do not even see minutes in review
         with pytest.raises(NotFound):
-            services.approve(ctx(minutes, account), account)
+            minutes_workflow.approve(ctx(minutes, account), account)
     # Editing in review, or after release, is refused.
     with pytest.raises(WorkflowError):
-        services.save_draft(ctx(minutes, coordinator), "neu", "green", False, 2, coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
+        editing.save_draft(ctx(minutes, coordinator), "neu", "green", False, 2, coordinator)
+    minutes_workflow.approve(ctx(minutes, reviewer), reviewer)
     Minutes.update(objection_deadline=utcnow()).execute()
-    services.release(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.release(ctx(minutes, coordinator), coordinator)
     released = ctx(minutes, coordinator)
     with pytest.raises(WorkflowError):
-        services.save_draft(released, "neu", "green", False, released.minutes.version, coordinator)
+        editing.save_draft(released, "neu", "green", False, released.minutes.version, coordinator)
     section = MinutesSection.select().first()
     with pytest.raises(WorkflowError):
-        services.add_decision(released, section, services.DecisionData("Nachträglich"), coordinator)
+        editing.add_decision(released, section, editing.DecisionData("Nachträglich"), coordinator)
     with pytest.raises(WorkflowError):
-        services.submit(released, coordinator)
+        minutes_workflow.submit(released, coordinator)
     assert Minutes.get_by_id(minutes.id).state == "released"
 
 
 def test_a_state_change_invalidates_an_open_edit_form(held, coordinator):
     minutes = started(held, coordinator)
     stale = ctx(minutes, coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
     with pytest.raises(WorkflowError):
-        services.save_draft(stale, "spät", "green", False, 1, coordinator)
+        editing.save_draft(stale, "spät", "green", False, 1, coordinator)
 
 
 def test_correction_is_a_new_linked_document_and_the_original_stays_frozen(
@@ -301,18 +306,18 @@ def test_correction_is_a_new_linked_document_and_the_original_stays_frozen(
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     section = MinutesSection.select().first()
     Minutes.update(objection_deadline=utcnow()).execute()
-    services.release(ctx(minutes, coordinator), coordinator)
+    minutes_workflow.release(ctx(minutes, coordinator), coordinator)
     original = Minutes.get_by_id(minutes.id)
-    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
+    correction = minutes_workflow.start_correction(ctx(minutes, coordinator), coordinator)
     assert correction.corrects_id == original.id and correction.state == "draft"
     assert correction.body == original.body
     assert MinutesSection.select().where(MinutesSection.minutes == correction.id).count() == 2
-    services.save_draft(ctx(correction, coordinator), "Berichtigt", "green", False, 1, coordinator)
+    editing.save_draft(ctx(correction, coordinator), "Berichtigt", "green", False, 1, coordinator)
     after = Minutes.get_by_id(original.id)
     assert (after.body, after.released_sha256) == (original.body, original.released_sha256)
     assert section.minutes_id == original.id
-    with pytest.raises(services.MinutesError):
-        services.start_correction(ctx(minutes, coordinator), coordinator)
+    with pytest.raises(access.MinutesError):
+        minutes_workflow.start_correction(ctx(minutes, coordinator), coordinator)
 
 
 def test_read_confirmation_once_and_summary_per_organisation(
@@ -321,15 +326,15 @@ def test_read_confirmation_once_and_summary_per_organisation(
     factories.account("member", factories.organization("Nicht eingeladen"), email="x@example.org")
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
     with pytest.raises(WorkflowError):
-        services.confirm_read(ctx(minutes, member), member)  # not yet released
+        signoff.confirm_read(ctx(minutes, member), member)  # not yet released
     Minutes.update(objection_deadline=utcnow()).execute()
-    services.release(ctx(minutes, coordinator), coordinator)
-    services.confirm_read(ctx(minutes, member), member)
-    services.confirm_read(ctx(minutes, member), member)
+    minutes_workflow.release(ctx(minutes, coordinator), coordinator)
+    signoff.confirm_read(ctx(minutes, member), member)
+    signoff.confirm_read(ctx(minutes, member), member)
     assert ReadConfirmation.select().count() == 1
     summary = {
         (row.organization.name if row.organization else None): row
-        for row in services.confirmation_summary(ctx(minutes, coordinator))
+        for row in signoff.confirmation_summary(ctx(minutes, coordinator))
     }
     assert [name for name, _at in summary[other_org.name].confirmed] == [member.display_name]
     assert set(summary[org.name].missing) == {coordinator.display_name, reviewer.display_name}
@@ -340,13 +345,13 @@ def test_read_confirmation_once_and_summary_per_organisation(
 def test_comments_only_while_circulating(held, coordinator, member):
     minutes = started(held, coordinator)
     with pytest.raises(NotFound):  # a member does not even see a draft
-        services.add_comment(ctx(minutes, member), "comment", "zu früh", member)
+        comments.add_comment(ctx(minutes, member), "comment", "zu früh", member)
     assert not MinutesComment.select().exists()
 
 
 def test_erasure_keeps_minutes_under_a_pseudonym(held, coordinator, reviewer, member):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
-    services.add_comment(ctx(minutes, member), "comment", "Danke.", member)
+    comments.add_comment(ctx(minutes, member), "comment", "Danke.", member)
     registry().account_erasing.send(coordinator, pseudonym="Person 7F3A")
     registry().account_erasing.send(member, pseudonym="Person 1B2C")
     current = Minutes.get_by_id(minutes.id)
@@ -360,13 +365,13 @@ def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, 
     later = factories.meeting("Plenum Folgetermin", organization=org)
     minutes = started(held, coordinator)
     section = MinutesSection.select().where(MinutesSection.label == "green").get()
-    services.add_decision(
+    editing.add_decision(
         ctx(minutes, coordinator),
         section,
-        services.DecisionData("Lagebild wird quartalsweise erstellt."),
+        editing.DecisionData("Lagebild wird quartalsweise erstellt."),
         coordinator,
     )
-    task = services.add_action_item(
+    task = editing.add_action_item(
         ctx(minutes, coordinator),
         section,
         "Termine an Schulen abstimmen",
@@ -374,14 +379,14 @@ def test_action_items_are_carried_into_the_next_meeting(held, org, coordinator, 
         dt.date(2030, 1, 31),
         coordinator,
     )
-    assert list(services.open_action_items(member)) == []  # drafts are not agreed yet
+    assert list(minutes_actions.open_action_items(member)) == []  # drafts are not agreed yet
     to_circulating(minutes, coordinator, reviewer)
-    assert [a.id for a in services.open_action_items(member)] == [task.id]
-    agenda_item = services.carry_forward(task.id, coordinator)
+    assert [a.id for a in minutes_actions.open_action_items(member)] == [task.id]
+    agenda_item = minutes_actions.carry_forward(task.id, coordinator)
     assert agenda_item.meeting_id == later.id and "Termine an Schulen" in agenda_item.title
     assert ActionItem.get_by_id(task.id).carried_to_id == agenda_item.id
-    with pytest.raises(services.MinutesError):
-        services.carry_forward(task.id, coordinator)
+    with pytest.raises(access.MinutesError):
+        minutes_actions.carry_forward(task.id, coordinator)
     assert Decision.select().count() == 1
 
 
@@ -389,7 +394,7 @@ def carried_task(held, coordinator, reviewer, section_label, minutes_label="gree
     minutes = started(held, coordinator)
     Minutes.update(label=minutes_label).where(Minutes.id == minutes.id).execute()
     section = MinutesSection.select().where(MinutesSection.label == section_label).first()
-    task = services.add_action_item(
+    task = editing.add_action_item(
         ctx(minutes, coordinator), section, "Fall nachverfolgen", "KPS", None, coordinator
     )
     to_circulating(minutes, coordinator, reviewer)
@@ -401,7 +406,7 @@ def test_a_carried_action_item_keeps_the_strictest_label_of_where_it_stood(
 ):
     factories.meeting("Plenum Folgetermin", organization=org)
     amber_section = carried_task(held, coordinator, reviewer, "amber")
-    assert services.carry_forward(amber_section.id, coordinator).label == "amber"
+    assert minutes_actions.carry_forward(amber_section.id, coordinator).label == "amber"
 
 
 def test_a_green_section_of_amber_minutes_is_carried_as_amber(
@@ -409,10 +414,10 @@ def test_a_green_section_of_amber_minutes_is_carried_as_amber(
 ):
     later = factories.meeting("Plenum Folgetermin", organization=org)
     task = carried_task(held, coordinator, reviewer, "green", minutes_label="amber")
-    agenda_item = services.carry_forward(task.id, coordinator)
+    agenda_item = minutes_actions.carry_forward(task.id, coordinator)
     assert agenda_item.label == "amber" and agenda_item.meeting_id == later.id
     # The member of the invited organisation saw the minutes, but is not named on the item.
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     assert not load_context(later).item_audience(agenda_item).visible_to(member)
 
@@ -430,29 +435,29 @@ def test_an_action_item_is_not_carried_to_people_the_minutes_did_not_reach(
     AgendaItem.create(meeting=secret, position=1, title="Fall A", label="red")
     factories.meeting("Fallkonferenz II", "red", org, persons=[coordinator, other])
     task = carried_task(secret, coordinator, reviewer, "red")
-    with pytest.raises(services.MinutesError, match="von Hand"):
-        services.carry_forward(task.id, coordinator)
+    with pytest.raises(access.MinutesError, match="von Hand"):
+        minutes_actions.carry_forward(task.id, coordinator)
     assert ActionItem.get_by_id(task.id).carried_to_id is None
     assert AgendaItem.select().where(AgendaItem.title.contains("Fall nachverfolgen")).count() == 0
 
 
 def test_access_export_lists_comments_and_confirmations(held, coordinator, reviewer, member):
     minutes = to_circulating(started(held, coordinator), coordinator, reviewer)
-    services.add_comment(ctx(minutes, member), "objection", "Bitte ändern.", member)
-    data = services.export_minutes_data(None, account=member, viewer=coordinator)
+    comments.add_comment(ctx(minutes, member), "objection", "Bitte ändern.", member)
+    data = privacy.export_minutes_data(None, account=member, viewer=coordinator)
     assert [c["text"] for c in data["minutes_comments"]] == ["Bitte ändern."]
     assert data["minutes_read_confirmations"] == []
     # An admin outside the organisations of AMBER minutes gets the entry without its text.
     Minutes.update(label="amber").where(Minutes.id == minutes.id).execute()
     admin = factories.account("admin")
-    withheld = services.export_minutes_data(None, account=member, viewer=admin)
+    withheld = privacy.export_minutes_data(None, account=member, viewer=admin)
     entry = withheld["minutes_comments"][0]
     assert "text" not in entry and entry["minutes_id"] == minutes.id and entry["label"] == "amber"
-    assert services.export_minutes_data(None, account=coordinator)["minutes_versions_saved"] == 1
+    assert privacy.export_minutes_data(None, account=coordinator)["minutes_versions_saved"] == 1
 
 
 def test_two_coordinators_starting_at_once_make_one_set_of_minutes(app, held, coordinator, org):
-    from intranet.meetings.services import load_context
+    from intranet.meetings.access import load_context
 
     second = factories.account("coordinator", org)
     db.close()
@@ -465,9 +470,9 @@ def test_two_coordinators_starting_at_once_make_one_set_of_minutes(app, held, co
             try:
                 context = load_context(held)
                 barrier.wait()
-                services.start_minutes(context, account)
+                editing.start_minutes(context, account)
                 results.append("started")
-            except services.MinutesError:
+            except access.MinutesError:
                 results.append("refused")
             finally:
                 db.close()

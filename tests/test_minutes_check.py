@@ -8,8 +8,9 @@ import re
 import pytest
 
 from intranet.core.models import OutboxMessage
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem
-from intranet.minutes import services
+from intranet.minutes import access, editing, workflow
 from intranet.minutes.models import Minutes
 from intranet.platform.db import utcnow
 from tests import factories
@@ -23,9 +24,9 @@ def in_review(app, org, other_org, coordinator, reviewer, member):
     meeting = factories.meeting("Plenum", organization=org, invited=[other_org], start=start)
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
     with app.test_request_context():
-        minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
-        context = services.get_minutes_or_404(minutes.id, account=coordinator)
-        services.submit(context, coordinator)
+        minutes = editing.start_minutes(meetings_access.load_context(meeting), coordinator)
+        context = access.get_minutes_or_404(minutes.id, account=coordinator)
+        workflow.submit(context, coordinator)
     return minutes
 
 
@@ -74,8 +75,8 @@ def test_an_early_release_without_a_reason_is_refused_before_the_check(
     client, coordinator, reviewer, in_review
 ):
     with client.application.test_request_context():
-        context = services.get_minutes_or_404(in_review.id, account=reviewer)
-        services.approve(context, reviewer)
+        context = access.get_minutes_or_404(in_review.id, account=reviewer)
+        workflow.approve(context, reviewer)
     sign_in(client, coordinator)
     refused = step(client, in_review, "release")
     assert refused.status_code == 422 and "Vor der Freigabe prüfen" not in refused.get_data(

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem
-from intranet.minutes import services
+from intranet.minutes import access, editing
 from intranet.minutes.models import Decision, Minutes, MinutesSection
 from intranet.platform.db import utcnow
 from tests import factories
@@ -26,7 +27,7 @@ def minutes(app, org, other_org, coordinator):
     meeting = factories.meeting("Plenum", organization=org, invited=[other_org], start=start)
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
     AgendaItem.create(meeting=meeting, position=2, title="Verschiedenes")
-    return services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    return editing.start_minutes(meetings_access.load_context(meeting), coordinator)
 
 
 def first_section(minutes):
@@ -52,8 +53,8 @@ def text_data(client, section, text, version=None):
 
 def test_each_item_shows_its_text_in_a_box_as_tall_as_the_text(client, coordinator, minutes):
     section = first_section(minutes)
-    context = services.get_minutes_or_404(minutes.id, account=coordinator)
-    services.save_section(context, coordinator, section.title, LONG, "green", None, section)
+    context = access.get_minutes_or_404(minutes.id, account=coordinator)
+    editing.save_section(context, coordinator, section.title, LONG, "green", None, section)
     sign_in(client, coordinator)
     page = client.get(f"/minutes/{minutes.id}/edit").get_data(as_text=True)
     box = re.search(rf'<textarea[^>]*name="top{section.id}-text"[^>]*>', page).group(0)
@@ -160,12 +161,10 @@ def test_a_decision_is_added_in_place_without_touching_the_text(client, coordina
 
 def test_a_stale_save_of_an_item_raises_a_conflict(coordinator, minutes):
     section = first_section(minutes)
-    context = services.get_minutes_or_404(minutes.id, account=coordinator)
-    services.save_section(context, coordinator, section.title, "eins", "green", None, section, 1)
-    with pytest.raises(services.Conflict):
-        services.save_section(
-            context, coordinator, section.title, "zwei", "green", None, section, 1
-        )
+    context = access.get_minutes_or_404(minutes.id, account=coordinator)
+    editing.save_section(context, coordinator, section.title, "eins", "green", None, section, 1)
+    with pytest.raises(access.Conflict):
+        editing.save_section(context, coordinator, section.title, "zwei", "green", None, section, 1)
     assert MinutesSection.get_by_id(section.id).text == "eins"
 
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from intranet.attachments.models import Attachment
-from intranet.minutes import services
+from intranet.minutes import editing, workflow
 from intranet.minutes.models import Minutes, MinutesSection
 from tests.conftest import csrf_token, sign_in
 from tests.factories import PDF, upload
@@ -16,7 +16,7 @@ from tests.test_minutes import ctx, held, started, to_circulating  # noqa: F401 
 
 def released(minutes, coordinator, reviewer, reason="Frist abgekürzt"):
     to_circulating(minutes, coordinator, reviewer)
-    services.release(ctx(minutes, coordinator), coordinator, reason)
+    workflow.release(ctx(minutes, coordinator), coordinator, reason)
     return Minutes.get_by_id(minutes.id)
 
 
@@ -24,12 +24,12 @@ def released(minutes, coordinator, reviewer, reason="Frist abgekürzt"):
 def minutes(held, coordinator):  # noqa: F811
     document = started(held, coordinator)
     context = ctx(document, coordinator)
-    services.save_draft(
+    editing.save_draft(
         context, "Das Lagebild zur Moscheesicherheit wurde vorgestellt.", "green", False,
         document.version, coordinator,
     )  # fmt: skip
     geheim = MinutesSection.get(MinutesSection.title.contains("Fallbesprechung"))
-    services.save_section(
+    editing.save_section(
         ctx(document, coordinator), coordinator, geheim.title, "Vertrauliche Einzelfallberatung",
         "amber", None, section=geheim,
     )  # fmt: skip
@@ -69,7 +69,7 @@ def test_strict_and_red_sections_never_leave_the_intranet(
     client, minutes, coordinator, reviewer, tmp_path
 ):
     section = MinutesSection.get(MinutesSection.title.contains("Fallbesprechung"))
-    services.save_section(
+    editing.save_section(
         ctx(minutes, coordinator), coordinator, section.title, "Streng vertraulich",
         "amber_strict", None, section=section,
     )  # fmt: skip
@@ -114,7 +114,7 @@ def test_chatham_house_exports_leave_out_names(
     tmp_path,
 ):
     document = started(held, coordinator)
-    services.save_draft(
+    editing.save_draft(
         ctx(document, coordinator), "Aussagen ohne Namen.", "green", True, document.version,
         coordinator,
     )  # fmt: skip
@@ -227,14 +227,14 @@ def test_minutes_files_follow_the_reading_rule(client, minutes, coordinator, rev
     sign_in(client, coordinator)
     assert upload(client, f"minutes:{minutes.id}", PDF, "anlage.pdf").status_code == 303
     attachment = Attachment.get()
-    services.submit(ctx(minutes, coordinator), coordinator)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     sign_in(client, reviewer)  # reviews the text, needs its files
     assert client.get(f"/attachments/{attachment.id}").status_code == 200
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     sign_in(client, member)
     assert client.get(f"/attachments/{attachment.id}").status_code == 404
-    services.approve(ctx(minutes, reviewer), reviewer)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
     assert client.get(f"/attachments/{attachment.id}").status_code == 200
     # Only a draft takes new files.
     assert (

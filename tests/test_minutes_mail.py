@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from intranet.core.models import OutboxMessage
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
-from intranet.minutes import services
+from intranet.minutes import access, editing, workflow
+from intranet.minutes import comments as minutes_comments
 from intranet.platform.db import utcnow
 from tests import factories
 
@@ -34,7 +35,7 @@ def held(org, invited=(), label="green"):
 
 
 def ctx(minutes, account):
-    return services.get_minutes_or_404(minutes.id, account=account)
+    return access.get_minutes_or_404(minutes.id, account=account)
 
 
 def mails(step_subject=""):
@@ -43,25 +44,27 @@ def mails(step_subject=""):
 
 def test_each_step_tells_those_concerned(mail_on, org, other_org, coordinator, reviewer, member):
     english = factories.account("member", other_org, email="en@example.org", language="en")
-    minutes = services.start_minutes(load_context(held(org, [other_org])), coordinator)
-    services.save_draft(
+    minutes = editing.start_minutes(load_context(held(org, [other_org])), coordinator)
+    editing.save_draft(
         ctx(minutes, coordinator), f"Text {SECRET}", "green", False,
         ctx(minutes, coordinator).minutes.version, coordinator,
     )  # fmt: skip
-    services.submit(ctx(minutes, coordinator), coordinator)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
     assert mails("Prüfung") == {(reviewer.email, "Protokoll zur Prüfung: Plenum")}
-    services.return_to_draft(ctx(minutes, reviewer), reviewer, f"Bitte {SECRET} streichen")
+    workflow.return_to_draft(ctx(minutes, reviewer), reviewer, f"Bitte {SECRET} streichen")
     assert (coordinator.email, "Protokoll mit Anmerkungen zurückgegeben: Plenum") in mails()
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
     circulating = {r for r, s in mails("Umlauf")}
     assert {member.email, coordinator.email} <= circulating and reviewer.email not in circulating
     assert (english.email, "Minutes in circulation: Plenum") in mails()
-    services.add_comment(ctx(minutes, member), "objection", f"{SECRET} ist falsch", member)
+    minutes_comments.add_comment(ctx(minutes, member), "objection", f"{SECRET} ist falsch", member)
     assert (coordinator.email, "Einspruch zum Protokoll: Plenum") in mails()
-    objection = services.open_objections(minutes)[0]
-    services.resolve_objection(ctx(minutes, coordinator), objection.id, "Geklärt", coordinator)
-    services.release(ctx(minutes, coordinator), coordinator, "Eilig")
+    objection = workflow.open_objections(minutes)[0]
+    minutes_comments.resolve_objection(
+        ctx(minutes, coordinator), objection.id, "Geklärt", coordinator
+    )
+    workflow.release(ctx(minutes, coordinator), coordinator, "Eilig")
     assert (member.email, "Protokoll freigegeben: Plenum") in mails()
     for message in OutboxMessage.select():
         assert SECRET not in message.text and SECRET not in message.html
@@ -78,9 +81,9 @@ def test_minutes_that_stay_inside_are_not_named(mail_on, org, coordinator, revie
 
     for person in (coordinator, reviewer, named):
         MeetingPerson.create(meeting=meeting, account=person)
-    minutes = services.start_minutes(load_context(meeting), coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
+    minutes = editing.start_minutes(load_context(meeting), coordinator)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
     subjects = {s for _r, s in mails()}
     assert subjects == {"Ein Protokoll wartet auf Ihre Prüfung", "Ein Protokoll ist im Umlauf"}
     assert all("Geheim" not in m.text for m in OutboxMessage.select())
@@ -89,6 +92,6 @@ def test_minutes_that_stay_inside_are_not_named(mail_on, org, coordinator, revie
 
 
 def test_no_mail_without_a_mail_server(org, coordinator):
-    minutes = services.start_minutes(load_context(held(org)), coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
+    minutes = editing.start_minutes(load_context(held(org)), coordinator)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
     assert not OutboxMessage.select().exists()

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem, Meeting
-from intranet.minutes import services
+from intranet.minutes import access
+from intranet.minutes import editing as minutes_editing
 from intranet.minutes.models import (
     ActionItem,
     Decision,
@@ -164,7 +166,7 @@ def edit_data(client, minutes, **values):
 def test_second_saver_gets_409_with_their_text_and_the_difference(
     client, coordinator, meeting, org
 ):
-    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    minutes = minutes_editing.start_minutes(meetings_access.load_context(meeting), coordinator)
     sign_in(client, coordinator)
     stale = edit_data(client, minutes, body="Mein Text\nZeile zwei")
     first = client.post(
@@ -183,7 +185,7 @@ def test_second_saver_gets_409_with_their_text_and_the_difference(
 
 
 def test_preview_with_and_without_javascript(client, coordinator, meeting):
-    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    minutes = minutes_editing.start_minutes(meetings_access.load_context(meeting), coordinator)
     sign_in(client, coordinator)
     data = edit_data(client, minutes, body="**fett** <script>x</script>")
     fragment = client.post(
@@ -210,15 +212,17 @@ HOSTILE = (
 
 
 def test_hostile_markdown_never_reaches_the_page_as_markup(client, coordinator, meeting):
-    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    minutes = minutes_editing.start_minutes(meetings_access.load_context(meeting), coordinator)
     sign_in(client, coordinator)
     section = MinutesSection.get()
     response = client.post(
         f"/minutes/{minutes.id}/edit", data=edit_data(client, minutes, body=HOSTILE)
     )
     assert response.status_code == 303
-    context = services.get_minutes_or_404(minutes.id, account=coordinator)
-    services.save_section(context, coordinator, section.title, HOSTILE, "green", None, section)
+    context = access.get_minutes_or_404(minutes.id, account=coordinator)
+    minutes_editing.save_section(
+        context, coordinator, section.title, HOSTILE, "green", None, section
+    )
     page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
     blocks = re.findall(r'<div class="markdown[^"]*">(.*?)</div>', page, re.S)
     assert len(blocks) == 2  # the text and the section
@@ -235,7 +239,7 @@ def test_hostile_markdown_never_reaches_the_page_as_markup(client, coordinator, 
 
 
 def test_chatham_house_banner(client, coordinator, meeting):
-    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    minutes = minutes_editing.start_minutes(meetings_access.load_context(meeting), coordinator)
     sign_in(client, coordinator)
     client.post(f"/minutes/{minutes.id}/edit", data=edit_data(client, minutes, chatham_house="y"))
     page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
@@ -243,7 +247,7 @@ def test_chatham_house_banner(client, coordinator, meeting):
 
 
 def test_sections_decisions_and_action_items(client, coordinator, meeting):
-    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    minutes = minutes_editing.start_minutes(meetings_access.load_context(meeting), coordinator)
     section = MinutesSection.get()
     sign_in(client, coordinator)
     token = csrf_token(client)
@@ -286,7 +290,7 @@ def test_sections_decisions_and_action_items(client, coordinator, meeting):
 
 
 def test_return_needs_a_comment_and_the_timeline_shows_who(client, coordinator, reviewer, meeting):
-    minutes = services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    minutes = minutes_editing.start_minutes(meetings_access.load_context(meeting), coordinator)
     sign_in(client, coordinator)
     response = client.post(
         f"/minutes/{minutes.id}/step", data={"csrf_token": csrf_token(client), "action": "submit"}

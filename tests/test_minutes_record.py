@@ -7,9 +7,9 @@ import pytest
 
 from intranet.core.models import AuditEvent
 from intranet.core.workflow import WorkflowError
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem, Meeting, Series
-from intranet.meetings.services import load_context
-from intranet.minutes import services
+from intranet.minutes import access, comments, editing, numbering, signoff, workflow
 from intranet.minutes.models import Decision, Minutes, MinutesSection
 from intranet.platform.db import db, utcnow
 from tests import factories
@@ -31,11 +31,11 @@ def held(org, invited=(), title="Plenum", days_ago=2, series=None, **fields):
 
 
 def start(meeting, coordinator):
-    return services.start_minutes(load_context(meeting), coordinator)
+    return editing.start_minutes(load_context(meeting), coordinator)
 
 
 def ctx(minutes, account):
-    return services.get_minutes_or_404(minutes.id, account=account)
+    return access.get_minutes_or_404(minutes.id, account=account)
 
 
 def section(minutes, label):
@@ -45,9 +45,9 @@ def section(minutes, label):
 
 
 def release(minutes, coordinator, reviewer):
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
-    services.release(ctx(minutes, coordinator), coordinator, "Frist abgekürzt")
+    workflow.submit(ctx(minutes, coordinator), coordinator)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
+    workflow.release(ctx(minutes, coordinator), coordinator, "Frist abgekürzt")
     return Minutes.get_by_id(minutes.id)
 
 
@@ -57,18 +57,18 @@ def test_minutes_are_numbered_per_series_and_year(app, org, coordinator):
     second = start(held(org, days_ago=2, series=series), coordinator)
     other = start(held(org, title="Fachgespräch"), coordinator)  # the organiser's own count
     year = Minutes.get_by_id(first.id).number_year
-    assert [services.citation(Minutes.get_by_id(m.id)) for m in (first, second)] == [
+    assert [numbering.citation(Minutes.get_by_id(m.id)) for m in (first, second)] == [
         f"{year}/01",
         f"{year}/02",
     ]
-    assert services.citation(Minutes.get_by_id(other.id)) == f"{year}/01"
+    assert numbering.citation(Minutes.get_by_id(other.id)) == f"{year}/01"
 
 
 def test_a_correction_cites_the_original_number(app, org, coordinator, reviewer):
     minutes = release(start(held(org), coordinator), coordinator, reviewer)
-    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
+    correction = workflow.start_correction(ctx(minutes, coordinator), coordinator)
     assert correction.number is None
-    assert services.citation(correction) == services.citation(minutes)
+    assert numbering.citation(correction) == numbering.citation(minutes)
 
 
 def test_decisions_keep_their_number_and_say_how_they_were_taken(
@@ -76,22 +76,22 @@ def test_decisions_keep_their_number_and_say_how_they_were_taken(
 ):
     minutes = start(held(org, [other_org]), coordinator)
     hidden, shared = section(minutes, "amber"), section(minutes, "green")
-    services.add_decision(
-        ctx(minutes, coordinator), hidden, services.DecisionData(f"{MARKER} wird vertagt"),
+    editing.add_decision(
+        ctx(minutes, coordinator), hidden, editing.DecisionData(f"{MARKER} wird vertagt"),
         coordinator,
     )  # fmt: skip
-    services.add_decision(
+    editing.add_decision(
         ctx(minutes, coordinator), shared,
-        services.DecisionData("Lagebild quartalsweise", "majority", 12, 3, 1), coordinator,
+        editing.DecisionData("Lagebild quartalsweise", "majority", 12, 3, 1), coordinator,
     )  # fmt: skip
-    with pytest.raises(services.MinutesError):
-        services.add_decision(
-            ctx(minutes, coordinator), shared, services.DecisionData("x", "<script>"), coordinator
+    with pytest.raises(access.MinutesError):
+        editing.add_decision(
+            ctx(minutes, coordinator), shared, editing.DecisionData("x", "<script>"), coordinator
         )
     minutes = release(minutes, coordinator, reviewer)
     sign_in(client, member)
     html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
-    citation = services.citation(minutes)
+    citation = numbering.citation(minutes)
     # TOP 1 comes first, so its decision is number 1 whoever reads; the hidden one does not
     # show, and numbers do not move for those who see less.
     assert f"Beschluss {citation}-1:</strong> Lagebild quartalsweise" in html
@@ -102,8 +102,8 @@ def test_decisions_keep_their_number_and_say_how_they_were_taken(
 def test_a_decision_of_a_draft_is_edited_in_place(client, app, org, coordinator, reviewer):
     minutes = start(held(org), coordinator)
     shared = section(minutes, "green")
-    decision = services.add_decision(
-        ctx(minutes, coordinator), shared, services.DecisionData("Entwurf"), coordinator
+    decision = editing.add_decision(
+        ctx(minutes, coordinator), shared, editing.DecisionData("Entwurf"), coordinator
     )
     sign_in(client, coordinator)
     path = f"/minutes/{minutes.id}/sections/{shared.id}/decisions/{decision.id}/edit"
@@ -139,8 +139,8 @@ def test_a_decision_of_a_draft_is_edited_in_place(client, app, org, coordinator,
     release(minutes, coordinator, reviewer)
     assert client.get(path).status_code == 404
     with pytest.raises(WorkflowError):
-        services.update_decision(
-            ctx(minutes, coordinator), shared, decision.id, services.DecisionData("Später"),
+        editing.update_decision(
+            ctx(minutes, coordinator), shared, decision.id, editing.DecisionData("Später"),
             coordinator,
         )  # fmt: skip
 
@@ -149,17 +149,17 @@ def test_the_register_lists_released_decisions_the_reader_may_see(
     client, app, org, other_org, coordinator, reviewer, member
 ):
     minutes = start(held(org, [other_org]), coordinator)
-    services.add_decision(
+    editing.add_decision(
         ctx(minutes, coordinator), section(minutes, "amber"),
-        services.DecisionData(f"{MARKER} 100%"), coordinator,
+        editing.DecisionData(f"{MARKER} 100%"), coordinator,
     )  # fmt: skip
-    services.add_decision(
+    editing.add_decision(
         ctx(minutes, coordinator), section(minutes, "green"),
-        services.DecisionData("=HYPERLINK(\"http://x\") Kontaktliste 100%"), coordinator,
+        editing.DecisionData("=HYPERLINK(\"http://x\") Kontaktliste 100%"), coordinator,
     )  # fmt: skip
     draft = start(held(org, [other_org], title="Entwurfssitzung"), coordinator)
-    services.add_decision(
-        ctx(draft, coordinator), section(draft, "green"), services.DecisionData("Noch offen"),
+    editing.add_decision(
+        ctx(draft, coordinator), section(draft, "green"), editing.DecisionData("Noch offen"),
         coordinator,
     )  # fmt: skip
     release(minutes, coordinator, reviewer)
@@ -196,7 +196,7 @@ def test_two_minutes_of_one_series_started_at_once_get_two_numbers(
         series = Series.create(rrule="FREQ=WEEKLY", first_start_local=dt.datetime(2026, 1, 1, 18))
         contexts = [load_context(held(org, days_ago=days, series=series)) for days in (3, 10)]
     results = race(
-        shared_app, *(lambda c=c: services.start_minutes(c, coordinator) for c in contexts)
+        shared_app, *(lambda c=c: editing.start_minutes(c, coordinator) for c in contexts)
     )
     assert not any(isinstance(r, Exception) for r in results), results
     with db.connection_context():
@@ -217,17 +217,17 @@ def test_organisations_consent_object_or_consent_by_silence(
         "member", factories.organization("Nicht eingeladen"), email="nicht@example.org"
     )
     minutes = start(held(org, [other_org, third]), coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
-    services.consent(ctx(minutes, member), member)
-    services.consent(ctx(minutes, member), member)  # once per organisation
-    assert not services.may_consent(ctx(minutes, uninvited), uninvited)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
+    signoff.consent(ctx(minutes, member), member)
+    signoff.consent(ctx(minutes, member), member)  # once per organisation
+    assert not signoff.may_consent(ctx(minutes, uninvited), uninvited)
     with pytest.raises(WorkflowError):
-        services.consent(ctx(minutes, uninvited), uninvited)
-    objection = services.add_comment(
+        signoff.consent(ctx(minutes, uninvited), uninvited)
+    objection = comments.add_comment(
         ctx(minutes, third_member), "objection", "TOP 1 fehlt ein Satz", third_member
     )
-    states = {r.organization.name: r.state for r in services.signoffs(ctx(minutes, coordinator))}
+    states = {r.organization.name: r.state for r in signoff.signoffs(ctx(minutes, coordinator))}
     assert states == {
         org.name: "waiting",
         other_org.name: "consented",
@@ -236,8 +236,8 @@ def test_organisations_consent_object_or_consent_by_silence(
     sign_in(client, coordinator)
     html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
     assert "Zustimmung je Organisation" in html and "Einspruch (offen)" in html
-    services.resolve_objection(ctx(minutes, coordinator), objection.id, "Ergänzt.", coordinator)
-    services.release(ctx(minutes, coordinator), coordinator, "Eilig wegen Pressetermin")
+    comments.resolve_objection(ctx(minutes, coordinator), objection.id, "Ergänzt.", coordinator)
+    workflow.release(ctx(minutes, coordinator), coordinator, "Eilig wegen Pressetermin")
     minutes = Minutes.get_by_id(minutes.id)
     # After the release the release note says it all; the reason only to the editorial circle.
     html = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
@@ -253,7 +253,7 @@ def test_organisations_consent_object_or_consent_by_silence(
     assert "Freigabevermerk" in printed and "zugestimmt am" in printed
     assert "Eilig wegen Pressetermin" not in printed
     with pytest.raises(WorkflowError):
-        services.consent(ctx(minutes, third_member), third_member)
+        signoff.consent(ctx(minutes, third_member), third_member)
 
 
 # --- The PDF a Sitzungsdienst would file ------------------------------------------------------------
@@ -271,22 +271,22 @@ def test_the_released_pdf_is_a_complete_accessible_record(
     meeting = held(org, [other_org], room="Saal 2", city="Dresden")
     minutes = start(meeting, coordinator)
     shared = section(minutes, "green")
-    services.add_decision(
+    editing.add_decision(
         ctx(minutes, coordinator), shared,
-        services.DecisionData("Lagebild quartalsweise", "majority", 12, 3, 1), coordinator,
+        editing.DecisionData("Lagebild quartalsweise", "majority", 12, 3, 1), coordinator,
     )  # fmt: skip
-    services.add_action_item(
+    editing.add_action_item(
         ctx(minutes, coordinator), shared, "Dienstplan", "KORA", None, coordinator
     )
-    services.save_draft(
+    editing.save_draft(
         ctx(minutes, coordinator), "- eins\n- zwei\n  - zwei a", "green", False,
         ctx(minutes, coordinator).minutes.version, coordinator,
-        record=services.RecordData("Katrin Leitung", "Mia Protokoll", dt.time(18, 5), dt.time(19, 50)),
+        record=editing.RecordData("Katrin Leitung", "Mia Protokoll", dt.time(18, 5), dt.time(19, 50)),
     )  # fmt: skip
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
-    services.consent(ctx(minutes, member), member)
-    services.release(ctx(minutes, coordinator), coordinator, "Eilig")
+    workflow.submit(ctx(minutes, coordinator), coordinator)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
+    signoff.consent(ctx(minutes, member), member)
+    workflow.release(ctx(minutes, coordinator), coordinator, "Eilig")
     with app.test_request_context():
         document = export.prepare(ctx(minutes, member), member)
         path = tmp_path / "protokoll.pdf"
@@ -294,7 +294,7 @@ def test_the_released_pdf_is_a_complete_accessible_record(
     report = pdfua.validate(str(path))
     assert [(f.rule_id, f.message) for f in report.findings] == []
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
-    citation = services.citation(Minutes.get_by_id(minutes.id))
+    citation = numbering.citation(Minutes.get_by_id(minutes.id))
     for expected in (
         f"Plenum {citation}", "Vorsitz", "Katrin Leitung", "18:05", f"Beschluss {citation}-1",
         "Freigabevermerk", "zugestimmt am", "Zustimmung durch Fristablauf",
@@ -312,7 +312,7 @@ def test_the_archive_marks_minutes_with_a_released_correction(
     minutes = release(start(held(org), coordinator), coordinator, reviewer)
     sign_in(client, coordinator)
     assert "berichtigt" not in client.get("/minutes").get_data(as_text=True)
-    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
+    correction = workflow.start_correction(ctx(minutes, coordinator), coordinator)
     assert "berichtigt" not in client.get("/minutes").get_data(as_text=True)  # not yet released
     release(correction, coordinator, reviewer)
     assert "berichtigt" in client.get("/minutes").get_data(as_text=True)

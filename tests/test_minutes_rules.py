@@ -6,9 +6,10 @@ import pytest
 
 from intranet.core import sharing
 from intranet.core.accounts import Account, Organization
+from intranet.meetings.access import MeetingContext
 from intranet.meetings.models import Meeting
-from intranet.meetings.services import MeetingContext
-from intranet.minutes import rules, services
+from intranet.minutes import access as minutes_access
+from intranet.minutes import rules
 from intranet.minutes.models import STATES, Minutes, MinutesSection
 from tests import factories
 
@@ -64,7 +65,7 @@ def context(label, state):
     """Minutes of a GREEN meeting organised by organisation 10 and naming person 3."""
     meeting = Meeting(id=1, label="green", organization=10)
     minutes = Minutes(id=1, label=label, state=state, meeting=meeting)
-    return services.MinutesContext(minutes, MeetingContext(meeting, [], [Account(id=3)]))
+    return minutes_access.MinutesContext(minutes, MeetingContext(meeting, [], [Account(id=3)]))
 
 
 @pytest.mark.parametrize("action", rules.ACTIONS)
@@ -92,7 +93,7 @@ def test_anonymous_may_nothing():
 def test_an_invisible_meeting_hides_its_minutes_whatever_their_label():
     meeting = Meeting(id=1, label="red", organization=10)
     minutes = Minutes(id=1, label="green", state="released", meeting=meeting)
-    item = services.MinutesContext(minutes, MeetingContext(meeting, [], [Account(id=3)]))
+    item = minutes_access.MinutesContext(minutes, MeetingContext(meeting, [], [Account(id=3)]))
     assert not rules.may(Who(4, 10, "coordinator"), item, "view")
     assert rules.may(Who(3, 10, "member"), item, "view")
 
@@ -112,7 +113,7 @@ def test_an_invisible_meeting_hides_its_minutes_whatever_their_label():
 def test_section_label_narrows_the_audience(section_label, section_org, account, expected_visible):
     meeting = Meeting(id=1, label="green", organization=10)
     minutes = Minutes(id=1, label="green", state="released", meeting=meeting)
-    item = services.MinutesContext(
+    item = minutes_access.MinutesContext(
         minutes, MeetingContext(meeting, [Organization(id=11)], [Account(id=3)])
     )
     section = MinutesSection(label=section_label, organization=section_org)
@@ -146,15 +147,17 @@ def test_sql_rule_and_python_rule_agree(app, org, other_org):
                         MinutesSection.create(
                             minutes=minutes, title="TOP", label=s_label, organization=s_org
                         )
-    contexts = [services.context_for(m) for m in Minutes.select(Minutes, Meeting).join(Meeting)]
+    contexts = [
+        minutes_access.context_for(m) for m in Minutes.select(Minutes, Meeting).join(Meeting)
+    ]
     sections = list(MinutesSection.select())
     seen = set()
     for account in accounts:
-        in_sql = {m.id for m in services.visible_minutes(account, "view")}
+        in_sql = {m.id for m in minutes_access.visible_minutes(account, "view")}
         in_python = {c.minutes.id for c in contexts if c.may(account, "view")}
         assert in_sql == in_python, (account.role, account.organization_id)
         by_id = {c.minutes.id: c for c in contexts}
-        sections_sql = {s.id for s in services.visible_sections(account)}
+        sections_sql = {s.id for s in minutes_access.visible_sections(account)}
         sections_python = {
             s.id for s in sections if by_id[s.minutes_id].section_visible(account, s)
         }

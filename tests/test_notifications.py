@@ -14,9 +14,9 @@ from intranet.core import notifications, site_settings, times
 from intranet.core import outbox as delivery
 from intranet.core.models import DigestEntry, NotificationSettings, OutboxAttachment, OutboxMessage
 from intranet.meetings import mail as meeting_mail
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem, Answer
-from intranet.meetings.services import load_context
-from intranet.minutes import services
+from intranet.minutes import access, comments, editing, workflow
 from intranet.minutes.models import MinutesSection
 from intranet.platform.db import utcnow
 from tests import factories
@@ -156,8 +156,8 @@ def test_only_the_only_reviewer_gets_the_review_queue_whatever_they_chose(
     )
     choose(reviewer, review="off")
     meeting = factories.meeting("Plenum", organization=org, start=utcnow() - dt.timedelta(days=1))
-    minutes = services.start_minutes(load_context(meeting), coordinator)
-    services.submit(services.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
+    minutes = editing.start_minutes(load_context(meeting), coordinator)
+    workflow.submit(access.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
     # The only reviewer cannot switch their queue off; with two, "off" means off.
     expected = [second.email] if second else [reviewer.email]
     assert [m.recipient for m in outbox("minutes_step")] == expected
@@ -199,9 +199,9 @@ def _circulating(org, coordinator, reviewer, label="green", title="Plenum"):
     meeting = factories.meeting(title, label, organization=org, persons=[coordinator, reviewer],
                                 start=utcnow() - dt.timedelta(days=2), state="held")  # fmt: skip
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
-    minutes = services.start_minutes(load_context(meeting), coordinator)
-    services.submit(services.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
-    services.approve(services.get_minutes_or_404(minutes.id, account=reviewer), reviewer)
+    minutes = editing.start_minutes(load_context(meeting), coordinator)
+    workflow.submit(access.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
+    workflow.approve(access.get_minutes_or_404(minutes.id, account=reviewer), reviewer)
     return minutes
 
 
@@ -210,8 +210,8 @@ def test_authors_hear_when_the_objection_period_ends_with_objections_open(
 ):
     objector = factories.account("member", org, email="einspruch@example.org")
     minutes = _circulating(org, coordinator, reviewer)
-    services.add_comment(
-        services.get_minutes_or_404(minutes.id, account=objector), "objection", "Falsch", objector
+    comments.add_comment(
+        access.get_minutes_or_404(minutes.id, account=objector), "objection", "Falsch", objector
     )
     deadline = type(minutes).get_by_id(minutes.id).objection_deadline
     run_jobs(deadline - dt.timedelta(days=3))
@@ -232,16 +232,16 @@ def test_action_items_are_told_to_the_person_named_once_assigned_and_once_due(
     meeting = factories.meeting("Plenum", organization=org, start=utcnow() - dt.timedelta(days=2),
                                 state="held")  # fmt: skip
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
-    minutes = services.start_minutes(load_context(meeting), coordinator)
+    minutes = editing.start_minutes(load_context(meeting), coordinator)
     section = MinutesSection.get(MinutesSection.minutes == minutes.id)
     tomorrow = times.to_local(utcnow()).date() + dt.timedelta(days=1)
-    context = services.get_minutes_or_404(minutes.id, account=coordinator)
-    services.add_action_item(context, section, "Flyer Geheimtext drucken", "Frau Helga Muster",
+    context = access.get_minutes_or_404(minutes.id, account=coordinator)
+    editing.add_action_item(context, section, "Flyer Geheimtext drucken", "Frau Helga Muster",
                              tomorrow, coordinator)  # fmt: skip
     run_jobs()
     assert not outbox("action_item")  # a draft assigns nothing yet
-    services.submit(services.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
-    services.approve(services.get_minutes_or_404(minutes.id, account=reviewer), reviewer)
+    workflow.submit(access.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
+    workflow.approve(access.get_minutes_or_404(minutes.id, account=reviewer), reviewer)
     run_jobs()
     run_jobs()
     told = [(m.recipient, m.subject) for m in outbox("action_item")]
@@ -285,8 +285,8 @@ def make_reminder_mails(org, coordinator, reviewer, member, label):
 
 def make_minutes_mails(org, coordinator, reviewer, member, label):
     minutes = _circulating(org, coordinator, reviewer, label, TITLE)
-    services.add_comment(
-        services.get_minutes_or_404(minutes.id, account=coordinator), "objection", "x", coordinator
+    comments.add_comment(
+        access.get_minutes_or_404(minutes.id, account=coordinator), "objection", "x", coordinator
     )
     deadline = type(minutes).get_by_id(minutes.id).objection_deadline
     run_jobs(deadline - dt.timedelta(days=1))
@@ -296,13 +296,13 @@ def make_action_item_mails(org, coordinator, reviewer, member, label):
     meeting = factories.meeting(TITLE, label, organization=org, persons=[coordinator, reviewer],
                                 start=utcnow() - dt.timedelta(days=2), state="held")  # fmt: skip
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
-    minutes = services.start_minutes(load_context(meeting), coordinator)
+    minutes = editing.start_minutes(load_context(meeting), coordinator)
     section = MinutesSection.get(MinutesSection.minutes == minutes.id)
-    context = services.get_minutes_or_404(minutes.id, account=coordinator)
-    services.add_action_item(context, section, "Text", reviewer.display_name,
+    context = access.get_minutes_or_404(minutes.id, account=coordinator)
+    editing.add_action_item(context, section, "Text", reviewer.display_name,
                              times.to_local(utcnow()).date(), coordinator)  # fmt: skip
-    services.submit(services.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
-    services.approve(services.get_minutes_or_404(minutes.id, account=reviewer), reviewer)
+    workflow.submit(access.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
+    workflow.approve(access.get_minutes_or_404(minutes.id, account=reviewer), reviewer)
     run_jobs()
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
-from intranet.minutes import services
+from intranet.minutes import access, comments, editing, numbering, workflow
+from intranet.minutes import signoff as minutes_signoff
 from intranet.minutes.models import Minutes, MinutesSection
 from intranet.platform.db import utcnow
 from tests import factories
@@ -23,7 +24,7 @@ MEETING_SCHEMA = json.loads((SCHEMA / "Meeting.json").read_text())
 
 
 def ctx(minutes, account):
-    return services.get_minutes_or_404(minutes.id, account=account)
+    return access.get_minutes_or_404(minutes.id, account=account)
 
 
 @pytest.fixture
@@ -39,22 +40,22 @@ def released(app, org, other_org, coordinator, reviewer, member):
     )
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
     AgendaItem.create(meeting=meeting, position=2, title="Intern", label="amber", organization=org)
-    minutes = services.start_minutes(load_context(meeting), coordinator)
-    services.submit(ctx(minutes, coordinator), coordinator)
-    services.approve(ctx(minutes, reviewer), reviewer)
-    services.consent(ctx(minutes, member), member)
-    objection = services.add_comment(
+    minutes = editing.start_minutes(load_context(meeting), coordinator)
+    workflow.submit(ctx(minutes, coordinator), coordinator)
+    workflow.approve(ctx(minutes, reviewer), reviewer)
+    minutes_signoff.consent(ctx(minutes, member), member)
+    objection = comments.add_comment(
         ctx(minutes, third_member), "objection", "Satz in TOP 1 fehlt", third_member
     )
     internal = MinutesSection.get(
         (MinutesSection.minutes == minutes.id) & (MinutesSection.label == "amber")
     )
-    services.add_comment(
+    comments.add_comment(
         ctx(minutes, coordinator), "objection", "Interner Einwand", coordinator, internal.id
     )
-    for comment in services.open_objections(Minutes.get_by_id(minutes.id)):
-        services.resolve_objection(ctx(minutes, coordinator), comment.id, "Ergänzt.", coordinator)
-    services.release(ctx(minutes, coordinator), coordinator, "Eilig wegen Pressetermin")
+    for comment in workflow.open_objections(Minutes.get_by_id(minutes.id)):
+        comments.resolve_objection(ctx(minutes, coordinator), comment.id, "Ergänzt.", coordinator)
+    workflow.release(ctx(minutes, coordinator), coordinator, "Eilig wegen Pressetermin")
     return Minutes.get_by_id(minutes.id), objection, third, quiet
 
 
@@ -71,7 +72,7 @@ def test_the_meeting_links_its_released_minutes_with_the_release_note(
     jsonschema.validate(meeting, MEETING_SCHEMA)
     embedded = meeting["resultsProtocol"]
     assert embedded["mimeType"] == "application/pdf"
-    assert embedded["sicherheitsdialog:number"] == services.citation(minutes)
+    assert embedded["sicherheitsdialog:number"] == numbering.citation(minutes)
     assert embedded["sicherheitsdialog:releasedSha256"] == minutes.released_sha256
     # The coordinator's PDF carries the AMBER section: the file says so.
     assert embedded["sicherheitsdialog:label"] == "TLP:AMBER"
@@ -122,7 +123,7 @@ def test_minutes_not_yet_released_are_not_exported(client, app, released, org, c
     draft_meeting = factories.meeting(
         "Entwurf", organization=org, start=utcnow() - dt.timedelta(days=1), state="held"
     )
-    draft = services.start_minutes(load_context(draft_meeting), coordinator)
+    draft = editing.start_minutes(load_context(draft_meeting), coordinator)
     sign_in(client, coordinator)
     assert protocol_of(client, draft_meeting.id) is None
     assert client.get(f"/oparl/1.1/minutes/{draft.id}/file").status_code == 404
@@ -130,10 +131,10 @@ def test_minutes_not_yet_released_are_not_exported(client, app, released, org, c
 
 def test_a_released_correction_replaces_the_original(client, released, coordinator, reviewer):
     minutes, *_others = released
-    correction = services.start_correction(ctx(minutes, coordinator), coordinator)
-    services.submit(ctx(correction, coordinator), coordinator)
-    services.approve(ctx(correction, reviewer), reviewer)
-    services.release(ctx(correction, coordinator), coordinator, "Berichtigung eilig")
+    correction = workflow.start_correction(ctx(minutes, coordinator), coordinator)
+    workflow.submit(ctx(correction, coordinator), coordinator)
+    workflow.approve(ctx(correction, reviewer), reviewer)
+    workflow.release(ctx(correction, coordinator), coordinator, "Berichtigung eilig")
     sign_in(client, coordinator)
     embedded = protocol_of(client, minutes.meeting_id)
     assert embedded["id"].endswith(f"/minutes/{correction.id}/file")

@@ -402,7 +402,7 @@ def test_the_background_thread_delivers_by_itself(mail_on, port):
 def test_the_mail_is_written_with_the_change_or_not_at_all(mail_on, monkeypatch):
     """Queueing is part of the invitation's transaction: if writing the mails fails, the meeting
     is not invited either (and no half of the mails is left behind)."""
-    from intranet.meetings import services
+    from intranet.meetings import series
 
     coordinator, meeting = planner_world(3)
     queue_job = mail.queue_job
@@ -414,7 +414,7 @@ def test_the_mail_is_written_with_the_change_or_not_at_all(mail_on, monkeypatch)
     # The invitation's mails are one job row, written in the invitation's transaction.
     monkeypatch.setattr(mail, "queue_job", fail_after_writing)
     with mail_on.test_request_context(), pytest.raises(RuntimeError):
-        services.invite_occurrences(meeting, coordinator, "this")
+        series.invite_occurrences(meeting, coordinator, "this")
     assert Meeting.get_by_id(meeting.id).state == "planned"
     monkeypatch.undo()
     deliver()

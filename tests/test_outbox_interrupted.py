@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 
 from intranet.core import outbox
 from intranet.core.models import OutboxMessage
-from intranet.meetings import services
+from intranet.meetings import series as meetings_series
 from intranet.platform.db import utcnow
 from tests import factories
 
@@ -61,7 +61,7 @@ def test_a_server_stopping_during_a_series_invitation_loses_nothing(app, port):
         factories.account("member", guest, email=f"gast{number}@example.org")
     meetings = factories.weekly_series("Forum", 3, organiser, invited=[guest])
     with app.test_request_context():
-        invited = services.invite_occurrences(meetings[0], coordinator, "series")
+        invited = meetings_series.invite_occurrences(meetings[0], coordinator, "series")
     assert len(invited.meetings) == 3 and invited.mailed == PEOPLE
 
     # The server takes five mails, then shuts down in the middle of the run.

@@ -16,7 +16,7 @@ from intranet.core import sharing, times, versioning
 from intranet.core.accounts import Account
 from intranet.directory import services as directory_services
 from intranet.directory.models import Person
-from intranet.meetings import services
+from intranet.meetings import access, planning
 from intranet.meetings.models import Meeting
 from intranet.platform.db import db, is_sqlite
 from tests.conftest import PG_URL
@@ -49,7 +49,7 @@ def one_wins(results, conflict=versioning.Conflict):
 
 
 def meeting_data(meeting, title):
-    return services.MeetingData(
+    return planning.MeetingData(
         title=title,
         start_local=times.to_local(meeting.start).replace(tzinfo=None),
         end_local=times.to_local(meeting.end).replace(tzinfo=None),
@@ -58,28 +58,28 @@ def meeting_data(meeting, title):
 
 def new_meeting(coordinator, title="Sitzung", repeat=""):
     start = dt.datetime(2031, 1, 15, 18, 0)
-    data = services.MeetingData(
+    data = planning.MeetingData(
         title=title, start_local=start, end_local=start + dt.timedelta(hours=2), repeat=repeat
     )
     if repeat:
         data.repeat_until = dt.date(2031, 12, 31)
-    return services.create_meeting(data, coordinator)
+    return planning.create_meeting(data, coordinator)
 
 
 def test_two_meeting_edits_from_the_same_version(shared_app, coordinator, monkeypatch):
     with db.connection_context():
         meeting = new_meeting(coordinator)[0]
-        context = services.load_context(meeting)
+        context = access.load_context(meeting)
     hold_after_reading(monkeypatch, Meeting)
     titles = ("Fassung A", "Fassung B")
     results = race(
         shared_app,
         *(
-            lambda t=t: services.update_meeting(context, meeting_data(meeting, t), 1, coordinator)
+            lambda t=t: planning.update_meeting(context, meeting_data(meeting, t), 1, coordinator)
             for t in titles
         ),
     )
-    winner = one_wins(results, services.Conflict)
+    winner = one_wins(results, access.Conflict)
     with db.connection_context():
         saved = Meeting.get_by_id(meeting.id)
     assert (saved.title, saved.version, saved.sequence) == (titles[winner], 2, 1)
@@ -88,14 +88,14 @@ def test_two_meeting_edits_from_the_same_version(shared_app, coordinator, monkey
 def test_edit_and_cancellation_from_the_same_version(shared_app, coordinator, monkeypatch):
     with db.connection_context():
         meeting = new_meeting(coordinator)[0]
-        context = services.load_context(meeting)
+        context = access.load_context(meeting)
     hold_after_reading(monkeypatch, Meeting)
     results = race(
         shared_app,
-        lambda: services.update_meeting(context, meeting_data(meeting, "Neu"), 1, coordinator),
-        lambda: services.cancel_meeting(meeting, "Raum fehlt", 1, coordinator),
+        lambda: planning.update_meeting(context, meeting_data(meeting, "Neu"), 1, coordinator),
+        lambda: planning.cancel_meeting(meeting, "Raum fehlt", 1, coordinator),
     )
-    winner = one_wins(results, services.Conflict)
+    winner = one_wins(results, access.Conflict)
     with db.connection_context():
         saved = Meeting.get_by_id(meeting.id)
     assert (saved.title == "Neu", saved.cancelled) == (
@@ -155,7 +155,7 @@ def test_series_edit_does_not_overwrite_an_occurrence_saved_meanwhile(
     with db.connection_context():
         series = new_meeting(coordinator, "Forum", repeat="monthly_weekday")
         fifth, eighth = series[4], series[7]
-        fifth_context = services.load_context(fifth)
+        fifth_context = access.load_context(fifth)
     original = sharing.split_visible
 
     def split_then_someone_saves(*args, **kwargs):
@@ -163,8 +163,8 @@ def test_series_edit_does_not_overwrite_an_occurrence_saved_meanwhile(
         # Another coordinator saves the eighth occurrence after the series edit read it.
         race(
             shared_app,
-            lambda: services.update_meeting(
-                services.load_context(Meeting.get_by_id(eighth.id)),
+            lambda: planning.update_meeting(
+                access.load_context(Meeting.get_by_id(eighth.id)),
                 meeting_data(eighth, "Sondersitzung"),
                 eighth.version,
                 coordinator,
@@ -175,11 +175,11 @@ def test_series_edit_does_not_overwrite_an_occurrence_saved_meanwhile(
     monkeypatch.setattr(sharing, "split_visible", split_then_someone_saves)
     results = race(
         shared_app,
-        lambda: services.update_meeting(
+        lambda: planning.update_meeting(
             fifth_context, meeting_data(fifth, "Forum (neu)"), 1, coordinator, "following"
         ),
     )
-    assert isinstance(results[0], services.Conflict), results
+    assert isinstance(results[0], access.Conflict), results
     with db.connection_context():
         titles = [m.title for m in Meeting.select().order_by(Meeting.start)]
     assert titles[7] == "Sondersitzung"
@@ -196,12 +196,12 @@ def test_invitation_and_cancellation_at_once(shared_app, coordinator, monkeypatc
     hold_after_reading(monkeypatch, Meeting)
     results = race(
         shared_app,
-        lambda: services.invite(meeting, coordinator),
-        lambda: services.cancel_meeting(meeting, "Raum fehlt", 1, coordinator),
+        lambda: planning.invite(meeting, coordinator),
+        lambda: planning.cancel_meeting(meeting, "Raum fehlt", 1, coordinator),
     )
     # A conflict when both read the old state (PostgreSQL); "not possible in this state" when
     # the second one reads after the first committed (SQLite serialises the transactions).
-    winner = one_wins(results, services.MeetingError)
+    winner = one_wins(results, access.MeetingError)
     with db.connection_context():
         saved = Meeting.get_by_id(meeting.id)
         history = [e.action for e in rules.WORKFLOW.history(meeting.id)]

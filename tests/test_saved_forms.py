@@ -7,8 +7,9 @@ import json
 import pytest
 
 from intranet.auth.models import SavedForm
+from intranet.meetings import access
 from intranet.meetings.models import AgendaItem
-from intranet.minutes import services
+from intranet.minutes import editing
 from intranet.minutes.models import Minutes, MinutesSection
 from intranet.platform.db import utcnow
 from tests import factories
@@ -23,7 +24,7 @@ def minutes(app, org, other_org, coordinator):
     start = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
     meeting = factories.meeting("Plenum", organization=org, invited=[other_org], start=start)
     AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
-    return services.start_minutes(services.meetings.load_context(meeting), coordinator)
+    return editing.start_minutes(access.load_context(meeting), coordinator)
 
 
 def editor_form(client, minutes, **values):

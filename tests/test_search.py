@@ -340,13 +340,13 @@ def test_renamed_organisation_finds_its_people(client, app, org, member):
 def test_agenda_items_are_found_only_where_their_own_label_allows(
     client, org, other_org, coordinator, member
 ):
-    from intranet.meetings import services
+    from intranet.meetings import agenda as meetings_agenda
 
     meeting = make_meeting("Plenum", "green", organization=org, invited=[other_org])
-    open_item = services.add_agenda_item(
+    open_item = meetings_agenda.add_agenda_item(
         meeting, "Verkehrsplanung Stadtfest", "", None, "green", coordinator
     )
-    closed = services.add_agenda_item(
+    closed = meetings_agenda.add_agenda_item(
         meeting, "Gefährdungslage Moscheegemeinde", "", org.id, "amber", coordinator
     )
     sign_in(client, member)  # invited, but the AMBER item names only the organiser
@@ -358,14 +358,14 @@ def test_agenda_items_are_found_only_where_their_own_label_allows(
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     sign_in(client, coordinator)
     assert f"#item-{closed.id}" in client.get("/search?q=gefahrdungslage").get_data(as_text=True)
-    services.delete_agenda_item(meeting, closed.id, coordinator)
+    meetings_agenda.delete_agenda_item(meeting, closed.id, coordinator)
     assert f"#item-{closed.id}" not in client.get("/search?q=gefahrdungslage").get_data(
         as_text=True
     )
 
 
 def test_the_sql_rule_for_agenda_items_agrees_with_the_python_rule(app, org, other_org):
-    from intranet.meetings import services
+    from intranet.meetings import access
     from intranet.meetings.models import AgendaItem
 
     third = factories.organization("Dritte")
@@ -386,10 +386,10 @@ def test_the_sql_rule_for_agenda_items_agrees_with_the_python_rule(app, org, oth
                 AgendaItem.create(meeting=meeting, position=1, title="x", label=item_label,
                                   organization=presenter)  # fmt: skip
     for account in accounts:
-        in_sql = {row.id for row in services.visible_agenda_items(account)}
+        in_sql = {row.id for row in access.visible_agenda_items(account)}
         for item in AgendaItem.select():
-            context = services.load_context(item.meeting)
-            expected = context.visible_to(account) and services.can_see_agenda_item(
+            context = access.load_context(item.meeting)
+            expected = context.visible_to(account) and access.can_see_agenda_item(
                 account, item, item.meeting, context.person_ids
             )
             assert (item.id in in_sql) is expected, (

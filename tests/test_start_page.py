@@ -6,7 +6,8 @@ import re
 
 import pyotp
 
-from intranet.meetings import services
+from intranet.meetings import answers as meetings_answers
+from intranet.meetings import planning
 from intranet.meetings.models import Answer, Meeting
 from intranet.platform.db import utcnow
 from tests import factories
@@ -26,7 +27,7 @@ def test_unanswered_invitations_come_first_and_hidden_meetings_never(
     forum = make_meeting("Forum ohne Einladung", "green", start=days(2))
     make_meeting("Geheim", "amber", organization=org, start=days(1))
     make_meeting("Vorbei", "green", invited=[other_org], start=days(-3))
-    services.give_answer(answered, member, "yes")
+    meetings_answers.give_answer(answered, member, "yes")
     sign_in(client, member)
     page = client.get("/").get_data(as_text=True)
     assert "Geheim" not in page and "Vorbei" not in page
@@ -66,7 +67,7 @@ def test_answering_without_javascript_returns_to_the_start_page(client, member, 
 def test_recent_changes_and_cancellations_are_listed(client, member, other_org, coordinator):
     changed = make_meeting("Verschoben", "green", invited=[other_org], start=days(5))
     cancelled = make_meeting("Fällt aus", "green", invited=[other_org], start=days(6))
-    services.cancel_meeting(cancelled, "Krankheit", cancelled.version, coordinator)
+    planning.cancel_meeting(cancelled, "Krankheit", cancelled.version, coordinator)
     Meeting.update(sequence=1, updated_at=utcnow()).where(Meeting.id == changed.id).execute()
     sign_in(client, member)
     page = client.get("/").get_data(as_text=True)
@@ -146,9 +147,9 @@ def test_to_dos_come_first_and_a_series_change_is_one_line(
                      series=series, start=days(7 * (i + 1)), sequence=1, updated_at=utcnow())
         for i in range(11)
     ]  # fmt: skip
-    services.cancel_meeting(dates[-1], "Ferien", dates[-1].version, coordinator)
+    planning.cancel_meeting(dates[-1], "Ferien", dates[-1].version, coordinator)
     answered = make_meeting("Stadtteilkonferenz", "green", invited=[other_org], start=days(2))
-    services.give_answer(answered, member, "yes")
+    meetings_answers.give_answer(answered, member, "yes")
     for i in range(4):
         make_meeting(f"Forum {i}", "green", start=days(3 + i))
     sign_in(client, member)

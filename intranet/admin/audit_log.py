@@ -20,9 +20,9 @@ from intranet.core.models import AuditEvent
 from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
 from intranet.directory.models import Person
-from intranet.meetings import services as meetings
+from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting
-from intranet.minutes import services as minutes_services
+from intranet.minutes import access, numbering
 from intranet.minutes.models import Minutes, MinutesSection
 
 
@@ -114,12 +114,12 @@ def _item_targets(text: str, viewer) -> list[str]:
     found = [
         f"meeting:{m.id}"
         for m in Meeting.select(Meeting.id)
-        .where(meetings.visible_clause(viewer) & Meeting.title.contains(text))
+        .where(meetings_access.visible_clause(viewer) & Meeting.title.contains(text))
         .limit(ITEM_SEARCH_LIMIT)
     ]
     found += [
         f"minutes:{m.id}"
-        for m in minutes_services.visible_minutes(viewer, "view")
+        for m in access.visible_minutes(viewer, "view")
         .where(Meeting.title.contains(text))
         .limit(ITEM_SEARCH_LIMIT)
     ]
@@ -234,14 +234,14 @@ def target_names(by_kind: dict[str, set[int]], viewer) -> dict[str, str]:
                 by_kind.setdefault(attachment.owner_kind, set()).add(attachment.owner_id)
     if by_kind.get("meeting"):
         for meeting in Meeting.select(Meeting.id, Meeting.title).where(
-            meetings.visible_clause(viewer) & Meeting.id.in_(list(by_kind["meeting"]))
+            meetings_access.visible_clause(viewer) & Meeting.id.in_(list(by_kind["meeting"]))
         ):
             names[f"meeting:{meeting.id}"] = meeting.title
     if by_kind.get("minutes"):
-        for item in minutes_services.visible_minutes(viewer, "view").where(
+        for item in access.visible_minutes(viewer, "view").where(
             Minutes.id.in_(list(by_kind["minutes"]))
         ):
-            names[f"minutes:{item.id}"] = minutes_services.document_title(item)
+            names[f"minutes:{item.id}"] = numbering.document_title(item)
     for attachment in files.values():
         owner = names.get(f"{attachment.owner_kind}:{attachment.owner_id}")
         if owner and attachment.label in sharing.FORUM_LABELS:

@@ -29,7 +29,7 @@ COUNTED = {
 
 
 def register(app):
-    from intranet.meetings import feeds, files, mail, search_provider, services, start
+    from intranet.meetings import feeds, files, mail, privacy, search_provider, start
     from intranet.meetings.routes import bp
 
     app.register_blueprint(bp)
@@ -40,8 +40,8 @@ def register(app):
     offered.panel(10, start.invitations_panel)
     offered.panel(30, start.next_meetings_panel)
     offered.panel(40, start.recent_changes_panel)
-    offered.personal_data_export.connect(services.export_meeting_data)
-    offered.account_erasing.connect(services.pseudonymise)
+    offered.personal_data_export.connect(privacy.export_meeting_data)
+    offered.account_erasing.connect(privacy.pseudonymise)
     offered.access_ended.connect(feeds.revoke)
     offered.periodic.append(mail.remind)
     offered.audit(AUDIT_KINDS, COUNTED)

@@ -1,6 +1,7 @@
-"""Who sees a meeting and its agenda: the rule as plain functions, its SQL twin, and the loader
-that applies both (`get_meeting_or_404`). Below the meetings' services, mail and search, which
-all read it, so that none of them needs another to know what an account may see."""
+"""Who may see a meeting and do what with it: the plain permission functions (unit-tested as
+a table), the sharing rule's SQL twin (`visible_clause`, `agenda_item_clause`) and the
+loader that applies it (`get_meeting_or_404`). Every other meetings module builds on this
+one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
@@ -8,7 +9,7 @@ from flask import abort
 from flask_login import current_user
 from peewee import JOIN
 
-from intranet.core import audit, sharing
+from intranet.core import audit, sharing, versioning
 from intranet.core.accounts import Account, Organization
 from intranet.meetings import rules
 from intranet.meetings.models import (
@@ -18,10 +19,19 @@ from intranet.meetings.models import (
     MeetingPerson,
 )
 
-can_plan = rules.can_plan
+can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
 
-# --- Permissions (plain functions, unit-tested as a table) --------------------------------------
+class MeetingError(ValueError):
+    """A request that cannot be carried out; `field` names the form field it belongs to."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(MeetingError, versioning.Conflict):
+    """Someone else saved the meeting after this form was loaded."""
 
 
 def organizations_named(meeting, invited_ids) -> set[int]:
@@ -63,10 +73,7 @@ def can_see_agenda_item(account, item, meeting, person_ids) -> bool:
     return sharing.can_see(account, item.label, organizations, person_ids)
 
 
-# --- Visibility in SQL --------------------------------------------------------------------------
-
-
-def _invited_meetings(organization_id):
+def invited_meetings(organization_id):
     return MeetingOrganization.select(MeetingOrganization.meeting).where(
         MeetingOrganization.organization == organization_id
     )
@@ -76,29 +83,29 @@ def _organising_meetings(organization_id):
     return Meeting.select(Meeting.id).where(Meeting.organization == organization_id)
 
 
-def _named_meetings(account_id):
+def named_meetings(account_id):
     return MeetingPerson.select(MeetingPerson.meeting).where(MeetingPerson.account == account_id)
 
 
-def _organization_meetings(organization_id):
+def organization_meetings(organization_id):
     # Aliased so that it can sit inside a query on Meeting itself.
     own = Meeting.alias("own")
-    return _invited_meetings(organization_id) | own.select(own.id).where(
+    return invited_meetings(organization_id) | own.select(own.id).where(
         own.organization == organization_id
     )
 
 
 def _meeting_names_organization(organization_id):
-    """`_organization_meetings` on the meeting's own row: organised by the organisation, or
+    """`organization_meetings` on the meeting's own row: organised by the organisation, or
     inviting it. (The sub-select of every meeting it organised was read in full, for every
     year, by each query that asked.)"""
     return (Meeting.organization == organization_id) | Meeting.id.in_(
-        _invited_meetings(organization_id)
+        invited_meetings(organization_id)
     )
 
 
 def _meetings_naming(account_id):
-    return Meeting.id.in_(_named_meetings(account_id))
+    return Meeting.id.in_(named_meetings(account_id))
 
 
 def visible_clause(account):
@@ -113,7 +120,7 @@ def visible_clause(account):
     )
 
 
-def _agenda_items_of_organization(organization_id):
+def agenda_items_of_organization(organization_id):
     item, meeting = AgendaItem.alias("ai_org"), Meeting.alias("m_ai_org")
     return (
         item.select(item.id)
@@ -123,13 +130,13 @@ def _agenda_items_of_organization(organization_id):
 
 
 def _agenda_item_names_organization(organization_id):
-    # `_agenda_items_of_organization` on the item's row and its meeting's, which the query
+    # `agenda_items_of_organization` on the item's row and its meeting's, which the query
     # joins: the sub-select scanned all agenda items of all years.
     return (AgendaItem.organization == organization_id) | (Meeting.organization == organization_id)
 
 
 def _agenda_items_naming(account_id):
-    return AgendaItem.meeting.in_(_named_meetings(account_id))
+    return AgendaItem.meeting.in_(named_meetings(account_id))
 
 
 def agenda_item_clause(account):

@@ -9,7 +9,7 @@ from flask import current_app, request
 from intranet.auth.tokens import PersonalToken
 from intranet.core import sharing
 from intranet.core.models import NotificationSettings
-from intranet.meetings import services
+from intranet.meetings import access
 from intranet.meetings.models import FeedToken, Meeting
 from intranet.platform.db import utcnow
 from intranet.platform.web import version_tag
@@ -38,14 +38,14 @@ def _in_feed(account):
     """The account's visible meetings of the last year, RED left out."""
     since = utcnow() - dt.timedelta(days=FEED_DAYS)
     return (
-        services.visible_clause(account) & (Meeting.start >= since) & (Meeting.label != sharing.RED)
+        access.visible_clause(account) & (Meeting.start >= since) & (Meeting.label != sharing.RED)
     )
 
 
 def feed_meetings(account, where=None):
     """What the personal feed lists, in order, with the organisers."""
     return (
-        services.visible_meetings(account)
+        access.visible_meetings(account)
         .where(where if where is not None else _in_feed(account))
         .order_by(Meeting.start, Meeting.id)
     )

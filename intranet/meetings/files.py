@@ -6,7 +6,7 @@ from flask import url_for
 
 from intranet.attachments import services as attachments
 from intranet.attachments.services import Owner
-from intranet.meetings import services
+from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
 
 
@@ -14,7 +14,7 @@ def _meeting_context(meeting_id: int, account):
     meeting = Meeting.get_or_none(Meeting.id == meeting_id)
     if meeting is None:
         return None
-    context = services.load_context(meeting)
+    context = access.load_context(meeting)
     return context if context.visible_to(account) else None
 
 
@@ -32,7 +32,7 @@ def context_owner(context, account) -> Owner:
         title=meeting.title,
         url=url_for("meetings.show", meeting_id=meeting.id),
         audience=context.audience,
-        may_edit=services.can_plan(account),
+        may_edit=access.can_plan(account),
     )
 
 
@@ -41,7 +41,7 @@ def agenda_item_owner(item_id: int, account) -> Owner | None:
     if item is None:
         return None
     context = _meeting_context(item.meeting_id, account)
-    if context is None or not services.can_see_agenda_item(
+    if context is None or not access.can_see_agenda_item(
         account, item, context.meeting, context.person_ids
     ):
         return None
@@ -57,7 +57,7 @@ def item_owner(item, context, account) -> Owner:
         title=f"{meeting.title}: {item.title}",
         url=url_for("meetings.show", meeting_id=meeting.id, _anchor=f"item-{item.id}"),
         audience=context.item_audience(item),
-        may_edit=services.can_plan(account),
+        may_edit=access.can_plan(account),
     )
 
 

@@ -19,7 +19,22 @@ from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
-from intranet.meetings import feeds, files, ics, mail, recurrence, rules, services, start
+from intranet.meetings import (
+    access,
+    feeds,
+    files,
+    ics,
+    mail,
+    recurrence,
+    rules,
+    start,
+)
+from intranet.meetings import agenda as meetings_agenda
+from intranet.meetings import answers as meetings_answers
+from intranet.meetings import attendance as meetings_attendance
+from intranet.meetings import overview as meetings_overview
+from intranet.meetings import planning as meetings_planning
+from intranet.meetings import series as meetings_series
 from intranet.meetings.forms import (
     AgendaItemForm,
     AttendanceForm,
@@ -46,7 +61,7 @@ def _login():
 
 
 def _require_planner():
-    if not services.can_plan(current_user):
+    if not access.can_plan(current_user):
         abort(404)
 
 
@@ -99,7 +114,7 @@ def time_offset(value):
 @bp.app_template_global()
 def upcoming_meetings_for(organization, limit=5):
     """For the organisation page: its upcoming meetings that the current user may see."""
-    return services.upcoming_for_organization(current_user, organization, limit)
+    return meetings_overview.upcoming_for_organization(current_user, organization, limit)
 
 
 @bp.app_template_global()
@@ -127,9 +142,9 @@ def calendar():
         "meetings/calendar.html",
         "meetings/_month.html",
         first=first,
-        weeks=services.month_grid(current_user, first),
-        previous=services.shift_month(first, -1),
-        next=services.shift_month(first, 1),
+        weeks=meetings_overview.month_grid(current_user, first),
+        previous=meetings_overview.shift_month(first, -1),
+        next=meetings_overview.shift_month(first, 1),
         today=today,
     )
 
@@ -138,7 +153,7 @@ def calendar():
 def meetings():
     when = "past" if request.args.get("when") == "past" else "upcoming"
     mine = request.args.get("mine") == "1"
-    page = paginate(services.meeting_list(current_user, when, mine), per_page=20)
+    page = paginate(meetings_overview.meeting_list(current_user, when, mine), per_page=20)
     return render(
         "meetings/list.html", "meetings/_meeting_list.html", page=page, when=when, mine=mine
     )
@@ -150,8 +165,8 @@ def meetings():
 def _show_context(context):
     meeting = context.meeting
     account = current_user
-    planner = services.can_plan(account)
-    rows = services.agenda_rows(meeting, account, context.person_ids)
+    planner = access.can_plan(account)
+    rows = meetings_agenda.agenda_rows(meeting, account, context.person_ids)
     items = [item for _number, item in rows if item]
     return {
         "context": context,
@@ -159,20 +174,18 @@ def _show_context(context):
         "agenda_rows": rows,
         "items": items,
         "planner": planner,
-        "edit_agenda": services.can_edit_agenda(account, meeting),
+        "edit_agenda": access.can_edit_agenda(account, meeting),
         "has_begun": rules.has_begun(meeting),
-        "timeline": services.timeline(meeting),
-        "may_answer": services.can_answer(
-            account, meeting, context.invited_ids, context.person_ids
-        ),
-        "own_answer": services.own_answer(meeting, account),
-        "counts": services.answer_counts(meeting),
-        "overview": services.answers_overview(context) if planner else None,
-        "attendance": services.attendance(meeting),
+        "timeline": meetings_planning.timeline(meeting),
+        "may_answer": access.can_answer(account, meeting, context.invited_ids, context.person_ids),
+        "own_answer": meetings_answers.own_answer(meeting, account),
+        "counts": meetings_answers.answer_counts(meeting),
+        "overview": meetings_answers.answers_overview(context) if planner else None,
+        "attendance": meetings_attendance.attendance(meeting),
         "series_text": recurrence.describe(meeting.series.rrule, meeting.series.first_start_local)
         if meeting.series_id
         else None,
-        "agenda_form": _agenda_form() if services.can_edit_agenda(account, meeting) else None,
+        "agenda_form": _agenda_form() if access.can_edit_agenda(account, meeting) else None,
         "cancel_form": CancelForm(version=meeting.version) if planner else None,
         "action_form": EmptyForm(),
         "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
@@ -188,7 +201,7 @@ def _occurrences(meeting) -> list:
     meeting without series, or one alone, gets the plain button."""
     if not meeting.series_id:
         return []
-    shown, _hidden = services.series_occurrences(meeting, current_user)
+    shown, _hidden = meetings_series.series_occurrences(meeting, current_user)
     return shown if len(shown) > 1 else []
 
 
@@ -198,19 +211,19 @@ def _invitation_text(meeting):
     if core_mail.enabled():
         return None
     ids = QueryArgs().ids("invited")
-    meetings = services.invited_occurrences(meeting, current_user, ids)
+    meetings = meetings_series.invited_occurrences(meeting, current_user, ids)
     return mail.invitation_text(meetings) if meetings else None
 
 
 @bp.get("/meetings/<id:meeting_id>")
 def show(meeting_id):
-    context = services.get_meeting_or_404(meeting_id)
+    context = access.get_meeting_or_404(meeting_id)
     return render("meetings/show.html", **_show_context(context))
 
 
 @bp.get("/meetings/<id:meeting_id>.ics", endpoint="ics")
 def ics_file(meeting_id):
-    context = services.get_meeting_or_404(meeting_id)
+    context = access.get_meeting_or_404(meeting_id)
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet (and nothing was read)
     meeting = context.meeting
@@ -328,9 +341,9 @@ def _meeting_form(meeting=None, context=None) -> MeetingForm:
     return form
 
 
-def _form_data(form: MeetingForm) -> services.MeetingData:
+def _form_data(form: MeetingForm) -> meetings_planning.MeetingData:
     date = form.date.data
-    return services.MeetingData(
+    return meetings_planning.MeetingData(
         title=form.title.data,
         start_local=dt.datetime.combine(date, form.start_time.data),
         end_local=dt.datetime.combine(date, form.end_time.data),
@@ -350,7 +363,7 @@ def _form_data(form: MeetingForm) -> services.MeetingData:
     )
 
 
-def _form_error(form, error: services.MeetingError):
+def _form_error(form, error: access.MeetingError):
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
         target.errors = [*target.errors, str(error)]
@@ -365,8 +378,8 @@ def new():
     form = _meeting_form()
     if not form.reselected and form.validate_on_submit():
         try:
-            made = services.create_meeting(_form_data(form), current_user)
-        except services.MeetingError as error:
+            made = meetings_planning.create_meeting(_form_data(form), current_user)
+        except access.MeetingError as error:
             _form_error(form, error)
         else:
             if made[0].series_id:
@@ -388,7 +401,7 @@ def new():
 @bp.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
 @keeps_typed_text
 def edit(meeting_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting
     form = _meeting_form(meeting, context)
     status = 200
@@ -398,13 +411,13 @@ def edit(meeting_id):
         except ValueError:
             version = 0
         try:
-            saved = services.update_meeting(
+            saved = meetings_planning.update_meeting(
                 context, _form_data(form), version, current_user, form.scope.data or "this"
             )
-        except services.Conflict as error:
+        except access.Conflict as error:
             form.problems.append(str(error))
             status = 409
-        except services.MeetingError as error:
+        except access.MeetingError as error:
             _form_error(form, error)
         else:
             flash(_message_with_mail(_("Meeting saved."), saved.mailed), "success")
@@ -417,7 +430,7 @@ def edit(meeting_id):
                     ),
                     "warning",
                 )
-            updated = services.load_context(Meeting.get_by_id(meeting.id))
+            updated = access.load_context(Meeting.get_by_id(meeting.id))
             if not updated.visible_to(current_user):
                 return redirect_to(url_for("meetings.calendar"))
             return redirect_to(url_for("meetings.show", meeting_id=meeting.id))
@@ -430,16 +443,18 @@ def edit(meeting_id):
 @keeps_typed_text
 def series_template(meeting_id):
     """The minutes template of the meeting's series: for whoever may plan the meeting."""
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting
     if not meeting.series_id:
         abort(404)
     form = SeriesTemplateForm()
     if request.method == "GET":
-        form.minutes_template.data = services.series_template(meeting)
+        form.minutes_template.data = meetings_series.series_template(meeting)
         restore_typed_text(form)  # what was typed when the session ended, if anything
     if form.validate_on_submit():
-        services.save_series_template(context, form.minutes_template.data or "", current_user)
+        meetings_series.save_series_template(
+            context, form.minutes_template.data or "", current_user
+        )
         flash(_("Template for the minutes of the series saved."), "success")
         return redirect_to(url_for("meetings.show", meeting_id=meeting.id))
     status = 422 if form.errors else 200
@@ -464,7 +479,7 @@ def _message_with_mail(message, mailed: int | None):
 
 @bp.post("/meetings/<id:meeting_id>/cancel")
 def cancel(meeting_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -472,15 +487,15 @@ def cancel(meeting_id):
         except ValueError:
             version = 0
         try:
-            meeting = services.cancel_meeting(
+            meeting = meetings_planning.cancel_meeting(
                 context.meeting, form.reason.data or "", version, current_user
             )
-        except services.MeetingError as error:
+        except access.MeetingError as error:
             # The reason as typed stays: 409 when someone else changed the meeting, else 422.
             form.reason.errors = [*form.reason.errors, str(error)]
             data = _show_context(context)
             data["cancel_form"] = form
-            status = 409 if isinstance(error, services.Conflict) else 422
+            status = 409 if isinstance(error, access.Conflict) else 422
             return render("meetings/show.html", status=status, **data)
         else:
             flash_at("planning", _message_with_mail(_("The meeting is cancelled."), meeting.mailed))
@@ -495,7 +510,7 @@ def cancel(meeting_id):
 @bp.post("/meetings/<id:meeting_id>/mail/retry")
 def retry_mail(meeting_id):
     """Send the failed mails about this meeting once more (the outbox tries them again)."""
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
         count = outbox.retry(about=mail.about(context.meeting))
         if count:
@@ -515,7 +530,7 @@ LEGACY_STATES = {"invited": "invite"}
 def change_state(meeting_id):
     """The workflow's buttons without a form of their own: send the invitation, withdraw a
     cancellation. Cancelling has its form (a reason), "held" comes with the attendance."""
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
         # `state=invited` is what the button sent before the workflow had named actions.
         action = request.form.get("action") or LEGACY_STATES.get(request.form.get("state"), "")
@@ -527,10 +542,10 @@ def change_state(meeting_id):
             return _invite(context)
         try:
             if action == "uncancel":
-                meeting = services.uncancel_meeting(context.meeting, version, current_user)
+                meeting = meetings_planning.uncancel_meeting(context.meeting, version, current_user)
             else:
-                raise services.MeetingError(_("This change of state is not possible."))
-        except services.MeetingError as error:
+                raise access.MeetingError(_("This change of state is not possible."))
+        except access.MeetingError as error:
             flash(str(error), "error")
         else:
             message = _("The cancellation is withdrawn: the meeting takes place.")
@@ -545,8 +560,8 @@ def _invite(context):
     scope = request.form.get("scope", "this")
     chosen = request.form.getlist("occurrence", type=int)
     try:
-        result = services.invite_occurrences(context.meeting, current_user, scope, chosen)
-    except services.MeetingError as error:
+        result = meetings_series.invite_occurrences(context.meeting, current_user, scope, chosen)
+    except access.MeetingError as error:
         flash_at("planning", str(error), "error")
         return redirect_to(url_for("meetings.show", meeting_id=meeting_id, _anchor="planning"))
     invited = result.meetings
@@ -615,7 +630,7 @@ def _agenda_response(context, status=200, form=None, new_item=None):
     """The agenda fragment for htmx, else back to the meeting page (at the new item, which
     takes the focus)."""
     if request.headers.get("HX-Request") and wants_fragment("agenda"):
-        rows = services.agenda_rows(context.meeting, current_user, context.person_ids)
+        rows = meetings_agenda.agenda_rows(context.meeting, current_user, context.person_ids)
         items = [item for _number, item in rows if item]
         return render(
             "meetings/_agenda.html",
@@ -625,7 +640,7 @@ def _agenda_response(context, status=200, form=None, new_item=None):
             agenda_rows=rows,
             items=items,
             files=files.page_files(context, items, current_user),
-            edit_agenda=services.can_edit_agenda(current_user, context.meeting),
+            edit_agenda=access.can_edit_agenda(current_user, context.meeting),
             agenda_form=form or _agenda_form(empty=True),
             action_form=EmptyForm(),
             new_item_id=new_item.id if new_item else None,
@@ -645,7 +660,7 @@ def _agenda_closed(context, error):
 
 
 def _agenda_values(form) -> tuple:
-    """The agenda form's values in the order the agenda services take them."""
+    """The agenda form's values in the order the agenda operations take them."""
     return (
         form.title.data,
         form.description.data,
@@ -656,14 +671,14 @@ def _agenda_values(form) -> tuple:
 
 @bp.post("/meetings/<id:meeting_id>/agenda")
 def add_agenda_item(meeting_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     form = _agenda_form()
     if not form.validate_on_submit():
         return _agenda_response(context, 422, form)
     try:
-        item = services.add_agenda_item(context.meeting, *_agenda_values(form), current_user)
-    except services.MeetingError as error:
-        if isinstance(error, services.AgendaClosed):
+        item = meetings_agenda.add_agenda_item(context.meeting, *_agenda_values(form), current_user)
+    except access.MeetingError as error:
+        if isinstance(error, meetings_agenda.AgendaClosed):
             return _agenda_closed(context, error)
         _form_error(form, error)
         return _agenda_response(context, 422, form)
@@ -673,15 +688,19 @@ def add_agenda_item(meeting_id):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/move")
 def move_agenda_item(meeting_id, item_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
-        visible = {i.id for i in services.agenda(context.meeting, current_user, context.person_ids)}
+        visible = {
+            i.id for i in meetings_agenda.agenda(context.meeting, current_user, context.person_ids)
+        }
         if item_id not in visible:
             abort(404)
         direction = "up" if request.form.get("direction") == "up" else "down"
         try:
-            services.move_agenda_item(context.meeting, item_id, direction, visible, current_user)
-        except services.AgendaClosed as error:
+            meetings_agenda.move_agenda_item(
+                context.meeting, item_id, direction, visible, current_user
+            )
+        except meetings_agenda.AgendaClosed as error:
             return _agenda_closed(context, error)
         # Also what a screen reader announces after the swap (the flash area is a live region).
         flash(_("Agenda item moved."), "success")
@@ -690,11 +709,11 @@ def move_agenda_item(meeting_id, item_id):
 
 @bp.route("/meetings/<id:meeting_id>/agenda/<id:item_id>/edit", methods=["GET", "POST"])
 def edit_agenda_item(meeting_id, item_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
-    items = services.agenda(context.meeting, current_user, context.person_ids)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    items = meetings_agenda.agenda(context.meeting, current_user, context.person_ids)
     item = next((i for i in items if i.id == item_id), None) or abort(404)
-    if not services.can_edit_agenda(current_user, context.meeting):
-        return _agenda_closed(context, services.AgendaClosed())
+    if not access.can_edit_agenda(current_user, context.meeting):
+        return _agenda_closed(context, meetings_agenda.AgendaClosed())
     form = _agenda_form()
     if request.method == "GET":
         form.title.data = item.title
@@ -703,9 +722,9 @@ def edit_agenda_item(meeting_id, item_id):
         form.label.data = item.label
     elif form.validate_on_submit():
         try:
-            services.update_agenda_item(item, *_agenda_values(form), current_user)
-        except services.MeetingError as error:
-            if isinstance(error, services.AgendaClosed):
+            meetings_agenda.update_agenda_item(item, *_agenda_values(form), current_user)
+        except access.MeetingError as error:
+            if isinstance(error, meetings_agenda.AgendaClosed):
                 return _agenda_closed(context, error)
             _form_error(form, error)
         else:
@@ -722,14 +741,16 @@ def edit_agenda_item(meeting_id, item_id):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/delete")
 def delete_agenda_item(meeting_id, item_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     if EmptyForm().validate_on_submit():
-        visible = {i.id for i in services.agenda(context.meeting, current_user, context.person_ids)}
+        visible = {
+            i.id for i in meetings_agenda.agenda(context.meeting, current_user, context.person_ids)
+        }
         if item_id not in visible:
             abort(404)
         try:
-            services.delete_agenda_item(context.meeting, item_id, current_user)
-        except services.AgendaClosed as error:
+            meetings_agenda.delete_agenda_item(context.meeting, item_id, current_user)
+        except meetings_agenda.AgendaClosed as error:
             return _agenda_closed(context, error)
         flash(_("Agenda item removed."), "success")
     return _agenda_response(context)
@@ -740,13 +761,13 @@ def delete_agenda_item(meeting_id, item_id):
 
 @bp.post("/meetings/<id:meeting_id>/answer")
 def answer(meeting_id):
-    context = services.get_meeting_or_404(meeting_id)
+    context = access.get_meeting_or_404(meeting_id)
     meeting = context.meeting
-    if not services.can_answer(current_user, meeting, context.invited_ids, context.person_ids):
+    if not access.can_answer(current_user, meeting, context.invited_ids, context.person_ids):
         abort(404)
     value = request.form.get("answer", "")
     if EmptyForm().validate_on_submit() and value in ANSWERS:
-        services.give_answer(meeting, current_user, value)
+        meetings_answers.give_answer(meeting, current_user, value)
         flash(_("Your answer is saved: %(answer)s.", answer=_saved_labels()[value]), "success")
     else:
         abort(400)
@@ -765,7 +786,7 @@ def answer(meeting_id):
             meeting=meeting,
             may_answer=True,
             own_answer=value,
-            counts=services.answer_counts(meeting),
+            counts=meetings_answers.answer_counts(meeting),
             action_form=EmptyForm(),
         )
     back = safe_next(request.form.get("next"))
@@ -778,9 +799,9 @@ def _saved_labels():
 
 @bp.route("/meetings/<id:meeting_id>/attendance", methods=["GET", "POST"])
 def attendance(meeting_id):
-    context = services.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting
-    if not services.can_record_attendance(current_user, meeting):
+    if not access.can_record_attendance(current_user, meeting):
         abort(404)
     if not rules.has_begun(meeting):
         flash(str(rules.NOT_BEGUN), "error")
@@ -789,14 +810,14 @@ def attendance(meeting_id):
         {o.id: o for o in [*context.invited, meeting.organization] if o}.values(),
         key=lambda o: o.name,
     )
-    existing = services.attendance(meeting)
+    existing = meetings_attendance.attendance(meeting)
     form = AttendanceForm()
     form.problems = []
     guessed = set()
     if request.method == "GET":
         # Before anything is recorded, the answers preset the form (a guess to check, not a
         # record): 14 organisations need a few changes instead of 28 clicks.
-        preset = {} if existing else services.attendance_from_answers(meeting)
+        preset = {} if existing else meetings_attendance.attendance_from_answers(meeting)
         guessed = set(preset)
         for organization in organizations:
             row = existing.get(organization.id)
@@ -812,10 +833,10 @@ def attendance(meeting_id):
     if form.validate_on_submit():
         rows = {r.organization_id.data: (r.status.data, r.names.data or "") for r in form.rows}
         try:
-            services.record_attendance(context, rows, current_user)
-        except services.MeetingError as error:
+            meetings_attendance.record_attendance(context, rows, current_user)
+        except access.MeetingError as error:
             form.problems.append(str(error))
-            conflict = isinstance(error, services.Conflict)
+            conflict = isinstance(error, access.Conflict)
         else:
             flash_at("attendance", _("Attendance saved."))
             return redirect_to(

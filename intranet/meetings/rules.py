@@ -14,7 +14,7 @@ returns to the state kept in `state` without a migration and without a second co
 `cancel_reason` is set with the cancellation and emptied when it is withdrawn: it is non-empty
 only while the meeting is cancelled; the history (WorkflowEvent comments) keeps every reason.
 
-Every step raises the meeting's version and RFC 5545 SEQUENCE (see services.take_step), so a
+Every step raises the meeting's version and RFC 5545 SEQUENCE (see planning.take_step), so a
 form loaded before the step conflicts and calendar programs take the change.
 """
 

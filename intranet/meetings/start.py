@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import g
 
 from intranet.core.start_page import Panel
-from intranet.meetings import services
+from intranet.meetings import access
 from intranet.meetings.models import Answer, Meeting, MeetingOrganization, MeetingPerson
 from intranet.platform.db import utcnow
 
@@ -38,7 +38,7 @@ def upcoming_cards(account) -> list[MeetingCard]:
     if cached is not None and cached[0] == account.id:
         return cached[1]
     candidates = list(
-        services.visible_meetings(account)
+        access.visible_meetings(account)
         .where(Meeting.end >= utcnow())
         .order_by(Meeting.start, Meeting.id)
         .limit(CANDIDATES)
@@ -60,7 +60,7 @@ def upcoming_cards(account) -> list[MeetingCard]:
         cards = [
             MeetingCard(
                 m,
-                services.can_answer(account, m, invited[m.id], persons[m.id]),
+                access.can_answer(account, m, invited[m.id], persons[m.id]),
                 answers.get(m.id),
             )
             for m in candidates
@@ -95,7 +95,7 @@ def recent_changes(account, limit: int = RECENT_LINES) -> list[Change]:
     line per series: a change to a series of eleven dates is one change, not eleven."""
     now = utcnow()
     rows = (
-        services.visible_meetings(account)
+        access.visible_meetings(account)
         .where(
             (Meeting.end >= now)
             & (Meeting.updated_at >= now - dt.timedelta(days=RECENT_DAYS))

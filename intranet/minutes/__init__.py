@@ -35,7 +35,7 @@ COUNTED = {
 
 
 def register(app):
-    from intranet.minutes import files, reminders, search_provider, services, start
+    from intranet.minutes import files, privacy, reminders, search_provider, start
     from intranet.minutes.routes import bp
 
     app.register_blueprint(bp)
@@ -44,8 +44,8 @@ def register(app):
     offered.attachment_owner("minutes", files.minutes_owner)
     offered.attachment_owner("minutes_section", files.minutes_section_owner)
     offered.panel(20, start.minutes_panel)
-    offered.personal_data_export.connect(services.export_minutes_data)
-    offered.account_erasing.connect(services.pseudonymise)
+    offered.personal_data_export.connect(privacy.export_minutes_data)
+    offered.account_erasing.connect(privacy.pseudonymise)
     offered.periodic += [reminders.deadlines_near, reminders.action_items_to_tell]
     offered.audit(AUDIT_KINDS, COUNTED)
     # A meeting's page shows its minutes.

@@ -9,7 +9,8 @@ import random
 from intranet.core import sharing, times
 from intranet.core.models import WorkflowEvent
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
-from intranet.minutes import services
+from intranet.minutes import numbering
+from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.models import (
     CIRCULATING,
     DRAFT,
@@ -91,7 +92,7 @@ def populate(meetings, accounts, rng: random.Random | None = None, today=None) -
         for meeting in sorted(held, key=lambda m: (m.start, m.id)):
             n = rank[meeting.id]
             state = RECENT_STATES[n] if n < len(RECENT_STATES) else RELEASED
-            key, year = services.number_key(meeting), times.to_local(meeting.start).year
+            key, year = numbering.number_key(meeting), times.to_local(meeting.start).year
             counters[(key, year)] = counters.get((key, year), 0) + 1
             number = (key, year, counters[(key, year)])
             minutes = _minutes(meeting, agenda.get(meeting.id, []), number, state, coordinator,
@@ -200,7 +201,7 @@ def _minutes(meeting, items, number, state, coordinator, reviewer, rng) -> Minut
         approved = at + dt.timedelta(days=2)
         changes[Minutes.objection_deadline] = approved + dt.timedelta(days=14)
     if state == RELEASED:
-        text = services.canonical_text(minutes)
+        text = minutes_workflow.canonical_text(minutes)
         changes.update({
             Minutes.released_at: when,
             Minutes.released_text: text,

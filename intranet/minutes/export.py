@@ -7,20 +7,21 @@ Rule no name the system records about people (authors, who took which step, atte
 
 from dataclasses import dataclass, replace
 
-from flask import abort, render_template
-from flask_login import current_user
+from flask import render_template
 
 from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
 from intranet.core.pdf import render_pdf
-from intranet.meetings import services as meetings
-from intranet.minutes import files, services
+from intranet.meetings import attendance as meetings_attendance
+from intranet.minutes import access, comments, files, numbering, signoff
+from intranet.minutes.models import RELEASED, Minutes
 from intranet.platform.db import utcnow
+from intranet.platform.errors import NotFound
 
 
 @dataclass
 class Export:
-    context: services.MinutesContext
+    context: access.MinutesContext
     sections: list
     withheld: int  # visible sections that stay in the intranet
     attendance: dict
@@ -36,23 +37,22 @@ class Export:
     corrections: list  # released corrections of these minutes the reader may see
 
 
-def prepare(context, account=None) -> Export:
-    """The content of an export for `account`; 404 where the rules allow none."""
-    account = account or current_user
+def prepare(context, account) -> Export:
+    """The content of an export for `account`; NotFound where the rules allow none."""
     if not context.may(account, "export"):
-        abort(404)
-    visible = services.sections(context, account)
+        raise NotFound
+    visible = access.sections(context, account)
     sections = [s for s in visible if context.section_audience(s).leaves_intranet]
     return Export(
         context=context,
         sections=sections,
         withheld=len(visible) - len(sections),
-        attendance=meetings.attendance(context.meeting),
+        attendance=meetings_attendance.attendance(context.meeting),
         names_shown=not context.minutes.chatham_house,
         reader=account,
         made_at=utcnow(),
-        decision_numbers=services.decision_numbers(context.minutes),
-        citation=services.citation(context.minutes),
+        decision_numbers=numbering.decision_numbers(context.minutes),
+        citation=numbering.citation(context.minutes),
         release_note=leaving_release_note(context, account),
         label=max(
             [*context.audience.labels, *(s.label for s in sections)], key=sharing.LABELS.index
@@ -61,8 +61,8 @@ def prepare(context, account=None) -> Export:
         original=_original(context, account),
         corrections=[
             m
-            for m in services.current_for_meeting(context.meeting.id, account)
-            if m.corrects_id == context.minutes.id and m.state == services.RELEASED
+            for m in access.current_for_meeting(context.meeting.id, account)
+            if m.corrects_id == context.minutes.id and m.state == RELEASED
         ],
     )
 
@@ -72,7 +72,7 @@ def leaving_release_note(context, account):
     objections only where the section they are about may leave it too (the section itself is
     not exported, and an objection quotes it), and under the Chatham House Rule without the
     names of who reviewed and who released."""
-    note = services.release_note(context, account)
+    note = signoff.release_note(context, account)
     if note is None:
         return None
     names_shown = not context.minutes.chatham_house
@@ -83,7 +83,7 @@ def leaving_release_note(context, account):
         objections=[
             c
             for c in note.objections
-            if services.comment_audience(context, c.section).leaves_intranet
+            if comments.comment_audience(context, c.section).leaves_intranet
         ],
     )
 
@@ -98,11 +98,11 @@ def _original(context, account):
     if not context.minutes.corrects_id:
         return None
     original = (
-        services.visible_minutes(account, "view")
-        .where(services.Minutes.id == context.minutes.corrects_id)
+        access.visible_minutes(account, "view")
+        .where(Minutes.id == context.minutes.corrects_id)
         .first()
     )
-    return Original(original, services.citation(original)) if original else None
+    return Original(original, numbering.citation(original)) if original else None
 
 
 def _files(context, sections, account) -> list:

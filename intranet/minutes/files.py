@@ -7,7 +7,7 @@ from flask import url_for
 
 from intranet.attachments.models import Attachment
 from intranet.attachments.services import Owner, for_owners
-from intranet.minutes import services
+from intranet.minutes import access, numbering
 from intranet.minutes.models import Minutes, MinutesSection
 
 
@@ -16,7 +16,7 @@ def context_owner(context, account) -> Owner:
     return Owner(
         kind="minutes",
         id=context.minutes.id,
-        title=services.document_title(context.minutes),
+        title=numbering.document_title(context.minutes),
         url=url_for("minutes.show", minutes_id=context.minutes.id),
         audience=context.audience,
         may_edit=context.may(account, "edit"),
@@ -27,7 +27,7 @@ def minutes_owner(minutes_id: int, account) -> Owner | None:
     minutes = Minutes.get_or_none(Minutes.id == minutes_id)
     if minutes is None:
         return None
-    context = services.context_for(minutes)
+    context = access.context_for(minutes)
     return context_owner(context, account) if context.may(account, "view") else None
 
 
@@ -47,7 +47,7 @@ def minutes_section_owner(section_id: int, account) -> Owner | None:
     section = MinutesSection.get_or_none(MinutesSection.id == section_id)
     if section is None:
         return None
-    context = services.context_for(Minutes.get_by_id(section.minutes_id))
+    context = access.context_for(Minutes.get_by_id(section.minutes_id))
     return (
         section_owner(context, section, account)
         if context.section_visible(account, section)

@@ -50,7 +50,7 @@ class MinutesForm(Form):
         _l("Chatham House Rule"),
         description=_l("Statements may be used, but not attributed to anyone."),
     )
-    # Asked only when the new label lets more people read (services.widens).
+    # Asked only when the new label lets more people read (editing.widens).
     confirm_wider = BooleanField(
         _l("Yes, everyone under the new label may read the whole text"),
     )

@@ -99,7 +99,7 @@ class MinutesVersion(BaseModel):
     """The whole document as it was saved (text, label, sections with their decisions and
     action items), so that any two can be compared and an older text restored. A version keeps
     the label it was written under: it is shown only within the narrower of that audience and
-    today's (see services.version_audience)."""
+    today's (see versions.version_audience)."""
 
     id = AutoField()
     minutes = ForeignKeyField(Minutes, backref="versions", on_delete="CASCADE")
@@ -201,7 +201,7 @@ class MinutesComment(BaseModel):
     id = AutoField()
     minutes = ForeignKeyField(Minutes, backref="comments", on_delete="CASCADE")
     # A section's comments go with it: they must never outlive it under the wider audience
-    # of the whole minutes (services.delete_section refuses sections that have comments).
+    # of the whole minutes (editing.delete_section refuses sections that have comments).
     section = ForeignKeyField(MinutesSection, null=True, backref="comments", on_delete="CASCADE")
     kind = CharField(default="comment")
     text = TextField()

@@ -10,7 +10,7 @@ from intranet.core import mail, notifications, sharing, times
 from intranet.core.accounts import Account
 from intranet.core.models import MailOnce
 from intranet.meetings.models import Meeting
-from intranet.minutes import rules, services
+from intranet.minutes import access, actions, rules
 from intranet.minutes.mail import DEADLINE, _active, authors, notify
 from intranet.minutes.models import ActionItem, Minutes, MinutesComment, MinutesSection
 from intranet.platform.db import write_transaction
@@ -36,7 +36,7 @@ def deadlines_near(now: dt.datetime) -> int:
     told = 0
     for minutes in due:
         with write_transaction():
-            context = services.context_for(minutes)
+            context = access.context_for(minutes)
             key = f"deadline:minutes:{minutes.id}"
             told += notify(context, DEADLINE, authors(context), None, once=key) or 0
     return told
@@ -93,7 +93,7 @@ def action_items_to_tell(now: dt.datetime) -> int:
             steps = [s for s in steps if (account.id, _action_key(item, s)) not in told_before]
             # What the person may read, by the same query as their own list of action items.
             if not steps or not (
-                services.action_items(account).where(ActionItem.id == item.id).exists()
+                actions.action_items(account).where(ActionItem.id == item.id).exists()
             ):
                 continue
             for step in steps:
@@ -108,7 +108,7 @@ def _action_key(item, step: str) -> str:
 
 def _tell_action_item(item, account, step: str):
     minutes = item.section.minutes
-    context = services.context_for(minutes)
+    context = access.context_for(minutes)
     audience = context.section_audience(item.section)
     named = sharing.MailPolicy(audience).names_for(account)
     meeting = context.meeting

@@ -18,8 +18,14 @@ from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
-from intranet.meetings import services as meetings
-from intranet.minutes import export, files, rules, services
+from intranet.meetings import access as meetings_access
+from intranet.minutes import access, editing, export, files, numbering, rules
+from intranet.minutes import actions as minutes_actions
+from intranet.minutes import archive as minutes_archive
+from intranet.minutes import comments as minutes_comments
+from intranet.minutes import signoff as minutes_signoff
+from intranet.minutes import versions as minutes_versions
+from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.forms import (
     ActionItemForm,
     CarryForm,
@@ -32,7 +38,7 @@ from intranet.minutes.forms import (
     StepForm,
     fit_rows,
 )
-from intranet.minutes.models import ActionItem, Decision, Minutes
+from intranet.minutes.models import CIRCULATING, RELEASED, ActionItem, Decision, Minutes
 from intranet.platform.db import utcnow
 from intranet.platform.filters import formatted
 from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
@@ -72,7 +78,7 @@ STEP_BUTTONS = {
     "release": _l("Release"),
     "withdraw": _l("Take back into draft"),
 }
-# The check before a step that reaches every organisation (services.CHECKED_STEPS).
+# The check before a step that reaches every organisation (minutes_workflow.CHECKED_STEPS).
 CHECK_TITLES = {
     "approve": _l("Check before circulating"),
     "release": _l("Check before releasing"),
@@ -83,17 +89,17 @@ CONFIRM_BUTTONS = {
 }
 
 
-bp.add_app_template_global(services.document_title, "document_title")
+bp.add_app_template_global(numbering.document_title, "document_title")
 
 
 @bp.app_context_processor
 def _labels():
     return {
         "MINUTES_STATE_LABELS": rules.STATE_LABELS,
-        "describe_decision_result": services.describe_result,
+        "describe_decision_result": editing.describe_result,
         "EVENT_LABELS": EVENT_LABELS,
         "STEP_BUTTONS": STEP_BUTTONS,
-        "CHECKED_STEPS": services.CHECKED_STEPS,
+        "CHECKED_STEPS": minutes_workflow.CHECKED_STEPS,
         "CHECK_TITLES": CHECK_TITLES,
         "CONFIRM_BUTTONS": CONFIRM_BUTTONS,
     }
@@ -102,8 +108,8 @@ def _labels():
 @bp.app_template_global()
 def meeting_minutes(meeting_context):
     """For the meeting page: the minutes the viewer may see, and whether they may start them."""
-    items = services.current_for_meeting(meeting_context.meeting.id, current_user)
-    may_start = services.can_start(current_user, meeting_context) and not services.has_minutes(
+    items = access.current_for_meeting(meeting_context.meeting.id, current_user)
+    may_start = access.can_start(current_user, meeting_context) and not access.has_minutes(
         meeting_context.meeting.id
     )
     return {"items": items, "may_start": may_start}
@@ -116,16 +122,16 @@ def meeting_minutes(meeting_context):
 def archive():
     args = QueryArgs()
     year, organization_id = args.year("year"), args.id("organization")
-    page = paginate(services.archive(current_user, year, organization_id), per_page=25)
+    page = paginate(minutes_archive.archive(current_user, year, organization_id), per_page=25)
     return render(
         "minutes/archive.html",
         "minutes/_archive_list.html",
         page=page,
         year=year,
         organization_id=organization_id,
-        years=services.archive_years(current_user),
+        years=minutes_archive.archive_years(current_user),
         organizations=_organization_filter(),
-        is_new=services.is_new,
+        is_new=minutes_archive.is_new,
     )
 
 
@@ -142,13 +148,13 @@ def _register_filters():
 def decisions():
     """The register of released decisions the account may read, to find and cite them."""
     filters = _register_filters()
-    page = paginate(services.decision_register(current_user, **filters), per_page=25)
+    page = paginate(minutes_archive.decision_register(current_user, **filters), per_page=25)
     return render(
         "minutes/decisions.html",
         "minutes/_decision_list.html",
         page=page,
-        numbers=services.register_numbers(page.items),
-        years=services.archive_years(current_user),
+        numbers=minutes_archive.register_numbers(page.items),
+        years=minutes_archive.archive_years(current_user),
         organizations=_organization_filter(),
         **filters,
     )
@@ -157,8 +163,8 @@ def decisions():
 @bp.get("/decisions.csv")
 def decisions_csv():
     filters = _register_filters()
-    decisions = list(services.decision_register(current_user, **filters).limit(5000))
-    body = services.decisions_csv(current_user, decisions)
+    decisions = list(minutes_archive.decision_register(current_user, **filters).limit(5000))
+    body = minutes_archive.decisions_csv(current_user, decisions)
     audit.record("minutes.decisions_exported", detail=str(len(decisions)), actor=current_user)
     return download(body, "beschluesse.csv", "text/csv")
 
@@ -174,9 +180,9 @@ def _choice(name, allowed):
 
 @bp.get("/minutes/actions")
 def actions():
-    scope = _choice("scope", services.ACTION_SCOPES)
-    state = _choice("state", services.ACTION_FILTERS)
-    page = paginate(services.action_items(current_user, scope, state), per_page=25)
+    scope = _choice("scope", minutes_actions.ACTION_SCOPES)
+    state = _choice("state", minutes_actions.ACTION_FILTERS)
+    page = paginate(minutes_actions.action_items(current_user, scope, state), per_page=25)
     return render(
         "minutes/actions.html",
         "minutes/_action_list.html",
@@ -184,8 +190,8 @@ def actions():
         scope=scope,
         state=state,
         may_track=rules.role_may(current_user.role, "track"),
-        is_overdue=services.is_overdue,
-        strictest_label=services.strictest_label,
+        is_overdue=minutes_actions.is_overdue,
+        strictest_label=minutes_actions.strictest_label,
         form=EmptyForm(),
     )
 
@@ -194,24 +200,24 @@ def actions():
 def carry(item_id):
     """Choose the meeting to carry an action item into (the next of its series suggested);
     without a choice the next one is taken, as the button on the list does."""
-    item = services.open_action_items(current_user).where(ActionItem.id == item_id).first()
-    context = services.get_minutes_or_404(item.section.minutes_id) if item else abort(404)
+    item = minutes_actions.open_action_items(current_user).where(ActionItem.id == item_id).first()
+    context = access.get_minutes_or_404(item.section.minutes_id) if item else abort(404)
     if not context.may(current_user, "track"):
         abort(404)
     form = CarryForm()
-    targets = services.carry_targets(item, current_user)
+    targets = minutes_actions.carry_targets(item, current_user)
     form.meeting.choices = [
         SelectChoice(m.id, f"{m.title} – {format_meeting_date(m.start)}") for m in targets
     ]
     if request.method == "GET":
-        suggested = services.next_meeting(context.meeting)
+        suggested = minutes_actions.next_meeting(context.meeting)
         form.meeting.data = suggested.id if suggested else None
         return render("minutes/carry.html", item=item, form=form, targets=targets)
     if not form.validate_on_submit():
         abort(400)
     try:
-        agenda_item = services.carry_forward(item_id, current_user, form.meeting.data)
-    except services.MinutesError as error:
+        agenda_item = minutes_actions.carry_forward(item_id, current_user, form.meeting.data)
+    except access.MinutesError as error:
         if error.field == "meeting" and targets:
             form.meeting.errors = [str(error)]
             return render("minutes/carry.html", status=422, item=item, form=form, targets=targets)
@@ -231,12 +237,12 @@ def carry(item_id):
 
 @bp.post("/minutes/actions/<id:item_id>/state")
 def action_state(item_id):
-    item = services.open_action_items(current_user).where(ActionItem.id == item_id).first()
+    item = minutes_actions.open_action_items(current_user).where(ActionItem.id == item_id).first()
     item = item or abort(404)
-    context = services.get_minutes_or_404(item.section.minutes_id)
+    context = access.get_minutes_or_404(item.section.minutes_id)
     if not (EmptyForm().validate_on_submit() and context.may(current_user, "track")):
         abort(404)
-    services.set_action_state(context, item, "done", current_user)
+    minutes_actions.set_action_state(context, item, "done", current_user)
     flash(_("Action item marked as done."), "success")
     return redirect_to(url_for("minutes.actions"))
 
@@ -246,14 +252,14 @@ def action_state(item_id):
 
 @bp.post("/meetings/<id:meeting_id>/minutes")
 def start(meeting_id):
-    meeting_context = meetings.get_meeting_or_404(meeting_id)
-    if not services.can_start(current_user, meeting_context):
+    meeting_context = meetings_access.get_meeting_or_404(meeting_id)
+    if not access.can_start(current_user, meeting_context):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        minutes = services.start_minutes(meeting_context, current_user)
-    except services.MinutesError as error:
+        minutes = editing.start_minutes(meeting_context, current_user)
+    except access.MinutesError as error:
         flash(str(error), "error")
         return redirect_to(url_for("meetings.show", meeting_id=meeting_id) + "#minutes")
     flash(_("Minutes started. They stay a draft until you submit them for review."), "success")
@@ -274,20 +280,20 @@ def _comment_form(context, sections, form=None):
 def _show_context(context, **overrides):
     minutes = context.minutes
     account = current_user
-    comments = services.comments(context, account)
-    sections = services.sections(context, account)
+    comments = minutes_comments.comments(context, account)
+    sections = access.sections(context, account)
     comment_form = overrides.pop("comment_form", None)
     data = {
         "context": context,
         "minutes": minutes,
         "meeting": context.meeting,
         "sections": sections,
-        "section_rows": services.section_rows(context, sections, account),
-        "timeline": services.timeline(context, account),
-        "review_note": services.latest_review_note(context, account),
-        "versions": services.versions(context, account),
-        "steps": services.WORKFLOW.available(account, context),
-        "approval_obstacles": services.approval_obstacles(context, account),
+        "section_rows": access.section_rows(context, sections, account),
+        "timeline": minutes_workflow.timeline(context, account),
+        "review_note": minutes_workflow.latest_review_note(context, account),
+        "versions": minutes_versions.versions(context, account),
+        "steps": access.WORKFLOW.available(account, context),
+        "approval_obstacles": minutes_workflow.approval_obstacles(context, account),
         "step_form": StepForm(),
         "comments": comments,
         "comment_form": _comment_form(context, sections, comment_form)
@@ -295,25 +301,25 @@ def _show_context(context, **overrides):
         else None,
         "resolve_form": ResolveForm() if context.may(account, "resolve") else None,
         "may_confirm": context.may(account, "confirm_read"),
-        "confirmed": services.has_confirmed(minutes, account),
-        "summary": services.confirmation_summary(context)
+        "confirmed": minutes_signoff.has_confirmed(minutes, account),
+        "summary": minutes_signoff.confirmation_summary(context)
         if context.may(account, "confirmations")
         else None,
         "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
         "files_owner": files.context_owner(context, account),
         "attachments": files.numbered_files(context, sections, account),
-        "decision_numbers": services.decision_numbers(minutes),
-        "signoffs": services.signoffs(context)
-        if minutes.state in (services.CIRCULATING, services.RELEASED)
+        "decision_numbers": numbering.decision_numbers(minutes),
+        "signoffs": minutes_signoff.signoffs(context)
+        if minutes.state in (CIRCULATING, RELEASED)
         else [],
-        "may_consent": services.may_consent(context, account),
-        "release_note": services.release_note(context, account),
-        "citation": services.citation(minutes),
+        "may_consent": minutes_signoff.may_consent(context, account),
+        "release_note": minutes_signoff.release_note(context, account),
+        "citation": numbering.citation(minutes),
         "may_export": context.may(account, "export"),
         "corrects": _visible(minutes.corrects_id),
         "corrections": [
             m
-            for m in services.current_for_meeting(minutes.meeting_id, account)
+            for m in access.current_for_meeting(minutes.meeting_id, account)
             if m.corrects_id == minutes.id
         ],
         "may_correct": context.may(account, "correct"),
@@ -327,54 +333,54 @@ def _show_context(context, **overrides):
 def _visible(minutes_id):
     if not minutes_id:
         return None
-    return services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).first()
+    return access.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).first()
 
 
 @bp.get("/minutes/<id:minutes_id>")
 def show(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     data = _show_context(context)
-    services.record_section_reads(context, data["sections"])
-    services.mark_seen(context.minutes, current_user)
+    access.record_section_reads(context, data["sections"], current_user)
+    minutes_archive.mark_seen(context.minutes, current_user)
     return render("minutes/show.html", **data)
 
 
 @bp.post("/minutes/<id:minutes_id>/step")
 def step(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     form = StepForm()
     action = request.form.get("action", "")
     if not form.validate_on_submit():
         return render("minutes/show.html", status=422, **_show_context(context, step_form=form))
     comment = form.comment.data or ""
     handlers = {
-        "submit": services.submit,
-        "approve": services.approve,
-        "return": services.return_to_draft,
-        "release": services.release,
-        "withdraw": services.withdraw,
+        "submit": minutes_workflow.submit,
+        "approve": minutes_workflow.approve,
+        "return": minutes_workflow.return_to_draft,
+        "release": minutes_workflow.release,
+        "withdraw": minutes_workflow.withdraw,
     }
     handler = handlers.get(action)
     if handler is None:
         abort(400)
     try:
-        if action in services.CHECKED_STEPS and not request.form.get("confirmed"):
+        if action in minutes_workflow.CHECKED_STEPS and not request.form.get("confirmed"):
             # Whom the step reaches, before it is taken; nothing is written yet.
             return render(
                 "minutes/check_step.html", "minutes/_check_step.html", target="steps",
                 context=context, minutes=context.minutes, meeting=context.meeting,
-                preview=services.step_preview(context, current_user, action, comment),
+                preview=minutes_workflow.step_preview(context, current_user, action, comment),
                 comment=comment,
             )  # fmt: skip
         handler(context, current_user, comment)
     except WorkflowError as error:
         form.comment.errors = [str(error)]
         form.failed_action = action
-        if action not in {t.action for t in services.WORKFLOW.available(current_user, context)}:
+        if action not in {t.action for t in access.WORKFLOW.available(current_user, context)}:
             flash(str(error), "error")  # no button to show it beside
         return render("minutes/show.html", status=422, **_show_context(context, step_form=form))
     flash(STEP_DONE[action], "success")
-    moved = services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists()
+    moved = access.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists()
     if not moved:  # e.g. a reviewer who no longer reads the returned draft
         return redirect_to(url_for("minutes.archive"))
     return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
@@ -382,16 +388,16 @@ def step(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/comments")
 def comment(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "comment"):
         abort(404)
-    form = _comment_form(context, services.sections(context, current_user))
+    form = _comment_form(context, access.sections(context, current_user))
     if form.validate_on_submit():
         try:
-            services.add_comment(
+            minutes_comments.add_comment(
                 context, form.kind.data, form.text.data, current_user, form.section.data
             )
-        except (services.MinutesError, WorkflowError) as error:
+        except (access.MinutesError, WorkflowError) as error:
             target = form.section if getattr(error, "field", None) == "section" else form.text
             target.errors = [str(error)]
         else:
@@ -405,13 +411,15 @@ def comment(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/comments/<id:comment_id>/resolve")
 def resolve(minutes_id, comment_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "resolve"):
         abort(404)
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            services.resolve_objection(context, comment_id, form.resolution.data, current_user)
+            minutes_comments.resolve_objection(
+                context, comment_id, form.resolution.data, current_user
+            )
         except WorkflowError as error:  # the minutes moved on meanwhile
             flash(str(error), "error")
             return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
@@ -423,10 +431,10 @@ def resolve(minutes_id, comment_id):
 
 @bp.post("/minutes/<id:minutes_id>/confirm")
 def confirm(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "confirm_read") or not EmptyForm().validate_on_submit():
         abort(404)
-    services.confirm_read(context, current_user)
+    minutes_signoff.confirm_read(context, current_user)
     flash(_("Thank you: your reading is confirmed."), "success")
     if request.headers.get("HX-Request") and wants_fragment("read-confirmation"):
         return render(
@@ -442,11 +450,14 @@ def confirm(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/consent")
 def consent(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
-    if not services.may_consent(context, current_user) or not EmptyForm().validate_on_submit():
+    context = access.get_minutes_or_404(minutes_id)
+    if (
+        not minutes_signoff.may_consent(context, current_user)
+        or not EmptyForm().validate_on_submit()
+    ):
         abort(404)
     try:
-        services.consent(context, current_user)
+        minutes_signoff.consent(context, current_user)
     except WorkflowError as error:  # released meanwhile
         flash(str(error), "error")
     else:
@@ -456,12 +467,12 @@ def consent(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/correct")
 def correct(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "correct") or not EmptyForm().validate_on_submit():
         abort(404)
     try:
-        correction = services.start_correction(context, current_user)
-    except (services.MinutesError, WorkflowError) as error:
+        correction = minutes_workflow.start_correction(context, current_user)
+    except (access.MinutesError, WorkflowError) as error:
         flash(str(error), "error")
         return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
     flash(_("Correction started as a new draft."), "success")
@@ -473,17 +484,17 @@ def correct(minutes_id):
 
 @bp.get("/minutes/<id:minutes_id>/compare")
 def compare(minutes_id):
-    context = services.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id)
     if not context.may(current_user, "compare"):
         abort(404)
-    versions = services.versions(context, current_user)
+    versions = minutes_versions.versions(context, current_user)
     numbers = [v.number for v in versions]
     newest = numbers[0] if numbers else 1
     args = QueryArgs()
     a = args.id("a") or (numbers[1] if len(numbers) > 1 else newest)
     b = args.id("b") or newest
-    old = services.get_version(context, a, current_user)
-    new = services.get_version(context, b, current_user)
+    old = minutes_versions.get_version(context, a, current_user)
+    new = minutes_versions.get_version(context, b, current_user)
     return render(
         "minutes/compare.html",
         "minutes/_compare.html",
@@ -492,14 +503,14 @@ def compare(minutes_id):
         versions=versions,
         old=old,
         new=new,
-        hunks=services.compare(old.body, new.body),
-        section_diffs=services.compare_sections(context, old, new, current_user),
+        hunks=minutes_versions.compare(old.body, new.body),
+        section_diffs=minutes_versions.compare_sections(context, old, new, current_user),
     )
 
 
 @bp.post("/minutes/<id:minutes_id>/versions/<id:number>/restore")
 def restore(minutes_id, number):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -507,8 +518,8 @@ def restore(minutes_id, number):
     except ValueError:
         version = 0
     try:
-        services.restore_version(context, number, version, current_user)
-    except services.Conflict as error:
+        editing.restore_version(context, number, version, current_user)
+    except access.Conflict as error:
         flash(str(error), "error")
     else:
         flash(_("Version %(n)s restored as a new version.", n=number), "success")
@@ -597,7 +608,7 @@ def _general_form(body, version, posted=False):
 
 
 def _edit_context(context, form, **extra):
-    sections = services.sections(context, current_user)
+    sections = access.sections(context, current_user)
     # With agenda items the general text is a part of its own, before them; without, it is
     # the one text of the minutes and stays in the record form.
     general = extra.pop("general", None)
@@ -617,14 +628,14 @@ def _edit_context(context, form, **extra):
         "sections": sections,
         "items": items,
         "attachments": files.numbered_files(context, sections, current_user),
-        "decision_numbers": services.decision_numbers(context.minutes),
+        "decision_numbers": numbering.decision_numbers(context.minutes),
         "general": general if sections else None,
         "section_form": extra.pop("section_form", None) or _section_form(choices=choices),
         "preview": extra.pop("preview", None),
         "conflict": extra.pop("conflict", None),
-        "versions": services.versions(context, current_user),
-        "review_note": services.latest_review_note(context, current_user),
-        "names_in_text": services.names_in_text(context) if context.minutes.chatham_house else [],
+        "versions": minutes_versions.versions(context, current_user),
+        "review_note": minutes_workflow.latest_review_note(context, current_user),
+        "names_in_text": editing.names_in_text(context) if context.minutes.chatham_house else [],
         "action_form": EmptyForm(),
         **extra,
     }
@@ -633,7 +644,7 @@ def _edit_context(context, form, **extra):
 @bp.route("/minutes/<id:minutes_id>/edit", methods=["GET", "POST"])
 @keeps_typed_text
 def edit(minutes_id):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
     minutes = context.minutes
     form = MinutesForm()
     if request.method == "GET":
@@ -660,31 +671,31 @@ def edit(minutes_id):
     # leaves it as it is.
     body = form.body.data if "body" in request.form else minutes.body
     try:
-        record = services.RecordData(
+        record = editing.RecordData(
             form.chair.data, form.minute_taker.data, form.actual_start.data, form.actual_end.data
         )
-        saved = services.save_draft(
+        saved = editing.save_draft(
             context, body, form.label.data, form.chatham_house.data, version,
             current_user, confirm_wider=form.confirm_wider.data, record=record,
         )  # fmt: skip
-    except services.Conflict as error:
+    except access.Conflict as error:
         # Their text stays in the form; the difference to what is saved is shown, and the
         # form now builds on the current version, so saving again is a deliberate choice.
         form.version.data = str(error.current.version)
         conflict = {
             "message": str(error),
-            "hunks": services.compare(error.current.body, body),
+            "hunks": minutes_versions.compare(error.current.body, body),
         }
         return render(
             "minutes/edit.html",
             status=409,
             **_edit_context(context, form, general=_sent_general(form), conflict=conflict),
         )
-    except services.MinutesError as error:
+    except access.MinutesError as error:
         target = getattr(form, error.field or "", None)
         if target is not None:
             target.errors = [*target.errors, str(error)]
-        form.ask_wider = services.widens(context.minutes.label, form.label.data)
+        form.ask_wider = editing.widens(context.minutes.label, form.label.data)
         return render(
             "minutes/edit.html",
             status=422,
@@ -694,7 +705,7 @@ def edit(minutes_id):
         flash(str(error), "error")
         return redirect_to(url_for("minutes.show", minutes_id=minutes_id))
     flash(_("Minutes saved (version %(n)s).", n=saved.text_version), "success")
-    if not services.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists():
+    if not access.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).exists():
         return redirect_to(url_for("minutes.archive"))
     return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
 
@@ -720,7 +731,7 @@ def _sent_general(form):
 @bp.post("/minutes/<id:minutes_id>/preview")
 @keeps_typed_text(page="minutes.edit")  # the live preview sends the whole editor
 def preview(minutes_id):
-    services.get_minutes_or_404(minutes_id, for_edit=True)
+    access.get_minutes_or_404(minutes_id, for_edit=True)
     form = MinutesForm()
     if not request.headers.get("HX-Request"):
         return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
@@ -734,15 +745,15 @@ def preview(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections")
 def add_section(minutes_id):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
     form = _section_form()
     if form.validate_on_submit():
         try:
-            section = services.save_section(
+            section = editing.save_section(
                 context, current_user, form.title.data, form.text.data, form.label.data,
                 form.organization.data,
             )  # fmt: skip
-        except services.MinutesError as error:
+        except access.MinutesError as error:
             form.label.errors = [str(error)]
         else:
             flash(_("Section added."), "success")
@@ -771,7 +782,7 @@ def _filled_minutes_form(minutes):
 def general(minutes_id):
     """Save the general part of minutes with agenda items in place, as an item's text is; the
     minutes' version finds a save by someone else in between (never an overwrite)."""
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
     minutes = context.minutes
     form = _general_form(None, None, posted=True)
     if form.validate_on_submit() and "preview" in request.form:  # without JavaScript
@@ -783,18 +794,18 @@ def general(minutes_id):
     if form.validate_on_submit():
         version = _sent_version(form)
         try:
-            services.save_draft(
+            editing.save_draft(
                 context, form.body.data, minutes.label, minutes.chatham_house, version,
                 current_user,
             )  # fmt: skip
-        except services.Conflict as error:
+        except access.Conflict as error:
             form.version.data = str(error.current.version)
             conflict = {
                 "message": str(error),
-                "hunks": services.compare(error.current.body, form.body.data or ""),
+                "hunks": minutes_versions.compare(error.current.body, form.body.data or ""),
             }
             return _general_answer(context, GeneralPart(form, conflict), 409)
-        except services.MinutesError as error:  # the saved label no longer fits the meeting
+        except access.MinutesError as error:  # the saved label no longer fits the meeting
             form.body.errors = [*form.body.errors, str(error)]
         except WorkflowError as error:  # submitted by someone else meanwhile
             flash(str(error), "error")
@@ -814,7 +825,7 @@ def _general_answer(context, part, status=200, saved=None, minutes=None):
         return render(
             fragment, fragment, status, target="general-text", general=part, saved=saved,
             minutes=minutes or context.minutes,
-            versions=services.versions(context, current_user) if saved else [],
+            versions=minutes_versions.versions(context, current_user) if saved else [],
         )  # fmt: skip
     if saved is not None:
         flash_at("general", saved)
@@ -836,7 +847,7 @@ def _item_answer(context, item, part, status=200, saved=None):
         return render(
             fragment, fragment, status, target=target, item=item, saved=saved,
             context=context, minutes=context.minutes,
-            decision_numbers=services.decision_numbers(context.minutes),
+            decision_numbers=numbering.decision_numbers(context.minutes),
         )  # fmt: skip
     if saved is not None:
         flash_at(f"top-{item.section.id}", saved)
@@ -859,14 +870,14 @@ def _saved_at():
 def section(minutes_id, section_id):
     """One agenda item on its own (where a form comes back after the sign-in had ended); its
     form is the one of the editor, and a save answers as the editor does."""
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
-    section = services.get_section_or_404(context, section_id, current_user)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    section = access.get_section_or_404(context, section_id, current_user)
     if request.method == "GET":
         item = _item(section_with_entries(context, section))
         restore_typed_text(item.form)
         return render(
             "minutes/section.html", context=context, minutes=context.minutes, item=item,
-            decision_numbers=services.decision_numbers(context.minutes),
+            decision_numbers=numbering.decision_numbers(context.minutes),
             attachments=files.numbered_files(context, [item.section], current_user),
         )  # fmt: skip
     item = _item(section_with_entries(context, section), posted="text")
@@ -874,20 +885,20 @@ def section(minutes_id, section_id):
     if form.validate_on_submit():
         version = _sent_version(form)
         try:
-            services.save_section(
+            editing.save_section(
                 context, current_user, form.title.data, form.text.data, form.label.data,
                 form.organization.data, section=section, version=version,
             )  # fmt: skip
-        except services.Conflict as error:
+        except access.Conflict as error:
             # As for the whole text: theirs stays in the form, the difference is shown, and
             # the form now builds on the saved item, so saving again is a deliberate choice.
             form.version.data = str(error.current.version)
             item.conflict = {
                 "message": str(error),
-                "hunks": services.compare(error.current.text, form.text.data or ""),
+                "hunks": minutes_versions.compare(error.current.text, form.text.data or ""),
             }
             return _item_answer(context, item, "text", 409)
-        except services.MinutesError as error:
+        except access.MinutesError as error:
             form.label.errors = [str(error)]
         else:
             return _saved(context, section, "text", _saved_at())
@@ -896,12 +907,12 @@ def section(minutes_id, section_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/delete")
 def delete_section(minutes_id, section_id):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
-    section = services.get_section_or_404(context, section_id, current_user)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    section = access.get_section_or_404(context, section_id, current_user)
     if EmptyForm().validate_on_submit():
         try:
-            services.delete_section(context, section, current_user)
-        except services.MinutesError as error:
+            editing.delete_section(context, section, current_user)
+        except access.MinutesError as error:
             flash(str(error), "error")
         else:
             flash(_("Section removed."), "success")
@@ -910,22 +921,22 @@ def delete_section(minutes_id, section_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/decisions")
 def add_decision(minutes_id, section_id):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
-    section = services.get_section_or_404(context, section_id, current_user)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    section = access.get_section_or_404(context, section_id, current_user)
     item = _item(section_with_entries(context, section), posted="decision")
     form = item.decision_form
     if form.validate_on_submit():
         try:
-            services.add_decision(context, section, _decision_data(form), current_user)
-        except services.MinutesError as error:
+            editing.add_decision(context, section, _decision_data(form), current_user)
+        except access.MinutesError as error:
             form.result.errors = [str(error)]
         else:
             return _saved(context, section, "entries", _("Decision added."))
     return _item_answer(context, item, "entries", 422)
 
 
-def _decision_data(form) -> services.DecisionData:
-    return services.DecisionData(
+def _decision_data(form) -> editing.DecisionData:
+    return editing.DecisionData(
         form.text.data, form.result.data or "", form.votes_yes.data, form.votes_no.data,
         form.votes_abstained.data,
     )  # fmt: skip
@@ -937,8 +948,8 @@ def _decision_data(form) -> services.DecisionData:
 )
 def edit_entry(minutes_id, section_id, kind, entry_id):
     """A decision of a draft, changed in place (its text, result and counts)."""
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
-    section = services.get_section_or_404(context, section_id, current_user)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    section = access.get_section_or_404(context, section_id, current_user)
     decision = kind == "decisions" and next(
         (d for d in section_with_entries(context, section).decision_list if d.id == entry_id), None
     )
@@ -946,7 +957,7 @@ def edit_entry(minutes_id, section_id, kind, entry_id):
         abort(404)
     form = DecisionForm(prefix="decision", obj=decision if request.method == "GET" else None)
     if form.validate_on_submit():
-        services.update_decision(context, section, entry_id, _decision_data(form), current_user)
+        editing.update_decision(context, section, entry_id, _decision_data(form), current_user)
         flash_at(f"top-{section_id}", _("Decision saved."))
         return redirect_to(_item_address(minutes_id, section_id))
     return render(
@@ -961,18 +972,18 @@ def edit_entry(minutes_id, section_id, kind, entry_id):
 
 
 def section_with_entries(context, section):
-    return next(s for s in services.sections(context, current_user) if s.id == section.id)
+    return next(s for s in access.sections(context, current_user) if s.id == section.id)
 
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/tasks")
 def add_action_item(minutes_id, section_id):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
-    section = services.get_section_or_404(context, section_id, current_user)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    section = access.get_section_or_404(context, section_id, current_user)
     item = _item(section_with_entries(context, section), posted="task")
     form = item.action_item_form
     if not form.validate_on_submit():
         return _item_answer(context, item, "entries", 422)
-    services.add_action_item(
+    editing.add_action_item(
         context, section, form.text.data, form.responsible.data, form.due_on.data, current_user
     )
     return _saved(context, section, "entries", _("Action item added."))
@@ -980,12 +991,12 @@ def add_action_item(minutes_id, section_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/<kind>/<id:entry_id>/delete")
 def delete_entry(minutes_id, section_id, kind, entry_id):
-    context = services.get_minutes_or_404(minutes_id, for_edit=True)
-    section = services.get_section_or_404(context, section_id, current_user)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    section = access.get_section_or_404(context, section_id, current_user)
     model = {"decisions": Decision, "tasks": ActionItem}.get(kind) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.delete_entry(context, section, model, entry_id, current_user)
+    editing.delete_entry(context, section, model, entry_id, current_user)
     return _saved(context, section, "entries", _("Entry removed."))
 
 
@@ -995,14 +1006,14 @@ def delete_entry(minutes_id, section_id, kind, entry_id):
 @bp.get("/minutes/<id:minutes_id>/print")
 def print_view(minutes_id):
     # The read is written only if the export's own checks let the minutes out (else a 404).
-    context = services.get_minutes_or_404(minutes_id)
-    return export.html(export.prepare(context))
+    context = access.get_minutes_or_404(minutes_id)
+    return export.html(export.prepare(context, current_user))
 
 
 @bp.get("/minutes/<id:minutes_id>.pdf")
 def pdf(minutes_id):
     # The export writes its own entry (minutes.exported); a second one for the view adds nothing.
-    context = services.get_minutes_or_404(minutes_id, record_view=False)
-    document = export.prepare(context)
+    context = access.get_minutes_or_404(minutes_id, record_view=False)
+    document = export.prepare(context, current_user)
     body = export.pdf(document)
     return download(body, export.file_name(context.minutes), "application/pdf")

@@ -99,7 +99,7 @@ def states_for(role: str, action: str = "view") -> tuple[str, ...]:
 
 
 def may(account, item, action: str) -> bool:
-    """Whether `account` may take `action` on `item` (a MinutesContext, see services):
+    """Whether `account` may take `action` on `item` (a MinutesContext, see access):
     the table for its role and state, and the label rule for the minutes and their meeting."""
     if account is None or not getattr(account, "is_authenticated", False):
         return False

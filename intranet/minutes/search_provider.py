@@ -17,7 +17,7 @@ from intranet.core.search import (
     Terms,
 )
 from intranet.meetings.models import Meeting
-from intranet.minutes import rules, services
+from intranet.minutes import access, numbering, rules
 from intranet.minutes.models import Minutes, MinutesSection
 from intranet.minutes.search_index import KIND, SECTION_KIND
 from intranet.platform.filters import local_time
@@ -37,7 +37,7 @@ def _shown(row) -> tuple[str, str, str]:
     # unsaved Minutes with its two dozen defaults cost more than the rest of the hit).
     minutes = SimpleNamespace(corrects_id=corrects_id, meeting=SimpleNamespace(title=title))
     detail = f"{local_time(start)} · {rules.STATE_LABELS[state]}"
-    return minutes_id, services.document_title(minutes), detail
+    return minutes_id, numbering.document_title(minutes), detail
 
 
 def _join_minutes(query, item_id):
@@ -55,11 +55,11 @@ def find(account, terms: Terms) -> ProviderResults:
     # Each rule is checked on the joined rows of the matches (see fulltext.ranked), which also
     # bring what a hit shows; the texts (minutes run to pages) are read for the shown hits only.
     in_minutes = fulltext.ranked(
-        KIND, services.visible_clause(account, "search"), terms, LIMIT, _join_minutes, SHOWN
+        KIND, access.visible_clause(account, "search"), terms, LIMIT, _join_minutes, SHOWN
     )
     in_sections = fulltext.ranked(
         SECTION_KIND,
-        services.visible_clause(account) & services.section_clause(account),
+        access.visible_clause(account) & access.section_clause(account),
         terms,
         LIMIT,
         _join_sections,

@@ -5,7 +5,7 @@ it is a to-do, so it sits at the top of the page."""
 from dataclasses import dataclass
 
 from intranet.core.start_page import Panel
-from intranet.minutes import services
+from intranet.minutes import access
 from intranet.minutes.models import (
     CIRCULATING,
     DRAFT,
@@ -28,7 +28,7 @@ class Waiting:
 
 
 def _waiting(account, action: str, state: str, extra=None, order=None) -> list[Minutes]:
-    query = services.visible_minutes(account, action).where(Minutes.state == state)
+    query = access.visible_minutes(account, action).where(Minutes.state == state)
     if extra is not None:
         query = query.where(extra)
     return list(query.order_by(*(order or (Minutes.changed_at.desc(),))).limit(SHOWN))

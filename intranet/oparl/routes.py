@@ -13,11 +13,13 @@ from flask import Blueprint, Response, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from intranet.auth.access import require_login, to_login
 from intranet.auth.forms import EmptyForm
 from intranet.oparl import services
 from intranet.oparl.services import TOKEN
+from intranet.platform.errors import NotFound
 from intranet.platform.htmx import redirect_to, render, wants_fragment
 
 bp = Blueprint("oparl", __name__)
@@ -72,6 +74,9 @@ def api(view):
             result = view(**kwargs)
         except HTTPException as error:
             return json_response({"error": error.name}, error.code or 500)
+        except NotFound:  # a service's "absent or hidden", answered like the loaders' 404
+            error = HTTPNotFound()
+            return json_response({"error": error.name}, error.code)
         return result if isinstance(result, Response) else json_response(result)
 
     return answer

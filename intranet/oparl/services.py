@@ -31,11 +31,11 @@ from intranet.core.pagination import paginate
 from intranet.directory import search as directory_search
 from intranet.directory import visibility as directory
 from intranet.directory.models import Membership, Person
+from intranet.meetings import access as meetings_access
 from intranet.meetings import files as meeting_files
-from intranet.meetings import services as meetings
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
+from intranet.minutes import access, numbering
 from intranet.minutes import export as minutes_export
-from intranet.minutes import services as minutes
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.models import OparlToken
 from intranet.platform.web import download as download_response
@@ -145,7 +145,7 @@ def bundle(meeting_list, account) -> Bundle:
     for row in rows:
         persons[row.meeting_id].append(row.account)
     for meeting in meeting_list:
-        context = meetings.MeetingContext(meeting, invited[meeting.id], persons[meeting.id])
+        context = meetings_access.MeetingContext(meeting, invited[meeting.id], persons[meeting.id])
         if context.visible_to(account) and exported(context.audience):
             found.contexts[meeting.id] = context
             found.items[meeting.id] = []
@@ -161,7 +161,7 @@ def bundle(meeting_list, account) -> Bundle:
         numbers[item.meeting_id] += 1
         item.number = numbers[item.meeting_id]
         context = found.contexts[item.meeting_id]
-        if meetings.can_see_agenda_item(
+        if meetings_access.can_see_agenda_item(
             account, item, context.meeting, context.person_ids
         ) and exported(context.item_audience(item)):
             found.items[item.meeting_id].append(item)
@@ -189,20 +189,20 @@ def _protocols(found: Bundle, account) -> dict:
     may take (the minutes' export rule, nothing under RED or AMBER+STRICT up the chain), with
     the strictest label of the PDF's content (two queries, whatever the number of meetings)."""
     rows = (
-        minutes.visible_minutes(account, "export")
+        access.visible_minutes(account, "export")
         .where((Minutes.state == RELEASED) & Minutes.meeting.in_(list(found.contexts)))
         .order_by(Minutes.released_at, Minutes.id)
     )
     chosen = {}
     for row in rows:
-        context = minutes.MinutesContext(row, found.contexts[row.meeting_id])
+        context = access.MinutesContext(row, found.contexts[row.meeting_id])
         if context.may(account, "export") and context.audience.leaves_intranet:
             chosen[row.meeting_id] = context  # a later release (a correction) replaces
     if not chosen:
         return {}
     labels = {m: set(c.audience.labels) for m, c in chosen.items()}
     # What the PDF carries: the sections the account may read that may leave the intranet.
-    sections = minutes.visible_sections(account).where(
+    sections = access.visible_sections(account).where(
         MinutesSection.minutes.in_([c.minutes.id for c in chosen.values()])
     )
     for section in sections:
@@ -227,7 +227,7 @@ def _resolutions(found: Bundle, account) -> dict:
     if not item_ids:
         return {}
     sections = list(
-        minutes.visible_sections(account)
+        access.visible_sections(account)
         .where((Minutes.state == RELEASED) & MinutesSection.agenda_item.in_(item_ids))
         .order_by(Minutes.released_at, Minutes.id, MinutesSection.position)
     )
@@ -245,7 +245,7 @@ def _resolutions(found: Bundle, account) -> dict:
         context = found.contexts.get(section.minutes.meeting_id)
         if context is None:
             continue
-        minutes_context = minutes.MinutesContext(section.minutes, context)
+        minutes_context = access.MinutesContext(section.minutes, context)
         audience = minutes_context.section_audience(section)
         # The minutes' own export rule (released, whole chain may leave), then the section's.
         if not (
@@ -417,7 +417,7 @@ def minutes_file_object(context, label: str, note=None) -> dict:
     data = {
         "id": link("oparl.minutes_file", minutes_id=record.id),
         "type": OPARL + "File",
-        "name": minutes.document_title(record),
+        "name": numbering.document_title(record),
         "fileName": minutes_export.file_name(record),
         "mimeType": "application/pdf",
         "date": stamp(record.released_at)[:10] if record.released_at else None,
@@ -427,7 +427,7 @@ def minutes_file_object(context, label: str, note=None) -> dict:
         "created": stamp(record.created_at),
         "modified": stamp(record.released_at),
         "web": link("minutes.show", minutes_id=record.id),
-        f"{PREFIX}:number": minutes.citation(record),
+        f"{PREFIX}:number": numbering.citation(record),
         # The checksum frozen at release, over the canonical text (the PDF cites it).
         f"{PREFIX}:releasedSha256": record.released_sha256,
         f"{PREFIX}:label": sharing.LABEL_NAMES[label],
@@ -588,7 +588,7 @@ def record_listed(kind: str, items, labels_of, account) -> None:
 
 
 def _exported_meetings(account):
-    return meetings.visible_meetings(account).where(Meeting.label != sharing.RED)
+    return meetings_access.visible_meetings(account).where(Meeting.label != sharing.RED)
 
 
 def meeting_list(account) -> dict:
@@ -606,7 +606,7 @@ def agenda_item_list(account) -> dict:
         AgendaItem.select(AgendaItem, Meeting)
         .join(Meeting)
         .where(
-            AgendaItem.id.in_(meetings.visible_agenda_items(account))
+            AgendaItem.id.in_(meetings_access.visible_agenda_items(account))
             & (Meeting.label != sharing.RED)
             & (AgendaItem.label != sharing.RED)
         )
@@ -624,11 +624,11 @@ def _files_naming_organization(organization_id):
     return file.select(file.id).where(
         (
             (file.owner_kind == "meeting")
-            & file.owner_id.in_(meetings._organization_meetings(organization_id))
+            & file.owner_id.in_(meetings_access.organization_meetings(organization_id))
         )
         | (
             (file.owner_kind == "agenda_item")
-            & file.owner_id.in_(meetings._agenda_items_of_organization(organization_id))
+            & file.owner_id.in_(meetings_access.agenda_items_of_organization(organization_id))
         )
     )
 
@@ -636,7 +636,8 @@ def _files_naming_organization(organization_id):
 def _files_naming_person(account_id):
     file = Attachment.alias("f_per")
     return file.select(file.id).where(
-        (file.owner_kind == "meeting") & file.owner_id.in_(meetings._named_meetings(account_id))
+        (file.owner_kind == "meeting")
+        & file.owner_id.in_(meetings_access.named_meetings(account_id))
     )
 
 
@@ -644,9 +645,9 @@ def exported_files_clause(account):
     """The SQL twin of what `bundle` lets through as files: the item visible and exported,
     the file's own label visible, and no AMBER+STRICT or RED on the file or above it."""
     detailed_meetings = Meeting.select(Meeting.id).where(
-        meetings.visible_clause(account) & Meeting.label.in_(DETAIL_LABELS)
+        meetings_access.visible_clause(account) & Meeting.label.in_(DETAIL_LABELS)
     )
-    detailed_items = meetings.visible_agenda_items(account).where(
+    detailed_items = meetings_access.visible_agenda_items(account).where(
         Meeting.label.in_(DETAIL_LABELS) & AgendaItem.label.in_(DETAIL_LABELS)
     )
     label = sharing.visible_where(
@@ -678,7 +679,7 @@ def file_list(account) -> dict:
     meeting_ids = {a.owner_id for a in page.items if a.owner_kind == "meeting"}
     meeting_ids |= set(item_meetings.values())
     page_meetings = (
-        list(meetings.visible_meetings(account).where(Meeting.id.in_(meeting_ids)))
+        list(meetings_access.visible_meetings(account).where(Meeting.id.in_(meeting_ids)))
         if meeting_ids
         else []
     )
@@ -764,7 +765,7 @@ def empty_list(endpoint: str) -> dict:
 
 def get_meeting(meeting_id: int, account) -> tuple:
     # The loader notes the read; it is written only if the answer is served (core.audit).
-    context = meetings.get_meeting_or_404(meeting_id, account=account)
+    context = meetings_access.get_meeting_or_404(meeting_id, account=account)
     if not exported(context.audience):
         abort(404)  # RED never leaves the intranet (and nothing was read)
     return context.meeting, bundle([context.meeting], account)
@@ -792,7 +793,7 @@ def location(meeting_id: int, account) -> dict:
 
 def get_protocol(minutes_id: int, account):
     """Released minutes exported as their meeting's resultsProtocol, else 404."""
-    context = minutes.get_minutes_or_404(minutes_id, account=account, record_view=False)
+    context = access.get_minutes_or_404(minutes_id, account=account, record_view=False)
     meeting_id = context.meeting.id
     _meeting, found = get_meeting(meeting_id, account)
     chosen = found.protocols.get(meeting_id)

@@ -7,6 +7,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+
+class NotFound(LookupError):
+    """What the actor asked for is absent or not shared with them: one answer for both, so that
+    nobody learns what exists outside their audience (404, never 403). The areas' services
+    raise it instead of calling `abort`, so that they work outside a request too; the handler
+    below answers it with the 404 page or message."""
+
+
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +73,11 @@ def init_app(app):
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code, headers=headers)
+
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        # A service's "absent or hidden": the same answer as a loader's abort(404).
+        return render_error(404)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from intranet.core import outbox
-from intranet.meetings import services
+from intranet.meetings import series
 from tests import factories
 from tests.e2e.test_shell import sign_in
 from tests.factories import free_port, make_meeting
@@ -31,7 +31,7 @@ def test_failed_invitation_shows_on_the_meeting_page_and_in_the_admin_list(
             factories.account("member", guest, email="weg@example.org")
             admin = factories.account("admin", email="admin@example.org")
             meeting = make_meeting("Plenum", organization=organiser, invited=[guest])
-            services.invite_occurrences(meeting, coordinator, "this")
+            series.invite_occurrences(meeting, coordinator, "this")
             outbox.deliver_due()
 
         sign_in(page, coordinator.email)

@@ -197,14 +197,15 @@ def test_feed_address_on_the_account_page(page, live_app, axe, console_errors):
 
 
 def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, console_errors):
-    from intranet.meetings import services
+    from intranet.meetings import answers as meetings_answers
+    from intranet.meetings import planning as meetings_planning
 
     with live_app.app_context(), live_app.test_request_context():
         kora = factories.organization("Beratungsstelle", short_name="KORA")
         guest = factories.organization("Kulturverein Elbe", short_name="KVE")
         coordinator = factories.account("coordinator", kora, email="k@example.org")
-        made = services.create_meeting(
-            services.MeetingData(
+        made = meetings_planning.create_meeting(
+            meetings_planning.MeetingData(
                 title="Plenum",
                 start_local=dt.datetime(2027, 1, 20, 18, 0),
                 end_local=dt.datetime(2027, 1, 20, 20, 0),
@@ -222,7 +223,7 @@ def test_edit_following_occurrences_and_record_attendance(page, live_app, axe, c
             "Arbeitsgruppe", organization=kora, invited=[guest], start=begun, state="invited"
         )
         past_id = past.id
-        services.give_answer(past, factories.account("member", guest), "yes")
+        meetings_answers.give_answer(past, factories.account("member", guest), "yes")
     sign_in(page, "k@example.org")
     page.goto(f"/meetings/{third_id}")
     page.get_by_role("link", name="Termin bearbeiten").click()
@@ -290,15 +291,15 @@ def test_coordinator_withdraws_a_cancellation(page, live_app, axe, console_error
 
 
 def _coordinator_with_series(live_app, until=dt.date(2027, 4, 30)):
-    from intranet.meetings import services
+    from intranet.meetings import planning as meetings_planning
 
     with live_app.app_context(), live_app.test_request_context():
         kora = factories.organization("Beratungsstelle", short_name="KORA")
         guest = factories.organization("Kulturverein Elbe", short_name="KVE")
         factories.organization("Jugendhilfe Dresden", short_name="JHD")
         coordinator = factories.account("coordinator", kora, email="k@example.org")
-        made = services.create_meeting(
-            services.MeetingData(
+        made = meetings_planning.create_meeting(
+            meetings_planning.MeetingData(
                 title="Plenum",
                 start_local=dt.datetime(2027, 1, 20, 18, 0),
                 end_local=dt.datetime(2027, 1, 20, 20, 0),
@@ -309,7 +310,7 @@ def _coordinator_with_series(live_app, until=dt.date(2027, 4, 30)):
             ),
             coordinator,
         )
-        services.cancel_meeting(made[1], "Ferien", made[1].version, coordinator)
+        meetings_planning.cancel_meeting(made[1], "Ferien", made[1].version, coordinator)
         return [m.id for m in made]
 
 

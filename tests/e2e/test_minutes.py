@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from intranet.meetings.models import AgendaItem, Attendance, Meeting
-from intranet.minutes import services
+from intranet.minutes import access
 from intranet.minutes.models import Minutes, MinutesVersion, ReadConfirmation
 from intranet.platform.db import utcnow
 from tests import factories
@@ -157,7 +157,7 @@ def test_minutes_from_draft_to_read_confirmation(page, live_app, axe, console_er
         minutes = Minutes.get()
         assert minutes.state == "released" and len(minutes.released_sha256) == 64
         assert ReadConfirmation.select().count() == 1
-        steps = [e.action for e in services.WORKFLOW.history(minutes.id)]
+        steps = [e.action for e in access.WORKFLOW.history(minutes.id)]
         assert steps == ["start", "submit", "return", "submit", "approve", "resolve", "release"]
     assert console_errors == []
 

@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 
 from intranet.attachments import services as attachments
 from intranet.core.accounts import Account
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
-from intranet.minutes import files, services
+from intranet.minutes import access, comments, files, workflow
+from intranet.minutes import editing as minutes_editing
 from intranet.minutes.models import ActionItem, Decision, MinutesSection
 from intranet.platform.db import utcnow
 from tests import factories
@@ -81,36 +82,36 @@ def cycle(app):
         coordinator, reviewer = people["kora"], people["police"]
 
         def ctx(account):
-            return services.get_minutes_or_404(minutes.id, account=account)
+            return access.get_minutes_or_404(minutes.id, account=account)
 
-        minutes = services.start_minutes(load_context(meeting), coordinator)
+        minutes = minutes_editing.start_minutes(load_context(meeting), coordinator)
         section = MinutesSection.get(
             (MinutesSection.minutes == minutes.id) & (MinutesSection.label == "amber")
         )
-        services.save_section(
+        minutes_editing.save_section(
             ctx(coordinator), coordinator, section.title, f"Es waren {SECTION}.", "amber",
             police.id, section=section,
         )  # fmt: skip
-        saved = services.save_draft(
+        saved = minutes_editing.save_draft(
             ctx(coordinator), f"Entwurf {VERSION}", "amber", False, ctx(coordinator).minutes.version,
             coordinator,
         )  # fmt: skip
-        services.save_draft(
+        minutes_editing.save_draft(
             ctx(coordinator), "Das Lagebild ist ruhig.", "green", False, saved.version, coordinator,
             confirm_wider=True,
         )  # fmt: skip
         with app.test_request_context():
             owner = files.section_owner(ctx(coordinator), section, coordinator)
             attachments.add(owner, io.BytesIO(PDF), f"{FILE}.pdf", FILE, "green", coordinator)
-        services.submit(ctx(coordinator), coordinator)
-        services.return_to_draft(ctx(reviewer), reviewer, f"Bitte {REVIEW}.")
-        services.submit(ctx(coordinator), coordinator)
-        services.approve(ctx(reviewer), reviewer)
-        objection = services.add_comment(
+        workflow.submit(ctx(coordinator), coordinator)
+        workflow.return_to_draft(ctx(reviewer), reviewer, f"Bitte {REVIEW}.")
+        workflow.submit(ctx(coordinator), coordinator)
+        workflow.approve(ctx(reviewer), reviewer)
+        objection = comments.add_comment(
             ctx(reviewer), "objection", f"{OBJECTION}: zwei, nicht drei", reviewer, section.id
         )
-        services.resolve_objection(ctx(coordinator), objection.id, "Berichtigt.", coordinator)
-        services.release(ctx(coordinator), coordinator, f"Dringend: {REASON}")
+        comments.resolve_objection(ctx(coordinator), objection.id, "Berichtigt.", coordinator)
+        workflow.release(ctx(coordinator), coordinator, f"Dringend: {REASON}")
         return minutes.id, meeting.id
 
 
@@ -189,8 +190,8 @@ def test_the_reviewer_is_told_why_they_cannot_approve(page, live_app, axe, width
         AgendaItem.create(
             meeting=meeting, position=2, title="Gemeinde intern", label="amber", organization=mosque
         )
-        minutes = services.start_minutes(load_context(meeting), coordinator)
-        services.submit(services.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
+        minutes = minutes_editing.start_minutes(load_context(meeting), coordinator)
+        workflow.submit(access.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
     sign_in(page, EMAILS["police"])
     page.goto(f"/minutes/{minutes.id}")
     notice = page.locator(".kern-alert").filter(
@@ -218,11 +219,11 @@ def test_the_record_pages_pass_axe(page, live_app, axe, console_errors, width):
         section = MinutesSection.select().where(MinutesSection.minutes == minutes_id).first()
         task = ActionItem.create(section=section, text="Dienstplan abstimmen", responsible="KORA")
         AgendaItem.create(meeting=later, position=1, title="Lagebild")
-        draft = services.start_minutes(load_context(later), coordinator)
+        draft = minutes_editing.start_minutes(load_context(later), coordinator)
         draft_section = MinutesSection.select().where(MinutesSection.minutes == draft.id).first()
-        context = services.get_minutes_or_404(draft.id, account=coordinator)
-        services.add_decision(
-            context, draft_section, services.DecisionData("Quartalsweise", "majority", 9, 1, 0),
+        context = access.get_minutes_or_404(draft.id, account=coordinator)
+        minutes_editing.add_decision(
+            context, draft_section, minutes_editing.DecisionData("Quartalsweise", "majority", 9, 1, 0),
             coordinator,
         )  # fmt: skip
         decision_id = Decision.get().id

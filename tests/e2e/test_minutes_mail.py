@@ -12,9 +12,9 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from intranet.core import outbox
+from intranet.meetings.access import load_context
 from intranet.meetings.models import AgendaItem
-from intranet.meetings.services import load_context
-from intranet.minutes import services
+from intranet.minutes import editing
 from intranet.platform.db import utcnow
 from tests import factories
 from tests.e2e.test_shell import sign_in
@@ -59,7 +59,7 @@ def forum(live_app):
         ids = []
         for meeting in (plenary, secret):
             AgendaItem.create(meeting=meeting, position=1, title="Lagebild")
-            ids.append(services.start_minutes(load_context(meeting), kim).id)
+            ids.append(editing.start_minutes(load_context(meeting), kim).id)
         return ids
 
 

@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from intranet.core.accounts import Account
-from intranet.meetings import services as meetings
+from intranet.meetings import access
 from intranet.meetings.models import Meeting
-from intranet.minutes import services
+from intranet.minutes import editing
 from tests.conftest import make_app
 from tests.e2e.test_minutes import forum, login
 
@@ -33,8 +33,8 @@ def test_warning_before_the_idle_limit_extends_the_session(page, live_app, axe, 
     meeting_id = forum(live_app)
     with live_app.app_context():
         coordinator = Account.get(Account.email == "k@example.org")
-        context = meetings.load_context(Meeting.get_by_id(meeting_id))
-        minutes = services.start_minutes(context, coordinator)
+        context = access.load_context(Meeting.get_by_id(meeting_id))
+        minutes = editing.start_minutes(context, coordinator)
     login(page, "k@example.org")
     signed_in_at = time.monotonic()
     page.goto(f"/minutes/{minutes.id}/edit")

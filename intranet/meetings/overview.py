@@ -1,0 +1,99 @@
+"""The month grid and the meeting lists (upcoming, past, mine, per organisation)."""
+
+import calendar as calendar_module
+import datetime as dt
+from dataclasses import dataclass, field
+
+from intranet.core import times
+from intranet.meetings.access import (
+    invited_meetings,
+    named_meetings,
+    organization_meetings,
+    visible_clause,
+    visible_meetings,
+)
+from intranet.meetings.models import (
+    Answer,
+    Meeting,
+)
+from intranet.platform.db import utcnow
+
+
+@dataclass
+class Day:
+    date: dt.date
+    in_month: bool
+    meetings: list = field(default_factory=list)
+
+
+def shift_month(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_grid(account, first: dt.date) -> list[list[Day]]:
+    """Weeks (Monday first) covering the month, each day with the visible meetings that start
+    on it in Berlin time. One query, whatever the number of meetings."""
+    grid_start = first - dt.timedelta(days=first.weekday())
+    last = first.replace(day=calendar_module.monthrange(first.year, first.month)[1])
+    grid_end = last + dt.timedelta(days=6 - last.weekday())
+    start_utc = times.to_utc(dt.datetime.combine(grid_start, dt.time()), shift_gap=True)
+    end_utc = times.to_utc(
+        dt.datetime.combine(grid_end + dt.timedelta(days=1), dt.time()), shift_gap=True
+    )
+    days = {}
+    day = grid_start
+    while day <= grid_end:
+        days[day] = Day(day, day.month == first.month)
+        day += dt.timedelta(days=1)
+    # Only what a grid cell shows: building the SQL for all columns of meeting and organiser
+    # took a third of the page's time.
+    query = (
+        Meeting.select(Meeting.id, Meeting.title, Meeting.start, Meeting.cancelled)
+        .where(visible_clause(account) & (Meeting.start >= start_utc) & (Meeting.start < end_utc))
+        .order_by(Meeting.start, Meeting.id)
+    )
+    for meeting in query:
+        days[times.to_local(meeting.start).date()].meetings.append(meeting)
+    ordered = list(days.values())
+    return [ordered[i : i + 7] for i in range(0, len(ordered), 7)]
+
+
+def _mine_clause(account):
+    clause = Meeting.id.in_(named_meetings(account.id)) | Meeting.id.in_(
+        Answer.select(Answer.meeting).where(Answer.account == account.id)
+    )
+    if account.organization_id is not None:
+        clause |= Meeting.id.in_(organization_meetings(account.organization_id))
+    return clause
+
+
+def meeting_list(account, when: str = "upcoming", mine: bool = False):
+    """The paginated list: upcoming (soonest first) or past (latest first)."""
+    now = utcnow()
+    query = visible_meetings(account)
+    if when == "past":
+        query = query.where(Meeting.end < now).order_by(Meeting.start.desc(), Meeting.id.desc())
+    else:
+        query = query.where(Meeting.end >= now).order_by(Meeting.start, Meeting.id)
+    if mine:
+        query = query.where(_mine_clause(account))
+    return query
+
+
+def upcoming_for_organization(account, organization, limit: int = 5) -> list[Meeting]:
+    """Upcoming meetings that `organization` organises or is invited to, as far as `account`
+    may see them (one query; for the organisation page)."""
+    if organization is None or not getattr(account, "is_authenticated", False):
+        return []
+    org_id = organization if isinstance(organization, int) else organization.id
+    query = (
+        visible_meetings(account)
+        .where(
+            (Meeting.end >= utcnow())
+            & ((Meeting.organization == org_id) | Meeting.id.in_(invited_meetings(org_id)))
+        )
+        .order_by(Meeting.start, Meeting.id)
+        .limit(limit)
+    )
+    return list(query)

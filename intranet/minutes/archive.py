@@ -1,0 +1,168 @@
+"""The archive of minutes, the register of decisions and its spreadsheet export, and which
+minutes a reader has not seen since they changed."""
+
+import csv
+import datetime as dt
+import io
+
+from flask_babel import gettext as _
+from peewee import JOIN, fn
+
+from intranet.core import times
+from intranet.core.accounts import Organization
+from intranet.directory.csv_io import neutralise
+from intranet.directory.search import contains
+from intranet.meetings.access import organization_meetings
+from intranet.meetings.models import Meeting
+from intranet.minutes.access import context_for, visible_clause, visible_sections
+from intranet.minutes.editing import describe_result
+from intranet.minutes.models import (
+    RELEASED,
+    Decision,
+    Minutes,
+    MinutesSection,
+    MinutesVisit,
+)
+from intranet.minutes.numbering import decision_numbers
+from intranet.platform.db import utcnow
+
+
+def _meeting_ids_of_organization(organization_id):
+    return organization_meetings(organization_id)
+
+
+def mark_seen(minutes, account) -> None:
+    now = utcnow()
+    MinutesVisit.insert(account=account.id, minutes=minutes.id, seen_at=now).on_conflict(
+        conflict_target=[MinutesVisit.account, MinutesVisit.minutes],
+        update={MinutesVisit.seen_at: now},
+    ).execute()
+
+
+def archive(account, year: int | None = None, organization_id: int | None = None):
+    """The archive query: visible minutes, newest meeting first, each with `seen_at` of the
+    account's last visit (None: never opened) and whether a released correction exists — one
+    query per page, with the columns the list shows."""
+    seen = MinutesVisit.select(MinutesVisit.seen_at).where(
+        (MinutesVisit.minutes == Minutes.id) & (MinutesVisit.account == account.id)
+    )
+    correction = Minutes.alias("correction")
+    corrected = fn.EXISTS(
+        correction.select(correction.id).where(
+            (correction.corrects == Minutes.id) & (correction.state == RELEASED)
+        )
+    )
+    # Only the columns a row shows: whole rows carried the minutes' text and forty columns
+    # into each list entry, which cost more than the query.
+    query = (
+        Minutes.select(
+            Minutes.id,
+            Minutes.corrects,
+            Minutes.state,
+            Minutes.label,
+            Minutes.changed_at,
+            Meeting.id,
+            Meeting.title,
+            Meeting.start,
+            Meeting.organization,
+            Organization.id,
+            Organization.name,
+            seen.alias("seen_at"),
+            corrected.alias("corrected"),
+        )
+        .join(Meeting)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where(visible_clause(account, "list"))
+        .order_by(Meeting.start.desc(), Minutes.id.desc())
+    )
+    return _of_year_and_organization(query, year, organization_id)
+
+
+def _of_year_and_organization(query, year, organization_id):
+    """Narrow a query that joins Meeting to meetings of a year (Berlin time) and of an
+    organisation (organiser or invited)."""
+    if year:
+        start = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
+        end = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
+        query = query.where((Meeting.start >= start) & (Meeting.start < end))
+    if organization_id:
+        query = query.where(Meeting.id.in_(_meeting_ids_of_organization(organization_id)))
+    return query
+
+
+def archive_years(account) -> list[int]:
+    """The years that hold visible minutes, newest first (one query)."""
+    first, last = (
+        Minutes.select(fn.MIN(Meeting.start), fn.MAX(Meeting.start))
+        .join(Meeting)
+        .where(visible_clause(account, "list"))
+        .scalar(as_tuple=True)
+    )
+    if first is None:
+        return []
+    if isinstance(first, str):  # SQLite hands aggregates back as text
+        first, last = (dt.datetime.fromisoformat(v) for v in (first, last))
+    return list(range(times.to_local(last).year, times.to_local(first).year - 1, -1))
+
+
+def is_new(minutes) -> bool:
+    seen = getattr(minutes, "seen_at", None)
+    if isinstance(seen, str):
+        seen = dt.datetime.fromisoformat(seen)
+    return seen is None or minutes.changed_at > seen
+
+
+def decision_register(account, words: str = "", year: int | None = None, organization_id=None):
+    """Released decisions the account may read (their section visible), newest meeting first,
+    filtered by words in the text, year and organisation (one query per page)."""
+    visible = visible_sections(account).select(MinutesSection.id)
+    query = (
+        Decision.select(Decision, MinutesSection, Minutes, Meeting)
+        .join(MinutesSection)
+        .join(Minutes)
+        .join(Meeting)
+        .where((Minutes.state == RELEASED) & Decision.section.in_(visible))
+        .order_by(
+            Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
+        )
+    )
+    for word in words.split()[:10]:
+        query = query.where(contains(fn.LOWER(Decision.text), word.casefold()))
+    return _of_year_and_organization(query, year, organization_id)
+
+
+def register_numbers(decisions) -> dict:
+    """Decision id → number for the decisions of one page of the register (one query per set
+    of minutes on the page)."""
+    numbers = {}
+    for minutes in {d.section.minutes for d in decisions}:
+        numbers.update(decision_numbers(minutes))
+    return numbers
+
+
+def decisions_csv(account, decisions) -> str:
+    """The register as a spreadsheet file, only decisions whose section may leave the
+    intranet; every cell made inert for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [_("Number"), _("Date"), _("Meeting"), _("Agenda item"), _("Decision"), _("Result")]
+    )
+    numbers = register_numbers(decisions)
+    contexts = {}
+    for d in decisions:
+        minutes = d.section.minutes
+        if minutes.id not in contexts:
+            contexts[minutes.id] = context_for(minutes)
+        if not contexts[minutes.id].section_audience(d.section).leaves_intranet:
+            continue
+        row = [
+            numbers.get(d.id, ""),
+            times.to_local(minutes.meeting.start).date().isoformat(),
+            minutes.meeting.title,
+            d.section.title,
+            d.text,
+            describe_result(d),
+        ]
+        writer.writerow([neutralise(str(cell)) for cell in row])
+    return "\ufeff" + out.getvalue()

@@ -1,0 +1,54 @@
+"""What minutes are called and cited: the title, the number ("2026/07") and the numbers of
+the decisions in them."""
+
+from flask_babel import gettext as _
+
+from intranet.minutes.models import (
+    Decision,
+    Minutes,
+    MinutesSection,
+)
+
+
+def document_title(minutes: Minutes) -> str:
+    """ "Protokoll: Plenum" or "Berichtigung des Protokolls: Plenum"."""
+    title = minutes.meeting.title
+    if minutes.corrects_id:
+        return _("Correction of the minutes: %(title)s", title=title)
+    return _("Minutes: %(title)s", title=title)
+
+
+def citation(minutes: Minutes) -> str:
+    """The number to cite ("2026/07"); a correction cites the original's. Empty if none."""
+    number, year = minutes.number, minutes.number_year
+    if number is None and minutes.corrects_id:
+        original = (
+            Minutes.select(Minutes.number, Minutes.number_year)
+            .where(Minutes.id == minutes.corrects_id)
+            .first()
+        )
+        number, year = (original.number, original.number_year) if original else (None, None)
+    return f"{year}/{number:02d}" if number is not None else ""
+
+
+def decision_numbers(minutes: Minutes) -> dict:
+    """Decision id → its number in the minutes ("2026/07-3"), counted over every decision of
+    every section, so a decision keeps its number whoever reads (one query, plus the
+    original's number for a correction)."""
+    prefix = citation(minutes)
+    rows = (
+        Decision.select(Decision.id)
+        .join(MinutesSection)
+        .where(MinutesSection.minutes == minutes.id)
+        .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
+    )
+    return {row.id: f"{prefix}-{n}" if prefix else str(n) for n, row in enumerate(rows, 1)}
+
+
+def number_key(meeting) -> str:
+    """What minutes are counted in: the meeting's series, else its organiser, else the forum."""
+    if meeting.series_id:
+        return f"series:{meeting.series_id}"
+    if meeting.organization_id:
+        return f"organization:{meeting.organization_id}"
+    return "forum"
