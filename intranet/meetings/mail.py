@@ -205,7 +205,11 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
     """The mails of an invitation job, from the meetings as they are now, to the accounts of
     the moment of the change that are still active, each as they choose now: at once, in
     their daily summary (dated with the change), or not at all. A meeting deleted since is
-    left out."""
+    left out, and so is each meeting a recipient may no longer see: the mail says what the
+    meeting is now, so it goes only to whom its audience now admits (a meeting made RED
+    between the change and this moment is mailed to the persons named on it, no one else)."""
+    from intranet.meetings.services import load_context
+
     about_row = Meeting.get_or_none(Meeting.id == about_meeting)
     if about_row is None:
         return
@@ -215,6 +219,7 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
         sorted({i for own in params["own"].values() for i in own}) if series else params["meetings"]
     )
     meetings = {m.id: m for m in Meeting.select().where(Meeting.id.in_(ids))} if ids else {}
+    contexts = {meeting_id: load_context(m) for meeting_id, m in meetings.items()}
     notifications.prefetch(accounts)
     # An invitation names none of its recipients in its text: composed once per language.
     shared, made = {}, {}
@@ -224,11 +229,17 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
             meeting = meetings.get(params["meetings"][0])
             if meeting is None:
                 return
+            if not contexts[meeting.id].visible_to(account):
+                continue
             method, update = params["method"], params["update"]
             template_context = _context([meeting], account, method, update, made)
             attachments = _calendar(meeting, account, method, "einladung.ics", made)
         else:
-            own = [meetings[i] for i in params["own"].get(str(account.id), ()) if i in meetings]
+            own = [
+                meetings[i]
+                for i in params["own"].get(str(account.id), ())
+                if i in meetings and contexts[i].visible_to(account)
+            ]
             if not own:
                 continue
             template_context = _context(own, account, made=made)
