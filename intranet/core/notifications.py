@@ -188,7 +188,8 @@ def tell(
     composed = _composed(kind, account, link, shared, queue_args)
     if how == DAILY:
         DigestEntry.create(account=account.id, topic=topic, subject=composed.subject[:1000],
-                           link=link[:1000], created_at=kept_at or utcnow())  # fmt: skip
+                           link=link[:1000], about=queue_args.get("about", "")[:60],
+                           created_at=kept_at or utcnow())  # fmt: skip
         return None
     return mail.queue(
         kind, account.email, account=account, link=link, composed=composed, **queue_args
@@ -239,6 +240,62 @@ def public_url() -> str:
         return configured
     stored = SiteSetting.get_or_none(SiteSetting.key == ADDRESS_KEY)
     return stored.value if stored else "http://localhost/"
+
+
+# --- Checking an item again when the summary is written ---------------------------------------
+
+# What a summary line says of an item its label no longer lets a mail name, per topic.
+NEUTRAL = {
+    INVITATIONS: _l("News about a meeting you are invited to"),
+    REMINDERS: _l("Reminder: a meeting you accepted is coming up"),
+    REVIEW: _l("Minutes wait for your review"),
+    MINUTES: _l("News about minutes you may read"),
+    ACTION_ITEMS: _l("News about an action item of yours"),
+}
+_about_rules = {}
+
+
+def about_rule(kind: str):
+    """Register `rule(item_id, account)` for the items "<kind>:<id>" that notifications are
+    about: None when `account` may no longer see the item (or it is gone), False when they may
+    but a mail may not name it (MailPolicy), True when a mail may name it."""
+
+    def register(rule):
+        _about_rules[kind] = rule
+        return rule
+
+    return register
+
+
+def may_name(about: str, account, checked: dict | None = None) -> bool | None:
+    """What the item `about` names ("meeting:12") is to `account` now, by its area's rule (see
+    `about_rule`); True for a mail about no item (an account's, the admin's test). `checked`:
+    a dict kept while asking about many mails, so that each item is looked up once."""
+    kind, _sep, item_id = (about or "").partition(":")
+    rule = _about_rules.get(kind)
+    if rule is None or not item_id.isdigit():
+        return True
+    if checked is None:
+        return rule(int(item_id), account)
+    if about not in checked:
+        checked[about] = rule(int(item_id), account)
+    return checked[about]
+
+
+def still_to_tell(account, entries) -> list:
+    """The summary entries as the item and its label are now: an entry about an item `account`
+    may no longer see is left out, one whose item a mail may no longer name says only what
+    kind of news it is (the subject was written hours ago, under what held then). An entry
+    kept before entries noted their item is told as it was written."""
+    told, checked = [], {}
+    for entry in entries:
+        named = may_name(entry.about, account, checked)
+        if named is None:
+            continue
+        if not named:
+            entry.subject = NEUTRAL.get(entry.topic, NEUTRAL[INVITATIONS])
+        told.append(entry)
+    return told
 
 
 # --- Periodic jobs ------------------------------------------------------------------------------
@@ -312,15 +369,21 @@ def send_summaries(now: dt.datetime) -> int:
             due = DigestEntry.select().where(
                 (DigestEntry.account == account.id) & (DigestEntry.created_at < mark_utc)
             )
-            if not due.exists() or not first_time(account, f"summary:{mark:%Y-%m-%d}"):
-                continue
             entries = list(due.order_by(DigestEntry.created_at, DigestEntry.id))
+            if not entries:
+                continue
+            told = still_to_tell(account, entries)
+            if not told:
+                DigestEntry.delete().where(DigestEntry.id.in_([e.id for e in entries])).execute()
+                continue
+            if not first_time(account, f"summary:{mark:%Y-%m-%d}"):
+                continue
             mail.queue(
                 "summary",
                 account.email,
                 account=account,
                 about=f"account:{account.id}",
-                entries=entries,
+                entries=told,
                 preferences=preferences_link(),
             )
             DigestEntry.delete().where(DigestEntry.id.in_([e.id for e in entries])).execute()

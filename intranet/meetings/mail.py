@@ -55,6 +55,20 @@ def about(meeting) -> str:
     return f"meeting:{meeting.id}"
 
 
+@notifications.about_rule("meeting")
+def _about_meeting(meeting_id: int, account) -> bool | None:
+    """Whether `account` may still see the meeting (None: no), and a mail may name it."""
+    from intranet.meetings.services import load_context
+
+    meeting = Meeting.get_or_none(Meeting.id == meeting_id)
+    if meeting is None:
+        return None
+    context = load_context(meeting)
+    if not context.visible_to(account):
+        return None
+    return policy(context).names_for(account)
+
+
 def policy(context) -> sharing.MailPolicy:
     """What mails may say about the meeting of `context` (meetings.services.MeetingContext):
     its whole audience, so that an AMBER meeting is named to the accounts of its organiser and

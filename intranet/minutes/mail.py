@@ -110,6 +110,20 @@ def notify(context, step: str, recipients, actor, once: str | None = None) -> in
     return sent
 
 
+@notifications.about_rule("minutes")
+def _about_minutes(minutes_id: int, account) -> bool | None:
+    """Whether `account` may still read the minutes (None: no), and a mail may name them."""
+    from intranet.minutes import services
+
+    minutes = Minutes.get_or_none(Minutes.id == minutes_id)
+    if minutes is None:
+        return None
+    context = services.context_for(minutes)
+    if not context.may(account, "view"):
+        return None
+    return sharing.MailPolicy(context.audience).names_for(account)
+
+
 # --- Told by the clock (core.notifications runs these in the delivery loop) --------------------
 
 # The authors hear this many days before the objection period ends, if objections are open.
