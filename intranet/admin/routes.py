@@ -358,10 +358,12 @@ def mail_outbox():
     """Every mail of the outbox with its delivery state; never a mail's text."""
     state = request.args.get("state")
     state = state if state in outbox.STATES else ""
+    page = paginate(outbox.listing(state))
+    page.items = outbox.withhold(page.items, current_user)
     return render(
         "admin/mail.html",
         "admin/_mail_list.html",
-        page=paginate(outbox.listing(state)),
+        page=page,
         state=state,
         mail_enabled=mail.enabled(),
         # Mails of a change to many, not yet written one by one: queued, but no rows yet.
