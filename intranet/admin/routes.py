@@ -24,7 +24,7 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.models import Account, Organization
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit, mail, outbox, site_settings
+from intranet.core import audit, mail, notifications, outbox, site_settings
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person
@@ -364,6 +364,7 @@ def mail_outbox():
         "admin/mail.html",
         "admin/_mail_list.html",
         page=page,
+        mail_address=notifications.learn_address(),
         state=state,
         mail_enabled=mail.enabled(),
         # Mails of a change to many, not yet written one by one: queued, but no rows yet.

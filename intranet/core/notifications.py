@@ -211,21 +211,28 @@ def _composed(kind, account, link, shared, queue_args) -> mail.Composed:
     return composed
 
 
-# --- Links in mails written outside any request ------------------------------------------------
+# --- The address links in mails point to --------------------------------------------------------
 
-ADDRESS_KEY = "public_url"
+# An address kept before only admins' requests taught it (under the key "public_url") may have
+# come from anyone's Host header: it is no longer read.
+ADDRESS_KEY = "mail_address"
 
 
 def remember_address() -> None:
-    """Keep the address under which the intranet is used, for the links in mails the delivery
-    loop writes (it has no request to take it from), unless INTRANET_PUBLIC_URL sets it."""
+    """Keep the address under which an admin uses the intranet, for the links in every mail,
+    unless INTRANET_PUBLIC_URL sets it. Only an admin's request teaches it: the Host header of
+    any other request is whatever its sender wrote, and a member's forged one would otherwise
+    send every later mail's links to a site of their choice."""
     if not has_request_context() or current_app.config.get("PUBLIC_URL"):
         return
     from flask import g
+    from flask_login import current_user
 
     if g.get("address_remembered"):
         return
     g.address_remembered = True
+    if not (current_user.is_authenticated and current_user.role == "admin"):
+        return
     root = request.url_root
     stored = SiteSetting.get_or_none(SiteSetting.key == ADDRESS_KEY)
     if stored is None or stored.value != root:
@@ -235,11 +242,31 @@ def remember_address() -> None:
 
 
 def public_url() -> str:
+    """INTRANET_PUBLIC_URL, else the address an admin last used, else http://localhost/."""
     configured = current_app.config.get("PUBLIC_URL")
     if configured:
-        return configured
+        return configured if configured.endswith("/") else configured + "/"
     stored = SiteSetting.get_or_none(SiteSetting.key == ADDRESS_KEY)
     return stored.value if stored else "http://localhost/"
+
+
+def learn_address() -> dict:
+    """Remember the address of the admin's request (the mail page), and say which address links
+    in mails use and whether INTRANET_PUBLIC_URL sets it."""
+    with write_transaction():
+        remember_address()
+    return {"url": public_url(), "configured": bool(current_app.config.get("PUBLIC_URL"))}
+
+
+def link(endpoint: str, **values) -> str:
+    """The full address of a page for a mail: under `public_url()`, never under the address
+    the current request came in on (written in a member's request, a mail would otherwise carry
+    that request's Host header)."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if has_request_context() else ""
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return public_url() + path.lstrip("/")
 
 
 # --- Checking an item again when the summary is written ---------------------------------------
@@ -392,7 +419,7 @@ def send_summaries(now: dt.datetime) -> int:
 
 
 def preferences_link() -> str:
-    return url_for("auth.account", _external=True, _anchor="notifications")
+    return link("auth.account", _anchor="notifications")
 
 
 @account_erasing.connect

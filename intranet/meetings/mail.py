@@ -14,7 +14,6 @@ are reminded before the meeting.
 import datetime as dt
 
 import icalendar
-from flask import url_for
 from flask_login import current_user
 from icalendar.parser import Contentline
 from peewee import Case, Value
@@ -92,7 +91,7 @@ def _entry(meeting, named: bool = True) -> dict:
         "location": meeting.location_text,
         "online_url": meeting.online_url,
         "cancel_reason": meeting.cancel_reason if meeting.cancelled else "",
-        "link": url_for("meetings.show", meeting_id=meeting.id, _external=True),
+        "link": notifications.link("meetings.show", meeting_id=meeting.id),
     }
 
 
@@ -326,7 +325,7 @@ def _queue(account, kind, template_context, attachments, about_meeting, actor, *
         kind,
         account,
         told.pop("topic", notifications.INVITATIONS),
-        url_for("meetings.show", meeting_id=about_meeting.id, _external=True),
+        notifications.link("meetings.show", meeting_id=about_meeting.id),
         about=about(about_meeting),
         caused_by=actor,
         attachments=attachments,

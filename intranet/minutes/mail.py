@@ -9,8 +9,6 @@ the minutes, a section, a comment or a review note.
 
 import datetime as dt
 
-from flask import url_for
-
 from intranet.auth.models import Account
 from intranet.core import mail, notifications, sharing
 from intranet.core.models import MailOnce
@@ -96,7 +94,7 @@ def notify(context, step: str, recipients, actor, once: str | None = None) -> in
             KIND,
             account,
             topic,
-            url_for("minutes.show", minutes_id=minutes.id, _external=True),
+            notifications.link("minutes.show", minutes_id=minutes.id),
             must=must,
             once=once,
             about=f"minutes:{minutes.id}",
@@ -236,7 +234,7 @@ def _tell_action_item(item, account, step: str):
         ACTION_KIND,
         account,
         notifications.ACTION_ITEMS,
-        url_for("minutes.show", minutes_id=minutes.id, _external=True),
+        notifications.link("minutes.show", minutes_id=minutes.id),
         once=_action_key(item, step),
         about=f"minutes:{minutes.id}",
         step=step,
