@@ -8,11 +8,12 @@ import pytest
 
 from intranet.core import mail, notifications, outbox
 from intranet.core.accounts import Account
-from intranet.core.models import DigestEntry, MailJob, OutboxMessage
+from intranet.core.models import DigestEntry, MailJob, OutboxAttachment, OutboxMessage
 from intranet.meetings import access as meetings_access
 from intranet.meetings import mail as meeting_mail
 from intranet.meetings import planning as meetings_planning
 from intranet.meetings import series as meetings_series
+from intranet.meetings.models import Meeting, MeetingPerson
 from intranet.platform.db import db
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -290,3 +291,47 @@ def test_an_erased_account_leaves_the_pending_jobs_and_nobody_gets_its_mail(
     mailed = sorted(m.recipient for m in OutboxMessage.select())
     assert mailed == sorted([coordinator.email, staying.email] * 2)
     assert newcomer.email not in mailed
+
+
+def restrict(meeting, label, persons=()):
+    """What an edit does to whom the meeting is shown, done after the invitation and before the
+    delivery loop writes its mails."""
+    Meeting.update(label=label).where(Meeting.id == meeting.id).execute()
+    for person in persons:
+        MeetingPerson.create(meeting=meeting, account=person)
+
+
+def test_a_meeting_made_red_before_its_invitation_is_written_is_mailed_to_its_persons_only(
+    mail_on,
+):
+    coordinator, guests, meeting = plenary(2)
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+    assert invite(client, meeting).status_code == 303
+    restrict(meeting, "red", [coordinator])
+    deliver()
+    # The invited members get 404 on the meeting now: no mail with its new time and place.
+    assert [m.recipient for m in OutboxMessage.select()] == [coordinator.email]
+    assert (
+        not OutboxAttachment.select()
+        .join(OutboxMessage)
+        .where(OutboxMessage.recipient == "p0@example.org")
+        .exists()
+    )
+
+
+def test_a_series_invitation_leaves_out_each_date_a_recipient_may_no_longer_see(mail_on):
+    home = factories.organization("Veranstalter")
+    guests = factories.organization("Plenum")
+    coordinator = factories.account("coordinator", home, email="k@example.org")
+    guest = factories.account("member", guests, email="gast@example.org")
+    dates = factories.weekly_series("Forum", 2, home, invited=[guests])
+    with mail_on.test_request_context():
+        assert meetings_series.invite_occurrences(dates[0], coordinator, "series").mailed == 2
+    restrict(dates[1], "red", [coordinator])
+    deliver()
+    files = {
+        m.recipient: OutboxAttachment.select().where(OutboxAttachment.message == m.id).count()
+        for m in OutboxMessage.select()
+    }
+    assert files == {coordinator.email: 2, guest.email: 1}

@@ -15,7 +15,7 @@ from intranet.core import outbox as delivery
 from intranet.core.models import DigestEntry, NotificationSettings, OutboxAttachment, OutboxMessage
 from intranet.meetings import mail as meeting_mail
 from intranet.meetings.access import load_context
-from intranet.meetings.models import AgendaItem, Answer
+from intranet.meetings.models import AgendaItem, Answer, Meeting, MeetingPerson
 from intranet.minutes import access, comments, editing, workflow
 from intranet.minutes.models import MinutesSection
 from intranet.platform.db import utcnow
@@ -330,7 +330,7 @@ def test_every_kind_of_mail_is_checked_against_the_policy():
 
 
 @pytest.mark.parametrize("kind", sorted(MAKERS))
-@pytest.mark.parametrize("label", ["red", "amber_strict", "green"])
+@pytest.mark.parametrize("label", ["red", "amber_strict", "amber", "green"])
 def test_a_mail_names_an_item_only_where_the_policy_allows(
     mail_on, org, coordinator, reviewer, member, kind, label
 ):
@@ -343,7 +343,8 @@ def test_a_mail_names_an_item_only_where_the_policy_allows(
     for message in mails:
         carried = message.subject + message.text + message.html
         assert "Geheimtext" not in carried and "Falsch" not in carried
-        if label == "green":
+        if label in ("green", "amber"):
+            # AMBER is named to whom its audience admits (organiser and invited organisations).
             assert TITLE in message.subject + message.text
             continue
         assert TITLE not in carried
@@ -446,3 +447,45 @@ def test_the_delivery_loop_writes_what_is_due_by_the_clock(mail_on, app, org, me
     Answer.create(meeting=other, account=member, answer="yes")
     delivery.deliver(once=True)
     assert len(outbox("meeting_reminder")) == 1  # not yet: the jobs ran a moment ago
+
+
+def test_the_summary_checks_each_item_again_when_it_is_written(mail_on, org, coordinator, member):
+    member.organization = org
+    member.save()
+    choose(member, invitations="daily", hour=0)
+    made_red = factories.meeting(TITLE, organization=org, invited=[org])
+    made_strict = factories.meeting("Runde Südstern", organization=org, invited=[org])
+    invite(made_red, coordinator)
+    invite(made_strict, coordinator)
+    outbox()  # the invitations are written: the summary entries name both meetings
+    assert {e.subject for e in DigestEntry.select()} == {
+        f"Einladung: {TITLE}",
+        "Einladung: Runde Südstern",
+    }
+    # Hours later, before the summary: one meeting is for its named persons only, the other
+    # may no longer be named in a mail.
+    Meeting.update(label="red").where(Meeting.id == made_red.id).execute()
+    MeetingPerson.create(meeting=made_red, account=coordinator)
+    Meeting.update(label="amber_strict").where(Meeting.id == made_strict.id).execute()
+    run_jobs(utcnow() + dt.timedelta(days=1))
+    (summary,) = outbox("summary")
+    carried = summary.subject + summary.text + summary.html
+    assert summary.recipient == member.email
+    assert TITLE not in carried and "Südstern" not in carried
+    assert f"/meetings/{made_red.id}" not in carried
+    assert f"/meetings/{made_strict.id}" in summary.text
+    assert "Neuigkeiten zu einem Termin, zu dem Sie eingeladen sind" in summary.text
+    assert not DigestEntry.select().exists()
+
+
+def test_no_summary_when_every_item_in_it_was_withdrawn(mail_on, org, coordinator, member):
+    member.organization = org
+    member.save()
+    choose(member, invitations="daily", hour=0)
+    meeting = factories.meeting(TITLE, organization=org, invited=[org])
+    invite(meeting, coordinator)
+    outbox()
+    Meeting.update(label="red").where(Meeting.id == meeting.id).execute()
+    MeetingPerson.create(meeting=meeting, account=coordinator)
+    run_jobs(utcnow() + dt.timedelta(days=1))
+    assert outbox("summary") == [] and not DigestEntry.select().exists()

@@ -460,3 +460,31 @@ def test_a_row_that_cannot_become_a_mail_fails_alone(mail_on, port, monkeypatch)
         counts = deliver()
     assert counts == {"sent": 1, "failed": 1, "queued": 0}
     assert OutboxMessage.get_by_id(broken.id).last_error == "unexpected content"
+
+
+def test_admin_mail_withholds_the_subject_of_mails_about_items_the_admin_may_not_see(
+    mail_on, admin, org, coordinator, reviewer
+):
+    from intranet.meetings.access import load_context
+    from intranet.minutes import access, editing, workflow
+
+    hidden = factories.meeting("Geheime Amber Runde", label="amber", organization=org,
+                               invited=[org], start=utcnow() - dt.timedelta(days=1))  # fmt: skip
+    shown = make_meeting("Offenes Plenum", organization=org, invited=[org])
+    with mail_on.test_request_context():
+        minutes = editing.start_minutes(load_context(hidden), coordinator)
+        workflow.submit(access.get_minutes_or_404(minutes.id, account=coordinator), coordinator)
+    client = mail_on.test_client()
+    sign_in(client, coordinator)
+    invite(client, shown)
+    outbox.expand_jobs()
+    assert OutboxMessage.get(OutboxMessage.recipient == reviewer.email).subject == (
+        "Protokoll zur Prüfung: Geheime Amber Runde"
+    )
+    sign_in(client, admin)  # of no organisation: the AMBER minutes answer 404
+    assert client.get(f"/minutes/{minutes.id}").status_code == 404
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "Geheime Amber Runde" not in page
+    assert "Zu einem Protokoll, das Sie nicht sehen dürfen: Betreff zurückgehalten" in page
+    assert reviewer.email in page  # the row and its delivery state stay
+    assert "Einladung: Offenes Plenum" in page  # a mail about what the admin sees keeps its subject

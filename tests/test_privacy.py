@@ -65,3 +65,30 @@ def test_export_lists_uploaded_files_and_withholds_names_the_admin_may_not_see(
     assert "name" not in withheld and withheld["label"] == "TLP:AMBER"
     assert "angemeldet" in withheld["note"]
     assert "name" not in red and red["label"] == "TLP:RED"
+
+
+def test_export_holds_the_notification_choices_summary_entries_and_what_was_told_once(
+    client, app, org, coordinator, member, admin
+):
+    from intranet.core import notifications
+    from intranet.core.models import DigestEntry, MailOnce
+    from intranet.platform.db import utcnow
+
+    open_meeting = make_meeting("Plenum", "green", organization=org)
+    closed_meeting = make_meeting("Lage im Stadtteil", "amber", organization=org)
+    with app.test_request_context():
+        notifications.save(member, {"invitations": "daily"}, 18, 30)
+    for meeting in (open_meeting, closed_meeting):
+        DigestEntry.create(account=member.id, topic="invitations", about=f"meeting:{meeting.id}",
+                           subject=f"Einladung: {meeting.title}", link="http://localhost/")  # fmt: skip
+    MailOnce.create(account=member.id, key=f"reminder:meeting:{open_meeting.id}", at=utcnow())
+    sign_in(client, admin)  # of no organisation: may not see the AMBER meeting
+    body = client.get(f"/admin/accounts/{member.id}/privacy.json").get_data(as_text=True)
+    told = json.loads(body)["notifications"]
+    assert told["chosen"] and told["choices"]["invitations"] == "daily"
+    assert told["digest_hour"] == 18 and told["alarm_minutes"] == 30
+    shown, withheld = told["kept_for_summary"]
+    assert shown["subject"] == "Einladung: Plenum" and shown["topic"] == "invitations"
+    assert "subject" not in withheld and withheld["about"] == f"meeting:{closed_meeting.id}"
+    assert "Lage im Stadtteil" not in body
+    assert [o["occasion"] for o in told["told_once"]] == [f"reminder:meeting:{open_meeting.id}"]

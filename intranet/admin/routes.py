@@ -23,7 +23,7 @@ from intranet.auth import services as account_services
 from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.passwords import WeakPassword
-from intranet.core import audit, mail, outbox, site_settings
+from intranet.core import audit, mail, notifications, outbox, site_settings
 from intranet.core.accounts import Account, Organization
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
@@ -358,10 +358,13 @@ def mail_outbox():
     """Every mail of the outbox with its delivery state; never a mail's text."""
     state = request.args.get("state")
     state = state if state in outbox.STATES else ""
+    page = paginate(outbox.listing(state))
+    page.items = outbox.withhold(page.items, current_user)
     return render(
         "admin/mail.html",
         "admin/_mail_list.html",
-        page=paginate(outbox.listing(state)),
+        page=page,
+        mail_address=notifications.learn_address(),
         state=state,
         mail_enabled=mail.enabled(),
         # Mails of a change to many, not yet written one by one: queued, but no rows yet.

@@ -45,5 +45,6 @@ def register(app):
     offered = registry(app)
     offered.personal_data_export.connect(privacy.export_account)
     offered.personal_data_export.connect(privacy.export_mails)
+    offered.personal_data_export.connect(privacy.export_notifications)
     offered.account_erasing.connect(services.end_access_of_erased)
     offered.audit(AUDIT_KINDS)

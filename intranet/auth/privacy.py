@@ -4,8 +4,8 @@ the privacy services' own step; what refers to it is handled by the areas' `acco
 receivers (core.areas)."""
 
 from intranet.auth.models import RecoveryCode, SecondFactor
-from intranet.core import mail
-from intranet.core.models import OutboxMessage
+from intranet.core import mail, notifications
+from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, OutboxMessage
 from intranet.privacy.services import iso
 
 
@@ -53,4 +53,37 @@ def export_mails(person, account=None, viewer=None, **_ignored):
             for m in mails.order_by(OutboxMessage.created_at, OutboxMessage.id)
         ],
         "pending_mails": mail.pending_for(account, viewer),
+    }
+
+
+def export_notifications(person, account=None, viewer=None, **_ignored):
+    """How the person chose to be told, what waits for their daily summary and which
+    notifications they were sent once. A summary entry's subject only where `viewer` may see
+    the item it is about (it may name it); otherwise its topic, item and time."""
+    if account is None:
+        return {}
+    settings = NotificationSettings.get_or_none(NotificationSettings.account == account.id)
+    checked: dict = {}
+    kept = []
+    entries = DigestEntry.select().where(DigestEntry.account == account.id)
+    for entry in entries.order_by(DigestEntry.created_at, DigestEntry.id):
+        line = {"topic": entry.topic, "about": entry.about, "kept_at_utc": iso(entry.created_at)}
+        # An entry kept before entries noted their item, or with no viewer: no subject.
+        seen = entry.about and viewer is not None
+        if seen and notifications.may_name(entry.about, viewer, checked) is not None:
+            line["subject"] = entry.subject
+        kept.append(line)
+    once = MailOnce.select().where(MailOnce.account == account.id)
+    return {
+        "notifications": {
+            "chosen": settings is not None,
+            "choices": notifications.choices_of(account, settings),
+            "digest_hour": (settings.digest_hour if settings else notifications.DEFAULT_HOUR),
+            "alarm_minutes": settings.alarm_minutes if settings else None,
+            "kept_for_summary": kept,
+            "told_once": [
+                {"occasion": m.key, "at_utc": iso(m.at)}
+                for m in once.order_by(MailOnce.at, MailOnce.id)
+            ],
+        }
     }

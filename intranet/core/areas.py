@@ -84,6 +84,10 @@ class Registry:
     slots: dict = field(default_factory=dict)
     # job(now) run by the delivery loop (core.notifications.run_periodic): reminders, deadlines.
     periodic: list = field(default_factory=list)
+    # item kind ("meeting") -> rule(item_id, account) for what notifications are about: None when
+    # the account may no longer see the item (or it is gone), False when it may but a mail may
+    # not name it (MailPolicy), True when a mail may name it (core.notifications.may_name).
+    mail_rules: dict = field(default_factory=dict)
     # Every table of the application (`intranet.models.MODELS`, handed over by create_app): the
     # record of processing (Art. 30) describes them.
     models: list = field(default_factory=list)
@@ -97,6 +101,9 @@ class Registry:
     def panel(self, order: int, builder: Callable) -> None:
         self.panels.append((order, builder))
         self.panels.sort(key=lambda entry: entry[0])
+
+    def mail_rule(self, kind: str, rule: Callable) -> None:
+        self.mail_rules[kind] = rule
 
     def audit(self, kinds: dict, counted: dict | None = None) -> None:
         self.audit_kinds.update(kinds)

@@ -199,14 +199,16 @@ class NotificationSettings(BaseModel):
 
 
 class DigestEntry(BaseModel):
-    """A notification kept for the person's daily summary: its subject (already as a mail may
-    carry it) and its link; gone once the summary is queued."""
+    """A notification kept for the person's daily summary: its subject (as a mail could carry
+    it when the notification arose), its link and what it is about ("meeting:12"), by which the
+    summary checks the item again when it is written; gone once the summary is queued."""
 
     id = AutoField()
     account = ForeignKeyField(Account, on_delete="CASCADE", backref="+")
     topic = CharField(max_length=20)
     subject = CharField(max_length=1000)
     link = CharField(max_length=1000, default="")
+    about = CharField(max_length=60, default="")
     created_at = DateTimeField(default=utcnow)
 
     PERSONAL_DATA = {
@@ -214,7 +216,7 @@ class DigestEntry(BaseModel):
         "subject": _l("Subject of a notification; may name a meeting."),
         "created_at": _l("When the notification arose."),
     }
-    NOT_PERSONAL_DATA = ("id", "topic", "link")
+    NOT_PERSONAL_DATA = ("id", "topic", "link", "about")
 
     class Meta:
         table_name = "digest_entry"

@@ -188,7 +188,8 @@ def tell(
     composed = _composed(kind, account, link, shared, queue_args)
     if how == DAILY:
         DigestEntry.create(account=account.id, topic=topic, subject=composed.subject[:1000],
-                           link=link[:1000], created_at=kept_at or utcnow())  # fmt: skip
+                           link=link[:1000], about=queue_args.get("about", "")[:60],
+                           created_at=kept_at or utcnow())  # fmt: skip
         return None
     return mail.queue(
         kind, account.email, account=account, link=link, composed=composed, **queue_args
@@ -210,21 +211,28 @@ def _composed(kind, account, link, shared, queue_args) -> mail.Composed:
     return composed
 
 
-# --- Links in mails written outside any request ------------------------------------------------
+# --- The address links in mails point to --------------------------------------------------------
 
-ADDRESS_KEY = "public_url"
+# An address kept before only admins' requests taught it (under the key "public_url") may have
+# come from anyone's Host header: it is no longer read.
+ADDRESS_KEY = "mail_address"
 
 
 def remember_address() -> None:
-    """Keep the address under which the intranet is used, for the links in mails the delivery
-    loop writes (it has no request to take it from), unless INTRANET_PUBLIC_URL sets it."""
+    """Keep the address under which an admin uses the intranet, for the links in every mail,
+    unless INTRANET_PUBLIC_URL sets it. Only an admin's request teaches it: the Host header of
+    any other request is whatever its sender wrote, and a member's forged one would otherwise
+    send every later mail's links to a site of their choice."""
     if not has_request_context() or current_app.config.get("PUBLIC_URL"):
         return
     from flask import g
+    from flask_login import current_user
 
     if g.get("address_remembered"):
         return
     g.address_remembered = True
+    if not (current_user.is_authenticated and current_user.role == "admin"):
+        return
     root = request.url_root
     stored = SiteSetting.get_or_none(SiteSetting.key == ADDRESS_KEY)
     if stored is None or stored.value != root:
@@ -234,11 +242,74 @@ def remember_address() -> None:
 
 
 def public_url() -> str:
+    """INTRANET_PUBLIC_URL, else the address an admin last used, else http://localhost/."""
     configured = current_app.config.get("PUBLIC_URL")
     if configured:
-        return configured
+        return configured if configured.endswith("/") else configured + "/"
     stored = SiteSetting.get_or_none(SiteSetting.key == ADDRESS_KEY)
     return stored.value if stored else "http://localhost/"
+
+
+def learn_address() -> dict:
+    """Remember the address of the admin's request (the mail page), and say which address links
+    in mails use and whether INTRANET_PUBLIC_URL sets it."""
+    with write_transaction():
+        remember_address()
+    return {"url": public_url(), "configured": bool(current_app.config.get("PUBLIC_URL"))}
+
+
+def link(endpoint: str, **values) -> str:
+    """The full address of a page for a mail: under `public_url()`, never under the address
+    the current request came in on (written in a member's request, a mail would otherwise carry
+    that request's Host header)."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if has_request_context() else ""
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return public_url() + path.lstrip("/")
+
+
+# --- Checking an item again when the summary is written ---------------------------------------
+
+# What a summary line says of an item its label no longer lets a mail name, per topic.
+NEUTRAL = {
+    INVITATIONS: _l("News about a meeting you are invited to"),
+    REMINDERS: _l("Reminder: a meeting you accepted is coming up"),
+    REVIEW: _l("Minutes wait for your review"),
+    MINUTES: _l("News about minutes you may read"),
+    ACTION_ITEMS: _l("News about an action item of yours"),
+}
+
+
+def may_name(about: str, account, checked: dict | None = None) -> bool | None:
+    """What the item `about` names ("meeting:12") is to `account` now, by its area's rule (see
+    `core.areas.Registry.mail_rule`); True for a mail about no item (an account's, the admin's test). `checked`:
+    a dict kept while asking about many mails, so that each item is looked up once."""
+    kind, _sep, item_id = (about or "").partition(":")
+    rule = registry().mail_rules.get(kind)
+    if rule is None or not item_id.isdigit():
+        return True
+    if checked is None:
+        return rule(int(item_id), account)
+    if about not in checked:
+        checked[about] = rule(int(item_id), account)
+    return checked[about]
+
+
+def still_to_tell(account, entries) -> list:
+    """The summary entries as the item and its label are now: an entry about an item `account`
+    may no longer see is left out, one whose item a mail may no longer name says only what
+    kind of news it is (the subject was written hours ago, under what held then). An entry
+    kept before entries noted their item is told as it was written."""
+    told, checked = [], {}
+    for entry in entries:
+        named = may_name(entry.about, account, checked)
+        if named is None:
+            continue
+        if not named:
+            entry.subject = NEUTRAL.get(entry.topic, NEUTRAL[INVITATIONS])
+        told.append(entry)
+    return told
 
 
 # --- Periodic jobs (each area registers its own: core.areas) ------------------------------------
@@ -300,15 +371,21 @@ def send_summaries(now: dt.datetime) -> int:
             due = DigestEntry.select().where(
                 (DigestEntry.account == account.id) & (DigestEntry.created_at < mark_utc)
             )
-            if not due.exists() or not first_time(account, f"summary:{mark:%Y-%m-%d}"):
-                continue
             entries = list(due.order_by(DigestEntry.created_at, DigestEntry.id))
+            if not entries:
+                continue
+            told = still_to_tell(account, entries)
+            if not told:
+                DigestEntry.delete().where(DigestEntry.id.in_([e.id for e in entries])).execute()
+                continue
+            if not first_time(account, f"summary:{mark:%Y-%m-%d}"):
+                continue
             mail.queue(
                 "summary",
                 account.email,
                 account=account,
                 about=f"account:{account.id}",
-                entries=entries,
+                entries=told,
                 preferences=preferences_link(),
             )
             DigestEntry.delete().where(DigestEntry.id.in_([e.id for e in entries])).execute()
@@ -317,7 +394,7 @@ def send_summaries(now: dt.datetime) -> int:
 
 
 def preferences_link() -> str:
-    return url_for("auth.account", _external=True, _anchor="notifications")
+    return link("auth.account", _anchor="notifications")
 
 
 def forget_account(account, **_ignored):

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.core import mail, notifications
@@ -364,10 +365,13 @@ def pending(about: str | None = None) -> int:
 
 
 def listing(state: str | None = None):
-    """The outbox for the admin, newest first, without bodies."""
+    """The outbox for the admin, newest first, without bodies (and before the admin reads a
+    subject, see `withhold`)."""
     query = OutboxMessage.select(
         OutboxMessage.id,
         OutboxMessage.recipient,
+        OutboxMessage.kind,
+        OutboxMessage.about,
         OutboxMessage.subject,
         OutboxMessage.state,
         OutboxMessage.attempts,
@@ -379,6 +383,26 @@ def listing(state: str | None = None):
     if state in STATES:
         query = query.where(OutboxMessage.state == state)
     return query
+
+
+# What the admin's list says instead of the subject of a mail about an item the admin may not see.
+WITHHELD = {
+    "meeting": _l("About a meeting you may not see: subject withheld"),
+    "minutes": _l("About minutes you may not see: subject withheld"),
+}
+
+
+def withhold(rows, viewer) -> list[OutboxMessage]:
+    """`rows` of the outbox as `viewer` may read them: a mail about an item (a meeting, minutes)
+    that `viewer` may not see keeps its subject, which may name the item, to itself; its row
+    says instead what kind of item it is about (`withheld`). The admin role grants no sight of
+    items, in the outbox either."""
+    checked: dict = {}
+    for row in rows:
+        seen = notifications.may_name(row.about, viewer, checked) is not None
+        kind = row.about.partition(":")[0]
+        row.withheld = None if seen else WITHHELD.get(kind, WITHHELD["meeting"])
+    return rows
 
 
 def last_result() -> OutboxMessage | None:

@@ -44,6 +44,7 @@ def register(app):
     offered.account_erasing.connect(privacy.pseudonymise)
     offered.access_ended.connect(feeds.revoke)
     offered.periodic.append(mail.remind)
+    offered.mail_rule("meeting", mail.may_name_meeting)
     offered.audit(AUDIT_KINDS, COUNTED)
     # The calendar address on the account page, an organisation's meetings on its page.
     offered.partial("account_page", "meetings/_feed_token.html")

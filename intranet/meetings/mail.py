@@ -14,7 +14,6 @@ are reminded before the meeting.
 import datetime as dt
 
 import icalendar
-from flask import url_for
 from flask_login import current_user
 from icalendar.parser import Contentline
 from peewee import Case, Value
@@ -55,10 +54,24 @@ def about(meeting) -> str:
     return f"meeting:{meeting.id}"
 
 
-def policy(meeting) -> sharing.MailPolicy:
-    """What mails may say about `meeting` (its own label: whom a mail goes to is decided by
-    `recipients`, which asks the meeting's whole audience)."""
-    return sharing.MailPolicy(sharing.audience(meeting.label))
+def may_name_meeting(meeting_id: int, account) -> bool | None:
+    """Whether `account` may still see the meeting (None: no), and a mail may name it."""
+    from intranet.meetings.access import load_context
+
+    meeting = Meeting.get_or_none(Meeting.id == meeting_id)
+    if meeting is None:
+        return None
+    context = load_context(meeting)
+    if not context.visible_to(account):
+        return None
+    return policy(context).names_for(account)
+
+
+def policy(context) -> sharing.MailPolicy:
+    """What mails may say about the meeting of `context` (meetings.access.MeetingContext):
+    its whole audience, so that an AMBER meeting is named to the accounts of its organiser and
+    invited organisations, and to nobody else."""
+    return sharing.MailPolicy(context.audience)
 
 
 def _entry(meeting, named: bool = True) -> dict:
@@ -77,25 +90,27 @@ def _entry(meeting, named: bool = True) -> dict:
         "location": meeting.location_text,
         "online_url": meeting.online_url,
         "cancel_reason": meeting.cancel_reason if meeting.cancelled else "",
-        "link": url_for("meetings.show", meeting_id=meeting.id, _external=True),
+        "link": notifications.link("meetings.show", meeting_id=meeting.id),
     }
 
 
-def _series_title(meetings, account) -> str | None:
+def _series_title(contexts, account) -> str | None:
     """The common title of a series invitation's subject; None when titles differ or one of
     the meetings may not be named (its title must not appear)."""
-    titles = {mail.one_line(m.title) for m in meetings}
-    if len(titles) == 1 and all(policy(m).names_for(account) for m in meetings):
+    titles = {mail.one_line(c.meeting.title) for c in contexts}
+    if len(titles) == 1 and all(policy(c).names_for(account) for c in contexts):
         return titles.pop()
     return None
 
 
-def _context(meetings, account, method: str = "REQUEST", update: bool = False, made=None):
-    """Template context of the mail to `account`; `made` (a dict kept while inviting many)
-    keeps each meeting's entry, which is the same for everyone it may name."""
+def _context(contexts, account, method: str = "REQUEST", update: bool = False, made=None):
+    """Template context of the mail to `account` about the meetings of `contexts`; `made` (a
+    dict kept while inviting many) keeps each meeting's entry, which is the same for everyone
+    it may name."""
 
-    def entry(meeting):
-        named = policy(meeting).names_for(account)
+    def entry(context):
+        meeting = context.meeting
+        named = policy(context).names_for(account)
         if made is None:
             return _entry(meeting, named)
         key = ("entry", meeting.id, named)
@@ -103,16 +118,18 @@ def _context(meetings, account, method: str = "REQUEST", update: bool = False, m
             made[key] = _entry(meeting, named)
         return made[key]
 
-    if len(meetings) == 1:
-        return KIND, {"entry": entry(meetings[0]), "method": method, "update": update}
-    entries = [entry(m) for m in meetings]
-    return SERIES_KIND, {"entries": entries, "title": _series_title(meetings, account)}
+    if len(contexts) == 1:
+        return KIND, {"entry": entry(contexts[0]), "method": method, "update": update}
+    entries = [entry(c) for c in contexts]
+    return SERIES_KIND, {"entries": entries, "title": _series_title(contexts, account)}
 
 
 def invitation_text(meetings) -> tuple[str, str]:
     """Subject and text of the invitation to `meetings`, as it is mailed: for people to copy
     when this installation sends no mail."""
-    kind, context = _context(meetings, current_user)
+    from intranet.meetings.access import load_context
+
+    kind, context = _context([load_context(m) for m in meetings], current_user)
     composed = mail.compose(kind, mail.language_of(current_user), copy=True, **context)
     return composed.subject, composed.text.strip()
 
@@ -120,14 +137,15 @@ def invitation_text(meetings) -> tuple[str, str]:
 END_OF_EVENT = b"END:VEVENT\r\n"
 
 
-def _calendar(meeting, account, method: str, filename: str, made=None) -> list[mail.Attachment]:
-    """The meeting as an iTIP calendar file naming `account` as attendee. The file is the same
-    for every recipient but that line: with `made` (a dict kept while inviting many), it is
-    built once and each recipient's ATTENDEE line is put in."""
+def _calendar(context, account, method: str, filename: str, made=None) -> list[mail.Attachment]:
+    """The meeting of `context` as an iTIP calendar file naming `account` as attendee. The file
+    is the same for every recipient but that line: with `made` (a dict kept while inviting
+    many), it is built once and each recipient's ATTENDEE line is put in."""
+    meeting = context.meeting
     key = (meeting.id, method)
     if made is None or key not in made:
         calendar = ics.new_calendar(method)
-        titled = policy(meeting).calendar_title
+        titled = policy(context).calendar_title
         event = ics.meeting_event(meeting, method=method, titled=titled)
         event.add("organizer", icalendar.vCalAddress(f"mailto:{mail.sender()}"))
         calendar.add_component(ics.berlin_timezone())
@@ -205,7 +223,11 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
     """The mails of an invitation job, from the meetings as they are now, to the accounts of
     the moment of the change that are still active, each as they choose now: at once, in
     their daily summary (dated with the change), or not at all. A meeting deleted since is
-    left out."""
+    left out, and so is each meeting a recipient may no longer see: the mail says what the
+    meeting is now, so it goes only to whom its audience now admits (a meeting made RED
+    between the change and this moment is mailed to the persons named on it, no one else)."""
+    from intranet.meetings.access import load_context
+
     about_row = Meeting.get_or_none(Meeting.id == about_meeting)
     if about_row is None:
         return
@@ -215,6 +237,7 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
         sorted({i for own in params["own"].values() for i in own}) if series else params["meetings"]
     )
     meetings = {m.id: m for m in Meeting.select().where(Meeting.id.in_(ids))} if ids else {}
+    contexts = {meeting_id: load_context(m) for meeting_id, m in meetings.items()}
     notifications.prefetch(accounts)
     # An invitation names none of its recipients in its text: composed once per language.
     shared, made = {}, {}
@@ -224,18 +247,25 @@ def _expand(job, accounts, *, about_meeting, batch, **params) -> None:
             meeting = meetings.get(params["meetings"][0])
             if meeting is None:
                 return
+            context = contexts[meeting.id]
+            if not context.visible_to(account):
+                continue
             method, update = params["method"], params["update"]
-            template_context = _context([meeting], account, method, update, made)
-            attachments = _calendar(meeting, account, method, "einladung.ics", made)
+            template_context = _context([context], account, method, update, made)
+            attachments = _calendar(context, account, method, "einladung.ics", made)
         else:
-            own = [meetings[i] for i in params["own"].get(str(account.id), ()) if i in meetings]
+            own = [
+                contexts[i]
+                for i in params["own"].get(str(account.id), ())
+                if i in contexts and contexts[i].visible_to(account)
+            ]
             if not own:
                 continue
             template_context = _context(own, account, made=made)
             attachments = []
-            for number, meeting in enumerate(own, 1):
+            for number, context in enumerate(own, 1):
                 name = "einladung.ics" if len(own) == 1 else f"einladung-{number}.ics"
-                attachments += _calendar(meeting, account, "REQUEST", name, made)
+                attachments += _calendar(context, account, "REQUEST", name, made)
         kind_of_mail, values = template_context
         _queue(account, kind_of_mail, values, attachments, about_row, job.caused_by_id, **told)
 
@@ -251,7 +281,7 @@ def _own_meetings(params, account_id) -> list[int]:
 def _pending(job, params, account, viewer) -> dict:
     """A pending invitation as the access export lists it: the kind of mail and each meeting,
     named only where the mail will name it (MailPolicy) and `viewer` may see it."""
-    from intranet.meetings.access import visible_clause
+    from intranet.meetings.access import load_context, visible_clause
     from intranet.privacy.services import labelled_entry
 
     ids = _own_meetings(params, account.id)
@@ -271,7 +301,7 @@ def _pending(job, params, account, viewer) -> dict:
         }
         if not meeting.seen:
             entries.append(labelled_entry(False, summary, {}))
-        elif policy(meeting).names_for(account):
+        elif policy(load_context(meeting)).names_for(account):
             entries.append({**summary, "meeting": mail.one_line(meeting.title)})
         else:
             entries.append(summary)  # the mail says only that a meeting waits
@@ -294,7 +324,7 @@ def _queue(account, kind, template_context, attachments, about_meeting, actor, *
         kind,
         account,
         told.pop("topic", notifications.INVITATIONS),
-        url_for("meetings.show", meeting_id=about_meeting.id, _external=True),
+        notifications.link("meetings.show", meeting_id=about_meeting.id),
         about=about(about_meeting),
         caused_by=actor,
         attachments=attachments,
@@ -334,8 +364,8 @@ def remind(now) -> int:
                     _queue(
                         account,
                         REMINDER_KIND,
-                        {"entry": _entry(meeting, policy(meeting).names_for(account))},
-                        _calendar(meeting, account, "PUBLISH", "termin.ics"),
+                        {"entry": _entry(meeting, policy(context).names_for(account))},
+                        _calendar(context, account, "PUBLISH", "termin.ics"),
                         meeting,
                         None,
                         topic=notifications.REMINDERS,

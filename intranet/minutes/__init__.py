@@ -35,7 +35,7 @@ COUNTED = {
 
 
 def register(app):
-    from intranet.minutes import files, privacy, reminders, search_provider, start
+    from intranet.minutes import files, mail, privacy, reminders, search_provider, start
     from intranet.minutes.routes import bp
 
     app.register_blueprint(bp)
@@ -47,6 +47,7 @@ def register(app):
     offered.personal_data_export.connect(privacy.export_minutes_data)
     offered.account_erasing.connect(privacy.pseudonymise)
     offered.periodic += [reminders.deadlines_near, reminders.action_items_to_tell]
+    offered.mail_rule("minutes", mail.may_name_minutes)
     offered.audit(AUDIT_KINDS, COUNTED)
     # A meeting's page shows its minutes.
     offered.partial("meeting_page", "minutes/_meeting_minutes.html")

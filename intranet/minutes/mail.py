@@ -7,11 +7,10 @@ them; otherwise it says only that something waits, with the link. It never carri
 the minutes, a section, a comment or a review note.
 """
 
-from flask import url_for
-
 from intranet.core import mail, notifications, sharing, times
 from intranet.core.accounts import Account
 from intranet.minutes import rules
+from intranet.minutes.models import Minutes
 
 KIND = "minutes_step"
 # Step → who is told.
@@ -89,7 +88,7 @@ def notify(context, step: str, recipients, actor, once: str | None = None) -> in
             KIND,
             account,
             topic,
-            url_for("minutes.show", minutes_id=minutes.id, _external=True),
+            notifications.link("minutes.show", minutes_id=minutes.id),
             must=must,
             once=once,
             about=f"minutes:{minutes.id}",
@@ -101,3 +100,16 @@ def notify(context, step: str, recipients, actor, once: str | None = None) -> in
         )
         sent += 1
     return sent
+
+
+def may_name_minutes(minutes_id: int, account) -> bool | None:
+    """Whether `account` may still read the minutes (None: no), and a mail may name them."""
+    from intranet.minutes import access
+
+    minutes = Minutes.get_or_none(Minutes.id == minutes_id)
+    if minutes is None:
+        return None
+    context = access.context_for(minutes)
+    if not context.may(account, "view"):
+        return None
+    return sharing.MailPolicy(context.audience).names_for(account)

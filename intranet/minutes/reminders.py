@@ -4,8 +4,6 @@ minutes area registers them. They sit above the services, whose access rule they
 
 import datetime as dt
 
-from flask import url_for
-
 from intranet.core import mail, notifications, sharing, times
 from intranet.core.accounts import Account
 from intranet.core.models import MailOnce
@@ -116,7 +114,7 @@ def _tell_action_item(item, account, step: str):
         ACTION_KIND,
         account,
         notifications.ACTION_ITEMS,
-        url_for("minutes.show", minutes_id=minutes.id, _external=True),
+        notifications.link("minutes.show", minutes_id=minutes.id),
         once=_action_key(item, step),
         about=f"minutes:{minutes.id}",
         step=step,
