@@ -261,7 +261,7 @@ def test_a_rule_whose_parts_capture_values_is_refused(app, member):
 
 def test_peewee_is_the_version_the_replay_was_checked_against():
     """The replay copies peewee's rendering and replaces `ModelSelect.__sql_selection__`: a new
-    peewee is a reviewed change (re-read core/compiled.py against its Context), not a side effect
+    peewee is a reviewed change (re-read platform/compiled.py against its Context), not a side effect
     of an upgrade."""
     import peewee
 
