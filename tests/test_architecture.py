@@ -234,3 +234,21 @@ def test_every_slot_has_partials_that_exist(app, slot):
 def test_a_page_asking_for_an_unknown_slot_fails_loudly(app):
     with app.test_request_context(), pytest.raises(KeyError):
         app.jinja_env.from_string('{% for p in partials("meetings_page") %}{% endfor %}').render()
+
+
+def test_items_are_named_through_one_ref():
+    """Audit targets, mail subjects' items and summary entries name an item as "meeting:12",
+    read back by kind (audit filter, mail rules, exports): written only by `core.ids.ref`, so
+    that no copy drifts (a space, a different kind spelling)."""
+    kinds = "|".join(
+        ("meeting", "minutes", "minutes_section", "agenda_item", "series", "account",
+         "organization", "person", "attachment", "barrier_report")
+    )  # fmt: skip
+    hand_written = re.compile(rf'f"(?:{kinds}):\{{[^{{}}"]+\}}"')
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "intranet").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if hand_written.search(line)
+    ]
+    assert found == []

@@ -16,6 +16,7 @@ from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing, times
 from intranet.core.accounts import Account, Organization
 from intranet.core.areas import registry
+from intranet.core.ids import ref
 from intranet.core.models import AuditEvent
 from intranet.core.query_args import QueryArgs
 from intranet.directory.csv_io import neutralise
@@ -112,13 +113,13 @@ def _day_start_utc(day: dt.date) -> dt.datetime:
 def _item_targets(text: str, viewer) -> list[str]:
     """Targets whose title matches `text`, among the items `viewer` may see."""
     found = [
-        f"meeting:{m.id}"
+        ref("meeting", m.id)
         for m in Meeting.select(Meeting.id)
         .where(meetings_access.visible_clause(viewer) & Meeting.title.contains(text))
         .limit(ITEM_SEARCH_LIMIT)
     ]
     found += [
-        f"minutes:{m.id}"
+        ref("minutes", m.id)
         for m in access.visible_minutes(viewer, "view")
         .where(Meeting.title.contains(text))
         .limit(ITEM_SEARCH_LIMIT)
@@ -236,16 +237,16 @@ def target_names(by_kind: dict[str, set[int]], viewer) -> dict[str, str]:
         for meeting in Meeting.select(Meeting.id, Meeting.title).where(
             meetings_access.visible_clause(viewer) & Meeting.id.in_(list(by_kind["meeting"]))
         ):
-            names[f"meeting:{meeting.id}"] = meeting.title
+            names[ref("meeting", meeting.id)] = meeting.title
     if by_kind.get("minutes"):
         for item in access.visible_minutes(viewer, "view").where(
             Minutes.id.in_(list(by_kind["minutes"]))
         ):
-            names[f"minutes:{item.id}"] = numbering.document_title(item)
+            names[ref("minutes", item.id)] = numbering.document_title(item)
     for attachment in files.values():
         owner = names.get(f"{attachment.owner_kind}:{attachment.owner_id}")
         if owner and attachment.label in sharing.FORUM_LABELS:
-            names[f"attachment:{attachment.id}"] = f"{attachment.file_name} ({owner})"
+            names[ref("attachment", attachment.id)] = f"{attachment.file_name} ({owner})"
     for kind, model, name in (
         ("account", Account, lambda row: row.display_name),
         ("person", Person, lambda row: row.full_name),

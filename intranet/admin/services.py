@@ -10,6 +10,7 @@ from intranet.auth import second_factor
 from intranet.auth.services import AccountError
 from intranet.core import audit, mail, site_settings
 from intranet.core.accounts import Organization
+from intranet.core.ids import ref
 from intranet.directory import search_provider
 from intranet.platform.db import write_transaction
 
@@ -48,7 +49,7 @@ def save_organization(organization: Organization | None, data: dict) -> Organiza
             organization.save()
             search_provider.reindex_organization(organization.id)
             action = "organization.updated"
-        audit.record(action, target=f"organization:{organization.id}")
+        audit.record(action, target=ref("organization", organization.id))
     return organization
 
 

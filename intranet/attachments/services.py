@@ -21,6 +21,7 @@ from flask_login import current_user
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
 from intranet.core.areas import registry
+from intranet.core.ids import ref
 from intranet.core.query_args import parse_key
 from intranet.platform.db import write_transaction
 from intranet.platform.web import file_headers
@@ -302,7 +303,7 @@ def add(owner: Owner, stream, raw_file_name: str, name: str, label: str, actor) 
             )
             audit.record(
                 "attachment.added",
-                target=f"attachment:{attachment.id}",
+                target=ref("attachment", attachment.id),
                 detail=owner.key,
                 actor=actor,
             )
@@ -318,7 +319,7 @@ def delete(attachment: Attachment, actor) -> None:
         attachment.delete_instance()
         audit.record(
             "attachment.deleted",
-            target=f"attachment:{attachment.id}",
+            target=ref("attachment", attachment.id),
             detail=f"{attachment.owner_kind}:{attachment.owner_id}",
             actor=actor,
         )
@@ -347,7 +348,7 @@ def download_response(attachment: Attachment, owner: Owner, account=None):
         # Who read what restricted file must be answerable later.
         audit.record(
             "attachment.downloaded",
-            target=f"attachment:{attachment.id}",
+            target=ref("attachment", attachment.id),
             detail=owner.key,
             actor=account,
         )

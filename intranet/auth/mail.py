@@ -8,11 +8,12 @@ mail that imitates them gains nothing.
 """
 
 from intranet.core import mail
+from intranet.core.ids import ref
 from intranet.platform.filters import ROLE_LABELS
 
 
 def _about(account) -> str:
-    return f"account:{account.id}"
+    return ref("account", account.id)
 
 
 def queue_password_link(account, url: str, purpose: str, valid_hours: int, actor) -> bool | None:

@@ -48,6 +48,7 @@ from intranet.auth.sessions import (
 )
 from intranet.core import audit, notifications
 from intranet.core.accounts import Account
+from intranet.core.ids import ref
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import utcnow
 from intranet.platform.extensions import login_manager
@@ -274,7 +275,7 @@ def _setup_page(account, factor, form, action, required=False):
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        audit.record("logout", target=f"account:{current_user.id}")
+        audit.record("logout", target=ref("account", current_user.id))
         services.end_all_sessions(current_user)
         end_session()
         flash(_("You have signed out."), "success")

@@ -25,6 +25,7 @@ from intranet.auth.models import LoginFailure, RecoveryCode, SecondFactor
 from intranet.auth.passwords import verify_password
 from intranet.core import audit, site_settings
 from intranet.core.accounts import ROLES, Account
+from intranet.core.ids import ref
 from intranet.platform.db import serialized, utcnow, write_transaction
 
 SETTING = "second_factor_roles"
@@ -158,7 +159,9 @@ def begin_setup(account: Account, fresh: bool = False) -> SecondFactor:
         if factor is not None:
             _remove(account)
             if not key_valid(factor):  # its secret went with the old SECRET_KEY
-                audit.record("second_factor.voided", target=f"account:{account.id}", actor=account)
+                audit.record(
+                    "second_factor.voided", target=ref("account", account.id), actor=account
+                )
         seed = secrets.token_hex(32)
         return SecondFactor.create(account=account.id, seed=seed, key_check=_key_check(seed))
 
@@ -171,7 +174,9 @@ def start_setup(account: Account, password: str) -> SecondFactor:
         raise SecondFactorError(_l("The password is not correct."))
     with write_transaction():
         factor = begin_setup(account, fresh=True)
-        audit.record("second_factor.setup_started", target=f"account:{account.id}", actor=account)
+        audit.record(
+            "second_factor.setup_started", target=ref("account", account.id), actor=account
+        )
     return factor
 
 
@@ -195,7 +200,7 @@ def confirm_setup(account: Account, code: str) -> list[str]:
         if confirmed != 1:
             raise SecondFactorError(_l("The second factor is already switched on."))
         codes = _replace_recovery_codes(account)
-        audit.record("second_factor.enabled", target=f"account:{account.id}", actor=account)
+        audit.record("second_factor.enabled", target=ref("account", account.id), actor=account)
     return codes
 
 
@@ -299,7 +304,7 @@ def new_recovery_codes(account: Account, password: str) -> list[str]:
         raise SecondFactorError(_l("The second factor is not switched on."))
     with write_transaction():
         codes = _replace_recovery_codes(account)
-        audit.record("second_factor.recovery_codes_renewed", target=f"account:{account.id}")
+        audit.record("second_factor.recovery_codes_renewed", target=ref("account", account.id))
     return codes
 
 
@@ -321,7 +326,7 @@ def switch_off(account: Account, password: str) -> None:
         raise SecondFactorError(_l("The password is not correct."))
     with write_transaction():
         _remove(account)
-        audit.record("second_factor.disabled", target=f"account:{account.id}")
+        audit.record("second_factor.disabled", target=ref("account", account.id))
 
 
 def throttle_key(account: Account) -> str:
@@ -344,4 +349,4 @@ def reset(account: Account, actor) -> None:
         Account.update(session_version=Account.session_version + 1).where(
             Account.id == account.id
         ).execute()
-        audit.record("second_factor.reset", target=f"account:{account.id}", actor=actor)
+        audit.record("second_factor.reset", target=ref("account", account.id), actor=actor)

@@ -21,6 +21,7 @@ from intranet.auth.passwords import (
 from intranet.core import audit, versioning
 from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization
 from intranet.core.areas import registry
+from intranet.core.ids import ref
 from intranet.platform.config import LANGUAGES
 from intranet.platform.db import serialized, utcnow, write_transaction
 
@@ -78,7 +79,7 @@ def create_account(
             password_hash=NO_PASSWORD if password is None else hash_password(password),
             must_change_password=must_change_password and password is not None,
         )
-        audit.record("account.created", target=f"account:{account.id}", detail=role, actor=actor)
+        audit.record("account.created", target=ref("account", account.id), detail=role, actor=actor)
     return account
 
 
@@ -142,7 +143,7 @@ def authenticate(email: str, password: str, address: str) -> Account | Throttled
         # This attempt's provisional failure goes with the earlier ones.
         LoginFailure.delete().where(LoginFailure.email == email).execute()
         action = "login.succeeded" if complete else "login.password_accepted"
-        audit.record(action, target=f"account:{account.id}", actor=account)
+        audit.record(action, target=ref("account", account.id), actor=account)
     return Account.get_by_id(account.id)
 
 
@@ -151,7 +152,7 @@ def check_second_step(account: Account, code: str, address: str) -> str | Thrott
     or None. Counted and throttled like passwords, under a key of its own per account."""
     key = second_factor.throttle_key(account)
     attempt = claim_attempt(key, address)
-    target = f"account:{account.id}"
+    target = ref("account", account.id)
     if isinstance(attempt, Throttled):
         audit.record("login.second_factor_throttled", target=target, detail=address, actor=account)
         return attempt
@@ -177,7 +178,7 @@ def complete_sign_in(account: Account, method: str) -> None:
     elif session.get("lang") in LANGUAGES:
         changes[Account.language] = account.language = session["lang"]
     Account.update(changes).where(Account.id == account.id).execute()
-    audit.record("login.succeeded", target=f"account:{account.id}", detail=method, actor=account)
+    audit.record("login.succeeded", target=ref("account", account.id), detail=method, actor=account)
 
 
 def choose_language(account: Account | None, language: str) -> None:
@@ -202,7 +203,7 @@ def claim_password_check(account: Account, address: str) -> Throttled | None:
     if isinstance(attempt, Throttled):
         audit.record(
             "account.password_check_throttled",
-            target=f"account:{account.id}",
+            target=ref("account", account.id),
             detail=address,
             actor=account,
         )
@@ -276,7 +277,7 @@ def change_password(account: Account, current: str, new: str) -> None:
     with write_transaction():
         _set_password(account, new, account)
         mail.notify_password_changed(account, by_administration=False, actor=account)
-        audit.record("account.password_changed", target=f"account:{account.id}", actor=account)
+        audit.record("account.password_changed", target=ref("account", account.id), actor=account)
 
 
 def choose_own_password(account: Account, new: str) -> None:
@@ -292,7 +293,7 @@ def choose_own_password(account: Account, new: str) -> None:
         mail.notify_password_changed(account, by_administration=False, actor=account)
         audit.record(
             "account.password_changed",
-            target=f"account:{account.id}",
+            target=ref("account", account.id),
             detail="replaced the password set by the administration",
             actor=account,
         )
@@ -323,7 +324,7 @@ def set_active(account: Account, active: bool, actor) -> None:
         if not active:
             end_access(current, actor)
         action = "account.reactivated" if active else "account.deactivated"
-        audit.record(action, target=f"account:{account.id}", actor=actor)
+        audit.record(action, target=ref("account", account.id), actor=actor)
 
 
 # --- First run ---------------------------------------------------------------------------
@@ -446,7 +447,7 @@ def update_account(
             mail.notify_role_changed(current, before.role, current.role, actor)
         audit.record(
             "account.updated",
-            target=f"account:{current.id}",
+            target=ref("account", current.id),
             detail=f"{role}, organization:{organization_id or '-'}",
             actor=actor,
         )
@@ -460,7 +461,7 @@ def reset_password(account: Account, password: str, actor) -> None:
     with write_transaction():
         _set_password(account, password, actor, must_change=True)
         mail.notify_password_changed(account, by_administration=True, actor=actor)
-        audit.record("account.password_reset", target=f"account:{account.id}", actor=actor)
+        audit.record("account.password_reset", target=ref("account", account.id), actor=actor)
 
 
 # --- Password links: invitations and resets ------------------------------------------------------
@@ -513,9 +514,11 @@ def issue_password_link(account: Account, actor, link_url=None) -> IssuedLink:
                 account, link_url(token), purpose, PASSWORD_LINK_HOURS[purpose], actor
             )
         if purpose == "invitation":
-            audit.record("account.invited", target=f"account:{account.id}", actor=actor)
+            audit.record("account.invited", target=ref("account", account.id), actor=actor)
         else:
-            audit.record("account.reset_link_created", target=f"account:{account.id}", actor=actor)
+            audit.record(
+                "account.reset_link_created", target=ref("account", account.id), actor=actor
+            )
     return IssuedLink(token, purpose, expires_at, mailed)
 
 
@@ -551,10 +554,10 @@ def use_password_link(token: str, password: str) -> Account:
             mail.notify_password_changed(account, by_administration=False, actor=account)
         if link.purpose == "invitation":
             audit.record(
-                "account.invitation_accepted", target=f"account:{account.id}", actor=account
+                "account.invitation_accepted", target=ref("account", account.id), actor=account
             )
         else:
             audit.record(
-                "account.password_reset_by_link", target=f"account:{account.id}", actor=account
+                "account.password_reset_by_link", target=ref("account", account.id), actor=account
             )
     return Account.get_by_id(account.id)

@@ -17,6 +17,7 @@ from peewee import AutoField, CharField, DateTimeField, ForeignKeyField
 
 from intranet.core import audit
 from intranet.core.accounts import Account
+from intranet.core.ids import ref
 from intranet.platform.db import BaseModel, utcnow, write_transaction
 
 MAX_TOKEN_LENGTH = 200
@@ -70,14 +71,14 @@ class PersonalToken:
                 conflict_target=[model.account],
                 update={getattr(model, name): value for name, value in values.items()},
             ).execute()
-            audit.record(self.renewed, target=f"account:{account.id}", actor=account)
+            audit.record(self.renewed, target=ref("account", account.id), actor=account)
         return token
 
     def revoke(self, account, actor=None) -> None:
         model = self.model
         with write_transaction():
             if model.delete().where(model.account == account.id).execute():
-                audit.record(self.revoked, target=f"account:{account.id}", actor=actor)
+                audit.record(self.revoked, target=ref("account", account.id), actor=actor)
 
     def account_for(self, token: str | None):
         """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""

@@ -24,3 +24,9 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+def ref(kind: str, item_id) -> str:
+    """How the audit log, mails and summaries name an item: "meeting:12". One way to write it,
+    because the admin's audit filter, the mail rules and the exports read it back by kind."""
+    return f"{kind}:{item_id}"

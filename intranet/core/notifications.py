@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.core import mail
 from intranet.core.areas import registry
+from intranet.core.ids import ref
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
 from intranet.platform.db import release_connection, utcnow, write_transaction
 
@@ -384,7 +385,7 @@ def send_summaries(now: dt.datetime) -> int:
                 "summary",
                 account.email,
                 account=account,
-                about=f"account:{account.id}",
+                about=ref("account", account.id),
                 entries=told,
                 preferences=preferences_link(),
             )

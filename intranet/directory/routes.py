@@ -13,6 +13,7 @@ from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.core import audit
 from intranet.core.accounts import Account, Organization
+from intranet.core.ids import ref
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory import csv_io, search, services, vcard
@@ -191,7 +192,7 @@ def contact(person_id):
 def contact_vcard(person_id):
     person = get_person_or_404(person_id)
     body = vcard.person_card(current_user, person).serialize()
-    audit.record("contacts.exported", target=f"person:{person.id}", detail="vcf")
+    audit.record("contacts.exported", target=ref("person", person.id), detail="vcf")
     return download(body, f"kontakt-{person.id}.vcf", "text/vcard")
 
 
@@ -494,7 +495,7 @@ def organization_vcard(organization_id):
     )
     cards = [vcard.organization_card(organization)]
     cards += [vcard.person_card(current_user, person) for person in people]
-    audit.record("contacts.exported", target=f"organization:{organization.id}", detail="vcf")
+    audit.record("contacts.exported", target=ref("organization", organization.id), detail="vcf")
     return download(vcard.serialize(cards), f"organisation-{organization.id}.vcf", "text/vcard")
 
 

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from intranet.auth.access import may_change_clearance
 from intranet.core import audit, versioning
 from intranet.core.accounts import Organization
+from intranet.core.ids import ref
 from intranet.directory import search_provider, text
 from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import DataSubject, can_see
@@ -94,7 +95,7 @@ def create_person(values: dict, actor=None, own_entry: bool = False) -> Person:
         _check_account_free(person)
         person.save(force_insert=True)
         search_provider.index_person(person)
-        audit.record("person.created", target=f"person:{person.id}")
+        audit.record("person.created", target=ref("person", person.id))
         _record_link_change(person, None)
     return person
 
@@ -120,7 +121,7 @@ def update_person(person: Person, values: dict, version: int, actor=None) -> Per
             raise EditConflict() from None
         search_provider.index_person(person)
         audit.record(
-            "person.updated", target=f"person:{person.id}", detail=", ".join(sorted(values))
+            "person.updated", target=ref("person", person.id), detail=", ".join(sorted(values))
         )
         _record_link_change(person, linked_before)
     return person
@@ -142,7 +143,7 @@ def save_organization_contact(organization: Organization, values: dict) -> Organ
         Organization.update(**cleaned).where(Organization.id == organization.id).execute()
         audit.record(
             "organization.updated",
-            target=f"organization:{organization.id}",
+            target=ref("organization", organization.id),
             detail=", ".join(ORGANIZATION_CONTACT_FIELDS),
         )
     for field, value in cleaned.items():
@@ -172,7 +173,7 @@ def _record_link_change(person: Person, linked_before: int | None) -> None:
         with write_transaction():
             audit.record(
                 "person.account_linked",
-                target=f"person:{person.id}",
+                target=ref("person", person.id),
                 detail=f"account:{person.account_id or '-'} "
                 f"(before: account:{linked_before or '-'})",
             )
@@ -192,7 +193,7 @@ def delete_person(person: Person) -> None:
     with write_transaction():
         person.delete_instance()
         search_provider.remove_person(person)
-        audit.record("person.deleted", target=f"person:{person.id}")
+        audit.record("person.deleted", target=ref("person", person.id))
 
 
 def add_membership(person: Person, values: dict) -> Membership:
@@ -200,14 +201,14 @@ def add_membership(person: Person, values: dict) -> Membership:
     values["role"] = clean_line(values.get("role"))
     with write_transaction():
         membership = Membership.create(person=person, **values)
-        audit.record("membership.created", target=f"person:{person.id}")
+        audit.record("membership.created", target=ref("person", person.id))
     return membership
 
 
 def delete_membership(membership: Membership) -> None:
     with write_transaction():
         membership.delete_instance()
-        audit.record("membership.deleted", target=f"person:{membership.person_id}")
+        audit.record("membership.deleted", target=ref("person", membership.person_id))
 
 
 # --- DSGVO: the directory's part of the access export (Art. 15) and of erasure (Art. 17) ------------

@@ -7,6 +7,7 @@ from peewee import JOIN, fn
 from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
 from intranet.core.accounts import Organization
+from intranet.core.ids import ref
 from intranet.meetings import search_provider
 from intranet.meetings.access import MeetingError, can_see_agenda_item
 from intranet.meetings.models import (
@@ -100,7 +101,7 @@ def add_agenda_item(meeting, title, description, organization_id, label, actor):
             label=label,
         )
         search_provider.index_agenda_item(item)
-        audit.record("agenda.added", target=f"meeting:{meeting.id}", actor=actor)
+        audit.record("agenda.added", target=ref("meeting", meeting.id), actor=actor)
     return item
 
 
@@ -114,7 +115,7 @@ def update_agenda_item(item, title, description, organization_id, label, actor):
         item.label = label  # save() sets `public` from it
         item.save()
         search_provider.index_agenda_item(item)
-        audit.record("agenda.updated", target=f"meeting:{item.meeting_id}", actor=actor)
+        audit.record("agenda.updated", target=ref("meeting", item.meeting_id), actor=actor)
     return item
 
 
@@ -147,7 +148,9 @@ def move_agenda_item(meeting, item_id: int, direction: str, visible_ids, actor) 
         for item in items:
             if item.position != before[item.id]:
                 AgendaItem.update(position=item.position).where(AgendaItem.id == item.id).execute()
-        audit.record("agenda.moved", target=f"meeting:{meeting.id}", detail=direction, actor=actor)
+        audit.record(
+            "agenda.moved", target=ref("meeting", meeting.id), detail=direction, actor=actor
+        )
 
 
 def delete_agenda_item(meeting, item_id: int, actor) -> None:
@@ -162,4 +165,4 @@ def delete_agenda_item(meeting, item_id: int, actor) -> None:
             raise NotFound
         attachments.delete_for_owner("agenda_item", item_id)
         search_provider.remove_agenda_item(item_id)
-        audit.record("agenda.deleted", target=f"meeting:{meeting.id}", actor=actor)
+        audit.record("agenda.deleted", target=ref("meeting", meeting.id), actor=actor)

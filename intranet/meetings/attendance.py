@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit
 from intranet.core.accounts import Organization
+from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
 from intranet.meetings import rules
 from intranet.meetings.access import MeetingContext, MeetingError
@@ -83,4 +84,4 @@ def record_attendance(context: MeetingContext, rows: dict[int, tuple[str, str]],
             ).execute()
         if current.cancelled or current.state != HELD:
             take_step(current, "hold", actor)
-        audit.record("meeting.attendance", target=f"meeting:{meeting.id}", actor=actor)
+        audit.record("meeting.attendance", target=ref("meeting", meeting.id), actor=actor)

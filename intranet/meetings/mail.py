@@ -20,6 +20,7 @@ from peewee import Case, Value
 
 from intranet.core import mail, notifications, sharing, site_settings, times
 from intranet.core.accounts import Account
+from intranet.core.ids import ref
 from intranet.meetings import ics
 from intranet.meetings.models import Answer, Meeting
 from intranet.platform.cleaning import clean_line
@@ -51,7 +52,7 @@ def recipients(context) -> list[Account]:
 
 def about(meeting) -> str:
     """How the outbox names a meeting, for its delivery state on the meeting's page."""
-    return f"meeting:{meeting.id}"
+    return ref("meeting", meeting.id)
 
 
 def may_name_meeting(meeting_id: int, account) -> bool | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit, sharing, times, versioning
+from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowConflict, WorkflowError
 from intranet.meetings import mail, recurrence, rules, search_provider
 from intranet.meetings.access import (
@@ -156,7 +157,7 @@ def create_meeting(data: MeetingData, actor) -> list[Meeting]:
             made.append(meeting)
         audit.record(
             "meeting.created",
-            target=f"meeting:{made[0].id}",
+            target=ref("meeting", made[0].id),
             detail=f"occurrences: {len(made)}" if series else "",
             actor=actor,
         )
@@ -251,7 +252,7 @@ def update_meeting(
         mailed = _queue_update(saved, actor)
         audit.record(
             "meeting.updated",
-            target=f"meeting:{meeting.id}",
+            target=ref("meeting", meeting.id),
             detail=f"occurrences: {len(saved)}, not shared with the editor: {skipped}",
             actor=actor,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit, sharing
-from intranet.core.ids import MAX_ID
+from intranet.core.ids import MAX_ID, ref
 from intranet.meetings import mail
 from intranet.meetings.access import (
     MeetingContext,
@@ -61,7 +61,7 @@ def save_series_template(context: MeetingContext, text: str, actor) -> None:
         Series.update(minutes_template=text.strip()).where(Series.id == meeting.series_id).execute()
         audit.record(
             "series.template_saved",
-            target=f"series:{meeting.series_id}",
+            target=ref("series", meeting.series_id),
             detail=f"meeting:{meeting.id}, characters: {len(text.strip())}",
             actor=actor,
         )

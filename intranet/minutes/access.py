@@ -11,6 +11,7 @@ from peewee import JOIN
 
 from intranet.core import audit, sharing, versioning
 from intranet.core.accounts import Organization
+from intranet.core.ids import ref
 from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting, MeetingPerson
 from intranet.minutes import rules
@@ -235,7 +236,7 @@ def current_for_meeting(meeting_id: int, account) -> list[Minutes]:
 
 
 def has_minutes(meeting_id: int) -> bool:
-    return Minutes.select().where(Minutes.document_key == f"meeting:{meeting_id}").exists()
+    return Minutes.select().where(Minutes.document_key == ref("meeting", meeting_id)).exists()
 
 
 def can_start(account, meeting_context) -> bool:

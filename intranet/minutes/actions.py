@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.core import audit, sharing, times
+from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
 from intranet.directory.search import contains
 from intranet.meetings import access
@@ -32,7 +33,7 @@ def set_action_state(context, item: ActionItem, state: str, actor) -> None:
         ActionItem.update(state=state).where(ActionItem.id == item.id).execute()
         audit.record(
             "minutes.action_state",
-            target=f"minutes:{context.minutes.id}",
+            target=ref("minutes", context.minutes.id),
             detail=state,
             actor=actor,
         )

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit, sharing
+from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
 from intranet.minutes import mail as notifications
 from intranet.minutes.access import WORKFLOW, MinutesContext, MinutesError
@@ -55,7 +56,7 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
             notifications.notify(
                 current, notifications.OBJECTION, notifications.coordination(current), actor
             )
-        audit.record(f"minutes.{kind}", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record(f"minutes.{kind}", target=ref("minutes", context.minutes.id), actor=actor)
     return comment
 
 
@@ -113,4 +114,4 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
         if not changed:
             raise NotFound
         WORKFLOW.record(actor, context.minutes.id, "resolve", current.state, resolution)
-        audit.record("minutes.resolved", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.resolved", target=ref("minutes", context.minutes.id), actor=actor)

@@ -7,6 +7,7 @@ import hashlib
 import random
 
 from intranet.core import sharing, times
+from intranet.core.ids import ref
 from intranet.core.models import WorkflowEvent
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
 from intranet.minutes import numbering
@@ -148,7 +149,7 @@ def _minutes(meeting, items, number, state, coordinator, reviewer, rng) -> Minut
     at = meeting.end + dt.timedelta(days=2)
     key, year, count = number
     minutes = Minutes.create(
-        meeting=meeting, document_key=f"meeting:{meeting.id}", label=label,
+        meeting=meeting, document_key=ref("meeting", meeting.id), label=label,
         chatham_house=meeting.chatham_house or meeting.label == sharing.AMBER_STRICT, state=state,
         body=_body(meeting, items), created_by=coordinator,
         created_by_label=coordinator.display_name, created_at=at, changed_at=at,

@@ -14,6 +14,7 @@ from peewee import IntegrityError, fn
 from intranet.attachments.services import delete_for_owner
 from intranet.core import audit, sharing, times, versioning
 from intranet.core.accounts import Account
+from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
 from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings import attendance as meetings_attendance
@@ -86,7 +87,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
         )
         minutes = Minutes.create(
             meeting=meeting.id,
-            document_key=f"meeting:{meeting.id}",
+            document_key=ref("meeting", meeting.id),
             number_key=key,
             number_year=year,
             number=(last or 0) + 1,
@@ -112,7 +113,7 @@ def _create_minutes(meeting_context, actor, items, now) -> Minutes:
         new_version(minutes, actor, now)
         WORKFLOW.record(actor, minutes.id, "start", DRAFT)
         search_index.index_minutes(minutes.id)
-        audit.record("minutes.started", target=f"minutes:{minutes.id}", actor=actor)
+        audit.record("minutes.started", target=ref("minutes", minutes.id), actor=actor)
     return minutes
 
 
@@ -124,7 +125,7 @@ def locked(context: MinutesContext):
     Every rule about the document's state is checked on the context this yields, so a check
     and the write it allows can never be separated by someone else's step (a section saved
     while the draft is submitted, an objection while it is released)."""
-    with serialized(f"minutes:{context.minutes.id}"):
+    with serialized(ref("minutes", context.minutes.id)):
         fresh = Minutes.select().where(Minutes.id == context.minutes.id).first()
         if fresh is None:
             raise NotFound
@@ -215,7 +216,7 @@ def save_draft(
             ) from None
         saved_version = new_version(context.minutes, actor, now, note)
         search_index.index_minutes(context.minutes.id)
-        audit.record("minutes.saved", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.saved", target=ref("minutes", context.minutes.id), actor=actor)
     minutes = Minutes.get_by_id(context.minutes.id)
     # The number people see; `version` itself also counts changes of state (locking).
     minutes.text_version = saved_version.number
@@ -319,7 +320,7 @@ def save_section(
                 ) from None
             section = MinutesSection.get_by_id(section.id)
         _changed(current, actor)
-        audit.record("minutes.section", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.section", target=ref("minutes", context.minutes.id), actor=actor)
     return section
 
 
@@ -334,7 +335,9 @@ def delete_section(context, section, actor):
         delete_for_owner("minutes_section", section.id)
         section.delete_instance(recursive=True)
         _changed(current, actor)
-        audit.record("minutes.section_deleted", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record(
+            "minutes.section_deleted", target=ref("minutes", context.minutes.id), actor=actor
+        )
 
 
 @dataclass

@@ -11,6 +11,7 @@ from flask import render_template
 
 from intranet.attachments import services as attachments
 from intranet.core import audit, sharing
+from intranet.core.ids import ref
 from intranet.core.pdf import render_pdf
 from intranet.meetings import attendance as meetings_attendance
 from intranet.minutes import access, comments, files, numbering, signoff
@@ -134,7 +135,7 @@ def pdf(export: Export) -> bytes:
     body = render_pdf(html(export, "css/print.css"))
     audit.record(
         "minutes.exported",
-        target=f"minutes:{export.context.minutes.id}",
+        target=ref("minutes", export.context.minutes.id),
         detail="pdf",
         actor=export.reader,
     )

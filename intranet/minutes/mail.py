@@ -9,6 +9,7 @@ the minutes, a section, a comment or a review note.
 
 from intranet.core import mail, notifications, sharing, times
 from intranet.core.accounts import Account
+from intranet.core.ids import ref
 from intranet.minutes import rules
 from intranet.minutes.models import Minutes
 
@@ -91,7 +92,7 @@ def notify(context, step: str, recipients, actor, once: str | None = None) -> in
             notifications.link("minutes.show", minutes_id=minutes.id),
             must=must,
             once=once,
-            about=f"minutes:{minutes.id}",
+            about=ref("minutes", minutes.id),
             caused_by=actor,
             step=step,
             title=mail.one_line(meeting.title) if named else None,

@@ -3,6 +3,7 @@ the decisions in them."""
 
 from flask_babel import gettext as _
 
+from intranet.core.ids import ref
 from intranet.minutes.models import (
     Decision,
     Minutes,
@@ -48,7 +49,7 @@ def decision_numbers(minutes: Minutes) -> dict:
 def number_key(meeting) -> str:
     """What minutes are counted in: the meeting's series, else its organiser, else the forum."""
     if meeting.series_id:
-        return f"series:{meeting.series_id}"
+        return ref("series", meeting.series_id)
     if meeting.organization_id:
-        return f"organization:{meeting.organization_id}"
+        return ref("organization", meeting.organization_id)
     return "forum"

@@ -6,6 +6,7 @@ import datetime as dt
 
 from intranet.core import mail, notifications, sharing, times
 from intranet.core.accounts import Account
+from intranet.core.ids import ref
 from intranet.core.models import MailOnce
 from intranet.meetings.models import Meeting
 from intranet.minutes import access, actions, rules
@@ -116,7 +117,7 @@ def _tell_action_item(item, account, step: str):
         notifications.ACTION_ITEMS,
         notifications.link("minutes.show", minutes_id=minutes.id),
         once=_action_key(item, step),
-        about=f"minutes:{minutes.id}",
+        about=ref("minutes", minutes.id),
         step=step,
         title=mail.one_line(meeting.title) if named else None,
         date=f"{times.to_local(meeting.start):%d.%m.%Y}" if named else None,

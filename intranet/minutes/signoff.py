@@ -9,6 +9,7 @@ from peewee import JOIN
 
 from intranet.core import audit
 from intranet.core.accounts import Account, Organization
+from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
 from intranet.minutes.access import WORKFLOW, MinutesContext
 from intranet.minutes.comments import comments
@@ -44,7 +45,7 @@ def consent(context: MinutesContext, actor) -> None:
             account_label=actor.display_name,
             at=utcnow(),
         ).on_conflict_ignore().execute()
-        audit.record("minutes.consent", target=f"minutes:{context.minutes.id}", actor=actor)
+        audit.record("minutes.consent", target=ref("minutes", context.minutes.id), actor=actor)
 
 
 CONSENTED, OBJECTED, SILENT, WAITING = "consented", "objected", "silent", "waiting"

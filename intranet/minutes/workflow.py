@@ -11,6 +11,7 @@ from peewee import JOIN, IntegrityError
 
 from intranet.core import audit, mail, sharing, site_settings, times
 from intranet.core.accounts import Account, Organization
+from intranet.core.ids import ref
 from intranet.core.models import WorkflowEvent
 from intranet.core.workflow import WorkflowError
 from intranet.minutes import mail as notifications
@@ -305,7 +306,7 @@ def start_correction(context, actor) -> Minutes:
             search_index.index_minutes(correction.id)
             audit.record(
                 "minutes.correction",
-                target=f"minutes:{original.id}",
+                target=ref("minutes", original.id),
                 detail=f"{correction.id}",
                 actor=actor,
             )

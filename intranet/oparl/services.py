@@ -27,6 +27,7 @@ from intranet.attachments.models import Attachment
 from intranet.auth.tokens import PersonalToken
 from intranet.core import audit, sharing, times
 from intranet.core.accounts import Account, Organization
+from intranet.core.ids import ref
 from intranet.core.pagination import paginate
 from intranet.directory import search as directory_search
 from intranet.directory import visibility as directory
@@ -109,12 +110,12 @@ class Bundle:
 
     def item_labels(self, item) -> set:
         """Every label on what an exported agenda item carries: its own chain, its files."""
-        return {*self.item_audience(item).labels, *self._file_labels(f"agenda_item:{item.id}")}
+        return {*self.item_audience(item).labels, *self._file_labels(ref("agenda_item", item.id))}
 
     def meeting_labels(self, meeting) -> set:
         """Every label on what an exported meeting carries, its agenda items included."""
         labels = {*self.contexts[meeting.id].audience.labels}
-        labels |= self._file_labels(f"meeting:{meeting.id}")
+        labels |= self._file_labels(ref("meeting", meeting.id))
         if meeting.id in self.protocols:
             labels.add(self.protocols[meeting.id][1])
         for item in self.items[meeting.id]:
@@ -336,7 +337,7 @@ def meeting_object(meeting, found: Bundle) -> dict:
         ]
         if meeting.location_text:
             data["location"] = location_object(meeting)
-        owner_key = f"meeting:{meeting.id}"
+        owner_key = ref("meeting", meeting.id)
         data["auxiliaryFile"] = [
             file_object(a, found.owners[owner_key], meeting.id)
             for a in found.files.get(owner_key, [])
@@ -359,7 +360,7 @@ def agenda_item_object(item, found: Bundle) -> dict:
     }
     if audience.leaves_intranet:
         data["resolutionText"] = found.resolutions.get(item.id)
-        owner_key = f"agenda_item:{item.id}"
+        owner_key = ref("agenda_item", item.id)
         data["auxiliaryFile"] = [
             file_object(a, found.owners[owner_key], item.meeting_id)
             for a in found.files.get(owner_key, [])

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from intranet.auth.access import require_login
 from intranet.core import audit, start_page
+from intranet.core.ids import ref
 from intranet.core.models import AuditEvent
 from intranet.pages.forms import BarrierReportForm
 from intranet.pages.models import BarrierReport
@@ -55,7 +56,7 @@ def accessibility():
                 message=form.message.data,
                 contact=form.contact.data or "",
             )
-            audit.record("barrier_report.created", target=f"barrier_report:{report.id}")
+            audit.record("barrier_report.created", target=ref("barrier_report", report.id))
         flash(_("Thank you. Your report has been sent to the administration."), "success")
         return redirect_to(url_for("pages.accessibility"))
     status = 422 if form.errors else 200

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit
 from intranet.core.areas import registry
+from intranet.core.ids import ref
 from intranet.core.models import AuditEvent
 from intranet.platform.db import utcnow, write_transaction
 
@@ -83,10 +84,10 @@ def record_of_processing() -> list[dict]:
 
 
 def _audit_entries(person, account) -> list[dict]:
-    targets = [f"person:{person.id}"] if person is not None else []
+    targets = [ref("person", person.id)] if person is not None else []
     condition = AuditEvent.target.in_(targets)
     if account is not None:
-        targets.append(f"account:{account.id}")
+        targets.append(ref("account", account.id))
         condition = AuditEvent.target.in_(targets) | (AuditEvent.actor_id == account.id)
     own = account.id if account is not None else None
     return [
@@ -121,10 +122,10 @@ def access_export_file(person, account=None, viewer=None) -> tuple[str, str]:
     """The export as a JSON file (text, file name); that it was made goes into the audit log."""
     data = access_export(person, account=account, viewer=viewer)
     if person is not None:
-        audit.record("person.exported", target=f"person:{person.id}", detail="Art. 15")
+        audit.record("person.exported", target=ref("person", person.id), detail="Art. 15")
         name = f"auskunft-person-{person.id}.json"
     else:
-        audit.record("account.exported", target=f"account:{account.id}", detail="Art. 15")
+        audit.record("account.exported", target=ref("account", account.id), detail="Art. 15")
         name = f"auskunft-konto-{account.id}.json"
     return json.dumps(data, ensure_ascii=False, indent=2, default=str), name
 
@@ -135,7 +136,7 @@ def access_export_file(person, account=None, viewer=None) -> tuple[str, str]:
 def pseudonym(account_id: int) -> str:
     """A stable label that does not reveal the person: the same account always gets the same one."""
     key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"account:{account_id}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, ref("account", account_id).encode(), hashlib.sha256).hexdigest()
     return f"Person {digest[:6].upper()}"
 
 
@@ -150,7 +151,7 @@ def erase(person, erase_account: bool = True, account=None) -> str | None:
     if person is not None:
         account = person.account if (erase_account and person.account_id) else None
     label = pseudonym(account.id) if account is not None else None
-    target = f"person:{person.id}" if person is not None else f"account:{account.id}"
+    target = ref("person", person.id) if person is not None else ref("account", account.id)
     with write_transaction():
         if person is not None:
             registry().person_erasing.send(person)
