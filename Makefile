@@ -9,9 +9,12 @@ PG_URL ?= postgresql://intranet:intranet@127.0.0.1:5432/intranet_test
 # next to the one in PG_URL (tests/conftest.py). A module's tests stay together in one worker, in
 # their order (`loadfile`): module fixtures (the HTML checker's run) are made once, and
 # tests/test_fixtures.py checks what one test leaves for the next. (`loadgroup` would not do:
-# it marks its groups by renaming node ids, which pytest 9.2 no longer takes.)
+# it marks its groups by renaming node ids, which pytest 9.2 no longer takes.) The modules are
+# handed out in the order pytest collects them, tests/e2e first: sorted by their number of tests
+# (xdist's default), the browser modules (few tests, many seconds each) came last and one worker
+# ran them alone while the other was done.
 TEST_WORKERS ?= 2
-PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 VENDOR := static/vendor
 KERN := node_modules/@kern-ux/native/dist
 
