@@ -4,6 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PG_URL ?= postgresql://intranet:intranet@127.0.0.1:5432/intranet_test
+# The suite runs in parallel (pytest-xdist), one worker per core of the 2-core CI machine; each
+# worker has its own SQLite template and, on PostgreSQL, its own database `<name>_gw0` … made
+# next to the one in PG_URL (tests/conftest.py). A module's tests stay together in one worker, in
+# their order (`loadfile`): module fixtures (the HTML checker's run) are made once, and
+# tests/test_fixtures.py checks what one test leaves for the next. (`loadgroup` would not do:
+# it marks its groups by renaming node ids, which pytest 9.2 no longer takes.) The modules are
+# handed out in the order pytest collects them, tests/e2e first: sorted by their number of tests
+# (xdist's default), the browser modules (few tests, many seconds each) came last and one worker
+# ran them alone while the other was done.
+TEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 VENDOR := static/vendor
 KERN := node_modules/@kern-ux/native/dist
 
@@ -62,8 +73,8 @@ translations: venv
 
 test: system-packages dev-venv node-assets postgres
 	$(VENV)/bin/ruff check intranet tests app.py
-	$(VENV)/bin/pytest -q
-	INTRANET_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
+	$(PYTEST)
+	INTRANET_DATABASE_URL=$(PG_URL) $(PYTEST)
 
 lint: dev-venv
 	$(VENV)/bin/ruff check intranet tests app.py

@@ -18,7 +18,8 @@ psql_as_postgres() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA "$@"; }
 if [ -z "$(psql_as_postgres -c "SELECT 1 FROM pg_roles WHERE rolname = 'intranet'")" ]; then
   psql_as_postgres -c "CREATE ROLE intranet LOGIN PASSWORD 'intranet'"
 fi
-# The restore tests restore into a scratch database of their own.
+# The restore tests restore into a scratch database of their own, and under pytest-xdist each
+# worker makes a database of its own (`intranet_test_gw0` …).
 psql_as_postgres -c "ALTER ROLE intranet CREATEDB"
 if [ -z "$(psql_as_postgres -c "SELECT 1 FROM pg_database WHERE datname = 'intranet_test'")" ]; then
   psql_as_postgres -c "CREATE DATABASE intranet_test OWNER intranet"

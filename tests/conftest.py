@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -21,7 +22,43 @@ from intranet.platform.db import close_all_connections, db, open_database
 from intranet.platform.files import create_private_file, private_folder
 from tests import factories
 
-PG_URL = os.environ.get("INTRANET_DATABASE_URL", "")
+
+def _worker_url(url: str) -> str:
+    """The PostgreSQL database of this pytest-xdist worker: `<name>_gw0`, `<name>_gw1` … next to
+    the one given (the given one itself when the tests run in one process).
+
+    Each worker resets its database before every test, so two workers can never share one. The
+    app reads INTRANET_DATABASE_URL itself (and so do the servers some tests start as a
+    subprocess), so the environment is pointed at the worker's database as well.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    return urlunsplit(parts._replace(path=f"/{name}_{worker}"))
+
+
+GIVEN_PG_URL = os.environ.get("INTRANET_DATABASE_URL", "")
+PG_URL = _worker_url(GIVEN_PG_URL)
+if PG_URL:
+    os.environ["INTRANET_DATABASE_URL"] = PG_URL
+
+
+def pytest_sessionstart(session):
+    """Make this worker's PostgreSQL database if it is not there yet (kept for the next run:
+    `reset_postgres` empties it, and migrates it when its schema is behind)."""
+    if PG_URL == GIVEN_PG_URL:
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(PG_URL).path.lstrip("/")
+    with psycopg.connect(GIVEN_PG_URL, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 ROOT_DIR = Path(__file__).resolve().parent.parent
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 # Where a page carries its CSRF token: hidden inputs and meta tags in any attribute order, and

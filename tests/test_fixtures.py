@@ -1,7 +1,8 @@
 """The test set-up itself: each test finds the shared app as new, on an empty database of its own
 with ids from 1 and an empty DATA_DIR, whatever the test before it changed (tests/conftest.py).
 
-The first two tests run in this order (pytest keeps the order of a module)."""
+The first two tests run in this order (pytest keeps the order of a module, and pytest-xdist's
+`--dist loadfile` keeps a module's tests in one worker)."""
 
 from pathlib import Path
 
