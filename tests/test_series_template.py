@@ -131,3 +131,38 @@ def test_the_form_is_german_and_refuses_an_overlong_template(
     response = save(client, first, "x" * 20_001)
     assert response.status_code == 422
     assert Series.get_by_id(first.series_id).minutes_template == ""
+
+
+def test_only_who_sees_every_meeting_of_the_series_reads_or_sets_its_template(
+    app, org, other_org, signed_in
+):
+    """The template prefills the minutes of every meeting of the series: a coordinator who sees
+    the GREEN meeting but not the RED one of the same series neither reads nor changes it, and
+    the meeting's page offers no link to it."""
+    series = Series.create(
+        rrule="FREQ=MONTHLY;COUNT=2", first_start_local=dt.datetime(2026, 1, 7, 18),
+        minutes_template="Vertraulicher Ablauf",
+    )  # fmt: skip
+    start = utcnow().replace(microsecond=0) + dt.timedelta(days=3)
+    shared = factories.meeting(
+        "Runde", organization=org, invited=[other_org], series=series, start=start
+    )
+    organiser = factories.account("coordinator", org, email="k1@example.org")
+    factories.meeting(
+        "Runde", label="red", organization=org, series=series, persons=[organiser],
+        start=start + dt.timedelta(days=28),
+    )  # fmt: skip
+    outsider = signed_in(factories.account("coordinator", other_org, email="k2@example.org"))
+    assert outsider.get(f"/meetings/{shared.id}").status_code == 200
+    assert template_address(shared) not in outsider.get(f"/meetings/{shared.id}").get_data(True)
+    assert outsider.get(template_address(shared)).status_code == 404
+    response = outsider.post(
+        template_address(shared),
+        data={"minutes_template": "Überschrieben", "csrf_token": csrf_token(outsider)},
+    )
+    assert response.status_code == 404
+    assert Series.get_by_id(series.id).minutes_template == "Vertraulicher Ablauf"
+    # The organiser's coordinator, named on the RED meeting, sees them all.
+    assert "Vertraulicher Ablauf" in signed_in(organiser).get(template_address(shared)).get_data(
+        True
+    )

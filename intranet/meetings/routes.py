@@ -174,6 +174,9 @@ def _show_context(context):
         "agenda_rows": rows,
         "items": items,
         "planner": planner,
+        "series_template_shown": planner
+        and meeting.series_id is not None
+        and meetings_series.sees_whole_series(meeting, account),
         "edit_agenda": access.can_edit_agenda(account, meeting),
         "has_begun": rules.has_begun(meeting),
         "timeline": meetings_planning.timeline(meeting),
@@ -442,10 +445,11 @@ def edit(meeting_id):
 @bp.route("/meetings/<id:meeting_id>/series-template", methods=["GET", "POST"])
 @keeps_typed_text
 def series_template(meeting_id):
-    """The minutes template of the meeting's series: for whoever may plan the meeting."""
+    """The minutes template of the meeting's series: for whoever may plan the meeting and sees
+    every meeting of the series."""
     context = access.get_meeting_or_404(meeting_id, for_edit=True)
     meeting = context.meeting
-    if not meeting.series_id:
+    if not meetings_series.sees_whole_series(meeting, current_user):
         abort(404)
     form = SeriesTemplateForm()
     if request.method == "GET":

@@ -23,6 +23,7 @@ from intranet.meetings.models import (
 )
 from intranet.meetings.planning import invite
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.errors import NotFound
 
 
 def series_occurrences(meeting: Meeting, actor) -> tuple[list[Meeting], int]:
@@ -42,6 +43,20 @@ def series_occurrences(meeting: Meeting, actor) -> tuple[list[Meeting], int]:
     )
 
 
+def sees_whole_series(meeting: Meeting, actor) -> bool:
+    """Whether `actor` sees every meeting of the series. Its minutes template prefills the
+    minutes of all of them, so only such an account reads or changes it: a coordinator who sees
+    a GREEN occurrence must not write into the minutes of a RED one (acting on what one can
+    see never reads, changes or reveals what one cannot). One query."""
+    if not meeting.series_id:
+        return False
+    _shown, hidden = sharing.split_visible(
+        Meeting.select(Meeting.id).where(Meeting.series == meeting.series_id),
+        visible_clause(actor),
+    )
+    return hidden == 0
+
+
 def series_template(meeting: Meeting) -> str:
     """The text new minutes of this meeting's series start from ("" without a series)."""
     if not meeting.series_id:
@@ -52,11 +67,11 @@ def series_template(meeting: Meeting) -> str:
 
 
 def save_series_template(context: MeetingContext, text: str, actor) -> None:
-    """Set the minutes template of the meeting's series; whoever may plan the meeting may set
-    it, as they may edit the series' later occurrences."""
+    """Set the minutes template of the meeting's series; whoever may plan the meeting and sees
+    every meeting of the series may set it."""
     meeting = context.meeting
-    if not (meeting.series_id and can_plan(actor)):
-        raise MeetingError(_l("This meeting belongs to no series."))
+    if not (can_plan(actor) and sees_whole_series(meeting, actor)):
+        raise NotFound()
     with write_transaction():
         Series.update(minutes_template=text.strip()).where(Series.id == meeting.series_id).execute()
         audit.record(
