@@ -28,6 +28,24 @@ def test_a_document_becomes_a_tagged_pdf_with_embedded_fonts(app, tmp_path):
     assert text.count("TLP:GREEN") == 2  # in the text and in the page's running head
 
 
+def test_the_fonts_are_unpacked_once_per_process_not_for_every_document(app, monkeypatch):
+    """Unpacking the four WOFF2 faces of the print style sheet took most of a PDF's time."""
+    from fontTools.ttLib import woff2
+
+    from intranet.core import pdf
+
+    pdf._unpacked_font.cache_clear()
+    unpacked = []
+    real = woff2.decompress
+    monkeypatch.setattr(woff2, "decompress", lambda *a: unpacked.append(1) or real(*a))
+    html = """<!doctype html><html lang="de"><head><title>x</title>
+    <link rel="stylesheet" href="css/print.css"></head><body><p><b>a</b> <i>b</i></p></body></html>"""
+    render_pdf(html)
+    first = len(unpacked)
+    render_pdf(html)
+    assert 1 <= first <= 4 and len(unpacked) == first
+
+
 @pytest.mark.parametrize(
     "url",
     [
