@@ -74,6 +74,11 @@ def axe_source() -> str:
     return AXE_PATH.read_text()
 
 
+# No element is waiting for an htmx answer, being swapped or settling (htmx's own classes).
+HTMX_IDLE = """() => document.readyState === 'complete' && !document.querySelector(
+    '.htmx-request, .htmx-swapping, .htmx-settling')"""
+
+
 class Accessibility:
     """Runs axe-core on the current page; zero violations is the bar (WCAG 2.1 AA rules)."""
 
@@ -81,8 +86,12 @@ class Accessibility:
         self.checked = []
 
     def check(self, page):
-        page.wait_for_load_state("networkidle")
-        page.evaluate(axe_source())
+        page.wait_for_load_state("load")
+        # Until htmx has swapped and settled what it asked for. (Playwright's "networkidle"
+        # waits for half a second without requests, on every one of a few hundred checks.)
+        page.wait_for_function(HTMX_IDLE)
+        if not page.evaluate("() => typeof axe === 'object'"):
+            page.evaluate(axe_source())
         result = page.evaluate(
             """() => axe.run(document, {runOnly: {type: 'tag',
                 values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
