@@ -20,11 +20,12 @@ PACKAGE = ROOT / "intranet"
 # Lower first; an area may import the areas before it, never one after it: the order
 # create_app walks (the registry's list is the one place it is written).
 AREAS = areas.AREAS
-# The app wiring: may import everything, and only itself, tests and app.py import it.
-WIRING = {"intranet", "intranet.cli", "intranet.models", "intranet.backup", "intranet.demo"}
-# Packages under intranet/ that are no area: infrastructure, shared pieces, the schema history
-# (run by the wiring only).
-NOT_AREAS = {"platform", "core", "migrations"}
+# The app wiring: may import everything, and only itself, tests and app.py import it: these
+# modules, and every module of the schema history and of the backups (run by the CLI only).
+WIRING = {"intranet", "intranet.cli", "intranet.models", "intranet.demo"}
+WIRING_PACKAGES = ("migrations", "backup")
+# Packages under intranet/ that are no area: infrastructure, shared pieces, the wiring's.
+NOT_AREAS = {"platform", "core", *WIRING_PACKAGES}
 # Where a page shows what other areas offer (`core.areas.SLOTS`).
 SLOTS = ("account_page", "meeting_page", "organization_page")
 
@@ -85,7 +86,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def layer(module: str) -> str:
     """'platform', 'core', 'wiring' or the area's name."""
-    if module in WIRING or module.startswith("intranet.migrations"):
+    if module in WIRING or module.split(".")[1] in WIRING_PACKAGES:
         return "wiring"
     return module.split(".")[1]
 
