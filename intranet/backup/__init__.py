@@ -20,6 +20,10 @@ make, so that a trigger, view or function planted in the live database is not ca
 its (correctly signed) backup either.
 The secret key is not in the archive on purpose: second-factor secrets are derived from it,
 so that a copy of the database alone yields none (see intranet/auth/second_factor.py).
+
+The modules: `keys` (the backup key, the signature), `database` (the live copy), `writing`
+(`create`), `reading` (`verify`), `schema` (the comparison with the migrations) and
+`restoring` (`restore`); `common` holds the archive's names and `BackupError`.
 """
 
 from intranet.backup.common import FORMAT_VERSION, MAIN_TABLES, BackupError, human_size
