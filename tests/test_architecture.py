@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from jinja2 import meta
 
 from intranet.core import areas
 
@@ -20,11 +21,12 @@ PACKAGE = ROOT / "intranet"
 # Lower first; an area may import the areas before it, never one after it: the order
 # create_app walks (the registry's list is the one place it is written).
 AREAS = areas.AREAS
-# The app wiring: may import everything, and only itself, tests and app.py import it.
-WIRING = {"intranet", "intranet.cli", "intranet.models", "intranet.backup", "intranet.demo"}
-# Packages under intranet/ that are no area: infrastructure, shared pieces, the schema history
-# (run by the wiring only).
-NOT_AREAS = {"platform", "core", "migrations"}
+# The app wiring: may import everything, and only itself, tests and app.py import it: these
+# modules, and every module of the schema history and of the backups (run by the CLI only).
+WIRING = {"intranet", "intranet.cli", "intranet.models", "intranet.demo"}
+WIRING_PACKAGES = ("migrations", "backup")
+# Packages under intranet/ that are no area: infrastructure, shared pieces, the wiring's.
+NOT_AREAS = {"platform", "core", *WIRING_PACKAGES}
 # Where a page shows what other areas offer (`core.areas.SLOTS`).
 SLOTS = ("account_page", "meeting_page", "organization_page")
 
@@ -85,7 +87,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def layer(module: str) -> str:
     """'platform', 'core', 'wiring' or the area's name."""
-    if module in WIRING or module.startswith("intranet.migrations"):
+    if module in WIRING or module.split(".")[1] in WIRING_PACKAGES:
         return "wiring"
     return module.split(".")[1]
 
@@ -207,6 +209,56 @@ def test_no_template_includes_what_may_be_missing():
         if "ignore missing" in path.read_text(encoding="utf-8")
     ]
     assert found == []
+
+
+def _template_area(name: str) -> str | None:
+    """The area a template belongs to (templates/<area>/…), or None for a shared one."""
+    folder, _slash, rest = name.partition("/")
+    return folder if rest and folder in AREAS else None
+
+
+def upward_template_references(env, root: Path) -> list[str]:
+    """Every `extends`, `include`, `import` and `from` of a template under `root` that names a
+    template of a higher area, or (from a shared template) of any area. A name the template
+    computes (`{% include partial %}`, the slots) is not read: it comes from the registry."""
+    wrong = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        source = _template_area(name)
+        for target in meta.find_referenced_templates(env.parse(path.read_text(encoding="utf-8"))):
+            dest = _template_area(target) if target else None
+            if dest is None or dest == source:
+                continue
+            if source is None or AREAS.index(dest) > AREAS.index(source):
+                wrong.append(f"{name} → {target}")
+    return wrong
+
+
+def test_no_template_reaches_into_a_higher_area(app):
+    wrong = upward_template_references(app.jinja_env, ROOT / "templates")
+    assert wrong == [], (
+        f"the order is {' < '.join(AREAS)}; a piece several areas use belongs in templates/ "
+        "outside the area folders"
+    )
+
+
+def test_the_template_check_finds_upward_references(app, tmp_path):
+    pages = {
+        "directory/page.html": '{% extends "admin/_frame.html" %}',
+        "privacy/page.html": '{% import "auth/_macros.html" as m %}{% include "privacy/_a.html" %}',
+        "_shared.html": '{% from "minutes/_macros.html" import f %}{% include "_nav.html" %}',
+        "admin/page.html": '{% include "directory/_part.html" %}{% include partial %}',
+        "minutes/page.html": '{% from "attachments/_macros.html" import file_list %}',
+    }
+    root = tmp_path / "templates"
+    for name, text in pages.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    assert upward_template_references(app.jinja_env, root) == [
+        "_shared.html → minutes/_macros.html",
+        "directory/page.html → admin/_frame.html",
+        "privacy/page.html → auth/_macros.html",
+    ]
 
 
 @pytest.mark.parametrize("slot", SLOTS)

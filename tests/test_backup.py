@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from intranet import backup, create_app, migrations
+from intranet.backup import restoring, writing
 from intranet.core import audit
 from intranet.core.models import AuditEvent
 from intranet.platform.db import db, open_database
@@ -104,7 +105,7 @@ def folder_state(app) -> tuple:
         if p.is_file() and not p.name.endswith(("-wal", "-shm"))
     )
     with app.app_context():
-        rows = {t: n for t, n in backup._live_tables().items() if n}
+        rows = {t: n for t, n in restoring._live_tables().items() if n}
     return files, rows
 
 
@@ -276,7 +277,7 @@ def test_a_failed_backup_leaves_no_archive_under_the_final_name(filled, tmp_path
     def broken(*args, **kwargs):
         raise OSError("Datenträger voll")
 
-    monkeypatch.setattr(backup, "_add_bytes", broken)  # fails at the manifest, the last member
+    monkeypatch.setattr(writing, "_add_bytes", broken)  # fails at the manifest, the last member
     archive = tmp_path / "sicherung.tar.gz"
     result = invoke(filled, "backup", str(archive))
     assert result.exit_code != 0
@@ -314,7 +315,7 @@ def test_backup_names_files_the_database_refers_to_but_that_are_gone(filled, tmp
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
 def test_postgres_backup_without_pg_dump_says_what_to_install(filled, tmp_path, monkeypatch):
-    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     archive = tmp_path / "sicherung.tar.gz"
     result = invoke(filled, "backup", str(archive))
     assert result.exit_code != 0

@@ -18,7 +18,9 @@ from intranet.core.models import AuditEvent
 from intranet.directory.models import Membership, Person
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes.models import RELEASED, Decision, MinutesSection
+from intranet.oparl import lists
 from intranet.oparl import services as oparl
+from intranet.oparl.common import OPARL
 from intranet.platform.db import utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -39,8 +41,8 @@ def validate(obj: dict, where: str) -> int:
     count = 0
     if isinstance(obj, dict):
         kind = obj.get("type", "")
-        if isinstance(kind, str) and kind.startswith(oparl.OPARL):
-            name = kind.removeprefix(oparl.OPARL)
+        if isinstance(kind, str) and kind.startswith(OPARL):
+            name = kind.removeprefix(OPARL)
             jsonschema.validate(obj, SCHEMAS[name])
             count += 1
         for value in obj.values():
@@ -55,8 +57,8 @@ def collect(obj, by_type: dict) -> None:
     """The ids of every object, embedded or not, by type."""
     if isinstance(obj, dict):
         kind = obj.get("type", "")
-        if isinstance(kind, str) and kind.startswith(oparl.OPARL):
-            by_type.setdefault(kind.removeprefix(oparl.OPARL), set()).add(obj["id"])
+        if isinstance(kind, str) and kind.startswith(OPARL):
+            by_type.setdefault(kind.removeprefix(OPARL), set()).add(obj["id"])
         for value in obj.values():
             collect(value, by_type)
     elif isinstance(obj, list):
@@ -422,7 +424,7 @@ def test_lists_take_the_same_number_of_queries_for_more_data(
 
 
 def test_pages_link_to_the_next_one(client, org, other_org, member, monkeypatch):
-    monkeypatch.setattr(oparl, "PER_PAGE", 3)
+    monkeypatch.setattr(lists, "PER_PAGE", 3)
     _fill(org, other_org, 4, 0)
     sign_in(client, member)
     first = client.get("/oparl/1.1/body/meetings").get_json()

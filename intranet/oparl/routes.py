@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from intranet.auth.access import require_login, to_login
 from intranet.auth.forms import EmptyForm
-from intranet.oparl import services
+from intranet.oparl import lists, objects, services
 from intranet.oparl.services import TOKEN
 from intranet.platform.errors import NotFound
 from intranet.platform.htmx import redirect_to, render, wants_fragment
@@ -89,68 +89,68 @@ def _reader_account():
 @bp.get(f"{API}/system")
 @api
 def system():
-    return services.system_object()
+    return objects.system_object()
 
 
 @bp.get(f"{API}/bodies")
 @api
 def bodies():
-    return services.body_list()
+    return objects.body_list()
 
 
 @bp.get(f"{API}/body")
 @api
 def body():
-    return services.body_object()
+    return objects.body_object()
 
 
 @bp.get(f"{API}/body/organizations")
 @api
 def organizations():
-    return services.organization_list(_reader_account())
+    return lists.organization_list(_reader_account())
 
 
 @bp.get(f"{API}/body/people")
 @api
 def people():
-    return services.person_list(_reader_account())
+    return lists.person_list(_reader_account())
 
 
 @bp.get(f"{API}/body/memberships")
 @api
 def memberships():
-    return services.membership_list(_reader_account())
+    return lists.membership_list(_reader_account())
 
 
 @bp.get(f"{API}/body/meetings")
 @api
 def meetings():
-    return services.meeting_list(_reader_account())
+    return lists.meeting_list(_reader_account())
 
 
 @bp.get(f"{API}/body/agenda-items")
 @api
 def agenda_items():
-    return services.agenda_item_list(_reader_account())
+    return lists.agenda_item_list(_reader_account())
 
 
 @bp.get(f"{API}/body/files")
 @api
 def files():
-    return services.file_list(_reader_account())
+    return lists.file_list(_reader_account())
 
 
 @bp.get(f"{API}/body/locations")
 @api
 def locations():
-    return services.location_list(_reader_account())
+    return lists.location_list(_reader_account())
 
 
 @bp.get(f"{API}/body/papers")
 @api
 def papers():
     # The forum has no papers (Drucksachen); OParl's Body must still name the list.
-    return services.empty_list("oparl.papers")
+    return lists.empty_list("oparl.papers")
 
 
 @bp.get(f"{API}/organization/<id:organization_id>")

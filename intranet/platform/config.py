@@ -11,7 +11,8 @@ DEFAULTS = {
     "DATA_DIR": "./instance",
     "DATABASE_URL": None,
     "SECRET_KEY": None,
-    # Signs backup manifests; unset: generated once as <DATA_DIR>/backup_key (see intranet/backup.py).
+    # Signs backup manifests; unset: generated once as <DATA_DIR>/backup_key
+    # (see intranet/backup/keys.py).
     "BACKUP_KEY": None,
     "FORUM_NAME": "Sicherheitsdialog Dresden",
     "TRUSTED_PROXIES": 0,
