@@ -13,7 +13,7 @@ from intranet import migrations
 from intranet.auth import services
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, outbox, site_settings
-from intranet.core.accounts import ROLES, Organization
+from intranet.core.accounts import ROLES, Organization, Role
 from intranet.platform.db import db, is_sqlite
 
 
@@ -209,20 +209,20 @@ def restore(file, key_file):
 
 
 DEMO_PEOPLE = [
-    ("Katrin Lehmann", "coordinator"),
-    ("Thomas Richter", "reviewer"),
-    ("Sabine Wolf", "member"),
-    ("Ahmad Rahimi", "member"),
-    ("Farid Noori", "member"),
-    ("Naveed Ahmad", "member"),
-    ("Leyla Aydın", "member"),
-    ("Emre Demir", "member"),
-    ("Mehmet Yılmaz", "member"),
-    ("Selin Kaya", "member"),
-    ("Omar Haddad", "member"),
-    ("Yusuf Karim", "member"),
-    ("Julia Neumann", "member"),
-    ("Ruslan Dudajew", "member"),
+    ("Katrin Lehmann", Role.COORDINATOR),
+    ("Thomas Richter", Role.REVIEWER),
+    ("Sabine Wolf", Role.MEMBER),
+    ("Ahmad Rahimi", Role.MEMBER),
+    ("Farid Noori", Role.MEMBER),
+    ("Naveed Ahmad", Role.MEMBER),
+    ("Leyla Aydın", Role.MEMBER),
+    ("Emre Demir", Role.MEMBER),
+    ("Mehmet Yılmaz", Role.MEMBER),
+    ("Selin Kaya", Role.MEMBER),
+    ("Omar Haddad", Role.MEMBER),
+    ("Yusuf Karim", Role.MEMBER),
+    ("Julia Neumann", Role.MEMBER),
+    ("Ruslan Dudajew", Role.MEMBER),
 ]
 
 
@@ -277,6 +277,7 @@ def demo_data(years, scale, seed):
     from intranet.meetings.models import AgendaItem
     from intranet.minutes import demo as minutes_demo
     from intranet.minutes import search_index as minutes_search
+    from intranet.minutes.models import MinutesState
 
     require_current_schema()
     if database_has_data():
@@ -301,8 +302,9 @@ def demo_data(years, scale, seed):
         minutes = minutes_demo.populate(meetings, accounts, rng=rng)
         for document in minutes:
             minutes_search.index_minutes(document.id)
-        coordinator = next(a for a in accounts if a.role == "coordinator")
-        files = attachments_demo.populate(meetings, minutes, coordinator)
+        coordinator = next(a for a in accounts if a.role == Role.COORDINATOR)
+        released = [m for m in minutes if m.state == MinutesState.RELEASED]
+        files = attachments_demo.populate(meetings, released, coordinator)
     click.echo(
         f"Demodaten angelegt: {len(organizations)} Organisationen, {len(people)} Kontakte, "
         f"{len(accounts)} Konten "

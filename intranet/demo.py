@@ -2,28 +2,36 @@
 
 import datetime as dt
 
-from intranet.core.accounts import Organization
+from intranet.core.accounts import Organization, OrganizationKind, OrganizationStatus
 
 # (name, short name, kind) — the signatories of the declaration on the security dialogue.
 FORUM_ORGANIZATIONS = [
-    ("Koordinierungs- und Beratungsstelle Radikalisierungsprävention", "KORA", "counselling"),
-    ("Polizeidirektion Dresden", "PD Dresden", "authority"),
+    (
+        "Koordinierungs- und Beratungsstelle Radikalisierungsprävention",
+        "KORA",
+        OrganizationKind.COUNSELLING,
+    ),
+    ("Polizeidirektion Dresden", "PD Dresden", OrganizationKind.AUTHORITY),
     (
         "Integrations- und Ausländerbeauftragte der Stadt Dresden",
         "Integrationsbeauftragte",
-        "authority",
+        OrganizationKind.AUTHORITY,
     ),
-    ("Afghanisch Islamischer Kulturverein Sachsen e.V.", "AIKV", "association"),
-    ("Afghanisches Zentrum in Sachsen Gadir e.V.", "Gadir", "association"),
-    ("Ahmadiyya Muslim Jamaat – Dresden", "AMJ Dresden", "association"),
-    ("Deutsch-Kurdisches Forum e.V.", "DKF", "association"),
-    ("DIMCIB Dresden e.V.", "DIMCIB", "association"),
-    ("DITIB Türkisch Islamische Gemeinde zu Dresden e.V.", "DITIB Dresden", "association"),
-    ("Forum Dialog Dresden", "Forum Dialog", "association"),
-    ("Islamische Gemeinde As-Sahaba Moschee e.V.", "As-Sahaba", "association"),
-    ("Islamisches Zentrum Dresden e.V.", "IZD", "association"),
-    ("Soziale Dienste Jugendhilfe gGmbH", "SDJ", "other"),
-    ("Tschetschenischer Kultur- und Integrationsverein e.V.", "TKIV", "association"),
+    ("Afghanisch Islamischer Kulturverein Sachsen e.V.", "AIKV", OrganizationKind.ASSOCIATION),
+    ("Afghanisches Zentrum in Sachsen Gadir e.V.", "Gadir", OrganizationKind.ASSOCIATION),
+    ("Ahmadiyya Muslim Jamaat – Dresden", "AMJ Dresden", OrganizationKind.ASSOCIATION),
+    ("Deutsch-Kurdisches Forum e.V.", "DKF", OrganizationKind.ASSOCIATION),
+    ("DIMCIB Dresden e.V.", "DIMCIB", OrganizationKind.ASSOCIATION),
+    (
+        "DITIB Türkisch Islamische Gemeinde zu Dresden e.V.",
+        "DITIB Dresden",
+        OrganizationKind.ASSOCIATION,
+    ),
+    ("Forum Dialog Dresden", "Forum Dialog", OrganizationKind.ASSOCIATION),
+    ("Islamische Gemeinde As-Sahaba Moschee e.V.", "As-Sahaba", OrganizationKind.ASSOCIATION),
+    ("Islamisches Zentrum Dresden e.V.", "IZD", OrganizationKind.ASSOCIATION),
+    ("Soziale Dienste Jugendhilfe gGmbH", "SDJ", OrganizationKind.OTHER),
+    ("Tschetschenischer Kultur- und Integrationsverein e.V.", "TKIV", OrganizationKind.ASSOCIATION),
 ]
 
 
@@ -31,7 +39,11 @@ def create_organizations(joined_on: dt.date) -> list[Organization]:
     """Create the forum's organisations (all signatories) and return them in the order above."""
     return [
         Organization.create(
-            name=name, short_name=short, kind=kind, status="signatory", joined_on=joined_on
+            name=name,
+            short_name=short,
+            kind=kind,
+            status=OrganizationStatus.SIGNATORY,
+            joined_on=joined_on,
         )
         for name, short, kind in FORUM_ORGANIZATIONS
     ]

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from intranet.auth.models import SecondFactor
 from intranet.core import mail, outbox, site_settings
-from intranet.core.accounts import Account, Organization
+from intranet.core.accounts import Account, Organization, Role
 from intranet.core.models import AuditEvent
 from intranet.core.start_page import Panel
 from intranet.platform.db import utcnow
@@ -72,7 +72,7 @@ def _organizations() -> Step:
 
 
 def _accounts() -> Step:
-    count = Account.select().where(Account.active & (Account.role != "admin")).count()
+    count = Account.select().where(Account.active & (Account.role != Role.ADMIN)).count()
     return _counted(
         _("Accounts for the participants"),
         count,
@@ -143,7 +143,7 @@ def _mail_state() -> str:
 
 
 def _second_factor() -> Step:
-    admins = Account.select(Account.id).where(Account.active & (Account.role == "admin"))
+    admins = Account.select(Account.id).where(Account.active & (Account.role == Role.ADMIN))
     total = admins.count()
     protected = (
         SecondFactor.select()

@@ -24,22 +24,17 @@ from wtforms.validators import (
 from intranet.auth.forms import PASSWORD_HINT, REQUIRED, email_field, name_field, password_field
 from intranet.auth.passwords import MAX_LENGTH
 from intranet.core import site_settings
-from intranet.core.accounts import ORGANIZATION_KINDS, ORGANIZATION_STATUSES, ROLES
+from intranet.core.accounts import OrganizationKind, OrganizationStatus, Role
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.directory.forms import OrganizationContactForm
-from intranet.platform.filters import (
-    ORGANIZATION_KIND_LABELS,
-    ORGANIZATION_STATUS_LABELS,
-    ROLE_LABELS,
-)
 
 
 def role_field():
     # Radio buttons, each with a line on what the role may do (templates: radio_group).
     return RadioField(
         _l("Role"),
-        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
-        default="member",
+        choices=[SelectChoice(code, label) for code, label in Role.choices()],
+        default=Role.MEMBER.value,
         validators=[InputRequired(_l("Please choose a role."))],
     )
 
@@ -101,15 +96,12 @@ class OrganizationForm(OrganizationContactForm):
     # and "authority" widens who sees its people's work numbers).
     kind = RadioField(
         _l("Kind"),
-        choices=[SelectChoice(kind, ORGANIZATION_KIND_LABELS[kind]) for kind in ORGANIZATION_KINDS],
+        choices=[SelectChoice(code, label) for code, label in OrganizationKind.choices()],
         validators=[InputRequired(_l("Please choose the kind of organisation."))],
     )
     status = SelectField(
         _l("Status in the forum"),
-        choices=[
-            SelectChoice(status, ORGANIZATION_STATUS_LABELS[status])
-            for status in ORGANIZATION_STATUSES
-        ],
+        choices=[SelectChoice(code, label) for code, label in OrganizationStatus.choices()],
     )
     joined_on = DateField(_l("Joined the forum on"), validators=[Optional()])
     website = URLField(
@@ -144,7 +136,7 @@ class SiteSettingsForm(Form):
     # Rendered as one checkbox per role (templates/admin/settings.html).
     second_factor_roles = SelectMultipleField(
         _l("Second factor required for"),
-        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        choices=[SelectChoice(code, label) for code, label in Role.choices()],
         description=_l(
             "Accounts with these roles set up a second factor at their next sign-in and then "
             "always sign in with a code from their app. Everyone else may switch it on under "

@@ -24,7 +24,7 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, notifications, outbox, site_settings
-from intranet.core.accounts import Account, Organization
+from intranet.core.accounts import Account, Organization, Role
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person
@@ -34,7 +34,7 @@ from intranet.platform.web import download
 from intranet.privacy import services as privacy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(require_role("admin"))
+bp.before_request(require_role(Role.ADMIN))
 
 
 @bp.get("/")

@@ -50,8 +50,9 @@ def _store(owner_kind, owner_id, label, name, file_name, content, uploader) -> A
     )
 
 
-def populate(meetings, minutes, uploader) -> list[Attachment]:
-    """An agenda PDF on every past, held meeting and an attendance list on released minutes."""
+def populate(meetings, released_minutes, uploader) -> list[Attachment]:
+    """An agenda PDF on every past, held meeting and an attendance list on each of the released
+    minutes (chosen by the caller: the minutes area sits above this one)."""
     now = utcnow()
     made = []
     for meeting in meetings:
@@ -69,8 +70,8 @@ def populate(meetings, minutes, uploader) -> list[Attachment]:
                 uploader,
             )
         )
-    for document in minutes:
-        if document.state != "released" or document.label == NO_FILES:
+    for document in released_minutes:
+        if document.label == NO_FILES:
             continue
         made.append(
             _store(

@@ -135,7 +135,7 @@ def notifications_form(account, settings):
 
     from intranet.core import notifications as told
 
-    choices = [SelectChoice(value, told.CHOICE_LABELS[value]) for value in told.CHOICES]
+    choices = [SelectChoice(code, label) for code, label in told.Delivery.choices()]
 
     class NotificationsForm(Form):
         pass
@@ -144,9 +144,9 @@ def notifications_form(account, settings):
     for topic in current:
         setattr(
             NotificationsForm,
-            topic,
+            topic.value,
             RadioField(
-                told.TOPIC_LABELS[topic],
+                told.Topic(topic).label,
                 choices=choices,
                 default=current[topic],
                 validators=[InputRequired(_l("Please choose one."))],

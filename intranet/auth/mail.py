@@ -8,8 +8,8 @@ mail that imitates them gains nothing.
 """
 
 from intranet.core import mail
+from intranet.core.accounts import Role
 from intranet.core.ids import ref
-from intranet.platform.filters import ROLE_LABELS
 
 
 def _about(account) -> str:
@@ -76,6 +76,6 @@ def notify_role_changed(account, old_role: str, new_role: str, actor=None) -> No
         [account.email],
         "role",
         actor,
-        old=ROLE_LABELS[old_role],
-        new=ROLE_LABELS[new_role],
+        old=Role(old_role).label,
+        new=Role(new_role).label,
     )

@@ -1,6 +1,8 @@
 """What signing in keeps besides the account (`core.accounts`): failed attempts, the first
 admin's set-up token, second factors, recovery codes, password links and saved forms."""
 
+import enum
+
 from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
@@ -87,6 +89,13 @@ class RecoveryCode(BaseModel):
     NOT_PERSONAL_DATA = ("id",)
 
 
+class LinkPurpose(enum.StrEnum):
+    """What a password link is for (`PasswordLink.purpose`); part of its mail's wording."""
+
+    INVITATION = "invitation"  # a new account, no password yet
+    RESET = "reset"  # made by the administration for an account that has one
+
+
 class PasswordLink(BaseModel):
     """A one-time address where a person sets their password: an invitation to a new account or
     a reset made by the administration. Only the token's SHA-256 is kept; an account has at
@@ -94,7 +103,7 @@ class PasswordLink(BaseModel):
 
     id = AutoField()
     account = ForeignKeyField(Account, unique=True, backref="password_links", on_delete="CASCADE")
-    purpose = CharField(max_length=20)  # "invitation" or "reset"
+    purpose = CharField(max_length=20)  # a LinkPurpose
     token_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField()

@@ -31,6 +31,7 @@ from intranet.auth.forms import (
     SetupForm,
     notifications_form,
 )
+from intranet.auth.models import LinkPurpose
 from intranet.auth.passwords import WeakPassword
 from intranet.auth.second_factor import SecondFactorError
 from intranet.auth.sessions import (
@@ -324,7 +325,7 @@ def password_link(token):
         else:
             # The message goes into the session that signing in starts afresh.
             response = _continue_sign_in(account, None, method="password link")
-            if link.purpose == "invitation":
+            if link.purpose == LinkPurpose.INVITATION:
                 flash(_("Welcome! Your password is set."), "success")
             else:
                 flash(
@@ -335,7 +336,7 @@ def password_link(token):
         "auth/password_link.html",
         form=form,
         account=account,
-        invitation=link.purpose == "invitation",
+        invitation=link.purpose == LinkPurpose.INVITATION,
         status=422 if form.errors else 200,
     )
 

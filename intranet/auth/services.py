@@ -11,7 +11,7 @@ from peewee import fn
 
 from intranet.auth import mail, second_factor
 from intranet.auth.access import may_change_clearance
-from intranet.auth.models import LoginFailure, PasswordLink, SetupToken
+from intranet.auth.models import LinkPurpose, LoginFailure, PasswordLink, SetupToken
 from intranet.auth.passwords import (
     check_policy,
     hash_password,
@@ -19,7 +19,7 @@ from intranet.auth.passwords import (
     verify_password,
 )
 from intranet.core import audit, versioning
-from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization
+from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization, Role
 from intranet.core.areas import registry
 from intranet.core.ids import ref
 from intranet.platform.config import LANGUAGES
@@ -305,7 +305,7 @@ def keep_an_admin(account: Account, stays_admin: bool) -> None:
     if stays_admin:
         return
     others = Account.select().where(
-        (Account.role == "admin") & (Account.active == True) & (Account.id != account.id)  # noqa: E712
+        (Account.role == Role.ADMIN) & (Account.active == True) & (Account.id != account.id)  # noqa: E712
     )
     if not others.exists():
         raise AccountError(
@@ -319,7 +319,7 @@ def set_active(account: Account, active: bool, actor) -> None:
     The link's lock orders this against a link being made at the same moment."""
     with serialized("admins", f"password-link:{account.id}"):
         current = Account.get_by_id(account.id)
-        keep_an_admin(current, active or current.role != "admin" or not current.active)
+        keep_an_admin(current, active or current.role != Role.ADMIN or not current.active)
         Account.update(active=active).where(Account.id == account.id).execute()
         if not active:
             end_access(current, actor)
@@ -359,7 +359,7 @@ def create_first_admin(token: str, email: str, display_name: str, password: str)
         if not setup_token_valid(token):
             raise AccountError(_l("This set-up address is no longer valid."))
         SetupToken.delete().execute()
-        account = create_account(email, display_name, "admin", password)
+        account = create_account(email, display_name, Role.ADMIN, password)
     return account
 
 
@@ -397,7 +397,7 @@ def update_account(
     )
     # Only an edit of an admin account can take away the last admin: only that one waits for
     # the others (any other change to the same account shows up as a changed fingerprint).
-    with serialized("admins") if account.role == "admin" else write_transaction():
+    with serialized("admins") if account.role == Role.ADMIN else write_transaction():
         current = before = Account.get_by_id(account.id)
         if fingerprint(current) != seen_fingerprint:
             raise AccountConflict(stale)
@@ -416,7 +416,9 @@ def update_account(
                     ),
                     field="organization",
                 )
-        keep_an_admin(current, role == "admin" or current.role != "admin" or not current.active)
+        keep_an_admin(
+            current, role == Role.ADMIN or current.role != Role.ADMIN or not current.active
+        )
         clash = Account.select().where((Account.email == email) & (Account.id != current.id))
         if clash.exists():
             raise AccountError(_l("An account with this email address already exists."))
@@ -467,7 +469,7 @@ def reset_password(account: Account, password: str, actor) -> None:
 # --- Password links: invitations and resets ------------------------------------------------------
 
 # How long a link works, by purpose: an invitation may wait over a weekend, a reset is asked for.
-PASSWORD_LINK_HOURS = {"invitation": 72, "reset": 24}
+PASSWORD_LINK_HOURS = {LinkPurpose.INVITATION: 72, LinkPurpose.RESET: 24}
 # Tokens are 43 characters (secrets.token_urlsafe(32)); anything much longer is not one.
 _TOKEN_MAX_LENGTH = 100
 
@@ -493,7 +495,7 @@ def issue_password_link(account: Account, actor, link_url=None) -> IssuedLink:
     """A new link for the account: an invitation while it has no password yet, else a reset.
     It replaces any older link of the account; only the token's hash is stored. With
     `link_url` (token → address) and mail on, the link is mailed to the account's address."""
-    purpose = "reset" if account.has_password else "invitation"
+    purpose = LinkPurpose.RESET if account.has_password else LinkPurpose.INVITATION
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(hours=PASSWORD_LINK_HOURS[purpose])
     # Two admins pressing the button at once: one after the other, the later link wins
@@ -513,7 +515,7 @@ def issue_password_link(account: Account, actor, link_url=None) -> IssuedLink:
             mailed = mail.queue_password_link(
                 account, link_url(token), purpose, PASSWORD_LINK_HOURS[purpose], actor
             )
-        if purpose == "invitation":
+        if purpose == LinkPurpose.INVITATION:
             audit.record("account.invited", target=ref("account", account.id), actor=actor)
         else:
             audit.record(
@@ -550,9 +552,9 @@ def use_password_link(token: str, password: str) -> Account:
         if spent != 1:
             raise LinkGone(known=True)
         _set_password(account, password, account)
-        if link.purpose != "invitation":
+        if link.purpose != LinkPurpose.INVITATION:
             mail.notify_password_changed(account, by_administration=False, actor=account)
-        if link.purpose == "invitation":
+        if link.purpose == LinkPurpose.INVITATION:
             audit.record(
                 "account.invitation_accepted", target=ref("account", account.id), actor=account
             )

@@ -9,6 +9,7 @@ queries without the model they join and make table creation depend on import ord
 in, passwords and second factors stay in `auth`."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import UserMixin
 from peewee import (
     AutoField,
@@ -22,10 +23,61 @@ from peewee import (
 )
 
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.enums import LabelledEnum
 
-ORGANIZATION_KINDS = ("authority", "association", "counselling", "other")
-ORGANIZATION_STATUSES = ("signatory", "guest")
-ROLES = ("admin", "coordinator", "reviewer", "member")
+
+class Role(LabelledEnum):
+    """What an account may do (`Account.role`), named after the people who hold it (the admin
+    area itself is "Verwaltung"), with one line for the account form (DOMAIN.md)."""
+
+    ADMIN = (
+        "admin",
+        lazy_pgettext("role", "Admin"),
+        _l(
+            "Manages accounts, organisations and settings and reads the audit log; sees "
+            "restricted meetings and minutes only where named on them."
+        ),
+    )
+    COORDINATOR = (
+        "coordinator",
+        lazy_pgettext("role", "Coordinator"),
+        _l("Plans meetings, writes minutes and keeps the contact directory."),
+    )
+    REVIEWER = (
+        "reviewer",
+        lazy_pgettext("role", "Reviewer"),
+        _l(
+            "Checks minutes before they circulate and approves or returns them, for example the "
+            "police liaison officer."
+        ),
+    )
+    MEMBER = (
+        "member",
+        lazy_pgettext("role", "Member"),
+        _l(
+            "Represents an organisation: sees the calendar and the minutes shared with them, "
+            "answers invitations and keeps their own directory entry."
+        ),
+    )
+
+
+class OrganizationKind(LabelledEnum):
+    """`Organization.kind`."""
+
+    AUTHORITY = "authority", _l("Authority")
+    ASSOCIATION = "association", _l("Association")
+    COUNSELLING = "counselling", _l("Counselling service")
+    OTHER = "other", _l("Other")
+
+
+class OrganizationStatus(LabelledEnum):
+    """`Organization.status`: signed the declaration, or invited without signing."""
+
+    SIGNATORY = "signatory", _l("Signatory")
+    GUEST = "guest", _l("Guest")
+
+
+ROLES = tuple(Role)
 # The password hash of an invited account until the person sets one: no password matches it
 # (it is no Argon2 hash at all, see passwords.verify_password).
 NO_PASSWORD = "!"  # noqa: S105 (a marker, not a password)
@@ -37,8 +89,8 @@ class Organization(BaseModel):
     id = AutoField()
     name = CharField(unique=True)
     short_name = CharField(default="")
-    kind = CharField(default="association")
-    status = CharField(default="signatory")
+    kind = CharField(default=OrganizationKind.ASSOCIATION)
+    status = CharField(default=OrganizationStatus.SIGNATORY)
     joined_on = DateField(null=True)
     website = CharField(default="")
     address = TextField(default="")
@@ -81,7 +133,7 @@ class Account(UserMixin, BaseModel):
     organization = ForeignKeyField(
         Organization, null=True, backref="accounts", on_delete="RESTRICT"
     )
-    role = CharField(default="member")
+    role = CharField(default=Role.MEMBER)
     password_hash = CharField()
     active = BooleanField(default=True)
     # Raised on logout, password change and deactivation: every session that
@@ -120,7 +172,7 @@ class Account(UserMixin, BaseModel):
 
     @property
     def is_admin(self):
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def has_password(self) -> bool:

@@ -14,6 +14,16 @@ from peewee import (
 
 from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.enums import LabelledEnum
+
+
+class MailState(LabelledEnum):
+    """Where a queued mail stands (`OutboxMessage.state`, see core.outbox), as the admin's list
+    of mails names it."""
+
+    QUEUED = "queued", _l("waiting")
+    SENT = "sent", _l("delivered")
+    FAILED = "failed", _l("failed")
 
 
 class AuditEvent(BaseModel):
@@ -124,7 +134,7 @@ class OutboxMessage(BaseModel):
     subject = CharField(max_length=1000)
     text = TextField(default="")
     html = TextField(default="")
-    state = CharField(max_length=10, default="queued")
+    state = CharField(max_length=10, default=MailState.QUEUED)
     attempts = IntegerField(default=0)
     last_error = TextField(default="")
     next_try_at = DateTimeField(default=utcnow)

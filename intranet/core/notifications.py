@@ -21,49 +21,56 @@ from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from intranet.core import mail
+from intranet.core.accounts import Role
 from intranet.core.areas import registry
 from intranet.core.ids import ref
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
 from intranet.platform.db import release_connection, utcnow, write_transaction
+from intranet.platform.enums import LabelledEnum
 
 log = logging.getLogger(__name__)
 
-NOW, DAILY, OFF = "now", "daily", "off"
-CHOICES = (NOW, DAILY, OFF)
-CHOICE_LABELS = {
-    NOW: _l("At once, one mail each"),
-    DAILY: _l("Once a day, in one summary"),
-    OFF: _l("No mail"),
-}
 
-INVITATIONS, REMINDERS, REVIEW, MINUTES, ACTION_ITEMS = (
-    "invitations",
-    "reminders",
-    "review",
-    "minutes",
-    "action_items",
-)
-TOPICS = (INVITATIONS, REMINDERS, REVIEW, MINUTES, ACTION_ITEMS)
-TOPIC_LABELS = {
-    INVITATIONS: _l("Invitations to meetings, their changes and cancellations"),
-    REMINDERS: _l("Reminders before meetings you accepted"),
-    REVIEW: _l("Minutes waiting for your review"),
-    MINUTES: _l(
-        "Minutes you wrote or may read: returned, in circulation, objections, deadlines, released"
-    ),
-    ACTION_ITEMS: _l("Action items you are responsible for: new and due"),
-}
+class Delivery(LabelledEnum):
+    """How a person wants one topic's mail (a column of NotificationSettings per topic)."""
+
+    NOW = "now", _l("At once, one mail each")
+    DAILY = "daily", _l("Once a day, in one summary")
+    OFF = "off", _l("No mail")
+
+
+class Topic(LabelledEnum):
+    """What mail is about; each is a column of NotificationSettings, named like the member."""
+
+    INVITATIONS = "invitations", _l("Invitations to meetings, their changes and cancellations")
+    REMINDERS = "reminders", _l("Reminders before meetings you accepted")
+    REVIEW = "review", _l("Minutes waiting for your review")
+    MINUTES = (
+        "minutes",
+        _l(
+            "Minutes you wrote or may read: returned, in circulation, objections, deadlines, "
+            "released"
+        ),
+    )
+    ACTION_ITEMS = "action_items", _l("Action items you are responsible for: new and due")
+
+
+# The members under the names the areas spell them with (`notifications.REVIEW`).
+NOW, DAILY, OFF = Delivery
+CHOICES = tuple(Delivery)
+INVITATIONS, REMINDERS, REVIEW, MINUTES, ACTION_ITEMS = Topic
+TOPICS = tuple(Topic)
 # Only reviewers review; everyone else is not asked about it.
 TOPICS_OF_ROLE = {
-    "reviewer": TOPICS,
-    "admin": tuple(t for t in TOPICS if t != REVIEW),
-    "coordinator": tuple(t for t in TOPICS if t != REVIEW),
-    "member": tuple(t for t in TOPICS if t != REVIEW),
+    Role.REVIEWER: TOPICS,
+    Role.ADMIN: tuple(t for t in TOPICS if t != REVIEW),
+    Role.COORDINATOR: tuple(t for t in TOPICS if t != REVIEW),
+    Role.MEMBER: tuple(t for t in TOPICS if t != REVIEW),
 }
 # Coordinators act on what happens to minutes and members are asked to read them; reviewers
 # hear of their own queue at once, of the later steps in the day's summary, as admins do.
 # Everything else comes at once.
-DEFAULTS = {("admin", MINUTES): DAILY, ("reviewer", MINUTES): DAILY}
+DEFAULTS = {(Role.ADMIN, MINUTES): DAILY, (Role.REVIEWER, MINUTES): DAILY}
 DEFAULT_HOUR = 7
 # How often the delivery loop looks for reminders, deadlines and summaries to write.
 PERIODIC_SECONDS = 300
@@ -104,10 +111,10 @@ def only_reviewer(account) -> bool:
     wait for them alone, and that mail always goes out at once."""
     from intranet.core.accounts import Account
 
-    if account.role != "reviewer":
+    if account.role != Role.REVIEWER:
         return False
     others = Account.select().where(
-        (Account.role == "reviewer") & (Account.active == True) & (Account.id != account.id)  # noqa: E712
+        (Account.role == Role.REVIEWER) & (Account.active == True) & (Account.id != account.id)  # noqa: E712
     )
     return not others.exists()
 
@@ -232,7 +239,7 @@ def remember_address() -> None:
     if g.get("address_remembered"):
         return
     g.address_remembered = True
-    if not (current_user.is_authenticated and current_user.role == "admin"):
+    if not (current_user.is_authenticated and current_user.role == Role.ADMIN):
         return
     root = request.url_root
     stored = SiteSetting.get_or_none(SiteSetting.key == ADDRESS_KEY)

@@ -26,13 +26,13 @@ from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.core import mail, notifications
-from intranet.core.models import MailJob, OutboxAttachment, OutboxMessage
+from intranet.core.models import MailJob, MailState, OutboxAttachment, OutboxMessage
 from intranet.platform.db import is_sqlite, release_connection, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
-STATES = (QUEUED, SENT, FAILED)
+QUEUED, SENT, FAILED = MailState.QUEUED, MailState.SENT, MailState.FAILED
+STATES = tuple(MailState)
 # Minutes to wait after the first, second, … failed attempt: about 24 hours in all.
 RETRY_MINUTES = (1, 5, 15, 30, 60, 120, 240, 480, 480)
 # A claimed row is due again after this long, should its deliverer die while sending.

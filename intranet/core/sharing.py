@@ -10,14 +10,47 @@ from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select, SelectBase
 
 from intranet.platform.compiled import Compiled
+from intranet.platform.enums import LabelledEnum
 
-CLEAR = "clear"
-GREEN = "green"
-AMBER = "amber"
-AMBER_STRICT = "amber_strict"
-RED = "red"
 
-LABELS = (CLEAR, GREEN, AMBER, AMBER_STRICT, RED)
+class Label(LabelledEnum):
+    """A sharing label: `label` is what a volunteer understands without knowing TLP (shown
+    first), `tlp` the name beside it for those who do, `description` one line on who sees it."""
+
+    CLEAR = (
+        "clear",
+        _l("Public"),
+        _l("every account; may also be published outside the forum"),
+    )
+    GREEN = "green", _l("Everyone in the forum"), _l("every account of the forum")
+    AMBER = (
+        "amber",
+        _l("Only the organisations involved"),
+        _l("only accounts of the organisations named on it"),
+    )
+    AMBER_STRICT = (
+        "amber_strict",
+        _l("Only the organisations involved, no passing on"),
+        _l(
+            "only accounts of the organisations named on it; no download or feed beyond title "
+            "and time"
+        ),
+    )
+    RED = (
+        "red",
+        _l("Only the persons named"),
+        _l("only the persons named on it; never in exports or feeds"),
+    )
+
+    @property
+    def tlp(self) -> str:
+        """ "TLP:AMBER+STRICT": the same in every language."""
+        return "TLP:" + self.value.upper().replace("_", "+")
+
+
+# The members under the names every area spells them with (`sharing.GREEN`).
+CLEAR, GREEN, AMBER, AMBER_STRICT, RED = Label
+LABELS = tuple(Label)
 DEFAULT = GREEN
 # Labels whose audience is the whole forum, those that name organisations, the one that names persons.
 FORUM_LABELS = (CLEAR, GREEN)
@@ -26,30 +59,10 @@ PERSON_LABELS = (RED,)
 # Labels whose reads the audit log records (core.audit.record_read).
 RESTRICTED_LABELS = frozenset(ORGANIZATION_LABELS + PERSON_LABELS)
 
-LABEL_NAMES = {
-    CLEAR: "TLP:CLEAR",
-    GREEN: "TLP:GREEN",
-    AMBER: "TLP:AMBER",
-    AMBER_STRICT: "TLP:AMBER+STRICT",
-    RED: "TLP:RED",
-}
-# What a volunteer understands without knowing TLP; shown first, the TLP name beside it.
-LABEL_PLAIN = {
-    CLEAR: _l("Public"),
-    GREEN: _l("Everyone in the forum"),
-    AMBER: _l("Only the organisations involved"),
-    AMBER_STRICT: _l("Only the organisations involved, no passing on"),
-    RED: _l("Only the persons named"),
-}
-LABEL_HINTS = {
-    CLEAR: _l("every account; may also be published outside the forum"),
-    GREEN: _l("every account of the forum"),
-    AMBER: _l("only accounts of the organisations named on it"),
-    AMBER_STRICT: _l(
-        "only accounts of the organisations named on it; no download or feed beyond title and time"
-    ),
-    RED: _l("only the persons named on it; never in exports or feeds"),
-}
+# Stored code → "TLP:GREEN" and → the plain words, for templates and code that hold a stored
+# string (a row read from the database) rather than a member.
+LABEL_NAMES = {label: label.tlp for label in Label}
+LABEL_PLAIN = Label.labels()
 
 
 def is_public(label: str) -> bool:
@@ -260,9 +273,9 @@ def label_choices(exclude=()) -> list[tuple[str, str]]:
     """Select options for every label field: plain words first, the TLP name for those who
     know it, then one line on who sees it ("Alle im Forum (TLP:GREEN) – …")."""
     return [
-        (code, f"{LABEL_PLAIN[code]} ({LABEL_NAMES[code]}) – {LABEL_HINTS[code]}")
-        for code in LABELS
-        if code not in exclude
+        (label.value, f"{label.label} ({label.tlp}) – {label.description}")
+        for label in Label
+        if label not in exclude
     ]
 
 

@@ -9,9 +9,9 @@ import datetime as dt
 import random
 import re
 
-from intranet.core.accounts import Organization
+from intranet.core.accounts import Organization, OrganizationKind
 from intranet.directory import services, text
-from intranet.directory.models import VISIBILITIES, Membership, Person
+from intranet.directory.models import VISIBILITIES, Membership, Person, Visibility
 from intranet.directory.visibility import default_visibility
 from intranet.platform.db import db
 
@@ -215,7 +215,7 @@ def _communities(organization) -> list[str]:
             return communities
     return (
         ["german", "german", "turkish", "arabic"]
-        if organization.kind == "authority"
+        if organization.kind == OrganizationKind.AUTHORITY
         else list(COMMUNITIES)
     )
 
@@ -280,7 +280,8 @@ def _phone_visibility(rng: random.Random, organization) -> str:
     # Drawn for everyone, so the rest of the data stays as it was; an authority's office line
     # is for the forum, as for every new entry of an authority.
     drawn = rng.choice(VISIBILITIES)
-    return "forum" if default_visibility(organization.kind, "phone") == "forum" else drawn
+    public = default_visibility(organization.kind, "phone") == Visibility.FORUM
+    return Visibility.FORUM if public else drawn
 
 
 def populate(
@@ -300,7 +301,7 @@ def populate(
             functions = FUNCTIONS.get(organization.kind, FUNCTIONS["other"])
             members = []
             for _number in range(size * max(1, scale)):
-                if organization.kind == "association" and rng.random() < 0.15:
+                if organization.kind == OrganizationKind.ASSOCIATION and rng.random() < 0.15:
                     given, family, local = rng.choice(ARABIC_SCRIPT)
                     languages = "Arabisch, Deutsch"
                 else:
@@ -321,7 +322,9 @@ def populate(
                     "phone": _phone(rng),
                     "phone_visibility": _phone_visibility(rng, organization),
                     "mobile": _phone(rng, mobile=True) if rng.random() < 0.5 else "",
-                    "mobile_visibility": rng.choice(["organization", "coordinators"]),
+                    "mobile_visibility": rng.choice(
+                        [Visibility.ORGANIZATION, Visibility.COORDINATORS]
+                    ),
                     "email": f"{local}@{_domain(organization)}",
                     "email_visibility": rng.choice(VISIBILITIES),
                     "consent_on": today - dt.timedelta(days=rng.randint(30, 700)),

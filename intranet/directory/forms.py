@@ -8,13 +8,14 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from intranet.auth.forms import REQUIRED
 from intranet.core.forms import Form, visible
-from intranet.directory.models import CONSENT_BASES, FORMS_OF_ADDRESS, VISIBILITIES
+from intranet.directory.models import (
+    CONSENT_BASES,
+    DEFAULT_VISIBILITY,
+    FORMS_OF_ADDRESS,
+    Visibility,
+)
 
-VISIBILITY_LABELS = {
-    "forum": _l("Whole forum"),
-    "organization": _l("Own organisation"),
-    "coordinators": _l("Coordinators only"),
-}
+VISIBILITY_LABELS = Visibility.labels()
 FORM_OF_ADDRESS_LABELS = {"": _l("— none —"), "ms": _l("Ms"), "mr": _l("Mr")}
 CONSENT_BASIS_LABELS = {
     "": _l("— not recorded —"),
@@ -44,8 +45,8 @@ def optional_email():
 def visibility_field(label):
     return SelectField(
         label,
-        choices=[SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES],
-        default="coordinators",
+        choices=[SelectChoice(code, words) for code, words in Visibility.choices()],
+        default=DEFAULT_VISIBILITY.value,
         description=VISIBILITY_HINT,
     )
 

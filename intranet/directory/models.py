@@ -13,11 +13,21 @@ from peewee import (
 
 from intranet.core.accounts import Account, Organization
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.enums import LabelledEnum
 
-# Who may see a phone number or email address besides coordinators and the person themself.
-VISIBILITIES = ("forum", "organization", "coordinators")
+
+class Visibility(LabelledEnum):
+    """Who may see a phone number or email address besides coordinators and the person
+    themself (`Person.*_visibility`)."""
+
+    FORUM = "forum", _l("Whole forum")
+    ORGANIZATION = "organization", _l("Own organisation")
+    COORDINATORS = "coordinators", _l("Coordinators only")
+
+
+VISIBILITIES = tuple(Visibility)
 # The cautious default: a new number is seen by coordinators only until someone widens it.
-DEFAULT_VISIBILITY = "coordinators"
+DEFAULT_VISIBILITY = Visibility.COORDINATORS
 CONTACT_FIELDS = ("phone", "mobile", "email")
 FORMS_OF_ADDRESS = ("", "ms", "mr")
 CONSENT_BASES = ("", "consent", "explicit_consent", "public_task", "legitimate_interest")

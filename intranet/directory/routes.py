@@ -31,6 +31,7 @@ from intranet.directory.forms import (
 )
 from intranet.directory.models import CONTACT_FIELDS, Membership, Person
 from intranet.directory.visibility import (
+    KEEPERS,
     can_create,
     can_edit,
     can_edit_organization_contact,
@@ -212,7 +213,7 @@ def _person_form(person: Person | None, own_new: bool = False) -> PersonForm:
         form.account.data = person.account_id or 0
         form.organization.data = person.organization_id
     form.organization.choices = _organization_choices()
-    coordinating = current_user.role in ("coordinator", "admin")
+    coordinating = current_user.role in KEEPERS
     if not coordinating:
         # The consent record is kept by those who keep the directory: a member's own form
         # neither shows nor accepts it (a posted value is ignored, as the field is gone).

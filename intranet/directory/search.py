@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from peewee import OP, SQL, Expression, NodeList, Value, fn
 
-from intranet.core.accounts import Account, Organization
+from intranet.core.accounts import Account, Organization, Role
 from intranet.core.query_args import QueryArgs
 from intranet.directory import text
 from intranet.directory.models import Person
@@ -151,7 +151,7 @@ def coordination(limit: int = 3) -> list[Person]:
     return list(
         Person.select(Person.id, Person.title, Person.given_name, Person.family_name)
         .join(Account, on=(Person.account == Account.id))
-        .where((Account.role == "coordinator") & Account.active)
+        .where((Account.role == Role.COORDINATOR) & Account.active)
         .order_by(Person.sort_key)
         .limit(limit)
     )

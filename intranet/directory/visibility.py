@@ -7,7 +7,8 @@ they see what a member of their own organisation would see. Their DSGVO tasks (A
 erasure) go through the audited admin pages, built by intranet/privacy/services.py.
 """
 
-from intranet.directory.models import CONTACT_FIELDS, DEFAULT_VISIBILITY
+from intranet.core.accounts import OrganizationKind, Role
+from intranet.directory.models import CONTACT_FIELDS, DEFAULT_VISIBILITY, Visibility
 
 PUBLIC_FIELDS = (
     "title",
@@ -23,8 +24,12 @@ CONSENT_FIELDS = ("consent_on", "consent_basis", "consent_recorded_by")
 RECORD_FIELDS = ("account", "version", "created_at", "updated_at")
 
 
+# Those who keep the directory: coordinators, and the admins who keep the organisations.
+KEEPERS = (Role.COORDINATOR, Role.ADMIN)
+
+
 def is_coordinator(viewer) -> bool:
-    return getattr(viewer, "role", None) == "coordinator"
+    return getattr(viewer, "role", None) == Role.COORDINATOR
 
 
 class DataSubject:
@@ -57,12 +62,12 @@ def can_see(viewer, person, field: str) -> bool:
         return isinstance(viewer, DataSubject) and is_own_entry(viewer, person)
     if field in CONSENT_FIELDS:
         # The consent record is DSGVO bookkeeping, which is the admin's task.
-        return getattr(viewer, "role", None) == "admin"
+        return getattr(viewer, "role", None) == Role.ADMIN
     if field in CONTACT_FIELDS:
         level = getattr(person, f"{field}_visibility")
-        if level == "forum":
+        if level == Visibility.FORUM:
             return True
-        if level == "organization":
+        if level == Visibility.ORGANIZATION:
             own = getattr(viewer, "organization_id", None)
             return own is not None and own == person.organization_id
         return False
@@ -90,25 +95,25 @@ def visible(viewer, person, field: str) -> str:
 
 
 def can_edit(viewer, person) -> bool:
-    return getattr(viewer, "role", None) in ("coordinator", "admin") or is_own_entry(viewer, person)
+    return getattr(viewer, "role", None) in KEEPERS or is_own_entry(viewer, person)
 
 
 def can_create(viewer) -> bool:
-    return getattr(viewer, "role", None) in ("coordinator", "admin")
+    return getattr(viewer, "role", None) in KEEPERS
 
 
 def can_edit_organization_contact(viewer) -> bool:
     """An organisation's general contact: kept by those who keep the directory (coordinators)
     and by the admins, who keep the organisations themselves."""
-    return getattr(viewer, "role", None) in ("coordinator", "admin")
+    return getattr(viewer, "role", None) in KEEPERS
 
 
 def default_visibility(organization_kind: str | None, field: str) -> str:
     """The visibility `field` of a new entry starts with, by its organisation's kind. An
     authority's office phone is a public service line, so the forum sees it; everything else
     starts with coordinators only. Existing entries keep what was chosen for them."""
-    if field == "phone" and organization_kind == "authority":
-        return "forum"
+    if field == "phone" and organization_kind == OrganizationKind.AUTHORITY:
+        return Visibility.FORUM
     return DEFAULT_VISIBILITY
 
 

@@ -15,6 +15,8 @@ from intranet.meetings.models import (
     HELD,
     Answer,
     Attendance,
+    AttendanceStatus,
+    InvitationAnswer,
     Meeting,
 )
 from intranet.meetings.planning import take_step
@@ -42,10 +44,10 @@ def attendance_from_answers(meeting) -> dict[int, str]:
         answers[row.organization_id].add(row.answer)
     guesses = {}
     for organization_id, given in answers.items():
-        if "yes" in given:
-            guesses[organization_id] = "present"
-        elif given == {"no"}:
-            guesses[organization_id] = "excused"
+        if InvitationAnswer.YES in given:
+            guesses[organization_id] = AttendanceStatus.PRESENT
+        elif given == {InvitationAnswer.NO}:
+            guesses[organization_id] = AttendanceStatus.EXCUSED
     return guesses
 
 

@@ -8,12 +8,15 @@ from intranet.core import sharing, times
 from intranet.core.accounts import Account, Organization
 from intranet.meetings import recurrence
 from intranet.meetings.models import (
+    ANSWERS,
+    ATTENDANCE,
     AgendaItem,
     Answer,
     Attendance,
     Meeting,
     MeetingOrganization,
     MeetingPerson,
+    MeetingState,
     Series,
 )
 from intranet.platform.db import db, utcnow
@@ -62,9 +65,12 @@ def _make(rng, title, local_start, hours, organizer, label, series=None, room=No
     start = times.to_utc(local_start, shift_gap=True)
     end = times.to_utc(local_start + dt.timedelta(hours=hours), shift_gap=True)
     place = room or rng.choice(ROOMS)
-    state = (
-        "held" if end < now else ("invited" if start < now + dt.timedelta(days=60) else "planned")
-    )
+    if end < now:
+        state = MeetingState.HELD
+    elif start < now + dt.timedelta(days=60):
+        state = MeetingState.INVITED
+    else:
+        state = MeetingState.PLANNED
     return Meeting.create(
         uid=_uid(rng),
         series=series,
@@ -114,14 +120,14 @@ def _fill(rng, meeting, invited, accounts, items, now, person_ids=()):
         for a in accounts
         if (a.id in person_ids) or (not person_ids and a.organization_id in named)
     ]
-    if meeting.state in ("invited", "held"):
+    if meeting.state in (MeetingState.INVITED, MeetingState.HELD):
         answers = [
             {
                 "meeting": meeting.id,
                 "account": a.id,
                 "person_label": a.display_name,
                 "organization": a.organization_id,
-                "answer": rng.choices(("yes", "no", "maybe"), weights=(7, 2, 1))[0],
+                "answer": rng.choices(ANSWERS, weights=(7, 2, 1))[0],
                 "answered_at": now,
             }
             for a in concerned
@@ -129,13 +135,13 @@ def _fill(rng, meeting, invited, accounts, items, now, person_ids=()):
         ]
         if answers:
             Answer.insert_many(answers).execute()
-    if meeting.state == "held":
+    if meeting.state == MeetingState.HELD:
         Attendance.insert_many(
             [
                 {
                     "meeting": meeting.id,
                     "organization": org_id,
-                    "status": rng.choices(("present", "excused", "absent"), weights=(8, 2, 1))[0],
+                    "status": rng.choices(ATTENDANCE, weights=(8, 2, 1))[0],
                     "names": "",
                     "recorded_by_label": "Demo",
                     "recorded_at": now,

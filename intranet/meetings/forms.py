@@ -24,6 +24,7 @@ from intranet.auth.forms import REQUIRED
 from intranet.core import sharing, text
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.meetings import recurrence
+from intranet.meetings.models import AttendanceStatus
 
 DATE_MESSAGE = _l("Please enter a date, e.g. 2027-03-17.")
 TIME_MESSAGE = _l("Please enter a time, e.g. 18:00.")
@@ -155,9 +156,7 @@ class AttendanceRowForm(Form):
         _l("Attendance"),
         choices=[
             SelectChoice("", _l("— please choose —")),
-            SelectChoice("present", _l("present")),
-            SelectChoice("excused", _l("excused")),
-            SelectChoice("absent", _l("not represented")),
+            *(SelectChoice(code, label) for code, label in AttendanceStatus.choices()),
         ],
         validators=[DataRequired(message=_l("Please choose a status for every organisation."))],
     )

@@ -12,6 +12,7 @@ from intranet.core import sharing
 from intranet.core.search import EXTRA_FOLDS
 from intranet.core.text import markdown_to_plain
 from intranet.core.times import BERLIN
+from intranet.meetings.models import MeetingState
 from intranet.platform.cleaning import clean_line, clean_text
 from intranet.platform.db import utcnow
 
@@ -85,7 +86,12 @@ def meeting_event(
     if meeting.cancelled:
         event.add("status", "CANCELLED")
     else:
-        event.add("status", "CONFIRMED" if meeting.state in ("invited", "held") else "TENTATIVE")
+        event.add(
+            "status",
+            "CONFIRMED"
+            if meeting.state in (MeetingState.INVITED, MeetingState.HELD)
+            else "TENTATIVE",
+        )
     if not titled:
         if meeting.location_text:
             event.add("location", clean_line(meeting.location_text))

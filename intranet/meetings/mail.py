@@ -22,7 +22,7 @@ from intranet.core import mail, notifications, sharing, site_settings, times
 from intranet.core.accounts import Account
 from intranet.core.ids import ref
 from intranet.meetings import ics
-from intranet.meetings.models import Answer, Meeting
+from intranet.meetings.models import Answer, InvitationAnswer, Meeting
 from intranet.platform.cleaning import clean_line
 from intranet.platform.db import write_transaction
 
@@ -354,7 +354,7 @@ def remind(now) -> int:
         accepted = (
             Account.select()
             .join(Answer, on=(Answer.account == Account.id))
-            .where((Answer.meeting == meeting.id) & (Answer.answer == "yes"))
+            .where((Answer.meeting == meeting.id) & (Answer.answer == InvitationAnswer.YES))
             .where(Account.active == True)  # noqa: E712
         )
         for account in accepted:

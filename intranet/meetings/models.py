@@ -17,13 +17,41 @@ from intranet.auth.tokens import TokenRow
 from intranet.core import sharing
 from intranet.core.accounts import Account, Organization
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.enums import LabelledEnum
 
-PLANNED, INVITED, HELD = "planned", "invited", "held"
-STATES = (PLANNED, INVITED, HELD)  # OParl meetingState, the `state` column
-# Not a value of `state`: the `cancelled` flag over it (meetings/rules.py explains why).
-CANCELLED = "cancelled"
-ANSWERS = ("yes", "no", "maybe")  # Zusage, Absage, Vielleicht
-ATTENDANCE = ("present", "excused", "absent")  # anwesend, entschuldigt, nicht vertreten
+
+class MeetingState(LabelledEnum):
+    """The meeting's workflow state: OParl meetingState (the `state` column) and, over it,
+    CANCELLED, which is no value of `state` but the `cancelled` flag (meetings/rules.py
+    explains why)."""
+
+    PLANNED = "planned", _l("planned")
+    INVITED = "invited", _l("invitation sent")
+    HELD = "held", _l("held")
+    CANCELLED = "cancelled", _l("cancelled")
+
+
+class InvitationAnswer(LabelledEnum):
+    """An answer to an invitation (`Answer.answer`): Zusage, Absage, Vielleicht."""
+
+    YES = "yes", _l("Accepted")
+    NO = "no", _l("Declined")
+    MAYBE = "maybe", _l("Maybe")
+
+
+class AttendanceStatus(LabelledEnum):
+    """An organisation's attendance (`Attendance.status`)."""
+
+    PRESENT = "present", _l("present")
+    EXCUSED = "excused", _l("excused")
+    ABSENT = "absent", _l("not represented")
+
+
+# The members under the names the meetings' modules spell them with.
+PLANNED, INVITED, HELD, CANCELLED = MeetingState
+STATES = (PLANNED, INVITED, HELD)  # the values of the `state` column
+ANSWERS = tuple(InvitationAnswer)
+ATTENDANCE = tuple(AttendanceStatus)
 
 
 def new_uid() -> str:
@@ -67,7 +95,7 @@ class Meeting(BaseModel):
     online_url = CharField(default="", max_length=1000)
     description = TextField(default="")  # Markdown, rendered through core.text
     organization = ForeignKeyField(Organization, null=True, on_delete="SET NULL")
-    state = CharField(default="planned")
+    state = CharField(default=MeetingState.PLANNED)
     cancelled = BooleanField(default=False)
     cancel_reason = TextField(default="")
     label = CharField(default=sharing.DEFAULT, index=True)

@@ -20,18 +20,14 @@ form loaded before the step conflicts and calendar programs take the change.
 
 from flask_babel import lazy_gettext as _l
 
+from intranet.core.accounts import Role
 from intranet.core.workflow import PREVIOUS, Transition, Workflow
-from intranet.meetings.models import CANCELLED, HELD, INVITED, PLANNED, Meeting
+from intranet.meetings.models import CANCELLED, HELD, INVITED, PLANNED, Meeting, MeetingState
 from intranet.platform.db import utcnow
 
-PLANNING_ROLES = ("coordinator", "admin")
+PLANNING_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
-STATE_LABELS = {
-    PLANNED: _l("planned"),
-    INVITED: _l("invitation sent"),
-    HELD: _l("held"),
-    CANCELLED: _l("cancelled"),
-}
+STATE_LABELS = MeetingState.labels()
 EVENT_LABELS = {
     "invite": _l("Invitation sent"),
     "hold": _l("Attendance recorded: held"),

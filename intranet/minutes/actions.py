@@ -18,6 +18,7 @@ from intranet.minutes.models import (
     CIRCULATING,
     RELEASED,
     ActionItem,
+    ActionState,
     Minutes,
     MinutesSection,
 )
@@ -42,7 +43,9 @@ def set_action_state(context, item: ActionItem, state: str, actor) -> None:
 ACTION_SCOPES = ("all", "mine", "organization")
 
 
-ACTION_FILTERS = ("open", "overdue", "done")
+# The list's filter: an action item's state, or "overdue" (open and past due).
+OVERDUE = "overdue"
+ACTION_FILTERS = (ActionState.OPEN, OVERDUE, ActionState.DONE)
 
 
 def open_action_items(account):
@@ -51,7 +54,7 @@ def open_action_items(account):
     return action_items(account)
 
 
-def action_items(account, scope: str = "all", state: str = "open"):
+def action_items(account, scope: str = "all", state: str = ActionState.OPEN):
     """Action items of circulating and released minutes the account may see (one query):
     `scope` all, "mine" (the account is named as responsible) or "organization" (its
     organisation is); `state` open, overdue (open and past due) or done."""
@@ -64,11 +67,11 @@ def action_items(account, scope: str = "all", state: str = "open"):
         .where(Minutes.state.in_((CIRCULATING, RELEASED)) & ActionItem.section.in_(visible))
         .order_by(ActionItem.due_on.asc(nulls="LAST"), Meeting.start, ActionItem.id)
     )
-    if state == "done":
-        query = query.where(ActionItem.state == "done")
+    if state == ActionState.DONE:
+        query = query.where(ActionItem.state == ActionState.DONE)
     else:
-        query = query.where(ActionItem.state == "open")
-        if state == "overdue":
+        query = query.where(ActionItem.state == ActionState.OPEN)
+        if state == OVERDUE:
             query = query.where(ActionItem.due_on < times.to_local(utcnow()).date())
     # Who is responsible is free text ("KORA", "Frau Beispiel"): matched by name, in any case.
     responsible = fn.LOWER(ActionItem.responsible)
@@ -88,7 +91,7 @@ def action_items(account, scope: str = "all", state: str = "open"):
 
 def is_overdue(item: ActionItem) -> bool:
     return (
-        item.state == "open"
+        item.state == ActionState.OPEN
         and item.due_on is not None
         and item.due_on < times.to_local(utcnow()).date()
     )

@@ -10,6 +10,7 @@ from intranet.minutes.access import WORKFLOW, MinutesContext, MinutesError
 from intranet.minutes.editing import locked
 from intranet.minutes.models import (
     COMMENT_KINDS,
+    CommentKind,
     Minutes,
     MinutesComment,
     MinutesSection,
@@ -38,7 +39,7 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
         if section is None or not context.section_visible(actor, section):
             raise MinutesError(_l("Please choose what your comment is about."), "section")
     with locked(context) as current:
-        if not current.may(actor, "object" if kind == "objection" else "comment"):
+        if not current.may(actor, "object" if kind == CommentKind.OBJECTION else "comment"):
             raise WorkflowError(
                 _l("Comments and objections are possible only while in circulation.")
             )
@@ -52,7 +53,7 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
             organization=actor.organization_id,
         )
         Minutes.update(changed_at=utcnow()).where(Minutes.id == context.minutes.id).execute()
-        if kind == "objection":
+        if kind == CommentKind.OBJECTION:
             notifications.notify(
                 current, notifications.OBJECTION, notifications.coordination(current), actor
             )
@@ -89,7 +90,11 @@ def resolve_objection(context, comment_id: int, resolution: str, actor) -> None:
     if not resolution.strip():
         raise MinutesError(_l("Please say how the objection was resolved."), "resolution")
     objection = next(
-        (c for c in comments(context, actor) if c.id == comment_id and c.kind == "objection"),
+        (
+            c
+            for c in comments(context, actor)
+            if c.id == comment_id and c.kind == CommentKind.OBJECTION
+        ),
         None,
     )
     if objection is None:

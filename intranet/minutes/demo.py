@@ -7,9 +7,16 @@ import hashlib
 import random
 
 from intranet.core import sharing, times
+from intranet.core.accounts import Role
 from intranet.core.ids import ref
 from intranet.core.models import WorkflowEvent
-from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization, MeetingPerson
+from intranet.meetings.models import (
+    AgendaItem,
+    Meeting,
+    MeetingOrganization,
+    MeetingPerson,
+    MeetingState,
+)
 from intranet.minutes import numbering
 from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.models import (
@@ -18,7 +25,10 @@ from intranet.minutes.models import (
     IN_REVIEW,
     RELEASED,
     ActionItem,
+    ActionState,
+    CommentKind,
     Decision,
+    DecisionResult,
     Minutes,
     MinutesComment,
     MinutesSection,
@@ -53,7 +63,13 @@ TASKS = [
 RECENT_STATES = (DRAFT, IN_REVIEW, IN_REVIEW, CIRCULATING, CIRCULATING)
 
 
-RESULTS = ("unanimous", "unanimous", "consensus", "majority", "noted")
+RESULTS = (
+    DecisionResult.UNANIMOUS,
+    DecisionResult.UNANIMOUS,
+    DecisionResult.CONSENSUS,
+    DecisionResult.MAJORITY,
+    DecisionResult.NOTED,
+)
 
 
 def _body(meeting, items) -> str:
@@ -67,11 +83,11 @@ def populate(meetings, accounts, rng: random.Random | None = None, today=None) -
     """Minutes for the held, not cancelled meetings among `meetings` (as of `today`)."""
     rng = rng or random.Random(2027)
     now = utcnow() if today is None else times.to_utc(dt.datetime.combine(today, dt.time(12)))
-    coordinator = next((a for a in accounts if a.role == "coordinator"), None)
-    reviewer = next((a for a in accounts if a.role == "reviewer"), None)
+    coordinator = next((a for a in accounts if a.role == Role.COORDINATOR), None)
+    reviewer = next((a for a in accounts if a.role == Role.REVIEWER), None)
     if coordinator is None or reviewer is None:
         return []
-    held = [m for m in meetings if m.state == "held" and not m.cancelled]
+    held = [m for m in meetings if m.state == MeetingState.HELD and not m.cancelled]
     made = []
     with db.atomic():
         held += _confidential_meeting(held, accounts, now)
@@ -83,7 +99,7 @@ def populate(meetings, accounts, rng: random.Random | None = None, today=None) -
             AgendaItem.select().where(AgendaItem.meeting.in_(ids)).order_by(AgendaItem.position)
         ):
             agenda.setdefault(item.meeting_id, []).append(item)
-        readers = [a for a in accounts if a.role != "admin"]
+        readers = [a for a in accounts if a.role != Role.ADMIN]
         newest_first = sorted(held, key=lambda m: m.end, reverse=True)
         rank = {m.id: n for n, m in enumerate(newest_first)}
         invited = {}
@@ -105,9 +121,10 @@ def populate(meetings, accounts, rng: random.Random | None = None, today=None) -
             if state == RELEASED:
                 _confirmations(minutes, meeting, readers, rng)
             if state == CIRCULATING and rng.random() < 0.4:
-                member = rng.choice([a for a in readers if a.role == "member"] or readers)
+                member = rng.choice([a for a in readers if a.role == Role.MEMBER] or readers)
                 MinutesComment.create(
-                    minutes=minutes, kind="comment", text="Danke für das ausführliche Protokoll.",
+                    minutes=minutes, kind=CommentKind.COMMENT,
+                    text="Danke für das ausführliche Protokoll.",
                     author=member, author_label=member.display_name,
                     organization=member.organization_id, at=minutes.changed_at,
                 )  # fmt: skip
@@ -119,7 +136,7 @@ def populate(meetings, accounts, rng: random.Random | None = None, today=None) -
 
 def _confidential_meeting(held, accounts, now) -> list[Meeting]:
     """A past TLP:RED talk, so that confidential minutes exist too."""
-    named = [a for a in accounts if a.role in ("coordinator", "reviewer")]
+    named = [a for a in accounts if a.role in (Role.COORDINATOR, Role.REVIEWER)]
     if not named:
         return []
     start = times.to_utc(
@@ -131,13 +148,15 @@ def _confidential_meeting(held, accounts, now) -> list[Meeting]:
         start=start,
         end=start + dt.timedelta(hours=1),
         organization=named[-1].organization_id,
-        state="held",
+        state=MeetingState.HELD,
         label=sharing.RED,
         created_at=now,
         updated_at=now,
     )
     MeetingPerson.insert_many([{"meeting": meeting.id, "account": a.id} for a in named]).execute()
-    AgendaItem.create(meeting=meeting, position=1, title="Auswertung eines Vorfalls", label="red")
+    AgendaItem.create(
+        meeting=meeting, position=1, title="Auswertung eines Vorfalls", label=sharing.RED
+    )
     return [meeting]
 
 
@@ -173,14 +192,15 @@ def _minutes(meeting, items, number, state, coordinator, reviewer, rng) -> Minut
             Decision.create(
                 section=section, position=1, text=rng.choice(DECISIONS), result=result,
                 **dict(zip(("votes_yes", "votes_no", "votes_abstained"), votes, strict=True))
-                if result == "majority" else {},
+                if result == DecisionResult.MAJORITY else {},
             )  # fmt: skip
         if 1 < n < len(items) and rng.random() < 0.4:
             text, who = rng.choice(TASKS)
             ActionItem.create(
                 section=section, text=text, responsible=who,
                 due_on=(at + dt.timedelta(days=rng.choice((14, 30, 60)))).date(),
-                state="done" if state == RELEASED and rng.random() < 0.7 else "open",
+                state=ActionState.DONE
+                if state == RELEASED and rng.random() < 0.7 else ActionState.OPEN,
             )  # fmt: skip
     steps = {
         DRAFT: [],

@@ -35,6 +35,7 @@ from intranet.minutes.models import (
     DRAFT,
     ActionItem,
     Decision,
+    DecisionResult,
     Minutes,
     MinutesComment,
     MinutesSection,
@@ -353,7 +354,7 @@ class DecisionData:
     def columns(self) -> dict:
         if self.result not in DECISION_RESULTS:
             raise MinutesError(_l("Please choose how the decision was taken."), "result")
-        counted = self.result == "majority"
+        counted = self.result == DecisionResult.MAJORITY
         return {
             "text": self.text.strip(),
             "result": self.result,
@@ -366,11 +367,9 @@ class DecisionData:
 
 def describe_result(decision: Decision) -> str:
     """ "einstimmig", "mit Mehrheit (12 dafür, 3 dagegen, 1 Enthaltung)", … ("" if not stated)."""
-    from intranet.minutes.forms import DECISION_RESULT_LABELS
-
-    words = str(DECISION_RESULT_LABELS.get(decision.result, ""))
+    words = str(DecisionResult.labels().get(decision.result, ""))
     counts = (decision.votes_yes, decision.votes_no, decision.votes_abstained)
-    if decision.result != "majority" or all(c is None for c in counts):
+    if decision.result != DecisionResult.MAJORITY or all(c is None for c in counts):
         return words
     yes, no, abstained = (c or 0 for c in counts)
     return "{} ({}, {}, {})".format(

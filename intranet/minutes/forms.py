@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from intranet.auth.forms import REQUIRED
 from intranet.core import sharing
 from intranet.core.forms import Form, visible
+from intranet.minutes.models import CommentKind, DecisionResult
 
 MARKDOWN_HINT = _l("Markdown: **bold**, *italic*, lists with -, headings with ###.")
 # About 40 pages: the longest minutes still render in a fraction of a second even when written
@@ -102,13 +103,6 @@ def fit_rows(field, minimum: int = 4, maximum: int = 60, width: int = 70) -> Non
     field.render_kw = {**(field.render_kw or {}), "rows": rows, "data-autogrow": ""}
 
 
-DECISION_RESULT_LABELS = {
-    "": _l("not stated"),
-    "unanimous": _l("unanimous"),
-    "majority": _l("by majority"),
-    "consensus": _l("by consensus"),
-    "noted": _l("taken note of"),
-}
 VOTES = [
     Optional(),
     NumberRange(min=0, max=10_000, message=_l("Please enter a number from 0 to 10,000.")),
@@ -119,8 +113,8 @@ class DecisionForm(Form):
     text = TextAreaField(_l("Decision"), validators=[DataRequired(REQUIRED), Length(max=5000)])
     result = SelectField(
         _l("Result"),
-        choices=[SelectChoice(code, label) for code, label in DECISION_RESULT_LABELS.items()],
-        default="",
+        choices=[SelectChoice(code, label) for code, label in DecisionResult.choices()],
+        default=DecisionResult.NOT_STATED.value,
     )
     # The fieldset's legend says what the counts are for (a vote by majority).
     votes_yes = IntegerField(_l("Votes in favour"), validators=VOTES)
@@ -164,10 +158,12 @@ class CommentForm(Form):
     kind = RadioField(
         _l("Kind"),
         choices=[
-            SelectChoice("comment", _l("Comment")),
-            SelectChoice("objection", _l("Objection (blocks the release until resolved)")),
+            SelectChoice(CommentKind.COMMENT.value, CommentKind.COMMENT.label),
+            SelectChoice(
+                CommentKind.OBJECTION.value, _l("Objection (blocks the release until resolved)")
+            ),
         ],
-        default="comment",
+        default=CommentKind.COMMENT.value,
     )
     text = TextAreaField(_l("Your text"), validators=[DataRequired(REQUIRED), Length(max=5000)])
 

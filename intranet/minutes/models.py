@@ -17,13 +17,49 @@ from intranet.core import sharing
 from intranet.core.accounts import Account, Organization
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.enums import LabelledEnum
 
-DRAFT, IN_REVIEW, CIRCULATING, RELEASED = "draft", "in_review", "circulating", "released"
-# How a decision was taken (OParl AgendaItem.result in words); "majority" may carry the counts.
-DECISION_RESULTS = ("", "unanimous", "majority", "consensus", "noted")
-STATES = (DRAFT, IN_REVIEW, CIRCULATING, RELEASED)
-ACTION_STATES = ("open", "done")
-COMMENT_KINDS = ("comment", "objection")
+
+class MinutesState(LabelledEnum):
+    """`Minutes.state`, in the order of the workflow (minutes.rules.TABLE's columns)."""
+
+    DRAFT = "draft", _l("Draft")
+    IN_REVIEW = "in_review", _l("In review")
+    CIRCULATING = "circulating", _l("In circulation")
+    RELEASED = "released", _l("Released")
+
+
+class DecisionResult(LabelledEnum):
+    """How a decision was taken (OParl AgendaItem.result in words); a majority may carry the
+    counts."""
+
+    NOT_STATED = "", _l("not stated")
+    UNANIMOUS = "unanimous", _l("unanimous")
+    MAJORITY = "majority", _l("by majority")
+    CONSENSUS = "consensus", _l("by consensus")
+    NOTED = "noted", _l("taken note of")
+
+
+class ActionState(LabelledEnum):
+    """`ActionItem.state`."""
+
+    OPEN = "open", _l("open")
+    DONE = "done", _l("done")
+
+
+class CommentKind(LabelledEnum):
+    """`MinutesComment.kind`: a remark, or an objection that blocks the release until answered."""
+
+    COMMENT = "comment", _l("Comment")
+    OBJECTION = "objection", _l("Objection")
+
+
+# The members under the names the minutes' modules spell them with.
+DRAFT, IN_REVIEW, CIRCULATING, RELEASED = MinutesState
+STATES = tuple(MinutesState)
+DECISION_RESULTS = tuple(DecisionResult)
+ACTION_STATES = tuple(ActionState)
+COMMENT_KINDS = tuple(CommentKind)
 
 
 class Minutes(BaseModel):
@@ -161,7 +197,7 @@ class Decision(BaseModel):
     section = ForeignKeyField(MinutesSection, backref="decisions", on_delete="CASCADE")
     position = IntegerField(default=0)
     text = TextField()
-    result = CharField(default="")  # one of DECISION_RESULTS
+    result = CharField(default=DecisionResult.NOT_STATED)
     votes_yes = IntegerField(null=True)
     votes_no = IntegerField(null=True)
     votes_abstained = IntegerField(null=True)
@@ -187,7 +223,7 @@ class ActionItem(BaseModel):
     text = TextField()
     responsible = CharField(max_length=200, default="")  # an organisation or a person's name
     due_on = DateField(null=True)
-    state = CharField(default="open", index=True)
+    state = CharField(default=ActionState.OPEN, index=True)
     carried_to = ForeignKeyField(AgendaItem, null=True, on_delete="SET NULL")
 
     PERSONAL_DATA = {"responsible": _l("Who is responsible for an action item; may be a name.")}
@@ -203,7 +239,7 @@ class MinutesComment(BaseModel):
     # A section's comments go with it: they must never outlive it under the wider audience
     # of the whole minutes (editing.delete_section refuses sections that have comments).
     section = ForeignKeyField(MinutesSection, null=True, backref="comments", on_delete="CASCADE")
-    kind = CharField(default="comment")
+    kind = CharField(default=CommentKind.COMMENT)
     text = TextField()
     author = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     author_label = CharField(default="")

@@ -11,7 +11,14 @@ from intranet.core.models import MailOnce
 from intranet.meetings.models import Meeting
 from intranet.minutes import access, actions, rules
 from intranet.minutes.mail import DEADLINE, _active, authors, notify
-from intranet.minutes.models import ActionItem, Minutes, MinutesComment, MinutesSection
+from intranet.minutes.models import (
+    ActionItem,
+    ActionState,
+    CommentKind,
+    Minutes,
+    MinutesComment,
+    MinutesSection,
+)
 from intranet.platform.db import write_transaction
 
 # The authors hear this many days before the objection period ends, if objections are open.
@@ -24,7 +31,7 @@ def deadlines_near(now: dt.datetime) -> int:
     """Tell the authors of circulating minutes whose objection period ends within two days
     while objections are open; once per person and minutes."""
     open_objections = MinutesComment.select(MinutesComment.minutes).where(
-        (MinutesComment.kind == "objection") & MinutesComment.resolved_at.is_null()
+        (MinutesComment.kind == CommentKind.OBJECTION) & MinutesComment.resolved_at.is_null()
     )
     due = Minutes.select().where(
         (Minutes.state == rules.CIRCULATING)
@@ -66,7 +73,7 @@ def action_items_to_tell(now: dt.datetime) -> int:
         .join(Meeting)
         .where(
             Minutes.state.in_((rules.CIRCULATING, rules.RELEASED))
-            & (ActionItem.state == "open")
+            & (ActionItem.state == ActionState.OPEN)
             & (ActionItem.responsible != "")
             # Past their day they are on the start page's overdue list; no late news by mail.
             & (ActionItem.due_on.is_null() | (ActionItem.due_on >= today))

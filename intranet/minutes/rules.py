@@ -8,11 +8,20 @@ role grants nothing beyond what a participant of the admin's organisation may do
 
 from flask_babel import lazy_gettext as _l
 
+from intranet.core.accounts import Role
 from intranet.core.workflow import Transition, Workflow
-from intranet.minutes.models import CIRCULATING, DRAFT, IN_REVIEW, RELEASED, STATES, Minutes
+from intranet.minutes.models import (
+    CIRCULATING,
+    DRAFT,
+    IN_REVIEW,
+    RELEASED,
+    STATES,
+    Minutes,
+    MinutesState,
+)
 from intranet.platform.db import utcnow
 
-CO, RE, ME, AD = "coordinator", "reviewer", "member", "admin"
+CO, RE, ME, AD = Role.COORDINATOR, Role.REVIEWER, Role.MEMBER, Role.ADMIN
 EVERYONE = frozenset({CO, RE, ME, AD})
 NOBODY = frozenset()
 COORD = frozenset({CO})
@@ -66,12 +75,7 @@ ACTION_LABELS = {
     "compare": _l("see and compare versions"),
     "track": _l("keep action items up to date"),
 }
-STATE_LABELS = {
-    DRAFT: _l("Draft"),
-    IN_REVIEW: _l("In review"),
-    CIRCULATING: _l("In circulation"),
-    RELEASED: _l("Released"),
-}
+STATE_LABELS = MinutesState.labels()
 # Downloads and exports carry the full text: only where the whole chain of labels may leave
 # the intranet (core.sharing.Audience.leaves_intranet: no AMBER+STRICT, no RED, the meeting's
 # label included).

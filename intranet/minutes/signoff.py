@@ -16,6 +16,7 @@ from intranet.minutes.comments import comments
 from intranet.minutes.editing import locked
 from intranet.minutes.models import (
     RELEASED,
+    CommentKind,
     MinutesComment,
     ReadConfirmation,
     Signoff,
@@ -73,7 +74,8 @@ def signoffs(context: MinutesContext) -> list[OrganizationSignoff]:
     }
     objections = {}
     for c in MinutesComment.select(MinutesComment.organization, MinutesComment.resolved_at).where(
-        (MinutesComment.minutes == context.minutes.id) & (MinutesComment.kind == "objection")
+        (MinutesComment.minutes == context.minutes.id)
+        & (MinutesComment.kind == CommentKind.OBJECTION)
     ):
         objections.setdefault(c.organization_id, []).append(c.resolved_at is not None)
     minutes = context.minutes
@@ -125,7 +127,7 @@ def release_note(context: MinutesContext, account) -> ReleaseNote | None:
         released_at=context.minutes.released_at,
         early=early,
         early_reason=(released.comment if released else "") if circle else None,
-        objections=[c for c in comments(context, account) if c.kind == "objection"],
+        objections=[c for c in comments(context, account) if c.kind == CommentKind.OBJECTION],
         organizations=signoffs(context),
     )
 

@@ -23,6 +23,7 @@ from intranet.minutes.models import (
     DRAFT,
     RELEASED,
     ActionItem,
+    CommentKind,
     Decision,
     Minutes,
     MinutesComment,
@@ -195,7 +196,7 @@ def withdraw(context, actor, comment):
             resolution=_("Taken back into draft: %(reason)s", reason=comment.strip()),
         ).where(
             (MinutesComment.minutes == context.minutes.id)
-            & (MinutesComment.kind == "objection")
+            & (MinutesComment.kind == CommentKind.OBJECTION)
             & MinutesComment.resolved_at.is_null()
         ).execute()
 
@@ -215,7 +216,7 @@ def open_objections(minutes) -> list[MinutesComment]:
         MinutesComment.select()
         .where(
             (MinutesComment.minutes == minutes.id)
-            & (MinutesComment.kind == "objection")
+            & (MinutesComment.kind == CommentKind.OBJECTION)
             & MinutesComment.resolved_at.is_null()
         )
         .order_by(MinutesComment.at)

@@ -1,4 +1,4 @@
-"""Template helpers: local time, labels for stored codes, the current locale."""
+"""Template helpers: local time, file sizes, the current locale."""
 
 import datetime as dt
 from functools import lru_cache
@@ -11,52 +11,9 @@ from flask_babel import (
     format_time,
     get_locale,
     get_translations,
-    lazy_pgettext,
 )
-from flask_babel import lazy_gettext as _l
 
 from intranet.platform.htmx import section_messages
-
-ROLE_LABELS = {
-    # Named after the people who hold them; the admin area itself is "Verwaltung".
-    "admin": lazy_pgettext("role", "Admin"),
-    "coordinator": lazy_pgettext("role", "Coordinator"),
-    "reviewer": lazy_pgettext("role", "Reviewer"),
-    "member": lazy_pgettext("role", "Member"),
-}
-# The outbox's states (core.outbox), as the admin's list of mails shows them.
-MAIL_STATE_LABELS = {
-    "queued": _l("waiting"),
-    "sent": _l("delivered"),
-    "failed": _l("failed"),
-}
-# One line per role for the account form: what the person may see and do (DOMAIN.md).
-ROLE_DESCRIPTIONS = {
-    "admin": _l(
-        "Manages accounts, organisations and settings and reads the audit log; sees restricted "
-        "meetings and minutes only where named on them."
-    ),
-    "coordinator": _l("Plans meetings, writes minutes and keeps the contact directory."),
-    "reviewer": _l(
-        "Checks minutes before they circulate and approves or returns them, for example the "
-        "police liaison officer."
-    ),
-    "member": _l(
-        "Represents an organisation: sees the calendar and the minutes shared with them, "
-        "answers invitations and keeps their own directory entry."
-    ),
-}
-ORGANIZATION_KIND_LABELS = {
-    "authority": _l("Authority"),
-    "association": _l("Association"),
-    "counselling": _l("Counselling service"),
-    "other": _l("Other"),
-}
-ORGANIZATION_STATUS_LABELS = {
-    "signatory": _l("Signatory"),
-    "guest": _l("Guest"),
-}
-
 
 FORMATTERS = {"date": format_date, "time": format_time, "datetime": format_datetime}
 
@@ -131,11 +88,6 @@ def init_app(app):
         get_locale=get_locale,
         # Navigation shows an area only once its blueprint is installed.
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
-        ROLE_LABELS=ROLE_LABELS,
-        ROLE_DESCRIPTIONS=ROLE_DESCRIPTIONS,
-        MAIL_STATE_LABELS=MAIL_STATE_LABELS,
-        ORGANIZATION_KIND_LABELS=ORGANIZATION_KIND_LABELS,
-        ORGANIZATION_STATUS_LABELS=ORGANIZATION_STATUS_LABELS,
         section_messages=section_messages,
     )
 
