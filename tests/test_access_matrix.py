@@ -9,6 +9,7 @@ object the account may not see — page, fragment, download, list, search or cal
 """
 
 import datetime as dt
+import functools
 import hashlib
 import inspect
 import itertools
@@ -646,8 +647,10 @@ HX_TARGETS = {
 }
 
 
+@functools.cache
 def has_fragments(view) -> bool:
-    """Whether a view answers htmx requests differently (a partial, a target, an HX header)."""
+    """Whether a view answers htmx requests differently (a partial, a target, an HX header).
+    Read once per view: reading the source took a tenth of this module's time."""
     source = inspect.getsource(view)
     return bool(
         re.search(r"wants_fragment|HX-|render\(\s*\"[^\"]+\",\s*\"[^\"]+\"", source)
