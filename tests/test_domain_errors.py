@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from werkzeug.exceptions import HTTPException
 
+from intranet.attachments import services as attachments
 from intranet.meetings import access as meetings_access
 from intranet.meetings import agenda
 from intranet.meetings.models import AgendaItem
@@ -77,3 +78,15 @@ def test_the_oparl_interface_answers_a_service_not_found_as_json_404(app):
         response = api(view)()
     assert response.status_code == 404
     assert response.get_json() == {"error": "Not Found"}
+
+
+def test_the_loaders_raise_the_domain_not_found(app, org, draft, coordinator, member):
+    meeting = factories.meeting("Plenum", organization=org)  # GREEN: every member reads it
+    with app.test_request_context():
+        refused(lambda: meetings_access.get_meeting_or_404(MISSING, account=coordinator))
+        refused(
+            lambda: meetings_access.get_meeting_or_404(meeting.id, for_edit=True, account=member)
+        )
+        refused(lambda: access.get_minutes_or_404(MISSING, account=coordinator))
+        refused(lambda: access.get_minutes_or_404(draft.id, for_edit=True, account=member))
+        refused(lambda: attachments.get_attachment_or_404(MISSING, account=coordinator))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -24,6 +24,7 @@ from intranet.core.areas import registry
 from intranet.core.ids import ref
 from intranet.core.query_args import parse_key
 from intranet.platform.db import write_transaction
+from intranet.platform.errors import NotFound
 from intranet.platform.web import file_headers
 from intranet.privacy.services import labelled_entry
 
@@ -205,13 +206,13 @@ def get_attachment_or_404(attachment_id: int, for_edit: bool = False, account=No
     account = account or current_user
     attachment = Attachment.get_or_none(Attachment.id == attachment_id)
     if attachment is None:
-        abort(404)
+        raise NotFound
     owner = load_owner(f"{attachment.owner_kind}:{attachment.owner_id}", account)
     if owner is None or not visible_to(attachment, owner, account):
         audit.record_refused("attachment", attachment_id, account)
-        abort(404)
+        raise NotFound
     if for_edit and not owner.may_edit:
-        abort(404)
+        raise NotFound
     return attachment, owner
 
 
@@ -235,7 +236,7 @@ def _private_dir(path: Path) -> None:
 def add(owner: Owner, stream, raw_file_name: str, name: str, label: str, actor) -> Attachment:
     """Check and store an uploaded file for `owner`; raises AttachmentError with a German text."""
     if not owner.may_edit:
-        abort(404)
+        raise NotFound
     if label not in sharing.LABELS:
         raise AttachmentError(_l("Please choose a sharing label."), "label")
     if sharing.AMBER_STRICT in (label, *owner.audience.labels):
@@ -340,10 +341,10 @@ def download_response(attachment: Attachment, owner: Owner, account=None):
     """Always a download: RFC 6266 file name, no sniffing, no active content even if opened."""
     account = account or current_user
     if not downloadable(attachment, owner):
-        abort(404)
+        raise NotFound
     path = stored_path(attachment)
     if not path.is_file():
-        abort(404)
+        raise NotFound
     if not set(audience(attachment, owner).labels) <= set(sharing.FORUM_LABELS):
         # Who read what restricted file must be answerable later.
         audit.record(

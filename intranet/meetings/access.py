@@ -5,7 +5,6 @@ one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from flask import abort
 from flask_login import current_user
 from peewee import JOIN
 
@@ -18,6 +17,7 @@ from intranet.meetings.models import (
     MeetingOrganization,
     MeetingPerson,
 )
+from intranet.platform.errors import NotFound
 
 can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
@@ -239,6 +239,6 @@ def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) ->
     if not context.visible_to(account):  # the rule itself, should its SQL twin ever differ
         audit.not_found("meeting", Meeting, meeting_id, account)
     if for_edit and not can_plan(account):
-        abort(404)
+        raise NotFound
     audit.record_read("meeting", meeting.id, context.audience.labels, account)
     return context

@@ -5,7 +5,6 @@ this one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from flask import abort
 from flask_login import current_user
 from peewee import JOIN
 
@@ -145,7 +144,7 @@ def get_minutes_or_404(
     if not context.may(account, "view"):  # the rule itself, should its SQL twin ever differ
         audit.not_found("minutes", Minutes, minutes_id, account)
     if for_edit and not context.may(account, "edit"):
-        abort(404)
+        raise NotFound
     if record_view:
         audit.record_read("minutes", minutes.id, context.audience.labels, account)
     return context
