@@ -74,7 +74,7 @@ def _invitation_text(meeting):
         return None
     ids = QueryArgs().ids("invited")
     meetings = meetings_series.invited_occurrences(meeting, current_user, ids)
-    return mail.invitation_text(meetings) if meetings else None
+    return mail.invitation_text(meetings, current_user) if meetings else None
 
 
 @bp.get("/meetings/<id:meeting_id>")
