@@ -16,7 +16,6 @@ from pathlib import Path
 
 from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
@@ -143,10 +142,9 @@ class Owner:
         return f"{self.kind}:{self.id}"
 
 
-def load_owner(key: str | None, account=None) -> Owner | None:
+def load_owner(key: str | None, account) -> Owner | None:
     """'meeting:12' → the Owner when the account may see that item, else None. The loaders are
     the areas' (`core.areas`: kind -> loader(item id, account), None when absent or not visible)."""
-    account = account or current_user
     loaders = registry().attachment_owners
     parsed = parse_key(key, loaders)
     if parsed is None:
@@ -175,14 +173,13 @@ def downloadable(attachment: Attachment, owner: Owner) -> bool:
     return audience(attachment, owner).downloadable
 
 
-def for_owner(owner: Owner, account=None) -> list[Attachment]:
+def for_owner(owner: Owner, account) -> list[Attachment]:
     """The files of one item the account may see (one query)."""
     return for_owners([owner], account)[owner.key]
 
 
-def for_owners(owners: list[Owner], account=None) -> dict[str, list[Attachment]]:
+def for_owners(owners: list[Owner], account) -> dict[str, list[Attachment]]:
     """The visible files of several items of one page, by owner key (one query)."""
-    account = account or current_user
     by_key = {owner.key: owner for owner in owners}
     found = {key: [] for key in by_key}
     if not owners:
@@ -201,9 +198,8 @@ def for_owners(owners: list[Owner], account=None) -> dict[str, list[Attachment]]
     return found
 
 
-def get_attachment_or_404(attachment_id: int, for_edit: bool = False, account=None):
+def get_attachment_or_404(attachment_id: int, for_edit: bool = False, *, account):
     """The attachment and its owner, after the owner's and the file's access check."""
-    account = account or current_user
     attachment = Attachment.get_or_none(Attachment.id == attachment_id)
     if attachment is None:
         raise NotFound
@@ -337,9 +333,8 @@ def delete_for_owner(kind: str, owner_id: int) -> None:
         attachment.delete_instance()
 
 
-def download_response(attachment: Attachment, owner: Owner, account=None):
+def download_response(attachment: Attachment, owner: Owner, account):
     """Always a download: RFC 6266 file name, no sniffing, no active content even if opened."""
-    account = account or current_user
     if not downloadable(attachment, owner):
         raise NotFound
     path = stored_path(attachment)

@@ -5,7 +5,6 @@ one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from flask_login import current_user
 from peewee import JOIN
 
 from intranet.core import audit, sharing, versioning
@@ -222,11 +221,10 @@ def load_context(meeting) -> MeetingContext:
     return MeetingContext(meeting, invited, persons)
 
 
-def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) -> MeetingContext:
+def get_meeting_or_404(meeting_id: int, for_edit: bool = False, *, account) -> MeetingContext:
     """Load a meeting and check access where it is loaded: not visible → 404, like absent.
     A read of a restricted meeting is noted for the audit log, which writes it once the answer
     is served (core.audit.record_read): a calendar file refused later records nothing."""
-    account = account or current_user
     meeting = (
         Meeting.select(Meeting, Organization)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))

@@ -59,7 +59,7 @@ def _agenda_values(form) -> tuple:
 
 @bp.post("/meetings/<id:meeting_id>/agenda")
 def add_agenda_item(meeting_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     form = _agenda_form()
     if not form.validate_on_submit():
         return _agenda_response(context, 422, form)
@@ -76,7 +76,7 @@ def add_agenda_item(meeting_id):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/move")
 def move_agenda_item(meeting_id, item_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     if EmptyForm().validate_on_submit():
         visible = {
             i.id for i in meetings_agenda.agenda(context.meeting, current_user, context.person_ids)
@@ -97,7 +97,7 @@ def move_agenda_item(meeting_id, item_id):
 
 @bp.route("/meetings/<id:meeting_id>/agenda/<id:item_id>/edit", methods=["GET", "POST"])
 def edit_agenda_item(meeting_id, item_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     items = meetings_agenda.agenda(context.meeting, current_user, context.person_ids)
     item = next((i for i in items if i.id == item_id), None) or abort(404)
     if not access.can_edit_agenda(current_user, context.meeting):
@@ -129,7 +129,7 @@ def edit_agenda_item(meeting_id, item_id):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/<id:item_id>/delete")
 def delete_agenda_item(meeting_id, item_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     if EmptyForm().validate_on_submit():
         visible = {
             i.id for i in meetings_agenda.agenda(context.meeting, current_user, context.person_ids)

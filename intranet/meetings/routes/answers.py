@@ -19,7 +19,7 @@ from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
 
 @bp.post("/meetings/<id:meeting_id>/answer")
 def answer(meeting_id):
-    context = access.get_meeting_or_404(meeting_id)
+    context = access.get_meeting_or_404(meeting_id, account=current_user)
     meeting = context.meeting
     if not access.can_answer(current_user, meeting, context.invited_ids, context.person_ids):
         abort(404)
@@ -57,7 +57,7 @@ def _saved_labels():
 
 @bp.route("/meetings/<id:meeting_id>/attendance", methods=["GET", "POST"])
 def attendance(meeting_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     meeting = context.meeting
     if not access.can_record_attendance(current_user, meeting):
         abort(404)

@@ -14,7 +14,7 @@ from intranet.platform.web import conditional, download
 
 @bp.get("/meetings/<id:meeting_id>.ics", endpoint="ics")
 def ics_file(meeting_id):
-    context = access.get_meeting_or_404(meeting_id)
+    context = access.get_meeting_or_404(meeting_id, account=current_user)
     if not sharing.in_feeds(context.meeting.label):
         abort(404)  # RED never leaves the intranet (and nothing was read)
     meeting = context.meeting

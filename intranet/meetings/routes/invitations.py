@@ -20,7 +20,7 @@ from intranet.platform.htmx import flash_at, redirect_to
 @bp.post("/meetings/<id:meeting_id>/mail/retry")
 def retry_mail(meeting_id):
     """Send the failed mails about this meeting once more (the outbox tries them again)."""
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     if EmptyForm().validate_on_submit():
         count = outbox.retry(about=mail.about(context.meeting))
         if count:
@@ -40,7 +40,7 @@ LEGACY_STATES = {"invited": "invite"}
 def change_state(meeting_id):
     """The workflow's buttons without a form of their own: send the invitation, withdraw a
     cancellation. Cancelling has its form (a reason), "held" comes with the attendance."""
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     if EmptyForm().validate_on_submit():
         # `state=invited` is what the button sent before the workflow had named actions.
         action = request.form.get("action") or LEGACY_STATES.get(request.form.get("state"), "")

@@ -79,7 +79,7 @@ def _invitation_text(meeting):
 
 @bp.get("/meetings/<id:meeting_id>")
 def show(meeting_id):
-    context = access.get_meeting_or_404(meeting_id)
+    context = access.get_meeting_or_404(meeting_id, account=current_user)
     return render("meetings/show.html", **_show_context(context))
 
 

@@ -125,7 +125,7 @@ def new():
 @bp.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
 @keeps_typed_text
 def edit(meeting_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     meeting = context.meeting
     form = _meeting_form(meeting, context)
     status = 200
@@ -168,7 +168,7 @@ def edit(meeting_id):
 def series_template(meeting_id):
     """The minutes template of the meeting's series: for whoever may plan the meeting and sees
     every meeting of the series."""
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     meeting = context.meeting
     if not meetings_series.sees_whole_series(meeting, current_user):
         abort(404)
@@ -204,7 +204,7 @@ def _message_with_mail(message, mailed: int | None):
 
 @bp.post("/meetings/<id:meeting_id>/cancel")
 def cancel(meeting_id):
-    context = access.get_meeting_or_404(meeting_id, for_edit=True)
+    context = access.get_meeting_or_404(meeting_id, for_edit=True, account=current_user)
     form = CancelForm()
     if form.validate_on_submit():
         try:

@@ -49,7 +49,9 @@ def carry(item_id):
     """Choose the meeting to carry an action item into (the next of its series suggested);
     without a choice the next one is taken, as the button on the list does."""
     item = minutes_actions.open_action_items(current_user).where(ActionItem.id == item_id).first()
-    context = access.get_minutes_or_404(item.section.minutes_id) if item else abort(404)
+    if item is None:
+        abort(404)
+    context = access.get_minutes_or_404(item.section.minutes_id, account=current_user)
     if not context.may(current_user, "track"):
         abort(404)
     form = CarryForm()
@@ -87,7 +89,7 @@ def carry(item_id):
 def action_state(item_id):
     item = minutes_actions.open_action_items(current_user).where(ActionItem.id == item_id).first()
     item = item or abort(404)
-    context = access.get_minutes_or_404(item.section.minutes_id)
+    context = access.get_minutes_or_404(item.section.minutes_id, account=current_user)
     if not (EmptyForm().validate_on_submit() and context.may(current_user, "track")):
         abort(404)
     minutes_actions.set_action_state(context, item, "done", current_user)

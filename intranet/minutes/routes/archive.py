@@ -79,14 +79,14 @@ def _organization_filter():
 @bp.get("/minutes/<id:minutes_id>/print")
 def print_view(minutes_id):
     # The read is written only if the export's own checks let the minutes out (else a 404).
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     return export.html(export.prepare(context, current_user))
 
 
 @bp.get("/minutes/<id:minutes_id>.pdf")
 def pdf(minutes_id):
     # The export writes its own entry (minutes.exported); a second one for the view adds nothing.
-    context = access.get_minutes_or_404(minutes_id, record_view=False)
+    context = access.get_minutes_or_404(minutes_id, record_view=False, account=current_user)
     document = export.prepare(context, current_user)
     body = export.pdf(document)
     return download(body, export.file_name(context.minutes), "application/pdf")

@@ -143,7 +143,7 @@ def _edit_context(context, form, **extra):
 @bp.route("/minutes/<id:minutes_id>/edit", methods=["GET", "POST"])
 @keeps_typed_text
 def edit(minutes_id):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     minutes = context.minutes
     form = MinutesForm()
     if request.method == "GET":
@@ -230,7 +230,7 @@ def _sent_general(form):
 @bp.post("/minutes/<id:minutes_id>/preview")
 @keeps_typed_text(page="minutes.edit")  # the live preview sends the whole editor
 def preview(minutes_id):
-    access.get_minutes_or_404(minutes_id, for_edit=True)
+    access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     form = MinutesForm()
     if not request.headers.get("HX-Request"):
         return redirect_to(url_for("minutes.edit", minutes_id=minutes_id))
@@ -259,7 +259,7 @@ def _filled_minutes_form(minutes):
 def general(minutes_id):
     """Save the general part of minutes with agenda items in place, as an item's text is; the
     minutes' version finds a save by someone else in between (never an overwrite)."""
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     minutes = context.minutes
     form = _general_form(None, None, posted=True)
     if form.validate_on_submit() and "preview" in request.form:  # without JavaScript
@@ -317,7 +317,7 @@ def _saved_at():
 
 @bp.post("/minutes/<id:minutes_id>/versions/<id:number>/restore")
 def restore(minutes_id, number):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:

@@ -26,7 +26,7 @@ from intranet.platform.htmx import redirect_to, render
 
 @bp.post("/meetings/<id:meeting_id>/minutes")
 def start(meeting_id):
-    meeting_context = meetings_access.get_meeting_or_404(meeting_id)
+    meeting_context = meetings_access.get_meeting_or_404(meeting_id, account=current_user)
     if not access.can_start(current_user, meeting_context):
         abort(404)
     if not EmptyForm().validate_on_submit():
@@ -112,7 +112,7 @@ def _visible(minutes_id):
 
 @bp.get("/minutes/<id:minutes_id>")
 def show(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     data = _show_context(context)
     access.record_section_reads(context, data["sections"], current_user)
     minutes_archive.mark_seen(context.minutes, current_user)
@@ -124,7 +124,7 @@ def show(minutes_id):
 
 @bp.get("/minutes/<id:minutes_id>/compare")
 def compare(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     if not context.may(current_user, "compare"):
         abort(404)
     versions = minutes_versions.versions(context, current_user)

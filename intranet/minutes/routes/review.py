@@ -30,7 +30,7 @@ STEP_DONE = {
 
 @bp.post("/minutes/<id:minutes_id>/step")
 def step(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     form = StepForm()
     action = request.form.get("action", "")
     if not form.validate_on_submit():
@@ -71,7 +71,7 @@ def step(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/comments")
 def comment(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     if not context.may(current_user, "comment"):
         abort(404)
     form = _comment_form(context, access.sections(context, current_user))
@@ -94,7 +94,7 @@ def comment(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/comments/<id:comment_id>/resolve")
 def resolve(minutes_id, comment_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     if not context.may(current_user, "resolve"):
         abort(404)
     form = ResolveForm()
@@ -114,7 +114,7 @@ def resolve(minutes_id, comment_id):
 
 @bp.post("/minutes/<id:minutes_id>/confirm")
 def confirm(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     if not context.may(current_user, "confirm_read") or not EmptyForm().validate_on_submit():
         abort(404)
     minutes_signoff.confirm_read(context, current_user)
@@ -133,7 +133,7 @@ def confirm(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/consent")
 def consent(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     if (
         not minutes_signoff.may_consent(context, current_user)
         or not EmptyForm().validate_on_submit()
@@ -150,7 +150,7 @@ def consent(minutes_id):
 
 @bp.post("/minutes/<id:minutes_id>/correct")
 def correct(minutes_id):
-    context = access.get_minutes_or_404(minutes_id)
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
     if not context.may(current_user, "correct") or not EmptyForm().validate_on_submit():
         abort(404)
     try:

@@ -27,7 +27,7 @@ from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
 
 @bp.post("/minutes/<id:minutes_id>/sections")
 def add_section(minutes_id):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     form = _section_form()
     if form.validate_on_submit():
         try:
@@ -76,7 +76,7 @@ def _saved(context, section, part, message):
 def section(minutes_id, section_id):
     """One agenda item on its own (where a form comes back after the sign-in had ended); its
     form is the one of the editor, and a save answers as the editor does."""
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     section = access.get_section_or_404(context, section_id, current_user)
     if request.method == "GET":
         item = _item(section_with_entries(context, section))
@@ -113,7 +113,7 @@ def section(minutes_id, section_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/delete")
 def delete_section(minutes_id, section_id):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     section = access.get_section_or_404(context, section_id, current_user)
     if EmptyForm().validate_on_submit():
         try:
@@ -127,7 +127,7 @@ def delete_section(minutes_id, section_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/decisions")
 def add_decision(minutes_id, section_id):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     section = access.get_section_or_404(context, section_id, current_user)
     item = _item(section_with_entries(context, section), posted="decision")
     form = item.decision_form
@@ -154,7 +154,7 @@ def _decision_data(form) -> editing.DecisionData:
 )
 def edit_entry(minutes_id, section_id, kind, entry_id):
     """A decision of a draft, changed in place (its text, result and counts)."""
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     section = access.get_section_or_404(context, section_id, current_user)
     decision = kind == "decisions" and next(
         (d for d in section_with_entries(context, section).decision_list if d.id == entry_id), None
@@ -183,7 +183,7 @@ def section_with_entries(context, section):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/tasks")
 def add_action_item(minutes_id, section_id):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     section = access.get_section_or_404(context, section_id, current_user)
     item = _item(section_with_entries(context, section), posted="task")
     form = item.action_item_form
@@ -197,7 +197,7 @@ def add_action_item(minutes_id, section_id):
 
 @bp.post("/minutes/<id:minutes_id>/sections/<id:section_id>/<kind>/<id:entry_id>/delete")
 def delete_entry(minutes_id, section_id, kind, entry_id):
-    context = access.get_minutes_or_404(minutes_id, for_edit=True)
+    context = access.get_minutes_or_404(minutes_id, for_edit=True, account=current_user)
     section = access.get_section_or_404(context, section_id, current_user)
     model = {"decisions": Decision, "tasks": ActionItem}.get(kind) or abort(404)
     if not EmptyForm().validate_on_submit():
