@@ -1,4 +1,4 @@
-"""Meeting pages: the invited answer, the planners record who attended."""
+"""Meeting pages: the answer of an invited person, and who attended as the planners record it."""
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
