@@ -3,13 +3,13 @@ files stored with meetings and minutes, and the minutes' PDF as the coordination
 take it from the minutes page."""
 
 import pytest
-from werkzeug.exceptions import NotFound
 
 from intranet.attachments.models import Attachment
 from intranet.attachments.services import stored_path
 from intranet.core.accounts import Account
 from intranet.minutes import access, export
 from intranet.minutes.models import RELEASED, Minutes
+from intranet.platform.errors import NotFound
 
 pdfua = pytest.importorskip("pdfua")
 

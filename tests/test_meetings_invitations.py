@@ -7,7 +7,7 @@ import re
 import pytest
 
 from intranet.core import sharing, times
-from intranet.meetings import access
+from intranet.meetings import access, mail
 from intranet.meetings import planning as meetings_planning
 from intranet.meetings.models import AgendaItem, Meeting, MeetingOrganization
 from intranet.platform.db import utcnow
@@ -185,6 +185,17 @@ def test_single_meeting_without_mail_says_so_and_offers_the_text(client, coordin
     assert "Der Termin ist als eingeladen markiert, aber es wurde keine E-Mail versandt" in planning
     assert "Betreff: Einladung: Plenum" in planning
     assert Meeting.get_by_id(meeting.id).state == "invited"
+
+
+def test_the_text_to_copy_is_for_the_planner_the_caller_names(app, org):
+    """With nobody signed in too (a command, a job): the caller names the planner, whose
+    language the text is in."""
+    meeting = make_meeting("Plenum", organization=org)
+    planner = factories.account("coordinator", org, email="planung@example.org", language="en")
+    with app.test_request_context():
+        subject, text = mail.invitation_text([meeting], planner)
+    assert subject == "Invitation: Plenum"
+    assert f"/meetings/{meeting.id}" in text
 
 
 def test_series_invitation_is_one_mail_per_person_listing_every_date(mail_app, smtp):  # noqa: F811

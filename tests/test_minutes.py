@@ -6,7 +6,6 @@ import hashlib
 import threading
 
 import pytest
-from werkzeug.exceptions import NotFound
 
 from intranet.core.areas import registry
 from intranet.core.models import AuditEvent, WorkflowEvent
@@ -26,6 +25,7 @@ from intranet.minutes.models import (
     ReadConfirmation,
 )
 from intranet.platform.db import db, utcnow
+from intranet.platform.errors import NotFound
 from tests import factories
 
 

@@ -14,14 +14,19 @@ bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 bp.before_request(require_login)
 bp.add_app_template_global(services.downloadable, "attachment_downloadable")
 bp.add_app_template_global(services.effective_label, "attachment_label")
-bp.add_app_template_global(services.for_owner, "attachments_for")
+
+
+@bp.app_template_global("attachments_for")
+def attachments_for(owner):
+    """The files of `owner` the signed-in account may see, for a page that did not load them."""
+    return services.for_owner(owner, current_user)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """The upload page for one item, named by `?owner=meeting:12` (a hidden field when posting)."""
     form = AttachmentForm()
-    owner = services.load_owner(form.owner.data or request.args.get("owner"))
+    owner = services.load_owner(form.owner.data or request.args.get("owner"), current_user)
     if owner is None or not owner.may_edit:
         abort(404)
     form.owner.data = owner.key
@@ -53,13 +58,15 @@ def new():
 
 @bp.get("/<id:attachment_id>")
 def download(attachment_id):
-    attachment, owner = services.get_attachment_or_404(attachment_id)
-    return services.download_response(attachment, owner)
+    attachment, owner = services.get_attachment_or_404(attachment_id, account=current_user)
+    return services.download_response(attachment, owner, current_user)
 
 
 @bp.route("/<id:attachment_id>/delete", methods=["GET", "POST"])
 def delete(attachment_id):
-    attachment, owner = services.get_attachment_or_404(attachment_id, for_edit=True)
+    attachment, owner = services.get_attachment_or_404(
+        attachment_id, for_edit=True, account=current_user
+    )
     form = EmptyForm()
     if form.validate_on_submit():
         services.delete(attachment, current_user)

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
@@ -24,6 +23,7 @@ from intranet.core.areas import registry
 from intranet.core.ids import ref
 from intranet.core.query_args import parse_key
 from intranet.platform.db import write_transaction
+from intranet.platform.errors import NotFound
 from intranet.platform.web import file_headers
 from intranet.privacy.services import labelled_entry
 
@@ -142,10 +142,9 @@ class Owner:
         return f"{self.kind}:{self.id}"
 
 
-def load_owner(key: str | None, account=None) -> Owner | None:
+def load_owner(key: str | None, account) -> Owner | None:
     """'meeting:12' → the Owner when the account may see that item, else None. The loaders are
     the areas' (`core.areas`: kind -> loader(item id, account), None when absent or not visible)."""
-    account = account or current_user
     loaders = registry().attachment_owners
     parsed = parse_key(key, loaders)
     if parsed is None:
@@ -174,14 +173,13 @@ def downloadable(attachment: Attachment, owner: Owner) -> bool:
     return audience(attachment, owner).downloadable
 
 
-def for_owner(owner: Owner, account=None) -> list[Attachment]:
+def for_owner(owner: Owner, account) -> list[Attachment]:
     """The files of one item the account may see (one query)."""
     return for_owners([owner], account)[owner.key]
 
 
-def for_owners(owners: list[Owner], account=None) -> dict[str, list[Attachment]]:
+def for_owners(owners: list[Owner], account) -> dict[str, list[Attachment]]:
     """The visible files of several items of one page, by owner key (one query)."""
-    account = account or current_user
     by_key = {owner.key: owner for owner in owners}
     found = {key: [] for key in by_key}
     if not owners:
@@ -200,18 +198,17 @@ def for_owners(owners: list[Owner], account=None) -> dict[str, list[Attachment]]
     return found
 
 
-def get_attachment_or_404(attachment_id: int, for_edit: bool = False, account=None):
+def get_attachment_or_404(attachment_id: int, for_edit: bool = False, *, account):
     """The attachment and its owner, after the owner's and the file's access check."""
-    account = account or current_user
     attachment = Attachment.get_or_none(Attachment.id == attachment_id)
     if attachment is None:
-        abort(404)
+        raise NotFound
     owner = load_owner(f"{attachment.owner_kind}:{attachment.owner_id}", account)
     if owner is None or not visible_to(attachment, owner, account):
         audit.record_refused("attachment", attachment_id, account)
-        abort(404)
+        raise NotFound
     if for_edit and not owner.may_edit:
-        abort(404)
+        raise NotFound
     return attachment, owner
 
 
@@ -235,7 +232,7 @@ def _private_dir(path: Path) -> None:
 def add(owner: Owner, stream, raw_file_name: str, name: str, label: str, actor) -> Attachment:
     """Check and store an uploaded file for `owner`; raises AttachmentError with a German text."""
     if not owner.may_edit:
-        abort(404)
+        raise NotFound
     if label not in sharing.LABELS:
         raise AttachmentError(_l("Please choose a sharing label."), "label")
     if sharing.AMBER_STRICT in (label, *owner.audience.labels):
@@ -336,14 +333,13 @@ def delete_for_owner(kind: str, owner_id: int) -> None:
         attachment.delete_instance()
 
 
-def download_response(attachment: Attachment, owner: Owner, account=None):
+def download_response(attachment: Attachment, owner: Owner, account):
     """Always a download: RFC 6266 file name, no sniffing, no active content even if opened."""
-    account = account or current_user
     if not downloadable(attachment, owner):
-        abort(404)
+        raise NotFound
     path = stored_path(attachment)
     if not path.is_file():
-        abort(404)
+        raise NotFound
     if not set(audience(attachment, owner).labels) <= set(sharing.FORUM_LABELS):
         # Who read what restricted file must be answerable later.
         audit.record(

@@ -2,9 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, g, request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
 
+from intranet.platform.errors import NotFound
 from intranet.platform.htmx import login_redirect
 
 
@@ -31,7 +32,7 @@ def require_role(*roles):
             return to_login()
         if current_user.role not in roles:
             # Not 403: an address one may not use should not reveal that it exists.
-            abort(404)
+            raise NotFound
         return None
 
     return check

@@ -7,13 +7,14 @@ import logging
 from functools import partial
 from typing import NoReturn
 
-from flask import abort, g, has_request_context, request
+from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.core import sharing
 from intranet.core.models import AuditEvent, RefusedRead
 from intranet.platform.db import db, is_sqlite, serialized, utcnow, write_transaction
+from intranet.platform.errors import NotFound
 
 # The log's own kinds and the backup's; each area hands its kinds to the registry (core.areas).
 KINDS = {
@@ -210,12 +211,12 @@ def _count_refusals(refusals: list[dict]) -> None:
 
 
 def not_found(kind: str, model, item_id: int, account) -> NoReturn:
-    """404 for an item that the loader's query, which applies the sharing rule, did not find.
-    Hidden and missing items take the same queries: this one asks whether the item exists,
-    and only a hidden one is counted (`record_refused`), after the answer has gone out."""
+    """NotFound (a 404) for an item that the loader's query, which applies the sharing rule, did
+    not find. Hidden and missing items take the same queries: this one asks whether the item
+    exists, and only a hidden one is counted (`record_refused`), after the answer has gone out."""
     if model.select(model.id).where(model.id == item_id).exists():
         record_refused(kind, item_id, account)
-    abort(404)
+    raise NotFound
 
 
 def _append_refusals(prev_hash: str, now: dt.datetime | None) -> tuple[str, int]:

@@ -5,8 +5,6 @@ one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from flask import abort
-from flask_login import current_user
 from peewee import JOIN
 
 from intranet.core import audit, sharing, versioning
@@ -18,6 +16,7 @@ from intranet.meetings.models import (
     MeetingOrganization,
     MeetingPerson,
 )
+from intranet.platform.errors import NotFound
 
 can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
@@ -222,11 +221,10 @@ def load_context(meeting) -> MeetingContext:
     return MeetingContext(meeting, invited, persons)
 
 
-def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) -> MeetingContext:
+def get_meeting_or_404(meeting_id: int, for_edit: bool = False, *, account) -> MeetingContext:
     """Load a meeting and check access where it is loaded: not visible → 404, like absent.
     A read of a restricted meeting is noted for the audit log, which writes it once the answer
     is served (core.audit.record_read): a calendar file refused later records nothing."""
-    account = account or current_user
     meeting = (
         Meeting.select(Meeting, Organization)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
@@ -239,6 +237,6 @@ def get_meeting_or_404(meeting_id: int, for_edit: bool = False, account=None) ->
     if not context.visible_to(account):  # the rule itself, should its SQL twin ever differ
         audit.not_found("meeting", Meeting, meeting_id, account)
     if for_edit and not can_plan(account):
-        abort(404)
+        raise NotFound
     audit.record_read("meeting", meeting.id, context.audience.labels, account)
     return context

@@ -14,7 +14,6 @@ are reminded before the meeting.
 import datetime as dt
 
 import icalendar
-from flask_login import current_user
 from icalendar.parser import Contentline
 from peewee import Case, Value
 
@@ -125,13 +124,13 @@ def _context(contexts, account, method: str = "REQUEST", update: bool = False, m
     return SERIES_KIND, {"entries": entries, "title": _series_title(contexts, account)}
 
 
-def invitation_text(meetings) -> tuple[str, str]:
-    """Subject and text of the invitation to `meetings`, as it is mailed: for people to copy
-    when this installation sends no mail."""
+def invitation_text(meetings, actor) -> tuple[str, str]:
+    """Subject and text of the invitation to `meetings`, as it is mailed: for `actor`, who
+    plans them, to copy when this installation sends no mail."""
     from intranet.meetings.access import load_context
 
-    kind, context = _context([load_context(m) for m in meetings], current_user)
-    composed = mail.compose(kind, mail.language_of(current_user), copy=True, **context)
+    kind, context = _context([load_context(m) for m in meetings], actor)
+    composed = mail.compose(kind, mail.language_of(actor), copy=True, **context)
     return composed.subject, composed.text.strip()
 
 

@@ -5,8 +5,6 @@ this one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from flask import abort
-from flask_login import current_user
 from peewee import JOIN
 
 from intranet.core import audit, sharing, versioning
@@ -124,14 +122,13 @@ def context_for(minutes: Minutes) -> MinutesContext:
 
 
 def get_minutes_or_404(
-    minutes_id: int, for_edit: bool = False, account=None, record_view: bool = True
+    minutes_id: int, for_edit: bool = False, *, account, record_view: bool = True
 ) -> MinutesContext:
     """Load minutes and check access where they are loaded: not visible → 404, like absent.
     With `for_edit`, only a draft the account may edit is found. A read of restricted minutes
     is noted for the audit log, which writes it once the answer is served
     (core.audit.record_read), unless the route records its own entry (`record_view=False`,
     the PDF export)."""
-    account = account or current_user
     minutes = (
         Minutes.select(Minutes, Meeting, Organization)
         .join(Meeting)
@@ -145,7 +142,7 @@ def get_minutes_or_404(
     if not context.may(account, "view"):  # the rule itself, should its SQL twin ever differ
         audit.not_found("minutes", Minutes, minutes_id, account)
     if for_edit and not context.may(account, "edit"):
-        abort(404)
+        raise NotFound
     if record_view:
         audit.record_read("minutes", minutes.id, context.audience.labels, account)
     return context

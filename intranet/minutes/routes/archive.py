@@ -1,0 +1,92 @@
+"""Minutes pages: the archive, the decision register (page and CSV), the print view and
+the PDF of one set of minutes."""
+
+from flask import request
+from flask_login import current_user
+
+from intranet.core import audit
+from intranet.core.accounts import Organization
+from intranet.core.pagination import paginate
+from intranet.core.query_args import QueryArgs
+from intranet.minutes import access, export
+from intranet.minutes import archive as minutes_archive
+from intranet.minutes.routes.blueprint import bp
+from intranet.platform.htmx import render
+from intranet.platform.web import download
+
+# --- Archive -------------------------------------------------------------------------------------
+
+
+@bp.get("/minutes")
+def archive():
+    args = QueryArgs()
+    year, organization_id = args.year("year"), args.id("organization")
+    page = paginate(minutes_archive.archive(current_user, year, organization_id), per_page=25)
+    return render(
+        "minutes/archive.html",
+        "minutes/_archive_list.html",
+        page=page,
+        year=year,
+        organization_id=organization_id,
+        years=minutes_archive.archive_years(current_user),
+        organizations=_organization_filter(),
+        is_new=minutes_archive.is_new,
+    )
+
+
+def _register_filters():
+    args = QueryArgs()
+    return {
+        "words": request.args.get("q", "")[:200],
+        "year": args.year("year"),
+        "organization_id": args.id("organization"),
+    }
+
+
+@bp.get("/decisions")
+def decisions():
+    """The register of released decisions the account may read, to find and cite them."""
+    filters = _register_filters()
+    page = paginate(minutes_archive.decision_register(current_user, **filters), per_page=25)
+    return render(
+        "minutes/decisions.html",
+        "minutes/_decision_list.html",
+        page=page,
+        numbers=minutes_archive.register_numbers(page.items),
+        years=minutes_archive.archive_years(current_user),
+        organizations=_organization_filter(),
+        **filters,
+    )
+
+
+@bp.get("/decisions.csv")
+def decisions_csv():
+    filters = _register_filters()
+    decisions = list(minutes_archive.decision_register(current_user, **filters).limit(5000))
+    body = minutes_archive.decisions_csv(current_user, decisions)
+    audit.record("minutes.decisions_exported", detail=str(len(decisions)), actor=current_user)
+    return download(body, "beschluesse.csv", "text/csv")
+
+
+def _organization_filter():
+    """(id, name) of every organisation, for the archive's and the register's filters."""
+    return [(o.id, o.name) for o in Organization.select().order_by(Organization.name)]
+
+
+# --- Export: print view and PDF -----------------------------------------------------------------
+
+
+@bp.get("/minutes/<id:minutes_id>/print")
+def print_view(minutes_id):
+    # The read is written only if the export's own checks let the minutes out (else a 404).
+    context = access.get_minutes_or_404(minutes_id, account=current_user)
+    return export.html(export.prepare(context, current_user))
+
+
+@bp.get("/minutes/<id:minutes_id>.pdf")
+def pdf(minutes_id):
+    # The export writes its own entry (minutes.exported); a second one for the view adds nothing.
+    context = access.get_minutes_or_404(minutes_id, record_view=False, account=current_user)
+    document = export.prepare(context, current_user)
+    body = export.pdf(document)
+    return download(body, export.file_name(context.minutes), "application/pdf")
