@@ -107,8 +107,6 @@ SPEAKS_HTTP = {
     ("intranet/core/audit.py", "current_user"),
     # Learns the intranet's address from an admin's request.
     ("intranet/core/notifications.py", "current_user"),
-    # Being split in parallel; its loaders follow with the split.
-    ("intranet/oparl/services.py", "abort"),
 }
 
 

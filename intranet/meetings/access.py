@@ -15,6 +15,7 @@ from intranet.meetings.models import (
     Meeting,
     MeetingOrganization,
     MeetingPerson,
+    MeetingState,
 )
 from intranet.platform.errors import NotFound
 
@@ -44,7 +45,7 @@ def organizations_named(meeting, invited_ids) -> set[int]:
 def can_answer(account, meeting, invited_ids, person_ids) -> bool:
     """Invited accounts answer: members of an organising or invited organisation, or a person
     named on the meeting; not once it is cancelled or held."""
-    if meeting.cancelled or meeting.state == "held" or not account.is_authenticated:
+    if meeting.cancelled or meeting.state == MeetingState.HELD or not account.is_authenticated:
         return False
     if account.id in set(person_ids):
         return True

@@ -16,8 +16,6 @@ The objects are built in `objects` from a `Bundle` (`bundle`), the lists in `lis
 module answers one object by its address and holds the personal token.
 """
 
-from flask import abort
-
 from intranet.attachments import services as attachments
 from intranet.auth.tokens import PersonalToken
 from intranet.core import audit
@@ -41,6 +39,7 @@ from intranet.oparl.objects import (
     organization_object,
     person_object,
 )
+from intranet.platform.errors import NotFound
 from intranet.platform.web import download as download_response
 
 TOKEN = PersonalToken(OparlToken, "oparl", "oparl.token_renewed", "oparl.token_revoked")
@@ -53,7 +52,7 @@ def get_meeting(meeting_id: int, account) -> tuple:
     # The loader notes the read; it is written only if the answer is served (core.audit).
     context = meetings_access.get_meeting_or_404(meeting_id, account=account)
     if not exported(context.audience):
-        abort(404)  # RED never leaves the intranet (and nothing was read)
+        raise NotFound()  # RED never leaves the intranet (and nothing was read)
     return context.meeting, bundle([context.meeting], account)
 
 
@@ -66,14 +65,14 @@ def agenda_item(meeting_id: int, item_id: int, account) -> dict:
     _meeting, found = get_meeting(meeting_id, account)
     item = found.item_by_id.get(item_id)
     if item is None or item.meeting_id != meeting_id:
-        abort(404)
+        raise NotFound()
     return agenda_item_object(item, found)
 
 
 def location(meeting_id: int, account) -> dict:
     found_meeting, found = get_meeting(meeting_id, account)
     if not (found.contexts[meeting_id].audience.leaves_intranet and found_meeting.location_text):
-        abort(404)
+        raise NotFound()
     return location_object(found_meeting)
 
 
@@ -84,7 +83,7 @@ def get_protocol(minutes_id: int, account):
     _meeting, found = get_meeting(meeting_id, account)
     chosen = found.protocols.get(meeting_id)
     if chosen is None or chosen[0].minutes.id != minutes_id:
-        abort(404)
+        raise NotFound()
     return chosen
 
 
@@ -109,7 +108,7 @@ def get_file(attachment_id: int, account):
     attachment, owner = attachments.get_attachment_or_404(attachment_id, account=account)
     audience = attachments.audience(attachment, owner)
     if owner.kind not in EXPORTED_OWNERS or not audience.leaves_intranet:
-        abort(404)
+        raise NotFound()
     return attachment, owner
 
 
@@ -134,7 +133,7 @@ def person(person_id: int, account) -> dict:
         Person.select(Person, Organization).join(Organization).where(Person.id == person_id).first()
     )
     if found is None:
-        abort(404)
+        raise NotFound()
     return person_object(found, memberships_by(Membership.person, [found.id])[found.id], account)
 
 
@@ -143,14 +142,14 @@ def membership(person_id: int, membership_id: int) -> dict:
         (Membership.id == membership_id) & (Membership.person == person_id)
     )
     if found is None:
-        abort(404)
+        raise NotFound()
     return membership_object(found)
 
 
 def organization(organization_id: int) -> dict:
     found = Organization.get_or_none(Organization.id == organization_id)
     if found is None:
-        abort(404)
+        raise NotFound()
     return organization_object(found, memberships_by(Membership.organization, [found.id])[found.id])
 
 

@@ -15,6 +15,7 @@ from intranet.meetings import attendance as meetings_attendance
 from intranet.meetings import planning as meetings_planning
 from intranet.meetings import series as meetings_series
 from intranet.meetings.forms import AgendaItemForm, CancelForm
+from intranet.meetings.models import MeetingState
 from intranet.meetings.routes.blueprint import _organization_choices, bp
 from intranet.platform.htmx import render
 
@@ -51,7 +52,9 @@ def _show_context(context):
         "cancel_form": CancelForm(version=meeting.version) if planner else None,
         "action_form": EmptyForm(),
         "ambiguous": times.is_ambiguous(times.to_local(meeting.start).replace(tzinfo=None)),
-        "occurrences": _occurrences(meeting) if planner and meeting.state == "planned" else [],
+        "occurrences": _occurrences(meeting)
+        if planner and meeting.state == MeetingState.PLANNED
+        else [],
         "invitation": _invitation_text(meeting) if planner else None,
         "delivery": outbox.delivery_of(mail.about(meeting)) if planner else None,
         "files": files.page_files(context, items, account),

@@ -16,7 +16,7 @@ from intranet.minutes import signoff as minutes_signoff
 from intranet.minutes import versions as minutes_versions
 from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.forms import CommentForm, ResolveForm, StepForm
-from intranet.minutes.models import CIRCULATING, RELEASED, Minutes
+from intranet.minutes.models import CIRCULATING, RELEASED, CommentKind, Minutes
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.db import utcnow
 from intranet.platform.htmx import redirect_to, render
@@ -79,7 +79,9 @@ def _show_context(context, **overrides):
         "summary": minutes_signoff.confirmation_summary(context)
         if context.may(account, "confirmations")
         else None,
-        "open_objections": [c for c in comments if c.kind == "objection" and not c.resolved_at],
+        "open_objections": [
+            c for c in comments if c.kind == CommentKind.OBJECTION and not c.resolved_at
+        ],
         "files_owner": files.context_owner(context, account),
         "attachments": files.numbered_files(context, sections, account),
         "decision_numbers": numbering.decision_numbers(minutes),

@@ -13,7 +13,7 @@ from intranet.minutes import comments as minutes_comments
 from intranet.minutes import signoff as minutes_signoff
 from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.forms import ResolveForm, StepForm
-from intranet.minutes.models import Minutes
+from intranet.minutes.models import CommentKind, Minutes
 from intranet.minutes.routes.blueprint import bp
 from intranet.minutes.routes.page import _comment_form, _show_context
 from intranet.platform.htmx import redirect_to, render, wants_fragment
@@ -84,7 +84,7 @@ def comment(minutes_id):
             target = form.section if getattr(error, "field", None) == "section" else form.text
             target.errors = [str(error)]
         else:
-            if form.kind.data == "objection":
+            if form.kind.data == CommentKind.OBJECTION:
                 flash(_("Your objection is recorded. The coordination will answer it."), "success")
             else:
                 flash(_("Your comment is saved."), "success")
