@@ -1,0 +1,82 @@
+"""The directory's one blueprint and what its pages share: the sign-in check, the template
+helpers and labels, loading a person or organisation with the access check, the organisation
+choices of the forms, the log detail of a list export. The route modules beside this one add
+their pages to `bp`."""
+
+from flask import Blueprint, abort, g, request
+from flask_babel import format_date
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from intranet.auth.access import require_login
+from intranet.core.accounts import Organization
+from intranet.directory.forms import (
+    CONSENT_BASIS_LABELS,
+    CONTACT_FIELD_LABELS,
+    FORM_OF_ADDRESS_LABELS,
+    VISIBILITY_LABELS,
+)
+from intranet.directory.models import Person
+from intranet.directory.visibility import can_edit, can_see, split_contact_fields
+
+bp = Blueprint("directory", __name__)
+bp.before_request(require_login)
+
+
+@bp.app_context_processor
+def directory_helpers():
+    # The account itself, not the proxy: a list asks once per row and field.
+    viewer = current_user._get_current_object()
+
+    def see(person, field):
+        return can_see(viewer, person, field)
+
+    def contact_summary(person):
+        shown, hidden = split_contact_fields(viewer, person)
+        if "contact_field_names" not in g:  # once per request, not once per row
+            g.contact_field_names = {k: str(v) for k, v in CONTACT_FIELD_LABELS.items()}
+        return shown, [g.contact_field_names[field] for field in hidden]
+
+    return {
+        "can_see_field": see,
+        "split_contact_fields": contact_summary,
+        "CONTACT_FIELD_LABELS": CONTACT_FIELD_LABELS,
+        "VISIBILITY_LABELS": VISIBILITY_LABELS,
+        "FORM_OF_ADDRESS_LABELS": FORM_OF_ADDRESS_LABELS,
+        "CONSENT_BASIS_LABELS": CONSENT_BASIS_LABELS,
+    }
+
+
+@bp.app_template_filter("local_date")
+def local_date(value) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+# --- Loading with the access check -------------------------------------------------------------
+
+
+def get_person_or_404(person_id: int, for_edit: bool = False) -> Person:
+    person = (
+        Person.select(Person, Organization).join(Organization).where(Person.id == person_id).first()
+    )
+    if person is None or (for_edit and not can_edit(current_user, person)):
+        abort(404)
+    return person
+
+
+def get_organization_or_404(organization_id: int) -> Organization:
+    return Organization.get_or_none(Organization.id == organization_id) or abort(404)
+
+
+def own_entry() -> Person | None:
+    return Person.get_or_none(Person.account == current_user.id)
+
+
+def _organization_choices():
+    return [SelectChoice(o.id, o.name) for o in Organization.select().order_by(Organization.name)]
+
+
+def _export_detail(file_format: str) -> str:
+    """The format and the filters of a list export, so the log says which part left."""
+    filters = "&".join(f"{key}={value}" for key, value in request.args.items(multi=True) if value)
+    return f"{file_format} {filters}".strip()
