@@ -54,9 +54,19 @@ def live_app(tmp_path):
 @pytest.fixture
 def live_server(live_app):
     server = create_server(live_app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    closing = threading.Event()
+
+    def serve():
+        try:
+            server.run()
+        except OSError:  # the socket closed under the waiting loop: only when we close it
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
+    closing.set()
     server.close()
     if not db.is_closed():
         db.close()
