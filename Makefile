@@ -71,10 +71,21 @@ vendor: node-assets
 translations: venv
 	$(VENV)/bin/pybabel compile --statistics -d translations
 
+# The SQLite and the PostgreSQL run go side by side, each with its own workers, folders and
+# log (printed when both are done). A worker spends about a third of its time waiting, for
+# Chromium, for the PostgreSQL server or for a timer in a test, and the other run's workers use
+# the cores meanwhile. `TESTS=tests/test_auth.py make test` runs a part of the suite.
+TESTS ?=
 test: system-packages dev-venv node-assets postgres
 	$(VENV)/bin/ruff check intranet tests app.py
-	$(PYTEST)
-	INTRANET_DATABASE_URL=$(PG_URL) $(PYTEST)
+	@runs=$$(mktemp -d); \
+	$(PYTEST) --basetemp=$$runs/sqlite $(TESTS) >$$runs/sqlite.log 2>&1 & sqlite=$$!; \
+	INTRANET_DATABASE_URL=$(PG_URL) $(PYTEST) --basetemp=$$runs/postgresql $(TESTS) \
+		>$$runs/postgresql.log 2>&1 & postgresql=$$!; \
+	wait $$sqlite; sqlite=$$?; wait $$postgresql; postgresql=$$?; \
+	echo "=== SQLite"; cat $$runs/sqlite.log; echo "=== PostgreSQL ($(PG_URL))"; \
+	cat $$runs/postgresql.log; rm -rf $$runs; \
+	test $$sqlite = 0 && test $$postgresql = 0
 
 lint: dev-venv
 	$(VENV)/bin/ruff check intranet tests app.py
