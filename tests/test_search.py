@@ -574,3 +574,41 @@ def test_a_corrections_hit_is_titled_as_the_correction(client, app, org, member)
     page = text_of(client.get("/search?q=lagebild").get_data(as_text=True))
     assert "Berichtigung des Protokolls: Fahrradstaffel" in page
     assert "Protokoll: Fahrradstaffel" in page
+
+
+def test_a_common_word_is_counted_up_to_the_pool_and_said_to_be_more(app):
+    """Beyond POOL visible matches the count stops: "more than 100", and the hits shown are the
+    best ranked of the newest; hidden matches, newer still, neither count nor fill the pool."""
+    pool = fulltext.POOL
+    for item_id in range(1, pool + 21):
+        fulltext.index("minutes", item_id, "Bericht", "Fahrradstaffel im Einsatz")
+    fulltext.index("minutes", 3, "Fahrradstaffel Fahrradstaffel", "Fahrradstaffel")  # oldest
+    fulltext.index("minutes", pool + 10, "Fahrradstaffel", "Fahrradstaffel")  # among the newest
+    hidden = range(pool + 100, 2 * pool + 200)
+    for item_id in hidden:
+        fulltext.index("minutes", item_id, "Fahrradstaffel", "geheim")
+    visible = list(range(1, pool + 21))
+    found = fulltext.search("minutes", visible, search_terms("fahrradstaffel"), limit=3)
+    assert found.total == pool and found.more
+    assert found.matches[0].item_id == pool + 10
+    assert {m.item_id for m in found.matches}.isdisjoint(hidden)
+    assert all("geheim" not in str(m.snippet) for m in found.matches)
+    few = fulltext.search("minutes", visible[:pool], search_terms("fahrradstaffel"), limit=3)
+    assert few.total == pool and not few.more
+
+
+def test_the_page_says_more_than_when_a_count_stopped(client, app, org, member, monkeypatch):
+    monkeypatch.setattr(fulltext, "POOL", 3)
+    for n in range(5):
+        make_meeting(f"Fahrradstaffel {n}", invited=[org])
+    make_meeting("Fahrradstaffel geheim", label="amber", organization=org)
+    person(org, family_name="Fahrradstaffel", given_name="Kim")
+    sign_in(client, member)
+    page = text_of(client.get("/search?q=fahrradstaffel").get_data(as_text=True))
+    assert "Mehr als 4 Treffer gefunden." in page
+    assert "Termine (mehr als 3)" in page and "Kontakte (1)" in page
+    assert "die 3 besten der neuesten Treffer" in page
+    assert "geheim" not in page
+    monkeypatch.setattr(fulltext, "POOL", 100)
+    page = text_of(client.get("/search?q=fahrradstaffel").get_data(as_text=True))
+    assert "6 Treffer gefunden." in page and "Termine (5)" in page and "mehr als" not in page
