@@ -195,6 +195,20 @@ def test_snippet_shows_the_place_that_matched(app, org):
     assert len(text_of(snippet)) <= fulltext.SNIPPET_LENGTH + 4
 
 
+def test_a_long_texts_first_match_is_found_where_the_whole_text_has_it(monkeypatch):
+    """The head of a long text is searched first: a match cut by the head's end (or shifted
+    by letters that fold longer, ß → ss) must not hide the earlier one or invent another."""
+    head = fulltext.FIRST_MATCH_HEAD
+    words = ["fahrradstaffeleinsatz", "fahrrad"]
+    for filler in ("x", "ß"):
+        for at in range(head - 40, head + 3):
+            text = filler * at + " Fahrradstaffeleinsatz Fahrrad " + "y " * 1000
+            shortcut = fulltext._first_match(text, words)
+            monkeypatch.setattr(fulltext, "FIRST_MATCH_HEAD", 10**9)
+            assert shortcut == fulltext._first_match(text, words) == at + 1, (filler, at)
+            monkeypatch.setattr(fulltext, "FIRST_MATCH_HEAD", head)
+
+
 def test_meeting_services_keep_the_index_current(client, app, coordinator):
     sign_in(client, coordinator)
     response = client.post("/meetings/new", data=form_data(client, title="Fahrradstaffel planen"))
