@@ -143,6 +143,15 @@ def test_hits_are_ranked_and_marked_after_escaping(client, app, org, member):
     assert "<b>" not in page
 
 
+def test_a_title_hit_ranks_before_a_newer_body_hit_on_either_database(app):
+    """Relevance, not the newer id: on PostgreSQL the kind's token in the ranked query made
+    every rank 0."""
+    fulltext.index("minutes", 1, "Verkehr in der Neustadt", "Verkehr, Verkehr")
+    fulltext.index("minutes", 2, "Allgemeines", "Es geht auch um Verkehr")
+    found = fulltext.search("minutes", [1, 2], search_terms("verkehr"))
+    assert [m.item_id for m in found.matches] == [1, 2]
+
+
 def test_meeting_hits_come_upcoming_nearest_first_then_past_latest_first(
     client, app, org, member, count_queries
 ):

@@ -222,8 +222,14 @@ def _fts5_query(kind: str, words: list[str]) -> str:
 def _tsquery(kind: str, words: list[str]) -> str:
     # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them; typed
     # words match title (A) and body (B) only, the kind's token only as itself (D).
-    typed = " & ".join(f"'{w}':*AB" if len(w) >= PREFIX_FROM else f"'{w}':AB" for w in words)
-    return f"'{kind_token(kind)}':D & {typed}"
+    return f"'{kind_token(kind)}':D & {_typed_tsquery(words)}"
+
+
+def _typed_tsquery(words: list[str]) -> str:
+    # What ts_rank weighs: the typed words alone. With the kind's token in the query, ts_rank
+    # gave every match 0 (the token's weight, D, is 0 and an AND query ranks by its weakest
+    # word), so PostgreSQL ranked by id alone.
+    return " & ".join(f"'{w}':*AB" if len(w) >= PREFIX_FROM else f"'{w}':AB" for w in words)
 
 
 def search(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
@@ -283,7 +289,8 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         newest = SearchDocument.entry.desc()
         # Weights for D, C, B, A: the kind's token (D) adds nothing to the rank.
         weights = SQL("'{0, 0, 0.4, 1}'::float4[]")
-        relevance = -fn.ts_rank(weights, SearchDocument.document, tsquery)
+        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
+        relevance = fn.ts_rank(weights, SearchDocument.document, typed).desc()
     first = ()
     if by is not None:
         query, first = by(query, SearchEntry.item_id)
