@@ -36,6 +36,7 @@ from peewee import (
     Field,
     ForeignKeyField,
     IntegerField,
+    Join,
     Ordering,
     Select,
     SelectBase,
@@ -276,9 +277,6 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
             )
         )
         newest = SearchText.rowid.desc()
-        # FTS5's `rank` column: bm25 with the weights migration 0024 configured, lower is
-        # better; the kind's column weighs nothing.
-        relevance = SQL("rank")
     else:
         tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(kind, words))
         query = (
@@ -287,16 +285,17 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
             .where(Expression(SearchDocument.document, "@@", tsquery))
         )
         newest = SearchDocument.entry.desc()
-        # Weights for D, C, B, A: the kind's token (D) adds nothing to the rank.
-        weights = SQL("'{0, 0, 0.4, 1}'::float4[]")
-        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
-        relevance = fn.ts_rank(weights, SearchDocument.document, typed).desc()
     first = ()
     if by is not None:
         query, first = by(query, SearchEntry.item_id)
     if isinstance(visible, (SelectBase, list, tuple, set)):
         visible = SearchEntry.item_id.in_(visible)
-    keys = [_key(order) for order in (*first, relevance, SearchEntry.item_id.desc())]
+    keys = [_key(order) for order in first]
+    if is_sqlite():
+        # FTS5's `rank` column: bm25 with the weights migration 0024 configured, lower is
+        # better; the kind's column weighs nothing. Only the match itself knows it, so it is
+        # read in the pool's query (for the rows the pool takes only).
+        keys.append((SQL("rank"), "ASC"))
     pool = (
         query.select(
             SearchEntry.id.alias("entry_id"),
@@ -309,9 +308,20 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         .limit(POOL + 1)
         .alias("pool")
     )
+    source, relevance = pool, ()
+    if not is_sqlite():
+        # ts_rank for the pool's rows only: inside the pool's query PostgreSQL computed it for
+        # every visible match before the LIMIT. Weights for D, C, B, A.
+        # (A named alias: the pool's own search_document must not share its number.)
+        document = SearchDocument.alias("ranked")
+        source = Join(pool, document, JOIN.INNER, on=(document.entry == pool.c.entry_id))
+        weights = SQL("'{0, 0, 0.4, 1}'::float4[]")
+        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
+        relevance = (fn.ts_rank(weights, document.document, typed).desc(),)
+    order = [Ordering(pool.c[f"k{n}"], direction) for n, (_node, direction) in enumerate(keys)]
     best = (
         Select(
-            [pool],
+            [source],
             [
                 pool.c.entry_id,
                 pool.c.item_id,
@@ -319,7 +329,7 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
                 *(pool.c[f"f{n}"] for n in range(len(fields))),
             ],
         )
-        .order_by(*(Ordering(pool.c[f"k{n}"], d) for n, (_node, d) in enumerate(keys)))
+        .order_by(*order, *relevance, pool.c.item_id.desc())
         .limit(min(limit, POOL))
         .bind(db)
     )
