@@ -221,16 +221,25 @@ def _fts5_query(kind: str, words: list[str]) -> str:
 
 
 def _tsquery(kind: str, words: list[str]) -> str:
-    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them; typed
-    # words match title (A) and body (B) only, the kind's token only as itself (D).
-    return f"'{kind_token(kind)}':D & {_typed_tsquery(words)}"
+    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them. The kind's
+    # token without its weight (D): a weight in the query makes PostgreSQL re-read every
+    # matching tsvector after the GIN index has found it; the same word in a title or body
+    # of another kind is left out by the search's `kind` condition.
+    return f"'{kind_token(kind)}' & {_typed_tsquery(words)}"
 
 
 def _typed_tsquery(words: list[str]) -> str:
     # What ts_rank weighs: the typed words alone. With the kind's token in the query, ts_rank
     # gave every match 0 (the token's weight, D, is 0 and an AND query ranks by its weakest
-    # word), so PostgreSQL ranked by id alone.
-    return " & ".join(f"'{w}':*AB" if len(w) >= PREFIX_FROM else f"'{w}':AB" for w in words)
+    # word), so PostgreSQL ranked by id alone. A typed word that could reach a kind's token
+    # (they all start with "k") is held to title and body (A, B); no other word can.
+    return " & ".join(_lexeme(w) for w in words)
+
+
+def _lexeme(word: str) -> str:
+    weights = "AB" if word.startswith("k") else ""
+    prefix = "*" if len(word) >= PREFIX_FROM else ""
+    return f"'{word}':{prefix}{weights}" if prefix or weights else f"'{word}'"
 
 
 def search(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
