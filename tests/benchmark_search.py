@@ -1,13 +1,15 @@
 """Full-text search timing at 1,000 and 10,000 indexed meetings or sets of minutes (not
 collected by pytest).
 
-`python tests/benchmark_search.py [--minutes] [N …]` fills a fresh database (a temporary SQLite
-file, or INTRANET_DATABASE_URL) with N meetings of mixed sharing labels — with `--minutes`, each
-with minutes in a mixed workflow state and two sections — indexes them, and times 200 searches
-twice: the provider alone (visibility sub-select, match, rank, count, snippets) and the whole
-/search request with every provider and the template.
+`python tests/benchmark_search.py [--minutes] [--data DIR] [--query Q] [N …]` fills a fresh
+database (a temporary SQLite file, or INTRANET_DATABASE_URL) with N meetings of mixed sharing
+labels — with `--minutes`, each with minutes in a mixed workflow state and two sections —
+indexes them, and times 200 searches twice: the provider alone (visibility, match, rank, count,
+snippets) and the whole /search request with every provider and the template. `--help` says more.
 """
 
+import argparse
+import contextlib
 import datetime as dt
 import random
 import statistics
@@ -18,15 +20,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from intranet import create_app  # noqa: E402
 from intranet import demo as forum_demo  # noqa: E402
+from intranet.core.accounts import Account  # noqa: E402
 from intranet.core.search import HITS_PER_KIND, search_terms  # noqa: E402
 from intranet.meetings import search_provider  # noqa: E402
 from intranet.meetings.models import Meeting, MeetingOrganization  # noqa: E402
 from intranet.minutes import search_index as minutes_search  # noqa: E402
+from intranet.minutes import search_provider as minutes_provider  # noqa: E402
 from intranet.minutes.models import Minutes, MinutesSection  # noqa: E402
 from intranet.platform.db import db, utcnow  # noqa: E402
 from tests import factories  # noqa: E402
-from tests.conftest import make_app, sign_in  # noqa: E402
+from tests.conftest import DEFAULT_CONFIG, IsolatedClient, make_app, sign_in  # noqa: E402
 
 SEARCHES = 200
 WORDS = [
@@ -134,23 +139,42 @@ def fill(count, organizations, rng, with_minutes=False):
                 minutes_search.index_minutes(minutes.id)
 
 
-def run(count, with_minutes=False):
-    provider = minutes_search if with_minutes else search_provider
+def prepare(folder, count, with_minutes):
+    """The app on `folder`'s database, filled with `count` items unless an earlier run with the
+    same `--data` folder did (the filled SQLite file stays there; PostgreSQL keeps its tables)."""
+    marker = Path(folder) / f"filled-{count}-{'minutes' if with_minutes else 'meetings'}"
+    if marker.exists():
+        app = create_app({**DEFAULT_CONFIG, "DATA_DIR": str(Path(folder) / "data")})
+        app.test_client_class = IsolatedClient
+        return app, False
+    app = make_app(Path(folder), TESTING=True)
+    marker.touch()
+    return app, True
+
+
+def run(count, with_minutes=False, folder=None, query=None):
+    provider = minutes_provider if with_minutes else search_provider
     kind = "sets of minutes" if with_minutes else "meetings"
-    with tempfile.TemporaryDirectory() as folder:
-        app = make_app(Path(folder), TESTING=True)
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory())
+        app, empty = prepare(folder, count, with_minutes)
         with app.app_context(), app.test_request_context():
             db.connect(reuse_if_open=True)
-            organizations = forum_demo.create_organizations(dt.date(2024, 1, 1))
             rng = random.Random(7)
-            started = time.perf_counter()
-            fill(count, organizations, rng, with_minutes)
-            print(
-                f"{count} {kind} indexed in {time.perf_counter() - started:.1f} s "
-                f"({db.obj.__class__.__name__})"
-            )
-            member = factories.account("member", organizations[3], email="bench@example.org")
-            queries = [rng.choice(QUERIES) for _ in range(SEARCHES)]
+            if empty:
+                organizations = forum_demo.create_organizations(dt.date(2024, 1, 1))
+                started = time.perf_counter()
+                fill(count, organizations, rng, with_minutes)
+                print(
+                    f"{count} {kind} indexed in {time.perf_counter() - started:.1f} s "
+                    f"({db.obj.__class__.__name__})"
+                )
+                member = factories.account("member", organizations[3], email="bench@example.org")
+            else:
+                member = Account.get(Account.email == "bench@example.org")
+                print(f"{count} {kind} from an earlier run ({db.obj.__class__.__name__})")
+            queries = [query or rng.choice(QUERIES) for _ in range(SEARCHES)]
             timings, hits = [], 0
             for query in queries:
                 started = time.perf_counter()
@@ -174,10 +198,20 @@ def run(count, with_minutes=False):
 
 
 def main():
-    with_minutes = "--minutes" in sys.argv
-    counts = [int(arg) for arg in sys.argv[1:] if arg != "--minutes"] or [1000, 10000]
-    for count in counts:
-        run(count, with_minutes)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("counts", nargs="*", type=int, default=[1000, 10000], metavar="N")
+    parser.add_argument("--minutes", action="store_true", help="each meeting with minutes")
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="fill the database in DIR once and search it again on later runs (one N only)",
+    )
+    parser.add_argument("--query", help="search only this, not the mixed list of queries")
+    args = parser.parse_args()
+    if args.data and len(args.counts) != 1:
+        parser.error("--data needs exactly one N")
+    for count in args.counts:
+        run(count, args.minutes, args.data, args.query)
 
 
 if __name__ == "__main__":

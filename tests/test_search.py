@@ -143,6 +143,15 @@ def test_hits_are_ranked_and_marked_after_escaping(client, app, org, member):
     assert "<b>" not in page
 
 
+def test_a_title_hit_ranks_before_a_newer_body_hit_on_either_database(app):
+    """Relevance, not the newer id: on PostgreSQL the kind's token in the ranked query made
+    every rank 0."""
+    fulltext.index("minutes", 1, "Verkehr in der Neustadt", "Verkehr, Verkehr")
+    fulltext.index("minutes", 2, "Allgemeines", "Es geht auch um Verkehr")
+    found = fulltext.search("minutes", [1, 2], search_terms("verkehr"))
+    assert [m.item_id for m in found.matches] == [1, 2]
+
+
 def test_meeting_hits_come_upcoming_nearest_first_then_past_latest_first(
     client, app, org, member, count_queries
 ):
@@ -193,6 +202,20 @@ def test_snippet_shows_the_place_that_matched(app, org):
     assert "<mark>Fahrradstaffel</mark>" in snippet
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert len(text_of(snippet)) <= fulltext.SNIPPET_LENGTH + 4
+
+
+def test_a_long_texts_first_match_is_found_where_the_whole_text_has_it(monkeypatch):
+    """The head of a long text is searched first: a match cut by the head's end (or shifted
+    by letters that fold longer, ß → ss) must not hide the earlier one or invent another."""
+    head = fulltext.FIRST_MATCH_HEAD
+    words = ["fahrradstaffeleinsatz", "fahrrad"]
+    for filler in ("x", "ß"):
+        for at in range(head - 40, head + 3):
+            text = filler * at + " Fahrradstaffeleinsatz Fahrrad " + "y " * 1000
+            shortcut = fulltext._first_match(text, words)
+            monkeypatch.setattr(fulltext, "FIRST_MATCH_HEAD", 10**9)
+            assert shortcut == fulltext._first_match(text, words) == at + 1, (filler, at)
+            monkeypatch.setattr(fulltext, "FIRST_MATCH_HEAD", head)
 
 
 def test_meeting_services_keep_the_index_current(client, app, coordinator):
@@ -451,6 +474,20 @@ def test_typed_words_never_match_the_kind_token(app, query):
         assert fulltext.search(kind, [1], search_terms(f"probe {query}")).total == 0
 
 
+def test_postgres_query_lets_the_index_answer_without_rereading_documents(app):
+    """A weight in a tsquery makes PostgreSQL re-read every matching tsvector after the GIN
+    index found it (90 ms per kind at 10,000 minutes): only typed words that could reach a
+    kind's token (they start with "k") keep one. A title holding another kind's token still
+    finds nothing of that kind."""
+    assert fulltext._tsquery("minutes", ["sicherheit", "ab", "kon"]) == (
+        "'kminutes' & 'sicherheit':* & 'ab' & 'kon':*AB"
+    )
+    fulltext.index("meeting", 1, "kminutes Bericht", "kminutes")
+    fulltext.index("minutes", 2, "Protokoll", "Text")
+    assert fulltext.search("minutes", [1, 2], search_terms("bericht")).total == 0
+    assert fulltext.search("meeting", [1, 2], search_terms("protokoll")).total == 0
+
+
 @pytest.mark.parametrize("query", HOSTILE + ["{kind} : kmeeting", "kind:kmeeting", "'kmeeting':D"])
 def test_hostile_queries_stay_words_in_every_kind(app, query):
     for kind in ("meeting", "agenda_item", "minutes", "minutes_section", "person"):
@@ -574,3 +611,41 @@ def test_a_corrections_hit_is_titled_as_the_correction(client, app, org, member)
     page = text_of(client.get("/search?q=lagebild").get_data(as_text=True))
     assert "Berichtigung des Protokolls: Fahrradstaffel" in page
     assert "Protokoll: Fahrradstaffel" in page
+
+
+def test_a_common_word_is_counted_up_to_the_pool_and_said_to_be_more(app):
+    """Beyond POOL visible matches the count stops: "more than 100", and the hits shown are the
+    best ranked of the newest; hidden matches, newer still, neither count nor fill the pool."""
+    pool = fulltext.POOL
+    for item_id in range(1, pool + 21):
+        fulltext.index("minutes", item_id, "Bericht", "Fahrradstaffel im Einsatz")
+    fulltext.index("minutes", 3, "Fahrradstaffel Fahrradstaffel", "Fahrradstaffel")  # oldest
+    fulltext.index("minutes", pool + 10, "Fahrradstaffel", "Fahrradstaffel")  # among the newest
+    hidden = range(pool + 100, 2 * pool + 200)
+    for item_id in hidden:
+        fulltext.index("minutes", item_id, "Fahrradstaffel", "geheim")
+    visible = list(range(1, pool + 21))
+    found = fulltext.search("minutes", visible, search_terms("fahrradstaffel"), limit=3)
+    assert found.total == pool and found.more
+    assert found.matches[0].item_id == pool + 10
+    assert {m.item_id for m in found.matches}.isdisjoint(hidden)
+    assert all("geheim" not in str(m.snippet) for m in found.matches)
+    few = fulltext.search("minutes", visible[:pool], search_terms("fahrradstaffel"), limit=3)
+    assert few.total == pool and not few.more
+
+
+def test_the_page_says_more_than_when_a_count_stopped(client, app, org, member, monkeypatch):
+    monkeypatch.setattr(fulltext, "POOL", 3)
+    for n in range(5):
+        make_meeting(f"Fahrradstaffel {n}", invited=[org])
+    make_meeting("Fahrradstaffel geheim", label="amber", organization=org)
+    person(org, family_name="Fahrradstaffel", given_name="Kim")
+    sign_in(client, member)
+    page = text_of(client.get("/search?q=fahrradstaffel").get_data(as_text=True))
+    assert "Mehr als 4 Treffer gefunden." in page
+    assert "Termine (mehr als 3)" in page and "Kontakte (1)" in page
+    assert "die 3 besten der neuesten Treffer" in page
+    assert "geheim" not in page
+    monkeypatch.setattr(fulltext, "POOL", 100)
+    page = text_of(client.get("/search?q=fahrradstaffel").get_data(as_text=True))
+    assert "6 Treffer gefunden." in page and "Termine (5)" in page and "mehr als" not in page

@@ -36,6 +36,9 @@ from peewee import (
     Field,
     ForeignKeyField,
     IntegerField,
+    Join,
+    Ordering,
+    Select,
     SelectBase,
     TextField,
     fn,
@@ -58,6 +61,11 @@ PREFIX_FROM = 3
 # A term like "a-b-c-…" splits into many words; a cap keeps the query small.
 MAX_WORDS = 20
 SNIPPET_LENGTH = 200
+# Characters of a long text searched for its first match before the whole text is (see
+# `_first_match`).
+FIRST_MATCH_HEAD = 2000
+# Visible matches a kind's search counts and ranks at most (see `ranked`): "more than 100".
+POOL = 100
 WORD = re.compile(r"[^\W_]+")
 
 
@@ -190,6 +198,8 @@ class Found:
     total: int
     matches: list[Match]
     words: list[str] = field(default_factory=list)
+    # True when more than `total` (= POOL) visible items matched: the search stopped there.
+    more: bool = False
 
 
 def query_words(terms: Terms) -> list[str]:
@@ -211,10 +221,25 @@ def _fts5_query(kind: str, words: list[str]) -> str:
 
 
 def _tsquery(kind: str, words: list[str]) -> str:
-    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them; typed
-    # words match title (A) and body (B) only, the kind's token only as itself (D).
-    typed = " & ".join(f"'{w}':*AB" if len(w) >= PREFIX_FROM else f"'{w}':AB" for w in words)
-    return f"'{kind_token(kind)}':D & {typed}"
+    # The same for to_tsquery: quoted lexemes, ":*" for a prefix, "&" between them. The kind's
+    # token without its weight (D): a weight in the query makes PostgreSQL re-read every
+    # matching tsvector after the GIN index has found it; the same word in a title or body
+    # of another kind is left out by the search's `kind` condition.
+    return f"'{kind_token(kind)}' & {_typed_tsquery(words)}"
+
+
+def _typed_tsquery(words: list[str]) -> str:
+    # What ts_rank weighs: the typed words alone. With the kind's token in the query, ts_rank
+    # gave every match 0 (the token's weight, D, is 0 and an AND query ranks by its weakest
+    # word), so PostgreSQL ranked by id alone. A typed word that could reach a kind's token
+    # (they all start with "k") is held to title and body (A, B); no other word can.
+    return " & ".join(_lexeme(w) for w in words)
+
+
+def _lexeme(word: str) -> str:
+    weights = "AB" if word.startswith("k") else ""
+    prefix = "*" if len(word) >= PREFIX_FROM else ""
+    return f"'{word}':{prefix}{weights}" if prefix or weights else f"'{word}'"
 
 
 def search(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
@@ -227,8 +252,8 @@ def search(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
 
 def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
     """Items of `kind` the reader may see that hold every term, best first, and how many there
-    are, in one query; titles and snippets are left empty for `with_texts`, which marks those
-    of several searches in one more query.
+    are (up to `POOL`), in one query; titles and snippets are left empty for `with_texts`,
+    which marks those of several searches in one more query.
 
     `by(query, item_id)` may join the items' own rows on `item_id` and return the query with
     the expressions to order by before relevance (meetings by date; none is fine): the order
@@ -238,50 +263,109 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
 
     `visible` is a sub-select (or list) of the ids the reader may see, or a condition on the
     rows `by` joined. The condition is the faster: it is checked on the matching rows only,
-    before they are ranked, where a sub-select first lists every visible item of every year."""
+    where a sub-select first lists every visible item of every year.
+
+    The database hands over the matches newest entry first, as its index holds them (no
+    sorting), and the search stops at the `POOL`+1st visible one: only those are counted,
+    ranked and ordered. Beyond that the count says "more than `POOL`" (`Found.more`) and the
+    hits shown are the best of the `POOL` newest visible matches. Without the stop every
+    visible match of a common word was joined, checked and ranked (about a second at 10,000
+    minutes); with it a search costs the same however many years of data there are."""
     words = query_words(terms)
     if not words:
         return Found(0, [], words)
-    # The total comes with the best ids (a window count before LIMIT); the texts for the
-    # snippets are read afterwards for those few rows only, not carried through the ranking.
-    columns = (SearchEntry.id, SearchEntry.item_id, fn.COUNT(SearchEntry.id).over(), *fields)
     if is_sqlite():
+        # CROSS JOIN keeps the FTS5 table as the outer loop, so the matches stream in its
+        # rowid order and the LIMIT stops the loop; the other way round, SQLite runs the whole
+        # match again for every visible entry (seconds, not milliseconds).
         query = (
-            SearchText.select(*columns)
-            # CROSS JOIN keeps the FTS5 table as the outer loop: the other way round, SQLite
-            # runs the whole match again for every visible entry (seconds, not milliseconds).
+            SearchText.select()
             .join(SearchEntry, JOIN.CROSS)
             .where(
                 SearchText.match(_fts5_query(kind, words)) & (SearchEntry.id == SearchText.rowid)
             )
         )
-        # FTS5's `rank` column: bm25 with the weights migration 0024 configured (SQLite
-        # refuses a bm25() call next to the window count); the kind's column weighs nothing.
-        order = (SQL("rank"), SearchEntry.item_id.desc())
+        newest = SearchText.rowid.desc()
     else:
         tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(kind, words))
         query = (
-            SearchDocument.select(*columns)
+            SearchDocument.select()
             .join(SearchEntry, on=(SearchEntry.id == SearchDocument.entry))
             .where(Expression(SearchDocument.document, "@@", tsquery))
         )
-        # Weights for D, C, B, A: the kind's token (D) adds nothing to the rank.
-        rank = fn.ts_rank(SQL("'{0, 0, 0.4, 1}'::float4[]"), SearchDocument.document, tsquery)
-        order = (rank.desc(), SearchEntry.item_id.desc())
+        newest = SearchDocument.entry.desc()
+    first = ()
     if by is not None:
         query, first = by(query, SearchEntry.item_id)
-        order = (*first, *order)
     if isinstance(visible, (SelectBase, list, tuple, set)):
         visible = SearchEntry.item_id.in_(visible)
-    query = query.where((SearchEntry.kind == kind) & visible)
-    rows = list(query.order_by(*order).limit(limit).tuples())
+    keys = [_key(order) for order in first]
+    if is_sqlite():
+        # FTS5's `rank` column: bm25 with the weights migration 0024 configured, lower is
+        # better; the kind's column weighs nothing. Only the match itself knows it, so it is
+        # read in the pool's query (for the rows the pool takes only).
+        keys.append((SQL("rank"), "ASC"))
+    pool = (
+        query.select(
+            SearchEntry.id.alias("entry_id"),
+            SearchEntry.item_id.alias("item_id"),
+            *(column.alias(f"f{n}") for n, column in enumerate(fields)),
+            *(node.alias(f"k{n}") for n, (node, _direction) in enumerate(keys)),
+        )
+        .where((SearchEntry.kind == kind) & visible)
+        .order_by(newest)
+        .limit(POOL + 1)
+        .alias("pool")
+    )
+    source, relevance = pool, ()
+    if not is_sqlite():
+        # ts_rank for the pool's rows only: inside the pool's query PostgreSQL computed it for
+        # every visible match before the LIMIT. Weights for D, C, B, A.
+        # (A named alias: the pool's own search_document must not share its number.)
+        document = SearchDocument.alias("ranked")
+        source = Join(pool, document, JOIN.INNER, on=(document.entry == pool.c.entry_id))
+        weights = SQL("'{0, 0, 0.4, 1}'::float4[]")
+        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
+        relevance = (fn.ts_rank(weights, document.document, typed).desc(),)
+    order = [Ordering(pool.c[f"k{n}"], direction) for n, (_node, direction) in enumerate(keys)]
+    best = (
+        Select(
+            [source],
+            [
+                pool.c.entry_id,
+                pool.c.item_id,
+                fn.COUNT(SQL("*")).over(),
+                *(pool.c[f"f{n}"] for n in range(len(fields))),
+            ],
+        )
+        .order_by(*order, *relevance, pool.c.item_id.desc())
+        .limit(min(limit, POOL))
+        .bind(db)
+    )
+    rows = list(best.tuples())
     if not rows:
         return Found(0, [], words)
+    # A plain Select hands over what the database returned: dates as text on SQLite.
+    convert = [column.python_value for column in fields]
     matches = [
-        Match(item_id, Markup(""), Markup(""), tuple(row), entry_id)
+        Match(
+            item_id,
+            Markup(""),
+            Markup(""),
+            tuple(c(v) for c, v in zip(convert, row, strict=True)),
+            entry_id,
+        )
         for entry_id, item_id, _total, *row in rows
     ]
-    return Found(rows[0][2], matches, words)
+    total = rows[0][2]
+    return Found(min(total, POOL), matches, words, more=total > POOL)
+
+
+def _key(order) -> tuple:
+    """An ORDER BY term as (expression, direction)."""
+    if isinstance(order, Ordering):
+        return order.node, order.direction
+    return order, "ASC"
 
 
 def with_texts(*searches: Found) -> None:
@@ -357,6 +441,14 @@ def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
 
 def _first_match(text: str, words: list[str]) -> int | None:
     """Where in `text` (as written) the first match starts."""
+    # Minutes run to pages and most match early: their head is folded first. A match found
+    # there is a match in the whole text too (folding goes character by character), and no
+    # earlier one was cut off by the head's end if this one starts a longest word before it.
+    if len(text) > FIRST_MATCH_HEAD:
+        folded, ends = _folded(text[:FIRST_MATCH_HEAD])
+        found = _pattern(tuple(words)).search(folded)
+        if found is not None and found.start() + max(map(len, words)) <= len(folded):
+            return _original_index(text, ends, found.start())
     folded, ends = _folded(text)
     found = _pattern(tuple(words)).search(folded)
     return None if found is None else _original_index(text, ends, found.start())

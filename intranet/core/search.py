@@ -111,6 +111,8 @@ class ProviderResults:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     more_url: str | None = None
+    # The count stopped early (fulltext.POOL): more than `total` items were found.
+    more: bool = False
 
 
 @dataclass(frozen=True)

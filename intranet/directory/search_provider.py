@@ -51,10 +51,10 @@ def find(account, terms: Terms) -> ProviderResults:
         )
         for match in found.matches
     ]
-    more = None
-    if found.total > len(hits):
-        more = url_for("directory.contacts", q=" ".join(terms))
-    return ProviderResults(hits=hits, total=found.total, more_url=more)
+    more_url = None
+    if found.more or found.total > len(hits):
+        more_url = url_for("directory.contacts", q=" ".join(terms))
+    return ProviderResults(hits=hits, total=found.total, more_url=more_url, more=found.more)
 
 
 PROVIDER = Provider(KIND, _l("Contacts"), find, order=20)

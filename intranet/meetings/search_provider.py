@@ -105,7 +105,9 @@ def find(account, terms: Terms) -> ProviderResults:
                 detail=_detail(start, cancelled),
             )
         )
-    return ProviderResults(hits=hits, total=found.total + in_agenda.total)
+    return ProviderResults(
+        hits=hits, total=found.total + in_agenda.total, more=found.more or in_agenda.more
+    )
 
 
 PROVIDER = Provider(KIND, _l("Meetings"), find, order=10)

@@ -89,7 +89,11 @@ def find(account, terms: Terms) -> ProviderResults:
                 detail=detail,
             )
         )
-    return ProviderResults(hits=hits, total=in_minutes.total + in_sections.total)
+    return ProviderResults(
+        hits=hits,
+        total=in_minutes.total + in_sections.total,
+        more=in_minutes.more or in_sections.more,
+    )
 
 
 PROVIDER = Provider(KIND, _l("Minutes"), find, order=20)

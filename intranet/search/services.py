@@ -23,6 +23,11 @@ class Results:
     def total(self) -> int:
         return sum(section.results.total for section in self.sections)
 
+    @property
+    def more(self) -> bool:
+        """Some count stopped early: more than `total` results were found."""
+        return any(section.results.more for section in self.sections)
+
 
 def search(account, query: str) -> Results | None:
     """Every provider's hits for `query`, or None when the query is too short to search."""

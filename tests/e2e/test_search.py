@@ -42,3 +42,19 @@ def test_search_without_javascript(browser, base_url, world):
     page.get_by_role("button", name="Suchen").click()
     expect(page.get_by_role("link", name="Präventionsrunde im Frühjahr")).to_be_visible()
     context.close()
+
+
+def test_a_count_that_stopped_says_more_than(page, world, live_app, axe, monkeypatch):
+    from intranet.core import fulltext
+
+    monkeypatch.setattr(fulltext, "POOL", 2)
+    with live_app.app_context():
+        verein = world.organization
+        for n in range(4):
+            make_meeting(f"Präventionsrunde {n}", invited=[verein])
+    sign_in(page, world.email)
+    page.goto("/search?q=präventionsrunde")
+    expect(page.get_by_text("Mehr als 2 Treffer gefunden.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Termine (mehr als 2)")).to_be_visible()
+    expect(page.get_by_text("die 2 besten der neuesten Treffer")).to_be_visible()
+    axe.check(page)
