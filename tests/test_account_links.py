@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from intranet.auth import services
+from intranet.auth import links, services
 from intranet.auth.models import PasswordLink
 from intranet.core.accounts import NO_PASSWORD, Account
 from intranet.core.models import AuditEvent, OutboxMessage
@@ -152,9 +152,9 @@ def test_links_expire(app, client, monkeypatch, org, purpose_account, valid_hour
         account = factories.account("member", org)
     path = issue(account)
     start = utcnow()
-    monkeypatch.setattr(services, "utcnow", lambda: start + dt.timedelta(hours=valid_hours - 1))
+    monkeypatch.setattr(links, "utcnow", lambda: start + dt.timedelta(hours=valid_hours - 1))
     assert client.get(path).status_code == 200
-    monkeypatch.setattr(services, "utcnow", lambda: start + dt.timedelta(hours=valid_hours + 1))
+    monkeypatch.setattr(links, "utcnow", lambda: start + dt.timedelta(hours=valid_hours + 1))
     response = client.get(path)
     assert response.status_code == 410
     page = response.get_data(as_text=True)

@@ -57,16 +57,16 @@ def test_parallel_feed_renewals_all_succeed_and_leave_one_working_token(app, mem
 
 
 def test_parallel_wrong_passwords_are_not_checked_beyond_the_limit(app, member, monkeypatch):
-    from intranet.auth import services
+    from intranet.auth import services, sign_in
 
     checked = []
-    verify = services.verify_password
+    verify = sign_in.verify_password
 
     def counting_verify(hash_, password):
         checked.append(1)
         return verify(hash_, password)
 
-    monkeypatch.setattr(services, "verify_password", counting_verify)
+    monkeypatch.setattr(sign_in, "verify_password", counting_verify)
     results = run_parallel(
         app,
         24,
