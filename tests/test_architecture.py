@@ -295,10 +295,13 @@ def test_items_are_named_through_one_ref():
 
 
 # A module the next maintainer reads in one sitting: at most this many lines.
-LONGEST_MODULE = 600
-# Modules allowed to be longer: none now. A module may only be listed here with the reason
-# it cannot be split written beside it, and leaves the list once it is split.
-LONG_MODULES: set[str] = set()
+LONGEST_MODULE = 520
+# Modules allowed to be longer. A module may only be listed here with the reason it cannot be
+# split written beside it, and leaves the list once it is split.
+LONG_MODULES: set[str] = {
+    # 508 lines: the full-text interface for both databases; split when it grows.
+    "intranet/core/fulltext.py",
+}
 
 
 def test_no_module_is_longer_than_one_sitting():
