@@ -57,10 +57,14 @@ def directory_helpers():
         return can_see(viewer, person, field)
 
     def contact_summary(person):
+        """(the fields to show, the line naming those not shared with the viewer or "")."""
         shown, hidden = split_contact_fields(viewer, person)
-        if "contact_field_names" not in g:  # once per request, not once per row
-            g.contact_field_names = {k: str(v) for k, v in CONTACT_FIELD_LABELS.items()}
-        return shown, [g.contact_field_names[field] for field in hidden]
+        # Translated once per request and set of hidden fields, not once per row.
+        notes = g.setdefault("contact_not_shared", {})
+        key = tuple(hidden)
+        if key not in notes:
+            notes[key] = _not_shared(hidden)
+        return shown, notes[key]
 
     return {
         "can_see_field": see,
@@ -70,6 +74,15 @@ def directory_helpers():
         "FORM_OF_ADDRESS_LABELS": FORM_OF_ADDRESS_LABELS,
         "CONSENT_BASIS_LABELS": CONSENT_BASIS_LABELS,
     }
+
+
+def _not_shared(hidden) -> str:
+    if not hidden:
+        return ""
+    if len(hidden) == len(CONTACT_FIELD_LABELS):
+        return _("not visible to you")
+    names = ", ".join(str(CONTACT_FIELD_LABELS[field]) for field in hidden)
+    return _("%(fields)s: not visible to you", fields=names)
 
 
 @bp.app_template_filter("local_date")
@@ -100,10 +113,31 @@ def own_entry() -> Person | None:
 # --- List and search ----------------------------------------------------------------------------
 
 
+# What a row of the list shows and what the visibility rule reads of it: whole entries brought
+# the consent record, the search keys and the organisation's address into every row.
+LIST_COLUMNS = (
+    Person.id,
+    Person.account,
+    Person.organization,
+    Person.function,
+    Person.title,
+    Person.given_name,
+    Person.family_name,
+    *(
+        Person._meta.fields[name]
+        for field in CONTACT_FIELDS
+        for name in (field, f"{field}_visibility")
+    ),
+    Organization.id,
+    Organization.name,
+    Organization.short_name,
+)
+
+
 @bp.get("/contacts")
 def contacts():
     filters = search.Filters.from_args(request.args)
-    page = paginate(search.people(filters))
+    page = paginate(search.people(filters).select(*LIST_COLUMNS))
     # The empty directory tells whoever may add entries how; the role decides, no query.
     shared = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
     # An organisation's general contact comes before its people: the way to reach it.
