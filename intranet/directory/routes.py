@@ -113,31 +113,16 @@ def own_entry() -> Person | None:
 # --- List and search ----------------------------------------------------------------------------
 
 
-# What a row of the list shows and what the visibility rule reads of it: whole entries brought
-# the consent record, the search keys and the organisation's address into every row.
-LIST_COLUMNS = (
-    Person.id,
-    Person.account,
-    Person.organization,
-    Person.function,
-    Person.title,
-    Person.given_name,
-    Person.family_name,
-    *(
-        Person._meta.fields[name]
-        for field in CONTACT_FIELDS
-        for name in (field, f"{field}_visibility")
-    ),
-    Organization.id,
-    Organization.name,
-    Organization.short_name,
-)
-
-
 @bp.get("/contacts")
 def contacts():
     filters = search.Filters.from_args(request.args)
-    page = paginate(search.people(filters).select(*LIST_COLUMNS))
+    # The columns a row shows (whole entries brought the consent record, the search keys and
+    # the organisation's address into every row).
+    page = paginate(
+        search.people(filters).select(
+            *search.LIST_COLUMNS, Organization.id, Organization.name, Organization.short_name
+        )
+    )
     # The empty directory tells whoever may add entries how; the role decides, no query.
     shared = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
     # An organisation's general contact comes before its people: the way to reach it.
