@@ -5,12 +5,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import g
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from intranet.core.accounts import Organization
 from intranet.core.start_page import Panel
 from intranet.meetings import access
-from intranet.meetings.models import Answer, Meeting, MeetingOrganization, MeetingPerson
+from intranet.meetings.models import Answer, Meeting
 from intranet.platform.db import utcnow
 
 NEXT_MEETINGS = 3  # cards below the to-dos; the calendar has all
@@ -72,24 +72,13 @@ def upcoming_cards(account) -> list[MeetingCard]:
     answer = Answer.select(Answer.answer).where(
         (Answer.meeting == Meeting.id) & (Answer.account == account.id)
     )
-    invites = fn.EXISTS(
-        MeetingOrganization.select(MeetingOrganization.id).where(
-            (MeetingOrganization.meeting == Meeting.id)
-            & (MeetingOrganization.organization == account.organization_id)
-        )
-    )
-    names = fn.EXISTS(
-        MeetingPerson.select(MeetingPerson.id).where(
-            (MeetingPerson.meeting == Meeting.id) & (MeetingPerson.account == account.id)
-        )
-    )
     candidates = (
         _visible_ahead(
             account,
             utcnow(),
             answer.alias("answer"),
-            invites.alias("invites"),
-            names.alias("names"),
+            access.invites(Meeting.id, account.organization_id).alias("invites"),
+            access.names(Meeting.id, account.id).alias("names"),
         )
         .order_by(Meeting.start, Meeting.id)
         .limit(CANDIDATES)
