@@ -266,3 +266,24 @@ def test_peewee_is_the_version_the_replay_was_checked_against():
     import peewee
 
     assert peewee.__version__ == "4.5.3"
+
+
+def test_meeting_and_minutes_rules_look_up_invitations_for_the_rows_asked(app, member):
+    """Whether a meeting invites the account's organisation or names the account is one index
+    look-up per row the query looks at. A sub-select listing every invitation of the
+    organisation (`IN (SELECT …)`) was read in full by every query, and grew with the years."""
+    from intranet.meetings import access as meetings
+    from intranet.minutes import access as minutes
+
+    rules = [
+        meetings.visible_clause,
+        meetings.agenda_item_clause,
+        meetings.visible_agenda_items,
+        minutes.visible_clause,
+        minutes.visible_minutes,
+        minutes.section_clause,
+        minutes.visible_sections,
+    ]
+    for rule in rules:
+        sql = _render(rule(member))[0]
+        assert "IN (SELECT" not in sql and "EXISTS" in sql, (rule.__qualname__, sql)

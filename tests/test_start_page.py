@@ -232,3 +232,38 @@ def test_only_the_admin_sees_the_checklist(client, member, coordinator):
     for account in (member, coordinator):
         sign_in(client, account)
         assert "Einrichtung des Intranets" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_next_meetings_come_with_who_may_answer_in_one_query(
+    app, member, org, other_org, count_queries
+):
+    """The cards know whether the member may answer (their organisation organises or is
+    invited, or they are named) without reading the invitation lists: one query in all."""
+    from intranet.meetings import start
+
+    named = factories.account("member", org)
+    invited = make_meeting("Eingeladen", "green", invited=[org, other_org], start=days(1))
+    organised = make_meeting("Selbst veranstaltet", "amber", organization=other_org, start=days(2))
+    others = make_meeting("Andere eingeladen", "green", invited=[org], start=days(3))
+    make_meeting("Nur benannt", "red", organization=org, persons=[named], start=days(4))
+    held = make_meeting("Schon gehalten", "green", invited=[other_org], start=days(5))
+    Meeting.update(state="held").where(Meeting.id == held.id).execute()
+    meetings_answers.give_answer(invited, member, "no")
+    with app.test_request_context(), count_queries() as counted:
+        cards = start.upcoming_cards(member)
+    assert counted.n == 1
+    assert [(c.meeting.title, c.may_answer, c.answer) for c in cards] == [
+        ("Eingeladen", True, "no"),
+        ("Selbst veranstaltet", True, None),
+        ("Andere eingeladen", False, None),
+        ("Schon gehalten", False, None),
+    ]
+    with app.test_request_context():
+        for_named = start.upcoming_cards(named)
+    assert [(c.meeting.title, c.may_answer) for c in for_named] == [
+        ("Eingeladen", True),
+        ("Andere eingeladen", True),
+        ("Nur benannt", True),
+        ("Schon gehalten", False),
+    ]
+    assert organised.id and others.id

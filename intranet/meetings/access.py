@@ -5,7 +5,7 @@ one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from intranet.core import audit, sharing, versioning
 from intranet.core.accounts import Account, Organization
@@ -95,17 +95,38 @@ def organization_meetings(organization_id):
     )
 
 
+def invites(meeting_column, organization_id):
+    """Whether the meeting in `meeting_column` (a column of the row the query looks at, which
+    the rule lists among its anchors) invites the organisation: one look-up in the unique
+    index (meeting, organisation) for each row asked. `IN (invited_meetings(…))` read every
+    invitation of the organisation, of every year, into a list first, whatever the rows."""
+    return fn.EXISTS(
+        MeetingOrganization.select(MeetingOrganization.id).where(
+            (MeetingOrganization.meeting == meeting_column)
+            & (MeetingOrganization.organization == organization_id)
+        )
+    )
+
+
+def names(meeting_column, account_id):
+    """Whether the meeting in `meeting_column` names the account (TLP:RED): like `invites`,
+    one look-up in the unique index (meeting, account) for each row asked."""
+    return fn.EXISTS(
+        MeetingPerson.select(MeetingPerson.id).where(
+            (MeetingPerson.meeting == meeting_column) & (MeetingPerson.account == account_id)
+        )
+    )
+
+
 def _meeting_names_organization(organization_id):
     """`organization_meetings` on the meeting's own row: organised by the organisation, or
     inviting it. (The sub-select of every meeting it organised was read in full, for every
     year, by each query that asked.)"""
-    return (Meeting.organization == organization_id) | Meeting.id.in_(
-        invited_meetings(organization_id)
-    )
+    return (Meeting.organization == organization_id) | invites(Meeting.id, organization_id)
 
 
 def _meetings_naming(account_id):
-    return Meeting.id.in_(named_meetings(account_id))
+    return names(Meeting.id, account_id)
 
 
 def visible_clause(account):
@@ -136,7 +157,7 @@ def _agenda_item_names_organization(organization_id):
 
 
 def _agenda_items_naming(account_id):
-    return AgendaItem.meeting.in_(named_meetings(account_id))
+    return names(AgendaItem.meeting, account_id)
 
 
 def agenda_item_clause(account):

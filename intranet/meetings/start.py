@@ -2,14 +2,15 @@
 in place), the next few meetings, and what changed lately."""
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import g
+from peewee import JOIN
 
+from intranet.core.accounts import Organization
 from intranet.core.start_page import Panel
 from intranet.meetings import access
-from intranet.meetings.models import Answer, Meeting, MeetingOrganization, MeetingPerson
+from intranet.meetings.models import Answer, Meeting
 from intranet.platform.db import utcnow
 
 NEXT_MEETINGS = 3  # cards below the to-dos; the calendar has all
@@ -31,40 +32,70 @@ class MeetingCard:
         return self.may_answer and self.answer is None
 
 
+# What a card or a line shows of a meeting, and what `access.can_answer` reads: whole rows of
+# thirty meetings with their organisers cost more than the rest of the panel.
+CARD_COLUMNS = (
+    Meeting.id,
+    Meeting.title,
+    Meeting.start,
+    Meeting.end,
+    Meeting.room,
+    Meeting.street,
+    Meeting.postal_code,
+    Meeting.city,
+    Meeting.organization,
+    Meeting.state,
+    Meeting.cancelled,
+    Meeting.label,
+    Organization.id,
+    Organization.name,
+)
+
+
+def _visible_ahead(account, now, *columns):
+    """Visible meetings that have not ended by `now`, with the columns the start page shows."""
+    return (
+        Meeting.select(*CARD_COLUMNS, *columns)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where(access.visible_clause(account) & (Meeting.end >= now))
+    )
+
+
 def upcoming_cards(account) -> list[MeetingCard]:
-    """The next visible meetings with the account's answer (four queries, any data size),
+    """The next visible meetings with the account's answer (one query, any data size),
     computed once per request: the to-do list and the meeting cards both draw on them."""
     cached = g.get("start_upcoming_cards")
     if cached is not None and cached[0] == account.id:
         return cached[1]
-    candidates = list(
-        access.visible_meetings(account)
-        .where(Meeting.end >= utcnow())
+    # Whether the account's own organisation is invited and whether the account is named:
+    # all `can_answer` asks of the invitation lists, so the lists themselves are not read.
+    answer = Answer.select(Answer.answer).where(
+        (Answer.meeting == Meeting.id) & (Answer.account == account.id)
+    )
+    candidates = (
+        _visible_ahead(
+            account,
+            utcnow(),
+            answer.alias("answer"),
+            access.invites(Meeting.id, account.organization_id).alias("invites"),
+            access.names(Meeting.id, account.id).alias("names"),
+        )
         .order_by(Meeting.start, Meeting.id)
         .limit(CANDIDATES)
     )
-    ids = [m.id for m in candidates]
-    cards = []
-    if ids:
-        answers = {
-            a.meeting_id: a.answer
-            for a in Answer.select(Answer.meeting, Answer.answer).where(
-                Answer.meeting.in_(ids) & (Answer.account == account.id)
-            )
-        }
-        invited, persons = defaultdict(list), defaultdict(list)
-        for row in MeetingOrganization.select().where(MeetingOrganization.meeting.in_(ids)):
-            invited[row.meeting_id].append(row.organization_id)
-        for row in MeetingPerson.select().where(MeetingPerson.meeting.in_(ids)):
-            persons[row.meeting_id].append(row.account_id)
-        cards = [
-            MeetingCard(
+    cards = [
+        MeetingCard(
+            m,
+            access.can_answer(
+                account,
                 m,
-                access.can_answer(account, m, invited[m.id], persons[m.id]),
-                answers.get(m.id),
-            )
-            for m in candidates
-        ]
+                [account.organization_id] if m.invites else [],
+                [account.id] if m.names else [],
+            ),
+            m.answer,
+        )
+        for m in candidates
+    ]
     g.start_upcoming_cards = (account.id, cards)
     return cards
 
@@ -95,11 +126,9 @@ def recent_changes(account, limit: int = RECENT_LINES) -> list[Change]:
     line per series: a change to a series of eleven dates is one change, not eleven."""
     now = utcnow()
     rows = (
-        access.visible_meetings(account)
+        _visible_ahead(account, now, Meeting.series, Meeting.updated_at)
         .where(
-            (Meeting.end >= now)
-            & (Meeting.updated_at >= now - dt.timedelta(days=RECENT_DAYS))
-            & (Meeting.sequence > 0)
+            (Meeting.updated_at >= now - dt.timedelta(days=RECENT_DAYS)) & (Meeting.sequence > 0)
         )
         .order_by(Meeting.updated_at.desc(), Meeting.id.desc())
         .limit(CANDIDATES * 2)

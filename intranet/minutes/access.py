@@ -11,7 +11,7 @@ from intranet.core import audit, sharing, versioning
 from intranet.core.accounts import Organization
 from intranet.core.ids import ref
 from intranet.meetings import access as meetings_access
-from intranet.meetings.models import Meeting, MeetingPerson
+from intranet.meetings.models import Meeting
 from intranet.minutes import rules
 from intranet.minutes.models import (
     DRAFT,
@@ -159,13 +159,13 @@ def record_section_reads(context: MinutesContext, shown_sections, account) -> No
 
 def _minutes_name_organization(organization_id):
     # The same on the row of the minutes' meeting, which the query joins (see visible_clause).
-    return (Meeting.organization == organization_id) | Minutes.meeting.in_(
-        meetings_access.invited_meetings(organization_id)
+    return (Meeting.organization == organization_id) | meetings_access.invites(
+        Minutes.meeting, organization_id
     )
 
 
-def _meeting_ids_naming(account_id):
-    return MeetingPerson.select(MeetingPerson.meeting).where(MeetingPerson.account == account_id)
+def _minutes_naming(account_id):
+    return meetings_access.names(Minutes.meeting, account_id)
 
 
 def visible_clause(account, action: str = "view"):
@@ -177,7 +177,7 @@ def visible_clause(account, action: str = "view"):
         Minutes.label,
         Minutes.meeting,
         _minutes_name_organization,
-        _meeting_ids_naming,
+        _minutes_naming,
         row_columns=(Meeting.organization,),
     )
     return Minutes.state.in_(states) & meetings_access.visible_clause(account) & label
@@ -197,7 +197,7 @@ def _sections_naming_organization(organization_id):
 
 
 def _sections_naming_person(account_id):
-    return Minutes.meeting.in_(_meeting_ids_naming(account_id))
+    return meetings_access.names(Minutes.meeting, account_id)
 
 
 def section_clause(account):

@@ -9,10 +9,11 @@ of the columns it is anchored to), so a `Compiled` node renders it once per such
 afterwards copies the text and the parameters into the query being compiled.
 
 The cache key must contain every input of `build`: a fragment is replayed exactly as it was first
-rendered. Sub-selects inside a fragment must not refer to the outer query (they do not: the
-sharing rule's sub-selects are self-contained), because their table aliases are frozen too: a
-replayed sub-select may number its tables differently from a fresh rendering, which SQL's scoping
-makes harmless. `tests/test_compiled.py` renders every visibility rule of the intranet for several
+rendered. Sub-selects inside a fragment may refer to the outer query only through the fragment's
+anchors (the sharing rule's look-ups of invitations and named persons refer to the meeting column
+they are anchored to), because their own table aliases are frozen too: a replayed sub-select may
+number its tables differently from a fresh rendering, which SQL's scoping makes harmless, and
+never takes an anchor's alias, since the anchors' aliases are part of the key. `tests/test_compiled.py` renders every visibility rule of the intranet for several
 accounts with and without the cache and requires the same query up to those inner names (each
 alias resolved to the table it stands for). Callables that could capture values are refused
 (`core.sharing`). This reaches into peewee's Context, so the peewee version is pinned and checked

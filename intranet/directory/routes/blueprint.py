@@ -5,6 +5,7 @@ their pages to `bp`."""
 
 from flask import Blueprint, abort, g, request
 from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -32,10 +33,14 @@ def directory_helpers():
         return can_see(viewer, person, field)
 
     def contact_summary(person):
+        """(the fields to show, the line naming those not shared with the viewer or "")."""
         shown, hidden = split_contact_fields(viewer, person)
-        if "contact_field_names" not in g:  # once per request, not once per row
-            g.contact_field_names = {k: str(v) for k, v in CONTACT_FIELD_LABELS.items()}
-        return shown, [g.contact_field_names[field] for field in hidden]
+        # Translated once per request and set of hidden fields, not once per row.
+        notes = g.setdefault("contact_not_shared", {})
+        key = tuple(hidden)
+        if key not in notes:
+            notes[key] = _not_shared(hidden)
+        return shown, notes[key]
 
     return {
         "can_see_field": see,
@@ -45,6 +50,15 @@ def directory_helpers():
         "FORM_OF_ADDRESS_LABELS": FORM_OF_ADDRESS_LABELS,
         "CONSENT_BASIS_LABELS": CONSENT_BASIS_LABELS,
     }
+
+
+def _not_shared(hidden) -> str:
+    if not hidden:
+        return ""
+    if len(hidden) == len(CONTACT_FIELD_LABELS):
+        return _("not visible to you")
+    names = ", ".join(str(CONTACT_FIELD_LABELS[field]) for field in hidden)
+    return _("%(fields)s: not visible to you", fields=names)
 
 
 @bp.app_template_filter("local_date")

@@ -4,6 +4,7 @@ from flask import request
 from flask_login import current_user
 
 from intranet.core import audit
+from intranet.core.accounts import Organization
 from intranet.core.pagination import paginate
 from intranet.directory import csv_io, search, vcard
 from intranet.directory.routes.blueprint import _export_detail, bp, own_entry
@@ -15,7 +16,13 @@ from intranet.platform.web import download
 @bp.get("/contacts")
 def contacts():
     filters = search.Filters.from_args(request.args)
-    page = paginate(search.people(filters))
+    # The columns a row shows (whole entries brought the consent record, the search keys and
+    # the organisation's address into every row).
+    page = paginate(
+        search.people(filters).select(
+            *search.LIST_COLUMNS, Organization.id, Organization.name, Organization.short_name
+        )
+    )
     # The empty directory tells whoever may add entries how; the role decides, no query.
     shared = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
     # An organisation's general contact comes before its people: the way to reach it.
