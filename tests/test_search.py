@@ -649,3 +649,16 @@ def test_the_page_says_more_than_when_a_count_stopped(client, app, org, member, 
     monkeypatch.setattr(fulltext, "POOL", 100)
     page = text_of(client.get("/search?q=fahrradstaffel").get_data(as_text=True))
     assert "6 Treffer gefunden." in page and "Termine (5)" in page and "mehr als" not in page
+
+
+@pytest.mark.parametrize("query", ["௰kmeeting", "௰௰", "probe ௰kmeeting"])
+def test_letters_the_database_drops_never_make_a_word_match_every_item(app, query):
+    """On PostgreSQL the parser drops the Tamil numeral: "௰kmeeting" became the kind's own
+    token and "௰௰" no word at all, and either found every item of the kind."""
+    from intranet.core import fulltext
+    from intranet.core.search import search_terms
+
+    fulltext.index("meeting", 1, "Bericht", "Nichts davon")
+    fulltext.index("meeting", 2, "Protokoll", "Auch nichts")
+    found = fulltext.search("meeting", [1, 2], search_terms(query))
+    assert found.total == 0, [m.item_id for m in found.matches]

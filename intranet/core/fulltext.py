@@ -237,7 +237,10 @@ def _typed_tsquery(words: list[str]) -> str:
 
 
 def _lexeme(word: str) -> str:
-    weights = "AB" if word.startswith("k") else ""
+    # PostgreSQL's parser drops some characters Python counts as letters (a Tamil numeral, say),
+    # so a word that does not start with "k" here may start with it there: every word with a
+    # "k" or with a letter outside ASCII is held to title and body.
+    weights = "AB" if "k" in word or not word.isascii() else ""
     prefix = "*" if len(word) >= PREFIX_FROM else ""
     return f"'{word}':{prefix}{weights}" if prefix or weights else f"'{word}'"
 
@@ -288,10 +291,13 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         newest = SearchText.rowid.desc()
     else:
         tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(kind, words))
+        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
         query = (
             SearchDocument.select()
             .join(SearchEntry, on=(SearchEntry.id == SearchDocument.entry))
-            .where(Expression(SearchDocument.document, "@@", tsquery))
+            # When the parser keeps none of the typed words, the kind's token alone would
+            # match every item of the kind: then nothing is found.
+            .where(Expression(SearchDocument.document, "@@", tsquery) & (fn.numnode(typed) > 0))
         )
         newest = SearchDocument.entry.desc()
     first = ()
