@@ -47,8 +47,13 @@ if PG_URL:
 
 def pytest_sessionstart(session):
     """Make this worker's PostgreSQL database if it is not there yet (kept for the next run:
-    `reset_postgres` empties it, and migrates it when its schema is behind)."""
-    if PG_URL == GIVEN_PG_URL:
+    `reset_postgres` empties it, and migrates it when its schema is behind).
+
+    Commits in the test database do not wait for the disk (`synchronous_commit` off, for this
+    database only): a test database need not survive a crash, and waiting for the write-ahead
+    log made the PostgreSQL tests a tenth to a fifth slower (tests/test_meetings.py alone: 9.3–9.8
+    s against 7.9–8.3 s)."""
+    if not PG_URL:
         return
     import psycopg
     from psycopg import sql
@@ -57,6 +62,9 @@ def pytest_sessionstart(session):
     with psycopg.connect(GIVEN_PG_URL, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET synchronous_commit TO off").format(sql.Identifier(name))
+        )
 
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
