@@ -23,15 +23,17 @@ KERN := node_modules/@kern-ux/native/dist
 run: venv
 	$(PY) app.py
 
+# --no-compile: Python compiles what is imported when it is first imported; compiling every
+# installed module up front was a quarter of the install (25 s against 19 s here).
 venv: $(VENV)/.requirements
 $(VENV)/.requirements: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP) install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	touch $@
 
 dev-venv: $(VENV)/.dev-requirements
 $(VENV)/.dev-requirements: $(VENV)/.requirements requirements-dev.txt
-	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	touch $@
 
 # Only what is missing: Debian's Chromium for the browser tests, PostgreSQL for the second
