@@ -291,6 +291,7 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         newest = SearchText.rowid.desc()
     else:
         tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(kind, words))
+        # The typed words alone: what must be left of them, and what ts_rank weighs below.
         typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
         query = (
             SearchDocument.select()
@@ -331,7 +332,6 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         document = SearchDocument.alias("ranked")
         source = Join(pool, document, JOIN.INNER, on=(document.entry == pool.c.entry_id))
         weights = SQL("'{0, 0, 0.4, 1}'::float4[]")
-        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
         relevance = (fn.ts_rank(weights, document.document, typed).desc(),)
     order = [Ordering(pool.c[f"k{n}"], direction) for n, (_node, direction) in enumerate(keys)]
     best = (
