@@ -194,14 +194,8 @@ def new_contact():
         except services.DirectoryError as error:
             form.account.errors = [str(error)]
         else:
-            flash(_("Entry for %(name)s saved.", name=person.full_name), "success")
-            return redirect_to(url_for("directory.contact", person_id=person.id))
-    return render(
-        "directory/contact_form.html",
-        form=form,
-        person=None,
-        status=422 if form.errors else 200,
-    )
+            return _saved(person)
+    return _form_page(form, None)
 
 
 @bp.route("/contacts/<id:person_id>/edit", methods=["GET", "POST"])
@@ -231,14 +225,8 @@ def edit_contact(person_id):
         except services.DirectoryError as error:
             form.account.errors = [str(error)]
         else:
-            flash(_("Entry for %(name)s saved.", name=person.full_name), "success")
-            return redirect_to(url_for("directory.contact", person_id=person.id))
-    return render(
-        "directory/contact_form.html",
-        form=form,
-        person=person,
-        status=422 if form.errors else 200,
-    )
+            return _saved(person)
+    return _form_page(form, person)
 
 
 @bp.post("/contacts/<id:person_id>/delete")
@@ -252,3 +240,15 @@ def delete_contact(person_id):
     services.delete_person(person)
     flash(_("Entry for %(name)s deleted.", name=person.full_name), "success")
     return redirect_to(url_for("directory.contacts"))
+
+
+def _saved(person):
+    flash(_("Entry for %(name)s saved.", name=person.full_name), "success")
+    return redirect_to(url_for("directory.contact", person_id=person.id))
+
+
+def _form_page(form, person):
+    """The new or edit form again: with its errors (422) after a refused save."""
+    return render(
+        "directory/contact_form.html", form=form, person=person, status=422 if form.errors else 200
+    )
