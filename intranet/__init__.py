@@ -24,7 +24,7 @@ def select_locale():
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = web.App(
         __name__,
         template_folder="../templates",
         static_folder="../static",

@@ -207,3 +207,32 @@ def test_a_conditional_request_still_checks_access(client, member, org, signed_i
     assert (
         client.get("/calendar.ics?token=wrong", headers={"If-None-Match": "*"}).status_code == 404
     )
+
+
+def test_remembered_addresses_are_the_ones_flask_builds(app):
+    """The app remembers addresses per request context; each must equal Flask's own, including
+    relative endpoints in two blueprints, a root path set by a proxy, values that compare equal
+    but print differently, anchors, and lists of values (built every time)."""
+    from flask import Flask
+
+    cases = [
+        ("directory.contacts", {"page": 2}),
+        ("directory.contacts", {"page": True}),
+        ("directory.contacts", {"page": 1}),
+        ("directory.contacts", {"q": ["a", "b"]}),
+        ("meetings.calendar", {"_anchor": "heute"}),
+        (".calendar", {}),
+        ("static", {"filename": "css/app.css"}),
+    ]
+    for path, root in (("/calendar", ""), ("/calendar", "/intranet"), ("/contacts", "")):
+        for _ in range(2):  # the second round answers from what the first remembered
+            with app.test_request_context(path, base_url=f"http://localhost{root}"):
+                for endpoint, values in cases:
+                    if endpoint.startswith(".") and path == "/contacts":
+                        endpoint = ".contacts"
+                    expected = Flask.url_for(app, endpoint, **values)
+                    assert app.url_for(endpoint, **values) == expected
+                    assert expected.startswith(root + "/")
+    assert app._built_urls  # the answers above did come from the memory
+    with app.test_request_context("/calendar"):
+        assert app.url_for("meetings.calendar", _external=True).startswith("http://")

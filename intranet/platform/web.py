@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import flask
 from flask import Response, request, url_for
+from flask.globals import _cv_request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
@@ -52,6 +53,57 @@ def waitress_options(app, host: str, port: int, threads: int) -> dict:
     if limit:
         options["max_request_body_size"] = int(limit) + MULTIPART_OVERHEAD
     return options
+
+
+class App(flask.Flask):
+    """Flask with the addresses a request builds remembered.
+
+    A page links to the same few endpoints again and again (the navigation, three links in every
+    row of a list), and building one through the URL map costs about ten microseconds: a
+    millisecond on a list page. Within a request an address depends only on the endpoint (a
+    relative one on the current blueprint), its values, the anchor and method, and the
+    application's root path (SCRIPT_NAME, which a trusted proxy may set per request); external
+    addresses, chosen schemes and URL-default hooks go the usual way.
+    """
+
+    url_cache_size = 20_000
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._built_urls: dict[tuple, str] = {}
+
+    def url_for(
+        self, endpoint, *, _anchor=None, _method=None, _scheme=None, _external=None, **values
+    ):
+        context = _cv_request.get(None)
+        if (
+            context is None
+            or _external
+            or _scheme is not None
+            or any(self.url_default_functions.values())
+        ):
+            return super().url_for(
+                endpoint,
+                _anchor=_anchor,
+                _method=_method,
+                _scheme=_scheme,
+                _external=_external,
+                **values,
+            )
+        blueprint = context.request.blueprint if endpoint[:1] == "." else None
+        # The value's type is part of the key: True == 1, but they build "True" and "1".
+        arguments = tuple((name, type(value), value) for name, value in sorted(values.items()))
+        key = (endpoint, blueprint, context.url_adapter.script_name, _anchor, _method, arguments)
+        try:
+            built = self._built_urls.get(key)
+        except TypeError:  # a list of values for one name: not worth remembering
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+        if built is None:
+            built = super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+            if len(self._built_urls) >= self.url_cache_size:
+                self._built_urls.clear()
+            self._built_urls[key] = built
+        return built
 
 
 class Request(flask.Request):
