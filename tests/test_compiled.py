@@ -8,7 +8,7 @@ from intranet.meetings import access as meeting_access
 from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting
 from intranet.minutes.models import Minutes
-from intranet.platform import compiled
+from intranet.platform import compiled, prepared
 from tests import factories
 from tests.factories import make_meeting
 
@@ -287,3 +287,80 @@ def test_meeting_and_minutes_rules_look_up_invitations_for_the_rows_asked(app, m
     for rule in rules:
         sql = _render(rule(member))[0]
         assert "IN (SELECT" not in sql and "EXISTS" in sql, (rule.__qualname__, sql)
+
+
+# --- Whole queries compiled once (platform.prepared) ----------------------------------------------
+
+
+def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, other_org):
+    """The start page's meeting queries, run prepared for two readers and two moments, return
+    what the same query built and compiled afresh returns: the rule, the answer and the slots
+    (a time compared with a datetime column) all filled in for that call."""
+    import datetime as dt
+
+    from intranet.core.sharing import Reader
+    from intranet.meetings import start
+    from intranet.platform.db import utcnow
+
+    outsider = factories.account("member", org, email="aussen2@example.org")
+    now = utcnow().replace(microsecond=0)
+    for days, label, organizer, invited, persons in (
+        (1, "green", org, (), ()),
+        (2, "amber", other_org, (), ()),
+        (3, "amber", org, (other_org,), ()),
+        (4, "red", org, (), (outsider,)),
+        (9, "clear", org, (), ()),
+    ):
+        factories.meeting(
+            f"In {days} Tagen",
+            label,
+            organization=organizer,
+            invited=invited,
+            persons=persons,
+            start=now + dt.timedelta(days=days),
+            sequence=1,
+        )
+    builds = []
+
+    def counted(*arguments, **slots):
+        builds.append(arguments)
+        return start._upcoming(*arguments, **slots)
+
+    upcoming = prepared.Prepared(counted)
+    for account in (member, outsider):
+        reader = Reader.of(account)
+        for moment in (now, now + dt.timedelta(days=2, hours=3), now + dt.timedelta(days=30)):
+            expected = [(m.id, m.answer, m.invites) for m in start._upcoming(reader, moment)]
+            got = [(m.id, m.answer, m.invites) for m in upcoming.run(reader, now=moment)]
+            assert got == expected
+            since = moment - dt.timedelta(days=14)
+            assert [m.id for m in start.RECENTLY_CHANGED.run(reader, now=moment, since=since)] == [
+                m.id for m in start._recently_changed(reader, moment, since)
+            ]
+        assert [m.title for m in upcoming.run(reader, now=now)][:1] == ["In 1 Tagen"]
+    assert builds == [(Reader.of(member),), (Reader.of(outsider),)]  # once per reader
+    seen = {m.title for m in upcoming.run(Reader.of(outsider), now=now)}
+    assert "In 4 Tagen" in seen and "In 2 Tagen" not in seen  # RED names the outsider only
+
+
+def test_a_slot_is_converted_as_the_value_it_stands_for(app, org):
+    """A slot compared with a field goes through the field's conversion, as a plain value
+    would (an enum member to its stored text, a datetime to what the column stores)."""
+    import datetime as dt
+
+    from intranet.core.sharing import Label
+    from intranet.platform.db import utcnow
+
+    now = utcnow().replace(microsecond=0)
+    factories.meeting("Grün", "green", organization=org, start=now + dt.timedelta(days=1))
+    factories.meeting("Gelb", "amber", organization=org, start=now + dt.timedelta(days=5))
+
+    def labelled(label, after):
+        return Meeting.select(Meeting.title).where(
+            (Meeting.label == label) & (Meeting.start > after)
+        )
+
+    labelled_after = prepared.Prepared(labelled)
+    assert [m.title for m in labelled_after.run(label=Label.AMBER, after=now)] == ["Gelb"]
+    assert [m.title for m in labelled_after.run(label="green", after=now)] == ["Grün"]
+    assert list(labelled_after.run(label="green", after=now + dt.timedelta(days=2))) == []

@@ -10,6 +10,7 @@ from peewee import JOIN
 from intranet.auth import saved_forms
 from intranet.core.accounts import Account, Organization
 from intranet.platform.extensions import login_manager
+from intranet.platform.prepared import Prepared
 
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"
@@ -22,19 +23,27 @@ class SessionInterface(SecureCookieSessionInterface):
         return request.is_secure or super().get_cookie_secure(app)
 
 
+def _account_with_organization(account_id):
+    # The organisation comes along: every page header shows it.
+    return (
+        Account.select(Account, Organization)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Account.organization == Organization.id))
+        .where(Account.id == account_id)
+    )
+
+
+# Every signed-in request asks this: compiled once, then only run.
+_ACCOUNT_WITH_ORGANIZATION = Prepared(_account_with_organization)
+
+
 @login_manager.user_loader
 def load_account(session_id: str):
     try:
         account_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    # The organisation comes along: every page header shows it.
-    account = (
-        Account.select(Account, Organization)
-        .join(Organization, JOIN.LEFT_OUTER, on=(Account.organization == Organization.id))
-        .where(Account.id == account_id)
-        .first()
-    )
+    found = _ACCOUNT_WITH_ORGANIZATION.run(account_id=account_id)
+    account = next(iter(found), None)
     if account is None or not account.active or account.session_version != version:
         return None
     return account

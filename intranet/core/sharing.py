@@ -5,6 +5,7 @@ list, a fragment, a feed and an export can never disagree about what an account 
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select, SelectBase
@@ -214,6 +215,21 @@ def shows_detail(label: str) -> bool:
 def in_feeds(label: str) -> bool:
     """RED items never leave the intranet: no export, no feed, no calendar file."""
     return label not in PERSON_LABELS
+
+
+class Reader(NamedTuple):
+    """What the sharing rule reads of an account: its id and its organisation.
+
+    Hashable and nothing more, so a query compiled once per reader (`platform.prepared.Prepared`)
+    is keyed by exactly what its rule depends on; a rule that asked for more would fail loudly.
+    """
+
+    id: int
+    organization_id: int | None
+
+    @classmethod
+    def of(cls, account) -> "Reader":
+        return cls(account.id, account.organization_id)
 
 
 def visible_where(

@@ -8,10 +8,12 @@ from flask import g
 from peewee import JOIN
 
 from intranet.core.accounts import Organization
+from intranet.core.sharing import Reader
 from intranet.core.start_page import Panel
 from intranet.meetings import access
 from intranet.meetings.models import Answer, Meeting
 from intranet.platform.db import utcnow
+from intranet.platform.prepared import Prepared
 
 NEXT_MEETINGS = 3  # cards below the to-dos; the calendar has all
 INVITATIONS_SHOWN = 3  # unanswered invitations on the to-do list
@@ -61,21 +63,16 @@ def _visible_ahead(account, now, *columns):
     )
 
 
-def upcoming_cards(account) -> list[MeetingCard]:
-    """The next visible meetings with the account's answer (one query, any data size),
-    computed once per request: the to-do list and the meeting cards both draw on them."""
-    cached = g.get("start_upcoming_cards")
-    if cached is not None and cached[0] == account.id:
-        return cached[1]
+def _upcoming(account, now):
     # Whether the account's own organisation is invited and whether the account is named:
     # all `can_answer` asks of the invitation lists, so the lists themselves are not read.
     answer = Answer.select(Answer.answer).where(
         (Answer.meeting == Meeting.id) & (Answer.account == account.id)
     )
-    candidates = (
+    return (
         _visible_ahead(
             account,
-            utcnow(),
+            now,
             answer.alias("answer"),
             access.invites(Meeting.id, account.organization_id).alias("invites"),
             access.names(Meeting.id, account.id).alias("names"),
@@ -83,6 +80,30 @@ def upcoming_cards(account) -> list[MeetingCard]:
         .order_by(Meeting.start, Meeting.id)
         .limit(CANDIDATES)
     )
+
+
+def _recently_changed(account, now, since):
+    return (
+        _visible_ahead(account, now, Meeting.series, Meeting.updated_at)
+        .where((Meeting.updated_at >= since) & (Meeting.sequence > 0))
+        .order_by(Meeting.updated_at.desc(), Meeting.id.desc())
+        .limit(CANDIDATES * 2)
+    )
+
+
+# The start page's two meeting queries, compiled once per reader (they read the account's id
+# and organisation only: the rule, the answer, the invitation and name look-ups).
+UPCOMING = Prepared(_upcoming)
+RECENTLY_CHANGED = Prepared(_recently_changed)
+
+
+def upcoming_cards(account) -> list[MeetingCard]:
+    """The next visible meetings with the account's answer (one query, any data size),
+    computed once per request: the to-do list and the meeting cards both draw on them."""
+    cached = g.get("start_upcoming_cards")
+    if cached is not None and cached[0] == account.id:
+        return cached[1]
+    candidates = UPCOMING.run(Reader.of(account), now=utcnow())
     cards = [
         MeetingCard(
             m,
@@ -125,14 +146,8 @@ def recent_changes(account, limit: int = RECENT_LINES) -> list[Change]:
     """Visible meetings still ahead that were changed or cancelled in the last two weeks, one
     line per series: a change to a series of eleven dates is one change, not eleven."""
     now = utcnow()
-    rows = (
-        _visible_ahead(account, now, Meeting.series, Meeting.updated_at)
-        .where(
-            (Meeting.updated_at >= now - dt.timedelta(days=RECENT_DAYS)) & (Meeting.sequence > 0)
-        )
-        .order_by(Meeting.updated_at.desc(), Meeting.id.desc())
-        .limit(CANDIDATES * 2)
-    )
+    since = now - dt.timedelta(days=RECENT_DAYS)
+    rows = RECENTLY_CHANGED.run(Reader.of(account), now=now, since=since)
     lines: dict[tuple, Change] = {}
     for meeting in rows:
         key = ("series", meeting.series_id) if meeting.series_id else ("meeting", meeting.id)

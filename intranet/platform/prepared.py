@@ -1,0 +1,72 @@
+"""Whole queries compiled once per key and run with new values.
+
+What `platform.compiled` leaves is the rest of each query: joins, conditions, order, a dozen
+sub-expressions, walked anew on every request although only a few values change (the time now,
+an id). A `Prepared` query is built once per key with a `Slot` in place of each changing value,
+its SQL rendered once per database kind, and afterwards only executed: the parameters are copied
+with the slots filled in, and peewee's own row wrapper turns the rows into the objects the built
+query would give.
+"""
+
+from collections.abc import Callable, Hashable
+
+from peewee import ColumnBase
+
+from intranet.platform.compiled import MAX_ENTRIES
+from intranet.platform.db import db
+
+
+class _SlotValue:
+    """A parameter still to be filled in, with the conversion peewee would have applied."""
+
+    __slots__ = ("name", "converter")
+
+    def __init__(self, name: str, converter):
+        self.name = name
+        self.converter = converter
+
+    def bind(self, values: dict):
+        value = values[self.name]
+        return self.converter(value) if self.converter else value
+
+
+class Slot(ColumnBase):
+    """A value given when a `Prepared` query runs (compared with a field, it is converted the way
+    the field converts a plain value)."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+
+    def __sql__(self, ctx):
+        return ctx.value(_SlotValue(self.name, ctx.state.converter), converter=False)
+
+
+class Prepared:
+    """`build(*arguments, **slots)`'s query, compiled once per arguments and database kind.
+
+    The arguments are the key, so they must be hashable and say everything `build` reads: pass
+    the few values a query depends on (`core.sharing.Reader` for an account's sharing rule), not
+    a whole row whose other fields could change unseen. Values that change from call to call are
+    slots: `build` gets a `Slot` for each name given as a keyword to `run` and uses it where the
+    value belongs. A slot is a whole value (arithmetic on it would happen in SQL), so pass what
+    the query compares with (`since=now - 14 days`, not `now`).
+    """
+
+    def __init__(self, build: Callable):
+        self.build = build
+        self._entries: dict[tuple, tuple] = {}
+
+    def run(self, *arguments: Hashable, **values):
+        database = db.obj
+        key = (type(database), arguments, tuple(sorted(values)))
+        entry = self._entries.get(key)
+        if entry is None:
+            query = self.build(*arguments, **{name: Slot(name) for name in values})
+            sql, params = database.get_sql_context().sql(query).query()
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            entry = self._entries[key] = (query, sql, tuple(params))
+        query, sql, params = entry
+        bound = [p.bind(values) if isinstance(p, _SlotValue) else p for p in params]
+        return query._get_cursor_wrapper(database.execute_sql(sql, bound))
