@@ -19,6 +19,7 @@ from intranet.core import audit
 from intranet.core.accounts import Account
 from intranet.core.ids import ref
 from intranet.platform.db import BaseModel, utcnow, write_transaction
+from intranet.platform.prepared import Prepared
 
 MAX_TOKEN_LENGTH = 200
 
@@ -41,6 +42,8 @@ class PersonalToken:
         self.model = model
         self.purpose = purpose  # part of the derived token: kinds never share a token
         self.renewed, self.revoked = renewed, revoked  # the audit log's action codes
+        # Asked by every poll of a calendar program: compiled once, then only run.
+        self._owner = Prepared(self._with_owner)
 
     def _derive(self, account_id: int, nonce: str) -> str:
         key = current_app.config["SECRET_KEY"].encode()
@@ -80,17 +83,19 @@ class PersonalToken:
             if model.delete().where(model.account == account.id).execute():
                 audit.record(self.revoked, target=ref("account", account.id), actor=actor)
 
+    def _with_owner(self, token_hash):
+        model = self.model
+        return (
+            model.select(model, Account)
+            .join(Account, on=(model.account == Account.id))
+            .where(model.token_hash == token_hash)
+        )
+
     def account_for(self, token: str | None):
         """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        model = self.model
-        row = (
-            model.select(model, Account)
-            .join(Account, on=(model.account == Account.id))
-            .where(model.token_hash == self._hash(token))
-            .first()
-        )
+        row = next(iter(self._owner.run(token_hash=self._hash(token))), None)
         if row is None or not row.account.active:
             return None
         return row.account

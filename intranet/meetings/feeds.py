@@ -12,6 +12,7 @@ from intranet.core.models import NotificationSettings
 from intranet.meetings import access
 from intranet.meetings.models import FeedToken, Meeting
 from intranet.platform.db import utcnow
+from intranet.platform.prepared import Prepared
 from intranet.platform.web import version_tag
 
 FEED_DAYS = 365  # how far back the feed reaches
@@ -34,51 +35,62 @@ def revoke(account, actor=None, **_ignored) -> None:
     TOKEN.revoke(account, actor)
 
 
-def _in_feed(account):
-    """The account's visible meetings of the last year, RED left out."""
-    since = utcnow() - dt.timedelta(days=FEED_DAYS)
-    return (
-        access.visible_clause(account) & (Meeting.start >= since) & (Meeting.label != sharing.RED)
-    )
+def _in_feed(reader, since):
+    """The account's visible meetings since `since` (a year back), RED left out."""
+    return access.visible_clause(reader) & (Meeting.start >= since) & (Meeting.label != sharing.RED)
 
 
-def feed_meetings(account, where=None):
+def feed_meetings(account, since: dt.datetime):
     """What the personal feed lists, in order, with the organisers."""
     return (
         access.visible_meetings(account)
-        .where(where if where is not None else _in_feed(account))
+        .where(_in_feed(account, since))
         .order_by(Meeting.start, Meeting.id)
     )
 
 
+def _alarm(account_id):
+    return NotificationSettings.select(NotificationSettings.alarm_minutes).where(
+        NotificationSettings.account == account_id
+    )
+
+
+def _versions(reader, since):
+    stamp = Meeting.updated_at.cast("text")
+    return (
+        Meeting.select(Meeting.id, stamp, Meeting.sequence, Meeting.label)
+        .where(_in_feed(reader, since))
+        .tuples()
+    )
+
+
+# Calendar programs ask every few minutes, mostly to hear "unchanged": the two queries of that
+# answer are compiled once (per reader), then only run.
+ALARM = Prepared(_alarm)
+VERSIONS = Prepared(_versions)
+
+
 def alarm_minutes(account) -> int | None:
     """The alarm the person asked for before each meeting of their feed (on /account)."""
-    row = (
-        NotificationSettings.select(NotificationSettings.alarm_minutes)
-        .where(NotificationSettings.account == account.id)
-        .first()
-    )
+    row = next(iter(ALARM.run(account_id=account.id)), None)
     return row.alarm_minutes if row else None
 
 
-def feed_version(account, alarm: int | None = None) -> tuple[str, dt.datetime | None, object]:
+def feed_version(account, alarm: int | None = None) -> tuple[str, dt.datetime | None, dt.datetime]:
     """ETag and Last-Modified of the account's feed, from a narrow query over the same rows,
-    and the condition that selects them (for `feed_meetings`, so both see the same rows).
+    and the moment the feed reaches back to (for `feed_meetings`, so both see the same rows).
 
     Every change a feed shows bumps a meeting's `updated_at` (and `sequence`); a meeting that
     enters or leaves the account's view changes the list of ids. Both go into the tag, so
     changes the account may not see leave it alone; so does the person's alarm (`alarm`). `updated_at` stays text here: turning a
     hundred of them into datetimes would cost more than the rest of a 304.
     """
-    where = _in_feed(account)
-    stamp = Meeting.updated_at.cast("text")
-    rows = list(
-        Meeting.select(Meeting.id, stamp, Meeting.sequence, Meeting.label).where(where).tuples()
-    )
+    since = utcnow() - dt.timedelta(days=FEED_DAYS)
+    rows = list(VERSIONS.run(sharing.Reader.of(account), since=since))
     latest = max((row[1] for row in rows), default=None)
     changed = Meeting.updated_at.python_value(latest) if latest else None
     tag = version_tag(account.id, request.url_root, current_app.config["FORUM_NAME"], alarm, rows)
-    return tag, changed, where
+    return tag, changed, since
 
 
 def feed_body(version: str, render) -> bytes:

@@ -38,8 +38,8 @@ def feed():
         abort(404)
     # Calendar programs poll every few minutes: answer an unchanged feed without rendering it.
     alarm = feeds.alarm_minutes(account)
-    etag, last_modified, where = feeds.feed_version(account, alarm)
-    query = feeds.feed_meetings(account, where)
+    etag, last_modified, since = feeds.feed_version(account, alarm)
+    query = feeds.feed_meetings(account, since)
     name = current_app.config["FORUM_NAME"]
 
     def build():
