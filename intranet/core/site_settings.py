@@ -3,6 +3,7 @@
 from flask import current_app, g
 
 from intranet.core.models import SiteSetting
+from intranet.platform.prepared import Prepared
 
 # key -> default. Imprint and privacy notice usually live on the operator's public website.
 EDITABLE = {
@@ -29,10 +30,18 @@ DAYS = {
 }
 
 
+def _all_rows():
+    return SiteSetting.select(SiteSetting.key, SiteSetting.value).tuples()
+
+
+# Every page shows settings (the forum's name, the footer): compiled once, then only run.
+_ALL_ROWS = Prepared(_all_rows)
+
+
 def get_all() -> dict[str, str]:
     if "site_settings" not in g:
         values = dict(EDITABLE)
-        values.update({row.key: row.value for row in SiteSetting.select()})
+        values.update(_ALL_ROWS.run())
         g.site_settings = values
     return g.site_settings
 

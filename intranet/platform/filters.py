@@ -3,7 +3,7 @@
 import datetime as dt
 from functools import lru_cache
 
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from flask_babel import (
     format_date,
     format_datetime,
@@ -24,7 +24,22 @@ def formatted(kind: str, value, format: str) -> str:
     One call costs about a tenth of a millisecond and a month grid makes a hundred of them;
     the time zone is fixed by the settings, so value, format and language decide the text.
     """
-    return _formatted(kind, value, format, str(get_locale()))
+    return _formatted(kind, value, format, locale_name())
+
+
+def locale_name() -> str:
+    """The request's language as text ("de"), worked out once per request and language: Babel
+    finds the locale through several proxy look-ups, and a month grid asks a hundred times."""
+    if not has_app_context():
+        return str(get_locale())
+    state = getattr(g, "_flask_babel", None)
+    cached = getattr(state, "intranet_locale_name", None)
+    if cached is not None and cached[0] is getattr(state, "babel_locale", None):
+        return cached[1]
+    locale = get_locale()  # sets up Flask-Babel's per-request state
+    name = str(locale)
+    g._flask_babel.intranet_locale_name = (locale, name)
+    return name
 
 
 @lru_cache(maxsize=8192)
