@@ -56,3 +56,45 @@ def test_the_check_catches_hand_written_markup(tmp_path):
         "2",
         "3",
     ]
+
+
+def test_template_translations_behave_as_jinjas_own(app):
+    """The one-step `_`, `gettext`, `ngettext`, `pgettext` and `{% trans %}` give what Jinja's
+    i18n extension gives with the same catalogue: the translation is markup, values put into
+    it are escaped in HTML templates and left alone in text templates (mails)."""
+    import jinja2
+
+    from intranet.platform.filters import translations
+
+    sources = [
+        '{{ _("Contacts") }}|{{ gettext("Calendar") }}',
+        '{{ _("Hello %(name)s", name="<script>alert(1)</script>") }}',
+        '{{ _("100%% sure") }}',
+        '{{ ngettext("%(num)d meeting", "%(num)d meetings", 3) }}',
+        '{{ ngettext("%(num)d meeting", "%(num)d meetings", 1, extra="<b>") }}',
+        '{{ pgettext("menu", "Open %(what)s", what="<i>") }}',
+        "{% trans who='<x>' %}Invited by {{ who }}{% endtrans %}",
+        "{% trans count=2 %}One file{% pluralize %}{{ count }} files{% endtrans %}",
+    ]
+    for autoescape in (True, False):
+        reference = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+        reference.install_gettext_callables(
+            gettext=lambda s: translations().ugettext(s),
+            ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+            pgettext=lambda c, s: translations().upgettext(c, s),
+            npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+            newstyle=True,
+        )
+        ours = app.jinja_env.overlay(autoescape=autoescape)
+        for language in ("de", "en"):
+            with app.test_request_context("/", headers={"Cookie": f"lang={language}"}):
+                from flask import session
+
+                session["lang"] = language
+                for source in sources:
+                    expected = reference.from_string(source).render()
+                    assert ours.from_string(source).render() == expected, source
+    with app.test_request_context("/"):
+        assert app.jinja_env.from_string('{{ _("Contacts") }}').render() == "Kontakte"
+        escaped = app.jinja_env.from_string('{{ _("Hi %(n)s", n="<b>") }}').render()
+        assert escaped == "Hi &lt;b&gt;"

@@ -12,6 +12,8 @@ from flask_babel import (
     get_locale,
     get_translations,
 )
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from intranet.platform.htmx import section_messages
 
@@ -78,6 +80,43 @@ def translations():
     return catalogue
 
 
+# The template side of the catalogue, as Jinja's "newstyle" gettext behaves: the translation
+# counts as safe markup, the values put into it are escaped (in autoescaped templates), and the
+# text is always a format string ("%(name)s"; "num" and "context" are among the values).
+
+
+def _formatted_text(eval_context, text: str, variables: dict) -> str:
+    if eval_context.autoescape:
+        text = Markup(text)  # noqa: S704 (the catalogue is ours; the values are escaped by %)
+    return text % variables
+
+
+@pass_eval_context
+def gettext(eval_context, string: str, **variables) -> str:
+    return _formatted_text(eval_context, translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def ngettext(eval_context, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    return _formatted_text(eval_context, text, variables)
+
+
+@pass_eval_context
+def pgettext(eval_context, context: str, string: str, **variables) -> str:
+    variables.setdefault("context", context)
+    return _formatted_text(eval_context, translations().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def npgettext(eval_context, context: str, singular: str, plural: str, num: int, **variables):
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    text = translations().unpgettext(context, singular, plural, num)
+    return _formatted_text(eval_context, text, variables)
+
+
 def filesize(size: int) -> str:
     """Bytes as people read them: "820 KB", "1,4 MB" (decimal units, as file managers show)."""
     if size < 1000 * 1000:
@@ -92,12 +131,12 @@ def init_app(app):
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["filesize"] = filesize
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        pgettext=lambda c, s: translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
-        newstyle=True,
+    # Jinja's i18n extension (installed by Flask-Babel) wraps the catalogue so that `_` looks up
+    # `gettext`, which calls the catalogue: three trips through the template's call machinery
+    # (about five microseconds each) for every text of a page. These do the same in one.
+    app.jinja_env.newstyle_gettext = True  # how `{% trans %}` blocks call them
+    app.jinja_env.globals.update(
+        _=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext
     )
     app.jinja_env.globals.update(
         get_locale=get_locale,
