@@ -292,6 +292,16 @@ def test_meeting_and_minutes_rules_look_up_invitations_for_the_rows_asked(app, m
 # --- Whole queries compiled once (platform.prepared) ----------------------------------------------
 
 
+BUILDS = []
+
+
+def _counted_upcoming(*arguments, **slots):
+    from intranet.meetings import start
+
+    BUILDS.append(arguments)
+    return start._upcoming(*arguments, **slots)
+
+
 def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, other_org):
     """The start page's meeting queries, run prepared for two readers and two moments, return
     what the same query built and compiled afresh returns: the rule, the answer and the slots
@@ -320,13 +330,8 @@ def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, oth
             start=now + dt.timedelta(days=days),
             sequence=1,
         )
-    builds = []
-
-    def counted(*arguments, **slots):
-        builds.append(arguments)
-        return start._upcoming(*arguments, **slots)
-
-    upcoming = prepared.Prepared(counted)
+    BUILDS.clear()
+    upcoming = prepared.Prepared(_counted_upcoming)
     for account in (member, outsider):
         reader = Reader.of(account)
         for moment in (now, now + dt.timedelta(days=2, hours=3), now + dt.timedelta(days=30)):
@@ -338,7 +343,7 @@ def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, oth
                 m.id for m in start._recently_changed(reader, moment, since)
             ]
         assert [m.title for m in upcoming.run(reader, now=now)][:1] == ["In 1 Tagen"]
-    assert builds == [(Reader.of(member),), (Reader.of(outsider),)]  # once per reader
+    assert [(Reader.of(member),), (Reader.of(outsider),)] == BUILDS  # once per reader
     seen = {m.title for m in upcoming.run(Reader.of(outsider), now=now)}
     assert "In 4 Tagen" in seen and "In 2 Tagen" not in seen  # RED names the outsider only
 
@@ -364,3 +369,16 @@ def test_a_slot_is_converted_as_the_value_it_stands_for(app, org):
     assert [m.title for m in labelled_after.run(label=Label.AMBER, after=now)] == ["Gelb"]
     assert [m.title for m in labelled_after.run(label="green", after=now)] == ["Grün"]
     assert list(labelled_after.run(label="green", after=now + dt.timedelta(days=2))) == []
+
+
+def test_a_builder_that_captures_values_is_refused():
+    import pytest
+
+    meeting_id = 7
+
+    def captures():
+        return Meeting.select().where(Meeting.id == meeting_id)
+
+    with pytest.raises(ValueError):
+        prepared.Prepared(captures)
+    prepared.Prepared(_counted_upcoming)  # a module-level function takes all it needs

@@ -54,6 +54,10 @@ class Prepared:
     """
 
     def __init__(self, build: Callable):
+        # A closure could carry values that the key does not (an id, a date from its caller),
+        # and the first call's SQL would then serve every later one.
+        if getattr(build, "__closure__", None):
+            raise ValueError("A prepared query's builder must take its values as arguments.")
         self.build = build
         self._entries: dict[tuple, tuple] = {}
 
