@@ -253,6 +253,7 @@ def pages(info: dict, minutes: bool) -> list[dict]:
     rare = urllib.parse.quote(info["rare"])
     listed = [
         {"name": "healthz", "path": "/healthz", "session": False},
+        {"name": "start page", "path": "/"},
         {"name": "calendar", "path": "/calendar"},
         {"name": "meeting", "path": f"/meetings/{info['meeting']}"},
         {"name": "search common", "path": f"/search?q={COMMON_WORD}"},
