@@ -218,7 +218,8 @@ def in_feeds(label: str) -> bool:
 
 
 class Reader(NamedTuple):
-    """What the sharing rule reads of an account: its id and its organisation.
+    """What the visibility rules read of an account: its id, its organisation and its role
+    (the minutes' rule lets each role see other workflow states).
 
     Hashable and nothing more, so a query compiled once per reader (`platform.prepared.Prepared`)
     is keyed by exactly what its rule depends on; a rule that asked for more would fail loudly.
@@ -226,10 +227,11 @@ class Reader(NamedTuple):
 
     id: int
     organization_id: int | None
+    role: str
 
     @classmethod
     def of(cls, account) -> "Reader":
-        return cls(account.id, account.organization_id)
+        return cls(account.id, account.organization_id, account.role)
 
 
 def visible_where(

@@ -4,6 +4,7 @@ it is a to-do, so it sits at the top of the page."""
 
 from dataclasses import dataclass
 
+from intranet.core.sharing import Reader
 from intranet.core.start_page import Panel
 from intranet.minutes import access
 from intranet.minutes.models import (
@@ -15,6 +16,7 @@ from intranet.minutes.models import (
     ReadConfirmation,
 )
 from intranet.platform.db import utcnow
+from intranet.platform.prepared import Prepared
 
 SHOWN = 5
 
@@ -27,36 +29,57 @@ class Waiting:
     items: list
 
 
-def _waiting(account, action: str, state: str, extra=None, order=None) -> list[Minutes]:
-    query = access.visible_minutes(account, action).where(Minutes.state == state)
-    if extra is not None:
-        query = query.where(extra)
-    return list(query.order_by(*(order or (Minutes.changed_at.desc(),))).limit(SHOWN))
+def _in_state(reader, action: str, state: str):
+    return access.visible_minutes(reader, action).where(Minutes.state == state)
+
+
+def _to_review(reader):
+    return _in_state(reader, "approve", IN_REVIEW).order_by(Minutes.changed_at.desc()).limit(SHOWN)
+
+
+def _drafts(reader):
+    return _in_state(reader, "edit", DRAFT).order_by(Minutes.changed_at.desc()).limit(SHOWN)
+
+
+def _open_for_objection(reader, now):
+    return (
+        _in_state(reader, "object", CIRCULATING)
+        .where(Minutes.objection_deadline >= now)
+        .order_by(Minutes.objection_deadline)
+        .limit(SHOWN)
+    )
+
+
+def _to_confirm(reader, joined):
+    # Only what was released since the person joined asks for a confirmation: a new member is
+    # not asked to confirm the whole archive (they can still confirm on the minutes' page).
+    confirmed = ReadConfirmation.select(ReadConfirmation.minutes).where(
+        ReadConfirmation.account == reader.id
+    )
+    return (
+        _in_state(reader, "confirm_read", RELEASED)
+        .where((Minutes.released_at >= joined) & Minutes.id.not_in(confirmed))
+        .order_by(Minutes.changed_at.desc())
+        .limit(SHOWN)
+    )
+
+
+# Each list of the panel is one query, compiled once per reader (the rule reads the account's
+# id, organisation and role; the time and the date the account joined are slots).
+TO_REVIEW = Prepared(_to_review)
+DRAFTS = Prepared(_drafts)
+OPEN_FOR_OBJECTION = Prepared(_open_for_objection)
+TO_CONFIRM = Prepared(_to_confirm)
 
 
 def waiting_for(account) -> list[Waiting]:
     """Up to four short lists, each one query, whatever the size of the archive."""
-    # Only what was released since the person joined asks for a confirmation: a new member is
-    # not asked to confirm the whole archive (they can still confirm on the minutes' page).
-    unconfirmed = (Minutes.released_at >= account.created_at) & Minutes.id.not_in(
-        ReadConfirmation.select(ReadConfirmation.minutes).where(
-            ReadConfirmation.account == account.id
-        )
-    )
+    reader = Reader.of(account)
     lists = [
-        Waiting("review", _waiting(account, "approve", IN_REVIEW)),
-        Waiting("draft", _waiting(account, "edit", DRAFT)),
-        Waiting(
-            "objection",
-            _waiting(
-                account,
-                "object",
-                CIRCULATING,
-                Minutes.objection_deadline >= utcnow(),
-                order=(Minutes.objection_deadline,),
-            ),
-        ),  # fmt: skip
-        Waiting("confirm", _waiting(account, "confirm_read", RELEASED, unconfirmed)),
+        Waiting("review", list(TO_REVIEW.run(reader))),
+        Waiting("draft", list(DRAFTS.run(reader))),
+        Waiting("objection", list(OPEN_FOR_OBJECTION.run(reader, now=utcnow()))),
+        Waiting("confirm", list(TO_CONFIRM.run(reader, joined=account.created_at))),
     ]
     return [entry for entry in lists if entry.items]
 
