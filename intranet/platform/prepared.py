@@ -12,8 +12,12 @@ from collections.abc import Callable, Hashable
 
 from peewee import ColumnBase
 
-from intranet.platform.compiled import MAX_ENTRIES
 from intranet.platform.db import db
+
+# Entries per prepared query: one per account for most, enough for every account of a forum (each
+# holds a query and its SQL text, a few kilobytes). Cleared when full, which costs one compile
+# per account afterwards.
+MAX_ENTRIES = 2_000
 
 
 class _SlotValue:
