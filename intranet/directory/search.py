@@ -53,26 +53,6 @@ class Filters:
         return bool(self.as_args())
 
 
-# What lists and exports show; the folded keys, consent and timestamps are left in the table.
-LIST_COLUMNS = (
-    Person.id,
-    Person.account,
-    Person.organization,
-    Person.function,
-    Person.title,
-    Person.given_name,
-    Person.family_name,
-    Person.form_of_address,
-    Person.phone,
-    Person.phone_visibility,
-    Person.mobile,
-    Person.mobile_visibility,
-    Person.email,
-    Person.email_visibility,
-    Person.languages,
-)
-
-
 def people(filters: Filters | None = None):
     """People with their organisation, in alphabetical order: a single SELECT with a join.
 
