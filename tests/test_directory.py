@@ -292,6 +292,18 @@ def test_list_and_search_use_a_constant_number_of_queries(client, org, member, c
     assert counted.n <= small
 
 
+def test_a_search_looks_the_organisations_up_once(client, org, member, count_queries):
+    # The list and the organisations the search names share one look-up of the organisations.
+    sign_in(client, member)
+    fill(org, 3)
+    with count_queries() as counted:
+        assert htmx(client, "/contacts").status_code == 200
+    plain = counted.n
+    with count_queries() as counted:
+        assert htmx(client, "/contacts?q=nachname").status_code == 200
+    assert counted.n == plain + 1
+
+
 @pytest.fixture
 def count_addresses(monkeypatch):
     """`with count_addresses() as counted:` … `counted.n` is the number of addresses built from
