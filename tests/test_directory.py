@@ -292,6 +292,81 @@ def test_list_and_search_use_a_constant_number_of_queries(client, org, member, c
     assert counted.n <= small
 
 
+def test_a_search_looks_the_organisations_up_once(client, org, member, count_queries):
+    # The list and the organisations the search names share one look-up of the organisations.
+    sign_in(client, member)
+    fill(org, 3)
+    with count_queries() as counted:
+        assert htmx(client, "/contacts").status_code == 200
+    plain = counted.n
+    with count_queries() as counted:
+        assert htmx(client, "/contacts?q=nachname").status_code == 200
+    assert counted.n == plain + 1
+
+
+@pytest.fixture
+def count_addresses(monkeypatch):
+    """`with count_addresses() as counted:` … `counted.n` is the number of addresses built from
+    the URL map (every `url_for` ends there)."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    from werkzeug.routing import MapAdapter
+
+    @contextmanager
+    def counting():
+        counted = SimpleNamespace(n=0)
+        original = MapAdapter.build
+
+        def build(*args, **kwargs):
+            counted.n += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(MapAdapter, "build", build)
+        try:
+            yield counted
+        finally:
+            monkeypatch.setattr(MapAdapter, "build", original)
+
+    return counting
+
+
+@pytest.mark.parametrize("url", ["/contacts", "/contacts?q=gul", "/organizations/{org}"])
+def test_lists_build_their_links_once_per_page_not_per_row(
+    client, org, member, count_addresses, url
+):
+    # Building an address per row cost more than the list's query.
+    url = url.format(org=org.id)
+    sign_in(client, member)
+    fill(org, 3)
+    counts = []
+    for more in (0, 40):
+        fill(org, more, start=3)
+        for request in (lambda: client.get(url), lambda: htmx(client, url)):
+            with count_addresses() as counted:
+                assert request().status_code == 200
+            counts.append(counted.n)
+    assert counts[:2] == counts[2:], counts
+
+
+def test_list_and_organisation_page_show_a_person_s_contact_alike(client, org, member):
+    sign_in(client, member)
+    person(org, family_name="Gleich", phone="+49 351 12 34", phone_visibility="forum")
+    cell = (
+        '<div><a class="kern-link" href="tel:+493511234">+49 351 12 34</a></div>'
+        '<div class="not-shared">Mobiltelefon, E-Mail-Adresse: für Sie nicht sichtbar</div>'
+    )
+    for url in ("/contacts", f"/organizations/{org.id}"):
+        assert cell in client.get(url).get_data(as_text=True), url
+
+
+def test_letter_links_keep_a_search_text_that_looks_like_their_pattern(client, org, member):
+    sign_in(client, member)
+    body = client.get("/contacts?q=LETTER+B").get_data(as_text=True)
+    assert 'href="/contacts?letter=B&amp;q=LETTER+B"' in body
+    assert 'href="/contacts?q=LETTER+B" aria-current="page"' in body
+
+
 # --- The person page and editing ---------------------------------------------------------------------
 
 

@@ -891,6 +891,25 @@ def test_meeting_page_issues_a_fixed_number_of_queries(client, coordinator, org,
     assert counts[0] == counts[1], counts
 
 
+def test_answer_box_reads_counts_and_own_answer_in_one_query(client, member, org, count_queries):
+    meeting = make_meeting(organization=org, state="invited")
+    colleague = factories.account("member", org)
+    meetings_answers.give_answer(meeting, colleague, "yes")
+    meetings_answers.give_answer(meeting, member, "maybe")
+    # An erased account's answer counts, but is nobody's own.
+    Answer.create(meeting=meeting, account=None, person_label="Pseudonym 1", answer="no")
+    expected = {"yes": 1, "no": 1, "maybe": 1}
+    without = factories.account("member", org)
+    for account, own in ((member, "maybe"), (colleague, "yes"), (without, None)):
+        with count_queries() as counted:
+            assert meetings_answers.answer_counts(meeting, account) == (expected, own)
+        assert counted.n == 1
+    sign_in(client, colleague)
+    body = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Zusagen: 1, Absagen: 1, Vielleicht: 1" in body
+    assert 'id="answer-yes" class="kern-btn kern-btn--primary" aria-pressed="true"' in body
+
+
 def test_too_long_cancellation_reason_comes_back_with_422(client, coordinator):
     meeting = make_meeting()
     sign_in(client, coordinator)

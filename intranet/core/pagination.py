@@ -31,7 +31,8 @@ def requested_page() -> int:
     return QueryArgs().page()
 
 
-def paginate(query, per_page: int = PER_PAGE) -> Page:
+def paginate(query, per_page: int = PER_PAGE, rows=list) -> Page:
+    """`rows` turns the page's query into its items (a list of what the query gives by default)."""
     total = query.count()
     number = min(requested_page(), max(1, -(-total // per_page)))
-    return Page(list(query.paginate(number, per_page)), number, per_page, total)
+    return Page(rows(query.paginate(number, per_page)), number, per_page, total)

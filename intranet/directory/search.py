@@ -5,6 +5,7 @@ SQLite and PostgreSQL and nothing typed into the box is read as query syntax.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from peewee import OP, SQL, Expression, NodeList, Value, fn
 
@@ -52,25 +53,11 @@ class Filters:
     def active(self) -> bool:
         return bool(self.as_args())
 
-
-# What lists and exports show; the folded keys, consent and timestamps are left in the table.
-LIST_COLUMNS = (
-    Person.id,
-    Person.account,
-    Person.organization,
-    Person.function,
-    Person.title,
-    Person.given_name,
-    Person.family_name,
-    Person.form_of_address,
-    Person.phone,
-    Person.phone_visibility,
-    Person.mobile,
-    Person.mobile_visibility,
-    Person.email,
-    Person.email_visibility,
-    Person.languages,
-)
+    @cached_property
+    def organizations_by_term(self) -> dict[str, set[int]]:
+        """`organizations_matching` for the terms, looked up once for the list and for the
+        organisations the search names."""
+        return organizations_matching(self.terms) if self.terms else {}
 
 
 def people(filters: Filters | None = None):
@@ -86,7 +73,7 @@ def people(filters: Filters | None = None):
     if filters is None:
         return query
     terms = filters.terms
-    by_organization = organizations_matching(terms) if terms else {}
+    by_organization = filters.organizations_by_term
     for term in terms:
         condition = contains(Person.search_key, term)
         if by_organization.get(term):
@@ -107,7 +94,7 @@ def organizations_named(filters: Filters, limit: int = 3) -> list[Organization]:
     if filters.organization:
         ids = {filters.organization}
     elif filters.terms:
-        ids = set.intersection(*organizations_matching(filters.terms).values())
+        ids = set.intersection(*filters.organizations_by_term.values())
     else:
         return []
     if not ids:

@@ -197,6 +197,8 @@ class MeetingContext:
     """A meeting with what its page, its access check and its feed need."""
 
     meeting: Meeting
+    # The invited organisations with their id, name and short name only (what is shown and
+    # checked of them; every meeting and minutes page loads them).
     invited: list[Organization] = field(default_factory=list)
     persons: list[Account] = field(default_factory=list)
 
@@ -227,7 +229,7 @@ class MeetingContext:
 
 def load_context(meeting) -> MeetingContext:
     invited = list(
-        Organization.select()
+        Organization.select(Organization.id, Organization.name, Organization.short_name)
         .join(MeetingOrganization)
         .where(MeetingOrganization.meeting == meeting.id)
         .order_by(Organization.name)

@@ -26,8 +26,9 @@ def agenda_rows(meeting, account, person_ids) -> list[tuple[int, AgendaItem | No
     same number for every viewer, in the minutes and when people talk about it; a hidden item
     leaves only its number (one query, whatever the size of the agenda).
     """
+    # Of the presenting organisation only what the agenda shows: its name.
     items = (
-        AgendaItem.select(AgendaItem, Organization)
+        AgendaItem.select(AgendaItem, Organization.id, Organization.name)
         .join(Organization, JOIN.LEFT_OUTER)
         .where(AgendaItem.meeting == meeting.id)
         .order_by(AgendaItem.position, AgendaItem.id)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from intranet.core import sharing
 from intranet.core.accounts import Account, Organization
@@ -31,11 +31,6 @@ def give_answer(meeting, account, value: str) -> None:
         conflict_target=[Answer.meeting, Answer.account],
         update={Answer.answer: value, Answer.answered_at: now},
     ).execute()
-
-
-def own_answer(meeting, account) -> str | None:
-    row = Answer.get_or_none((Answer.meeting == meeting.id) & (Answer.account == account.id))
-    return row.answer if row else None
 
 
 @dataclass
@@ -83,13 +78,23 @@ def answers_overview(context: MeetingContext) -> list[OrganizationAnswers]:
     return result
 
 
-def answer_counts(meeting) -> dict[str, int]:
+def answer_counts(meeting, account) -> tuple[dict[str, int], str | None]:
+    """How many gave each answer, and `account`'s own answer (None without one): one query, a
+    row per answer given, marked where it is the account's (an account answers once)."""
     counts = dict.fromkeys(ANSWERS, 0)
+    own = None
     query = (
-        Answer.select(Answer.answer, fn.COUNT(Answer.id).alias("n"))
+        Answer.select(
+            Answer.answer,
+            fn.COUNT(Answer.id),
+            fn.MAX(Case(None, [(Answer.account == account.id, 1)], 0)),
+        )
         .where(Answer.meeting == meeting.id)
         .group_by(Answer.answer)
+        .tuples()
     )
-    for row in query:
-        counts[row.answer] = row.n
-    return counts
+    for answer, number, is_own in query:
+        counts[answer] = number
+        if is_own:
+            own = answer
+    return counts, own

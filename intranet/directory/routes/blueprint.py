@@ -3,9 +3,8 @@ helpers and labels, loading a person or organisation with the access check, the 
 choices of the forms, the log detail of a list export. The route modules beside this one add
 their pages to `bp`."""
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, request
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -18,7 +17,7 @@ from intranet.directory.forms import (
     VISIBILITY_LABELS,
 )
 from intranet.directory.models import Person
-from intranet.directory.visibility import can_edit, can_see, split_contact_fields
+from intranet.directory.visibility import can_edit, can_see
 
 bp = Blueprint("directory", __name__)
 bp.before_request(require_login)
@@ -32,33 +31,13 @@ def directory_helpers():
     def see(person, field):
         return can_see(viewer, person, field)
 
-    def contact_summary(person):
-        """(the fields to show, the line naming those not shared with the viewer or "")."""
-        shown, hidden = split_contact_fields(viewer, person)
-        # Translated once per request and set of hidden fields, not once per row.
-        notes = g.setdefault("contact_not_shared", {})
-        key = tuple(hidden)
-        if key not in notes:
-            notes[key] = _not_shared(hidden)
-        return shown, notes[key]
-
     return {
         "can_see_field": see,
-        "split_contact_fields": contact_summary,
         "CONTACT_FIELD_LABELS": CONTACT_FIELD_LABELS,
         "VISIBILITY_LABELS": VISIBILITY_LABELS,
         "FORM_OF_ADDRESS_LABELS": FORM_OF_ADDRESS_LABELS,
         "CONSENT_BASIS_LABELS": CONSENT_BASIS_LABELS,
     }
-
-
-def _not_shared(hidden) -> str:
-    if not hidden:
-        return ""
-    if len(hidden) == len(CONTACT_FIELD_LABELS):
-        return _("not visible to you")
-    names = ", ".join(str(CONTACT_FIELD_LABELS[field]) for field in hidden)
-    return _("%(fields)s: not visible to you", fields=names)
 
 
 @bp.app_template_filter("local_date")
@@ -83,7 +62,8 @@ def get_organization_or_404(organization_id: int) -> Organization:
 
 
 def own_entry() -> Person | None:
-    return Person.get_or_none(Person.account == current_user.id)
+    """The signed-in person's own entry (its id, for the link to edit it), or None."""
+    return Person.select(Person.id).where(Person.account == current_user.id).first()
 
 
 def _organization_choices():

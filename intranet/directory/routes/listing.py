@@ -1,12 +1,11 @@
 """The contacts list with its search and filters, and the list as vCards and as CSV."""
 
-from flask import request
+from flask import request, url_for
 from flask_login import current_user
 
 from intranet.core import audit
-from intranet.core.accounts import Organization
-from intranet.core.pagination import paginate
-from intranet.directory import csv_io, search, vcard
+from intranet.core.links import link_pattern
+from intranet.directory import csv_io, rows, search, vcard
 from intranet.directory.routes.blueprint import _export_detail, bp, own_entry
 from intranet.directory.visibility import can_create, can_manage
 from intranet.platform.htmx import render, wants_fragment
@@ -16,13 +15,9 @@ from intranet.platform.web import download
 @bp.get("/contacts")
 def contacts():
     filters = search.Filters.from_args(request.args)
-    # The columns a row shows (whole entries brought the consent record, the search keys and
-    # the organisation's address into every row).
-    page = paginate(
-        search.people(filters).select(
-            *search.LIST_COLUMNS, Organization.id, Organization.name, Organization.short_name
-        )
-    )
+    # Only the columns a row shows, as plain values (whole entries brought the consent record,
+    # the search keys and the organisation's address into every row).
+    page = rows.page_of_rows(current_user._get_current_object(), search.people(filters))
     # The empty directory tells whoever may add entries how; the role decides, no query.
     shared = {"may_create": can_create(current_user), "may_manage": can_manage(current_user)}
     # An organisation's general contact comes before its people: the way to reach it.
@@ -44,11 +39,21 @@ def contacts():
         filters=filters,
         organizations=search.organization_choices(),
         functions=search.function_choices(),
-        letters=search.LETTERS,
-        letter_args={k: v for k, v in filters.as_args().items() if k != "letter"},
+        **_letter_links(filters),
         own=own_entry(),
         **shared,
     )
+
+
+def _letter_links(filters) -> dict:
+    """The links "All" and A–Z, each keeping the other filters (one address, the letter filled
+    in: 27 calls of `url_for` cost more than the list's query)."""
+    others = {key: value for key, value in filters.as_args().items() if key != "letter"}
+    link = link_pattern("directory.contacts", "letter", stand_in="LETTER", **others)
+    return {
+        "all_letters": url_for("directory.contacts", **others),
+        "letters": [(letter, link(letter)) for letter in search.LETTERS],
+    }
 
 
 @bp.get("/contacts.vcf")

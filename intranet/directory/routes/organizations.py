@@ -10,8 +10,7 @@ from peewee import JOIN
 from intranet.core import audit
 from intranet.core.accounts import Organization
 from intranet.core.ids import ref
-from intranet.core.pagination import paginate
-from intranet.directory import search, services, vcard
+from intranet.directory import rows, search, services, vcard
 from intranet.directory.forms import OrganizationContactForm
 from intranet.directory.models import Membership, Person
 from intranet.directory.routes.blueprint import bp, get_organization_or_404
@@ -24,7 +23,7 @@ from intranet.platform.web import download
 def organization(organization_id):
     organization = get_organization_or_404(organization_id)
     filters = search.Filters(organization=organization.id)
-    people = paginate(search.people(filters))
+    people = rows.page_of_rows(current_user._get_current_object(), search.people(filters))
     # Members of other organisations who hold a current role here (e.g. a deputy).
     today = dt.date.today()
     memberships = list(

@@ -44,7 +44,7 @@ def answer(meeting_id):
             meeting=meeting,
             may_answer=True,
             own_answer=value,
-            counts=meetings_answers.answer_counts(meeting),
+            counts=meetings_answers.answer_counts(meeting, current_user)[0],
             action_form=EmptyForm(),
         )
     back = safe_next(request.form.get("next"))

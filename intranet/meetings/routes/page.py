@@ -28,6 +28,7 @@ def _show_context(context):
     planner = access.can_plan(account)
     rows = meetings_agenda.agenda_rows(meeting, account, context.person_ids)
     items = [item for _number, item in rows if item]
+    counts, own_answer = meetings_answers.answer_counts(meeting, account)
     return {
         "context": context,
         "meeting": meeting,
@@ -41,8 +42,8 @@ def _show_context(context):
         "has_begun": rules.has_begun(meeting),
         "timeline": meetings_planning.timeline(meeting),
         "may_answer": access.can_answer(account, meeting, context.invited_ids, context.person_ids),
-        "own_answer": meetings_answers.own_answer(meeting, account),
-        "counts": meetings_answers.answer_counts(meeting),
+        "own_answer": own_answer,
+        "counts": counts,
         "overview": meetings_answers.answers_overview(context) if planner else None,
         "attendance": meetings_attendance.attendance(meeting),
         "series_text": recurrence.describe(meeting.series.rrule, meeting.series.first_start_local)
