@@ -17,15 +17,11 @@ item's own rows joined into the search: hits, counts and snippets come only from
 and only visible matches are ranked.
 """
 
-import bisect
-import functools
-import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from peewee import (
     JOIN,
     SQL,
@@ -45,7 +41,8 @@ from peewee import (
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
-from intranet.core.search import EXTRA_FOLDS, Terms, search_key
+from intranet.core.marking import highlight, snippet
+from intranet.core.search import Terms, search_key
 from intranet.platform.db import BaseModel, db, is_sqlite
 
 # PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
@@ -60,10 +57,6 @@ PG_CONFIG = "simple"
 PREFIX_FROM = 3
 # A term like "a-b-c-…" splits into many words; a cap keeps the query small.
 MAX_WORDS = 20
-SNIPPET_LENGTH = 200
-# Characters of a long text searched for its first match before the whole text is (see
-# `_first_match`).
-FIRST_MATCH_HEAD = 2000
 # Visible matches a kind's search counts and ranks at most (see `ranked`): "more than 100".
 POOL = 100
 WORD = re.compile(r"[^\W_]+")
@@ -386,129 +379,3 @@ def with_texts(*searches: Found) -> None:
     ):
         match, words = wanted[entry_id]
         match.title, match.snippet = highlight(title, words), snippet(body, words)
-
-
-# --- Marking matches ----------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    ch = ch.casefold().translate(EXTRA_FOLDS)
-    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-
-
-def _folded(text: str) -> tuple[str, list[int] | None]:
-    """`text` folded like the index (str.translate does the work in C: minutes can be long),
-    and, when some characters fold to more or fewer characters ("ß" → "ss"), where in the
-    folded text each original character ends, so that positions can be mapped back; None
-    when they line up."""
-    if text.isascii():
-        return text.lower(), None
-    folds = {ch: _fold_char(ch) for ch in set(text)}
-    folded = text.translate({ord(ch): fold for ch, fold in folds.items()})
-    if all(len(fold) == 1 for fold in folds.values()):
-        return folded, None
-    lengths = {ch: len(fold) for ch, fold in folds.items()}
-    return folded, list(itertools.accumulate(map(lengths.__getitem__, text)))
-
-
-def _original_index(text: str, ends: list[int] | None, position: int) -> int:
-    """The index in `text` of the character that folded `position` came from."""
-    if ends is None:
-        return position
-    return min(bisect.bisect_right(ends, position), len(text))
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern(words: tuple[str, ...]) -> re.Pattern:
-    # A word typed with ae/oe/ue ("mueller") also marks the umlaut, folded to "muller".
-    alternatives = [
-        re.sub(r"([aou])e", r"\1e?", re.escape(word))
-        for word in sorted(words, key=len, reverse=True)
-    ]
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})")
-
-
-def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
-    """Where in `text` (as written) a word starts a folded word."""
-    folded, ends = _folded(text)
-    spans = []
-    for found in _pattern(tuple(words)).finditer(folded):
-        start, end = found.span()
-        if ends is not None:
-            start = _original_index(text, ends, start)
-            end = _original_index(text, ends, end - 1) + 1
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
-        else:
-            spans.append((start, end))
-    return spans
-
-
-def _first_match(text: str, words: list[str]) -> int | None:
-    """Where in `text` (as written) the first match starts."""
-    # Minutes run to pages and most match early: their head is folded first. A match found
-    # there is a match in the whole text too (folding goes character by character), and no
-    # earlier one was cut off by the head's end if this one starts a longest word before it.
-    if len(text) > FIRST_MATCH_HEAD:
-        folded, ends = _folded(text[:FIRST_MATCH_HEAD])
-        found = _pattern(tuple(words)).search(folded)
-        if found is not None and found.start() + max(map(len, words)) <= len(folded):
-            return _original_index(text, ends, found.start())
-    folded, ends = _folded(text)
-    found = _pattern(tuple(words)).search(folded)
-    return None if found is None else _original_index(text, ends, found.start())
-
-
-def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
-    # Every piece is escaped first; only the <mark> tags around them are markup.
-    out, position = [], 0
-    for start, end in spans:
-        start, end = max(start - offset, 0), min(end - offset, len(text))
-        if end <= position or start >= len(text):
-            continue
-        out.append(escape(text[position:start]))
-        out.append(Markup("<mark>%s</mark>") % text[start:end])
-        position = end
-    out.append(escape(text[position:]))
-    return Markup("").join(out)
-
-
-def highlight(text: str, words: list[str]) -> Markup:
-    return _mark(text, _spans(text, words))
-
-
-# Markdown signs a reader of a snippet does not need: heading and quote marks, list bullets,
-# emphasis, code ticks, table bars, and link targets (the link text stays).
-_MARKDOWN_SIGNS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])\s+|\*\*|__|`+|\|")
-# No brackets inside either part: every attempt stops at the next bracket, so even text made
-# of nothing but "[a](" takes linear time.
-_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
-
-
-def plain(text: str) -> str:
-    """Markdown as the words a reader sees, for snippets."""
-    return _MARKDOWN_SIGNS.sub(" ", _MARKDOWN_LINK.sub(r"\1", text))
-
-
-def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup:
-    """A piece of `text` around its first match, matches marked, cut at spaces."""
-    text = " ".join(plain(text).split())
-    if not text:
-        return Markup("")
-    start = 0
-    first = _first_match(text, words) if len(text) > length else None
-    if first is not None:
-        start = max(0, min(first - length // 3, len(text) - length))
-        if start:
-            space = text.find(" ", start)
-            start = space + 1 if 0 <= space < first else start
-    end = min(len(text), start + length)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start else end
-    # Only the shown piece is marked: a long text is searched once, for its first match.
-    piece = highlight(text[start:end], words)
-    return Markup("").join(
-        [Markup("… ") if start else Markup(""), piece, Markup(" …") if end < len(text) else ""]
-    )
