@@ -62,6 +62,8 @@ MAX_WORDS = 20
 # Visible matches a kind's search counts and ranks at most (see `ranked`): "more than 100".
 POOL = 100
 WORD = re.compile(r"[^\W_]+")
+# A match's title and snippet until `with_texts` fills them in.
+NOTHING = Markup("")
 
 
 class SearchEntry(BaseModel):
@@ -304,8 +306,8 @@ def ranked(
     matches = [
         Match(
             item_id,
-            Markup(""),
-            Markup(""),
+            NOTHING,
+            NOTHING,
             tuple(c(v) for c, v in zip(convert, row, strict=True)),
             entry_id,
         )
