@@ -28,6 +28,27 @@ def _fold_char(ch: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
 
 
+class _Folds(dict):
+    """Each character's fold by code point, for str.translate: a character not seen before is
+    folded once (`_fold_char`) and remembered in `_UNEVEN` when it folds to more or fewer
+    characters. Cleared when full: hostile text may hold thousands of distinct characters."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= MAX_FOLDS:
+            self.clear()
+        fold = self[code] = _fold_char(chr(code))
+        if len(fold) != 1:
+            _UNEVEN.add(chr(code))
+        return fold
+
+
+MAX_FOLDS = 8192
+_FOLDS = _Folds()
+# Characters whose fold is not one character ("ß", combining marks). Never cleared: whether a
+# character is one of them does not change, and Unicode holds a bounded number of them.
+_UNEVEN: set[str] = set()
+
+
 def _folded(text: str) -> tuple[str, list[int] | None]:
     """`text` folded like the index (str.translate does the work in C: minutes can be long),
     and, when some characters fold to more or fewer characters ("ß" → "ss"), where in the
@@ -35,12 +56,10 @@ def _folded(text: str) -> tuple[str, list[int] | None]:
     when they line up."""
     if text.isascii():
         return text.lower(), None
-    folds = {ch: _fold_char(ch) for ch in set(text)}
-    folded = text.translate({ord(ch): fold for ch, fold in folds.items()})
-    if all(len(fold) == 1 for fold in folds.values()):
+    folded = text.translate(_FOLDS)
+    if _UNEVEN.isdisjoint(text):
         return folded, None
-    lengths = {ch: len(fold) for ch, fold in folds.items()}
-    return folded, list(itertools.accumulate(map(lengths.__getitem__, text)))
+    return folded, list(itertools.accumulate(len(_FOLDS[ord(ch)]) for ch in text))
 
 
 def _original_index(text: str, ends: list[int] | None, position: int) -> int:
