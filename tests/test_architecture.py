@@ -298,10 +298,7 @@ def test_items_are_named_through_one_ref():
 LONGEST_MODULE = 520
 # Modules allowed to be longer. A module may only be listed here with the reason it cannot be
 # split written beside it, and leaves the list once it is split.
-LONG_MODULES: set[str] = {
-    # 508 lines: the full-text interface for both databases; split when it grows.
-    "intranet/core/fulltext.py",
-}
+LONG_MODULES: set[str] = set()
 
 
 def test_no_module_is_longer_than_one_sitting():

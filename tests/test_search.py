@@ -6,7 +6,7 @@ import re
 import pytest
 from peewee import SqliteDatabase
 
-from intranet.core import fulltext
+from intranet.core import fulltext, marking
 from intranet.core.search import search_terms
 from intranet.meetings import search_provider
 from intranet.meetings.models import AgendaItem, Meeting
@@ -201,21 +201,21 @@ def test_snippet_shows_the_place_that_matched(app, org):
     snippet = str(found.matches[0].snippet)
     assert "<mark>Fahrradstaffel</mark>" in snippet
     assert snippet.startswith("… ") and snippet.endswith(" …")
-    assert len(text_of(snippet)) <= fulltext.SNIPPET_LENGTH + 4
+    assert len(text_of(snippet)) <= marking.SNIPPET_LENGTH + 4
 
 
 def test_a_long_texts_first_match_is_found_where_the_whole_text_has_it(monkeypatch):
     """The head of a long text is searched first: a match cut by the head's end (or shifted
     by letters that fold longer, ß → ss) must not hide the earlier one or invent another."""
-    head = fulltext.FIRST_MATCH_HEAD
+    head = marking.FIRST_MATCH_HEAD
     words = ["fahrradstaffeleinsatz", "fahrrad"]
     for filler in ("x", "ß"):
         for at in range(head - 40, head + 3):
             text = filler * at + " Fahrradstaffeleinsatz Fahrrad " + "y " * 1000
-            shortcut = fulltext._first_match(text, words)
-            monkeypatch.setattr(fulltext, "FIRST_MATCH_HEAD", 10**9)
-            assert shortcut == fulltext._first_match(text, words) == at + 1, (filler, at)
-            monkeypatch.setattr(fulltext, "FIRST_MATCH_HEAD", head)
+            shortcut = marking._first_match(text, words)
+            monkeypatch.setattr(marking, "FIRST_MATCH_HEAD", 10**9)
+            assert shortcut == marking._first_match(text, words) == at + 1, (filler, at)
+            monkeypatch.setattr(marking, "FIRST_MATCH_HEAD", head)
 
 
 def test_meeting_services_keep_the_index_current(client, app, coordinator):
@@ -426,12 +426,12 @@ def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
     import time
 
     text = "### Tagesordnung\n\n1. **Begrüßung**\n2. Umgang mit [Hass](https://x.org) im Netz"
-    assert str(fulltext.snippet(text, ["hass"])) == (
+    assert str(marking.snippet(text, ["hass"])) == (
         "Tagesordnung Begrüßung Umgang mit <mark>Hass</mark> im Netz"
     )
     for hostile in ("[" * 100_000, "[a](" * 25_000, "](" * 50_000, "|" * 100_000, "# " * 50_000):
         started = time.perf_counter()
-        fulltext.snippet(hostile, ["a"])
+        marking.snippet(hostile, ["a"])
         assert time.perf_counter() - started < 0.5  # measured about 20 ms
 
 

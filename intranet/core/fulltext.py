@@ -17,23 +17,21 @@ item's own rows joined into the search: hits, counts and snippets come only from
 and only visible matches are ranked.
 """
 
-import bisect
-import functools
-import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from peewee import (
     JOIN,
     SQL,
     AutoField,
     Cast,
     CharField,
+    ColumnBase,
     Expression,
     Field,
+    FieldAlias,
     ForeignKeyField,
     IntegerField,
     Join,
@@ -45,8 +43,9 @@ from peewee import (
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
-from intranet.core.search import EXTRA_FOLDS, Terms, search_key
-from intranet.platform.db import BaseModel, db, is_sqlite
+from intranet.core.marking import highlight, snippet
+from intranet.core.search import Terms, search_key
+from intranet.platform.db import BaseModel, db, is_sqlite, utcnow
 
 # PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
 # FTS5's unicode61. The 'german' one stems, and a stem used as a prefix matches too much
@@ -60,13 +59,11 @@ PG_CONFIG = "simple"
 PREFIX_FROM = 3
 # A term like "a-b-c-…" splits into many words; a cap keeps the query small.
 MAX_WORDS = 20
-SNIPPET_LENGTH = 200
-# Characters of a long text searched for its first match before the whole text is (see
-# `_first_match`).
-FIRST_MATCH_HEAD = 2000
 # Visible matches a kind's search counts and ranks at most (see `ranked`): "more than 100".
 POOL = 100
 WORD = re.compile(r"[^\W_]+")
+# A match's title and snippet until `with_texts` fills them in.
+NOTHING = Markup("")
 
 
 class SearchEntry(BaseModel):
@@ -245,15 +242,19 @@ def _lexeme(word: str) -> str:
     return f"'{word}':{prefix}{weights}" if prefix or weights else f"'{word}'"
 
 
-def search(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
+def search(
+    kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=(), visible_key=None
+) -> Found:
     """Items of `kind` the reader may see that hold every term, best first, with the title and
     a snippet marked where they matched (see `ranked`; two queries)."""
-    found = ranked(kind, visible, terms, limit, by, fields)
+    found = ranked(kind, visible, terms, limit, by, fields, visible_key)
     with_texts(found)
     return found
 
 
-def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()) -> Found:
+def ranked(
+    kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=(), visible_key=None
+) -> Found:
     """Items of `kind` the reader may see that hold every term, best first, and how many there
     are (up to `POOL`), in one query; titles and snippets are left empty for `with_texts`,
     which marks those of several searches in one more query.
@@ -266,17 +267,58 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
 
     `visible` is a sub-select (or list) of the ids the reader may see, or a condition on the
     rows `by` joined. The condition is the faster: it is checked on the matching rows only,
-    where a sub-select first lists every visible item of every year.
+    where a sub-select first lists every visible item of every year. With `visible_key`, every
+    value `visible` depends on (`core.search.reader_key`), the query's SQL is rendered once
+    per key and shape and replayed (see `_execute`); `by` must then be a module-level function
+    and take the current time from `NOW`.
 
-    The database hands over the matches newest entry first, as its index holds them (no
-    sorting), and the search stops at the `POOL`+1st visible one: only those are counted,
-    ranked and ordered. Beyond that the count says "more than `POOL`" (`Found.more`) and the
-    hits shown are the best of the `POOL` newest visible matches. Without the stop every
+    The matches are taken newest entry first (SQLite's index holds them in that order; on
+    PostgreSQL their ids are sorted), and the search stops at the `POOL`+1st visible one: only
+    those are counted, ranked and ordered. Beyond that the count says "more than `POOL`"
+    (`Found.more`) and the hits shown are the best of the `POOL` newest visible matches.
+    Without the stop every
     visible match of a common word was joined, checked and ranked (about a second at 10,000
     minutes); with it a search costs the same however many years of data there are."""
     words = query_words(terms)
     if not words:
         return Found(0, [], words)
+    values = {"now": utcnow()}
+    if is_sqlite():
+        values["match"] = _fts5_query(kind, words)
+    else:
+        values["match"], values["typed"] = _tsquery(kind, words), _typed_tsquery(words)
+    shape = None
+    if visible_key is not None and all(_plain(column) for column in fields):
+        shape = (
+            type(db.obj).__name__,
+            kind,
+            min(limit, POOL),
+            POOL,
+            _function_name(by),
+            tuple((column.model._meta.table_name, column.column_name) for column in fields),
+            visible_key,
+        )
+    rows = _execute(shape, lambda: _query(kind, visible, limit, by, fields), values)
+    if not rows:
+        return Found(0, [], words)
+    # A plain Select hands over what the database returned: dates as text on SQLite.
+    convert = [column.python_value for column in fields]
+    matches = [
+        Match(
+            item_id,
+            NOTHING,
+            NOTHING,
+            tuple(c(v) for c, v in zip(convert, row, strict=True)),
+            entry_id,
+        )
+        for entry_id, item_id, _total, *row in rows
+    ]
+    total = rows[0][2]
+    return Found(min(total, POOL), matches, words, more=total > POOL)
+
+
+def _query(kind: str, visible, limit: int, by, fields) -> Select:
+    """`ranked`'s query, with the values that change from search to search as `Slot`s."""
     if is_sqlite():
         # CROSS JOIN keeps the FTS5 table as the outer loop, so the matches stream in its
         # rowid order and the LIMIT stops the loop; the other way round, SQLite runs the whole
@@ -284,23 +326,25 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         query = (
             SearchText.select()
             .join(SearchEntry, JOIN.CROSS)
-            .where(
-                SearchText.match(_fts5_query(kind, words)) & (SearchEntry.id == SearchText.rowid)
-            )
+            .where(SearchText.match(MATCH) & (SearchEntry.id == SearchText.rowid))
         )
         newest = SearchText.rowid.desc()
     else:
-        tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _tsquery(kind, words))
+        tsquery = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), MATCH)
         # The typed words alone: what must be left of them, and what ts_rank weighs below.
-        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), _typed_tsquery(words))
-        query = (
-            SearchDocument.select()
-            .join(SearchEntry, on=(SearchEntry.id == SearchDocument.entry))
+        typed = fn.to_tsquery(Cast(PG_CONFIG, "regconfig"), TYPED)
+        # The GIN index hands over its matches unordered, so they are sorted newest first on
+        # their own (ids only: a few milliseconds for ten thousand) and each item's rows are
+        # joined and checked one match at a time (see `_newest_visible`).
+        matched = (
+            SearchDocument.select(SearchDocument.entry.alias("entry_id"))
             # When the parser keeps none of the typed words, the kind's token alone would
             # match every item of the kind: then nothing is found.
             .where(Expression(SearchDocument.document, "@@", tsquery) & (fn.numnode(typed) > 0))
+            .order_by(SearchDocument.entry.desc())
+            .alias("matched")
         )
-        newest = SearchDocument.entry.desc()
+        query = SearchEntry.select()
     first = ()
     if by is not None:
         query, first = by(query, SearchEntry.item_id)
@@ -312,18 +356,16 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         # better; the kind's column weighs nothing. Only the match itself knows it, so it is
         # read in the pool's query (for the rows the pool takes only).
         keys.append((SQL("rank"), "ASC"))
-    pool = (
-        query.select(
-            SearchEntry.id.alias("entry_id"),
-            SearchEntry.item_id.alias("item_id"),
-            *(column.alias(f"f{n}") for n, column in enumerate(fields)),
-            *(node.alias(f"k{n}") for n, (node, _direction) in enumerate(keys)),
-        )
-        .where((SearchEntry.kind == kind) & visible)
-        .order_by(newest)
-        .limit(POOL + 1)
-        .alias("pool")
-    )
+    rows = query.select(
+        SearchEntry.id.alias("entry_id"),
+        SearchEntry.item_id.alias("item_id"),
+        *(column.alias(f"f{n}") for n, column in enumerate(fields)),
+        *(node.alias(f"k{n}") for n, (node, _direction) in enumerate(keys)),
+    ).where((SearchEntry.kind == kind) & visible)
+    if is_sqlite():
+        pool = rows.order_by(newest).limit(POOL + 1).alias("pool")
+    else:
+        pool = _newest_visible(matched, rows.where(SearchEntry.id == matched.c.entry_id))
     source, relevance = pool, ()
     if not is_sqlite():
         # ts_rank for the pool's rows only: inside the pool's query PostgreSQL computed it for
@@ -348,23 +390,104 @@ def ranked(kind: str, visible, terms: Terms, limit: int = 20, by=None, fields=()
         .limit(min(limit, POOL))
         .bind(db)
     )
-    rows = list(best.tuples())
-    if not rows:
-        return Found(0, [], words)
-    # A plain Select hands over what the database returned: dates as text on SQLite.
-    convert = [column.python_value for column in fields]
-    matches = [
-        Match(
-            item_id,
-            Markup(""),
-            Markup(""),
-            tuple(c(v) for c, v in zip(convert, row, strict=True)),
-            entry_id,
+    return best
+
+
+def _newest_visible(matched: SelectBase, rows: SelectBase) -> SelectBase:
+    """The first `POOL`+1 of `rows` (one item's joined rows, checked for visibility, selected
+    for the entry `matched.c.entry_id`) for the `matched` entries in their order.
+
+    The rows are a LATERAL sub-select, and OFFSET 0 keeps PostgreSQL from merging it into the
+    outer query: it must then run it match by match, in the order of the sorted matches, and
+    the LIMIT stops it at the pool. Merged, the planner joined and checked every match of a
+    common word before the LIMIT (sixteen thousand at 10,000 minutes: 90 ms against 15)."""
+    rows = rows.offset(0).alias("visible")
+    names = [column.name for column in rows._returning]
+    return (
+        Select(
+            [Join(matched, rows, JOIN.LATERAL, on=SQL("TRUE"))],
+            [rows.c[name] for name in names],
         )
-        for entry_id, item_id, _total, *row in rows
+        .order_by(matched.c.entry_id.desc())
+        .limit(POOL + 1)
+        .alias("pool")
+    )
+
+
+# --- Queries compiled once ----------------------------------------------------------------------
+#
+# Peewee renders a query's expression tree into SQL on every run: for the five searches of
+# /search that cost more than running them did. A search's SQL depends only on its shape (the
+# kind, `by`, `fields`, the limits, the database) and on what `visible` depends on; the typed
+# words and the current time are parameters. So `ranked` renders it once per shape and
+# `visible_key` and afterwards only fills in those parameters (`Slot`s).
+
+# Enough for every account's searches on a busy installation; cleared when full, which only
+# costs one rendering per search afterwards.
+MAX_COMPILED = 5_000
+_compiled: dict[tuple, tuple[str, tuple]] = {}
+
+
+@dataclass(frozen=True)
+class _Given:
+    """A `Slot` among a rendered query's parameters: filled in by name on each run, through the
+    converter of the column it is compared with (as peewee would have)."""
+
+    name: str
+    converter: object = None
+
+
+class Slot(ColumnBase):
+    """A parameter whose value each run of a compiled search gives anew (see `_execute`)."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+
+    def __sql__(self, ctx):
+        return ctx.value(_Given(self.name, ctx.state.converter), converter=False)
+
+
+# The typed words' match (FTS5 query or tsquery), the typed words alone (tsquery), and the time
+# from which a `by` order counts meetings as upcoming.
+MATCH, TYPED, NOW = Slot("match"), Slot("typed"), Slot("now")
+
+
+def _execute(shape: tuple | None, build, values: dict) -> list[tuple]:
+    """Rows of `build()`'s query, rendered once per `shape` (every time when it is None), with
+    the `values` of its slots."""
+    rendered = None if shape is None else _compiled.get(shape)
+    if rendered is None:
+        sql, params = build().sql()
+        rendered = (sql, tuple(params))
+        if shape is not None:
+            if len(_compiled) >= MAX_COMPILED:
+                _compiled.clear()
+            _compiled[shape] = rendered
+    sql, params = rendered
+    filled = [
+        (p.converter(values[p.name]) if p.converter else values[p.name])
+        if isinstance(p, _Given)
+        else p
+        for p in params
     ]
-    total = rows[0][2]
-    return Found(min(total, POOL), matches, words, more=total > POOL)
+    return db.execute_sql(sql, filled).fetchall()
+
+
+def _plain(column) -> bool:
+    """Whether `column` is a model's own column, named by its table and column alone."""
+    return isinstance(column, Field) and not isinstance(column, FieldAlias)
+
+
+def _function_name(function) -> str | None:
+    """`by`'s name as part of a search's shape: only a module-level function is named by it (a
+    lambda or an inner function may capture values, the date of one search, say)."""
+    if function is None:
+        return None
+    qualname = function.__qualname__
+    if getattr(function, "__closure__", None) or "<" in qualname:
+        raise TypeError(f"{qualname}: fulltext.ranked needs a module-level function as `by`")
+    return f"{function.__module__}.{qualname}"
 
 
 def _key(order) -> tuple:
@@ -379,136 +502,10 @@ def with_texts(*searches: Found) -> None:
     wanted = {m.entry_id: (m, found.words) for found in searches for m in found.matches}
     if not wanted:
         return
-    for entry_id, title, body in (
-        SearchEntry.select(SearchEntry.id, SearchEntry.title, SearchEntry.body)
-        .where(SearchEntry.id.in_(list(wanted)))
-        .tuples()
-    ):
+    # Written out: peewee took longer to render the statement than the database to run it
+    # (only placeholders are put into the text).
+    marks = ", ".join([db.param] * len(wanted))
+    sql = f"SELECT id, title, body FROM search_entry WHERE id IN ({marks})"  # noqa: S608
+    for entry_id, title, body in db.execute_sql(sql, list(wanted)):
         match, words = wanted[entry_id]
         match.title, match.snippet = highlight(title, words), snippet(body, words)
-
-
-# --- Marking matches ----------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    ch = ch.casefold().translate(EXTRA_FOLDS)
-    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-
-
-def _folded(text: str) -> tuple[str, list[int] | None]:
-    """`text` folded like the index (str.translate does the work in C: minutes can be long),
-    and, when some characters fold to more or fewer characters ("ß" → "ss"), where in the
-    folded text each original character ends, so that positions can be mapped back; None
-    when they line up."""
-    if text.isascii():
-        return text.lower(), None
-    folds = {ch: _fold_char(ch) for ch in set(text)}
-    folded = text.translate({ord(ch): fold for ch, fold in folds.items()})
-    if all(len(fold) == 1 for fold in folds.values()):
-        return folded, None
-    lengths = {ch: len(fold) for ch, fold in folds.items()}
-    return folded, list(itertools.accumulate(map(lengths.__getitem__, text)))
-
-
-def _original_index(text: str, ends: list[int] | None, position: int) -> int:
-    """The index in `text` of the character that folded `position` came from."""
-    if ends is None:
-        return position
-    return min(bisect.bisect_right(ends, position), len(text))
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern(words: tuple[str, ...]) -> re.Pattern:
-    # A word typed with ae/oe/ue ("mueller") also marks the umlaut, folded to "muller".
-    alternatives = [
-        re.sub(r"([aou])e", r"\1e?", re.escape(word))
-        for word in sorted(words, key=len, reverse=True)
-    ]
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})")
-
-
-def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
-    """Where in `text` (as written) a word starts a folded word."""
-    folded, ends = _folded(text)
-    spans = []
-    for found in _pattern(tuple(words)).finditer(folded):
-        start, end = found.span()
-        if ends is not None:
-            start = _original_index(text, ends, start)
-            end = _original_index(text, ends, end - 1) + 1
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
-        else:
-            spans.append((start, end))
-    return spans
-
-
-def _first_match(text: str, words: list[str]) -> int | None:
-    """Where in `text` (as written) the first match starts."""
-    # Minutes run to pages and most match early: their head is folded first. A match found
-    # there is a match in the whole text too (folding goes character by character), and no
-    # earlier one was cut off by the head's end if this one starts a longest word before it.
-    if len(text) > FIRST_MATCH_HEAD:
-        folded, ends = _folded(text[:FIRST_MATCH_HEAD])
-        found = _pattern(tuple(words)).search(folded)
-        if found is not None and found.start() + max(map(len, words)) <= len(folded):
-            return _original_index(text, ends, found.start())
-    folded, ends = _folded(text)
-    found = _pattern(tuple(words)).search(folded)
-    return None if found is None else _original_index(text, ends, found.start())
-
-
-def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
-    # Every piece is escaped first; only the <mark> tags around them are markup.
-    out, position = [], 0
-    for start, end in spans:
-        start, end = max(start - offset, 0), min(end - offset, len(text))
-        if end <= position or start >= len(text):
-            continue
-        out.append(escape(text[position:start]))
-        out.append(Markup("<mark>%s</mark>") % text[start:end])
-        position = end
-    out.append(escape(text[position:]))
-    return Markup("").join(out)
-
-
-def highlight(text: str, words: list[str]) -> Markup:
-    return _mark(text, _spans(text, words))
-
-
-# Markdown signs a reader of a snippet does not need: heading and quote marks, list bullets,
-# emphasis, code ticks, table bars, and link targets (the link text stays).
-_MARKDOWN_SIGNS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])\s+|\*\*|__|`+|\|")
-# No brackets inside either part: every attempt stops at the next bracket, so even text made
-# of nothing but "[a](" takes linear time.
-_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
-
-
-def plain(text: str) -> str:
-    """Markdown as the words a reader sees, for snippets."""
-    return _MARKDOWN_SIGNS.sub(" ", _MARKDOWN_LINK.sub(r"\1", text))
-
-
-def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup:
-    """A piece of `text` around its first match, matches marked, cut at spaces."""
-    text = " ".join(plain(text).split())
-    if not text:
-        return Markup("")
-    start = 0
-    first = _first_match(text, words) if len(text) > length else None
-    if first is not None:
-        start = max(0, min(first - length // 3, len(text) - length))
-        if start:
-            space = text.find(" ", start)
-            start = space + 1 if 0 <= space < first else start
-    end = min(len(text), start + length)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start else end
-    # Only the shown piece is marked: a long text is searched once, for its first match.
-    piece = highlight(text[start:end], words)
-    return Markup("").join(
-        [Markup("… ") if start else Markup(""), piece, Markup(" …") if end < len(text) else ""]
-    )

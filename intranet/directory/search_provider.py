@@ -42,7 +42,8 @@ def reindex_organization(organization_id: int) -> None:
 def find(account, terms: Terms) -> ProviderResults:
     """Names, functions and organisations are shared with the whole forum (visibility.py),
     so every entry is visible; phone and email are never indexed."""
-    found = fulltext.search(KIND, Person.select(Person.id), terms, limit=LIMIT)
+    # The same for every account: one rendering of the query for all (fulltext.ranked).
+    found = fulltext.search(KIND, Person.select(Person.id), terms, limit=LIMIT, visible_key=())
     hits = [
         Hit(
             url=url_for("directory.contact", person_id=match.item_id),

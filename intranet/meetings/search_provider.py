@@ -13,10 +13,10 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
+    reader_key,
 )
 from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
-from intranet.platform.db import utcnow
 from intranet.platform.filters import local_time
 
 KIND = "meeting"
@@ -45,8 +45,8 @@ def _detail(start, cancelled) -> str:
 def _by_date(meeting):
     """Upcoming meetings first, the nearest first, then past ones, the latest first: what people
     look for in a calendar. `meeting` is the Meeting table as joined into the search."""
-    now = utcnow()
-    upcoming = meeting.end >= now
+    # A parameter filled in on each search: the query's SQL is rendered once (fulltext.ranked).
+    upcoming = meeting.end >= fulltext.NOW
     return (
         Case(None, [(upcoming, 0)], 1),
         Case(None, [(upcoming, meeting.start)], None),  # past rows: all NULL, next key decides
@@ -73,7 +73,13 @@ def find(account, terms: Terms) -> ProviderResults:
     # hit shows of its meeting.
     visible = access.visible_clause(account)
     found = fulltext.ranked(
-        KIND, visible, terms, LIMIT, _meetings_by_date, fields=(Meeting.start, Meeting.cancelled)
+        KIND,
+        visible,
+        terms,
+        LIMIT,
+        _meetings_by_date,
+        (Meeting.start, Meeting.cancelled),
+        reader_key(account),
     )
     in_agenda = fulltext.ranked(
         AGENDA_KIND,
@@ -81,7 +87,8 @@ def find(account, terms: Terms) -> ProviderResults:
         terms,
         LIMIT,
         _agenda_items_by_date,
-        fields=(AgendaItem.meeting, Meeting.title, Meeting.start, Meeting.cancelled),
+        (AgendaItem.meeting, Meeting.title, Meeting.start, Meeting.cancelled),
+        reader_key(account),
     )
     fulltext.with_texts(found, in_agenda)
     hits = [

@@ -15,6 +15,7 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
+    reader_key,
 )
 from intranet.meetings.models import Meeting
 from intranet.minutes import access, numbering, rules
@@ -54,8 +55,9 @@ def find(account, terms: Terms) -> ProviderResults:
     queries, however many hits)."""
     # Each rule is checked on the joined rows of the matches (see fulltext.ranked), which also
     # bring what a hit shows; the texts (minutes run to pages) are read for the shown hits only.
+    key = reader_key(account)
     in_minutes = fulltext.ranked(
-        KIND, access.visible_clause(account, "search"), terms, LIMIT, _join_minutes, SHOWN
+        KIND, access.visible_clause(account, "search"), terms, LIMIT, _join_minutes, SHOWN, key
     )
     in_sections = fulltext.ranked(
         SECTION_KIND,
@@ -64,6 +66,7 @@ def find(account, terms: Terms) -> ProviderResults:
         LIMIT,
         _join_sections,
         SHOWN,
+        key,
     )
     fulltext.with_texts(in_minutes, in_sections)
     hits = []

@@ -1,0 +1,164 @@
+"""Titles and snippets of search hits with the typed words marked where they matched.
+
+The index holds folded text (see `core.search.search_key`); a hit shows the text as written.
+So the words are looked for in a folded copy, character by character, and the places found are
+mapped back to the text as written, where they are marked with <mark>; everything else is
+escaped.
+"""
+
+import bisect
+import functools
+import itertools
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
+
+from intranet.core.search import EXTRA_FOLDS
+
+SNIPPET_LENGTH = 200
+# Characters of a long text searched for its first match before the whole text is (see
+# `_first_match`).
+FIRST_MATCH_HEAD = 2000
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    ch = ch.casefold().translate(EXTRA_FOLDS)
+    return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+
+
+class _Folds(dict):
+    """Each character's fold by code point, for str.translate: a character not seen before is
+    folded once (`_fold_char`) and remembered in `_UNEVEN` when it folds to more or fewer
+    characters. Cleared when full: hostile text may hold thousands of distinct characters."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= MAX_FOLDS:
+            self.clear()
+        fold = self[code] = _fold_char(chr(code))
+        if len(fold) != 1:
+            _UNEVEN.add(chr(code))
+        return fold
+
+
+MAX_FOLDS = 8192
+_FOLDS = _Folds()
+# Characters whose fold is not one character ("ß", combining marks). Never cleared: whether a
+# character is one of them does not change, and Unicode holds a bounded number of them.
+_UNEVEN: set[str] = set()
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """`text` folded like the index (str.translate does the work in C: minutes can be long),
+    and, when some characters fold to more or fewer characters ("ß" → "ss"), where in the
+    folded text each original character ends, so that positions can be mapped back; None
+    when they line up."""
+    if text.isascii():
+        return text.lower(), None
+    folded = text.translate(_FOLDS)
+    if _UNEVEN.isdisjoint(text):
+        return folded, None
+    return folded, list(itertools.accumulate(len(_FOLDS[ord(ch)]) for ch in text))
+
+
+def _original_index(text: str, ends: list[int] | None, position: int) -> int:
+    """The index in `text` of the character that folded `position` came from."""
+    if ends is None:
+        return position
+    return min(bisect.bisect_right(ends, position), len(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(words: tuple[str, ...]) -> re.Pattern:
+    # A word typed with ae/oe/ue ("mueller") also marks the umlaut, folded to "muller".
+    alternatives = [
+        re.sub(r"([aou])e", r"\1e?", re.escape(word))
+        for word in sorted(words, key=len, reverse=True)
+    ]
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})")
+
+
+def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """Where in `text` (as written) a word starts a folded word."""
+    folded, ends = _folded(text)
+    spans = []
+    for found in _pattern(tuple(words)).finditer(folded):
+        start, end = found.span()
+        if ends is not None:
+            start = _original_index(text, ends, start)
+            end = _original_index(text, ends, end - 1) + 1
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _first_match(text: str, words: list[str]) -> int | None:
+    """Where in `text` (as written) the first match starts."""
+    # Minutes run to pages and most match early: their head is folded first. A match found
+    # there is a match in the whole text too (folding goes character by character), and no
+    # earlier one was cut off by the head's end if this one starts a longest word before it.
+    if len(text) > FIRST_MATCH_HEAD:
+        folded, ends = _folded(text[:FIRST_MATCH_HEAD])
+        found = _pattern(tuple(words)).search(folded)
+        if found is not None and found.start() + max(map(len, words)) <= len(folded):
+            return _original_index(text, ends, found.start())
+    folded, ends = _folded(text)
+    found = _pattern(tuple(words)).search(folded)
+    return None if found is None else _original_index(text, ends, found.start())
+
+
+def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
+    # Every piece is escaped first; only the <mark> tags around them are markup. (Joined as
+    # plain text and made Markup once: Markup's own join and % escape each piece again.)
+    out, position = [], 0
+    for start, end in spans:
+        start, end = max(start - offset, 0), min(end - offset, len(text))
+        if end <= position or start >= len(text):
+            continue
+        out += (escape(text[position:start]), "<mark>", escape(text[start:end]), "</mark>")
+        position = end
+    out.append(escape(text[position:]))
+    return Markup("".join(out))  # noqa: S704 (each piece escaped above)
+
+
+def highlight(text: str, words: list[str]) -> Markup:
+    return _mark(text, _spans(text, words))
+
+
+# Markdown signs a reader of a snippet does not need: heading and quote marks, list bullets,
+# emphasis, code ticks, table bars, and link targets (the link text stays).
+_MARKDOWN_SIGNS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])\s+|\*\*|__|`+|\|")
+# No brackets inside either part: every attempt stops at the next bracket, so even text made
+# of nothing but "[a](" takes linear time.
+_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
+
+
+def plain(text: str) -> str:
+    """Markdown as the words a reader sees, for snippets."""
+    return _MARKDOWN_SIGNS.sub(" ", _MARKDOWN_LINK.sub(r"\1", text))
+
+
+def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup:
+    """A piece of `text` around its first match, matches marked, cut at spaces."""
+    text = " ".join(plain(text).split())
+    if not text:
+        return Markup("")
+    start = 0
+    first = _first_match(text, words) if len(text) > length else None
+    if first is not None:
+        start = max(0, min(first - length // 3, len(text) - length))
+        if start:
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    # Only the shown piece is marked: a long text is searched once, for its first match.
+    piece = highlight(text[start:end], words)
+    return Markup("").join(
+        [Markup("… ") if start else Markup(""), piece, Markup(" …") if end < len(text) else ""]
+    )
