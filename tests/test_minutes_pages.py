@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from intranet.core import times
 from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes import access
@@ -373,6 +374,29 @@ def test_archive_marks_new_and_filters(client, world, other_org):
     )
     assert fragment.get_data(as_text=True).startswith('<div id="archive-list">')
     assert "Keine Protokolle gefunden." in fragment.get_data(as_text=True)
+
+
+def test_archive_reads_page_count_and_years_in_one_query(
+    client, member, org, other_org, count_queries
+):
+    sign_in(client, member)
+    now = utcnow()
+    starts = [now - dt.timedelta(days=400 * (n % 3) + n) for n in range(30)]
+    for n, start in enumerate(starts):
+        meeting = factories.meeting(f"Plenum {n}", "green", org, [other_org], start=start)
+        factories.minutes(meeting, "released")
+    hidden = factories.meeting("Fremd", "amber", org, start=now - dt.timedelta(days=2000))
+    factories.minutes(hidden, "released")
+    with count_queries() as counted:
+        first = client.get("/minutes").get_data(as_text=True)
+    # The account, the page with its count and years, the organisations, the site settings.
+    assert counted.n <= 4, counted.n
+    assert "30 Protokolle" in first and "Seite 1 von 2" in first
+    newest, oldest = (times.to_local(s).year for s in (max(starts), min(starts)))
+    years = re.findall(r'<option value="(\d{4})"', first)
+    assert years == [str(y) for y in range(newest, oldest - 1, -1)]
+    beyond = client.get("/minutes?page=9").get_data(as_text=True)
+    assert "Seite 2 von 2" in beyond and len(re.findall(r'href="/minutes/\d+"', beyond)) == 5
 
 
 @pytest.mark.parametrize("path", ["/minutes", "/minutes/actions"])
