@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from intranet.core import times
 from intranet.meetings import access as meetings_access
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.minutes import access
@@ -375,6 +376,29 @@ def test_archive_marks_new_and_filters(client, world, other_org):
     assert "Keine Protokolle gefunden." in fragment.get_data(as_text=True)
 
 
+def test_archive_reads_page_count_and_years_in_one_query(
+    client, member, org, other_org, count_queries
+):
+    sign_in(client, member)
+    now = utcnow()
+    starts = [now - dt.timedelta(days=400 * (n % 3) + n) for n in range(30)]
+    for n, start in enumerate(starts):
+        meeting = factories.meeting(f"Plenum {n}", "green", org, [other_org], start=start)
+        factories.minutes(meeting, "released")
+    hidden = factories.meeting("Fremd", "amber", org, start=now - dt.timedelta(days=2000))
+    factories.minutes(hidden, "released")
+    with count_queries() as counted:
+        first = client.get("/minutes").get_data(as_text=True)
+    # The account, the page with its count and years, the organisations, the site settings.
+    assert counted.n <= 4, counted.n
+    assert "30 Protokolle" in first and "Seite 1 von 2" in first
+    newest, oldest = (times.to_local(s).year for s in (max(starts), min(starts)))
+    years = re.findall(r'<option value="(\d{4})"', first)
+    assert years == [str(y) for y in range(newest, oldest - 1, -1)]
+    beyond = client.get("/minutes?page=9").get_data(as_text=True)
+    assert "Seite 2 von 2" in beyond and len(re.findall(r'href="/minutes/\d+"', beyond)) == 5
+
+
 @pytest.mark.parametrize("path", ["/minutes", "/minutes/actions"])
 def test_archive_and_action_items_issue_a_fixed_number_of_queries(
     client, member, org, other_org, count_queries, path
@@ -456,7 +480,49 @@ def test_minutes_page_issues_a_fixed_number_of_queries(
             reader = factories.account("member", other_org)
             ReadConfirmation.create(minutes=minutes, account=reader, organization=other_org)
             MinutesComment.create(minutes=minutes, text=f"Kommentar {n}", author_label="X")
+            # The release note names each objecting organisation (read with the objections).
+            MinutesComment.create(
+                minutes=minutes, kind="objection", text=f"Einwand {n}", author_label="X",
+                organization=factories.organization(f"Verein {total}-{n}"),
+                resolved_at=utcnow(), resolution="Erledigt",
+            )  # fmt: skip
         with count_queries() as counted:
-            assert client.get(f"/minutes/{minutes.id}").status_code == 200
+            page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
         counts.append(counted.n)
+        assert f"Verein {total}-{total - 1}: Einwand {total - 1}" in page
     assert counts[0] == counts[1], counts
+
+
+def test_minutes_page_reads_what_it_shows_in_few_queries(
+    client, member, org, other_org, count_queries
+):
+    """A member reading circulating minutes with sections, decisions, comments and files: the
+    numbering, the hidden items, the sign-off and the files come from what the page reads."""
+    past = utcnow() - dt.timedelta(days=3)
+    meeting = factories.meeting("Plenum", "green", org, [other_org], start=past)
+    minutes = factories.minutes(
+        meeting, "circulating", objection_deadline=utcnow() + dt.timedelta(days=5)
+    )
+    for n in range(3):
+        section = MinutesSection.create(minutes=minutes, title=f"TOP {n}", position=n)
+        Decision.create(section=section, text=f"Beschluss {n}")
+        ActionItem.create(section=section, text=f"Aufgabe {n}")
+    closed = MinutesSection.create(
+        minutes=minutes, title="TOP intern", position=5, label="amber", organization=org
+    )
+    Decision.create(section=closed, text="Interner Beschluss")
+    after = MinutesSection.create(minutes=minutes, title="TOP danach", position=6)
+    Decision.create(section=after, text="Späterer Beschluss")
+    MinutesComment.create(
+        minutes=minutes, section=after, text="Zum letzten Punkt", author_label="X"
+    )
+    sign_in(client, member)
+    with count_queries() as counted:
+        page = client.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    # Before: 21 (sections twice, every decision and file again for their numbers, the
+    # organisations, their sign-off and objections apart, the meeting's minutes for corrections).
+    assert counted.n <= 13, counted.n
+    assert "Interner Beschluss" not in page and "TOP 5 – für Sie nicht freigegeben" in page
+    # The hidden item's decision keeps its number: the next one is the fifth.
+    assert "<strong>Beschluss 5:</strong> Späterer Beschluss" in page
+    assert "Zum letzten Punkt" in page

@@ -180,20 +180,25 @@ def for_owner(owner: Owner, account) -> list[Attachment]:
 
 def for_owners(owners: list[Owner], account) -> dict[str, list[Attachment]]:
     """The visible files of several items of one page, by owner key (one query)."""
-    by_key = {owner.key: owner for owner in owners}
-    found = {key: [] for key in by_key}
     if not owners:
-        return found
+        return {}
     clause = None
     for kind in {owner.kind for owner in owners}:
         ids = [owner.id for owner in owners if owner.kind == kind]
         part = (Attachment.owner_kind == kind) & Attachment.owner_id.in_(ids)
         clause = part if clause is None else clause | part
-    for attachment in (
-        Attachment.select().where(clause).order_by(Attachment.created_at, Attachment.id)
-    ):
-        owner = by_key[f"{attachment.owner_kind}:{attachment.owner_id}"]
-        if visible_to(attachment, owner, account):
+    query = Attachment.select().where(clause).order_by(Attachment.created_at, Attachment.id)
+    return sort_to_owners(owners, query, account)
+
+
+def sort_to_owners(owners: list[Owner], attachments, account) -> dict[str, list[Attachment]]:
+    """The files among `attachments` that belong to one of `owners` and that `account` may
+    see, by owner key, in the order given."""
+    by_key = {owner.key: owner for owner in owners}
+    found = {key: [] for key in by_key}
+    for attachment in attachments:
+        owner = by_key.get(f"{attachment.owner_kind}:{attachment.owner_id}")
+        if owner is not None and visible_to(attachment, owner, account):
             found[owner.key].append(attachment)
     return found
 

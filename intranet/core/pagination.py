@@ -36,3 +36,18 @@ def paginate(query, per_page: int = PER_PAGE, rows=list) -> Page:
     total = query.count()
     number = min(requested_page(), max(1, -(-total // per_page)))
     return Page(rows(query.paginate(number, per_page)), number, per_page, total)
+
+
+def paginate_counted(rows_of, per_page: int = PER_PAGE, total_column: str = "total") -> Page:
+    """Like `paginate`, for a page query that counts all its rows in a window column
+    (`fn.COUNT(...).over()` named `total_column`): `rows_of(number, per_page)` gives the rows
+    of page `number`. One query instead of two; only a page past the end takes two more (the
+    first page for the count, then the last)."""
+    number = requested_page()
+    items = rows_of(number, per_page)
+    if not items and number > 1:
+        first = rows_of(1, per_page)
+        number = max(1, -(-getattr(first[0], total_column) // per_page)) if first else 1
+        items = rows_of(number, per_page) if number > 1 else first
+    total = getattr(items[0], total_column) if items else 0
+    return Page(items, number, per_page, total)

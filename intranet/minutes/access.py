@@ -15,6 +15,7 @@ from intranet.meetings.models import Meeting
 from intranet.minutes import rules
 from intranet.minutes.models import (
     DRAFT,
+    RELEASED,
     ActionItem,
     Decision,
     Minutes,
@@ -52,6 +53,13 @@ class MinutesContext:
     # placeholders, the approve guard, the reason it is refused). Writes go through `locked`,
     # which makes a fresh context.
     _section_rows: list | None = field(default=None, repr=False, compare=False)
+    # Every section as whole rows, once `sections()` has read them: the hidden ones are counted
+    # from them, comments find what they are about in them.
+    every_section: list | None = field(default=None, repr=False, compare=False)
+    # Every decision id in the order they are numbered, once `sections()` has read them.
+    decision_ids: list | None = field(default=None, repr=False, compare=False)
+    # The audience with the labels it was made for: a page asks for it thirty times and more.
+    _audience: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self):
@@ -69,7 +77,10 @@ class MinutesContext:
     def audience(self) -> sharing.Audience:
         """The meeting's audience, narrowed by the minutes' own label (which names the
         meeting's organisations, organiser and invited, or its persons)."""
-        return self.meeting_context.audience.narrowed(self.minutes.label)
+        labels = (self.meeting.label, self.minutes.label)
+        if self._audience is None or self._audience[0] != labels:
+            self._audience = (labels, self.meeting_context.audience.narrowed(self.minutes.label))
+        return self._audience[1]
 
     def section_audience(self, section: MinutesSection) -> sharing.Audience:
         """A section narrows further: its AMBER names its own organisation and the organiser
@@ -106,6 +117,8 @@ class MinutesContext:
 
     def hidden_section_numbers(self, account) -> list[int]:
         """The numbers of the sections `account` may not read (shown as "TOP n – not cleared")."""
+        if self._section_rows is None and self.every_section is not None:
+            self._section_rows = self.every_section
         if self._section_rows is None:
             self._section_rows = list(
                 MinutesSection.select(
@@ -232,6 +245,30 @@ def current_for_meeting(meeting_id: int, account) -> list[Minutes]:
     )
 
 
+def original_and_corrections(context: MinutesContext, account) -> tuple:
+    """The original these minutes correct and the corrections of them, as far as `account`
+    may see them (one query): each row with `id`, `state` and `corrects_id`."""
+    minutes = context.minutes
+    # Only released minutes are corrected, and they never leave that state: for other minutes
+    # only the original they correct is looked up, and without one there is no query.
+    related = None
+    if minutes.state == RELEASED:
+        related = (Minutes.meeting == minutes.meeting_id) & (Minutes.corrects == minutes.id)
+    if minutes.corrects_id:
+        original = Minutes.id == minutes.corrects_id
+        related = original if related is None else related | original
+    if related is None:
+        return None, []
+    rows = list(
+        Minutes.select(Minutes.id, Minutes.state, Minutes.corrects)
+        .join(Meeting)
+        .where(visible_clause(account, "view") & related)
+        .order_by(Minutes.created_at, Minutes.id)
+    )
+    original = next((m for m in rows if m.id == minutes.corrects_id), None)
+    return original, [m for m in rows if m.corrects_id == minutes.id]
+
+
 def has_minutes(meeting_id: int) -> bool:
     return Minutes.select().where(Minutes.document_key == ref("meeting", meeting_id)).exists()
 
@@ -253,36 +290,53 @@ LABEL_RANK = {label: n for n, label in enumerate(sharing.LABELS)}
 def sections_with_entries(minutes_id: int, keep=None) -> list[MinutesSection]:
     """The sections of the minutes that `keep(section)` lets through (all without it), each
     with its decisions and action items (three queries)."""
-    rows = list(
-        MinutesSection.select(MinutesSection, Organization)
-        .join(Organization, JOIN.LEFT_OUTER)
+    return _with_entries(_every_section(minutes_id), keep)[0]
+
+
+def _every_section(minutes_id: int) -> list[MinutesSection]:
+    return list(
+        MinutesSection.select()
         .where(MinutesSection.minutes == minutes_id)
         .order_by(MinutesSection.position, MinutesSection.id)
     )
-    if keep is not None:
-        rows = [s for s in rows if keep(s)]
-    ids = [s.id for s in rows]
-    decisions, actions = {}, {}
-    if ids:
+
+
+def _with_entries(every: list, keep=None) -> tuple[list, list]:
+    """The sections `keep` lets through with their decisions and action items, and the ids of
+    every decision in the order they are numbered (by section, then by position): decisions
+    of the other sections are read for that order only and are not kept."""
+    rows = every if keep is None else [s for s in every if keep(s)]
+    kept = {s.id for s in rows}
+    decisions, actions, order = {}, {}, {}
+    if every:
         for d in (
             Decision.select()
-            .where(Decision.section.in_(ids))
+            .where(Decision.section.in_([s.id for s in every]))
             .order_by(Decision.position, Decision.id)
         ):
-            decisions.setdefault(d.section_id, []).append(d)
-        for a in ActionItem.select().where(ActionItem.section.in_(ids)).order_by(ActionItem.id):
+            order.setdefault(d.section_id, []).append(d.id)
+            if d.section_id in kept:
+                decisions.setdefault(d.section_id, []).append(d)
+    if rows:
+        for a in (
+            ActionItem.select().where(ActionItem.section.in_(list(kept))).order_by(ActionItem.id)
+        ):
             actions.setdefault(a.section_id, []).append(a)
     for section in rows:
         section.decision_list = decisions.get(section.id, [])
         section.action_list = actions.get(section.id, [])
-    return rows
+    return rows, [i for s in every for i in order.get(s.id, [])]
 
 
 def sections(context: MinutesContext, account) -> list[MinutesSection]:
-    """The sections `account` may see, each with its decisions and action items (three queries)."""
-    return sections_with_entries(
-        context.minutes.id, keep=lambda s: context.section_visible(account, s)
+    """The sections `account` may see, each with its decisions and action items (three
+    queries). The context keeps every section and the numbering order of every decision."""
+    every = _every_section(context.minutes.id)
+    rows, context.decision_ids = _with_entries(
+        every, keep=lambda s: context.section_visible(account, s)
     )
+    context.every_section = every
+    return rows
 
 
 @dataclass

@@ -39,13 +39,33 @@ def mark_seen(minutes, account) -> None:
     ).execute()
 
 
-def archive(account, year: int | None = None, organization_id: int | None = None):
-    """The archive query: visible minutes, newest meeting first, each a named tuple of what
-    its row shows (the meeting's title and start, the organiser's name) with `seen_at` of the
-    account's last visit (None: never opened) and whether a released correction exists — one
-    query per page."""
-    seen = MinutesVisit.select(MinutesVisit.seen_at).where(
-        (MinutesVisit.minutes == Minutes.id) & (MinutesVisit.account == account.id)
+def archive(account, year: int | None, organization_id: int | None, number: int, per_page: int):
+    """Page `number` of the archive: visible minutes, newest meeting first, each a named tuple
+    of what its row shows (the meeting's title and start, the organiser's name), whether it is
+    new for the account (changed since their last visit, or never opened) and whether a
+    released correction exists. Each row also carries the number of rows (`total`) and the
+    first and last meeting start of them all (`first_start`, `last_start`): one query gives
+    the page, its count (core.pagination.paginate_counted) and, unfiltered, the years."""
+    # The inner query finds the page among all visible minutes; the outer one reads what the
+    # rows show for that page only (looking up visits and corrections for every visible set of
+    # minutes made the query grow with the years twice as fast).
+    ranked = (
+        Minutes.select(
+            Minutes.id.alias("id"),
+            fn.COUNT(Minutes.id).over().alias("total"),
+            fn.MIN(Meeting.start).over().alias("first_start"),
+            fn.MAX(Meeting.start).over().alias("last_start"),
+        )
+        .join(Meeting)
+        .where(visible_clause(account, "list"))
+        .order_by(Meeting.start.desc(), Minutes.id.desc())
+    )
+    ranked = _of_year_and_organization(ranked, year, organization_id)
+    ranked = ranked.paginate(number, per_page).alias("ranked")
+    seen = MinutesVisit.select(MinutesVisit.id).where(
+        (MinutesVisit.minutes == Minutes.id)
+        & (MinutesVisit.account == account.id)
+        & (MinutesVisit.seen_at >= Minutes.changed_at)
     )
     correction = Minutes.alias("correction")
     corrected = fn.EXISTS(
@@ -56,26 +76,28 @@ def archive(account, year: int | None = None, organization_id: int | None = None
     # Only the columns a row shows, as plain named tuples: whole rows carried the minutes' text
     # and forty columns into each list entry, and making three model objects of each row (the
     # minutes, its meeting, the organiser) cost more per row than the query and the template.
-    query = (
+    return list(
         Minutes.select(
             Minutes.id.alias("id"),
             Minutes.corrects.alias("corrects_id"),
             Minutes.state.alias("state"),
             Minutes.label.alias("label"),
-            Minutes.changed_at.alias("changed_at"),
             Meeting.title.alias("title"),
             Meeting.start.alias("start"),
             Organization.name.alias("organization_name"),
-            seen.alias("seen_at"),
+            (~fn.EXISTS(seen)).alias("new"),
             corrected.alias("corrected"),
+            ranked.c.total.alias("total"),
+            ranked.c.first_start.alias("first_start"),
+            ranked.c.last_start.alias("last_start"),
         )
+        .join(ranked, on=(Minutes.id == ranked.c.id))
+        .switch(Minutes)
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where(visible_clause(account, "list"))
         .order_by(Meeting.start.desc(), Minutes.id.desc())
         .namedtuples()
     )
-    return _of_year_and_organization(query, year, organization_id)
 
 
 def _of_year_and_organization(query, year, organization_id):
@@ -90,26 +112,29 @@ def _of_year_and_organization(query, year, organization_id):
     return query
 
 
-def archive_years(account) -> list[int]:
-    """The years that hold visible minutes, newest first (one query)."""
+def archive_years(account, unfiltered_page=None) -> list[int]:
+    """The years that hold visible minutes, newest first: from a page of the unfiltered
+    archive, which carries them, else one query."""
+    if unfiltered_page is not None:
+        if not unfiltered_page.items:
+            return []
+        row = unfiltered_page.items[0]
+        return _years_between(row.first_start, row.last_start)
     first, last = (
         Minutes.select(fn.MIN(Meeting.start), fn.MAX(Meeting.start))
         .join(Meeting)
         .where(visible_clause(account, "list"))
         .scalar(as_tuple=True)
     )
+    return _years_between(first, last)
+
+
+def _years_between(first, last) -> list[int]:
     if first is None:
         return []
     if isinstance(first, str):  # SQLite hands aggregates back as text
         first, last = (dt.datetime.fromisoformat(v) for v in (first, last))
     return list(range(times.to_local(last).year, times.to_local(first).year - 1, -1))
-
-
-def is_new(minutes) -> bool:
-    seen = getattr(minutes, "seen_at", None)
-    if isinstance(seen, str):
-        seen = dt.datetime.fromisoformat(seen)
-    return seen is None or minutes.changed_at > seen
 
 
 def decision_register(account, words: str = "", year: int | None = None, organization_id=None):

@@ -1,8 +1,10 @@
 """Comments and objections while the minutes circulate, and the answers to objections."""
 
 from flask_babel import lazy_gettext as _l
+from peewee import JOIN
 
 from intranet.core import audit, sharing
+from intranet.core.accounts import Organization
 from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
 from intranet.minutes import mail as notifications
@@ -61,17 +63,27 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
     return comment
 
 
-def comments(context: MinutesContext, account) -> list[MinutesComment]:
-    """The comments and objections `account` may read: on the whole minutes, or on a section
-    cleared for them (two queries)."""
-    rows = list(
-        MinutesComment.select()
+def every_comment(context: MinutesContext) -> list[MinutesComment]:
+    """Every comment and objection on the minutes, with the author's organisation (one
+    query): what `comments` narrows to a reader, and what the sign-off counts."""
+    return list(
+        MinutesComment.select(MinutesComment, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
         .where(MinutesComment.minutes == context.minutes.id)
         .order_by(MinutesComment.at, MinutesComment.id)
     )
+
+
+def comments(context: MinutesContext, account, every=None) -> list[MinutesComment]:
+    """The comments and objections `account` may read: on the whole minutes, or on a section
+    cleared for them (two queries, none with `every` from `every_comment` and the sections
+    already on the context)."""
+    rows = every_comment(context) if every is None else every
     section_ids = {c.section_id for c in rows if c.section_id}
     sections = {}
-    if section_ids:
+    if section_ids and context.every_section is not None:
+        sections = {s.id: s for s in context.every_section if s.id in section_ids}
+    elif section_ids:
         sections = {
             s.id: s for s in MinutesSection.select().where(MinutesSection.id.in_(section_ids))
         }

@@ -32,18 +32,22 @@ def citation(minutes: Minutes) -> str:
     return f"{year}/{number:02d}" if number is not None else ""
 
 
-def decision_numbers(minutes: Minutes) -> dict:
+def decision_numbers(minutes: Minutes, decision_ids=None, prefix=None) -> dict:
     """Decision id → its number in the minutes ("2026/07-3"), counted over every decision of
     every section, so a decision keeps its number whoever reads (one query, plus the
-    original's number for a correction)."""
-    prefix = citation(minutes)
-    rows = (
-        Decision.select(Decision.id)
-        .join(MinutesSection)
-        .where(MinutesSection.minutes == minutes.id)
-        .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
-    )
-    return {row.id: f"{prefix}-{n}" if prefix else str(n) for n, row in enumerate(rows, 1)}
+    original's number for a correction). `decision_ids` (every decision in order, as
+    `access.sections` leaves on the context) and `prefix` (the citation) save both."""
+    if prefix is None:
+        prefix = citation(minutes)
+    if decision_ids is None:
+        decision_ids = [
+            row.id
+            for row in Decision.select(Decision.id)
+            .join(MinutesSection)
+            .where(MinutesSection.minutes == minutes.id)
+            .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
+        ]
+    return {i: f"{prefix}-{n}" if prefix else str(n) for n, i in enumerate(decision_ids, 1)}
 
 
 def number_key(meeting) -> str:

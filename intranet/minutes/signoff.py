@@ -60,24 +60,34 @@ class OrganizationSignoff:
     resolved: bool = True  # for OBJECTED: every objection of the organisation answered
 
 
-def signoffs(context: MinutesContext) -> list[OrganizationSignoff]:
+def signoffs(context: MinutesContext, every=None) -> list[OrganizationSignoff]:
     """Per organisation of the meeting: consented (when), objected (answered or not), no answer
-    yet, or silent consent once the deadline has passed or the minutes were released (three
-    queries)."""
+    yet, or silent consent once the deadline has passed or the minutes were released (two
+    queries, one with `every` comment of the minutes from comments.every_comment)."""
     organizations = list(
-        Organization.select()
+        Organization.select(
+            Organization.id,
+            Organization.name,
+            Signoff.at.alias("consented_at"),
+            Signoff.id.alias("signoff_id"),
+        )
+        .join(
+            Signoff,
+            JOIN.LEFT_OUTER,
+            on=(Signoff.organization == Organization.id) & (Signoff.minutes == context.minutes.id),
+        )
         .where(Organization.id.in_(list(context.meeting_context.organization_ids) or [0]))
         .order_by(Organization.name)
+        .objects()
     )
-    given = {
-        s.organization_id: s for s in Signoff.select().where(Signoff.minutes == context.minutes.id)
-    }
+    if every is None:
+        every = MinutesComment.select(
+            MinutesComment.kind, MinutesComment.organization, MinutesComment.resolved_at
+        ).where(MinutesComment.minutes == context.minutes.id)
     objections = {}
-    for c in MinutesComment.select(MinutesComment.organization, MinutesComment.resolved_at).where(
-        (MinutesComment.minutes == context.minutes.id)
-        & (MinutesComment.kind == CommentKind.OBJECTION)
-    ):
-        objections.setdefault(c.organization_id, []).append(c.resolved_at is not None)
+    for c in every:
+        if c.kind == CommentKind.OBJECTION:
+            objections.setdefault(c.organization_id, []).append(c.resolved_at is not None)
     minutes = context.minutes
     over = minutes.state == RELEASED or (
         minutes.objection_deadline is not None and utcnow() > minutes.objection_deadline
@@ -87,8 +97,8 @@ def signoffs(context: MinutesContext) -> list[OrganizationSignoff]:
         if organization.id in objections:
             answered = all(objections[organization.id])
             rows.append(OrganizationSignoff(organization, OBJECTED, resolved=answered))
-        elif organization.id in given:
-            rows.append(OrganizationSignoff(organization, CONSENTED, given[organization.id].at))
+        elif organization.signoff_id is not None:
+            rows.append(OrganizationSignoff(organization, CONSENTED, organization.consented_at))
         else:
             rows.append(OrganizationSignoff(organization, SILENT if over else WAITING))
     return rows
@@ -109,12 +119,15 @@ class ReleaseNote:
     organizations: list
 
 
-def release_note(context: MinutesContext, account) -> ReleaseNote | None:
+def release_note(
+    context: MinutesContext, account, events=None, shown_comments=None, organizations=None
+) -> ReleaseNote | None:
     """For released minutes, as `account` may read it (review notes for the editorial circle,
-    objections by their audience)."""
+    objections by their audience). A page that has them passes the workflow `events`, the
+    comments shown to the reader and the sign-off per organisation."""
     if context.state != RELEASED:
         return None
-    events = WORKFLOW.history(context.minutes.id)
+    events = WORKFLOW.history(context.minutes.id) if events is None else events
     approved = next((e for e in reversed(events) if e.action == "approve"), None)
     released = next((e for e in reversed(events) if e.action == "release"), None)
     deadline = context.minutes.objection_deadline
@@ -127,8 +140,12 @@ def release_note(context: MinutesContext, account) -> ReleaseNote | None:
         released_at=context.minutes.released_at,
         early=early,
         early_reason=(released.comment if released else "") if circle else None,
-        objections=[c for c in comments(context, account) if c.kind == CommentKind.OBJECTION],
-        organizations=signoffs(context),
+        objections=[
+            c
+            for c in (comments(context, account) if shown_comments is None else shown_comments)
+            if c.kind == CommentKind.OBJECTION
+        ],
+        organizations=signoffs(context) if organizations is None else organizations,
     )
 
 

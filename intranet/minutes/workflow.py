@@ -1,6 +1,7 @@
 """The steps of the minutes: submit, review, return, circulate with an objection period,
 withdraw, release and correct; who is told, and the history as each reader may read it."""
 
+import copy
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -329,34 +330,42 @@ QUIET_ACTIONS = frozenset({"resolve", "corrected"})
 CIRCLE_ONLY_ACTIONS = frozenset({"resolve"})
 
 
-def timeline(context: MinutesContext, account) -> list:
+def timeline(context: MinutesContext, account, events=None) -> list:
     """The history as `account` may read it: every change of state with who and when, but a
     review note only for the editorial circle and an objection's answer only beside the
-    objection."""
+    objection. `events`: the history, if the page has it already (left unchanged)."""
     circle = context.in_editorial_circle(account)
     shown = []
-    for event in WORKFLOW.history(context.minutes.id):
+    for event in WORKFLOW.history(context.minutes.id) if events is None else events:
         if event.action in CIRCLE_ONLY_ACTIONS and not circle:
             continue
         if event.action in QUIET_ACTIONS or (event.action in REVIEW_NOTE_ACTIONS and not circle):
+            event = copy.copy(event)
             event.comment = ""
         shown.append(event)
     return shown
 
 
-def latest_review_note(context: MinutesContext, account):
+REVIEW_NOTE_SEARCH = ("return", "withdraw", "submit")
+
+
+def latest_review_note(context: MinutesContext, account, events=None):
     """The last return or withdrawal with its reason, for the editorial circle, while the
-    minutes are a draft again (shown at the top of the minutes and the editor)."""
+    minutes are a draft again (shown at the top of the minutes and the editor). `events`:
+    the history, oldest first, if the page has it already."""
     if context.state != DRAFT or not context.in_editorial_circle(account):
         return None
-    last = (
-        WorkflowEvent.select()
-        .where(
-            (WorkflowEvent.item_kind == WORKFLOW.kind)
-            & (WorkflowEvent.item_id == context.minutes.id)
-            & (WorkflowEvent.action.in_(("return", "withdraw", "submit")))
+    if events is not None:
+        last = next((e for e in reversed(events) if e.action in REVIEW_NOTE_SEARCH), None)
+    else:
+        last = (
+            WorkflowEvent.select()
+            .where(
+                (WorkflowEvent.item_kind == WORKFLOW.kind)
+                & (WorkflowEvent.item_id == context.minutes.id)
+                & (WorkflowEvent.action.in_(REVIEW_NOTE_SEARCH))
+            )
+            .order_by(WorkflowEvent.at.desc(), WorkflowEvent.id.desc())
+            .first()
         )
-        .order_by(WorkflowEvent.at.desc(), WorkflowEvent.id.desc())
-        .first()
-    )
     return last if last is not None and last.action != "submit" else None

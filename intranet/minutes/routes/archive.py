@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from intranet.core import audit
 from intranet.core.accounts import Organization
-from intranet.core.pagination import paginate
+from intranet.core.pagination import paginate, paginate_counted
 from intranet.core.query_args import QueryArgs
 from intranet.minutes import access, export
 from intranet.minutes import archive as minutes_archive
@@ -21,16 +21,21 @@ from intranet.platform.web import download
 def archive():
     args = QueryArgs()
     year, organization_id = args.year("year"), args.id("organization")
-    page = paginate(minutes_archive.archive(current_user, year, organization_id), per_page=25)
+    page = paginate_counted(
+        lambda number, per_page: minutes_archive.archive(
+            current_user, year, organization_id, number, per_page
+        ),
+        per_page=25,
+    )
+    filtered = year or organization_id
     return render(
         "minutes/archive.html",
         "minutes/_archive_list.html",
         page=page,
         year=year,
         organization_id=organization_id,
-        years=minutes_archive.archive_years(current_user),
+        years=minutes_archive.archive_years(current_user, None if filtered else page),
         organizations=_organization_filter(),
-        is_new=minutes_archive.is_new,
     )
 
 
@@ -70,7 +75,9 @@ def decisions_csv():
 
 def _organization_filter():
     """(id, name) of every organisation, for the archive's and the register's filters."""
-    return [(o.id, o.name) for o in Organization.select().order_by(Organization.name)]
+    return list(
+        Organization.select(Organization.id, Organization.name).order_by(Organization.name).tuples()
+    )
 
 
 # --- Export: print view and PDF -----------------------------------------------------------------

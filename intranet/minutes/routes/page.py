@@ -16,7 +16,7 @@ from intranet.minutes import signoff as minutes_signoff
 from intranet.minutes import versions as minutes_versions
 from intranet.minutes import workflow as minutes_workflow
 from intranet.minutes.forms import CommentForm, ResolveForm, StepForm
-from intranet.minutes.models import CIRCULATING, RELEASED, CommentKind, Minutes
+from intranet.minutes.models import CIRCULATING, RELEASED, CommentKind
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.db import utcnow
 from intranet.platform.htmx import redirect_to, render
@@ -54,8 +54,15 @@ def _comment_form(context, sections, form=None):
 def _show_context(context, **overrides):
     minutes = context.minutes
     account = current_user
-    comments = minutes_comments.comments(context, account)
     sections = access.sections(context, account)
+    # Comments, the sign-off and the read confirmation show only once the minutes circulate.
+    circulated = minutes.state in (CIRCULATING, RELEASED)
+    every_comment = minutes_comments.every_comment(context) if circulated else []
+    comments = minutes_comments.comments(context, account, every_comment)
+    signoffs = minutes_signoff.signoffs(context, every_comment) if circulated else []
+    events = access.WORKFLOW.history(minutes.id)
+    citation = numbering.citation(minutes)
+    corrects, corrections = access.original_and_corrections(context, account)
     comment_form = overrides.pop("comment_form", None)
     data = {
         "context": context,
@@ -63,8 +70,8 @@ def _show_context(context, **overrides):
         "meeting": context.meeting,
         "sections": sections,
         "section_rows": access.section_rows(context, sections, account),
-        "timeline": minutes_workflow.timeline(context, account),
-        "review_note": minutes_workflow.latest_review_note(context, account),
+        "timeline": minutes_workflow.timeline(context, account, events),
+        "review_note": minutes_workflow.latest_review_note(context, account, events),
         "versions": minutes_versions.versions(context, account),
         "steps": access.WORKFLOW.available(account, context),
         "approval_obstacles": minutes_workflow.approval_obstacles(context, account),
@@ -75,7 +82,7 @@ def _show_context(context, **overrides):
         else None,
         "resolve_form": ResolveForm() if context.may(account, "resolve") else None,
         "may_confirm": context.may(account, "confirm_read"),
-        "confirmed": minutes_signoff.has_confirmed(minutes, account),
+        "confirmed": minutes.state == RELEASED and minutes_signoff.has_confirmed(minutes, account),
         "summary": minutes_signoff.confirmation_summary(context)
         if context.may(account, "confirmations")
         else None,
@@ -84,32 +91,20 @@ def _show_context(context, **overrides):
         ],
         "files_owner": files.context_owner(context, account),
         "attachments": files.numbered_files(context, sections, account),
-        "decision_numbers": numbering.decision_numbers(minutes),
-        "signoffs": minutes_signoff.signoffs(context)
-        if minutes.state in (CIRCULATING, RELEASED)
-        else [],
+        "decision_numbers": numbering.decision_numbers(minutes, context.decision_ids, citation),
+        "signoffs": signoffs,
         "may_consent": minutes_signoff.may_consent(context, account),
-        "release_note": minutes_signoff.release_note(context, account),
-        "citation": numbering.citation(minutes),
+        "release_note": minutes_signoff.release_note(context, account, events, comments, signoffs),
+        "citation": citation,
         "may_export": context.may(account, "export"),
-        "corrects": _visible(minutes.corrects_id),
-        "corrections": [
-            m
-            for m in access.current_for_meeting(minutes.meeting_id, account)
-            if m.corrects_id == minutes.id
-        ],
+        "corrects": corrects,
+        "corrections": corrections,
         "may_correct": context.may(account, "correct"),
         "early": minutes.objection_deadline is not None and utcnow() < minutes.objection_deadline,
         "action_form": EmptyForm(),
     }
     data.update(overrides)
     return data
-
-
-def _visible(minutes_id):
-    if not minutes_id:
-        return None
-    return access.visible_minutes(current_user, "view").where(Minutes.id == minutes_id).first()
 
 
 @bp.get("/minutes/<id:minutes_id>")
