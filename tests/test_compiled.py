@@ -348,6 +348,10 @@ def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, oth
     assert "In 4 Tagen" in seen and "In 2 Tagen" not in seen  # RED names the outsider only
 
 
+def _labelled(label, after):
+    return Meeting.select(Meeting.title).where((Meeting.label == label) & (Meeting.start > after))
+
+
 def test_a_slot_is_converted_as_the_value_it_stands_for(app, org):
     """A slot compared with a field goes through the field's conversion, as a plain value
     would (an enum member to its stored text, a datetime to what the column stores)."""
@@ -360,12 +364,7 @@ def test_a_slot_is_converted_as_the_value_it_stands_for(app, org):
     factories.meeting("Grün", "green", organization=org, start=now + dt.timedelta(days=1))
     factories.meeting("Gelb", "amber", organization=org, start=now + dt.timedelta(days=5))
 
-    def labelled(label, after):
-        return Meeting.select(Meeting.title).where(
-            (Meeting.label == label) & (Meeting.start > after)
-        )
-
-    labelled_after = prepared.Prepared(labelled)
+    labelled_after = prepared.Prepared(_labelled)
     assert [m.title for m in labelled_after.run(label=Label.AMBER, after=now)] == ["Gelb"]
     assert [m.title for m in labelled_after.run(label="green", after=now)] == ["Grün"]
     assert list(labelled_after.run(label="green", after=now + dt.timedelta(days=2))) == []
@@ -379,6 +378,8 @@ def test_a_builder_that_captures_values_is_refused():
     def captures():
         return Meeting.select().where(Meeting.id == meeting_id)
 
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         prepared.Prepared(captures)
+    with pytest.raises(TypeError):
+        prepared.Prepared(lambda: Meeting.select())
     prepared.Prepared(_counted_upcoming)  # a module-level function takes all it needs

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select, SelectBase
 
-from intranet.platform.compiled import Compiled
+from intranet.platform.compiled import Compiled, qualified_name
 from intranet.platform.enums import LabelledEnum
 
 
@@ -263,28 +263,12 @@ def visible_where(
         "visible_where",
         label_field.name,
         item_field.name,
-        _qualified(organizations),
-        _qualified(persons),
+        qualified_name(organizations, "visible_where"),
+        qualified_name(persons, "visible_where"),
         organization_id,
         account_id,
     )
     return Compiled(key, (label_field, item_field, *row_columns), build)
-
-
-def _qualified(function) -> str:
-    """The callable's name as the cache key of the clause it builds.
-
-    A name is only a key for a module-level function: a lambda or a function defined inside
-    another one may capture values (an id, a date) that the name does not carry, and the cached
-    SQL of one account would then be replayed for another. Such callables are refused here,
-    where a query is built, so the mistake shows in the first test that runs it."""
-    qualname = function.__qualname__
-    if getattr(function, "__closure__", None) or "<" in qualname:
-        raise TypeError(
-            f"{function.__module__}.{qualname}: visible_where needs module-level functions; "
-            "pass what varies as the account, not as a captured value"
-        )
-    return f"{function.__module__}.{qualname}"
 
 
 def label_choices(exclude=()) -> list[tuple[str, str]]:

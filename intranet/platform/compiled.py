@@ -40,6 +40,23 @@ def _setting_key(value) -> Hashable:
     return id(value)
 
 
+def qualified_name(function, used_by: str) -> str:
+    """A function's name as (part of) a cache key of the SQL it builds.
+
+    A name is only a key for a module-level function or a method: a lambda or a function
+    defined inside another one may capture values (an id, a date) that the name does not
+    carry, and the SQL cached for one call would then be replayed for another. Such callables
+    are refused where the query is built, so the mistake shows in the first test that runs it.
+    """
+    qualname = function.__qualname__
+    if getattr(function, "__closure__", None) or "<" in qualname:
+        raise TypeError(
+            f"{function.__module__}.{qualname}: {used_by} needs a module-level function; "
+            "pass what varies as an argument, not as a captured value"
+        )
+    return f"{function.__module__}.{qualname}"
+
+
 class Compiled(ColumnBase):
     """`build()`'s SQL, rendered once per key, anchor position and compile settings."""
 

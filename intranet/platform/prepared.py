@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable
 
 from peewee import ColumnBase
 
+from intranet.platform.compiled import qualified_name
 from intranet.platform.db import db
 
 # Entries per prepared query: one per account for most, enough for every account of a forum (each
@@ -58,10 +59,7 @@ class Prepared:
     """
 
     def __init__(self, build: Callable):
-        # A closure could carry values that the key does not (an id, a date from its caller),
-        # and the first call's SQL would then serve every later one.
-        if getattr(build, "__closure__", None):
-            raise ValueError("A prepared query's builder must take its values as arguments.")
+        qualified_name(build, "Prepared")  # its arguments must be all it depends on
         self.build = build
         self._entries: dict[tuple, tuple] = {}
 
