@@ -100,3 +100,22 @@ def test_template_translations_behave_as_jinjas_own(app):
         assert app.jinja_env.from_string('{{ _("Contacts") }}').render() == "Kontakte"
         escaped = app.jinja_env.from_string('{{ _("Hi %(n)s", n="<b>") }}').render()
         assert escaped == "Hi &lt;b&gt;"
+
+
+def test_template_globals_stay_live_and_imports_reuse_the_macro_module(app):
+    """Templates' globals (made quicker to ask for imports) still see what the environment gains
+    later, and a `{% from … import … %}` reuses the macro file's module instead of running it
+    again for every import."""
+    template = app.jinja_env.from_string('{% from "macros/forms.html" import field %}{{ late }}')
+    app.jinja_env.globals["late"] = "später"
+    try:
+        assert "late" in template.globals and "late" in set(template.globals.keys())
+        with app.test_request_context("/"):
+            assert template.render() == "später"
+            macros = app.jinja_env.get_template("macros/forms.html")
+            module = macros._module
+            template.render()
+            assert module is not None and macros._module is module
+    finally:
+        del app.jinja_env.globals["late"]
+    assert "late" not in template.globals

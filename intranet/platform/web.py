@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+from collections import ChainMap
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import quote
 import flask
 from flask import Response, request, url_for
 from flask.globals import _cv_request
+from flask.templating import Environment as FlaskEnvironment
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
@@ -55,6 +57,27 @@ def waitress_options(app, host: str, port: int, threads: int) -> dict:
     return options
 
 
+class _TemplateGlobals(ChainMap):
+    """A template's globals over the environment's, as Jinja makes them, with a quicker "in".
+
+    Every `{% from … import … %}` asks whether the importing template has globals the macro
+    file lacks (`ctx.globals_keys - template.globals.keys()`): a membership test for each of
+    the forty-odd globals, which a ChainMap answers one by one through `any()` over its maps.
+    A page with ten imports spent a good part of a millisecond on that alone; as a set of the
+    names (both maps' names as they are now) the difference is one step."""
+
+    def keys(self):
+        return self.maps[0].keys() | self.maps[1].keys()
+
+    def __contains__(self, key) -> bool:
+        return key in self.maps[0] or key in self.maps[1]
+
+
+class _Environment(FlaskEnvironment):
+    def make_globals(self, d):
+        return _TemplateGlobals(d if d is not None else {}, self.globals)
+
+
 class App(flask.Flask):
     """Flask with the addresses a request builds remembered.
 
@@ -67,6 +90,7 @@ class App(flask.Flask):
     """
 
     url_cache_size = 20_000
+    jinja_environment = _Environment
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
