@@ -18,6 +18,7 @@ from intranet.meetings.models import (
     MeetingState,
 )
 from intranet.platform.errors import NotFound
+from intranet.platform.prepared import Prepared
 
 can_plan = rules.can_plan  # the role rule lives with the workflow; callers keep this name
 
@@ -227,21 +228,43 @@ class MeetingContext:
         return self.audience.visible_to(account)
 
 
-def load_context(meeting) -> MeetingContext:
-    invited = list(
+def _invited(meeting_id):
+    return (
         Organization.select(Organization.id, Organization.name, Organization.short_name)
         .join(MeetingOrganization)
-        .where(MeetingOrganization.meeting == meeting.id)
+        .where(MeetingOrganization.meeting == meeting_id)
         .order_by(Organization.name)
     )
-    persons = list(
+
+
+def _named_persons(meeting_id):
+    return (
         Account.select(Account, Organization)
         .join(MeetingPerson, on=(MeetingPerson.account == Account.id))
         .switch(Account)
         .join(Organization, JOIN.LEFT_OUTER)
-        .where(MeetingPerson.meeting == meeting.id)
+        .where(MeetingPerson.meeting == meeting_id)
         .order_by(Account.display_name)
     )
+
+
+def _visible_meeting(reader, meeting_id):
+    return (
+        Meeting.select(Meeting, Organization)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where((Meeting.id == meeting_id) & visible_clause(reader))
+    )
+
+
+# Every meeting and minutes page loads these: compiled once (the meeting per reader), then run.
+INVITED = Prepared(_invited)
+NAMED_PERSONS = Prepared(_named_persons)
+VISIBLE_MEETING = Prepared(_visible_meeting)
+
+
+def load_context(meeting) -> MeetingContext:
+    invited = list(INVITED.run(meeting_id=meeting.id))
+    persons = list(NAMED_PERSONS.run(meeting_id=meeting.id))
     return MeetingContext(meeting, invited, persons)
 
 
@@ -249,12 +272,8 @@ def get_meeting_or_404(meeting_id: int, for_edit: bool = False, *, account) -> M
     """Load a meeting and check access where it is loaded: not visible → 404, like absent.
     A read of a restricted meeting is noted for the audit log, which writes it once the answer
     is served (core.audit.record_read): a calendar file refused later records nothing."""
-    meeting = (
-        Meeting.select(Meeting, Organization)
-        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where((Meeting.id == meeting_id) & visible_clause(account))
-        .first()
-    )
+    found = VISIBLE_MEETING.run(sharing.Reader.of(account), meeting_id=meeting_id)
+    meeting = next(iter(found), None)
     if meeting is None:
         audit.not_found("meeting", Meeting, meeting_id, account)
     context = load_context(meeting)
