@@ -45,6 +45,14 @@ if PG_URL:
     os.environ["INTRANET_DATABASE_URL"] = PG_URL
 
 
+def pytest_configure(config):
+    """Every prepared query run by any test is compared with its fresh build (see
+    `platform.prepared.Prepared.compare_with_fresh_build`)."""
+    from intranet.platform.prepared import Prepared
+
+    Prepared.compare_with_fresh_build = True
+
+
 def pytest_sessionstart(session):
     """Make this worker's PostgreSQL database if it is not there yet (kept for the next run:
     `reset_postgres` empties it, and migrates it when its schema is behind).

@@ -302,7 +302,9 @@ def _counted_upcoming(*arguments, **slots):
     return start._upcoming(*arguments, **slots)
 
 
-def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, other_org):
+def test_a_prepared_query_gives_what_the_built_query_gives(
+    app, member, org, other_org, monkeypatch
+):
     """The start page's meeting queries, run prepared for two readers and two moments, return
     what the same query built and compiled afresh returns: the rule, the answer and the slots
     (a time compared with a datetime column) all filled in for that call."""
@@ -331,6 +333,8 @@ def test_a_prepared_query_gives_what_the_built_query_gives(app, member, org, oth
             sequence=1,
         )
     BUILDS.clear()
+    # Counted here: the suite's comparison with a fresh build would add builds of its own.
+    monkeypatch.setattr(prepared.Prepared, "compare_with_fresh_build", False)
     upcoming = prepared.Prepared(_counted_upcoming)
     for account in (member, outsider):
         reader = Reader.of(account)
@@ -383,3 +387,49 @@ def test_a_builder_that_captures_values_is_refused():
     with pytest.raises(TypeError):
         prepared.Prepared(lambda: Meeting.select())
     prepared.Prepared(_counted_upcoming)  # a module-level function takes all it needs
+
+
+def _with_default(meeting_id=7):
+    return Meeting.select().where(Meeting.id == meeting_id)
+
+
+def _visible_to_signed_in(start):
+    # A module-level function without defaults, and still it reads more than its arguments.
+    from flask_login import current_user
+
+    return Meeting.select(Meeting.title).where(
+        meeting_access.visible_clause(current_user) & (Meeting.start >= start)
+    )
+
+
+def _by_organization(organization_id):
+    return Meeting.select(Meeting.title).where(Meeting.organization == organization_id)
+
+
+def test_a_builder_with_defaults_or_hidden_inputs_is_caught(app, client, member, org, other_org):
+    """A default value is refused at once; a builder that reads the signed-in account would
+    serve the first reader's rule to everyone, and the suite's comparison with a fresh build
+    (on in every test) fails on the second reader; a None slot is refused (peewee would write
+    IS NULL, a parameter `= NULL` matches nothing)."""
+    import datetime as dt
+
+    import pytest
+
+    from intranet.platform.db import utcnow
+
+    with pytest.raises(TypeError):
+        prepared.Prepared(_with_default)
+    hidden = prepared.Prepared(_visible_to_signed_in)
+    make_meeting("Nur für die andere", "amber", organization=other_org)
+    outsider = factories.account("member", other_org, email="andere@example.org")
+    start = utcnow() - dt.timedelta(days=1)
+    with app.test_request_context("/"):
+        from flask_login import login_user
+
+        login_user(member)
+        list(hidden.run(start=start))
+        login_user(outsider)
+        with pytest.raises(AssertionError):
+            list(hidden.run(start=start))
+    with pytest.raises(ValueError):
+        list(prepared.Prepared(_by_organization).run(organization_id=None))

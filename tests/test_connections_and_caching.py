@@ -236,3 +236,33 @@ def test_remembered_addresses_are_the_ones_flask_builds(app):
     assert app._built_urls  # the answers above did come from the memory
     with app.test_request_context("/calendar"):
         assert app.url_for("meetings.calendar", _external=True).startswith("http://")
+
+
+def test_addresses_with_visitors_strings_are_not_remembered(app, client):
+    """An anonymous visitor's long query strings come back in `next=` of the sign-in redirect:
+    built every time, never kept (they would fill the process's memory with strings of the
+    visitor's choosing). Only ids, flags and short names are remembered."""
+    for number in range(30):
+        response = client.get(f"/calendar?{number:04d}" + "&" * 4000)
+        assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    kept = [value for key in app._built_urls for value in key if isinstance(value, str)]
+    assert all(len(value) <= 64 for value in kept)
+
+
+def test_remembered_addresses_keep_the_order_and_the_requests_method():
+    """Werkzeug writes query values in the order given and prefers the rule of the request's
+    method; both are part of what is remembered."""
+    from intranet.platform.web import App
+
+    def thing():
+        return ""
+
+    probe = App("probe")
+    probe.add_url_rule("/read", "thing", thing, methods=["GET"])
+    probe.add_url_rule("/write", "thing", thing, methods=["POST"])
+    with probe.test_request_context("/write", method="POST"):
+        assert probe.url_for("thing") == "/write"
+        assert probe.url_for("thing", a=1, b=2) == "/write?a=1&b=2"
+        assert probe.url_for("thing", b=2, a=1) == "/write?b=2&a=1"
+    with probe.test_request_context("/read", method="GET"):
+        assert probe.url_for("thing") == "/read"

@@ -8,6 +8,8 @@ with the slots filled in, and peewee's own row wrapper turns the rows into the o
 query would give.
 """
 
+import inspect
+import re
 from collections.abc import Callable, Hashable
 
 from peewee import ColumnBase
@@ -19,6 +21,7 @@ from intranet.platform.db import db
 # holds a query and its SQL text, a few kilobytes). Cleared when full, which costs one compile
 # per account afterwards.
 MAX_ENTRIES = 2_000
+_ALIAS = re.compile(r"\bt\d+\b")
 
 
 class _SlotValue:
@@ -32,6 +35,10 @@ class _SlotValue:
 
     def bind(self, values: dict):
         value = values[self.name]
+        if value is None:
+            # Peewee writes `IS NULL` for a None it is given; a parameter would be `= NULL`,
+            # which matches nothing. A query that may compare with None is built apart.
+            raise ValueError(f"The slot {self.name!r} was given None.")
         return self.converter(value) if self.converter else value
 
 
@@ -54,12 +61,22 @@ class Prepared:
     the few values a query depends on (`core.sharing.Reader` for an account's sharing rule), not
     a whole row whose other fields could change unseen. Values that change from call to call are
     slots: `build` gets a `Slot` for each name given as a keyword to `run` and uses it where the
-    value belongs. A slot is a whole value (arithmetic on it would happen in SQL), so pass what
-    the query compares with (`since=now - 14 days`, not `now`).
+    value belongs. A slot is a whole value for a plain comparison (arithmetic on it would happen
+    in SQL, and `contains` would not escape its wildcards), so pass what the query compares
+    with (`since=now - 14 days`, not `now`), and never None.
     """
 
+    # The test suite switches this on (tests/conftest.py): every run is compared with the query
+    # built afresh with the values themselves, so a builder that reads more than its arguments
+    # (the signed-in account, the clock) or a slot that peewee would render otherwise fails in
+    # the first test that runs it.
+    compare_with_fresh_build = False
+
     def __init__(self, build: Callable):
-        qualified_name(build, "Prepared")  # its arguments must be all it depends on
+        function = getattr(build, "__func__", build)  # a bound method's function
+        if not inspect.isfunction(function) or function.__defaults__ or function.__kwdefaults__:
+            raise TypeError(f"{build!r}: Prepared needs a function without default values")
+        qualified_name(build, "Prepared")  # and no lambda or closure
         self.build = build
         self._entries: dict[tuple, tuple] = {}
 
@@ -75,4 +92,18 @@ class Prepared:
             entry = self._entries[key] = (query, sql, tuple(params))
         query, sql, params = entry
         bound = [p.bind(values) if isinstance(p, _SlotValue) else p for p in params]
+        if self.compare_with_fresh_build:
+            self._compare(database, arguments, values, sql, bound)
         return query._get_cursor_wrapper(database.execute_sql(sql, bound))
+
+    def _compare(self, database, arguments, values, sql, bound) -> None:
+        fresh_sql, fresh_params = (
+            database.get_sql_context().sql(self.build(*arguments, **values)).query()
+        )
+        # Replayed rule fragments may number their inner table aliases differently
+        # (platform.compiled), which SQL's scoping makes harmless.
+        if (_ALIAS.sub("t", sql), bound) != (_ALIAS.sub("t", fresh_sql), list(fresh_params)):
+            raise AssertionError(
+                f"{self.build.__qualname__}{arguments}: the prepared query {sql} {bound} "
+                f"differs from a fresh build: {fresh_sql} {fresh_params}"
+            )

@@ -78,15 +78,22 @@ class _Environment(FlaskEnvironment):
         return _TemplateGlobals(d if d is not None else {}, self.globals)
 
 
+def _rememberable(value) -> bool:
+    """Values the server chooses for its links: ids, flags, short names."""
+    kind = type(value)
+    return kind is int or kind is bool or value is None or (kind is str and len(value) <= 64)
+
+
 class App(flask.Flask):
     """Flask with the addresses a request builds remembered.
 
     A page links to the same few endpoints again and again (the navigation, three links in every
     row of a list), and building one through the URL map costs about ten microseconds: a
     millisecond on a list page. Within a request an address depends only on the endpoint (a
-    relative one on the current blueprint), its values, the anchor and method, and the
-    application's root path (SCRIPT_NAME, which a trusted proxy may set per request); external
-    addresses, chosen schemes and URL-default hooks go the usual way.
+    relative one on the current blueprint), its values, the anchor and method, the request's
+    method, and the application's root path (SCRIPT_NAME, which a trusted proxy may set per
+    request). Only ids, flags and short names are remembered; external addresses, chosen
+    schemes and URL-default hooks go the usual way.
     """
 
     url_cache_size = 20_000
@@ -114,14 +121,18 @@ class App(flask.Flask):
                 _external=_external,
                 **values,
             )
-        blueprint = context.request.blueprint if endpoint[:1] == "." else None
-        # The value's type is part of the key: True == 1, but they build "True" and "1".
-        arguments = tuple((name, type(value), value) for name, value in sorted(values.items()))
-        key = (endpoint, blueprint, context.url_adapter.script_name, _anchor, _method, arguments)
-        try:
-            built = self._built_urls.get(key)
-        except TypeError:  # a list of values for one name: not worth remembering
+        if not all(map(_rememberable, values.values())) or not _rememberable(_anchor):
+            # A long or unusual value (a `next` path with the visitor's query string, a search
+            # text) is built as usual: nobody fills the memory with strings of their choosing.
             return super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+        blueprint = context.request.blueprint if endpoint[:1] == "." else None
+        adapter = context.url_adapter
+        # In the given order (the query string keeps it), with each value's type (True builds
+        # "True", 1 builds "1"), and the request's method (werkzeug prefers a rule for it).
+        arguments = tuple((name, type(value), value) for name, value in values.items())
+        key = (endpoint, blueprint, adapter.script_name, adapter.default_method, _anchor, _method)
+        key += arguments
+        built = self._built_urls.get(key)
         if built is None:
             built = super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
             if len(self._built_urls) >= self.url_cache_size:
