@@ -276,9 +276,9 @@ def ranked(
     PostgreSQL their ids are sorted), and the search stops at the `POOL`+1st visible one: only
     those are counted, ranked and ordered. Beyond that the count says "more than `POOL`"
     (`Found.more`) and the hits shown are the best of the `POOL` newest visible matches.
-    Without the stop every
-    visible match of a common word was joined, checked and ranked (about a second at 10,000
-    minutes); with it a search costs the same however many years of data there are."""
+    Without the stop every visible match of a common word was joined, checked and ranked
+    (about a second at 10,000 minutes); with it a search costs the same however many years of
+    data there are."""
     words = query_words(terms)
     if not words:
         return Found(0, [], words)
