@@ -4,6 +4,7 @@ minutes a reader has not seen since they changed."""
 import csv
 import datetime as dt
 import io
+from collections import namedtuple
 
 from flask_babel import gettext as _
 from peewee import JOIN, fn
@@ -76,28 +77,37 @@ def archive(account, year: int | None, organization_id: int | None, number: int,
     # Only the columns a row shows, as plain named tuples: whole rows carried the minutes' text
     # and forty columns into each list entry, and making three model objects of each row (the
     # minutes, its meeting, the organiser) cost more per row than the query and the template.
-    return list(
+    # The tuple type is made once here: peewee's named tuples make a new one for every query.
+    query = (
         Minutes.select(
-            Minutes.id.alias("id"),
-            Minutes.corrects.alias("corrects_id"),
-            Minutes.state.alias("state"),
-            Minutes.label.alias("label"),
-            Meeting.title.alias("title"),
-            Meeting.start.alias("start"),
-            Organization.name.alias("organization_name"),
-            (~fn.EXISTS(seen)).alias("new"),
-            corrected.alias("corrected"),
-            ranked.c.total.alias("total"),
-            ranked.c.first_start.alias("first_start"),
-            ranked.c.last_start.alias("last_start"),
+            Minutes.id,
+            Minutes.corrects,
+            Minutes.state,
+            Minutes.label,
+            Meeting.title,
+            Meeting.start,
+            Organization.name,
+            ~fn.EXISTS(seen),
+            corrected,
+            ranked.c.total,
+            ranked.c.first_start,
+            ranked.c.last_start,
         )
         .join(ranked, on=(Minutes.id == ranked.c.id))
         .switch(Minutes)
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
         .order_by(Meeting.start.desc(), Minutes.id.desc())
-        .namedtuples()
+        .tuples()
     )
+    return [ArchiveRow(*row) for row in query]
+
+
+ArchiveRow = namedtuple(
+    "ArchiveRow",
+    "id corrects_id state label title start organization_name new corrected"
+    " total first_start last_start",
+)
 
 
 def _of_year_and_organization(query, year, organization_id):

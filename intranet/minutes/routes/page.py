@@ -63,6 +63,7 @@ def _show_context(context, **overrides):
     events = access.WORKFLOW.history(minutes.id)
     citation = numbering.citation(minutes)
     corrects, corrections = access.original_and_corrections(context, account)
+    steps = access.WORKFLOW.available(account, context)
     comment_form = overrides.pop("comment_form", None)
     data = {
         "context": context,
@@ -73,9 +74,10 @@ def _show_context(context, **overrides):
         "timeline": minutes_workflow.timeline(context, account, events),
         "review_note": minutes_workflow.latest_review_note(context, account, events),
         "versions": minutes_versions.versions(context, account),
-        "steps": access.WORKFLOW.available(account, context),
+        "steps": steps,
         "approval_obstacles": minutes_workflow.approval_obstacles(context, account),
-        "step_form": StepForm(),
+        # Read only by the steps' buttons (a step refused comes back with its own form).
+        "step_form": StepForm() if steps else None,
         "comments": comments,
         "comment_form": _comment_form(context, sections, comment_form)
         if context.may(account, "comment")
@@ -101,7 +103,6 @@ def _show_context(context, **overrides):
         "corrections": corrections,
         "may_correct": context.may(account, "correct"),
         "early": minutes.objection_deadline is not None and utcnow() < minutes.objection_deadline,
-        "action_form": EmptyForm(),
     }
     data.update(overrides)
     return data
