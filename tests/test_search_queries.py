@@ -34,10 +34,10 @@ def test_a_replayed_search_shows_each_account_only_its_own_items(app, org, other
     rendered = []
     query = fulltext._query
     with app.test_request_context():
-        fulltext._compiled.clear()
+        fulltext._RENDERED.clear()
         # Rendered afresh each time: what every replay must equal.
         fresh = {who.id: _titles(who, "fahrradstaffel") for who in (first, second)}
-        fulltext._compiled.clear()
+        fulltext._RENDERED.clear()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(fulltext, "_query", lambda *a: rendered.append(a) or query(*a))
             for who in (first, second, first, second):

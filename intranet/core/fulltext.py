@@ -28,7 +28,6 @@ from peewee import (
     AutoField,
     Cast,
     CharField,
-    ColumnBase,
     Expression,
     Field,
     FieldAlias,
@@ -45,6 +44,8 @@ from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from intranet.core.marking import highlight, snippet
 from intranet.core.search import Terms, search_key
+from intranet.platform import prepared
+from intranet.platform.compiled import qualified_name
 from intranet.platform.db import BaseModel, db, is_sqlite, utcnow
 
 # PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
@@ -268,7 +269,7 @@ def ranked(
     `visible` is a sub-select (or list) of the ids the reader may see, or a condition on the
     rows `by` joined. The condition is the faster: it is checked on the matching rows only,
     where a sub-select first lists every visible item of every year. With `visible_key`, every
-    value `visible` depends on (`core.search.reader_key`), the query's SQL is rendered once
+    value `visible` depends on (`core.sharing.Reader`), the query's SQL is rendered once
     per key and shape and replayed (see `_execute`); `by` must then be a module-level function
     and take the current time from `NOW`.
 
@@ -294,7 +295,7 @@ def ranked(
             kind,
             min(limit, POOL),
             POOL,
-            _function_name(by),
+            by and qualified_name(by, "fulltext.ranked"),
             tuple((column.model._meta.table_name, column.column_name) for column in fields),
             visible_key,
         )
@@ -420,74 +421,30 @@ def _newest_visible(matched: SelectBase, rows: SelectBase) -> SelectBase:
 # /search that cost more than running them did. A search's SQL depends only on its shape (the
 # kind, `by`, `fields`, the limits, the database) and on what `visible` depends on; the typed
 # words and the current time are parameters. So `ranked` renders it once per shape and
-# `visible_key` and afterwards only fills in those parameters (`Slot`s).
+# `visible_key` and afterwards only fills in those parameters (`platform.prepared`'s slots).
 
 # Enough for every account's searches on a busy installation; cleared when full, which only
 # costs one rendering per search afterwards.
-MAX_COMPILED = 5_000
-_compiled: dict[tuple, tuple[str, tuple]] = {}
-
-
-@dataclass(frozen=True)
-class _Given:
-    """A `Slot` among a rendered query's parameters: filled in by name on each run, through the
-    converter of the column it is compared with (as peewee would have)."""
-
-    name: str
-    converter: object = None
-
-
-class Slot(ColumnBase):
-    """A parameter whose value each run of a compiled search gives anew (see `_execute`)."""
-
-    def __init__(self, name: str):
-        super().__init__()
-        self.name = name
-
-    def __sql__(self, ctx):
-        return ctx.value(_Given(self.name, ctx.state.converter), converter=False)
-
+_RENDERED = prepared.RenderCache(5_000)
 
 # The typed words' match (FTS5 query or tsquery), the typed words alone (tsquery), and the time
 # from which a `by` order counts meetings as upcoming.
-MATCH, TYPED, NOW = Slot("match"), Slot("typed"), Slot("now")
+MATCH, TYPED, NOW = prepared.Slot("match"), prepared.Slot("typed"), prepared.Slot("now")
 
 
 def _execute(shape: tuple | None, build, values: dict) -> list[tuple]:
     """Rows of `build()`'s query, rendered once per `shape` (every time when it is None), with
     the `values` of its slots."""
-    rendered = None if shape is None else _compiled.get(shape)
-    if rendered is None:
+    if shape is None:
         sql, params = build().sql()
-        rendered = (sql, tuple(params))
-        if shape is not None:
-            if len(_compiled) >= MAX_COMPILED:
-                _compiled.clear()
-            _compiled[shape] = rendered
-    sql, params = rendered
-    filled = [
-        (p.converter(values[p.name]) if p.converter else values[p.name])
-        if isinstance(p, _Given)
-        else p
-        for p in params
-    ]
-    return db.execute_sql(sql, filled).fetchall()
+    else:
+        _query, sql, params = _RENDERED.get(shape, build)
+    return db.execute_sql(sql, prepared.bind(params, values)).fetchall()
 
 
 def _plain(column) -> bool:
     """Whether `column` is a model's own column, named by its table and column alone."""
     return isinstance(column, Field) and not isinstance(column, FieldAlias)
-
-
-def _function_name(function) -> str | None:
-    """`by`'s name as part of a search's shape: only a module-level function is named by it (a
-    lambda or an inner function may capture values, the date of one search, say)."""
-    if function is None:
-        return None
-    qualname = function.__qualname__
-    if getattr(function, "__closure__", None) or "<" in qualname:
-        raise TypeError(f"{qualname}: fulltext.ranked needs a module-level function as `by`")
-    return f"{function.__module__}.{qualname}"
 
 
 def _key(order) -> tuple:

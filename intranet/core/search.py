@@ -126,14 +126,6 @@ class Provider:
     order: int = 100
 
 
-def reader_key(account) -> tuple:
-    """What the visibility rules of the searched areas read of an account: its id and
-    organisation (`sharing.visible_where`) and its role (the minutes' workflow). A search's SQL
-    is rendered once per such key (`fulltext.ranked`'s `visible_key`), so a rule that comes
-    to read more of the account must add it here."""
-    return (account.id, account.organization_id, account.role)
-
-
 def providers() -> list[Provider]:
     """The providers the areas registered (`core.areas`), in the order /search shows them."""
     return sorted(registry().search_providers.values(), key=lambda p: (p.order, p.kind))

@@ -13,8 +13,8 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    reader_key,
 )
+from intranet.core.sharing import Reader
 from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.filters import local_time
@@ -79,7 +79,7 @@ def find(account, terms: Terms) -> ProviderResults:
         LIMIT,
         _meetings_by_date,
         (Meeting.start, Meeting.cancelled),
-        reader_key(account),
+        Reader.of(account),
     )
     in_agenda = fulltext.ranked(
         AGENDA_KIND,
@@ -88,7 +88,7 @@ def find(account, terms: Terms) -> ProviderResults:
         LIMIT,
         _agenda_items_by_date,
         (AgendaItem.meeting, Meeting.title, Meeting.start, Meeting.cancelled),
-        reader_key(account),
+        Reader.of(account),
     )
     fulltext.with_texts(found, in_agenda)
     hits = [

@@ -15,8 +15,8 @@ from intranet.core.search import (
     Provider,
     ProviderResults,
     Terms,
-    reader_key,
 )
+from intranet.core.sharing import Reader
 from intranet.meetings.models import Meeting
 from intranet.minutes import access, numbering, rules
 from intranet.minutes.models import Minutes, MinutesSection
@@ -55,7 +55,7 @@ def find(account, terms: Terms) -> ProviderResults:
     queries, however many hits)."""
     # Each rule is checked on the joined rows of the matches (see fulltext.ranked), which also
     # bring what a hit shows; the texts (minutes run to pages) are read for the shown hits only.
-    key = reader_key(account)
+    key = Reader.of(account)
     in_minutes = fulltext.ranked(
         KIND, access.visible_clause(account, "search"), terms, LIMIT, _join_minutes, SHOWN, key
     )

@@ -43,7 +43,7 @@ class _SlotValue:
 
 
 class Slot(ColumnBase):
-    """A value given when a `Prepared` query runs (compared with a field, it is converted the way
+    """A value given when a rendered query runs (compared with a field, it is converted the way
     the field converts a plain value)."""
 
     def __init__(self, name: str):
@@ -52,6 +52,38 @@ class Slot(ColumnBase):
 
     def __sql__(self, ctx):
         return ctx.value(_SlotValue(self.name, ctx.state.converter), converter=False)
+
+
+def bind(params, values: dict) -> list:
+    """A rendered query's parameters with each slot filled in from `values`."""
+    return [p.bind(values) if isinstance(p, _SlotValue) else p for p in params]
+
+
+class RenderCache:
+    """Queries rendered once per key: (the query, its SQL text, its parameters with slots).
+
+    The key must name everything the query depends on apart from its slots, and the database
+    kind. `Prepared` keys by its builder's arguments; a caller whose query takes what it
+    depends on in another form (a search's visibility clause, built by each area) gives a key
+    of its own making (`core.fulltext.ranked`).
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES):
+        self.max_entries = max_entries
+        self._entries: dict[tuple, tuple] = {}
+
+    def get(self, key: tuple, build: Callable) -> tuple:
+        entry = self._entries.get(key)
+        if entry is None:
+            query = build()
+            sql, params = db.obj.get_sql_context().sql(query).query()
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            entry = self._entries[key] = (query, sql, tuple(params))
+        return entry
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 class Prepared:
@@ -78,20 +110,15 @@ class Prepared:
             raise TypeError(f"{build!r}: Prepared needs a function without default values")
         qualified_name(build, "Prepared")  # and no lambda or closure
         self.build = build
-        self._entries: dict[tuple, tuple] = {}
+        self._rendered = RenderCache()
 
     def run(self, *arguments: Hashable, **values):
         database = db.obj
         key = (type(database), arguments, tuple(sorted(values)))
-        entry = self._entries.get(key)
-        if entry is None:
-            query = self.build(*arguments, **{name: Slot(name) for name in values})
-            sql, params = database.get_sql_context().sql(query).query()
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            entry = self._entries[key] = (query, sql, tuple(params))
-        query, sql, params = entry
-        bound = [p.bind(values) if isinstance(p, _SlotValue) else p for p in params]
+        query, sql, params = self._rendered.get(
+            key, lambda: self.build(*arguments, **{name: Slot(name) for name in values})
+        )
+        bound = bind(params, values)
         if self.compare_with_fresh_build:
             self._compare(database, arguments, values, sql, bound)
         return query._get_cursor_wrapper(database.execute_sql(sql, bound))
