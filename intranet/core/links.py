@@ -1,9 +1,10 @@
 """Links to many items of one kind on a page: the address is built once, the value filled in per
 row.
 
-`url_for` walks the URL map on every call (about 9 µs); a list of forty people with two links each
-spent more on that than on its query. `link_pattern` asks `url_for` once, with a stand-in value,
-and fills each row's value into the same address.
+`url_for` walks the URL map for each new address (about 9 µs; `platform.web.App` remembers the
+ones built before, but every row's id is new); a list of forty people with two links each spent
+more on that than on its query. `link_pattern` asks `url_for` once, with a stand-in value, and
+fills each row's value into the same address.
 """
 
 from flask import url_for
