@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from intranet.core import audit, versioning
 from intranet.core.models import WorkflowEvent
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.prepared import Prepared
 
 
 class WorkflowError(ValueError):
@@ -56,6 +57,18 @@ class Transition:
     needs_comment: Callable = _never
     ready: Callable = _always
     not_ready: object = ""
+
+
+def _history(kind, item_id):
+    return (
+        WorkflowEvent.select()
+        .where((WorkflowEvent.item_kind == kind) & (WorkflowEvent.item_id == item_id))
+        .order_by(WorkflowEvent.at, WorkflowEvent.id)
+    )
+
+
+# Every page of an item with a workflow shows its timeline: compiled once per kind.
+_HISTORY = Prepared(_history)
 
 
 class Workflow:
@@ -172,11 +185,7 @@ class Workflow:
         )
 
     def history(self, item_id: int) -> list[WorkflowEvent]:
-        return list(
-            WorkflowEvent.select()
-            .where((WorkflowEvent.item_kind == self.kind) & (WorkflowEvent.item_id == item_id))
-            .order_by(WorkflowEvent.at, WorkflowEvent.id)
-        )
+        return list(_HISTORY.run(self.kind, item_id=item_id))
 
 
 def pseudonymise(account, pseudonym: str, **_ignored):

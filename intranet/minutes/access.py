@@ -23,6 +23,7 @@ from intranet.minutes.models import (
     MinutesVersion,
 )
 from intranet.platform.errors import NotFound
+from intranet.platform.prepared import Prepared
 
 WORKFLOW = rules.WORKFLOW
 
@@ -134,6 +135,19 @@ def context_for(minutes: Minutes) -> MinutesContext:
     return MinutesContext(minutes, meetings_access.load_context(minutes.meeting))
 
 
+def _visible_minutes(reader, minutes_id):
+    return (
+        Minutes.select(Minutes, Meeting, Organization)
+        .join(Meeting)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where((Minutes.id == minutes_id) & visible_clause(reader, "view"))
+    )
+
+
+# Every minutes page and fragment loads its minutes through this: compiled once per reader.
+VISIBLE_MINUTES = Prepared(_visible_minutes)
+
+
 def get_minutes_or_404(
     minutes_id: int, for_edit: bool = False, *, account, record_view: bool = True
 ) -> MinutesContext:
@@ -142,13 +156,8 @@ def get_minutes_or_404(
     is noted for the audit log, which writes it once the answer is served
     (core.audit.record_read), unless the route records its own entry (`record_view=False`,
     the PDF export)."""
-    minutes = (
-        Minutes.select(Minutes, Meeting, Organization)
-        .join(Meeting)
-        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
-        .where((Minutes.id == minutes_id) & visible_clause(account, "view"))
-        .first()
-    )
+    found = VISIBLE_MINUTES.run(sharing.Reader.of(account), minutes_id=minutes_id)
+    minutes = next(iter(found), None)
     if minutes is None:
         audit.not_found("minutes", Minutes, minutes_id, account)
     context = context_for(minutes)
@@ -293,12 +302,19 @@ def sections_with_entries(minutes_id: int, keep=None) -> list[MinutesSection]:
     return _with_entries(_every_section(minutes_id), keep)[0]
 
 
-def _every_section(minutes_id: int) -> list[MinutesSection]:
-    return list(
+def _sections_of(minutes_id):
+    return (
         MinutesSection.select()
         .where(MinutesSection.minutes == minutes_id)
         .order_by(MinutesSection.position, MinutesSection.id)
     )
+
+
+_SECTIONS_OF = Prepared(_sections_of)
+
+
+def _every_section(minutes_id: int) -> list[MinutesSection]:
+    return list(_SECTIONS_OF.run(minutes_id=minutes_id))
 
 
 def _with_entries(every: list, keep=None) -> tuple[list, list]:

@@ -19,6 +19,7 @@ from intranet.minutes.models import (
 )
 from intranet.platform.db import utcnow
 from intranet.platform.errors import NotFound
+from intranet.platform.prepared import Prepared
 
 
 def comment_audience(context: MinutesContext, section) -> sharing.Audience:
@@ -63,15 +64,23 @@ def add_comment(context, kind: str, text: str, actor, section_id: int | None = N
     return comment
 
 
+def _every_comment(minutes_id):
+    return (
+        MinutesComment.select(MinutesComment, Organization)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(MinutesComment.minutes == minutes_id)
+        .order_by(MinutesComment.at, MinutesComment.id)
+    )
+
+
+# Read by every page of circulating or released minutes: compiled once.
+_EVERY_COMMENT = Prepared(_every_comment)
+
+
 def every_comment(context: MinutesContext) -> list[MinutesComment]:
     """Every comment and objection on the minutes, with the author's organisation (one
     query): what `comments` narrows to a reader, and what the sign-off counts."""
-    return list(
-        MinutesComment.select(MinutesComment, Organization)
-        .join(Organization, JOIN.LEFT_OUTER)
-        .where(MinutesComment.minutes == context.minutes.id)
-        .order_by(MinutesComment.at, MinutesComment.id)
-    )
+    return list(_EVERY_COMMENT.run(minutes_id=context.minutes.id))
 
 
 def comments(context: MinutesContext, account, every=None) -> list[MinutesComment]:
