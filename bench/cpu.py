@@ -58,12 +58,22 @@ def _member(database_url: str) -> dict:
 
 
 def _without_replay() -> None:
-    """Peewee renders every query itself: what platform.compiled's two caches save shows as the
-    difference to a run without this."""
-    from intranet.platform import compiled
+    """Peewee renders every query itself: what platform.compiled's two caches and the prepared
+    queries (platform.prepared) save shows as the difference to a run without this."""
+    from intranet.platform import compiled, prepared
+    from intranet.platform.db import db
 
     compiled.Compiled.__sql__ = lambda self, ctx: ctx.sql(self.build())
     compiled.install_selection_cache(enabled=False)
+    prepared.Prepared.run = lambda self, *arguments, **values: self.build(
+        *arguments, **values
+    ).execute()
+
+    def render_every_time(self, key, build):
+        query = build()
+        return (query, *db.obj.get_sql_context().sql(query).query())
+
+    prepared.RenderCache.get = render_every_time
 
 
 def measure(database_url: str, email: str, requests: int, replay: bool = True) -> dict:
