@@ -5,7 +5,8 @@ sub-expressions, walked anew on every request although only a few values change 
 an id). A `Prepared` query is built once per key with a `Slot` in place of each changing value,
 its SQL rendered once per database kind, and afterwards only executed: the parameters are copied
 with the slots filled in, and peewee's own row wrapper turns the rows into the objects the built
-query would give.
+query would give (`_get_cursor_wrapper`, peewee's; its version is pinned and checked by
+tests/test_compiled.py, as for `platform.compiled`).
 """
 
 import inspect
