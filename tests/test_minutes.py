@@ -202,7 +202,8 @@ def test_the_objection_period_set_by_the_admin_applies_to_minutes_approved_after
     minutes_workflow.submit(ctx(minutes, coordinator), coordinator)
     minutes_workflow.approve(ctx(minutes, reviewer), reviewer)
     deadline = times.to_local(Minutes.get_by_id(minutes.id).objection_deadline)
-    assert deadline.date() == (dt.datetime.now() + dt.timedelta(days=5)).date()
+    # Days are Berlin's: from 23:00 UTC (22:00 in summer) it is already tomorrow there.
+    assert deadline.date() == times.to_local(utcnow()).date() + dt.timedelta(days=5)
 
 
 def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
@@ -216,8 +217,9 @@ def test_the_whole_way_with_who_and_when(held, coordinator, reviewer, member):
     minutes_workflow.approve(ctx(minutes, reviewer), reviewer)
     current = Minutes.get_by_id(minutes.id)
     assert current.state == "circulating"
-    deadline_day = (dt.datetime.now() + dt.timedelta(days=14)).date()
     from intranet.core import times
+
+    deadline_day = times.to_local(utcnow()).date() + dt.timedelta(days=14)  # Berlin's days
 
     assert times.to_local(current.objection_deadline).date() == deadline_day
     comments.add_comment(
