@@ -17,6 +17,21 @@ from intranet.meetings.models import (
 )
 from intranet.platform.db import serialized, write_transaction
 from intranet.platform.errors import NotFound
+from intranet.platform.prepared import Prepared
+
+
+def _agenda(meeting_id):
+    # Of the presenting organisation only what the agenda shows: its name.
+    return (
+        AgendaItem.select(AgendaItem, Organization.id, Organization.name)
+        .join(Organization, JOIN.LEFT_OUTER)
+        .where(AgendaItem.meeting == meeting_id)
+        .order_by(AgendaItem.position, AgendaItem.id)
+    )
+
+
+# Every meeting page and its minutes show the agenda: compiled once.
+_AGENDA = Prepared(_agenda)
 
 
 def agenda_rows(meeting, account, person_ids) -> list[tuple[int, AgendaItem | None]]:
@@ -26,13 +41,7 @@ def agenda_rows(meeting, account, person_ids) -> list[tuple[int, AgendaItem | No
     same number for every viewer, in the minutes and when people talk about it; a hidden item
     leaves only its number (one query, whatever the size of the agenda).
     """
-    # Of the presenting organisation only what the agenda shows: its name.
-    items = (
-        AgendaItem.select(AgendaItem, Organization.id, Organization.name)
-        .join(Organization, JOIN.LEFT_OUTER)
-        .where(AgendaItem.meeting == meeting.id)
-        .order_by(AgendaItem.position, AgendaItem.id)
-    )
+    items = _AGENDA.run(meeting_id=meeting.id)
     rows = []
     for number, item in enumerate(items, 1):
         if can_see_agenda_item(account, item, meeting, person_ids):

@@ -13,6 +13,7 @@ from intranet.meetings.models import (
     Answer,
 )
 from intranet.platform.db import utcnow
+from intranet.platform.prepared import Prepared
 
 
 def give_answer(meeting, account, value: str) -> None:
@@ -78,22 +79,29 @@ def answers_overview(context: MeetingContext) -> list[OrganizationAnswers]:
     return result
 
 
+def _counts(meeting_id, account_id):
+    return (
+        Answer.select(
+            Answer.answer,
+            fn.COUNT(Answer.id),
+            fn.MAX(Case(None, [(Answer.account == account_id, 1)], 0)),
+        )
+        .where(Answer.meeting == meeting_id)
+        .group_by(Answer.answer)
+        .tuples()
+    )
+
+
+# On every meeting page: compiled once.
+_COUNTS = Prepared(_counts)
+
+
 def answer_counts(meeting, account) -> tuple[dict[str, int], str | None]:
     """How many gave each answer, and `account`'s own answer (None without one): one query, a
     row per answer given, marked where it is the account's (an account answers once)."""
     counts = dict.fromkeys(ANSWERS, 0)
     own = None
-    query = (
-        Answer.select(
-            Answer.answer,
-            fn.COUNT(Answer.id),
-            fn.MAX(Case(None, [(Answer.account == account.id, 1)], 0)),
-        )
-        .where(Answer.meeting == meeting.id)
-        .group_by(Answer.answer)
-        .tuples()
-    )
-    for answer, number, is_own in query:
+    for answer, number, is_own in _COUNTS.run(meeting_id=meeting.id, account_id=account.id):
         counts[answer] = number
         if is_own:
             own = answer

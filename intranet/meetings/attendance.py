@@ -21,16 +21,24 @@ from intranet.meetings.models import (
 )
 from intranet.meetings.planning import take_step
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.prepared import Prepared
+
+
+def _attendance(meeting_id):
+    return (
+        Attendance.select(Attendance, Organization)
+        .join(Organization)
+        .where(Attendance.meeting == meeting_id)
+        .order_by(Organization.name)
+    )
+
+
+# On every meeting page: compiled once.
+_ATTENDANCE = Prepared(_attendance)
 
 
 def attendance(meeting) -> dict[int, Attendance]:
-    rows = (
-        Attendance.select(Attendance, Organization)
-        .join(Organization)
-        .where(Attendance.meeting == meeting.id)
-        .order_by(Organization.name)
-    )
-    return {a.organization_id: a for a in rows}
+    return {a.organization_id: a for a in _ATTENDANCE.run(meeting_id=meeting.id)}
 
 
 def attendance_from_answers(meeting) -> dict[int, str]:

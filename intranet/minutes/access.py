@@ -245,13 +245,21 @@ def visible_sections(account):
     )
 
 
-def current_for_meeting(meeting_id: int, account) -> list[Minutes]:
-    """The meeting's minutes and corrections that `account` may see, oldest first."""
-    return list(
-        visible_minutes(account, "view")
+def _of_meeting(reader, meeting_id):
+    return (
+        visible_minutes(reader, "view")
         .where(Minutes.meeting == meeting_id)
         .order_by(Minutes.created_at, Minutes.id)
     )
+
+
+# Every meeting page asks for its minutes: compiled once per reader.
+_OF_MEETING = Prepared(_of_meeting)
+
+
+def current_for_meeting(meeting_id: int, account) -> list[Minutes]:
+    """The meeting's minutes and corrections that `account` may see, oldest first."""
+    return list(_OF_MEETING.run(sharing.Reader.of(account), meeting_id=meeting_id))
 
 
 def original_and_corrections(context: MinutesContext, account) -> tuple:
