@@ -305,9 +305,10 @@ def test_a_search_looks_the_organisations_up_once(client, org, member, count_que
 
 
 @pytest.fixture
-def count_addresses(monkeypatch):
+def count_addresses(app, monkeypatch):
     """`with count_addresses() as counted:` … `counted.n` is the number of addresses built from
-    the URL map (every `url_for` ends there)."""
+    the URL map (every `url_for` ends there). The app's remembered addresses are forgotten
+    first, so that each block counts what its request builds, not what earlier tests left."""
     from contextlib import contextmanager
     from types import SimpleNamespace
 
@@ -317,6 +318,7 @@ def count_addresses(monkeypatch):
     def counting():
         counted = SimpleNamespace(n=0)
         original = MapAdapter.build
+        app._built_urls.clear()
 
         def build(*args, **kwargs):
             counted.n += 1
