@@ -42,8 +42,7 @@ def load_account(session_id: str):
         account_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    found = _ACCOUNT_WITH_ORGANIZATION.run(account_id=account_id)
-    account = next(iter(found), None)
+    account = _ACCOUNT_WITH_ORGANIZATION.first(account_id=account_id)
     if account is None or not account.active or account.session_version != version:
         return None
     return account

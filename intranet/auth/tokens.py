@@ -95,7 +95,7 @@ class PersonalToken:
         """The active account that owns `token`, or None (unknown, revoked, or deactivated)."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        row = next(iter(self._owner.run(token_hash=self._hash(token))), None)
+        row = self._owner.first(token_hash=self._hash(token))
         if row is None or not row.account.active:
             return None
         return row.account

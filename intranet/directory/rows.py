@@ -36,49 +36,21 @@ COLUMNS = (
 )
 
 
+# The attribute each of COLUMNS fills, in order (a foreign key its `…_id`); the organisation's
+# two names, the last two columns, make one.
+_FILLED = tuple(getattr(column, "object_id_name", column.name) for column in COLUMNS[:-2])
+
+
 class ContactRow:
     """One person as a list shows them. It answers the visibility rule's questions like a
     `Person` (`account_id`, `organization_id`, the contact fields and their visibility)."""
 
-    __slots__ = (
-        "id",
-        "account_id",
-        "organization_id",
-        "title",
-        "given_name",
-        "family_name",
-        "function",
-        "phone",
-        "phone_visibility",
-        "mobile",
-        "mobile_visibility",
-        "email",
-        "email_visibility",
-        "organization_name",
-        "url",
-        "organization_url",
-        "links",
-        "not_shared",
-    )
+    __slots__ = (*_FILLED, "organization_name", "url", "organization_url", "links", "not_shared")
 
     def __init__(self, values):
-        (
-            self.id,
-            self.account_id,
-            self.organization_id,
-            self.title,
-            self.given_name,
-            self.family_name,
-            self.function,
-            self.phone,
-            self.phone_visibility,
-            self.mobile,
-            self.mobile_visibility,
-            self.email,
-            self.email_visibility,
-            short_name,
-            name,
-        ) = values
+        *filled, short_name, name = values
+        for attribute, value in zip(_FILLED, filled, strict=True):
+            setattr(self, attribute, value)
         self.organization_name = short_name or name
 
     @property

@@ -272,8 +272,7 @@ def get_meeting_or_404(meeting_id: int, for_edit: bool = False, *, account) -> M
     """Load a meeting and check access where it is loaded: not visible → 404, like absent.
     A read of a restricted meeting is noted for the audit log, which writes it once the answer
     is served (core.audit.record_read): a calendar file refused later records nothing."""
-    found = VISIBLE_MEETING.run(sharing.Reader.of(account), meeting_id=meeting_id)
-    meeting = next(iter(found), None)
+    meeting = VISIBLE_MEETING.first(sharing.Reader.of(account), meeting_id=meeting_id)
     if meeting is None:
         audit.not_found("meeting", Meeting, meeting_id, account)
     context = load_context(meeting)

@@ -72,7 +72,7 @@ VERSIONS = Prepared(_versions)
 
 def alarm_minutes(account) -> int | None:
     """The alarm the person asked for before each meeting of their feed (on /account)."""
-    row = next(iter(ALARM.run(account_id=account.id)), None)
+    row = ALARM.first(account_id=account.id)
     return row.alarm_minutes if row else None
 
 

@@ -156,8 +156,7 @@ def get_minutes_or_404(
     is noted for the audit log, which writes it once the answer is served
     (core.audit.record_read), unless the route records its own entry (`record_view=False`,
     the PDF export)."""
-    found = VISIBLE_MINUTES.run(sharing.Reader.of(account), minutes_id=minutes_id)
-    minutes = next(iter(found), None)
+    minutes = VISIBLE_MINUTES.first(sharing.Reader.of(account), minutes_id=minutes_id)
     if minutes is None:
         audit.not_found("minutes", Minutes, minutes_id, account)
     context = context_for(minutes)

@@ -34,14 +34,7 @@ def locale_name() -> str:
     finds the locale through several proxy look-ups, and a month grid asks a hundred times."""
     if not has_app_context():
         return str(get_locale())
-    state = getattr(g, "_flask_babel", None)
-    cached = getattr(state, "intranet_locale_name", None)
-    if cached is not None and cached[0] is getattr(state, "babel_locale", None):
-        return cached[1]
-    locale = get_locale()  # sets up Flask-Babel's per-request state
-    name = str(locale)
-    g._flask_babel.intranet_locale_name = (locale, name)
-    return name
+    return _per_locale("intranet_locale_name", lambda: str(get_locale()))
 
 
 @lru_cache(maxsize=8192)
@@ -63,21 +56,23 @@ def local_time(value: dt.datetime | None, format: str = "medium") -> str:
 
 
 def translations():
-    """The request's catalogue, looked up once per locale and request.
+    """The request's catalogue, looked up once per locale and request: Flask-Babel finds locale
+    and catalogue anew for every string (about ten proxy lookups); a page shows 150 or more."""
+    return _per_locale("intranet_translations", get_translations)
 
-    Flask-Babel finds locale and catalogue anew for every string (about ten proxy lookups); a
-    page shows 150 or more strings. The entry sits beside Flask-Babel's own cached locale and is
-    only used while that locale is still the same object.
-    """
+
+def _per_locale(name: str, compute):
+    """`compute()`'s answer, kept beside Flask-Babel's own cached locale of this request and
+    used only while that locale is still the same object."""
     state = getattr(g, "_flask_babel", None)
-    cached = getattr(state, "intranet_translations", None)
+    cached = getattr(state, name, None)
     if cached is not None and cached[0] is getattr(state, "babel_locale", None):
         return cached[1]
-    catalogue = get_translations()  # sets up Flask-Babel's per-request state, locale included
+    value = compute()  # sets up Flask-Babel's per-request state, locale included
     state = getattr(g, "_flask_babel", None)
     if state is not None:
-        state.intranet_translations = (state.babel_locale, catalogue)
-    return catalogue
+        setattr(state, name, (state.babel_locale, value))
+    return value
 
 
 # The template side of the catalogue, as Jinja's "newstyle" gettext behaves: the translation

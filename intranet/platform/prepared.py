@@ -129,6 +129,10 @@ class Prepared:
             self._compare(database, arguments, values, sql, bound)
         return query._get_cursor_wrapper(database.execute_sql(sql, bound))
 
+    def first(self, *arguments: Hashable, **values):
+        """The first row `run` gives, or None."""
+        return next(iter(self.run(*arguments, **values)), None)
+
     def _compare(self, database, arguments, values, sql, bound) -> None:
         fresh_sql, fresh_params = (
             database.get_sql_context().sql(self.build(*arguments, **values)).query()
