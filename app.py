@@ -1,6 +1,7 @@
 """Entry point: `app` for `flask --app app …`; `python app.py [--host H] [--port P]` serves with waitress."""
 
 import argparse
+import logging
 import sys
 
 from intranet import create_app
@@ -15,12 +16,10 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args(argv)
 
-    from waitress import serve as waitress_serve
-
     from intranet import migrations
     from intranet.auth.services import issue_setup_token
     from intranet.platform.db import db
-    from intranet.platform.web import waitress_options
+    from intranet.platform.web import make_server
 
     if app.config["SCHEMA_PENDING"]:
         print(
@@ -39,7 +38,10 @@ def serve(argv: list[str]) -> int:
         from intranet.core import outbox
 
         outbox.start_background(app)
-    waitress_serve(app, **waitress_options(app, args.host, args.port, args.threads))
+    server = make_server(app, args.host, args.port, args.threads)
+    logging.basicConfig()  # waitress reports its errors through logging
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
     return 0
 
 

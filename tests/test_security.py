@@ -131,7 +131,7 @@ def test_waitress_body_limit_follows_the_upload_limit(app):
     from intranet.platform.web import MULTIPART_OVERHEAD, waitress_options
 
     app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024
-    options = waitress_options(app, "127.0.0.1", 0, 2)
+    options = waitress_options(app, "127.0.0.1", 0)
     assert options["max_request_body_size"] == 5 * 1024 * 1024 + MULTIPART_OVERHEAD
 
 
@@ -139,11 +139,9 @@ def test_server_refuses_an_announced_huge_body_at_once(app):
     import socket
     import threading
 
-    from waitress import create_server
+    from intranet.platform.web import make_server
 
-    from intranet.platform.web import waitress_options
-
-    server = create_server(app, **waitress_options(app, "127.0.0.1", 0, 2))
+    server = make_server(app, "127.0.0.1", 0, 2)
     loop = threading.Thread(target=server.run, daemon=True)
     loop.start()
     try:

@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from waitress import create_server
 
 from intranet.platform.db import db
+from intranet.platform.web import make_server
 from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def live_app(tmp_path):
 
 @pytest.fixture
 def live_server(live_app):
-    server = create_server(live_app, host="127.0.0.1", port=0, threads=4)
+    server = make_server(live_app, "127.0.0.1", 0, threads=4)
     closing = threading.Event()
 
     def serve():

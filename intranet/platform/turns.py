@@ -1,0 +1,90 @@
+"""Waitress's threads take requests one at a time, and get help when one request is slow.
+
+Python runs one thread at a time. Eight threads working on eight requests at once gain nothing
+on pages that are all Python and SQLite, and lose a great deal: the sqlite3 module lets go of
+the interpreter lock for every row it steps, and each time a waiting thread is woken to try for
+it. Under 16 connections the contacts page cost 10.5 ms of CPU and 851 context switches per
+request with eight threads at once, against 5.3 ms and 9 with a single thread (`perf stat -p`,
+ten years of demo data).
+
+A single thread, though, would let one slow request (a PDF, a password hash, a database lock
+held by a backup) hold up everyone behind it. So one thread takes the requests from the queue,
+one after the other, and keeps that turn while it is quick; once it has been on one request for
+longer than PATIENCE, the next idle thread takes the turn and the queue moves on beside it.
+
+The dispatcher is given to waitress through `create_server(_dispatcher=…)`, which waitress
+marks as a test shim: `tests/test_turns.py` runs it in a real waitress server, so an upgrade
+that changes it fails there first (waitress is pinned in requirements.txt).
+"""
+
+import time
+
+from waitress.task import ThreadedTaskDispatcher
+
+# Longer than a page takes (5–15 ms of CPU at ten years of data), short enough to go unnoticed
+# by whoever waits behind a slow request.
+PATIENCE = 0.05
+
+
+class TakingTurns(ThreadedTaskDispatcher):
+    def __init__(self, threads: int, patience: float = PATIENCE):
+        super().__init__()
+        self.patience = patience
+        self._taker = None  # the thread whose turn it is; None: the next one to come
+        self._started = None  # when the taker began its request; None between requests
+        self.set_thread_count(threads)
+
+    def add_task(self, task) -> None:
+        with self.lock:
+            self.queue.append(task)
+            # A quick taker comes back for this one without being woken. Idle threads are woken
+            # when there is nobody to take it, when the taker is slow, and when the queue starts:
+            # from then on they look at the taker now and then (see _until_slow).
+            if self._taker is None or self._is_slow() or len(self.queue) == 1:
+                self.queue_cv.notify()
+
+    def handler_thread(self, thread_no) -> None:
+        while True:
+            with self.lock:
+                while self.stop_count == 0 and not self._may_take(thread_no):
+                    self.active_count -= 1
+                    self.queue_cv.wait(self._until_slow())
+                    self.active_count += 1
+                if self.stop_count > 0:
+                    # Waitress's own bookkeeping for a thread that stops.
+                    if self._taker == thread_no:
+                        self._taker = None
+                    self.active_count -= 1
+                    self.stop_count -= 1
+                    self.threads.discard(thread_no)
+                    self.thread_exit_cv.notify()
+                    return
+                task = self.queue.popleft()
+                self._taker, self._started = thread_no, time.monotonic()
+            try:
+                task.service()
+            except BaseException:
+                self.logger.exception("Exception when servicing %r", task)
+            finally:
+                with self.lock:
+                    if self._taker == thread_no:
+                        self._started = None
+                        if not self.queue:
+                            self._taker = None
+
+    def _may_take(self, thread_no) -> bool:
+        if not self.queue:
+            return False
+        return self._taker is None or self._taker == thread_no or self._is_slow()
+
+    def _is_slow(self) -> bool:
+        return self._started is not None and time.monotonic() - self._started >= self.patience
+
+    def _until_slow(self) -> float | None:
+        """How long an idle thread may sleep before it should look whether the taker is slow:
+        for ever while nothing waits in the queue."""
+        if not self.queue:
+            return None
+        if self._started is None:
+            return self.patience
+        return max(self._started + self.patience - time.monotonic(), 0.001)
