@@ -19,7 +19,7 @@ def serve(argv: list[str]) -> int:
     from intranet import migrations
     from intranet.auth.services import issue_setup_token
     from intranet.platform.db import db
-    from intranet.platform.web import make_server
+    from intranet.platform.serving import make_server
 
     if app.config["SCHEMA_PENDING"]:
         print(

@@ -128,7 +128,7 @@ def test_database_outage_answers_503_on_healthz(app, client, monkeypatch):
 
 
 def test_waitress_body_limit_follows_the_upload_limit(app):
-    from intranet.platform.web import MULTIPART_OVERHEAD, waitress_options
+    from intranet.platform.serving import MULTIPART_OVERHEAD, waitress_options
 
     app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024
     options = waitress_options(app, "127.0.0.1", 0)
@@ -139,7 +139,7 @@ def test_server_refuses_an_announced_huge_body_at_once(app):
     import socket
     import threading
 
-    from intranet.platform.web import make_server
+    from intranet.platform.serving import make_server
 
     server = make_server(app, "127.0.0.1", 0, 2)
     loop = threading.Thread(target=server.run, daemon=True)

@@ -39,33 +39,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-# Room for multipart boundaries and part headers around an upload of the largest allowed size.
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-def waitress_options(app, host: str, port: int) -> dict:
-    """The arguments for waitress.create_server.
-
-    Waitress accepts bodies up to 1 GiB by default and reads them before Flask sees the
-    request; bounded by the app's own limit, a client announcing a larger body is refused
-    with 413 at once instead of holding a thread while it trickles the body in.
-    """
-    options = {"host": host, "port": port, "ident": "intranet"}
-    limit = app.config.get("MAX_CONTENT_LENGTH")
-    if limit:
-        options["max_request_body_size"] = int(limit) + MULTIPART_OVERHEAD
-    return options
-
-
-def make_server(app, host: str, port: int, threads: int):
-    """The waitress server `python app.py` runs; its threads take turns (`platform.turns`)."""
-    from waitress import create_server
-
-    from intranet.platform.turns import TakingTurns
-
-    return create_server(app, _dispatcher=TakingTurns(threads), **waitress_options(app, host, port))
-
-
 class _TemplateGlobals(ChainMap):
     """A template's globals over the environment's, as Jinja makes them, with a quicker "in".
 

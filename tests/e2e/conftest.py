@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from intranet.platform.db import db
-from intranet.platform.web import make_server
+from intranet.platform.serving import make_server
 from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[2]

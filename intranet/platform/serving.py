@@ -1,11 +1,11 @@
-"""Waitress's threads take requests one at a time, and get help when one request is slow.
+"""The waitress server `python app.py` runs, with threads that take turns.
 
 Python runs one thread at a time. Eight threads working on eight requests at once gain nothing
 on pages that are all Python and SQLite, and lose a great deal: the sqlite3 module lets go of
 the interpreter lock for every row it steps, and each time a waiting thread is woken to try for
 it. Under 16 connections the contacts page cost 10.5 ms of CPU and 851 context switches per
-request with eight threads at once, against 5.3 ms and 9 with a single thread (`perf stat -p`,
-ten years of demo data).
+request with eight threads at once, against 5.8 ms and 9 with turns (`perf stat -p`, ten years
+of demo data).
 
 A single thread, though, would let one slow request (a PDF, a password hash, a database lock
 held by a backup) hold up everyone behind it. So one thread takes the requests from the queue,
@@ -13,17 +13,39 @@ one after the other, and keeps that turn while it is quick; once it has been on 
 longer than PATIENCE, the next idle thread takes the turn and the queue moves on beside it.
 
 The dispatcher is given to waitress through `create_server(_dispatcher=…)`, which waitress
-marks as a test shim: `tests/test_turns.py` runs it in a real waitress server, so an upgrade
+marks as a test shim: `tests/test_serving.py` runs it in a real waitress server, so an upgrade
 that changes it fails there first (waitress is pinned in requirements.txt).
 """
 
 import time
 
+from waitress import create_server
 from waitress.task import ThreadedTaskDispatcher
 
+# Room for multipart boundaries and part headers around an upload of the largest allowed size.
+MULTIPART_OVERHEAD = 64 * 1024
 # Longer than a page takes (5–15 ms of CPU at ten years of data), short enough to go unnoticed
 # by whoever waits behind a slow request.
 PATIENCE = 0.05
+
+
+def waitress_options(app, host: str, port: int) -> dict:
+    """The arguments for waitress.create_server.
+
+    Waitress accepts bodies up to 1 GiB by default and reads them before Flask sees the
+    request; bounded by the app's own limit, a client announcing a larger body is refused
+    with 413 at once instead of holding a thread while it trickles the body in.
+    """
+    options = {"host": host, "port": port, "ident": "intranet"}
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    if limit:
+        options["max_request_body_size"] = int(limit) + MULTIPART_OVERHEAD
+    return options
+
+
+def make_server(app, host: str, port: int, threads: int):
+    """The waitress server `python app.py` runs (`server.run()` serves until it is closed)."""
+    return create_server(app, _dispatcher=TakingTurns(threads), **waitress_options(app, host, port))
 
 
 class TakingTurns(ThreadedTaskDispatcher):

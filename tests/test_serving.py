@@ -1,12 +1,11 @@
-"""Waitress's threads take turns (`platform.turns`): one request at a time while each is quick,
+"""Waitress's threads take turns (`platform.serving`): one request at a time while each is quick,
 in the order they came, and help for the queue when one is slow."""
 
 import threading
 import time
 import urllib.request
 
-from intranet.platform.turns import TakingTurns
-from intranet.platform.web import make_server
+from intranet.platform.serving import TakingTurns, make_server
 
 WAIT = 5  # seconds a test waits for something that should happen at once
 
@@ -104,10 +103,18 @@ def test_a_failing_request_does_not_stop_the_queue():
 
 
 def test_idle_threads_sleep_until_there_is_work_and_stop_on_shutdown():
-    dispatcher = _dispatcher(patience=0.05)
-    assert dispatcher._until_slow() is None  # no queue: nothing to look at every 50 ms
-    assert dispatcher.shutdown(timeout=WAIT)
-    assert not dispatcher.threads
+    dispatcher, log = _dispatcher(patience=0.05), []
+    try:
+        first, second = Task(log, "first"), Task(log, "second")
+        dispatcher.add_task(first)
+        assert first.done.wait(WAIT)
+        time.sleep(0.1)
+        assert dispatcher._until_slow() is None  # nothing waits: no thread looks at the clock
+        dispatcher.add_task(second)
+        assert second.done.wait(WAIT)
+    finally:
+        assert dispatcher.shutdown(timeout=WAIT)
+    assert not dispatcher.threads  # every thread stopped
 
 
 def test_the_server_answers_concurrent_requests_one_at_a_time(app):
