@@ -1,6 +1,9 @@
 """GET /search: one box over meetings and contacts, with each area's visibility rule."""
 
+import bisect
 import datetime as dt
+import itertools
+import random
 import re
 
 import pytest
@@ -662,3 +665,19 @@ def test_letters_the_database_drops_never_make_a_word_match_every_item(app, quer
     fulltext.index("meeting", 2, "Protokoll", "Auch nichts")
     found = fulltext.search("meeting", [1, 2], search_terms(query))
     assert found.total == 0, [m.item_id for m in found.matches]
+
+
+def test_positions_in_folded_text_map_back_like_a_character_by_character_count():
+    """`marking._Shifts` looks only at the characters that fold to more or fewer than one; the
+    result must be what counting every character's fold gives, for every position."""
+    pieces = ["a", "Straße", "ß", "e\u0301", "\u0301", "ﬁ", "Ǆ", "İ", " ", "Über", "x\u0308\u0301"]
+    chooser = random.Random(7)
+    for _ in range(300):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randrange(1, 12)))
+        folded, shifts = marking._folded(text)
+        fold_lengths = [len(marking._FOLDS[ord(ch)]) for ch in text]
+        ends = list(itertools.accumulate(fold_lengths))
+        assert len(folded) == ends[-1]
+        for position in range(len(folded) + 1):
+            expected = min(bisect.bisect_right(ends, position), len(text))
+            assert marking._original_index(shifts, position) == expected, (text, position)

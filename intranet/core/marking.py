@@ -8,7 +8,6 @@ escaped.
 
 import bisect
 import functools
-import itertools
 import re
 import unicodedata
 
@@ -49,24 +48,55 @@ _FOLDS = _Folds()
 _UNEVEN: set[str] = set()
 
 
-def _folded(text: str) -> tuple[str, list[int] | None]:
+def _folded(text: str) -> tuple[str, "_Shifts | None"]:
     """`text` folded like the index (str.translate does the work in C: minutes can be long),
-    and, when some characters fold to more or fewer characters ("ß" → "ss"), where in the
-    folded text each original character ends, so that positions can be mapped back; None
-    when they line up."""
+    and, when some characters fold to more or fewer characters ("ß" → "ss"), where their folds
+    lie, so that positions can be mapped back; None when they line up."""
     if text.isascii():
         return text.lower(), None
     folded = text.translate(_FOLDS)
     if _UNEVEN.isdisjoint(text):
         return folded, None
-    return folded, list(itertools.accumulate(len(_FOLDS[ord(ch)]) for ch in text))
+    return folded, _Shifts(text)
 
 
-def _original_index(text: str, ends: list[int] | None, position: int) -> int:
-    """The index in `text` of the character that folded `position` came from."""
-    if ends is None:
-        return position
-    return min(bisect.bisect_right(ends, position), len(text))
+class _Shifts:
+    """The characters of a text that fold to more or fewer than one character, each with the
+    place its fold starts in the folded text. Between two of them the folded text runs in step
+    with the text as written, so only they are looked at (a German text has an "ß" in most
+    paragraphs; walking every character in Python cost a search page a millisecond)."""
+
+    def __init__(self, text: str):
+        self.length = len(text)
+        self.starts: list[int] = []  # where each fold starts, for bisect
+        self.uneven: list[tuple[int, int, int]] = []  # (index in text, fold start, fold length)
+        extra = 0
+        for found in _uneven_pattern(len(_UNEVEN)).finditer(text):
+            index, fold = found.start(), len(_FOLDS[ord(found.group())])
+            self.starts.append(index + extra)
+            self.uneven.append((index, index + extra, fold))
+            extra += fold - 1
+
+    def original_index(self, position: int) -> int:
+        """The index in the text of the character that folded `position` came from."""
+        last = bisect.bisect_right(self.starts, position) - 1
+        if last < 0:
+            return min(position, self.length)
+        index, start, fold = self.uneven[last]
+        if position < start + fold:
+            return index
+        return min(index + 1 + position - start - fold, self.length)
+
+
+@functools.lru_cache(maxsize=1)
+def _uneven_pattern(count: int) -> re.Pattern:
+    """Any character of `_UNEVEN`, which only grows: its size tells the pattern's age."""
+    return re.compile("[" + "".join(map(re.escape, sorted(_UNEVEN))) + "]")
+
+
+def _original_index(shifts: _Shifts | None, position: int) -> int:
+    """The index in the text as written of the character that folded `position` came from."""
+    return position if shifts is None else shifts.original_index(position)
 
 
 @functools.lru_cache(maxsize=256)
@@ -81,13 +111,13 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern:
 
 def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """Where in `text` (as written) a word starts a folded word."""
-    folded, ends = _folded(text)
+    folded, shifts = _folded(text)
     spans = []
     for found in _pattern(tuple(words)).finditer(folded):
         start, end = found.span()
-        if ends is not None:
-            start = _original_index(text, ends, start)
-            end = _original_index(text, ends, end - 1) + 1
+        if shifts is not None:
+            start = _original_index(shifts, start)
+            end = _original_index(shifts, end - 1) + 1
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
         else:
@@ -101,13 +131,13 @@ def _first_match(text: str, words: list[str]) -> int | None:
     # there is a match in the whole text too (folding goes character by character), and no
     # earlier one was cut off by the head's end if this one starts a longest word before it.
     if len(text) > FIRST_MATCH_HEAD:
-        folded, ends = _folded(text[:FIRST_MATCH_HEAD])
+        folded, shifts = _folded(text[:FIRST_MATCH_HEAD])
         found = _pattern(tuple(words)).search(folded)
         if found is not None and found.start() + max(map(len, words)) <= len(folded):
-            return _original_index(text, ends, found.start())
-    folded, ends = _folded(text)
+            return _original_index(shifts, found.start())
+    folded, shifts = _folded(text)
     found = _pattern(tuple(words)).search(folded)
-    return None if found is None else _original_index(text, ends, found.start())
+    return None if found is None else _original_index(shifts, found.start())
 
 
 def _mark(text: str, spans: list[tuple[int, int]], offset: int = 0) -> Markup:
