@@ -1,4 +1,4 @@
-"""The ceiling: a bare Flask "hello" on waitress with the app's thread count."""
+"""The ceiling: a bare Flask "hello" on waitress as it comes, with the app's thread count."""
 
 import sys
 

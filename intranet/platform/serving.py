@@ -93,6 +93,12 @@ class TakingTurns(ThreadedTaskDispatcher):
                         self._started = None
                         if not self.queue:
                             self._taker = None
+            # Let go of the interpreter lock once between two requests. Waitress's main thread
+            # reads and sends for every connection, and a thread that wants the lock back after
+            # a send waits until the holder lets go or five milliseconds pass; a taker going
+            # from one quick request to the next without a database call in between would hold
+            # it that long each time (a bare "hello" app: 130 req/s without this, 2,100 with).
+            time.sleep(0)
 
     def _may_take(self, thread_no) -> bool:
         if not self.queue:
