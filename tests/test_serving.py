@@ -17,6 +17,9 @@ class Task:
         self.log, self.name, self.hold, self.fail = log, name, hold, fail
         self.done = threading.Event()
 
+    def cancel(self):  # what waitress's shutdown does with a task still queued
+        self.done.set()
+
     def service(self):
         self.log.append(("in", self.name, threading.get_ident()))
         try:
@@ -29,6 +32,13 @@ class Task:
         finally:
             self.log.append(("out", self.name, threading.get_ident()))
             self.done.set()
+
+
+def _until(condition, limit=WAIT):
+    ends = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < ends, "gave up waiting"
+        time.sleep(0.001)
 
 
 def _most_inside(log: list) -> int:
@@ -75,6 +85,27 @@ def test_a_slow_request_gets_help_for_the_queue_behind_it():
     finally:
         dispatcher.shutdown()
     assert _most_inside(log) == 2
+
+
+def test_a_second_slow_request_does_not_hold_up_the_queue_either():
+    """Slow, slow, quick: when the thread that watched the queue takes the turn for the second
+    slow request, another one watches for the quick one behind it."""
+    dispatcher, log = _dispatcher(patience=0.05), []
+    first_hold, second_hold = threading.Event(), threading.Event()
+    try:
+        first = Task(log, "first slow", hold=first_hold)
+        dispatcher.add_task(first)
+        _until(lambda: dispatcher._started is not None)
+        second, quick = Task(log, "second slow", hold=second_hold), Task(log, "quick")
+        dispatcher.add_task(second)
+        dispatcher.add_task(quick)
+        assert quick.done.wait(WAIT), "the quick request waited for a slow one to end"
+        assert not first.done.is_set() and not second.done.is_set()
+    finally:
+        first_hold.set()
+        second_hold.set()
+        dispatcher.shutdown()
+    assert _most_inside(log) == 3
 
 
 def test_a_quick_request_keeps_the_next_one_waiting():
@@ -146,5 +177,22 @@ def test_the_server_answers_concurrent_requests_one_at_a_time(app):
             client.join(WAIT)
     finally:
         server.trigger.pull_trigger(server.close)
+        assert server.task_dispatcher.shutdown(timeout=WAIT)
     assert statuses == [200] * 12
     assert max(most) == 1
+
+
+def test_a_queue_deeper_than_the_threads_is_reported_once_in_a_while(caplog):
+    dispatcher, log, hold = _dispatcher(patience=WAIT), [], threading.Event()
+    try:
+        with caplog.at_level("WARNING", logger="waitress.queue"):
+            tasks = [Task(log, str(n), hold=hold) for n in range(12)]
+            for task in tasks:
+                dispatcher.add_task(task)
+    finally:
+        hold.set()
+        dispatcher.shutdown()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "waitress.queue"]
+    # Four threads: the first warning comes when five wait, and only one comes in ten seconds.
+    assert len(warnings) == 1
+    assert warnings[0] in ("Task queue depth is 5", "Task queue depth is 6")

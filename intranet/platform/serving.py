@@ -44,7 +44,9 @@ def waitress_options(app, host: str, port: int) -> dict:
 
 
 def make_server(app, host: str, port: int, threads: int):
-    """The waitress server `python app.py` runs (`server.run()` serves until it is closed)."""
+    """The waitress server `python app.py` runs. `server.run()` serves; a server stopped
+    with `close()` from elsewhere also needs `server.task_dispatcher.shutdown()` for its
+    threads (waitress's single-socket server does not do that itself)."""
     return create_server(app, _dispatcher=TakingTurns(threads), **waitress_options(app, host, port))
 
 
@@ -54,11 +56,17 @@ class TakingTurns(ThreadedTaskDispatcher):
         self.patience = patience
         self._taker = None  # the thread whose turn it is; None: the next one to come
         self._started = None  # when the taker began its request; None between requests
+        self._quiet_until = 0.0  # no queue warning before this time
         self.set_thread_count(threads)
 
     def add_task(self, task) -> None:
         with self.lock:
             self.queue.append(task)
+            if len(self.queue) > len(self.threads) and time.monotonic() > self._quiet_until:
+                # Waitress's overload signal, where waiting is no longer taking turns (more
+                # requests wait than there are threads), once in ten seconds at most.
+                self.queue_logger.warning("Task queue depth is %d", len(self.queue))
+                self._quiet_until = time.monotonic() + 10
             # A quick taker comes back for this one without being woken. Idle threads are woken
             # when there is nobody to take it, when the taker is slow, and when the queue starts:
             # from then on they look at the taker now and then (see _until_slow).
@@ -82,7 +90,12 @@ class TakingTurns(ThreadedTaskDispatcher):
                     self.thread_exit_cv.notify()
                     return
                 task = self.queue.popleft()
+                handed_over = self._taker != thread_no
                 self._taker, self._started = thread_no, time.monotonic()
+                if handed_over and self.queue:
+                    # The thread that watched the queue took the turn: wake another to watch
+                    # for the rest, or they wait for the next arrival even if this one is slow.
+                    self.queue_cv.notify()
             try:
                 task.service()
             except BaseException:

@@ -68,6 +68,7 @@ def live_server(live_app):
     yield f"http://127.0.0.1:{server.effective_port}"
     closing.set()
     server.close()
+    server.task_dispatcher.shutdown()
     if not db.is_closed():
         db.close()
 
