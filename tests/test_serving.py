@@ -5,6 +5,8 @@ import threading
 import time
 import urllib.request
 
+from intranet.auth import passwords
+from intranet.platform import serving
 from intranet.platform.serving import TakingTurns, make_server
 
 WAIT = 5  # seconds a test waits for something that should happen at once
@@ -106,6 +108,37 @@ def test_a_second_slow_request_does_not_hold_up_the_queue_either():
         second_hold.set()
         dispatcher.shutdown()
     assert _most_inside(log) == 3
+
+
+def test_a_request_that_steps_aside_lets_the_queue_on_at_once():
+    """A sign-in's password check waits a tenth of a second or more without Python: the
+    requests behind it need not wait the patience first."""
+    dispatcher, log, hold = _dispatcher(patience=WAIT), [], threading.Event()
+
+    class PasswordCheck(Task):
+        def service(self):
+            serving.step_aside()
+            super().service()
+
+    try:
+        check, quick = PasswordCheck(log, "password", hold=hold), Task(log, "quick")
+        dispatcher.add_task(check)
+        _until(lambda: dispatcher._started is not None)
+        dispatcher.add_task(quick)
+        assert quick.done.wait(1), "the quick request waited for the patience"
+        assert not check.done.is_set()
+    finally:
+        hold.set()
+        dispatcher.shutdown()
+
+
+def test_password_hashing_steps_aside_and_does_nothing_outside_a_server(monkeypatch):
+    calls = []
+    serving.step_aside()  # no served request on this thread: nothing happens
+    monkeypatch.setattr(serving, "step_aside", lambda: calls.append(1))
+    hashed = passwords.hash_password("correct horse battery staple")
+    assert passwords.verify_password(hashed, "correct horse battery staple")
+    assert calls == [1, 1]
 
 
 def test_a_quick_request_keeps_the_next_one_waiting():

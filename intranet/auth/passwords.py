@@ -7,6 +7,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
+from intranet.platform import serving
+
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # generous, never truncated; bounds the hashing work per request
 # zxcvbn only needs the beginning to judge guessability; longer input slows it down a lot.
@@ -31,10 +33,12 @@ class WeakPassword(ValueError):
 
 
 def hash_password(password: str) -> str:
+    serving.step_aside()  # a tenth of a second or more without Python: others may go on
     return hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    serving.step_aside()
     try:
         return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
