@@ -3,7 +3,6 @@
 import importlib
 
 from flask import Flask, request, session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.platform import db as database
@@ -11,6 +10,7 @@ from intranet.platform import errors, web
 from intranet.platform.config import LANGUAGES, load_config
 from intranet.platform.extensions import babel, csrf, login_manager
 from intranet.platform.extensions import htmx as htmx_extension  # the name `htmx` is the submodule
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def select_locale():

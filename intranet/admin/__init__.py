@@ -1,8 +1,7 @@
 """Administration: accounts, organisations, site settings, audit log, barrier reports."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
 
 AUDIT_KINDS = {
     "settings.updated": _l("Settings changed"),

@@ -8,8 +8,6 @@ import operator
 import re
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Cast, Value
 
 from intranet.attachments.models import Attachment
@@ -25,6 +23,8 @@ from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting
 from intranet.minutes import access, numbering
 from intranet.minutes.models import Minutes, MinutesSection
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def actions() -> dict:

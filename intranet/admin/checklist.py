@@ -8,8 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import url_for
-from flask_babel import LazyString, ngettext
-from flask_babel import gettext as _
+from flask_babel import LazyString
 
 from intranet.auth.models import SecondFactor
 from intranet.core import mail, outbox, site_settings
@@ -18,6 +17,8 @@ from intranet.core.models import AuditEvent
 from intranet.core.start_page import Panel
 from intranet.platform.db import utcnow
 from intranet.platform.filters import local_time
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 
 # A backup older than this does not count: the README's timer makes one every night.
 BACKUP_FRESH_DAYS = 7

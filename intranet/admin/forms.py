@@ -1,6 +1,5 @@
 """Admin forms."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     HiddenField,
@@ -27,6 +26,7 @@ from intranet.core import site_settings
 from intranet.core.accounts import OrganizationKind, OrganizationStatus, Role
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.directory.forms import OrganizationContactForm
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def role_field():

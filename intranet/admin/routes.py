@@ -1,8 +1,6 @@
 """Administration pages; only for the admin role."""
 
 from flask import Blueprint, abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
@@ -30,6 +28,8 @@ from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person
 from intranet.pages.models import BarrierReport
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 from intranet.platform.web import download
 from intranet.privacy import services as privacy
 

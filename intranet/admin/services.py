@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from intranet.auth import second_factor
 from intranet.auth.services import AccountError
@@ -13,6 +11,8 @@ from intranet.core.accounts import Organization
 from intranet.core.ids import ref
 from intranet.directory import search_provider
 from intranet.platform.db import write_transaction
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 ORGANIZATION_FIELDS = (
     "name",

@@ -1,9 +1,8 @@
 """Files attached to meetings, agenda items and minutes: stored by random id, served only after the access check."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.i18n import ngettext
 
 AUDIT_KINDS = {
     "attachment.added": _l("File added"),

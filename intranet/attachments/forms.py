@@ -1,12 +1,12 @@
 """The upload form: a title, a sharing label and the file."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from intranet.core import sharing
 from intranet.core.forms import Form
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class AttachmentForm(Form):

@@ -1,11 +1,11 @@
 """The attachment record (OParl File): what was uploaded, to which item, under which label."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from intranet.core import sharing
 from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class Attachment(BaseModel):

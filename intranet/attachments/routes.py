@@ -1,7 +1,6 @@
 """Upload, download and removal of attachments; the owning item's page lists them."""
 
 from flask import Blueprint, abort, flash, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.attachments import services
@@ -9,6 +8,7 @@ from intranet.attachments.forms import AttachmentForm
 from intranet.auth.access import require_login
 from intranet.auth.forms import EmptyForm
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 bp.before_request(require_login)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, send_file
-from flask_babel import lazy_gettext as _l
 
 from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
@@ -24,6 +23,7 @@ from intranet.core.ids import ref
 from intranet.core.query_args import parse_key
 from intranet.platform.db import write_transaction
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.web import file_headers
 from intranet.privacy.services import labelled_entry
 

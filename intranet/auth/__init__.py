@@ -1,8 +1,7 @@
 """Accounts, organisations they belong to, sign-in, sessions and the own account page."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
 
 AUDIT_KINDS = {
     "login.succeeded": _l("Sign-in succeeded"),

@@ -3,7 +3,6 @@
 import hashlib
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.auth import mail
@@ -15,6 +14,7 @@ from intranet.core.accounts import NO_PASSWORD, ROLES, Account, Organization, Ro
 from intranet.core.areas import registry
 from intranet.core.ids import ref
 from intranet.platform.db import serialized, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class AccountError(ValueError):

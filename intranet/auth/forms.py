@@ -1,11 +1,11 @@
 """Forms for sign-in, first set-up and the own account."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from intranet.auth.passwords import MAX_LENGTH
 from intranet.core.forms import Form, visible
+from intranet.platform.i18n import lazy_gettext as _l
 
 REQUIRED = _l("Please fill in this field.")
 # Every rule of passwords.check_policy up front, not only in the message after a refusal.

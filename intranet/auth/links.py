@@ -6,8 +6,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.auth import mail
 from intranet.auth.accounts import AccountError, create_account, password_context
 from intranet.auth.models import LinkPurpose, PasswordLink, SetupToken
@@ -17,6 +15,7 @@ from intranet.core import audit
 from intranet.core.accounts import Account, Role
 from intranet.core.ids import ref
 from intranet.platform.db import serialized, utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 # --- First run ---------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ admin's set-up token, second factors, recovery codes, password links and saved f
 
 import enum
 
-from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
     CharField,
@@ -15,6 +14,7 @@ from peewee import (
 
 from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class LoginFailure(BaseModel):

@@ -1,8 +1,6 @@
 """A new password: the person's own change, replacing one the administration typed, and
 the administration's reset. Every other way into the account ends with it."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.auth import mail
 from intranet.auth.accounts import AccountError, end_access, password_context
 from intranet.auth.models import LoginFailure
@@ -11,6 +9,7 @@ from intranet.core import audit
 from intranet.core.accounts import Account
 from intranet.core.ids import ref
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def _set_password(account: Account, password: str, actor, must_change: bool = False) -> None:

@@ -4,10 +4,10 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
 from intranet.platform import serving
+from intranet.platform.i18n import lazy_gettext as _l
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # generous, never truncated; bounds the hashing work per request

@@ -11,12 +11,12 @@ import datetime as dt
 import json
 
 from flask import current_app, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from intranet.auth.models import SavedForm
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import gettext as _
 
 KEPT_FOR = dt.timedelta(hours=1)
 # More than any of the forms accepts (the minutes text: 100,000 characters): a larger POST is

@@ -17,7 +17,6 @@ import time
 import pyotp
 import segno
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from intranet.auth.access import may_change_clearance
@@ -27,6 +26,7 @@ from intranet.core import audit, site_settings
 from intranet.core.accounts import ROLES, Account
 from intranet.core.ids import ref
 from intranet.platform.db import serialized, utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 SETTING = "second_factor_roles"
 RECOVERY_CODE_COUNT = 10

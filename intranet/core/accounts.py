@@ -8,8 +8,6 @@ deferred foreign key resolved at registration was the other choice; it would lea
 queries without the model they join and make table creation depend on import order. Signing
 in, passwords and second factors stay in `auth`."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_login import UserMixin
 from peewee import (
     AutoField,
@@ -24,6 +22,8 @@ from peewee import (
 
 from intranet.platform.db import BaseModel, utcnow
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.i18n import lazy_pgettext
 
 
 class Role(LabelledEnum):

@@ -8,13 +8,13 @@ from functools import partial
 from typing import NoReturn
 
 from flask import g, has_request_context, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.core import sharing
 from intranet.core.models import AuditEvent, RefusedRead
 from intranet.platform.db import db, is_sqlite, serialized, utcnow, write_transaction
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import lazy_gettext as _l
 
 # The log's own kinds and the backup's; each area hands its kinds to the registry (core.areas).
 KINDS = {

@@ -1,11 +1,11 @@
 """The base form of every area: cleans each text field by its kind before any validator runs."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
 from intranet.platform.cleaning import clean_line, clean_text, has_visible, web_address
+from intranet.platform.i18n import lazy_gettext as _l
 
 NOTHING_VISIBLE = _l("Please enter at least one letter or digit.")
 URL_MESSAGE = _l("Please enter a web address such as www.example.org.")

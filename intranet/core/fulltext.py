@@ -20,7 +20,6 @@ and only visible matches are ranked.
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from peewee import (
     JOIN,
@@ -47,6 +46,7 @@ from intranet.core.search import Terms, search_key
 from intranet.platform import prepared
 from intranet.platform.compiled import qualified_name
 from intranet.platform.db import BaseModel, db, is_sqlite, utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 # PostgreSQL parses the folded text with the 'simple' configuration: words as they are, like
 # FTS5's unicode61. The 'german' one stems, and a stem used as a prefix matches too much

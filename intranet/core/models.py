@@ -1,7 +1,6 @@
 """Tables shared by all areas: the audit log, the admin's site settings, workflow history,
 the mail outbox."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
     BlobField,
@@ -15,6 +14,7 @@ from peewee import (
 from intranet.core.accounts import Account
 from intranet.platform.db import BaseModel, utcnow
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class MailState(LabelledEnum):

@@ -18,7 +18,6 @@ import logging
 import time
 
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from intranet.core import mail
 from intranet.core.accounts import Role
@@ -27,6 +26,7 @@ from intranet.core.ids import ref
 from intranet.core.models import DigestEntry, MailOnce, NotificationSettings, SiteSetting
 from intranet.platform.db import release_connection, utcnow, write_transaction
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

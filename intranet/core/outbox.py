@@ -22,12 +22,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.core import mail, notifications
 from intranet.core.models import MailJob, MailState, OutboxAttachment, OutboxMessage
 from intranet.platform.db import is_sqlite, release_connection, utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ list, a fragment, a feed and an export can never disagree about what an account 
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask_babel import lazy_gettext as _l
 from peewee import Case, Expression, Select, SelectBase
 
 from intranet.platform.compiled import Compiled, qualified_name
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class Label(LabelledEnum):

@@ -13,11 +13,10 @@ a separate `cancelled` flag) subclasses `Workflow` and says how its state is rea
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core import audit, versioning
 from intranet.core.models import WorkflowEvent
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.prepared import Prepared
 
 

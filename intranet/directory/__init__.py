@@ -1,8 +1,7 @@
 """The contact directory: organisations' people, need-to-know visibility, vCard, CSV, DSGVO."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
 
 AUDIT_KINDS = {
     "organization.created": _l("Organisation created"),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import gettext as _
 
 from intranet.core.accounts import Organization
 from intranet.directory import services, text
@@ -25,6 +24,7 @@ from intranet.directory.visibility import default_visibility, visible
 from intranet.platform.cleaning import clean_line
 from intranet.platform.db import write_transaction
 from intranet.platform.files import open_private, private_folder
+from intranet.platform.i18n import gettext as _
 
 # The file format is German because the people who open it in Excel are; it does not follow
 # the interface language, so an export always imports again.

@@ -1,6 +1,5 @@
 """Forms of the directory: an entry, a membership, the search box, the CSV upload."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +13,7 @@ from intranet.directory.models import (
     FORMS_OF_ADDRESS,
     Visibility,
 )
+from intranet.platform.i18n import lazy_gettext as _l
 
 VISIBILITY_LABELS = Visibility.labels()
 FORM_OF_ADDRESS_LABELS = {"": _l("— none —"), "ms": _l("Ms"), "mr": _l("Mr")}

@@ -1,6 +1,5 @@
 """People in the directory (OParl Person) and their organisation memberships (OParl Membership)."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
     CharField,
@@ -14,6 +13,7 @@ from peewee import (
 from intranet.core.accounts import Account, Organization
 from intranet.platform.db import BaseModel, utcnow
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class Visibility(LabelledEnum):

@@ -6,8 +6,6 @@ the template only writes the values out (per-row macro calls and `url_for` cost 
 query did).
 """
 
-from flask_babel import gettext as _
-
 from intranet.core.accounts import Organization
 from intranet.core.links import link_pattern
 from intranet.core.pagination import paginate
@@ -15,6 +13,7 @@ from intranet.directory.forms import CONTACT_FIELD_LABELS
 from intranet.directory.models import CONTACT_FIELDS, Person
 from intranet.directory.visibility import split_contact_fields
 from intranet.platform.db import db
+from intranet.platform.i18n import gettext as _
 
 # The columns a row is made of, in the order of `ContactRow`'s slots up to `organization_name`.
 COLUMNS = (

@@ -2,7 +2,6 @@
 see: name, function, organisation), and how hits are found."""
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
 from intranet.core import fulltext
 from intranet.core.accounts import Organization
@@ -14,6 +13,7 @@ from intranet.core.search import (
     Terms,
 )
 from intranet.directory.models import Person
+from intranet.platform.i18n import lazy_gettext as _l
 
 KIND = "person"
 LIMIT = HITS_PER_KIND

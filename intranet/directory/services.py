@@ -1,7 +1,5 @@
 """Changes to the directory: entries, memberships; each in one transaction and audited."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.auth.access import may_change_clearance
 from intranet.core import audit, versioning
 from intranet.core.accounts import Organization
@@ -11,6 +9,7 @@ from intranet.directory.models import Membership, Person
 from intranet.directory.visibility import DataSubject, can_see
 from intranet.platform.cleaning import clean_line
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.privacy.services import iso
 
 NAME_FIELDS = ("title", "given_name", "family_name", "function", "languages")

@@ -1,9 +1,9 @@
 """vCard 3.0 (the version Outlook reads) for one person, an organisation or the whole list."""
 
 import vobject
-from flask_babel import gettext as _
 
 from intranet.directory.visibility import can_see
+from intranet.platform.i18n import gettext as _
 
 
 def person_card(viewer, person) -> vobject.base.Component:

@@ -1,9 +1,8 @@
 """The meeting calendar: meetings, series, agendas, answers, attendance, calendar feeds."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.i18n import ngettext
 
 AUDIT_KINDS = {
     "calendar_feed.renewed": _l("Calendar address renewed"),

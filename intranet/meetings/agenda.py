@@ -1,7 +1,6 @@
 """The agenda of a meeting: items as each reader may see them (numbered the same for all),
 adding, editing, moving and deleting items while the meeting is not cancelled."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 
 from intranet.attachments import services as attachments
@@ -17,6 +16,7 @@ from intranet.meetings.models import (
 )
 from intranet.platform.db import serialized, write_transaction
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.prepared import Prepared
 
 

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, Case, fn
 
 from intranet.core import sharing
@@ -13,6 +12,7 @@ from intranet.meetings.models import (
     Answer,
 )
 from intranet.platform.db import utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.prepared import Prepared
 
 

@@ -2,8 +2,6 @@
 
 from collections import defaultdict
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core import audit
 from intranet.core.accounts import Organization
 from intranet.core.ids import ref
@@ -21,6 +19,7 @@ from intranet.meetings.models import (
 )
 from intranet.meetings.planning import take_step
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.prepared import Prepared
 
 

@@ -1,6 +1,5 @@
 """Forms for meetings, agenda items, cancellation and attendance."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,6 +24,7 @@ from intranet.core import sharing, text
 from intranet.core.forms import URL_MESSAGE, Form, visible
 from intranet.meetings import recurrence
 from intranet.meetings.models import AttendanceStatus
+from intranet.platform.i18n import lazy_gettext as _l
 
 DATE_MESSAGE = _l("Please enter a date, e.g. 2027-03-17.")
 TIME_MESSAGE = _l("Please enter a time, e.g. 18:00.")

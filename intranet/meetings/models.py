@@ -2,7 +2,6 @@
 
 import uuid
 
-from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
     BooleanField,
@@ -18,6 +17,7 @@ from intranet.core import sharing
 from intranet.core.accounts import Account, Organization
 from intranet.platform.db import BaseModel, utcnow
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class MeetingState(LabelledEnum):

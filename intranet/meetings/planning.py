@@ -5,8 +5,6 @@ to those already invited queued in the same transaction."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core import audit, sharing, times, versioning
 from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowConflict, WorkflowError
@@ -26,6 +24,7 @@ from intranet.meetings.models import (
     Series,
 )
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 @dataclass

@@ -4,8 +4,9 @@ import datetime as dt
 
 from dateutil.rrule import rrulestr
 from flask_babel import format_date
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 # How far ahead a series may reach, and how many meetings one rule may make at most.
 MAX_YEARS = 2

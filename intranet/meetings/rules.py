@@ -18,12 +18,11 @@ Every step raises the meeting's version and RFC 5545 SEQUENCE (see planning.take
 form loaded before the step conflicts and calendar programs take the change.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.accounts import Role
 from intranet.core.workflow import PREVIOUS, Transition, Workflow
 from intranet.meetings.models import CANCELLED, HELD, INVITED, PLANNED, Meeting, MeetingState
 from intranet.platform.db import utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 PLANNING_ROLES = (Role.COORDINATOR, Role.ADMIN)
 

@@ -1,8 +1,6 @@
 """Meetings in the site search: what is indexed of a meeting, and how hits are found."""
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from peewee import Case
 
@@ -18,6 +16,8 @@ from intranet.core.sharing import Reader
 from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.filters import local_time
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 KIND = "meeting"
 # Agenda items are items of their own: one may be shared more narrowly than its meeting.

@@ -3,8 +3,6 @@ invitations to several occurrences at once."""
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core import audit, sharing
 from intranet.core.ids import MAX_ID, ref
 from intranet.meetings import mail
@@ -24,6 +22,7 @@ from intranet.meetings.models import (
 from intranet.meetings.planning import invite
 from intranet.platform.db import utcnow, write_transaction
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def series_occurrences(meeting: Meeting, actor) -> tuple[list[Meeting], int]:

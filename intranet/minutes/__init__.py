@@ -1,9 +1,8 @@
 """The minutes archive (Protokolle): documents, their workflow, versions and read confirmations."""
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.i18n import ngettext
 
 AUDIT_KINDS = {
     "minutes.started": _l("Minutes started"),

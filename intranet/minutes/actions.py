@@ -1,8 +1,6 @@
 """Action items after the meeting: the lists by person and organisation, open/done, and
 carrying an open item onto a later agenda."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from intranet.core import audit, sharing, times
@@ -24,6 +22,8 @@ from intranet.minutes.models import (
 )
 from intranet.platform.db import utcnow, write_transaction
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def set_action_state(context, item: ActionItem, state: str, actor) -> None:

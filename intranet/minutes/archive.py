@@ -6,7 +6,6 @@ import datetime as dt
 import io
 from collections import namedtuple
 
-from flask_babel import gettext as _
 from peewee import JOIN, fn
 
 from intranet.core import times
@@ -26,6 +25,7 @@ from intranet.minutes.models import (
 )
 from intranet.minutes.numbering import decision_numbers
 from intranet.platform.db import utcnow
+from intranet.platform.i18n import gettext as _
 
 
 def _meeting_ids_of_organization(organization_id):

@@ -1,6 +1,5 @@
 """Comments and objections while the minutes circulate, and the answers to objections."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from intranet.core import audit, sharing
@@ -19,6 +18,7 @@ from intranet.minutes.models import (
 )
 from intranet.platform.db import utcnow
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.prepared import Prepared
 
 

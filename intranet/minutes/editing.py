@@ -6,9 +6,6 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from peewee import IntegrityError, fn
 
 from intranet.attachments.services import delete_for_owner
@@ -44,6 +41,9 @@ from intranet.minutes.numbering import number_key
 from intranet.minutes.versions import get_version, new_version
 from intranet.platform.db import serialized, utcnow
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.i18n import ngettext
 
 
 def prefill(meeting) -> str:

@@ -1,6 +1,5 @@
 """Forms for minutes: the draft, sections, decisions, action items, workflow steps, comments."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,6 +18,7 @@ from intranet.auth.forms import REQUIRED
 from intranet.core import sharing
 from intranet.core.forms import Form, visible
 from intranet.minutes.models import CommentKind, DecisionResult
+from intranet.platform.i18n import lazy_gettext as _l
 
 MARKDOWN_HINT = _l("Markdown: **bold**, *italic*, lists with -, headings with ###.")
 # About 40 pages: the longest minutes still render in a fraction of a second even when written

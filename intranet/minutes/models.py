@@ -1,7 +1,6 @@
 """Minutes (OParl resultsProtocol): the document, its saved versions, sections with decisions
 and action items, comments and objections, read confirmations and last visits."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import (
     AutoField,
     BooleanField,
@@ -18,6 +17,7 @@ from intranet.core.accounts import Account, Organization
 from intranet.meetings.models import AgendaItem, Meeting
 from intranet.platform.db import BaseModel, utcnow
 from intranet.platform.enums import LabelledEnum
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class MinutesState(LabelledEnum):

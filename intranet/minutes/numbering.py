@@ -1,14 +1,13 @@
 """What minutes are called and cited: the title, the number ("2026/07") and the numbers of
 the decisions in them."""
 
-from flask_babel import gettext as _
-
 from intranet.core.ids import ref
 from intranet.minutes.models import (
     Decision,
     Minutes,
     MinutesSection,
 )
+from intranet.platform.i18n import gettext as _
 
 
 def document_title(minutes: Minutes) -> str:

@@ -6,8 +6,6 @@ The label (core.sharing) always applies in addition: no role reads past it, and 
 role grants nothing beyond what a participant of the admin's organisation may do.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.accounts import Role
 from intranet.core.workflow import Transition, Workflow
 from intranet.minutes.models import (
@@ -20,6 +18,7 @@ from intranet.minutes.models import (
     MinutesState,
 )
 from intranet.platform.db import utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 CO, RE, ME, AD = Role.COORDINATOR, Role.REVIEWER, Role.MEMBER, Role.ADMIN
 EVERYONE = frozenset({CO, RE, ME, AD})

@@ -5,7 +5,6 @@ more narrowly than the minutes around it."""
 from types import SimpleNamespace
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from intranet.core import fulltext
@@ -22,6 +21,7 @@ from intranet.minutes import access, numbering, rules
 from intranet.minutes.models import Minutes, MinutesSection
 from intranet.minutes.search_index import KIND, SECTION_KIND
 from intranet.platform.filters import local_time
+from intranet.platform.i18n import lazy_gettext as _l
 
 LIMIT = HITS_PER_KIND
 

@@ -4,7 +4,6 @@ release note, and read confirmations of released minutes."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from intranet.core import audit
@@ -22,6 +21,7 @@ from intranet.minutes.models import (
     Signoff,
 )
 from intranet.platform.db import utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def may_consent(context: MinutesContext, account) -> bool:

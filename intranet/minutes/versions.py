@@ -5,7 +5,6 @@ import difflib
 import json
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from peewee import fn
 
 from intranet.core import sharing
@@ -15,6 +14,7 @@ from intranet.minutes.models import (
     MinutesVersion,
 )
 from intranet.platform.errors import NotFound
+from intranet.platform.i18n import gettext as _
 
 
 def new_version(minutes, actor, at, note="") -> MinutesVersion:

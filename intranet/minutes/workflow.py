@@ -6,8 +6,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError
 
 from intranet.core import audit, mail, sharing, site_settings, times
@@ -32,6 +30,8 @@ from intranet.minutes.models import (
 )
 from intranet.minutes.versions import new_version
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 def _bump():

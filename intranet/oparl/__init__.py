@@ -1,8 +1,7 @@
 """The OParl 1.1 export: the forum's record for council information systems, behind sign-in."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
 
 AUDIT_KINDS = {
     "oparl.token_renewed": _l("OParl token renewed"),

@@ -1,8 +1,7 @@
 """The personal OParl token (see auth.tokens): only its hash and a nonce are stored."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.auth.tokens import TokenRow
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class OparlToken(TokenRow):

@@ -10,7 +10,6 @@ import json
 from functools import wraps
 
 from flask import Blueprint, Response, flash, g, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -21,6 +20,7 @@ from intranet.oparl import lists, objects, services
 from intranet.oparl.services import TOKEN
 from intranet.platform.errors import NotFound
 from intranet.platform.htmx import redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
 
 bp = Blueprint("oparl", __name__)
 

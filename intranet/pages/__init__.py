@@ -1,8 +1,7 @@
 """Start page, accessibility statement with barrier reports, health check."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
 
 AUDIT_KINDS = {"barrier_report.created": _l("Barrier reported")}
 

@@ -1,11 +1,11 @@
 """The barrier report form."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from intranet.auth.forms import REQUIRED
 from intranet.core.forms import Form
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class BarrierReportForm(Form):

@@ -1,9 +1,9 @@
 """Barrier reports sent from the accessibility statement (§ 12b BGG)."""
 
-from flask_babel import lazy_gettext as _l
 from peewee import AutoField, CharField, DateTimeField, TextField
 
 from intranet.platform.db import BaseModel, utcnow
+from intranet.platform.i18n import lazy_gettext as _l
 
 
 class BarrierReport(BaseModel):

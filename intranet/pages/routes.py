@@ -3,7 +3,6 @@
 import datetime as dt
 
 from flask import Blueprint, flash, jsonify, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.access import require_login
@@ -14,6 +13,7 @@ from intranet.pages.forms import BarrierReportForm
 from intranet.pages.models import BarrierReport
 from intranet.platform.db import db, utcnow, write_transaction
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 bp = Blueprint("pages", __name__)
 

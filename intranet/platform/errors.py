@@ -3,9 +3,10 @@
 import logging
 
 from flask import make_response, render_template, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from intranet.platform.i18n import gettext as _
 
 
 class NotFound(LookupError):

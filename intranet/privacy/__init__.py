@@ -1,8 +1,7 @@
 """DSGVO duties shared by every area: access export, erasure with pseudonyms, record of processing."""
 
-from flask_babel import lazy_gettext as _l
-
 from intranet.core.areas import registry
+from intranet.platform.i18n import lazy_gettext as _l
 
 AUDIT_KINDS = {
     "account.exported": _l("Access export of an account (Art. 15)"),

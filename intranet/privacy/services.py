@@ -16,13 +16,13 @@ import hmac
 import json
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from intranet.core import audit
 from intranet.core.areas import registry
 from intranet.core.ids import ref
 from intranet.core.models import AuditEvent
 from intranet.platform.db import utcnow, write_transaction
+from intranet.platform.i18n import lazy_gettext as _l
 
 WITHHELD = _l(
     "Only number, date and sharing label: the account that made this export may not see this "

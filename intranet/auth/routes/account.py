@@ -1,7 +1,6 @@
 """The own account page: notifications, changing the password, and the language choice."""
 
 from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth import second_factor, services
@@ -19,6 +18,7 @@ from intranet.core import notifications
 from intranet.core.accounts import Account
 from intranet.platform.config import LANGUAGES
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 
 def _account_page(form=None, status=200, **forms):

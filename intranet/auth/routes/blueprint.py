@@ -7,7 +7,6 @@ import datetime as dt
 
 from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask_babel import format_time
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth import saved_forms, second_factor, services
@@ -24,6 +23,7 @@ from intranet.core.accounts import Account
 from intranet.platform.extensions import login_manager
 from intranet.platform.filters import CLOCK
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 bp = Blueprint("auth", __name__)
 

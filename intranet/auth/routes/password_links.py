@@ -2,7 +2,6 @@
 and reset links, and replacing a password the administration typed."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth import services
@@ -13,6 +12,7 @@ from intranet.auth.routes.blueprint import _continue_sign_in, bp
 from intranet.auth.sessions import start_session
 from intranet.core.accounts import Account
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 
 @bp.route("/setup/<token>", methods=["GET", "POST"])

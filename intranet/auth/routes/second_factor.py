@@ -2,7 +2,6 @@
 codes: each asks for the password again."""
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth import second_factor, services
@@ -16,6 +15,7 @@ from intranet.auth.sessions import (
     second_factor_setup_allowed,
 )
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 
 def _with_password(prefix: str, action, done):

@@ -2,8 +2,6 @@
 needs one), keeping the session alive, and signing out."""
 
 from flask import flash, jsonify, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from intranet.auth import second_factor, services
@@ -16,6 +14,8 @@ from intranet.core import audit
 from intranet.core.ids import ref
 from intranet.platform.db import utcnow
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 
 
 @bp.post("/session/extend")

@@ -1,8 +1,6 @@
 """Importing contacts from a CSV file: the upload, then the preview that writes them."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from intranet.directory import csv_io
@@ -10,6 +8,8 @@ from intranet.directory.forms import ImportConfirmForm, ImportUploadForm
 from intranet.directory.routes.blueprint import bp
 from intranet.directory.visibility import can_manage
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 
 
 def _require_manager():

@@ -1,7 +1,6 @@
 """A person's memberships in organisations: adding and removing them."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -12,6 +11,7 @@ from intranet.directory.models import Membership, Person
 from intranet.directory.routes.blueprint import _organization_choices, bp, get_person_or_404
 from intranet.directory.visibility import can_manage
 from intranet.platform.htmx import redirect_to
+from intranet.platform.i18n import gettext as _
 
 
 def _membership_form(person: Person) -> MembershipForm:

@@ -3,7 +3,6 @@
 import datetime as dt
 
 from flask import abort, flash, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
 
@@ -16,6 +15,7 @@ from intranet.directory.models import Membership, Person
 from intranet.directory.routes.blueprint import bp, get_organization_or_404
 from intranet.directory.visibility import can_create, can_edit_organization_contact
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 from intranet.platform.web import download
 
 

@@ -1,7 +1,6 @@
 """One person's entry: its page and vCard, making, editing and deleting it."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -31,6 +30,7 @@ from intranet.directory.visibility import (
     split_contact_fields,
 )
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 from intranet.platform.web import download
 
 

@@ -1,8 +1,6 @@
 """DSGVO: an entry's access export and erasure (admins), and anonymising ended memberships."""
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from intranet.auth.forms import EmptyForm
@@ -11,6 +9,8 @@ from intranet.directory import retention as membership_retention
 from intranet.directory.routes.blueprint import bp, get_person_or_404
 from intranet.directory.visibility import can_manage
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 from intranet.platform.web import download
 from intranet.privacy import services as privacy
 

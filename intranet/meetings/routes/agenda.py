@@ -1,7 +1,6 @@
 """Meeting pages: the agenda of a meeting, changed in place."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.forms import EmptyForm
@@ -10,6 +9,7 @@ from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings.routes.blueprint import _form_error, bp
 from intranet.meetings.routes.page import _agenda_form, _show_context
 from intranet.platform.htmx import redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
 
 # --- Agenda -----------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """Meeting pages: the answer of an invited person, and who attended as the planners record it."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.access import safe_next
@@ -13,6 +12,7 @@ from intranet.meetings.forms import AttendanceForm
 from intranet.meetings.models import ANSWERS
 from intranet.meetings.routes.blueprint import bp
 from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
 
 # --- Answers and attendance -------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ organisations to choose from and a service's error shown at its field. The route
 beside this one add their pages to `bp`."""
 
 from flask import Blueprint, abort, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.auth.access import require_login
@@ -15,6 +14,7 @@ from intranet.core.text import render_markdown
 from intranet.meetings import access, feeds, rules
 from intranet.meetings import overview as meetings_overview
 from intranet.platform.filters import formatted
+from intranet.platform.i18n import lazy_gettext as _l
 
 bp = Blueprint("meetings", __name__)
 

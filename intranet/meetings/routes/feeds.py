@@ -1,7 +1,6 @@
 """Meeting pages: calendar files, the personal calendar feed and its address."""
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.forms import EmptyForm
@@ -9,6 +8,7 @@ from intranet.core import sharing
 from intranet.meetings import access, feeds, ics
 from intranet.meetings.routes.blueprint import bp
 from intranet.platform.htmx import redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
 from intranet.platform.web import conditional, download
 
 

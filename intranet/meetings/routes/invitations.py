@@ -2,8 +2,6 @@
 withdrawing a cancellation) and sending failed mails again."""
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from intranet.auth.forms import EmptyForm
@@ -15,6 +13,8 @@ from intranet.meetings import series as meetings_series
 from intranet.meetings.routes.blueprint import bp
 from intranet.meetings.routes.planning import _message_with_mail
 from intranet.platform.htmx import flash_at, redirect_to
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 
 
 @bp.post("/meetings/<id:meeting_id>/mail/retry")

@@ -1,6 +1,5 @@
 """Meeting pages: the page of one meeting, with the agenda form it shows to planners."""
 
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -18,6 +17,7 @@ from intranet.meetings.forms import AgendaItemForm, CancelForm
 from intranet.meetings.models import MeetingState
 from intranet.meetings.routes.blueprint import _organization_choices, bp
 from intranet.platform.htmx import render
+from intranet.platform.i18n import gettext as _
 
 # --- One meeting ------------------------------------------------------------------------------
 

@@ -4,8 +4,6 @@ template of its series."""
 import datetime as dt
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from peewee import JOIN
 from wtforms.fields.choices import SelectChoice
@@ -26,6 +24,8 @@ from intranet.meetings.routes.blueprint import (
 )
 from intranet.meetings.routes.page import _show_context
 from intranet.platform.htmx import flash_at, redirect_to, render
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import ngettext
 
 # --- Planning ---------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """Minutes pages: the open action items, carrying one into a later meeting, marking one done."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -15,6 +14,7 @@ from intranet.minutes.models import ActionItem
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.filters import formatted
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 
 def format_meeting_date(value) -> str:

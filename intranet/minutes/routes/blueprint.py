@@ -3,12 +3,12 @@ sign-in check, the labels of states, events and steps, the template globals. The
 modules beside this one add their pages to `bp`."""
 
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.auth.access import require_login
 from intranet.minutes import access, editing, numbering, rules
 from intranet.minutes import workflow as minutes_workflow
+from intranet.platform.i18n import lazy_gettext as _l
 
 bp = Blueprint("minutes", __name__)
 

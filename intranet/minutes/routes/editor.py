@@ -4,7 +4,6 @@ restoring a version; the forms the agenda items' routes (sections) share with it
 from dataclasses import dataclass
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -29,6 +28,7 @@ from intranet.minutes.models import Minutes
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.db import utcnow
 from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
 
 # --- Editing the draft ---------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 its versions."""
 
 from flask import abort, flash, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -20,6 +19,7 @@ from intranet.minutes.models import CIRCULATING, RELEASED, CommentKind
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.db import utcnow
 from intranet.platform.htmx import redirect_to, render
+from intranet.platform.i18n import gettext as _
 
 # --- Starting ------------------------------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 consent and corrections, each from the page of one set of minutes."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intranet.auth.forms import EmptyForm
@@ -17,6 +15,8 @@ from intranet.minutes.models import CommentKind, Minutes
 from intranet.minutes.routes.blueprint import bp
 from intranet.minutes.routes.page import _comment_form, _show_context
 from intranet.platform.htmx import redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
+from intranet.platform.i18n import lazy_gettext as _l
 
 # What a step did, in plain words, after it was taken.
 STEP_DONE = {

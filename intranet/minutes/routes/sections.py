@@ -2,7 +2,6 @@
 action items."""
 
 from flask import abort, flash, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from intranet.auth.forms import EmptyForm
@@ -21,6 +20,7 @@ from intranet.minutes.routes.editor import (
     _sent_version,
 )
 from intranet.platform.htmx import flash_at, redirect_to, render, wants_fragment
+from intranet.platform.i18n import gettext as _
 
 # --- Agenda items: text, decisions, action items, each saved in place ---------------------------
 

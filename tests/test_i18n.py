@@ -1,0 +1,66 @@
+"""Python-side translations (`platform.i18n`) read as Flask-Babel's, entry by entry."""
+
+import re
+
+import flask_babel
+import pytest
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from intranet.platform import i18n
+from tests.conftest import ROOT_DIR
+
+
+def _entries():
+    with open(ROOT_DIR / "translations/de/LC_MESSAGES/messages.po", "rb") as handle:
+        return [entry for entry in read_po(handle) if entry.id]
+
+
+def _values(*texts: str) -> dict:
+    """A value for every placeholder in the texts: a number for %(name)d, text otherwise."""
+    found = re.findall(r"%\((\w+)\)([a-z])", "".join(texts))
+    return {name: 3 if kind == "d" else f"<{name}>" for name, kind in found}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_catalogue_entry_reads_as_flask_babel_gives_it(app, language):
+    entries = _entries()
+    assert len(entries) > 500
+    with app.test_request_context("/"), force_locale(language):
+        for entry in entries:
+            if isinstance(entry.id, tuple):
+                singular, plural = entry.id
+                values = _values(singular, plural)
+                values.pop("num", None)
+                for num in (1, 2, 5):
+                    ours = i18n.ngettext(singular, plural, num, **values)
+                    assert ours == flask_babel.ngettext(singular, plural, num, **values)
+            elif entry.context:
+                values = _values(entry.id)
+                theirs = flask_babel.pgettext(entry.context, entry.id, **values)
+                assert i18n.pgettext(entry.context, entry.id, **values) == theirs
+                assert str(i18n.lazy_pgettext(entry.context, entry.id, **values)) == theirs
+            else:
+                values = _values(entry.id)
+                theirs = flask_babel.gettext(entry.id, **values)
+                assert i18n.gettext(entry.id, **values) == theirs
+                assert str(i18n.lazy_gettext(entry.id, **values)) == theirs
+            if language == "de" and not isinstance(entry.id, tuple) and not entry.context:
+                assert i18n.gettext(entry.id, **_values(entry.id)) == (
+                    entry.string % _values(entry.id) if _values(entry.id) else entry.string
+                )
+
+
+def test_a_language_switch_inside_a_request_is_followed(app):
+    with app.test_request_context("/"):
+        with force_locale("de"):
+            assert i18n.gettext("Meeting") == "Termin"
+        with force_locale("en"):
+            assert i18n.gettext("Meeting") == "Meeting"
+        with force_locale("de"):
+            assert str(i18n.lazy_gettext("Meeting")) == "Termin"
+
+
+def test_outside_an_application_the_english_text_is_used():
+    assert i18n.gettext("Meeting") == flask_babel.gettext("Meeting") == "Meeting"
+    assert i18n.ngettext("%(num)s day", "%(num)s days", 2) == "2 days"
