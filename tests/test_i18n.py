@@ -64,3 +64,19 @@ def test_a_language_switch_inside_a_request_is_followed(app):
 def test_outside_an_application_the_english_text_is_used():
     assert i18n.gettext("Meeting") == flask_babel.gettext("Meeting") == "Meeting"
     assert i18n.ngettext("%(num)s day", "%(num)s days", 2) == "2 days"
+
+
+def test_python_code_translates_through_platform_i18n():
+    """Flask-Babel's own gettext family finds locale and catalogue anew for every string; the
+    next module that imports it instead of `intranet.platform.i18n` is named here."""
+    imports = re.compile(r"from flask_babel import (\([^)]*\)|[^\n]*)")
+    slow = {"gettext", "ngettext", "pgettext", "npgettext", "lazy_gettext", "lazy_pgettext"}
+    offenders = []
+    for path in sorted((ROOT_DIR / "intranet").rglob("*.py")):
+        name = path.relative_to(ROOT_DIR / "intranet").as_posix()
+        if name == "platform/i18n.py":
+            continue
+        for names in imports.findall(path.read_text(encoding="utf-8")):
+            imported = {part.split(" as ")[0].strip() for part in names.strip("()").split(",")}
+            offenders += [f"{name}: {found}" for found in sorted(imported & slow)]
+    assert offenders == []
