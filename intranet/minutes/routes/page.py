@@ -53,7 +53,8 @@ def _comment_form(context, sections, form=None):
 
 def _show_context(context, **overrides):
     minutes = context.minutes
-    account = current_user
+    # The account itself, not Flask-Login's proxy: the rules below read it about a hundred times.
+    account = current_user._get_current_object()
     sections = access.sections(context, account)
     # Comments, the sign-off and the read confirmation show only once the minutes circulate.
     circulated = minutes.state in (CIRCULATING, RELEASED)
@@ -110,10 +111,11 @@ def _show_context(context, **overrides):
 
 @bp.get("/minutes/<id:minutes_id>")
 def show(minutes_id):
-    context = access.get_minutes_or_404(minutes_id, account=current_user)
+    account = current_user._get_current_object()
+    context = access.get_minutes_or_404(minutes_id, account=account)
     data = _show_context(context)
-    access.record_section_reads(context, data["sections"], current_user)
-    minutes_archive.mark_seen(context.minutes, current_user)
+    access.record_section_reads(context, data["sections"], account)
+    minutes_archive.mark_seen(context.minutes, account)
     return render("minutes/show.html", **data)
 
 
