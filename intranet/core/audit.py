@@ -84,7 +84,7 @@ def record(action: str, target: str = "", detail: str = "", actor=None) -> Audit
     run on the current schema only, while a command may meet an older one (the backup before
     `db upgrade`, a restored older archive) that has no counting table yet."""
     if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+        actor = current_user._get_current_object()
     address = (request.remote_addr or "") if has_request_context() else ""
     # Appends run one at a time: two writers reading the same last hash would fork the chain.
     with serialized(CHAIN_LOCK):

@@ -60,7 +60,7 @@ def _reader():
         g.oparl_reader = account
         return None
     if current_user.is_authenticated:
-        g.oparl_reader = current_user
+        g.oparl_reader = current_user._get_current_object()
         return None
     return _unauthorized() if _wants_json() else to_login()
 

@@ -23,7 +23,9 @@ def home():
     refusal = require_login()
     if refusal:
         return refusal
-    return render("pages/home.html", panels=start_page.panels_for(current_user))
+    return render(
+        "pages/home.html", panels=start_page.panels_for(current_user._get_current_object())
+    )
 
 
 # The form is public, so one address may send only a few reports an hour.

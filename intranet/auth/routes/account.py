@@ -22,7 +22,7 @@ from intranet.platform.i18n import gettext as _
 
 
 def _account_page(form=None, status=200, **forms):
-    account = current_user
+    account = current_user._get_current_object()
     factor = second_factor.active_factor(account)
     told_settings = notifications.settings_of(account)
     return render(
@@ -49,7 +49,7 @@ def account():
 
 @bp.post("/account/notifications")
 def save_notifications():
-    account = current_user
+    account = current_user._get_current_object()
     form = notifications_form(account, notifications.settings_of(account))
     if not form.validate_on_submit():
         return _account_page(status=422, notifications_form=form)

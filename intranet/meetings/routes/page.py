@@ -24,7 +24,7 @@ from intranet.platform.i18n import gettext as _
 
 def _show_context(context):
     meeting = context.meeting
-    account = current_user
+    account = current_user._get_current_object()  # read often below: not through the proxy
     planner = access.can_plan(account)
     rows = meetings_agenda.agenda_rows(meeting, account, context.person_ids)
     items = [item for _number, item in rows if item]
