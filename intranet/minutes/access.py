@@ -324,27 +324,49 @@ def _every_section(minutes_id: int) -> list[MinutesSection]:
     return list(_SECTIONS_OF.run(minutes_id=minutes_id))
 
 
+def _section_ids_of(minutes_id):
+    return MinutesSection.select(MinutesSection.id).where(MinutesSection.minutes == minutes_id)
+
+
+def _decisions_of(minutes_id):
+    return (
+        Decision.select()
+        .where(Decision.section.in_(_section_ids_of(minutes_id)))
+        .order_by(Decision.position, Decision.id)
+    )
+
+
+def _action_items_of(minutes_id):
+    return (
+        ActionItem.select()
+        .where(ActionItem.section.in_(_section_ids_of(minutes_id)))
+        .order_by(ActionItem.id)
+    )
+
+
+# Every decision and action item of one set of minutes, compiled once: the sections' ids as a
+# sub-select rather than a list, whose length would change the SQL from minutes to minutes.
+_DECISIONS_OF = Prepared(_decisions_of)
+_ACTION_ITEMS_OF = Prepared(_action_items_of)
+
+
 def _with_entries(every: list, keep=None) -> tuple[list, list]:
     """The sections `keep` lets through with their decisions and action items, and the ids of
     every decision in the order they are numbered (by section, then by position): decisions
-    of the other sections are read for that order only and are not kept."""
+    of the other sections are read for that order only and are not kept, nor are the other
+    sections' action items."""
     rows = every if keep is None else [s for s in every if keep(s)]
     kept = {s.id for s in rows}
     decisions, actions, order = {}, {}, {}
     if every:
-        for d in (
-            Decision.select()
-            .where(Decision.section.in_([s.id for s in every]))
-            .order_by(Decision.position, Decision.id)
-        ):
+        for d in _DECISIONS_OF.run(minutes_id=every[0].minutes_id):
             order.setdefault(d.section_id, []).append(d.id)
             if d.section_id in kept:
                 decisions.setdefault(d.section_id, []).append(d)
     if rows:
-        for a in (
-            ActionItem.select().where(ActionItem.section.in_(list(kept))).order_by(ActionItem.id)
-        ):
-            actions.setdefault(a.section_id, []).append(a)
+        for a in _ACTION_ITEMS_OF.run(minutes_id=every[0].minutes_id):
+            if a.section_id in kept:
+                actions.setdefault(a.section_id, []).append(a)
     for section in rows:
         section.decision_list = decisions.get(section.id, [])
         section.action_list = actions.get(section.id, [])

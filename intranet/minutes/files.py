@@ -9,6 +9,7 @@ from intranet.attachments.models import Attachment
 from intranet.attachments.services import Owner, sort_to_owners
 from intranet.minutes import access, numbering
 from intranet.minutes.models import Minutes, MinutesSection
+from intranet.platform.prepared import Prepared
 
 
 def context_owner(context, account) -> Owner:
@@ -55,6 +56,23 @@ def minutes_section_owner(section_id: int, account) -> Owner | None:
     )
 
 
+def _files_of(minutes_id):
+    sections = MinutesSection.select(MinutesSection.id).where(MinutesSection.minutes == minutes_id)
+    return (
+        Attachment.select()
+        .where(
+            ((Attachment.owner_kind == "minutes") & (Attachment.owner_id == minutes_id))
+            | ((Attachment.owner_kind == "minutes_section") & Attachment.owner_id.in_(sections))
+        )
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+
+
+# Every file of one set of minutes and its sections, in the order they are numbered (compiled
+# once; the sections as a sub-select, so that their number does not change the SQL).
+_FILES_OF = Prepared(_files_of)
+
+
 def numbered_files(context, sections, account) -> dict:
     """The owners and visible files of the minutes and of each visible section, and the number
     of each file ("Anlage 3"), counted over every file of the minutes and all their sections
@@ -62,20 +80,7 @@ def numbered_files(context, sections, account) -> dict:
     owners = [context_owner(context, account)] + [
         section_owner(context, s, account) for s in sections
     ]
-    if context.every_section is not None:
-        all_sections = [s.id for s in context.every_section]
-    else:
-        all_sections = MinutesSection.select(MinutesSection.id).where(
-            MinutesSection.minutes == context.minutes.id
-        )
-    every_file = list(
-        Attachment.select()
-        .where(
-            ((Attachment.owner_kind == "minutes") & (Attachment.owner_id == context.minutes.id))
-            | ((Attachment.owner_kind == "minutes_section") & Attachment.owner_id.in_(all_sections))
-        )
-        .order_by(Attachment.created_at, Attachment.id)
-    )
+    every_file = list(_FILES_OF.run(minutes_id=context.minutes.id))
     return {
         "owners": {owner.key: owner for owner in owners},
         "files": sort_to_owners(owners, every_file, account),

@@ -10,6 +10,7 @@ from intranet.core import audit
 from intranet.core.accounts import Account, Organization
 from intranet.core.ids import ref
 from intranet.core.workflow import WorkflowError
+from intranet.meetings.models import Meeting, MeetingOrganization
 from intranet.minutes.access import WORKFLOW, MinutesContext
 from intranet.minutes.comments import comments
 from intranet.minutes.editing import locked
@@ -22,6 +23,7 @@ from intranet.minutes.models import (
 )
 from intranet.platform.db import utcnow
 from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.prepared import Prepared
 
 
 def may_consent(context: MinutesContext, account) -> bool:
@@ -60,11 +62,13 @@ class OrganizationSignoff:
     resolved: bool = True  # for OBJECTED: every objection of the organisation answered
 
 
-def signoffs(context: MinutesContext, every=None) -> list[OrganizationSignoff]:
-    """Per organisation of the meeting: consented (when), objected (answered or not), no answer
-    yet, or silent consent once the deadline has passed or the minutes were released (two
-    queries, one with `every` comment of the minutes from comments.every_comment)."""
-    organizations = list(
+def _organizations_signing(minutes_id, meeting_id):
+    """The meeting's organiser and invited organisations with their consent to the minutes."""
+    organiser = Meeting.select(Meeting.organization).where(Meeting.id == meeting_id)
+    invited = MeetingOrganization.select(MeetingOrganization.organization).where(
+        MeetingOrganization.meeting == meeting_id
+    )
+    return (
         Organization.select(
             Organization.id,
             Organization.name,
@@ -74,11 +78,27 @@ def signoffs(context: MinutesContext, every=None) -> list[OrganizationSignoff]:
         .join(
             Signoff,
             JOIN.LEFT_OUTER,
-            on=(Signoff.organization == Organization.id) & (Signoff.minutes == context.minutes.id),
+            on=(Signoff.organization == Organization.id) & (Signoff.minutes == minutes_id),
         )
-        .where(Organization.id.in_(list(context.meeting_context.organization_ids) or [0]))
+        .where(Organization.id.in_(organiser) | Organization.id.in_(invited))
         .order_by(Organization.name)
         .objects()
+    )
+
+
+# Compiled once: the organisations as sub-selects of the meeting, not a list of their ids
+# (`MeetingContext.organization_ids` reads the same two tables).
+_ORGANIZATIONS_SIGNING = Prepared(_organizations_signing)
+
+
+def signoffs(context: MinutesContext, every=None) -> list[OrganizationSignoff]:
+    """Per organisation of the meeting: consented (when), objected (answered or not), no answer
+    yet, or silent consent once the deadline has passed or the minutes were released (two
+    queries, one with `every` comment of the minutes from comments.every_comment)."""
+    organizations = list(
+        _ORGANIZATIONS_SIGNING.run(
+            minutes_id=context.minutes.id, meeting_id=context.meeting_context.meeting.id
+        )
     )
     if every is None:
         every = MinutesComment.select(
