@@ -1,6 +1,7 @@
 """Sign-in, throttling, passwords and sessions: each rule of the security baseline has a test here."""
 
 import datetime as dt
+import re
 
 import pytest
 from argon2 import PasswordHasher
@@ -409,3 +410,17 @@ def test_account_page_never_calls_a_sign_in_a_meeting(client, org, role):
     for page in pages:
         assert "Kalender-Abonnement" in page or "Kalenderadresse erneuern" in page
         assert "Sitzung" not in page
+
+
+def test_every_token_on_a_page_is_the_one_the_csrf_check_accepts(client, member):
+    """The templates read the request's token from where Flask-WTF keeps it once made: the
+    header for htmx, the sign-out form and the language switch carry one and the same, and
+    it is accepted."""
+    sign_in(client, member)
+    html = client.get("/account").get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    tokens += re.findall(r'"X-CSRFToken": "([^"]+)"', html)
+    assert len(tokens) >= 3
+    assert len(set(tokens)) == 1
+    assert client.post("/logout", data={"csrf_token": tokens[0]}).status_code in (302, 303)
+    assert client.get("/account").status_code == 302

@@ -80,3 +80,24 @@ def test_python_code_translates_through_platform_i18n():
             imported = {part.split(" as ")[0].strip() for part in names.strip("()").split(",")}
             offenders += [f"{name}: {found}" for found in sorted(imported & slow)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_catalogue_text_reads_in_templates_as_jinjas_newstyle_gettext_gives_it(app, language):
+    """A text without values skips the `%` formatting; it must read as if it had not: the
+    catalogue's text as markup, with "%%" written "%" (Jinja's newstyle gettext formats every
+    text)."""
+    from flask import render_template_string
+    from markupsafe import Markup
+
+    texts = [e for e in _entries() if not isinstance(e.id, tuple) and not e.context]
+    with app.test_request_context("/"), force_locale(language):
+        for entry in texts:
+            if "%(" in entry.id:
+                continue
+            expected = Markup(flask_babel.gettext(entry.id)) % {}  # noqa: S704 (our catalogue)
+            assert render_template_string("{{ _(text) }}", text=entry.id) == expected
+        # A "%%" reads "%", and values are escaped.
+        assert render_template_string("{{ _('50%% more') }}") == "50% more"
+        rendered = render_template_string("{{ _('Text by %(name)s', name='<b>') }}")
+        assert rendered == "Text by &lt;b&gt;"

@@ -3,7 +3,8 @@
 import datetime as dt
 from functools import lru_cache
 
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
+from flask.globals import _cv_app
 from flask_babel import (
     format_date,
     format_datetime,
@@ -12,6 +13,7 @@ from flask_babel import (
     get_locale,
     get_translations,
 )
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -61,18 +63,41 @@ def translations():
     return _per_locale("intranet_translations", get_translations)
 
 
+def _request_globals():
+    """The request's `g`, or None outside one, read without Flask's proxy: a page asks for its
+    catalogue, locale or token for each of its texts and forms, and each trip through the proxy
+    costs about two microseconds."""
+    context = _cv_app.get(None)
+    return None if context is None else context.g
+
+
 def _per_locale(name: str, compute):
     """`compute()`'s answer, kept beside Flask-Babel's own cached locale of this request and
     used only while that locale is still the same object."""
-    state = getattr(g, "_flask_babel", None)
+    state = getattr(_request_globals(), "_flask_babel", None)
     cached = getattr(state, name, None)
     if cached is not None and cached[0] is getattr(state, "babel_locale", None):
         return cached[1]
     value = compute()  # sets up Flask-Babel's per-request state, locale included
-    state = getattr(g, "_flask_babel", None)
+    state = getattr(_request_globals(), "_flask_babel", None)
     if state is not None:
         setattr(state, name, (state.babel_locale, value))
     return value
+
+
+def current_locale():
+    """Flask-Babel's `get_locale()`, from where it keeps the request's locale once worked out
+    (`force_locale` sets it there, too)."""
+    locale = getattr(getattr(_request_globals(), "_flask_babel", None), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def csrf_token() -> str:
+    """Flask-WTF's `generate_csrf()`, from where it keeps the request's token once made: a page
+    with several forms asks for it several times, and each call reads the configuration, the
+    session and `g` through their proxies."""
+    token = getattr(_request_globals(), "csrf_token", None)
+    return token if token is not None else generate_csrf()
 
 
 # The template side of the catalogue, as Jinja's "newstyle" gettext behaves: the translation
@@ -83,6 +108,8 @@ def _per_locale(name: str, compute):
 def _formatted_text(eval_context, text: str, variables: dict) -> str:
     if eval_context.autoescape:
         text = Markup(text)  # noqa: S704 (the catalogue is ours; the values are escaped by %)
+    if not variables and "%" not in text:
+        return text  # what `%` would give; most texts of a page have no values
     return text % variables
 
 
@@ -134,7 +161,8 @@ def init_app(app):
         _=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext
     )
     app.jinja_env.globals.update(
-        get_locale=get_locale,
+        get_locale=current_locale,
+        csrf_token=csrf_token,
         # Navigation shows an area only once its blueprint is installed.
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
         section_messages=section_messages,
@@ -142,4 +170,5 @@ def init_app(app):
 
     @app.context_processor
     def site_context():
-        return {"forum_name": current_app.config["FORUM_NAME"]}
+        # Flask-WTF's own context processor hands every template its `generate_csrf`.
+        return {"forum_name": current_app.config["FORUM_NAME"], "csrf_token": csrf_token}

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import flask
-from flask import Response, request, url_for
+from flask import Response, request
 from flask.globals import _cv_request
 from flask.templating import Environment as FlaskEnvironment
 from werkzeug.datastructures import ImmutableMultiDict
@@ -170,7 +170,7 @@ def init_app(app):
 
     def asset(filename: str) -> str:
         """Static address with a content fingerprint, so it can be cached for a year."""
-        return url_for("static", filename=filename, v=_fingerprint(filename))
+        return app.url_for("static", filename=filename, v=_fingerprint(filename))
 
     app.jinja_env.globals["asset"] = asset
 
