@@ -15,5 +15,6 @@ bp.before_request(require_login)
 @bp.get("/search")
 def index():
     query = clean_line(request.args.get("q"))[:200]
-    results = services.search(current_user, query)
+    # The account itself, not Flask-Login's proxy: each provider's rule reads it often.
+    results = services.search(current_user._get_current_object(), query)
     return render("search/index.html", query=query, results=results, min_length=services.MIN_LENGTH)
