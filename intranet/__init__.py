@@ -6,7 +6,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from intranet.platform import db as database
-from intranet.platform import errors, web
+from intranet.platform import errors, web, widgets
 from intranet.platform.config import LANGUAGES, load_config
 from intranet.platform.extensions import babel, csrf, login_manager
 from intranet.platform.extensions import htmx as htmx_extension  # the name `htmx` is the submodule
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.session_protection = "basic"
     csrf.init_app(app)
+    widgets.install()
     htmx_extension.init_app(app)
     babel.init_app(
         app,
