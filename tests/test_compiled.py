@@ -352,6 +352,42 @@ def test_a_prepared_query_gives_what_the_built_query_gives(
     assert "In 4 Tagen" in seen and "In 2 Tagen" not in seen  # RED names the outsider only
 
 
+def test_raw_rows_make_the_objects_the_query_gives(app, member, org, other_org):
+    """`Prepared.raw` hands over the rows unconverted; `object(row)` makes of each what
+    iterating the query gives: the meeting with its converted values, the joined organiser and
+    the selected extras."""
+    import datetime as dt
+
+    from intranet.core.sharing import Reader
+    from intranet.meetings import start
+    from intranet.platform.db import utcnow
+
+    now = utcnow().replace(microsecond=0)
+    factories.meeting("Eigene", "green", organization=org, start=now + dt.timedelta(days=1))
+    factories.meeting(
+        "Eingeladen", "green", organization=other_org, invited=[org], start=now + dt.timedelta(2)
+    )
+    factories.meeting("Ohne Veranstalter", "clear", start=now + dt.timedelta(days=3))
+    reader = Reader.of(member)
+    expected = list(start.UPCOMING.run(reader, now=now))
+    raw = start.UPCOMING.raw(reader, now=now)
+    assert len(raw.rows) == len(expected) == 3
+    for row, meeting in zip(raw.rows, expected, strict=True):
+        made = raw.object(row)
+        assert type(made) is Meeting
+        assert made.__data__ == meeting.__data__
+        assert isinstance(made.start, dt.datetime) and made.start == meeting.start
+        assert (made.answer, made.invites, made.names) == (
+            meeting.answer,
+            meeting.invites,
+            meeting.names,
+        )
+        if meeting.organization_id:
+            assert made.organization.name == meeting.organization.name
+        else:
+            assert made.organization is None
+
+
 def _labelled(label, after):
     return Meeting.select(Meeting.title).where((Meeting.label == label) & (Meeting.start > after))
 

@@ -2,7 +2,9 @@
 in place), the next few meetings, and what changed lately."""
 
 import datetime as dt
+from collections import namedtuple
 from dataclasses import dataclass
+from functools import cached_property, partial
 
 from flask import g
 from peewee import JOIN
@@ -22,11 +24,18 @@ RECENT_DAYS = 14
 RECENT_LINES = 5
 
 
-@dataclass
 class MeetingCard:
-    meeting: Meeting
-    may_answer: bool
-    answer: str | None
+    """An upcoming meeting with the account's answer and whether it may answer. Its `meeting`
+    is made from the query's row when first read: of the thirty candidates a page shows six."""
+
+    def __init__(self, make_meeting, may_answer: bool, answer: str | None):
+        self._make_meeting = make_meeting
+        self.may_answer = may_answer
+        self.answer = answer
+
+    @cached_property
+    def meeting(self) -> Meeting:
+        return self._make_meeting()
 
     @property
     def waiting(self) -> bool:
@@ -91,6 +100,15 @@ def _recently_changed(account, now, since):
     )
 
 
+# Where `_upcoming`'s rows hold what `upcoming_cards` reads before making any meeting of them.
+_AnswerView = namedtuple("_AnswerView", "cancelled state organization_id label")
+_ANSWER_VIEW_COLUMNS = tuple(
+    # By identity: a column compared with == is a peewee expression, true for any column.
+    next(n for n, shown in enumerate(CARD_COLUMNS) if shown is column)
+    for column in (Meeting.cancelled, Meeting.state, Meeting.organization, Meeting.label)
+)
+_ANSWER, _INVITES, _NAMES = range(len(CARD_COLUMNS), len(CARD_COLUMNS) + 3)
+
 # The start page's two meeting queries, compiled once per reader (they read the account's id
 # and organisation only: the rule, the answer, the invitation and name look-ups).
 UPCOMING = Prepared(_upcoming)
@@ -103,20 +121,19 @@ def upcoming_cards(account) -> list[MeetingCard]:
     cached = g.get("start_upcoming_cards")
     if cached is not None and cached[0] == account.id:
         return cached[1]
-    candidates = UPCOMING.run(Reader.of(account), now=utcnow())
-    cards = [
-        MeetingCard(
-            m,
-            access.can_answer(
-                account,
-                m,
-                [account.organization_id] if m.invites else [],
-                [account.id] if m.names else [],
-            ),
-            m.answer,
+    candidates = UPCOMING.raw(Reader.of(account), now=utcnow())
+    cards = []
+    for row in candidates.rows:
+        # What `access.can_answer` reads of a meeting, from the row as the database gave it
+        # (flags as 0/1 on SQLite, True/False on PostgreSQL; states and labels as text).
+        meeting = _AnswerView(*(row[n] for n in _ANSWER_VIEW_COLUMNS))
+        may_answer = access.can_answer(
+            account,
+            meeting,
+            [account.organization_id] if row[_INVITES] else [],
+            [account.id] if row[_NAMES] else [],
         )
-        for m in candidates
-    ]
+        cards.append(MeetingCard(partial(candidates.object, row), may_answer, row[_ANSWER]))
     g.start_upcoming_cards = (account.id, cards)
     return cards
 

@@ -118,6 +118,11 @@ class Prepared:
         self._compared: dict[tuple, int] = {}
 
     def run(self, *arguments: Hashable, **values):
+        query, cursor = self._execute(arguments, values)
+        return query._get_cursor_wrapper(cursor)
+
+    def _execute(self, arguments: tuple, values: dict):
+        """The built query (for its row wrapper) and the cursor of its rendered SQL, run."""
         database = db.obj
         key = (type(database), arguments, tuple(sorted(values)))
         query, sql, params = self._rendered.get(
@@ -127,7 +132,13 @@ class Prepared:
         if self.compare_with_fresh_build and self._compared.get(key, 0) < self.COMPARED_RUNS:
             self._compared[key] = self._compared.get(key, 0) + 1
             self._compare(database, arguments, values, sql, bound)
-        return query._get_cursor_wrapper(database.execute_sql(sql, bound))
+        return query, database.execute_sql(sql, bound)
+
+    def raw(self, *arguments: Hashable, **values) -> "RawRows":
+        """`run`'s rows as the database gives them, without peewee's conversions and objects,
+        and the way to make of one row what `run` gives (`RawRows.object`): for a page that
+        reads many rows to pick the few it shows."""
+        return RawRows(*self._execute(arguments, values))
 
     def first(self, *arguments: Hashable, **values):
         """The first row `run` gives, or None."""
@@ -144,3 +155,18 @@ class Prepared:
                 f"{self.build.__qualname__}{arguments}: the prepared query {sql} {bound} "
                 f"differs from a fresh build: {fresh_sql} {fresh_params}"
             )
+
+
+class RawRows:
+    """A prepared query's rows as tuples of what the database gave (on SQLite: dates as text,
+    flags as 0 or 1), in `rows`. `object(row)` makes of one of them what iterating the query
+    would have (model objects with their joined rows, converted values): peewee's own row
+    wrapper does it, set up once for the query's columns."""
+
+    def __init__(self, query, cursor):
+        self.rows = cursor.fetchall()
+        self._wrapper = query._get_cursor_wrapper(cursor)
+        self._wrapper.initialize()  # reads the columns' description only
+
+    def object(self, row: tuple):
+        return self._wrapper.process_row(row)
