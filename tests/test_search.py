@@ -438,6 +438,30 @@ def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
         assert time.perf_counter() - started < 0.5  # measured about 20 ms
 
 
+def _snippet_marking_its_piece_alone(text, words, length=marking.SNIPPET_LENGTH):
+    """How snippets were made before they reused the whole text's matches: the piece is placed
+    by the first match and then searched and marked again on its own."""
+    text = " ".join(marking.plain(text).split())
+    first = marking._first_match(text, words) if len(text) > length else None
+    start, end = marking._piece(text, first, length)
+    piece = str(marking.highlight(text[start:end], words)) if text else ""
+    return ("… " if start else "") + piece + (" …" if end < len(text) else "")
+
+
+def test_a_snippet_marks_what_searching_its_piece_alone_would_mark():
+    """A snippet folds and searches a text once and marks the shown piece with those matches;
+    on random texts with letters that fold unevenly (ß, İ) it reads as before, when the piece
+    was searched again on its own."""
+    chance = random.Random(21)
+    alphabet = "aäbcßdeéfgSsıİ  .,-[]*#Üü"
+    for _ in range(400):
+        text = "".join(chance.choice(alphabet) for _ in range(chance.randint(150, 700)))
+        for words in (["ss"], ["a"], ["ube", "sa"], ["fg"]):
+            assert str(marking.snippet(text, words)) == _snippet_marking_its_piece_alone(
+                text, words
+            ), (text, words)
+
+
 # --- One kind's search ranks and counts only that kind (kind inside the index, 0024) ----------
 
 

@@ -176,8 +176,27 @@ def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup
     text = " ".join(plain(text).split())
     if not text:
         return Markup("")
+    if len(text) <= length:
+        return highlight(text, words)
+    if len(text) <= FIRST_MATCH_HEAD:
+        # Folded and searched once: the first match places the piece, the same matches mark it.
+        spans = _spans(text, words)
+        first = spans[0][0] if spans else None
+    else:
+        # A long text is searched for its first match, and only the shown piece is marked.
+        spans, first = None, _first_match(text, words)
+    start, end = _piece(text, first, length)
+    piece = text[start:end]
+    marked = highlight(piece, words) if spans is None else _mark(piece, spans, start)
+    return Markup("").join(
+        [Markup("… ") if start else Markup(""), marked, Markup(" …") if end < len(text) else ""]
+    )
+
+
+def _piece(text: str, first: int | None, length: int) -> tuple[int, int]:
+    """Where the snippet of `text` starts and ends: about a third of `length` before the first
+    match (at the text's start without one), cut at spaces."""
     start = 0
-    first = _first_match(text, words) if len(text) > length else None
     if first is not None:
         start = max(0, min(first - length // 3, len(text) - length))
         if start:
@@ -187,8 +206,4 @@ def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
-    # Only the shown piece is marked: a long text is searched once, for its first match.
-    piece = highlight(text[start:end], words)
-    return Markup("").join(
-        [Markup("… ") if start else Markup(""), piece, Markup(" …") if end < len(text) else ""]
-    )
+    return start, end
