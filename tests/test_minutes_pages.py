@@ -376,6 +376,34 @@ def test_archive_marks_new_and_filters(client, world, other_org):
     assert "Keine Protokolle gefunden." in fragment.get_data(as_text=True)
 
 
+def test_archive_filters_by_year_and_organisation_alone_and_together(
+    client, member, org, other_org
+):
+    """Each choice of filters is its own compiled query (minutes.archive); each finds what it
+    should, with the year counted in Berlin time."""
+    sign_in(client, member)
+    last, before = utcnow().year - 1, utcnow().year - 2
+    own = factories.meeting("Eigenes", "green", org, start=dt.datetime(last, 6, 15, 10))
+    other = factories.meeting("Fremdes", "green", other_org, start=dt.datetime(last, 7, 1, 10))
+    older = factories.meeting("Altes", "green", org, start=dt.datetime(before, 6, 15, 10))
+    # Released on 1 January at 00:30 Berlin time, which is still the old year in UTC.
+    new_year = factories.meeting("Neujahr", "green", org, start=dt.datetime(last, 12, 31, 23, 30))
+    ids = {m.title: factories.minutes(m, "released").id for m in (own, other, older, new_year)}
+
+    def listed(query):
+        page = client.get(f"/minutes?{query}").get_data(as_text=True)
+        return {
+            title for title, minutes_id in ids.items() if f'href="/minutes/{minutes_id}"' in page
+        }
+
+    assert listed(f"year={last}") == {"Eigenes", "Fremdes"}
+    assert listed(f"year={last + 1}") == {"Neujahr"}
+    assert listed(f"organization={other_org.id}") == {"Fremdes"}
+    assert listed(f"year={last}&organization={org.id}") == {"Eigenes"}
+    assert listed(f"year={before}&organization={other_org.id}") == set()
+    assert listed(f"year={before}&organization={org.id}") == {"Altes"}
+
+
 def test_archive_reads_page_count_and_years_in_one_query(
     client, member, org, other_org, count_queries
 ):

@@ -10,6 +10,7 @@ from peewee import JOIN, fn
 
 from intranet.core import times
 from intranet.core.accounts import Organization
+from intranet.core.sharing import Reader
 from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
 from intranet.meetings.access import organization_meetings
@@ -55,6 +56,19 @@ def archive(account, year: int | None, organization_id: int | None, number: int,
     released correction exists. Each row also carries the number of rows (`total`) and the
     first and last meeting start of them all (`first_start`, `last_start`): one query gives
     the page, its count (core.pagination.paginate_counted) and, unfiltered, the years."""
+    values = {"limit": per_page, "offset": (max(number, 1) - 1) * per_page}
+    if year:
+        values["year_start"] = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
+        values["year_end"] = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
+    if organization_id:
+        values["organization_id"] = organization_id
+    rows = _ARCHIVE_PAGE.run(Reader.of(account), bool(year), bool(organization_id), **values)
+    return [ArchiveRow(*row) for row in rows]
+
+
+def _archive_page(reader, by_year: bool, by_organization: bool, **slots):
+    """`archive`'s query for one reader and choice of filters; the page, the year's bounds and
+    the organisation are slots."""
     # The inner query finds the page among all visible minutes; the outer one reads what the
     # rows show for that page only (looking up visits and corrections for every visible set of
     # minutes made the query grow with the years twice as fast).
@@ -66,14 +80,21 @@ def archive(account, year: int | None, organization_id: int | None, number: int,
             fn.MAX(Meeting.start).over().alias("last_start"),
         )
         .join(Meeting)
-        .where(visible_clause(account, "list"))
+        .where(visible_clause(reader, "list"))
         .order_by(Meeting.start.desc(), Minutes.id.desc())
     )
-    ranked = _of_year_and_organization(ranked, year, organization_id)
-    ranked = ranked.paginate(number, per_page).alias("ranked")
+    if by_year:
+        ranked = ranked.where(
+            (Meeting.start >= slots["year_start"]) & (Meeting.start < slots["year_end"])
+        )
+    if by_organization:
+        ranked = ranked.where(
+            Meeting.id.in_(_meeting_ids_of_organization(slots["organization_id"]))
+        )
+    ranked = ranked.limit(slots["limit"]).offset(slots["offset"]).alias("ranked")
     seen = MinutesVisit.select(MinutesVisit.id).where(
         (MinutesVisit.minutes == Minutes.id)
-        & (MinutesVisit.account == account.id)
+        & (MinutesVisit.account == reader.id)
         & (MinutesVisit.seen_at >= Minutes.changed_at)
     )
     correction = Minutes.alias("correction")
@@ -85,8 +106,9 @@ def archive(account, year: int | None, organization_id: int | None, number: int,
     # Only the columns a row shows, as plain named tuples: whole rows carried the minutes' text
     # and forty columns into each list entry, and making three model objects of each row (the
     # minutes, its meeting, the organiser) cost more per row than the query and the template.
-    # The tuple type is made once here: peewee's named tuples make a new one for every query.
-    query = (
+    # The tuple type is made once (`ArchiveRow`): peewee's named tuples make a new one for
+    # every query.
+    return (
         Minutes.select(
             Minutes.id,
             Minutes.corrects,
@@ -108,7 +130,10 @@ def archive(account, year: int | None, organization_id: int | None, number: int,
         .order_by(Meeting.start.desc(), Minutes.id.desc())
         .tuples()
     )
-    return [ArchiveRow(*row) for row in query]
+
+
+# Compiled once per reader and choice of filters (the archive is the minutes' main page).
+_ARCHIVE_PAGE = Prepared(_archive_page)
 
 
 ArchiveRow = namedtuple(

@@ -12,6 +12,7 @@ from intranet.minutes import access, export
 from intranet.minutes import archive as minutes_archive
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.htmx import render
+from intranet.platform.prepared import Prepared
 from intranet.platform.web import download
 
 # --- Archive -------------------------------------------------------------------------------------
@@ -73,11 +74,19 @@ def decisions_csv():
     return download(body, "beschluesse.csv", "text/csv")
 
 
-def _organization_filter():
-    """(id, name) of every organisation, for the archive's and the register's filters."""
-    return list(
+def _organizations():
+    return (
         Organization.select(Organization.id, Organization.name).order_by(Organization.name).tuples()
     )
+
+
+# Both filters' lists, compiled once.
+_ORGANIZATIONS = Prepared(_organizations)
+
+
+def _organization_filter():
+    """(id, name) of every organisation, for the archive's and the register's filters."""
+    return list(_ORGANIZATIONS.run())
 
 
 # --- Export: print view and PDF -----------------------------------------------------------------
