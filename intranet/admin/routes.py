@@ -22,7 +22,7 @@ from intranet.auth.access import require_role
 from intranet.auth.forms import EmptyForm
 from intranet.auth.passwords import WeakPassword
 from intranet.core import audit, mail, notifications, outbox, site_settings
-from intranet.core.accounts import Account, Organization, Role
+from intranet.core.accounts import Account, Organization, Role, organizations_by_name
 from intranet.core.pagination import paginate
 from intranet.core.query_args import QueryArgs
 from intranet.directory.models import Person
@@ -64,7 +64,7 @@ def accounts():
 
 def _with_organization_choices(form):
     form.organization.choices = [SelectChoice(0, _("— no organisation —"))] + [
-        SelectChoice(org.id, org.name) for org in Organization.select().order_by(Organization.name)
+        SelectChoice(org.id, org.name) for org in organizations_by_name()
     ]
     return form
 

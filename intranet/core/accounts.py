@@ -24,6 +24,7 @@ from intranet.platform.db import BaseModel, utcnow
 from intranet.platform.enums import LabelledEnum
 from intranet.platform.i18n import lazy_gettext as _l
 from intranet.platform.i18n import lazy_pgettext
+from intranet.platform.prepared import Prepared
 
 
 class Role(LabelledEnum):
@@ -178,3 +179,17 @@ class Account(UserMixin, BaseModel):
     def has_password(self) -> bool:
         """False while an invited person has not yet chosen a password."""
         return self.password_hash != NO_PASSWORD
+
+
+def _organizations_by_name():
+    return Organization.select(Organization.id, Organization.name).order_by(Organization.name)
+
+
+# Every filter and choice list of organisations reads this: compiled once.
+ORGANIZATIONS_BY_NAME = Prepared(_organizations_by_name)
+
+
+def organizations_by_name() -> list[Organization]:
+    """Every organisation's id and name (nothing else is read), ordered by name: what the
+    filters and choice lists of every area show."""
+    return list(ORGANIZATIONS_BY_NAME.run())

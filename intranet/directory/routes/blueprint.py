@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.access import require_login
-from intranet.core.accounts import Organization
+from intranet.core.accounts import Organization, organizations_by_name
 from intranet.directory.forms import (
     CONSENT_BASIS_LABELS,
     CONTACT_FIELD_LABELS,
@@ -18,6 +18,7 @@ from intranet.directory.forms import (
 )
 from intranet.directory.models import Person
 from intranet.directory.visibility import can_edit, can_see
+from intranet.platform.prepared import Prepared
 
 bp = Blueprint("directory", __name__)
 bp.before_request(require_login)
@@ -61,13 +62,20 @@ def get_organization_or_404(organization_id: int) -> Organization:
     return Organization.get_or_none(Organization.id == organization_id) or abort(404)
 
 
+def _entry_of(account_id):
+    return Person.select(Person.id).where(Person.account == account_id).limit(1)
+
+
+_ENTRY_OF = Prepared(_entry_of)
+
+
 def own_entry() -> Person | None:
     """The signed-in person's own entry (its id, for the link to edit it), or None."""
-    return Person.select(Person.id).where(Person.account == current_user.id).first()
+    return _ENTRY_OF.first(account_id=current_user.id)
 
 
 def _organization_choices():
-    return [SelectChoice(o.id, o.name) for o in Organization.select().order_by(Organization.name)]
+    return [SelectChoice(o.id, o.name) for o in organizations_by_name()]
 
 
 def _export_detail(file_format: str) -> str:

@@ -5,14 +5,13 @@ from flask import request
 from flask_login import current_user
 
 from intranet.core import audit
-from intranet.core.accounts import Organization
+from intranet.core.accounts import organizations_by_name
 from intranet.core.pagination import paginate, paginate_counted
 from intranet.core.query_args import QueryArgs
 from intranet.minutes import access, export
 from intranet.minutes import archive as minutes_archive
 from intranet.minutes.routes.blueprint import bp
 from intranet.platform.htmx import render
-from intranet.platform.prepared import Prepared
 from intranet.platform.web import download
 
 # --- Archive -------------------------------------------------------------------------------------
@@ -74,19 +73,9 @@ def decisions_csv():
     return download(body, "beschluesse.csv", "text/csv")
 
 
-def _organizations():
-    return (
-        Organization.select(Organization.id, Organization.name).order_by(Organization.name).tuples()
-    )
-
-
-# Both filters' lists, compiled once.
-_ORGANIZATIONS = Prepared(_organizations)
-
-
 def _organization_filter():
     """(id, name) of every organisation, for the archive's and the register's filters."""
-    return list(_ORGANIZATIONS.run())
+    return [(o.id, o.name) for o in organizations_by_name()]
 
 
 # --- Export: print view and PDF -----------------------------------------------------------------
