@@ -54,7 +54,10 @@ def local_time(value: dt.datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     aware = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-    return f"{formatted('date', aware, format)}, {formatted('time', aware, CLOCK)}"
+    locale = locale_name()
+    return (
+        f"{_formatted('date', aware, format, locale)}, {_formatted('time', aware, CLOCK, locale)}"
+    )
 
 
 def translations():
