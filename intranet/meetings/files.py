@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from flask import url_for
 
 from intranet.attachments import services as attachments
+from intranet.attachments.models import Attachment
 from intranet.attachments.services import Owner
 from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
+from intranet.platform.prepared import Prepared
 
 
 def _meeting_context(meeting_id: int, account):
@@ -73,9 +75,28 @@ class PageFiles:
         return self.by_key.get(owner.key, [])
 
 
+def _files_of(meeting_id):
+    items = AgendaItem.select(AgendaItem.id).where(AgendaItem.meeting == meeting_id)
+    return (
+        Attachment.select()
+        .where(
+            ((Attachment.owner_kind == "meeting") & (Attachment.owner_id == meeting_id))
+            | ((Attachment.owner_kind == "agenda_item") & Attachment.owner_id.in_(items))
+        )
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+
+
+# Every file of a meeting and its agenda items, compiled once: the items as a sub-select rather
+# than a list of ids, whose length would change the SQL from meeting to meeting.
+_FILES_OF = Prepared(_files_of)
+
+
 def page_files(context, items, account) -> PageFiles:
-    """One query for all files of the page; `items` are the agenda items already checked."""
+    """One query for all files of the page; `items` are the agenda items already checked. The
+    files of items not among them are read and left out, like those the account may not see."""
     meeting = context_owner(context, account)
     item_owners = {item.id: item_owner(item, context, account) for item in items}
-    by_key = attachments.for_owners([meeting, *item_owners.values()], account)
+    files = _FILES_OF.run(meeting_id=context.meeting.id)
+    by_key = attachments.sort_to_owners([meeting, *item_owners.values()], files, account)
     return PageFiles(meeting, item_owners, by_key)

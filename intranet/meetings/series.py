@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from intranet.core import audit, sharing
 from intranet.core.ids import MAX_ID, ref
-from intranet.meetings import mail
+from intranet.meetings import mail, recurrence
 from intranet.meetings.access import (
     MeetingContext,
     MeetingError,
@@ -23,6 +23,7 @@ from intranet.meetings.planning import invite
 from intranet.platform.db import utcnow, write_transaction
 from intranet.platform.errors import NotFound
 from intranet.platform.i18n import lazy_gettext as _l
+from intranet.platform.prepared import Prepared
 
 
 def series_occurrences(meeting: Meeting, actor) -> tuple[list[Meeting], int]:
@@ -54,6 +55,22 @@ def sees_whole_series(meeting: Meeting, actor) -> bool:
         visible_clause(actor),
     )
     return hidden == 0
+
+
+def _rule_of(series_id):
+    return Series.select(Series.rrule, Series.first_start_local).where(Series.id == series_id)
+
+
+# Every page of a meeting of a series says how the series repeats: compiled once.
+_RULE_OF = Prepared(_rule_of)
+
+
+def series_text(meeting: Meeting) -> str | None:
+    """How the meeting's series repeats, in words ("every second Tuesday …"), or None."""
+    if not meeting.series_id:
+        return None
+    series = _RULE_OF.first(series_id=meeting.series_id)
+    return None if series is None else recurrence.describe(series.rrule, series.first_start_local)
 
 
 def series_template(meeting: Meeting) -> str:

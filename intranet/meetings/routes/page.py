@@ -7,7 +7,7 @@ from intranet.auth.forms import EmptyForm
 from intranet.core import mail as core_mail
 from intranet.core import outbox, times
 from intranet.core.query_args import QueryArgs
-from intranet.meetings import access, files, mail, recurrence, rules
+from intranet.meetings import access, files, mail, rules
 from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings import answers as meetings_answers
 from intranet.meetings import attendance as meetings_attendance
@@ -46,9 +46,7 @@ def _show_context(context):
         "counts": counts,
         "overview": meetings_answers.answers_overview(context) if planner else None,
         "attendance": meetings_attendance.attendance(meeting),
-        "series_text": recurrence.describe(meeting.series.rrule, meeting.series.first_start_local)
-        if meeting.series_id
-        else None,
+        "series_text": meetings_series.series_text(meeting),
         "agenda_form": _agenda_form() if access.can_edit_agenda(account, meeting) else None,
         "cancel_form": CancelForm(version=meeting.version) if planner else None,
         "action_form": EmptyForm(),
