@@ -178,6 +178,20 @@ def for_owner(owner: Owner, account) -> list[Attachment]:
     return for_owners([owner], account)[owner.key]
 
 
+def of_item_and_parts(kind: str, item_id, part_kind: str, part_ids):
+    """Every file of one item (a meeting, a set of minutes) and of its parts (agenda items,
+    sections; `part_ids` a sub-select), in the order they were added: for a page that numbers
+    them or sorts them to its owners (`sort_to_owners`). Takes slots (`platform.prepared`)."""
+    return (
+        Attachment.select()
+        .where(
+            ((Attachment.owner_kind == kind) & (Attachment.owner_id == item_id))
+            | ((Attachment.owner_kind == part_kind) & Attachment.owner_id.in_(part_ids))
+        )
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+
+
 def for_owners(owners: list[Owner], account) -> dict[str, list[Attachment]]:
     """The visible files of several items of one page, by owner key (one query)."""
     if not owners:

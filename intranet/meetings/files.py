@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from flask import url_for
 
 from intranet.attachments import services as attachments
-from intranet.attachments.models import Attachment
 from intranet.attachments.services import Owner
 from intranet.meetings import access
 from intranet.meetings.models import AgendaItem, Meeting
@@ -77,14 +76,7 @@ class PageFiles:
 
 def _files_of(meeting_id):
     items = AgendaItem.select(AgendaItem.id).where(AgendaItem.meeting == meeting_id)
-    return (
-        Attachment.select()
-        .where(
-            ((Attachment.owner_kind == "meeting") & (Attachment.owner_id == meeting_id))
-            | ((Attachment.owner_kind == "agenda_item") & Attachment.owner_id.in_(items))
-        )
-        .order_by(Attachment.created_at, Attachment.id)
-    )
+    return attachments.of_item_and_parts("meeting", meeting_id, "agenda_item", items)
 
 
 # Every file of a meeting and its agenda items, compiled once: the items as a sub-select rather

@@ -5,7 +5,7 @@ audience, so it never reaches anyone the section does not."""
 
 from flask import url_for
 
-from intranet.attachments.models import Attachment
+from intranet.attachments import services as attachments
 from intranet.attachments.services import Owner, sort_to_owners
 from intranet.minutes import access, numbering
 from intranet.minutes.models import Minutes, MinutesSection
@@ -58,14 +58,7 @@ def minutes_section_owner(section_id: int, account) -> Owner | None:
 
 def _files_of(minutes_id):
     sections = MinutesSection.select(MinutesSection.id).where(MinutesSection.minutes == minutes_id)
-    return (
-        Attachment.select()
-        .where(
-            ((Attachment.owner_kind == "minutes") & (Attachment.owner_id == minutes_id))
-            | ((Attachment.owner_kind == "minutes_section") & Attachment.owner_id.in_(sections))
-        )
-        .order_by(Attachment.created_at, Attachment.id)
-    )
+    return attachments.of_item_and_parts("minutes", minutes_id, "minutes_section", sections)
 
 
 # Every file of one set of minutes and its sections, in the order they are numbered (compiled
