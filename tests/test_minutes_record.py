@@ -187,6 +187,40 @@ def test_the_register_lists_released_decisions_the_reader_may_see(
     assert MARKER in client.get("/decisions").get_data(as_text=True)
 
 
+def test_the_register_numbers_its_page_in_the_same_queries_however_many_minutes_it_shows(
+    client, org, member, count_queries
+):
+    """The numbers of a page's decisions come from two queries (every decision of its minutes
+    in order, the originals' numbers of corrections), not one per set of minutes; a
+    correction's decisions are cited with the original's number, as on its own page."""
+
+    def released_with_decisions(n, **fields):
+        meeting = factories.meeting(f"Plenum {n}", "green", org, start=utcnow() - dt.timedelta(n))
+        minutes = factories.minutes(meeting, "released", number_year=2026, **fields)
+        for position in (2, 1):
+            part = MinutesSection.create(
+                minutes=minutes, position=position, title=f"TOP {position}"
+            )
+            Decision.create(section=part, position=1, text=f"Beschluss {n}-{position}")
+        return minutes
+
+    sign_in(client, member)
+    original = released_with_decisions(1, number=7)
+    released_with_decisions(2, corrects=original)
+    with count_queries() as few:
+        page = client.get("/decisions").get_data(as_text=True)
+    for n in range(3, 9):
+        released_with_decisions(n, number=10 + n)
+    with count_queries() as many:
+        more = client.get("/decisions").get_data(as_text=True)
+    assert many.n == few.n
+    assert "2026/07-1" in page and "2026/07-2" in page  # the correction cites its original
+    assert page.count("2026/07-1") == 2 and "2026/18-2" in more
+    numbers = numbering.decision_numbers_of([original])
+    assert sorted(numbers.values()) == ["2026/07-1", "2026/07-2"]
+    assert numbers == numbering.decision_numbers(original)
+
+
 def test_two_minutes_of_one_series_started_at_once_get_two_numbers(
     shared_app,  # noqa: F811
     org,

@@ -24,7 +24,7 @@ from intranet.minutes.models import (
     MinutesSection,
     MinutesVisit,
 )
-from intranet.minutes.numbering import decision_numbers
+from intranet.minutes.numbering import decision_numbers_of
 from intranet.platform.db import utcnow
 from intranet.platform.i18n import gettext as _
 from intranet.platform.prepared import Prepared
@@ -200,12 +200,11 @@ def decision_register(account, words: str = "", year: int | None = None, organiz
 
 
 def register_numbers(decisions) -> dict:
-    """Decision id → number for the decisions of one page of the register (one query per set
-    of minutes on the page)."""
-    numbers = {}
-    for minutes in {d.section.minutes for d in decisions}:
-        numbers.update(decision_numbers(minutes))
-    return numbers
+    """Decision id → number for the decisions of one page of the register (two queries at
+    most, however many sets of minutes the page shows)."""
+    return decision_numbers_of(
+        list({d.section.minutes_id: d.section.minutes for d in decisions}.values())
+    )
 
 
 def decisions_csv(account, decisions) -> str:

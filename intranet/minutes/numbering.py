@@ -20,15 +20,25 @@ def document_title(minutes: Minutes) -> str:
 
 def citation(minutes: Minutes) -> str:
     """The number to cite ("2026/07"); a correction cites the original's. Empty if none."""
-    number, year = minutes.number, minutes.number_year
-    if number is None and minutes.corrects_id:
-        original = (
-            Minutes.select(Minutes.number, Minutes.number_year)
-            .where(Minutes.id == minutes.corrects_id)
-            .first()
-        )
-        number, year = (original.number, original.number_year) if original else (None, None)
-    return f"{year}/{number:02d}" if number is not None else ""
+    return citations([minutes])[minutes.id]
+
+
+def citations(minutes_list) -> dict[int, str]:
+    """`citation` of each set of minutes, by id (one query for the originals of the corrections
+    among them, none without)."""
+    wanted = {m.corrects_id for m in minutes_list if m.number is None and m.corrects_id}
+    originals = {}
+    if wanted:
+        rows = Minutes.select(Minutes.id, Minutes.number, Minutes.number_year)
+        for original_id, number, year in rows.where(Minutes.id.in_(sorted(wanted))).tuples():
+            originals[original_id] = (number, year)
+    cited = {}
+    for minutes in minutes_list:
+        number, year = minutes.number, minutes.number_year
+        if number is None and minutes.corrects_id:
+            number, year = originals.get(minutes.corrects_id, (None, None))
+        cited[minutes.id] = f"{year}/{number:02d}" if number is not None else ""
+    return cited
 
 
 def decision_numbers(minutes: Minutes, decision_ids=None, prefix=None) -> dict:
@@ -39,13 +49,38 @@ def decision_numbers(minutes: Minutes, decision_ids=None, prefix=None) -> dict:
     if prefix is None:
         prefix = citation(minutes)
     if decision_ids is None:
-        decision_ids = [
-            row.id
-            for row in Decision.select(Decision.id)
+        decision_ids = _decision_ids_of([minutes.id])[minutes.id]
+    return _numbered(prefix, decision_ids)
+
+
+def decision_numbers_of(minutes_list) -> dict:
+    """`decision_numbers` of several sets of minutes at once, for a list that shows decisions
+    of many (two queries at most, however many)."""
+    prefixes = citations(minutes_list)
+    ordered = _decision_ids_of([m.id for m in minutes_list])
+    numbers = {}
+    for minutes in minutes_list:
+        numbers.update(_numbered(prefixes[minutes.id], ordered[minutes.id]))
+    return numbers
+
+
+def _decision_ids_of(minutes_ids) -> dict[int, list[int]]:
+    """Every decision of each set of minutes, in the order they are numbered (one query)."""
+    ordered = {minutes_id: [] for minutes_id in minutes_ids}
+    if ordered:
+        rows = (
+            Decision.select(Decision.id, MinutesSection.minutes)
             .join(MinutesSection)
-            .where(MinutesSection.minutes == minutes.id)
+            .where(MinutesSection.minutes.in_(list(ordered)))
             .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
-        ]
+            .tuples()
+        )
+        for decision_id, minutes_id in rows:
+            ordered[minutes_id].append(decision_id)
+    return ordered
+
+
+def _numbered(prefix: str, decision_ids) -> dict:
     return {i: f"{prefix}-{n}" if prefix else str(n) for n, i in enumerate(decision_ids, 1)}
 
 
