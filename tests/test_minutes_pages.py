@@ -376,6 +376,31 @@ def test_archive_marks_new_and_filters(client, world, other_org):
     assert "Keine Protokolle gefunden." in fragment.get_data(as_text=True)
 
 
+def test_reading_minutes_again_writes_no_visit_until_they_change(client, org, member):
+    """The page notes a visit only when the reader has not opened the minutes since their last
+    change: reading them again is a read, and the archive's "new" mark works as before."""
+    from intranet.minutes.models import Minutes, MinutesVisit
+
+    meeting = factories.meeting("Plenum", "green", org, start=utcnow() - dt.timedelta(days=3))
+    minutes = factories.minutes(meeting, "released", changed_at=utcnow() - dt.timedelta(days=1))
+    sign_in(client, member)
+
+    def seen_at():
+        return MinutesVisit.get(MinutesVisit.minutes == minutes.id).seen_at
+
+    assert "neu für Sie" in client.get("/minutes").get_data(as_text=True)
+    client.get(f"/minutes/{minutes.id}")
+    first = seen_at()
+    MinutesVisit.update(seen_at=first - dt.timedelta(seconds=5)).execute()  # tell the two apart
+    client.get(f"/minutes/{minutes.id}")
+    assert seen_at() == first - dt.timedelta(seconds=5)  # not written again
+    assert "neu für Sie" not in client.get("/minutes").get_data(as_text=True)
+    Minutes.update(changed_at=utcnow()).where(Minutes.id == minutes.id).execute()
+    assert "neu für Sie" in client.get("/minutes").get_data(as_text=True)
+    client.get(f"/minutes/{minutes.id}")
+    assert seen_at() > first and "neu für Sie" not in client.get("/minutes").get_data(as_text=True)
+
+
 def test_archive_filters_by_year_and_organisation_alone_and_together(
     client, member, org, other_org
 ):

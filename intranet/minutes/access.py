@@ -5,7 +5,7 @@ this one and this one imports none of them."""
 
 from dataclasses import dataclass, field
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from intranet.core import audit, sharing, versioning
 from intranet.core.accounts import Organization
@@ -21,6 +21,7 @@ from intranet.minutes.models import (
     Minutes,
     MinutesSection,
     MinutesVersion,
+    MinutesVisit,
 )
 from intranet.platform.errors import NotFound
 from intranet.platform.prepared import Prepared
@@ -135,9 +136,24 @@ def context_for(minutes: Minutes) -> MinutesContext:
     return MinutesContext(minutes, meetings_access.load_context(minutes.meeting))
 
 
+def seen_since_change(account_id):
+    """Whether the account has opened the minutes of the row since their last change (on the
+    query's own Minutes): the archive marks the others "new", and the page notes a visit only
+    then (minutes.archive.mark_seen), so that reading them again writes nothing."""
+    return fn.EXISTS(
+        MinutesVisit.select(MinutesVisit.id).where(
+            (MinutesVisit.minutes == Minutes.id)
+            & (MinutesVisit.account == account_id)
+            & (MinutesVisit.seen_at >= Minutes.changed_at)
+        )
+    )
+
+
 def _visible_minutes(reader, minutes_id):
     return (
-        Minutes.select(Minutes, Meeting, Organization)
+        Minutes.select(
+            Minutes, Meeting, Organization, seen_since_change(reader.id).alias("seen_since_change")
+        )
         .join(Meeting)
         .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
         .where((Minutes.id == minutes_id) & visible_clause(reader, "view"))

@@ -15,7 +15,12 @@ from intranet.directory.csv_io import neutralise
 from intranet.directory.search import contains
 from intranet.meetings.access import organization_meetings
 from intranet.meetings.models import Meeting
-from intranet.minutes.access import context_for, visible_clause, visible_sections
+from intranet.minutes.access import (
+    context_for,
+    seen_since_change,
+    visible_clause,
+    visible_sections,
+)
 from intranet.minutes.editing import describe_result
 from intranet.minutes.models import (
     RELEASED,
@@ -92,11 +97,6 @@ def _archive_page(reader, by_year: bool, by_organization: bool, **slots):
             Meeting.id.in_(_meeting_ids_of_organization(slots["organization_id"]))
         )
     ranked = ranked.limit(slots["limit"]).offset(slots["offset"]).alias("ranked")
-    seen = MinutesVisit.select(MinutesVisit.id).where(
-        (MinutesVisit.minutes == Minutes.id)
-        & (MinutesVisit.account == reader.id)
-        & (MinutesVisit.seen_at >= Minutes.changed_at)
-    )
     correction = Minutes.alias("correction")
     corrected = fn.EXISTS(
         correction.select(correction.id).where(
@@ -117,7 +117,7 @@ def _archive_page(reader, by_year: bool, by_organization: bool, **slots):
             Meeting.title,
             Meeting.start,
             Organization.name,
-            ~fn.EXISTS(seen),
+            ~seen_since_change(reader.id),
             corrected,
             ranked.c.total,
             ranked.c.first_start,

@@ -306,7 +306,8 @@ class Signoff(BaseModel):
 
 
 class MinutesVisit(BaseModel):
-    """When an account last opened a set of minutes: lists mark what changed since."""
+    """When an account opened a set of minutes, first after its latest change: lists mark what
+    changed since. Opening them again writes nothing (minutes.archive.mark_seen)."""
 
     id = AutoField()
     account = ForeignKeyField(Account, on_delete="CASCADE")
@@ -315,7 +316,7 @@ class MinutesVisit(BaseModel):
 
     PERSONAL_DATA = {
         "account": _l("Whose last visit is noted, to mark what is new for them."),
-        "seen_at": _l("When that person last opened the minutes."),
+        "seen_at": _l("When that person first opened the minutes after their latest change."),
     }
     NOT_PERSONAL_DATA = ("id", "minutes")
 

@@ -115,7 +115,8 @@ def show(minutes_id):
     context = access.get_minutes_or_404(minutes_id, account=account)
     data = _show_context(context)
     access.record_section_reads(context, data["sections"], account)
-    minutes_archive.mark_seen(context.minutes, account)
+    if not context.minutes.seen_since_change:
+        minutes_archive.mark_seen(context.minutes, account)
     return render("minutes/show.html", **data)
 
 
