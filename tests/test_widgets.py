@@ -48,6 +48,14 @@ def test_every_kind_of_value_reads_as_wtforms_writes_it():
 def test_the_application_installs_it_for_widgets_and_labels(app):
     assert core.html_params is widgets.html_params
     assert wtforms.widgets.html_params is widgets.html_params
+    # Inputs and buttons keep the function as a class attribute; every widget class that does
+    # is listed, so that each of them writes with ours.
+    holders = {
+        cls for cls in vars(core).values() if isinstance(cls, type) and "html_params" in vars(cls)
+    }
+    assert holders == set(widgets.WIDGETS_WITH_THEIR_OWN)
+    for widget in (core.TextInput, core.HiddenInput, core.CheckboxInput, core.SubmitInput):
+        assert widget.html_params is widgets.html_params
     form = type("Probe", (wtforms.Form,), {"q": wtforms.StringField("Frage <1>")})()
     html = '<input class="a" id="q" name="q" required type="text" value="">'
     assert str(form.q(class_="a", required=True)) == html

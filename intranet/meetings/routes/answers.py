@@ -32,7 +32,7 @@ def answer(meeting_id):
     card_id = f"answer-card-{meeting_id}"
     if request.headers.get("HX-Target") == card_id and wants_fragment(card_id):
         # The start page answers several meetings, each in its own block.
-        card = start.MeetingCard(meeting, may_answer=True, answer=value)
+        card = start.MeetingCard(lambda: meeting, may_answer=True, answer=value)
         return render(
             "pages/home.html", "meetings/_answer_card.html", target=card_id, meeting=meeting,
             card=card,
