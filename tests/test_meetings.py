@@ -831,6 +831,28 @@ def test_calendar_month_fragment_for_htmx(client, member):
     assert "<html" in full and re.search(r"<title>Kalender: März 2027", full)
 
 
+def test_each_day_of_the_grid_names_its_date_and_today_is_marked_once(client, member):
+    """Screen readers hear each cell's date in words (the grid shows only the day's number),
+    and today's cell is the one marked as the current date: in this month, not in others."""
+    sign_in(client, member)
+    today = times.to_local(utcnow()).date()
+    this_month = client.get("/calendar").get_data(as_text=True)
+    words = re.findall(
+        r'<span class="kern-sr-only">([^<]+)</span><span aria-hidden="true">', this_month
+    )
+    assert len(words) in (28, 35, 42) and all(re.search(r"\d{4}$", w) for w in words)
+    assert this_month.count('aria-current="date"') == 1
+    assert this_month.count("month__day--today") == 1
+    marked = re.search(
+        r'aria-current="date"><span class="kern-sr-only">([^<]+)</span>'
+        r'<span aria-hidden="true">(\d+)</span>',
+        this_month,
+    )
+    assert marked and marked.group(2) == str(today.day) and str(today.year) in marked.group(1)
+    later = client.get("/calendar?month=2030-01").get_data(as_text=True)
+    assert 'aria-current="date"' not in later and "Dienstag, 1. Januar 2030" in later
+
+
 def test_my_meetings_are_those_of_my_organisation_my_name_or_my_answer(
     client, member, org, other_org
 ):

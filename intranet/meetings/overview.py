@@ -18,6 +18,7 @@ from intranet.meetings.models import (
     Meeting,
 )
 from intranet.platform.db import utcnow
+from intranet.platform.filters import formatted
 from intranet.platform.prepared import Prepared
 
 
@@ -25,6 +26,10 @@ from intranet.platform.prepared import Prepared
 class Day:
     date: dt.date
     in_month: bool
+    # What the cell says of itself: the date in words (for screen readers) and whether it is
+    # today. Worked out here, once per day, rather than by a filter call in each of 42 cells.
+    label: str = ""
+    today: bool = False
     meetings: list = field(default_factory=list)
 
 
@@ -47,7 +52,7 @@ def _month(reader, start, end):
 MONTH = Prepared(_month)
 
 
-def month_grid(account, first: dt.date) -> list[list[Day]]:
+def month_grid(account, first: dt.date, today: dt.date) -> list[list[Day]]:
     """Weeks (Monday first) covering the month, each day with the visible meetings that start
     on it in Berlin time. One query, whatever the number of meetings."""
     grid_start = first - dt.timedelta(days=first.weekday())
@@ -60,7 +65,7 @@ def month_grid(account, first: dt.date) -> list[list[Day]]:
     days = {}
     day = grid_start
     while day <= grid_end:
-        days[day] = Day(day, day.month == first.month)
+        days[day] = Day(day, day.month == first.month, formatted("date", day, "full"), day == today)
         day += dt.timedelta(days=1)
     rows = MONTH.run(Reader.of(account), start=start_utc, end=end_utc)
     for meeting in rows:

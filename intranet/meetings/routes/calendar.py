@@ -20,7 +20,7 @@ def calendar():
         "meetings/calendar.html",
         "meetings/_month.html",
         first=first,
-        weeks=meetings_overview.month_grid(current_user, first),
+        weeks=meetings_overview.month_grid(current_user, first, today),
         previous=meetings_overview.shift_month(first, -1),
         next=meetings_overview.shift_month(first, 1),
         today=today,
