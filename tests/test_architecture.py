@@ -308,3 +308,23 @@ def test_no_module_is_longer_than_one_sitting():
         if (count := len(path.read_text(encoding="utf-8").splitlines())) > LONGEST_MODULE
     }
     assert {name: count for name, count in long.items() if name not in LONG_MODULES} == {}
+
+
+# A list of every organisation for a filter or a choice list, built from a query of its own.
+_OWN_ORGANIZATION_LIST = re.compile(
+    r"(?:list\(\s*|for \w+ in )Organization\.select\([^)]*\)\s*\.order_by\(Organization\.name\)"
+)
+
+
+def test_filters_and_choice_lists_take_the_one_list_of_organisations():
+    """Seven places once built the same list; `core.accounts.organizations_by_name()` is the
+    one compiled query for it. This names the next copy."""
+    copies = [
+        f"{path.relative_to(ROOT)}"
+        for path in PACKAGE.rglob("*.py")
+        if _OWN_ORGANIZATION_LIST.search(path.read_text(encoding="utf-8"))
+    ]
+    assert copies == []
+    assert _OWN_ORGANIZATION_LIST.search(
+        "[SelectChoice(o.id, o.name) for o in Organization.select().order_by(Organization.name)]"
+    )

@@ -398,7 +398,7 @@ def audit_log():
         page=page,
         filters=filters,
         actions=audit_log_service.action_choices(),
-        organizations=list(Organization.select().order_by(Organization.name)),
+        organizations=organizations_by_name(),
     )
 
 

@@ -186,10 +186,10 @@ def _organizations_by_name():
 
 
 # Every filter and choice list of organisations reads this: compiled once.
-ORGANIZATIONS_BY_NAME = Prepared(_organizations_by_name)
+_ORGANIZATIONS_BY_NAME = Prepared(_organizations_by_name)
 
 
 def organizations_by_name() -> list[Organization]:
     """Every organisation's id and name (nothing else is read), ordered by name: what the
     filters and choice lists of every area show."""
-    return list(ORGANIZATIONS_BY_NAME.run())
+    return list(_ORGANIZATIONS_BY_NAME.run())

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from peewee import OP, SQL, Expression, NodeList, Value
 
-from intranet.core.accounts import Account, Organization, Role, organizations_by_name
+from intranet.core.accounts import Account, Organization, Role
 from intranet.core.query_args import QueryArgs
 from intranet.directory import text
 from intranet.directory.models import Person
@@ -143,10 +143,6 @@ def coordination(limit: int = 3) -> list[Person]:
         .order_by(Person.sort_key)
         .limit(limit)
     )
-
-
-def organization_choices() -> list[Organization]:
-    return organizations_by_name()
 
 
 def _functions():

@@ -340,14 +340,15 @@ def _every_section(minutes_id: int) -> list[MinutesSection]:
     return list(_SECTIONS_OF.run(minutes_id=minutes_id))
 
 
-def _section_ids_of(minutes_id):
+def section_ids_of(minutes_id):
+    """The ids of every section of the minutes, as a sub-select (a slot may stand for the id)."""
     return MinutesSection.select(MinutesSection.id).where(MinutesSection.minutes == minutes_id)
 
 
 def _decisions_of(minutes_id):
     return (
         Decision.select()
-        .where(Decision.section.in_(_section_ids_of(minutes_id)))
+        .where(Decision.section.in_(section_ids_of(minutes_id)))
         .order_by(Decision.position, Decision.id)
     )
 
@@ -355,7 +356,7 @@ def _decisions_of(minutes_id):
 def _action_items_of(minutes_id):
     return (
         ActionItem.select()
-        .where(ActionItem.section.in_(_section_ids_of(minutes_id)))
+        .where(ActionItem.section.in_(section_ids_of(minutes_id)))
         .order_by(ActionItem.id)
     )
 

@@ -57,7 +57,7 @@ def minutes_section_owner(section_id: int, account) -> Owner | None:
 
 
 def _files_of(minutes_id):
-    sections = MinutesSection.select(MinutesSection.id).where(MinutesSection.minutes == minutes_id)
+    sections = access.section_ids_of(minutes_id)
     return attachments.of_item_and_parts("minutes", minutes_id, "minutes_section", sections)
 
 

@@ -4,6 +4,7 @@ from flask import request, url_for
 from flask_login import current_user
 
 from intranet.core import audit
+from intranet.core.accounts import organizations_by_name
 from intranet.core.links import link_pattern
 from intranet.directory import csv_io, rows, search, vcard
 from intranet.directory.routes.blueprint import _export_detail, bp, own_entry
@@ -37,7 +38,7 @@ def contacts():
         "directory/_contact_results.html",
         page=page,
         filters=filters,
-        organizations=search.organization_choices(),
+        organizations=organizations_by_name(),
         functions=search.function_choices(),
         **_letter_links(filters),
         own=own_entry(),

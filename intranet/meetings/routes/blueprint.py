@@ -9,7 +9,6 @@ from flask_login import current_user
 from intranet.auth.access import require_login
 from intranet.core import mail as core_mail
 from intranet.core import sharing, times
-from intranet.core.accounts import organizations_by_name
 from intranet.core.text import render_markdown
 from intranet.meetings import access, feeds, rules
 from intranet.meetings import overview as meetings_overview
@@ -97,10 +96,6 @@ def calendar_feed_url():
 @bp.app_template_global()
 def mail_enabled():
     return core_mail.enabled()
-
-
-def _organization_choices():
-    return organizations_by_name()
 
 
 def _form_error(form, error: access.MeetingError):

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from intranet.auth.forms import EmptyForm
 from intranet.core import mail as core_mail
 from intranet.core import outbox, times
+from intranet.core.accounts import organizations_by_name
 from intranet.core.query_args import QueryArgs
 from intranet.meetings import access, files, mail, rules
 from intranet.meetings import agenda as meetings_agenda
@@ -15,7 +16,7 @@ from intranet.meetings import planning as meetings_planning
 from intranet.meetings import series as meetings_series
 from intranet.meetings.forms import AgendaItemForm, CancelForm
 from intranet.meetings.models import MeetingState
-from intranet.meetings.routes.blueprint import _organization_choices, bp
+from intranet.meetings.routes.blueprint import bp
 from intranet.platform.htmx import render
 from intranet.platform.i18n import gettext as _
 
@@ -91,6 +92,6 @@ def _agenda_form(empty: bool = False) -> AgendaItemForm:
     form = AgendaItemForm(prefix="item", **({"formdata": None} if empty else {}))
     form.problems = []
     form.organization.choices = [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(o.id, o.name) for o in _organization_choices()
+        SelectChoice(o.id, o.name) for o in organizations_by_name()
     ]
     return form

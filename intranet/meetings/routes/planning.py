@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
 from intranet.core import times
-from intranet.core.accounts import Account, Organization
+from intranet.core.accounts import Account, Organization, organizations_by_name
 from intranet.meetings import access
 from intranet.meetings import planning as meetings_planning
 from intranet.meetings import series as meetings_series
@@ -18,7 +18,6 @@ from intranet.meetings.forms import CancelForm, MeetingForm, SeriesTemplateForm
 from intranet.meetings.models import Meeting
 from intranet.meetings.routes.blueprint import (
     _form_error,
-    _organization_choices,
     _require_planner,
     bp,
 )
@@ -33,7 +32,7 @@ from intranet.platform.i18n import ngettext
 def _meeting_form(meeting=None, context=None) -> MeetingForm:
     form = MeetingForm()
     form.problems = []  # errors of the whole form (conflicts), shown above it
-    organizations = _organization_choices()
+    organizations = organizations_by_name()
     form.organization.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(o.id, o.name) for o in organizations
     ]

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from intranet.auth.forms import EmptyForm
 from intranet.auth.saved_forms import keeps_typed_text, restore_typed_text
 from intranet.core import times
-from intranet.core.accounts import Organization
+from intranet.core.accounts import organizations_by_name
 from intranet.core.text import render_markdown
 from intranet.core.workflow import WorkflowError
 from intranet.minutes import access, editing, files, numbering
@@ -35,7 +35,7 @@ from intranet.platform.i18n import gettext as _
 
 def _organization_choices():
     return [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(o.id, o.name) for o in Organization.select().order_by(Organization.name)
+        SelectChoice(o.id, o.name) for o in organizations_by_name()
     ]
 
 
