@@ -11,6 +11,7 @@ from intranet.core.accounts import Account, Organization
 from intranet.demo import create_organizations
 from intranet.meetings import demo
 from intranet.meetings.models import AgendaItem, Answer, Attendance, Meeting
+from intranet.platform.db import utcnow
 from tests import factories
 
 TODAY = dt.date(2027, 5, 10)
@@ -71,6 +72,28 @@ def test_years_and_scale_grow_the_data(app):
     made = run(years=2, scale=3)
     assert len([m for m in made if "Plenum" in m.title]) == 24
     assert len(made) >= 24 + 8 + 2 * 6 * 3
+
+
+def test_every_size_of_demo_shows_one_recent_change_the_moved_plenary(app):
+    """The summer cancellations were decided when the year was planned; only the next plenary,
+    moved to another room three days ago, is recent: one line on the start page whether the
+    demo holds one year or several (ten years used to list every cancellation ahead)."""
+    from intranet.meetings.start import recent_changes
+
+    for years in (1, 4):
+        for model in (Answer, Attendance, AgendaItem, Meeting, Account, Organization):
+            model.delete().execute()
+        organizations = create_organizations(dt.date(2024, 11, 1))
+        member = factories.account("member", organizations[0])
+        demo.populate(organizations, [member], years=years, rng=random.Random(7))
+        changes = recent_changes(member)
+        assert len(changes) == 1, years
+        moved = changes[0].meeting
+        assert "Plenum" in moved.title and moved.room == demo.ROOMS[2][0] and not moved.cancelled
+        ahead = Meeting.select().where(
+            (Meeting.title == moved.title) & (Meeting.start > utcnow()) & ~Meeting.cancelled
+        )
+        assert moved.start == min(m.start for m in ahead)
 
 
 def test_demo_data_command_fills_an_empty_database_and_refuses_a_second_time(runner):

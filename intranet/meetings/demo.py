@@ -52,6 +52,11 @@ ROOMS = [
 ]
 
 
+# When the demo's summer cancellations were decided, and when the next plenary was moved.
+PLANNED_AGO = dt.timedelta(days=60)
+MOVED_AGO = dt.timedelta(days=3)
+
+
 def _uid(rng: random.Random) -> str:
     # From the generator, not uuid4, so that two runs with the same seed agree entirely.
     return f"{rng.getrandbits(128):032x}@sicherheitsdialog"
@@ -192,6 +197,9 @@ def populate(
             cancelled.cancelled = True
             cancelled.cancel_reason = "Sommerpause: Das Plenum entfällt in diesem Monat."
             cancelled.sequence = 1
+            # Decided when the year was planned, not today: a cancellation stamped today
+            # would fill "recently changed" on the start page with every year ahead.
+            cancelled.updated_at = min(now, cancelled.start) - PLANNED_AGO
             cancelled.save()
             for meeting in plenaries:
                 _fill(rng, meeting, organizations, accounts, PLENARY_ITEMS, now)
@@ -241,7 +249,22 @@ def populate(
             )
             _fill(rng, meeting, [], accounts, GROUP_ITEMS, now, person_ids=named)
             made.append(meeting)
+        _move_next_plenary(made, now)
     return made
+
+
+def _move_next_plenary(made: list[Meeting], now: dt.datetime) -> None:
+    """The next plenary ahead moved to another room a few days ago: whatever the size of the
+    demo, the start page shows one recent change."""
+    ahead = [m for m in made if "Plenum" in m.title and m.start > now and not m.cancelled]
+    plenary = min(ahead, key=lambda m: m.start, default=None)
+    if plenary is None:
+        return
+    plenary.room, plenary.street, plenary.postal_code = ROOMS[2]
+    plenary.sequence += 1
+    plenary.version += 1
+    plenary.updated_at = now - MOVED_AGO
+    plenary.save()
 
 
 def _shift(first: dt.date, months: int) -> dt.date:
