@@ -469,3 +469,39 @@ def test_a_builder_with_defaults_or_hidden_inputs_is_caught(app, client, member,
             list(hidden.run(start=start))
     with pytest.raises(ValueError):
         list(prepared.Prepared(_by_organization).run(organization_id=None))
+
+
+def test_no_page_has_sqlite_read_its_rows_through_the_label_index(app, client, member, org):
+    """The sharing rule is an OR over the label: SQLite answered it from the label index,
+    which lists nearly every row of every year, instead of the start or change date the
+    query narrows by (core.sharing._NotLookedUp). Every statement of the main pages is asked
+    for its plan; a rule written without the wrapper shows up here."""
+    import pytest
+
+    from intranet.platform.db import db, is_sqlite
+    from tests.conftest import sign_in
+
+    if not is_sqlite():
+        pytest.skip("SQLite's planner: PostgreSQL plans from statistics")
+    meeting = make_meeting("Plenum", "green", organization=org)
+    factories.minutes(meeting, state="released")
+    sign_in(client, member)
+    statements = []
+    original = db.obj.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        if sql.lstrip().upper().startswith("SELECT"):
+            statements.append((sql, params))
+        return original(sql, params, *args, **kwargs)
+
+    db.obj.execute_sql = recording
+    try:
+        for path in ("/", "/calendar", "/meetings", f"/meetings/{meeting.id}", "/minutes",
+                     "/decisions", "/search?q=plenum", "/contacts"):  # fmt: skip
+            assert client.get(path).status_code == 200, path
+    finally:
+        db.obj.execute_sql = original
+    assert len(statements) > 20
+    for sql, params in statements:
+        plan = " ".join(row[3] for row in original(f"EXPLAIN QUERY PLAN {sql}", params))
+        assert "meeting_label" not in plan and "minutes_label" not in plan, sql
