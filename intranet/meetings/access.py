@@ -174,14 +174,17 @@ def agenda_item_clause(account):
     )
 
 
+def visible_agenda_item_clause(account):
+    """Whether `account` may see an agenda item (the meeting's rule and the item's own label),
+    as a condition on the rows a query joins (AgendaItem and its Meeting): checked on the rows
+    the query reads, where an `in_` of the ids below looked for them again for every row."""
+    return visible_clause(account) & agenda_item_clause(account)
+
+
 def visible_agenda_items(account):
     """Ids of the agenda items `account` may see: the meeting's rule and the item's own label
     (the SQL twin of `can_see_agenda_item`)."""
-    return (
-        AgendaItem.select(AgendaItem.id)
-        .join(Meeting)
-        .where(visible_clause(account) & agenda_item_clause(account))
-    )
+    return AgendaItem.select(AgendaItem.id).join(Meeting).where(visible_agenda_item_clause(account))
 
 
 def visible_meetings(account, *fields):

@@ -10,7 +10,7 @@ from intranet.directory.search import contains
 from intranet.meetings import access
 from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings.models import AgendaItem, Meeting
-from intranet.minutes.access import MinutesError, context_for, visible_sections
+from intranet.minutes.access import MinutesError, context_for, visible_section_clause
 from intranet.minutes.models import (
     ACTION_STATES,
     CIRCULATING,
@@ -58,13 +58,12 @@ def action_items(account, scope: str = "all", state: str = ActionState.OPEN):
     """Action items of circulating and released minutes the account may see (one query):
     `scope` all, "mine" (the account is named as responsible) or "organization" (its
     organisation is); `state` open, overdue (open and past due) or done."""
-    visible = visible_sections(account).select(MinutesSection.id)
     query = (
         ActionItem.select(ActionItem, MinutesSection, Minutes, Meeting)
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
-        .where(Minutes.state.in_((CIRCULATING, RELEASED)) & ActionItem.section.in_(visible))
+        .where(Minutes.state.in_((CIRCULATING, RELEASED)) & visible_section_clause(account))
         .order_by(ActionItem.due_on.asc(nulls="LAST"), Meeting.start, ActionItem.id)
     )
     if state == ActionState.DONE:

@@ -19,7 +19,7 @@ from intranet.minutes.access import (
     context_for,
     seen_since_change,
     visible_clause,
-    visible_sections,
+    visible_section_clause,
 )
 from intranet.minutes.editing import describe_result
 from intranet.minutes.models import (
@@ -183,13 +183,12 @@ def _years_between(first, last) -> list[int]:
 def decision_register(account, words: str = "", year: int | None = None, organization_id=None):
     """Released decisions the account may read (their section visible), newest meeting first,
     filtered by words in the text, year and organisation (one query per page)."""
-    visible = visible_sections(account).select(MinutesSection.id)
     query = (
         Decision.select(Decision, MinutesSection, Minutes, Meeting)
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
-        .where((Minutes.state == RELEASED) & Decision.section.in_(visible))
+        .where((Minutes.state == RELEASED) & visible_section_clause(account))
         .order_by(
             Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
         )

@@ -83,7 +83,7 @@ def agenda_item_list(account) -> dict:
         AgendaItem.select(AgendaItem, Meeting)
         .join(Meeting)
         .where(
-            AgendaItem.id.in_(meetings_access.visible_agenda_items(account))
+            meetings_access.visible_agenda_item_clause(account)
             & (Meeting.label != sharing.RED)
             & (AgendaItem.label != sharing.RED)
         )
