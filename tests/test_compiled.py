@@ -233,13 +233,6 @@ def test_every_visibility_rule_replays_exactly_what_peewee_renders(
             compiled.install_selection_cache()
     for rendering in cached:
         differing = [key for key in expected if rendering[key] != expected[key]]
-        if differing:
-            import sys
-
-            sys.path.insert(0, "/tmp")
-            import dbg
-
-            dbg.show(rendering[differing[0]], expected[differing[0]])
         assert not differing, (differing[0], rendering[differing[0]], expected[differing[0]])
 
 

@@ -68,3 +68,25 @@ def test_lists_of_decisions_action_items_and_agenda_items_grow_linearly(client, 
         # Linear work and a fixed part stay below eight times (4–6 here); the register's
         # look-up of every visible section for each set of minutes it read made it 15.
         assert many < 8 * few[path], (path, few[path], many)
+
+
+def test_the_register_export_runs_the_same_statements_however_many_minutes_it_holds(
+    client, org, member, count_queries
+):
+    """The spreadsheet of decisions checks each section's audience (what may leave the
+    intranet): the meetings' invitations and named persons are read for all of them at once,
+    not once per set of minutes (486 statements at ten times the demo's data)."""
+    sign_in(client, member)
+
+    def statements():
+        with count_queries() as counted:
+            response = client.get("/decisions.csv")
+        assert response.status_code == 200
+        return counted.n, response.get_data(as_text=True).count("\r\n") - 1
+
+    add_minutes(org, 2, 0)
+    few, rows = statements()
+    assert rows == 4
+    add_minutes(org, 10, 2)
+    many, rows = statements()
+    assert rows == 24 and many == few

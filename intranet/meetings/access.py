@@ -3,6 +3,7 @@ a table), the sharing rule's SQL twin (`visible_clause`, `agenda_item_clause`) a
 loader that applies it (`get_meeting_or_404`). Every other meetings module builds on this
 one and this one imports none of them."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
@@ -174,17 +175,18 @@ def agenda_item_clause(account):
     )
 
 
-def visible_agenda_item_clause(account):
+def agenda_item_visibility(account):
     """Whether `account` may see an agenda item (the meeting's rule and the item's own label),
     as a condition on the rows a query joins (AgendaItem and its Meeting): checked on the rows
-    the query reads, where an `in_` of the ids below looked for them again for every row."""
+    the query reads, where an `in_` of the ids below looked for them again for every row. (The
+    two rules it joins are each checked in tests/test_compiled.py.)"""
     return visible_clause(account) & agenda_item_clause(account)
 
 
 def visible_agenda_items(account):
     """Ids of the agenda items `account` may see: the meeting's rule and the item's own label
     (the SQL twin of `can_see_agenda_item`)."""
-    return AgendaItem.select(AgendaItem.id).join(Meeting).where(visible_agenda_item_clause(account))
+    return AgendaItem.select(AgendaItem.id).join(Meeting).where(agenda_item_visibility(account))
 
 
 def visible_meetings(account, *fields):
@@ -232,21 +234,33 @@ class MeetingContext:
 
 
 def _invited(meeting_id):
+    return _invited_where(MeetingOrganization.meeting == meeting_id)
+
+
+def _invited_where(meetings):
+    # Each organisation carries its invitation (`.invitation.meeting_id`), for load_contexts.
     return (
-        Organization.select(Organization.id, Organization.name, Organization.short_name)
-        .join(MeetingOrganization)
-        .where(MeetingOrganization.meeting == meeting_id)
+        Organization.select(
+            Organization.id, Organization.name, Organization.short_name, MeetingOrganization.meeting
+        )
+        .join(MeetingOrganization, attr="invitation")
+        .where(meetings)
         .order_by(Organization.name)
     )
 
 
 def _named_persons(meeting_id):
+    return _named_where(MeetingPerson.meeting == meeting_id)
+
+
+def _named_where(meetings):
+    # Each account carries its naming (`.naming.meeting_id`), for load_contexts.
     return (
-        Account.select(Account, Organization)
-        .join(MeetingPerson, on=(MeetingPerson.account == Account.id))
+        Account.select(Account, Organization, MeetingPerson.meeting)
+        .join(MeetingPerson, on=(MeetingPerson.account == Account.id), attr="naming")
         .switch(Account)
         .join(Organization, JOIN.LEFT_OUTER)
-        .where(MeetingPerson.meeting == meeting_id)
+        .where(meetings)
         .order_by(Account.display_name)
     )
 
@@ -269,6 +283,22 @@ def load_context(meeting) -> MeetingContext:
     invited = list(INVITED.run(meeting_id=meeting.id))
     persons = list(NAMED_PERSONS.run(meeting_id=meeting.id))
     return MeetingContext(meeting, invited, persons)
+
+
+def load_contexts(meetings) -> dict[int, MeetingContext]:
+    """`load_context` for many meetings in two queries, however many there are (lists and
+    exports that check each meeting's audience): meeting id → context."""
+    meetings = {meeting.id: meeting for meeting in meetings}
+    invited, persons = defaultdict(list), defaultdict(list)
+    if meetings:
+        for organization in _invited_where(MeetingOrganization.meeting.in_(list(meetings))):
+            invited[organization.invitation.meeting_id].append(organization)
+        for account in _named_where(MeetingPerson.meeting.in_(list(meetings))):
+            persons[account.naming.meeting_id].append(account)
+    return {
+        meeting_id: MeetingContext(meeting, invited[meeting_id], persons[meeting_id])
+        for meeting_id, meeting in meetings.items()
+    }
 
 
 def get_meeting_or_404(meeting_id: int, for_edit: bool = False, *, account) -> MeetingContext:

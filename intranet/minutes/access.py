@@ -136,6 +136,15 @@ def context_for(minutes: Minutes) -> MinutesContext:
     return MinutesContext(minutes, meetings_access.load_context(minutes.meeting))
 
 
+def contexts_for(minutes_list) -> dict[int, MinutesContext]:
+    """`context_for` for many sets of minutes in two queries: minutes id → context."""
+    meetings = meetings_access.load_contexts(minutes.meeting for minutes in minutes_list)
+    return {
+        minutes.id: MinutesContext(minutes, meetings[minutes.meeting_id])
+        for minutes in minutes_list
+    }
+
+
 def seen_since_change(account_id):
     """Whether the account has opened the minutes of the row since their last change (on the
     query's own Minutes): the archive marks the others "new", and the page notes a visit only
@@ -250,9 +259,10 @@ def section_clause(account):
     )
 
 
-def visible_section_clause(account):
+def section_visibility(account):
     """Whether `account` may see a section (its minutes visible, and its own label), as a
-    condition on the rows a query joins: the section, its Minutes and its Meeting.
+    condition on the rows a query joins: the section, its Minutes and its Meeting. (The two
+    rules it joins are each checked in tests/test_compiled.py.)
 
     Lists of what sections hold (decisions, action items) check it on the rows they read. As
     `Decision.section.in_(<ids of visible sections>)` SQLite looked for every visible section
@@ -267,7 +277,7 @@ def visible_sections(account):
         MinutesSection.select(MinutesSection, Minutes, Meeting)
         .join(Minutes)
         .join(Meeting)
-        .where(visible_section_clause(account))
+        .where(section_visibility(account))
     )
 
 

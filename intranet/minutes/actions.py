@@ -10,7 +10,7 @@ from intranet.directory.search import contains
 from intranet.meetings import access
 from intranet.meetings import agenda as meetings_agenda
 from intranet.meetings.models import AgendaItem, Meeting
-from intranet.minutes.access import MinutesError, context_for, visible_section_clause
+from intranet.minutes.access import MinutesError, context_for, section_visibility
 from intranet.minutes.models import (
     ACTION_STATES,
     CIRCULATING,
@@ -63,7 +63,7 @@ def action_items(account, scope: str = "all", state: str = ActionState.OPEN):
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
-        .where(Minutes.state.in_((CIRCULATING, RELEASED)) & visible_section_clause(account))
+        .where(Minutes.state.in_((CIRCULATING, RELEASED)) & section_visibility(account))
         .order_by(ActionItem.due_on.asc(nulls="LAST"), Meeting.start, ActionItem.id)
     )
     if state == ActionState.DONE:

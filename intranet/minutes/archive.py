@@ -16,10 +16,10 @@ from intranet.directory.search import contains
 from intranet.meetings.access import organization_meetings
 from intranet.meetings.models import Meeting
 from intranet.minutes.access import (
-    context_for,
+    contexts_for,
+    section_visibility,
     seen_since_change,
     visible_clause,
-    visible_section_clause,
 )
 from intranet.minutes.editing import describe_result
 from intranet.minutes.models import (
@@ -188,7 +188,7 @@ def decision_register(account, words: str = "", year: int | None = None, organiz
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
-        .where((Minutes.state == RELEASED) & visible_section_clause(account))
+        .where((Minutes.state == RELEASED) & section_visibility(account))
         .order_by(
             Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
         )
@@ -215,11 +215,9 @@ def decisions_csv(account, decisions) -> str:
         [_("Number"), _("Date"), _("Meeting"), _("Agenda item"), _("Decision"), _("Result")]
     )
     numbers = register_numbers(decisions)
-    contexts = {}
+    contexts = contexts_for({d.section.minutes_id: d.section.minutes for d in decisions}.values())
     for d in decisions:
         minutes = d.section.minutes
-        if minutes.id not in contexts:
-            contexts[minutes.id] = context_for(minutes)
         if not contexts[minutes.id].section_audience(d.section).leaves_intranet:
             continue
         row = [

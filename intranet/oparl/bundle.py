@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 
 from intranet.attachments import services as attachments
 from intranet.core import sharing
-from intranet.core.accounts import Account, Organization
 from intranet.core.ids import ref
 from intranet.meetings import access as meetings_access
 from intranet.meetings import files as meeting_files
-from intranet.meetings.models import AgendaItem, MeetingOrganization, MeetingPerson
+from intranet.meetings.models import AgendaItem
 from intranet.minutes import access
 from intranet.minutes.models import RELEASED, Decision, Minutes, MinutesSection
 from intranet.oparl.common import exported
@@ -61,27 +60,11 @@ class Bundle:
 def bundle(meeting_list, account) -> Bundle:
     found = Bundle(account)
     meeting_list = [m for m in meeting_list if m is not None]
-    ids = [m.id for m in meeting_list]
-    if not ids:
+    if not meeting_list:
         return found
-    invited, persons = defaultdict(list), defaultdict(list)
-    rows = (
-        MeetingOrganization.select(MeetingOrganization, Organization)
-        .join(Organization)
-        .where(MeetingOrganization.meeting.in_(ids))
-        .order_by(Organization.name)
-    )
-    for row in rows:
-        invited[row.meeting_id].append(row.organization)
-    rows = (
-        MeetingPerson.select(MeetingPerson, Account)
-        .join(Account)
-        .where(MeetingPerson.meeting.in_(ids))
-    )
-    for row in rows:
-        persons[row.meeting_id].append(row.account)
+    contexts = meetings_access.load_contexts(meeting_list)
     for meeting in meeting_list:
-        context = meetings_access.MeetingContext(meeting, invited[meeting.id], persons[meeting.id])
+        context = contexts[meeting.id]
         if context.visible_to(account) and exported(context.audience):
             found.contexts[meeting.id] = context
             found.items[meeting.id] = []

@@ -83,7 +83,7 @@ def agenda_item_list(account) -> dict:
         AgendaItem.select(AgendaItem, Meeting)
         .join(Meeting)
         .where(
-            meetings_access.visible_agenda_item_clause(account)
+            meetings_access.agenda_item_visibility(account)
             & (Meeting.label != sharing.RED)
             & (AgendaItem.label != sharing.RED)
         )
