@@ -57,7 +57,10 @@ class Bundle:
         return labels
 
 
-def bundle(meeting_list, account) -> Bundle:
+def bundle(meeting_list, account, *, resolutions=True, protocols=True) -> Bundle:
+    """What `meeting_list` exports for `account`. A list that shows neither the agenda items'
+    decisions (`resolutions`) nor the meetings' minutes (`protocols`) skips reading them: for
+    a page of files they were two thirds of the time."""
     found = Bundle(account)
     meeting_list = [m for m in meeting_list if m is not None]
     if not meeting_list:
@@ -98,8 +101,10 @@ def bundle(meeting_list, account) -> Bundle:
         owner = found.owners[key]
         found.files[key] = [a for a in files if attachments.audience(a, owner).leaves_intranet]
 
-    found.resolutions = _resolutions(found, account)
-    found.protocols = _protocols(found, account)
+    if resolutions:
+        found.resolutions = _resolutions(found, account)
+    if protocols:
+        found.protocols = _protocols(found, account)
     return found
 
 

@@ -90,7 +90,8 @@ def agenda_item_list(account) -> dict:
         .order_by(Meeting.start.desc(), Meeting.id.desc(), AgendaItem.position, AgendaItem.id)
     )
     page = paginate(query, PER_PAGE)
-    found = bundle(list({item.meeting.id: item.meeting for item in page.items}.values()), account)
+    meetings = {item.meeting.id: item.meeting for item in page.items}
+    found = bundle(list(meetings.values()), account, protocols=False)
     shown = [found.item_by_id[item.id] for item in page.items if item.id in found.item_by_id]
     record_listed("agenda_item", shown, found.item_labels, account)
     return listing("oparl.agenda_items", page, [agenda_item_object(i, found) for i in shown])
@@ -160,7 +161,7 @@ def file_list(account) -> dict:
         if meeting_ids
         else []
     )
-    found = bundle(page_meetings, account)
+    found = bundle(page_meetings, account, resolutions=False, protocols=False)
     data, shown = [], []
     for attachment in page.items:
         key = f"{attachment.owner_kind}:{attachment.owner_id}"
