@@ -43,6 +43,7 @@ def measure(root: Path, size: str, rounds: int) -> dict[str, list[float]]:
         "contacts": "/contacts",
         "minutes": "/minutes",
         "minutes page": minutes.group(1).decode() if minutes else None,
+        "decisions": "/decisions",
         "feed": f"/calendar.ics?token={info['token']}",
         "healthz": "/healthz",
     }

@@ -88,6 +88,7 @@ PAGES = [
     ("search rare", "/search?q=Zuwanderung"),
     ("contacts", "/contacts"),
     ("minutes", "/minutes"),
+    ("decisions", "/decisions"),
 ]
 
 

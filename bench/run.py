@@ -276,6 +276,7 @@ def pages(info: dict, minutes: bool) -> list[dict]:
         listed += [
             {"name": "minutes", "path": "/minutes"},
             {"name": "minutes page", "path": None},  # the first minutes listed on /minutes
+            {"name": "decisions", "path": "/decisions"},
         ]
     wanted = os.environ.get("BENCH_PAGES")
     if wanted:
