@@ -221,6 +221,58 @@ def test_the_register_numbers_its_page_in_the_same_queries_however_many_minutes_
     assert numbers == numbering.decision_numbers(original)
 
 
+def test_the_register_filters_by_words_year_and_organisation_alone_and_together(
+    client, org, other_org, member
+):
+    """The register's page query is compiled once per reader and choice of filters (how many
+    words, a year, an organisation); each choice gives what the filters say, and the count
+    covers every page."""
+    from intranet.minutes import archive
+
+    cases = []  # (text, year, organisation)
+    for n, (year, host) in enumerate(
+        [(2024, org), (2024, other_org), (2025, org), (2025, other_org), (2025, org)]
+    ):
+        start = dt.datetime(year, 6, 1 + n, 16)
+        meeting = factories.meeting(f"Plenum {n}", "green", host, start=start)
+        minutes = factories.minutes(meeting, "released")
+        part = MinutesSection.create(minutes=minutes, position=1, title="TOP 1")
+        text = f"Beschluss {n} über {'Radwege' if n % 2 else 'Schulwege'} und 50% Zuschuss"
+        Decision.create(section=part, position=1, text=text)
+        cases.append((text, year, host.id))
+
+    def texts(words="", year=None, organization_id=None, number=1, per_page=25):
+        rows = archive.decision_register(member, words, year, organization_id, number, per_page)
+        return sorted(d.text for d in rows), rows[0].total if rows else 0
+
+    def expected(words="", year=None, organization_id=None):
+        return sorted(
+            text
+            for text, y, host in cases
+            if all(w.casefold() in text.casefold() for w in words.split())
+            and year in (None, y)
+            and organization_id in (None, host)
+        )
+
+    choices = [
+        {}, {"words": "radwege"}, {"words": "WEGE zuschuss"}, {"words": "50%"},
+        {"words": "_0"}, {"year": 2025}, {"organization_id": org.id},
+        {"year": 2024, "organization_id": other_org.id},
+        {"words": "schulwege", "year": 2025, "organization_id": org.id},
+    ]  # fmt: skip
+    for choice in choices:
+        want = expected(**choice)
+        assert texts(**choice) == (want, len(want)), choice
+    # Pages of two: each page carries the count of all; past the end nothing.
+    first, total = texts(per_page=2)
+    second, _ = texts(number=2, per_page=2)
+    assert total == 5 and len(first) == len(second) == 2 and not set(first) & set(second)
+    assert texts(number=9, per_page=2) == ([], 0)
+    sign_in(client, member)
+    page = client.get("/decisions?page=9").get_data(as_text=True)
+    assert "Beschluss" in page  # past the end: the last page
+
+
 def test_two_minutes_of_one_series_started_at_once_get_two_numbers(
     shared_app,  # noqa: F811
     org,

@@ -128,9 +128,20 @@ def contains(column, term: str):
     (ILIKE costs about twice as much). Peewee writes SQLite's LIKE as OP.ILIKE (its OP.LIKE
     becomes GLOB there, which knows no ESCAPE).
     """
+    return like(column, Value(like_pattern(term), converter=False))
+
+
+def like_pattern(term: str) -> str:
+    """The LIKE pattern of `contains`: "%term%", with `%`, `_` and `\\` escaped."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = NodeList((Value(f"%{escaped}%", converter=False), SQL("ESCAPE"), Value("\\")))
-    return Expression(column, OP.ILIKE if is_sqlite() else OP.LIKE, pattern)
+    return f"%{escaped}%"
+
+
+def like(column, pattern):
+    """`column LIKE pattern ESCAPE '\\'`; `pattern` from `like_pattern`, as a value or as a
+    slot of a compiled query (platform.prepared)."""
+    clause = NodeList((pattern, SQL("ESCAPE"), Value("\\")))
+    return Expression(column, OP.ILIKE if is_sqlite() else OP.LIKE, clause)
 
 
 def coordination(limit: int = 3) -> list[Person]:

@@ -12,7 +12,7 @@ from intranet.core import times
 from intranet.core.accounts import Organization
 from intranet.core.sharing import Reader
 from intranet.directory.csv_io import neutralise
-from intranet.directory.search import contains
+from intranet.directory.search import like, like_pattern
 from intranet.meetings.access import organization_meetings
 from intranet.meetings.models import Meeting
 from intranet.minutes.access import (
@@ -33,10 +33,6 @@ from intranet.minutes.numbering import decision_numbers_of
 from intranet.platform.db import utcnow
 from intranet.platform.i18n import gettext as _
 from intranet.platform.prepared import Prepared
-
-
-def _meeting_ids_of_organization(organization_id):
-    return organization_meetings(organization_id)
 
 
 def _visit(account_id, minutes_id, now):
@@ -61,14 +57,33 @@ def archive(account, year: int | None, organization_id: int | None, number: int,
     released correction exists. Each row also carries the number of rows (`total`) and the
     first and last meeting start of them all (`first_start`, `last_start`): one query gives
     the page, its count (core.pagination.paginate_counted) and, unfiltered, the years."""
+    values = _page_and_filters(number, per_page, year, organization_id)
+    rows = _ARCHIVE_PAGE.run(Reader.of(account), bool(year), bool(organization_id), **values)
+    return [ArchiveRow(*row) for row in rows]
+
+
+def _page_and_filters(number: int, per_page: int, year, organization_id) -> dict:
+    """The slots of a compiled list page: its rows (limit, offset), a year's bounds in UTC
+    (Berlin's New Year), the organisation."""
     values = {"limit": per_page, "offset": (max(number, 1) - 1) * per_page}
     if year:
         values["year_start"] = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
         values["year_end"] = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
     if organization_id:
         values["organization_id"] = organization_id
-    rows = _ARCHIVE_PAGE.run(Reader.of(account), bool(year), bool(organization_id), **values)
-    return [ArchiveRow(*row) for row in rows]
+    return values
+
+
+def _filtered(query, by_year: bool, by_organization: bool, slots: dict):
+    """Narrow a query that joins Meeting to a year's meetings and an organisation's (organiser
+    or invited), with the slots of `_page_and_filters`."""
+    if by_year:
+        query = query.where(
+            (Meeting.start >= slots["year_start"]) & (Meeting.start < slots["year_end"])
+        )
+    if by_organization:
+        query = query.where(Meeting.id.in_(organization_meetings(slots["organization_id"])))
+    return query
 
 
 def _archive_page(reader, by_year: bool, by_organization: bool, **slots):
@@ -88,14 +103,7 @@ def _archive_page(reader, by_year: bool, by_organization: bool, **slots):
         .where(visible_clause(reader, "list"))
         .order_by(Meeting.start.desc(), Minutes.id.desc())
     )
-    if by_year:
-        ranked = ranked.where(
-            (Meeting.start >= slots["year_start"]) & (Meeting.start < slots["year_end"])
-        )
-    if by_organization:
-        ranked = ranked.where(
-            Meeting.id.in_(_meeting_ids_of_organization(slots["organization_id"]))
-        )
+    ranked = _filtered(ranked, by_year, by_organization, slots)
     ranked = ranked.limit(slots["limit"]).offset(slots["offset"]).alias("ranked")
     correction = Minutes.alias("correction")
     corrected = fn.EXISTS(
@@ -143,18 +151,6 @@ ArchiveRow = namedtuple(
 )
 
 
-def _of_year_and_organization(query, year, organization_id):
-    """Narrow a query that joins Meeting to meetings of a year (Berlin time) and of an
-    organisation (organiser or invited)."""
-    if year:
-        start = times.to_utc(dt.datetime(year, 1, 1), shift_gap=True)
-        end = times.to_utc(dt.datetime(year + 1, 1, 1), shift_gap=True)
-        query = query.where((Meeting.start >= start) & (Meeting.start < end))
-    if organization_id:
-        query = query.where(Meeting.id.in_(_meeting_ids_of_organization(organization_id)))
-    return query
-
-
 def archive_years(account, unfiltered_page=None) -> list[int]:
     """The years that hold visible minutes, newest first: from a page of the unfiltered
     archive, which carries them, else one query."""
@@ -163,13 +159,20 @@ def archive_years(account, unfiltered_page=None) -> list[int]:
             return []
         row = unfiltered_page.items[0]
         return _years_between(row.first_start, row.last_start)
-    first, last = (
+    first, last = _FIRST_AND_LAST.raw(Reader.of(account)).rows[0]
+    return _years_between(first, last)
+
+
+def _first_and_last(reader):
+    return (
         Minutes.select(fn.MIN(Meeting.start), fn.MAX(Meeting.start))
         .join(Meeting)
-        .where(visible_clause(account, "list"))
-        .scalar(as_tuple=True)
+        .where(visible_clause(reader, "list"))
     )
-    return _years_between(first, last)
+
+
+# The register asks on every page (the archive only when filtered): compiled once per reader.
+_FIRST_AND_LAST = Prepared(_first_and_last)
 
 
 def _years_between(first, last) -> list[int]:
@@ -180,22 +183,60 @@ def _years_between(first, last) -> list[int]:
     return list(range(times.to_local(last).year, times.to_local(first).year - 1, -1))
 
 
-def decision_register(account, words: str = "", year: int | None = None, organization_id=None):
-    """Released decisions the account may read (their section visible), newest meeting first,
-    filtered by words in the text, year and organisation (one query per page)."""
+# What the register's page and its spreadsheet read of each decision: the row, its number
+# (the minutes' number or the one they correct), the labels and organisations of the chain for
+# what may leave the intranet. Whole rows put the minutes' text and released text, the
+# section's text and forty more columns into the sort of every visible decision.
+REGISTER_COLUMNS = (
+    *(Decision.id, Decision.section, Decision.position, Decision.text, Decision.result),
+    *(Decision.votes_yes, Decision.votes_no, Decision.votes_abstained),
+    *(MinutesSection.id, MinutesSection.minutes, MinutesSection.position, MinutesSection.title),
+    *(MinutesSection.label, MinutesSection.organization),
+    *(Minutes.id, Minutes.meeting, Minutes.state, Minutes.label, Minutes.corrects),
+    *(Minutes.number, Minutes.number_year),
+    *(Meeting.id, Meeting.title, Meeting.start, Meeting.label, Meeting.organization),
+)
+
+
+# Words of the register's search box that count; more are pasted noise.
+REGISTER_WORDS = 10
+
+
+def decision_register(
+    account, words: str, year: int | None, organization_id, number: int, per_page: int
+) -> list[Decision]:
+    """Page `number` of the released decisions the account may read (their section visible),
+    newest meeting first, filtered by words in the text, year and organisation. One query,
+    compiled once per reader and choice of filters; each decision has the `REGISTER_COLUMNS`
+    and the number of all of them (`total`, for core.pagination.paginate_counted)."""
+    terms = [word.casefold() for word in words.split()[:REGISTER_WORDS]]
+    values = _page_and_filters(number, per_page, year, organization_id)
+    values.update({f"word{n}": like_pattern(term) for n, term in enumerate(terms)})
+    return list(
+        _REGISTER_PAGE.run(
+            Reader.of(account), len(terms), bool(year), bool(organization_id), **values
+        )
+    )
+
+
+def _register_page(reader, word_count: int, by_year: bool, by_organization: bool, **slots):
     query = (
-        Decision.select(Decision, MinutesSection, Minutes, Meeting)
+        Decision.select(*REGISTER_COLUMNS, fn.COUNT(Decision.id).over().alias("total"))
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
-        .where((Minutes.state == RELEASED) & section_visibility(account))
+        .where((Minutes.state == RELEASED) & section_visibility(reader))
         .order_by(
             Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
         )
     )
-    for word in words.split()[:10]:
-        query = query.where(contains(fn.LOWER(Decision.text), word.casefold()))
-    return _of_year_and_organization(query, year, organization_id)
+    for n in range(word_count):
+        query = query.where(like(fn.LOWER(Decision.text), slots[f"word{n}"]))
+    query = _filtered(query, by_year, by_organization, slots)
+    return query.limit(slots["limit"]).offset(slots["offset"])
+
+
+_REGISTER_PAGE = Prepared(_register_page)
 
 
 def register_numbers(decisions) -> dict:

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from intranet.core import audit
 from intranet.core.accounts import organizations_by_name
-from intranet.core.pagination import paginate, paginate_counted
+from intranet.core.pagination import paginate_counted
 from intranet.core.query_args import QueryArgs
 from intranet.minutes import access, export
 from intranet.minutes import archive as minutes_archive
@@ -52,7 +52,12 @@ def _register_filters():
 def decisions():
     """The register of released decisions the account may read, to find and cite them."""
     filters = _register_filters()
-    page = paginate(minutes_archive.decision_register(current_user, **filters), per_page=25)
+    page = paginate_counted(
+        lambda number, per_page: minutes_archive.decision_register(
+            current_user, number=number, per_page=per_page, **filters
+        ),
+        per_page=25,
+    )
     return render(
         "minutes/decisions.html",
         "minutes/_decision_list.html",
@@ -64,10 +69,16 @@ def decisions():
     )
 
 
+# The spreadsheet holds the newest decisions up to this many.
+EXPORTED_DECISIONS = 5000
+
+
 @bp.get("/decisions.csv")
 def decisions_csv():
     filters = _register_filters()
-    decisions = list(minutes_archive.decision_register(current_user, **filters).limit(5000))
+    decisions = minutes_archive.decision_register(
+        current_user, number=1, per_page=EXPORTED_DECISIONS, **filters
+    )
     body = minutes_archive.decisions_csv(current_user, decisions)
     audit.record("minutes.decisions_exported", detail=str(len(decisions)), actor=current_user)
     return download(body, "beschluesse.csv", "text/csv")
