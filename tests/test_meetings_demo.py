@@ -6,6 +6,8 @@ import random
 import shutil
 import subprocess
 
+import pytest
+
 from intranet.core import times
 from intranet.core.accounts import Account, Organization
 from intranet.demo import create_organizations
@@ -74,26 +76,42 @@ def test_years_and_scale_grow_the_data(app):
     assert len(made) >= 24 + 8 + 2 * 6 * 3
 
 
-def test_every_size_of_demo_shows_one_recent_change_the_moved_plenary(app):
-    """The summer cancellations were decided when the year was planned; only the next plenary,
-    moved to another room three days ago, is recent: one line on the start page whether the
-    demo holds one year or several (ten years used to list every cancellation ahead)."""
-    from intranet.meetings.start import recent_changes
+@pytest.mark.parametrize(
+    "clock",
+    [
+        None,  # now
+        # A plenary's day (third Wednesday, 18:00–20:00 in Berlin): before, during, after it.
+        dt.datetime(2026, 12, 16, 10, 0),
+        dt.datetime(2026, 12, 16, 17, 30),
+        dt.datetime(2026, 12, 16, 19, 30),
+    ],
+)
+def test_every_size_of_demo_shows_one_recent_change_the_moved_plenary(app, monkeypatch, clock):
+    """The summer cancellations were decided when the year was planned; only the next plenary
+    after the day the demo is made, moved to another room three days ago, is recent: one line
+    on the start page whether the demo holds one year or several (ten years used to list every
+    cancellation ahead), and all day long, a plenary's evening too."""
+    from intranet.meetings import start
 
+    if clock is not None:
+        monkeypatch.setattr(demo, "utcnow", lambda: clock)
+        monkeypatch.setattr(start, "utcnow", lambda: clock)
+    now = clock or utcnow()
     for years in (1, 4):
         for model in (Answer, Attendance, AgendaItem, Meeting, Account, Organization):
             model.delete().execute()
         organizations = create_organizations(dt.date(2024, 11, 1))
         member = factories.account("member", organizations[0])
         demo.populate(organizations, [member], years=years, rng=random.Random(7))
-        changes = recent_changes(member)
+        changes = start.recent_changes(member)
         assert len(changes) == 1, years
         moved = changes[0].meeting
         assert "Plenum" in moved.title and moved.room == demo.ROOMS[2][0] and not moved.cancelled
-        ahead = Meeting.select().where(
-            (Meeting.title == moved.title) & (Meeting.start > utcnow()) & ~Meeting.cancelled
-        )
-        assert moved.start == min(m.start for m in ahead)
+        today = times.to_local(now).date()
+        ahead = Meeting.select().where((Meeting.title == moved.title) & ~Meeting.cancelled)
+        assert moved.start == min(m.start for m in ahead if times.to_local(m.start).date() > today)
+        stored = Meeting.get_by_id(moved.id)
+        assert stored.created_at <= stored.updated_at
 
 
 def test_demo_data_command_fills_an_empty_database_and_refuses_a_second_time(runner):

@@ -200,6 +200,7 @@ def populate(
             # Decided when the year was planned, not today: a cancellation stamped today
             # would fill "recently changed" on the start page with every year ahead.
             cancelled.updated_at = min(now, cancelled.start) - PLANNED_AGO
+            cancelled.created_at = min(cancelled.created_at, cancelled.updated_at)
             cancelled.save()
             for meeting in plenaries:
                 _fill(rng, meeting, organizations, accounts, PLENARY_ITEMS, now)
@@ -249,14 +250,19 @@ def populate(
             )
             _fill(rng, meeting, [], accounts, GROUP_ITEMS, now, person_ids=named)
             made.append(meeting)
-        _move_next_plenary(made, now)
+        _move_next_plenary(made, now, today)
     return made
 
 
-def _move_next_plenary(made: list[Meeting], now: dt.datetime) -> None:
-    """The next plenary ahead moved to another room a few days ago: whatever the size of the
-    demo, the start page shows one recent change."""
-    ahead = [m for m in made if "Plenum" in m.title and m.start > now and not m.cancelled]
+def _move_next_plenary(made: list[Meeting], now: dt.datetime, today: dt.date) -> None:
+    """The next plenary after today moved to another room a few days ago: whatever the size
+    of the demo, the start page shows one recent change (the whole day the demo is made, even
+    on a plenary's evening)."""
+    ahead = [
+        m
+        for m in made
+        if "Plenum" in m.title and times.to_local(m.start).date() > today and not m.cancelled
+    ]
     plenary = min(ahead, key=lambda m: m.start, default=None)
     if plenary is None:
         return
@@ -264,6 +270,7 @@ def _move_next_plenary(made: list[Meeting], now: dt.datetime) -> None:
     plenary.sequence += 1
     plenary.version += 1
     plenary.updated_at = now - MOVED_AGO
+    plenary.created_at = min(plenary.created_at, now - PLANNED_AGO)
     plenary.save()
 
 
