@@ -220,6 +220,8 @@ def decision_register(
 
 
 def _register_page(reader, word_count: int, by_year: bool, by_organization: bool, **slots):
+    """`decision_register`'s query for one reader and choice of filters; the page, the words'
+    patterns, the year's bounds and the organisation are slots."""
     query = (
         Decision.select(*REGISTER_COLUMNS, fn.COUNT(Decision.id).over().alias("total"))
         .join(MinutesSection)
