@@ -244,9 +244,12 @@ _REGISTER_PAGE = Prepared(_register_page)
 def register_numbers(decisions) -> dict:
     """Decision id → number for the decisions of one page of the register (two queries at
     most, however many sets of minutes the page shows)."""
-    return decision_numbers_of(
-        list({d.section.minutes_id: d.section.minutes for d in decisions}.values())
-    )
+    return decision_numbers_of(_minutes_of(decisions))
+
+
+def _minutes_of(decisions) -> list[Minutes]:
+    """The minutes the decisions belong to, each once."""
+    return list({d.section.minutes_id: d.section.minutes for d in decisions}.values())
 
 
 def decisions_csv(account, decisions) -> str:
@@ -258,7 +261,7 @@ def decisions_csv(account, decisions) -> str:
         [_("Number"), _("Date"), _("Meeting"), _("Agenda item"), _("Decision"), _("Result")]
     )
     numbers = register_numbers(decisions)
-    contexts = contexts_for({d.section.minutes_id: d.section.minutes for d in decisions}.values())
+    contexts = contexts_for(_minutes_of(decisions))
     for d in decisions:
         minutes = d.section.minutes
         if not contexts[minutes.id].section_audience(d.section).leaves_intranet:
