@@ -432,6 +432,9 @@ def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
     assert str(marking.snippet(text, ["hass"])) == (
         "Tagesordnung Begrüßung Umgang mit <mark>Hass</mark> im Netz"
     )
+    # A sign on the first line, after an empty list item, after a blank line with spaces.
+    lists = "# Punkte\n1.\n2.\tHass\n-\n- Netz\n  \n   > Zitat **fett** `Code` | Zelle"
+    assert marking.plain(lists) == "Punkte Hass Netz Zitat fett Code Zelle"
     for hostile in ("[" * 100_000, "[a](" * 25_000, "](" * 50_000, "|" * 100_000, "# " * 50_000):
         started = time.perf_counter()
         marking.snippet(hostile, ["a"])
@@ -691,6 +694,29 @@ def test_letters_the_database_drops_never_make_a_word_match_every_item(app, quer
     fulltext.index("meeting", 2, "Protokoll", "Auch nichts")
     found = fulltext.search("meeting", [1, 2], search_terms(query))
     assert found.total == 0, [m.item_id for m in found.matches]
+
+
+def test_folding_for_marks_is_every_characters_own_fold_for_all_of_unicode(monkeypatch):
+    """`marking._folded` lowers ASCII in C and looks up only the other characters; that must
+    fold each character as looking up every one would, for every code point that has a case
+    or a decomposition (the first two planes, and plane 2's compatibility ideographs), in runs
+    of mixed text, and it must learn the characters as written that fold unevenly: "ẞ", whose
+    lower case "ß" is another character."""
+    monkeypatch.setattr(marking, "_FOLDS", marking._Folds())
+    monkeypatch.setattr(marking, "_UNEVEN", set())
+    marking._uneven_pattern.cache_clear()
+    folded, shifts = marking._folded("GROẞE")
+    assert folded == "grosse" and shifts is not None
+    assert [marking._original_index(shifts, p) for p in range(6)] == [0, 1, 2, 3, 3, 4]
+    codes = [*range(0x20000), *range(0x2F800, 0x2FA20)]
+    for start in range(0, len(codes), 4096):
+        run = "".join(
+            "Ab " + chr(code)
+            for code in codes[start : start + 4096]
+            if not 0xD800 <= code <= 0xDFFF
+        )
+        assert marking._folded(run)[0] == run.translate(marking._FOLDS), hex(codes[start])
+    marking._uneven_pattern.cache_clear()
 
 
 def test_positions_in_folded_text_map_back_like_a_character_by_character_count():

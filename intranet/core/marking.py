@@ -49,15 +49,30 @@ _UNEVEN: set[str] = set()
 
 
 def _folded(text: str) -> tuple[str, "_Shifts | None"]:
-    """`text` folded like the index (str.translate does the work in C: minutes can be long),
-    and, when some characters fold to more or fewer characters ("ß" → "ss"), where their folds
-    lie, so that positions can be mapped back; None when they line up."""
+    """`text` folded like the index (in C as far as possible: minutes can be long), and, when
+    some characters fold to more or fewer characters ("ß" → "ss"), where their folds lie, so
+    that positions can be mapped back; None when they line up."""
     if text.isascii():
         return text.lower(), None
-    folded = text.translate(_FOLDS)
+    folded = _fold_unicode(text)
     if _UNEVEN.isdisjoint(text):
         return folded, None
     return folded, _Shifts(text)
+
+
+# Where text is not ASCII, German text mostly is: a few umlauts and "ß" among plain letters.
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_unicode(text: str) -> str:
+    """`text.translate(_FOLDS)`, three times faster for mostly ASCII text: ASCII is lowered in
+    C and only the other characters are looked up, as written, so that `_UNEVEN` learns them
+    ("ẞ", not its lower case "ß"). The few whose lower case is ASCII (the Kelvin sign) fold to
+    it. When lower() lengthens a text ("İ" → "i̇"), every character is looked up."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return text.translate(_FOLDS)
+    return _NOT_ASCII.sub(lambda found: _FOLDS[ord(text[found.start()])], lowered)
 
 
 class _Shifts:
@@ -158,22 +173,30 @@ def highlight(text: str, words: list[str]) -> Markup:
     return _mark(text, _spans(text, words))
 
 
-# Markdown signs a reader of a snippet does not need: heading and quote marks, list bullets,
-# emphasis, code ticks, table bars, and link targets (the link text stays).
-_MARKDOWN_SIGNS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])\s+|\*\*|__|`+|\|")
+# Markdown signs a reader of a snippet does not need: heading and quote marks and list bullets
+# at a line's start (the text is searched with a newline before it, so the first line counts),
+# emphasis, code ticks and table bars anywhere, and link targets (the link text stays). Each
+# pattern begins with a fixed character, which the regex engine scans for in C; one pattern of
+# them all was tried at every character. The whitespace after a line's sign is left to the
+# collapsing of whitespace: eaten, it hid the sign of a next line ("1.\n2. …").
+_LINE_SIGNS = re.compile(r"\n\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])(?=\s)")
+_INLINE_SIGNS = re.compile(r"\*\*|__|`+|\|")
 # No brackets inside either part: every attempt stops at the next bracket, so even text made
 # of nothing but "[a](" takes linear time.
 _MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
 
 
 def plain(text: str) -> str:
-    """Markdown as the words a reader sees, for snippets."""
-    return _MARKDOWN_SIGNS.sub(" ", _MARKDOWN_LINK.sub(r"\1", text))
+    """Markdown as the words a reader sees, each run of whitespace one space, for snippets."""
+    if "](" in text:
+        text = _MARKDOWN_LINK.sub(r"\1", text)
+    text = _INLINE_SIGNS.sub(" ", _LINE_SIGNS.sub(" ", "\n" + text))
+    return " ".join(text.split())
 
 
 def snippet(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Markup:
     """A piece of `text` around its first match, matches marked, cut at spaces."""
-    text = " ".join(plain(text).split())
+    text = plain(text)
     if not text:
         return Markup("")
     if len(text) <= length:
