@@ -237,20 +237,28 @@ def wrk(url: str, seconds: int, headers: dict | None = None) -> dict:
     return result
 
 
-def measure_ceiling(seconds: int) -> dict:
+def start_ceiling() -> tuple[subprocess.Popen, str]:
+    """The ceiling's server, answering at the returned address until `_stop`ped."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "ceiling.py"), str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for(f"http://127.0.0.1:{port}/", process)
-        result = wrk(f"http://127.0.0.1:{port}/", seconds)
-        result.update(_memory(process.pid))
-        return result
-    finally:
+        _wait_for(url, process)
+    except BaseException:
         _stop(process)
+        raise
+    return process, url
+
+
+def measure_ceiling(url: str, seconds: int) -> dict:
+    """One look at the ceiling. Each page is measured between two (see `run_size`): this
+    machine's speed changes by a third within a minute, and a ceiling taken at the start and
+    end of a run of several minutes compared a page with a different machine."""
+    return wrk(url, max(1, seconds // 2))
 
 
 # --- Pages ------------------------------------------------------------------------------------
@@ -342,7 +350,7 @@ def _minutes_page(browser: Browser) -> str | None:
     return first_minutes_path(browser.get("/minutes")[2])
 
 
-def run_size(size: str, seconds: int) -> dict:
+def run_size(size: str, seconds: int, ceiling_url: str) -> dict:
     folder, info = build(size)
     probe = pages(info, minutes=True)
     queries, minutes = count_queries(folder, info, probe)
@@ -389,7 +397,11 @@ def run_size(size: str, seconds: int) -> dict:
                 headers["If-None-Match"] = etag
                 status, _, _ = browser.get(path, headers)
             row = {"path": path, "status": status, "queries": queries.get(page["name"])}
+            before = measure_ceiling(ceiling_url, seconds)
             row.update(wrk(base + path, seconds, headers))
+            after = measure_ceiling(ceiling_url, seconds)
+            row["ceiling"] = [before["rps"], after["rps"]]
+            row["ceiling_rps"] = (before["rps"] + after["rps"]) / 2
             result["pages"][page["name"]] = row
             print(f"  {size} {page['name']}: {row['rps']:.0f} req/s", flush=True)
         result.update(_memory(process.pid))
@@ -407,14 +419,17 @@ def _ratio(rps: float, ceiling: float) -> float:
 
 
 def report(run: dict) -> list[str]:
-    ceiling = run["ceiling_rps"]
+    looks = [rps for result in run["sizes"].values() for row in result["pages"].values()
+             for rps in row["ceiling"]]  # fmt: skip
     lines = [
-        f"ceiling (bare Flask on waitress, 8 threads): {ceiling:.0f} req/s "
-        f"(start {run['ceiling'][0]['rps']:.0f}, end {run['ceiling'][-1]['rps']:.0f}); "
-        f"wrk -t{THREADS} -c{CONNECTIONS} -d{run['seconds']}s",
+        f"ceiling (bare Flask on waitress, 8 threads): {run['ceiling_rps']:.0f} req/s on average, "
+        f"{min(looks, default=0):.0f}–{max(looks, default=0):.0f} from look to look; each page's "
+        f"ratio is to the two looks around it; wrk -t{THREADS} -c{CONNECTIONS} "
+        f"-d{run['seconds']}s, the ceiling -d{max(1, run['seconds'] // 2)}s",
     ]
     header = (
-        f"{'page':<16}{'status':>7}{'req/s':>8}{'ratio':>7}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>5}"
+        f"{'page':<16}{'status':>7}{'req/s':>8}{'ceiling':>8}{'ratio':>7}{'p50 ms':>8}"
+        f"{'p99 ms':>8}{'SQL':>5}"
     )
     for size, result in run["sizes"].items():
         lines += [
@@ -426,7 +441,8 @@ def report(run: dict) -> list[str]:
         for name, row in result["pages"].items():
             warn = " !" if row["bad_responses"] or row["socket_errors"] else ""
             lines.append(
-                f"{name:<16}{row['status']:>7}{row['rps']:>8.0f}{row['ratio']:>7.2f}"
+                f"{name:<16}{row['status']:>7}{row['rps']:>8.0f}{row['ceiling_rps']:>8.0f}"
+                f"{row['ratio']:>7.2f}"
                 f"{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}{row['queries'] or 0:>5}{warn}"
             )
         lines += [f"  note: {note}" for note in result["notes"]]
@@ -479,16 +495,19 @@ def main() -> int:
         ).stdout.strip(),
         "seconds": seconds,
         "connections": CONNECTIONS,
-        "ceiling": [measure_ceiling(seconds)],
         "sizes": {},
     }
-    for size in sizes:
-        run["sizes"][size] = run_size(size, seconds)
-    run["ceiling"].append(measure_ceiling(seconds))  # a second look evens out the machine's noise
-    run["ceiling_rps"] = sum(c["rps"] for c in run["ceiling"]) / len(run["ceiling"])
-    for result in run["sizes"].values():
-        for row in result["pages"].values():
-            row["ratio"] = _ratio(row["rps"], run["ceiling_rps"])
+    ceiling, ceiling_url = start_ceiling()
+    try:
+        for size in sizes:
+            run["sizes"][size] = run_size(size, seconds, ceiling_url)
+        run["ceiling_memory"] = _memory(ceiling.pid)
+    finally:
+        _stop(ceiling)
+    rows = [row for result in run["sizes"].values() for row in result["pages"].values()]
+    run["ceiling_rps"] = sum(row["ceiling_rps"] for row in rows) / len(rows) if rows else 0.0
+    for row in rows:
+        row["ratio"] = _ratio(row["rps"], row["ceiling_rps"])
     if "1y" in run["sizes"] and "10y" in run["sizes"]:
         one, ten = run["sizes"]["1y"]["pages"], run["sizes"]["10y"]["pages"]
         run["years_change_pct"] = {

@@ -2,8 +2,10 @@
 
 import re
 
-from peewee import Context
+import peewee
+from peewee import JOIN, Context
 
+from intranet.core.accounts import Organization
 from intranet.meetings import access as meeting_access
 from intranet.meetings import access as meetings_access
 from intranet.meetings.models import Meeting
@@ -379,6 +381,49 @@ def test_raw_rows_make_the_objects_the_query_gives(app, member, org, other_org):
             assert made.organization.name == meeting.organization.name
         else:
             assert made.organization is None
+
+
+def _with_organiser(after):
+    return (
+        Meeting.select(Meeting, Organization)
+        .join(Organization, JOIN.LEFT_OUTER, on=(Meeting.organization == Organization.id))
+        .where(Meeting.start > after)
+        .order_by(Meeting.start)
+    )
+
+
+def test_a_prepared_query_works_out_its_row_objects_once(app, org, monkeypatch):
+    """Which column goes to which joined model is worked out on a rendered query's first run,
+    which found no rows, and kept: the later runs make the objects a fresh query makes, with
+    the organiser joined or None."""
+    import datetime as dt
+
+    from intranet.platform.db import utcnow
+
+    monkeypatch.setattr(prepared.Prepared, "compare_with_fresh_build", False)
+    worked_out = []
+    initialize = peewee.ModelCursorWrapper.initialize
+    monkeypatch.setattr(
+        peewee.ModelCursorWrapper,
+        "initialize",
+        lambda wrapper: worked_out.append(wrapper) or initialize(wrapper),
+    )
+    now = utcnow().replace(microsecond=0)
+    with_organiser = prepared.Prepared(_with_organiser)
+    assert list(with_organiser.run(after=now)) == []
+    factories.meeting("Eigene", "green", organization=org, start=now + dt.timedelta(days=1))
+    factories.meeting("Ohne Veranstalter", "clear", start=now + dt.timedelta(days=2))
+
+    def seen(meetings):
+        return [
+            (m.__data__, m.organization.__data__ if m.organization_id else None) for m in meetings
+        ]
+
+    for after in (now, now + dt.timedelta(days=1, hours=1), now):
+        fresh = seen(_with_organiser(after))
+        assert seen(with_organiser.run(after=after)) == fresh
+        assert len(fresh) == (1 if after > now else 2)
+    assert len(worked_out) == 1 + 3  # the first run, and each fresh query
 
 
 def _labelled(label, after):

@@ -118,8 +118,7 @@ class Prepared:
         self._compared: dict[tuple, int] = {}
 
     def run(self, *arguments: Hashable, **values):
-        query, cursor = self._execute(arguments, values)
-        return query._get_cursor_wrapper(cursor)
+        return _row_wrapper(*self._execute(arguments, values))
 
     def _execute(self, arguments: tuple, values: dict):
         """The built query (for its row wrapper) and the cursor of its rendered SQL, run."""
@@ -165,8 +164,32 @@ class RawRows:
 
     def __init__(self, query, cursor):
         self.rows = cursor.fetchall()
-        self._wrapper = query._get_cursor_wrapper(cursor)
-        self._wrapper.initialize()  # reads the columns' description only
+        self._wrapper = _row_wrapper(query, cursor)
 
     def object(self, row: tuple):
         return self._wrapper.process_row(row)
+
+
+# What a row wrapper keeps of one run: the rest of its state is worked out before the first row.
+_PER_RUN = frozenset({"cursor", "count", "index", "initialized", "populated", "row_cache"})
+
+
+def _row_wrapper(query, cursor):
+    """Peewee's row wrapper for `cursor`, ready for the first row. Before it, peewee works out
+    from the query and the cursor's columns which column goes to which joined model and how
+    each is converted; for a rendered query that is the same on every run, and for a page of
+    model objects (the minutes with their meeting and organiser, the signed-in account with its
+    organisation) it cost as much as running the queries. It is worked out on the first run
+    and kept with the rendered query."""
+    wrapper = query._get_cursor_wrapper(cursor)
+    if cursor.description is None:  # no rows to wrap (an INSERT)
+        return wrapper
+    setup = vars(query).get("_row_setup")
+    if setup is None:
+        wrapper.initialize()  # reads the columns' description only
+        setup = {name: value for name, value in vars(wrapper).items() if name not in _PER_RUN}
+        query._row_setup = setup
+    else:
+        vars(wrapper).update(setup)
+    wrapper.initialized = True
+    return wrapper
