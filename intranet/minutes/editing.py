@@ -365,9 +365,12 @@ class DecisionData:
         }
 
 
+RESULT_LABELS = DecisionResult.labels()
+
+
 def describe_result(decision: Decision) -> str:
     """ "einstimmig", "mit Mehrheit (12 dafür, 3 dagegen, 1 Enthaltung)", … ("" if not stated)."""
-    words = str(DecisionResult.labels().get(decision.result, ""))
+    words = str(RESULT_LABELS.get(decision.result, ""))
     counts = (decision.votes_yes, decision.votes_no, decision.votes_abstained)
     if decision.result != DecisionResult.MAJORITY or all(c is None for c in counts):
         return words

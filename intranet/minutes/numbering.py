@@ -8,6 +8,7 @@ from intranet.minutes.models import (
     MinutesSection,
 )
 from intranet.platform.i18n import gettext as _
+from intranet.platform.prepared import Prepared
 
 
 def document_title(minutes: Minutes) -> str:
@@ -68,16 +69,26 @@ def _decision_ids_of(minutes_ids) -> dict[int, list[int]]:
     """Every decision of each set of minutes, in the order they are numbered (one query)."""
     ordered = {minutes_id: [] for minutes_id in minutes_ids}
     if ordered:
-        rows = (
-            Decision.select(Decision.id, MinutesSection.minutes)
-            .join(MinutesSection)
-            .where(MinutesSection.minutes.in_(list(ordered)))
-            .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
-            .tuples()
-        )
-        for decision_id, minutes_id in rows:
+        ids = {f"minutes{n}": minutes_id for n, minutes_id in enumerate(ordered)}
+        for decision_id, minutes_id in _DECISION_IDS.run(len(ids), **ids):
             ordered[minutes_id].append(decision_id)
     return ordered
+
+
+def _decision_ids(count: int, **slots):
+    """`_decision_ids_of`'s query for `count` sets of minutes, their ids the slots."""
+    return (
+        Decision.select(Decision.id, MinutesSection.minutes)
+        .join(MinutesSection)
+        .where(MinutesSection.minutes.in_([slots[f"minutes{n}"] for n in range(count)]))
+        .order_by(MinutesSection.position, MinutesSection.id, Decision.position, Decision.id)
+        .tuples()
+    )
+
+
+# Every minutes page numbers its decisions, and the register a page of them: compiled once per
+# number of minutes.
+_DECISION_IDS = Prepared(_decision_ids)
 
 
 def _numbered(prefix: str, decision_ids) -> dict:
