@@ -206,24 +206,40 @@ def decision_register(
     account, words: str, year: int | None, organization_id, number: int, per_page: int
 ) -> list[Decision]:
     """Page `number` of the released decisions the account may read (their section visible),
-    newest meeting first, filtered by words in the text, year and organisation. One query,
-    compiled once per reader and choice of filters; each decision has the `REGISTER_COLUMNS`
-    and the number of all of them (`total`, for core.pagination.paginate_counted)."""
+    newest meeting first, filtered by words in the text, year and organisation, as decisions
+    with their section, minutes and meeting (`REGISTER_COLUMNS`; the spreadsheet's rows). One
+    query, compiled once per reader and choice of filters; each decision carries the number
+    of all of them (`total`, for core.pagination.paginate_counted)."""
+    return list(_register(account, words, year, organization_id, number, per_page, False))
+
+
+def register_rows(
+    account, words: str, year: int | None, organization_id, number: int, per_page: int
+) -> list["RegisterRow"]:
+    """`decision_register` as the register's page shows it: a `RegisterRow` per decision.
+    Four model objects a row, with their joins, cost more than the query and the template."""
+    rows = _register(account, words, year, organization_id, number, per_page, True)
+    return [RegisterRow(*row) for row in rows]
+
+
+def _register(account, words, year, organization_id, number, per_page, shown: bool):
     terms = [word.casefold() for word in words.split()[:REGISTER_WORDS]]
     values = _page_and_filters(number, per_page, year, organization_id)
     values.update({f"word{n}": like_pattern(term) for n, term in enumerate(terms)})
-    return list(
-        _REGISTER_PAGE.run(
-            Reader.of(account), len(terms), bool(year), bool(organization_id), **values
-        )
+    return _REGISTER_PAGE.run(
+        Reader.of(account), len(terms), bool(year), bool(organization_id), shown, **values
     )
 
 
-def _register_page(reader, word_count: int, by_year: bool, by_organization: bool, **slots):
-    """`decision_register`'s query for one reader and choice of filters; the page, the words'
-    patterns, the year's bounds and the organisation are slots."""
+def _register_page(
+    reader, word_count: int, by_year: bool, by_organization: bool, shown: bool, **slots
+):
+    """`decision_register`'s query for one reader and choice of filters, with the
+    `REGISTER_COLUMNS` as decisions or, `shown`, the `REGISTER_ROW` columns as tuples; the
+    page, the words' patterns, the year's bounds and the organisation are slots."""
+    columns = REGISTER_ROW if shown else REGISTER_COLUMNS
     query = (
-        Decision.select(*REGISTER_COLUMNS, fn.COUNT(Decision.id).over().alias("total"))
+        Decision.select(*columns, fn.COUNT(Decision.id).over().alias("total"))
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
@@ -235,15 +251,41 @@ def _register_page(reader, word_count: int, by_year: bool, by_organization: bool
     for n in range(word_count):
         query = query.where(like(fn.LOWER(Decision.text), slots[f"word{n}"]))
     query = _filtered(query, by_year, by_organization, slots)
-    return query.limit(slots["limit"]).offset(slots["offset"])
+    query = query.limit(slots["limit"]).offset(slots["offset"])
+    return query.tuples() if shown else query
 
 
 _REGISTER_PAGE = Prepared(_register_page)
 
+# What a row of the register's page shows: the decision, where it was taken, what it is cited
+# by (the minutes' number or the one they correct), and the count of all rows.
+REGISTER_ROW = (
+    *(Decision.id, Decision.text, Decision.result),
+    *(Decision.votes_yes, Decision.votes_no, Decision.votes_abstained),
+    *(MinutesSection.id, MinutesSection.title),
+    *(Minutes.id, Minutes.corrects, Minutes.number, Minutes.number_year),
+    *(Meeting.title, Meeting.start),
+)
+RegisterRow = namedtuple(
+    "RegisterRow",
+    "id text result votes_yes votes_no votes_abstained section_id section_title"
+    " minutes_id corrects_id number number_year meeting_title start total",
+)
+# What numbering reads of a row's minutes (`numbering.decision_numbers_of`).
+_NumberedMinutes = namedtuple("_NumberedMinutes", "id corrects_id number number_year")
+
 
 def register_numbers(decisions) -> dict:
-    """Decision id → number for the decisions of one page of the register (two queries at
-    most, however many sets of minutes the page shows)."""
+    """Decision id → number for the decisions of one page of the register, decisions or
+    `RegisterRow`s (two queries at most, however many sets of minutes the page shows)."""
+    if decisions and isinstance(decisions[0], RegisterRow):
+        minutes = {
+            row.minutes_id: _NumberedMinutes(
+                row.minutes_id, row.corrects_id, row.number, row.number_year
+            )
+            for row in decisions
+        }
+        return decision_numbers_of(list(minutes.values()))
     return decision_numbers_of(_minutes_of(decisions))
 
 

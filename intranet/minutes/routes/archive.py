@@ -53,7 +53,7 @@ def decisions():
     """The register of released decisions the account may read, to find and cite them."""
     filters = _register_filters()
     page = paginate_counted(
-        lambda number, per_page: minutes_archive.decision_register(
+        lambda number, per_page: minutes_archive.register_rows(
             current_user, number=number, per_page=per_page, **filters
         ),
         per_page=25,
