@@ -435,6 +435,12 @@ def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
     # A sign on the first line, after an empty list item, after a blank line with spaces.
     lists = "# Punkte\n1.\n2.\tHass\n-\n- Netz\n  \n   > Zitat **fett** `Code` | Zelle"
     assert marking.plain(lists) == "Punkte Hass Netz Zitat fett Code Zelle"
+    emphasis = (
+        "Bitte *Zusage* oder _Absage_: die **Polizei**, `x`; Teilnehmer*innen, snake_case, 5 * 3"
+    )
+    assert marking.plain(emphasis) == (
+        "Bitte Zusage oder Absage: die Polizei, x; Teilnehmer*innen, snake_case, 5 * 3"
+    )
     for hostile in ("[" * 100_000, "[a](" * 25_000, "](" * 50_000, "|" * 100_000, "# " * 50_000):
         started = time.perf_counter()
         marking.snippet(hostile, ["a"])

@@ -175,12 +175,17 @@ def highlight(text: str, words: list[str]) -> Markup:
 
 # Markdown signs a reader of a snippet does not need: heading and quote marks and list bullets
 # at a line's start (the text is searched with a newline before it, so the first line counts),
-# emphasis, code ticks and table bars anywhere, and link targets (the link text stays). Each
-# pattern begins with a fixed character, which the regex engine scans for in C; one pattern of
-# them all was tried at every character. The whitespace after a line's sign is left to the
-# collapsing of whitespace: eaten, it hid the sign of a next line ("1.\n2. …").
+# emphasis and code ticks, table bars, and link targets (the link text stays). Each pattern
+# begins with a fixed character, which the regex engine scans for in C; one pattern of them all
+# was tried at every character. The whitespace after a line's sign is left to the collapsing of
+# whitespace: eaten, it hid the sign of a next line ("1.\n2. …").
 _LINE_SIGNS = re.compile(r"\n\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])(?=\s)")
-_INLINE_SIGNS = re.compile(r"\*\*|__|`+|\|")
+# Emphasis and code ticks hold on to their words and go without a trace ("die **Polizei**,"
+# reads "die Polizei,"). A single * or _ is emphasis where it opens or closes a word; inside
+# one it stays, as in the gender star ("Teilnehmer*innen") and in snake_case.
+_EMPHASIS = re.compile(
+    r"\*\*|__|`+|[*_](?:(?<=(?<![\w*])[*_])(?=[^\s*_])|(?<=[^\s*_][*_])(?![\w*]))"
+)
 # No brackets inside either part: every attempt stops at the next bracket, so even text made
 # of nothing but "[a](" takes linear time.
 _MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
@@ -190,7 +195,7 @@ def plain(text: str) -> str:
     """Markdown as the words a reader sees, each run of whitespace one space, for snippets."""
     if "](" in text:
         text = _MARKDOWN_LINK.sub(r"\1", text)
-    text = _INLINE_SIGNS.sub(" ", _LINE_SIGNS.sub(" ", "\n" + text))
+    text = _EMPHASIS.sub("", _LINE_SIGNS.sub(" ", "\n" + text)).replace("|", " ")
     return " ".join(text.split())
 
 
