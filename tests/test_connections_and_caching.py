@@ -224,18 +224,25 @@ def test_remembered_addresses_are_the_ones_flask_builds(app):
         (".calendar", {}),
         ("static", {"filename": "css/app.css"}),
     ]
-    for path, root in (("/calendar", ""), ("/calendar", "/intranet"), ("/contacts", "")):
+    places = [
+        ("/calendar", "http://localhost", ""),
+        ("/calendar", "http://localhost", "/intranet"),
+        ("/contacts", "https://intranet.example.org:8443", ""),
+    ]
+    for path, origin, root in places:
         for _ in range(2):  # the second round answers from what the first remembered
-            with app.test_request_context(path, base_url=f"http://localhost{root}"):
+            with app.test_request_context(path, base_url=f"{origin}{root}"):
                 for endpoint, values in cases:
                     if endpoint.startswith(".") and path == "/contacts":
                         endpoint = ".contacts"
                     expected = Flask.url_for(app, endpoint, **values)
                     assert app.url_for(endpoint, **values) == expected
                     assert expected.startswith(root + "/")
+                    # Absolute: the request's scheme and host in front of the remembered path.
+                    expected = Flask.url_for(app, endpoint, _external=True, **values)
+                    assert app.url_for(endpoint, _external=True, **values) == expected
+                    assert expected.startswith(origin + root + "/")
     assert app._built_urls  # the answers above did come from the memory
-    with app.test_request_context("/calendar"):
-        assert app.url_for("meetings.calendar", _external=True).startswith("http://")
 
 
 def test_addresses_with_visitors_strings_are_not_remembered(app, client):

@@ -207,6 +207,9 @@ class MeetingContext:
     # checked of them; every meeting and minutes page loads them).
     invited: list[Organization] = field(default_factory=list)
     persons: list[Account] = field(default_factory=list)
+    # The audience with what it was made of: an OParl page asks for it for every agenda item
+    # and file of fifty meetings, a meeting page a few dozen times.
+    _audience: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def invited_ids(self):
@@ -222,7 +225,12 @@ class MeetingContext:
 
     @property
     def audience(self) -> sharing.Audience:
-        return sharing.audience(self.meeting.label, self.organization_ids, self.person_ids)
+        meeting = self.meeting
+        made_of = (meeting.label, meeting.organization_id, len(self.invited), len(self.persons))
+        if self._audience is None or self._audience[0] != made_of:
+            audience = sharing.audience(meeting.label, self.organization_ids, self.person_ids)
+            self._audience = (made_of, audience)
+        return self._audience[1]
 
     def item_audience(self, item) -> sharing.Audience:
         """An agenda item's own label names its presenting and the organising organisation."""
@@ -291,8 +299,16 @@ def load_contexts(meetings) -> dict[int, MeetingContext]:
     meetings = {meeting.id: meeting for meeting in meetings}
     invited, persons = defaultdict(list), defaultdict(list)
     if meetings:
-        for organization in _invited_where(MeetingOrganization.meeting.in_(list(meetings))):
-            invited[organization.invitation.meeting_id].append(organization)
+        # Rows, not objects: fifty meetings invite the same dozen organisations five hundred
+        # times, and each is made once and shared (they are read, never changed, here).
+        organizations = {}
+        rows = _invited_where(MeetingOrganization.meeting.in_(list(meetings))).tuples()
+        for organization_id, name, short_name, meeting_id in rows:
+            organization = organizations.get(organization_id)
+            if organization is None:
+                organization = Organization(id=organization_id, name=name, short_name=short_name)
+                organizations[organization_id] = organization
+            invited[meeting_id].append(organization)
         for account in _named_where(MeetingPerson.meeting.in_(list(meetings))):
             persons[account.naming.meeting_id].append(account)
     return {

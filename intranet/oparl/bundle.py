@@ -30,9 +30,15 @@ class Bundle:
     resolutions: dict = field(default_factory=dict)  # agenda item id -> decisions' text
     # meeting id -> (MinutesContext, strictest label of what its PDF carries for the account)
     protocols: dict = field(default_factory=dict)
+    # agenda item id -> its audience: the list, its labels, files and objects each ask for it.
+    _item_audiences: dict = field(default_factory=dict)
 
     def item_audience(self, item) -> sharing.Audience:
-        return self.contexts[item.meeting_id].item_audience(item)
+        audience = self._item_audiences.get(item.id)
+        if audience is None:
+            audience = self.contexts[item.meeting_id].item_audience(item)
+            self._item_audiences[item.id] = audience
+        return audience
 
     def _file_labels(self, owner_key: str) -> set:
         owner = self.owners.get(owner_key)
@@ -85,7 +91,7 @@ def bundle(meeting_list, account, *, resolutions=True, protocols=True) -> Bundle
         context = found.contexts[item.meeting_id]
         if meetings_access.can_see_agenda_item(
             account, item, context.meeting, context.person_ids
-        ) and exported(context.item_audience(item)):
+        ) and exported(found.item_audience(item)):
             found.items[item.meeting_id].append(item)
             found.item_by_id[item.id] = item
 
@@ -94,7 +100,7 @@ def bundle(meeting_list, account, *, resolutions=True, protocols=True) -> Bundle
         if context.audience.leaves_intranet:
             owners.append(meeting_files.context_owner(context, account))
         for item in found.items[meeting_id]:
-            if context.item_audience(item).leaves_intranet:
+            if found.item_audience(item).leaves_intranet:
                 owners.append(meeting_files.item_owner(item, context, account))
     found.owners = {owner.key: owner for owner in owners}
     for key, files in attachments.for_owners(owners, account).items():

@@ -89,12 +89,7 @@ class App(flask.Flask):
         self, endpoint, *, _anchor=None, _method=None, _scheme=None, _external=None, **values
     ):
         context = _cv_request.get(None)
-        if (
-            context is None
-            or _external
-            or _scheme is not None
-            or any(self.url_default_functions.values())
-        ):
+        if context is None or _scheme is not None or any(self.url_default_functions.values()):
             return super().url_for(
                 endpoint,
                 _anchor=_anchor,
@@ -106,7 +101,11 @@ class App(flask.Flask):
         if not all(map(_rememberable, values.values())) or not _rememberable(_anchor):
             # A long or unusual value (a `next` path with the visitor's query string, a search
             # text) is built as usual: nobody fills the memory with strings of their choosing.
-            return super().url_for(endpoint, _anchor=_anchor, _method=_method, **values)
+            return super().url_for(
+                endpoint, _anchor=_anchor, _method=_method, _external=_external, **values
+            )
+        if _external:
+            return self._external_url(context.request, endpoint, _anchor, _method, values)
         blueprint = context.request.blueprint if endpoint[:1] == "." else None
         adapter = context.url_adapter
         # In the given order (the query string keeps it), with each value's type (True builds
@@ -120,6 +119,20 @@ class App(flask.Flask):
             if len(self._built_urls) >= self.url_cache_size:
                 self._built_urls.clear()
             self._built_urls[key] = built
+        return built
+
+    def _external_url(self, request, endpoint, anchor, method, values) -> str:
+        """An absolute address: the request's scheme and host (werkzeug writes them in front
+        of the path it builds otherwise; the request's, so nothing of a visitor's Host header
+        is remembered beyond the request) and the remembered path. An OParl page links a
+        thousand objects."""
+        path = self.url_for(endpoint, _anchor=anchor, _method=method, **values)
+        origin = getattr(request, "_url_origin", None)
+        if origin is not None and path.startswith("/") and not path.startswith("//"):
+            return origin + path
+        built = super().url_for(endpoint, _anchor=anchor, _method=method, _external=True, **values)
+        if path.startswith("/") and not path.startswith("//") and built.endswith(path):
+            request._url_origin = built[: len(built) - len(path)]
         return built
 
 
