@@ -254,6 +254,22 @@ def start_ceiling() -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def _wait_until_idle(pid: int, limit: float = 5.0) -> None:
+    """Until the process used less than a tenth of a CPU over a tenth of a second."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = _cpu_ticks(pid)
+        time.sleep(0.1)
+        if (_cpu_ticks(pid) - before) / ticks < 0.01:
+            return
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
 def measure_ceiling(url: str, seconds: int) -> dict:
     """One look at the ceiling. Each page is measured between two (see `run_size`): this
     machine's speed changes by a third within a minute, and a ceiling taken at the start and
@@ -399,6 +415,9 @@ def run_size(size: str, seconds: int, ceiling_url: str) -> dict:
             row = {"path": path, "status": status, "queries": queries.get(page["name"])}
             before = measure_ceiling(ceiling_url, seconds)
             row.update(wrk(base + path, seconds, headers))
+            # wrk stops at once; the app may still be answering its queue for a moment, which
+            # would take from the ceiling's look and flatter the page.
+            _wait_until_idle(process.pid)
             after = measure_ceiling(ceiling_url, seconds)
             row["ceiling"] = [before["rps"], after["rps"]]
             row["ceiling_rps"] = (before["rps"] + after["rps"]) / 2

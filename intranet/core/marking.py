@@ -181,11 +181,19 @@ def highlight(text: str, words: list[str]) -> Markup:
 # whitespace: eaten, it hid the sign of a next line ("1.\n2. …").
 _LINE_SIGNS = re.compile(r"\n\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])(?=\s)")
 # Emphasis and code ticks hold on to their words and go without a trace ("die **Polizei**,"
-# reads "die Polizei,"). A single * or _ is emphasis where it opens or closes a word; inside
-# one it stays, as in the gender star ("Teilnehmer*innen") and in snake_case.
+# reads "die Polizei,"; "**Haus**halt" reads "Haushalt", as the page shows it). A single * or
+# _ is emphasis only in a pair around words within a line ("*Zusage*"); a lone one stays: the
+# gender star ("Teilnehmer*innen"), a footnote ("(*)", "12 €*"), snake_case, an escaped "\*".
+# The words between a pair hold neither sign, so an attempt never runs past the next one.
 _EMPHASIS = re.compile(
-    r"\*\*|__|`+|[*_](?:(?<=(?<![\w*])[*_])(?=[^\s*_])|(?<=[^\s*_][*_])(?![\w*]))"
+    r"\*{2,}|_{2,}|`+|([*_])(?<=(?<![\w*\\])[*_])(?=[^\s*_])([^*_\n]*?[^\s*_\\])\1(?![\w*])"
 )
+
+
+def _emphasised(found: re.Match) -> str:
+    return found.group(2) or ""
+
+
 # No brackets inside either part: every attempt stops at the next bracket, so even text made
 # of nothing but "[a](" takes linear time.
 _MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\[\]\s]{0,2000}\)")
@@ -195,7 +203,7 @@ def plain(text: str) -> str:
     """Markdown as the words a reader sees, each run of whitespace one space, for snippets."""
     if "](" in text:
         text = _MARKDOWN_LINK.sub(r"\1", text)
-    text = _EMPHASIS.sub("", _LINE_SIGNS.sub(" ", "\n" + text)).replace("|", " ")
+    text = _EMPHASIS.sub(_emphasised, _LINE_SIGNS.sub(" ", "\n" + text)).replace("|", " ")
     return " ".join(text.split())
 
 

@@ -205,11 +205,15 @@ class MeetingContext:
     meeting: Meeting
     # The invited organisations with their id, name and short name only (what is shown and
     # checked of them; every meeting and minutes page loads them).
-    invited: list[Organization] = field(default_factory=list)
-    persons: list[Account] = field(default_factory=list)
+    invited: tuple[Organization, ...] = ()
+    persons: tuple[Account, ...] = ()
     # The audience with what it was made of: an OParl page asks for it for every agenda item
     # and file of fifty meetings, a meeting page a few dozen times.
     _audience: tuple | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        # Tuples: what the audience was made of is then replaced, never changed in place.
+        self.invited, self.persons = tuple(self.invited), tuple(self.persons)
 
     @property
     def invited_ids(self):
@@ -225,12 +229,17 @@ class MeetingContext:
 
     @property
     def audience(self) -> sharing.Audience:
-        meeting = self.meeting
-        made_of = (meeting.label, meeting.organization_id, len(self.invited), len(self.persons))
-        if self._audience is None or self._audience[0] != made_of:
+        meeting, kept = self.meeting, self._audience
+        labels = (meeting.label, meeting.organization_id)
+        if (
+            kept is None
+            or kept[0] != labels
+            or kept[1] is not self.invited
+            or (kept[2] is not self.persons)
+        ):
             audience = sharing.audience(meeting.label, self.organization_ids, self.person_ids)
-            self._audience = (made_of, audience)
-        return self._audience[1]
+            kept = self._audience = (labels, self.invited, self.persons, audience)
+        return kept[3]
 
     def item_audience(self, item) -> sharing.Audience:
         """An agenda item's own label names its presenting and the organising organisation."""
@@ -306,7 +315,10 @@ def load_contexts(meetings) -> dict[int, MeetingContext]:
         for organization_id, name, short_name, meeting_id in rows:
             organization = organizations.get(organization_id)
             if organization is None:
-                organization = Organization(id=organization_id, name=name, short_name=short_name)
+                organization = Organization(
+                    __no_default__=True, id=organization_id, name=name, short_name=short_name
+                )
+                organization._dirty.clear()  # as loaded: nothing to save
                 organizations[organization_id] = organization
             invited[meeting_id].append(organization)
         for account in _named_where(MeetingPerson.meeting.in_(list(meetings))):

@@ -13,7 +13,7 @@ import inspect
 import re
 from collections.abc import Callable, Hashable
 
-from peewee import ColumnBase
+from peewee import ColumnBase, ModelNamedTupleCursorWrapper
 
 from intranet.platform.compiled import qualified_name
 from intranet.platform.db import db
@@ -183,6 +183,10 @@ def _row_wrapper(query, cursor):
     and kept with the rendered query."""
     wrapper = query._get_cursor_wrapper(cursor)
     if cursor.description is None:  # no rows to wrap (an INSERT)
+        return wrapper
+    if isinstance(wrapper, ModelNamedTupleCursorWrapper):
+        # Its setup makes a row type through a function that holds on to the wrapper (and so
+        # to the cursor and every row read): kept, it would keep the first run's rows alive.
         return wrapper
     setup = vars(query).get("_row_setup")
     if setup is None:

@@ -74,8 +74,9 @@ class App(flask.Flask):
     millisecond on a list page. Within a request an address depends only on the endpoint (a
     relative one on the current blueprint), its values, the anchor and method, the request's
     method, and the application's root path (SCRIPT_NAME, which a trusted proxy may set per
-    request). Only ids, flags and short names are remembered; external addresses, chosen
-    schemes and URL-default hooks go the usual way.
+    request). Only ids, flags and short names are remembered; an absolute address is the
+    request's origin in front of the remembered path (`_external_url`); chosen schemes and
+    URL-default hooks go the usual way.
     """
 
     url_cache_size = 20_000
