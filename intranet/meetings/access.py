@@ -207,9 +207,11 @@ class MeetingContext:
     # checked of them; every meeting and minutes page loads them).
     invited: tuple[Organization, ...] = ()
     persons: tuple[Account, ...] = ()
-    # The audience with what it was made of: an OParl page asks for it for every agenda item
-    # and file of fifty meetings, a meeting page a few dozen times.
+    # The audience with what it was made of, and the agenda items' by label and organisation:
+    # an OParl page asks for them for every agenda item and file of fifty meetings, a meeting
+    # page a few dozen times.
     _audience: tuple | None = field(default=None, repr=False, compare=False)
+    _item_audiences: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         # Tuples: what the audience was made of is then replaced, never changed in place.
@@ -230,21 +232,24 @@ class MeetingContext:
     @property
     def audience(self) -> sharing.Audience:
         meeting, kept = self.meeting, self._audience
-        labels = (meeting.label, meeting.organization_id)
-        if (
-            kept is None
-            or kept[0] != labels
-            or kept[1] is not self.invited
-            or (kept[2] is not self.persons)
-        ):
+        made_of = (meeting.label, meeting.organization_id, self.invited, self.persons)
+        if kept is None or kept[0] != made_of:
             audience = sharing.audience(meeting.label, self.organization_ids, self.person_ids)
-            kept = self._audience = (labels, self.invited, self.persons, audience)
-        return kept[3]
+            kept = self._audience = (made_of, audience)
+        return kept[1]
 
     def item_audience(self, item) -> sharing.Audience:
         """An agenda item's own label names its presenting and the organising organisation."""
-        organizations = {i for i in (item.organization_id, self.meeting.organization_id) if i}
-        return self.audience.narrowed(item.label, organizations)
+        audience = self.audience
+        key = (item.label, item.organization_id)  # all the narrowing depends on
+        kept = self._item_audiences.get(key)
+        if kept is None or kept[0] is not audience:
+            organizations = {i for i in (item.organization_id, self.meeting.organization_id) if i}
+            kept = self._item_audiences[key] = (
+                audience,
+                audience.narrowed(item.label, organizations),
+            )
+        return kept[1]
 
     def visible_to(self, account) -> bool:
         return self.audience.visible_to(account)

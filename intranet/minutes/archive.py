@@ -276,17 +276,20 @@ _NumberedMinutes = namedtuple("_NumberedMinutes", "id corrects_id number number_
 
 
 def register_numbers(decisions) -> dict:
-    """Decision id → number for the decisions of one page of the register, decisions or
-    `RegisterRow`s (two queries at most, however many sets of minutes the page shows)."""
-    if decisions and isinstance(decisions[0], RegisterRow):
-        minutes = {
-            row.minutes_id: _NumberedMinutes(
-                row.minutes_id, row.corrects_id, row.number, row.number_year
-            )
-            for row in decisions
-        }
-        return decision_numbers_of(list(minutes.values()))
+    """Decision id → number for the decisions of the spreadsheet (two queries at most, however
+    many sets of minutes they come from)."""
     return decision_numbers_of(_minutes_of(decisions))
+
+
+def register_row_numbers(rows) -> dict:
+    """`register_numbers` for the `RegisterRow`s of the register's page."""
+    minutes = {
+        row.minutes_id: _NumberedMinutes(
+            row.minutes_id, row.corrects_id, row.number, row.number_year
+        )
+        for row in rows
+    }
+    return decision_numbers_of(list(minutes.values()))
 
 
 def _minutes_of(decisions) -> list[Minutes]:

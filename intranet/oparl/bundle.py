@@ -30,15 +30,9 @@ class Bundle:
     resolutions: dict = field(default_factory=dict)  # agenda item id -> decisions' text
     # meeting id -> (MinutesContext, strictest label of what its PDF carries for the account)
     protocols: dict = field(default_factory=dict)
-    # agenda item id -> its audience: the list, its labels, files and objects each ask for it.
-    _item_audiences: dict = field(default_factory=dict)
 
     def item_audience(self, item) -> sharing.Audience:
-        audience = self._item_audiences.get(item.id)
-        if audience is None:
-            audience = self.contexts[item.meeting_id].item_audience(item)
-            self._item_audiences[item.id] = audience
-        return audience
+        return self.contexts[item.meeting_id].item_audience(item)
 
     def _file_labels(self, owner_key: str) -> set:
         owner = self.owners.get(owner_key)

@@ -128,11 +128,12 @@ class App(flask.Flask):
         is remembered beyond the request) and the remembered path. An OParl page links a
         thousand objects."""
         path = self.url_for(endpoint, _anchor=anchor, _method=method, **values)
+        on_this_host = path.startswith("/") and not path.startswith("//")
         origin = getattr(request, "_url_origin", None)
-        if origin is not None and path.startswith("/") and not path.startswith("//"):
+        if origin is not None and on_this_host:
             return origin + path
         built = super().url_for(endpoint, _anchor=anchor, _method=method, _external=True, **values)
-        if path.startswith("/") and not path.startswith("//") and built.endswith(path):
+        if on_this_host and built.endswith(path):
             request._url_origin = built[: len(built) - len(path)]
         return built
 

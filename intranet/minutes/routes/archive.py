@@ -62,7 +62,7 @@ def decisions():
         "minutes/decisions.html",
         "minutes/_decision_list.html",
         page=page,
-        numbers=minutes_archive.register_numbers(page.items),
+        numbers=minutes_archive.register_row_numbers(page.items),
         years=minutes_archive.archive_years(current_user),
         organizations=_organization_filter(),
         **filters,
