@@ -1,14 +1,17 @@
 """PDF export: tagged for screen readers, and unable to fetch anything but the app's own files."""
 
+import json
 import re
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
-from intranet.core.pdf import StaticOnlyFetcher, render_pdf
+from intranet.core.pdf import render_pdf
+from intranet.core.pdf_render import StaticOnlyFetcher
 
 
 def test_a_document_becomes_a_tagged_pdf_with_embedded_fonts(app, tmp_path):
@@ -32,9 +35,9 @@ def test_the_fonts_are_unpacked_once_per_process_not_for_every_document(app, mon
     """Unpacking the four WOFF2 faces of the print style sheet took most of a PDF's time."""
     from fontTools.ttLib import woff2
 
-    from intranet.core import pdf
+    from intranet.core import pdf_render
 
-    pdf._unpacked_font.cache_clear()
+    pdf_render._unpacked_font.cache_clear()
     unpacked = []
     real = woff2.decompress
     monkeypatch.setattr(woff2, "decompress", lambda *a: unpacked.append(1) or real(*a))
@@ -44,6 +47,27 @@ def test_the_fonts_are_unpacked_once_per_process_not_for_every_document(app, mon
     first = len(unpacked)
     render_pdf(html)
     assert 1 <= first <= 4 and len(unpacked) == first
+
+
+def test_a_process_that_makes_no_pdf_does_not_load_the_pdf_renderer(tmp_path):
+    """WeasyPrint with Pango, fontTools and pikepdf was half of the app's start-up: it is loaded
+    with the first PDF. Checked in a fresh interpreter, after pages were served."""
+    script = f"""
+import json, sys
+from intranet import create_app
+app = create_app({{"DATA_DIR": {str(tmp_path)!r}}})
+client = app.test_client()
+statuses = [client.get(path).status_code for path in ("/healthz", "/login", "/minutes/1.pdf")]
+loaded = sorted({{name.split(".")[0] for name in sys.modules}} & {{"weasyprint", "pikepdf", "fontTools"}})
+print(json.dumps([statuses, loaded]))
+"""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    statuses, loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert statuses[:2] == [200, 200] and statuses[2] in (302, 404)
+    assert loaded == []
 
 
 @pytest.mark.parametrize(
