@@ -117,6 +117,27 @@ def person(organization, family_name="Özdemir", given_name="Ayşe", **values):
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def file_row(kind: str, owner_id: int, **values):
+    """An attachment's row without a stored file: enough for lists and access rules."""
+    import secrets
+
+    from intranet.attachments.models import Attachment
+
+    return Attachment.create(
+        **{
+            "owner_kind": kind,
+            "owner_id": owner_id,
+            "name": "Anlage",
+            "file_name": "anlage.pdf",
+            "mime_type": "application/pdf",
+            "size": 10,
+            "sha256": "0" * 64,
+            "storage_key": secrets.token_hex(16),
+            **values,
+        }
+    )
+
+
 def upload(client, owner, content, filename, label="green", name=""):
     """Post a file as an attachment of `owner` ("meeting:3", …) through the upload form."""
     import io

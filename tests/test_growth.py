@@ -10,7 +10,6 @@ import datetime as dt
 
 import pytest
 
-from intranet.attachments.models import Attachment
 from intranet.meetings.models import AgendaItem
 from intranet.minutes.models import ActionItem, Decision, MinutesSection
 from intranet.platform.db import db, is_sqlite, utcnow
@@ -35,29 +34,15 @@ def add_minutes(org, count: int, first: int) -> None:
             f"Plenum {n}", "green", organization=org, start=utcnow() - dt.timedelta(days=n + 1)
         )
         minutes = factories.minutes(meeting, state="released")
-        _file("meeting", meeting.id)
+        factories.file_row("meeting", meeting.id)
         for position in (1, 2):
             item = AgendaItem.create(meeting=meeting, position=position, title=f"Punkt {position}")
-            _file("agenda_item", item.id)
+            factories.file_row("agenda_item", item.id)
             section = MinutesSection.create(
                 minutes=minutes, position=position, title=f"Punkt {position}"
             )
             Decision.create(section=section, position=1, text=f"Beschluss {n}.{position}")
             ActionItem.create(section=section, text=f"Aufgabe {n}.{position}", responsible="KORA")
-
-
-def _file(kind: str, owner_id: int) -> None:
-    """A file's row (the lists read rows only, never the stored file)."""
-    Attachment.create(
-        owner_kind=kind,
-        owner_id=owner_id,
-        name="Anlage",
-        file_name="anlage.pdf",
-        mime_type="application/pdf",
-        size=10,
-        sha256="0" * 64,
-        storage_key=f"{kind}-{owner_id}",
-    )
 
 
 def steps(client, path: str) -> int:

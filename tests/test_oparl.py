@@ -3,7 +3,6 @@ and holds only what the account may see on the pages; the personal token; fixed 
 
 import json
 import re
-import secrets
 import subprocess
 import tempfile
 from collections import deque
@@ -12,7 +11,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from intranet.attachments.models import Attachment
 from intranet.core import audit, sharing
 from intranet.core.models import AuditEvent
 from intranet.directory.models import Membership, Person
@@ -380,16 +378,7 @@ def _fill(org, other_org, n, start):
         section = MinutesSection.create(minutes=record, position=1, title="TOP", agenda_item=item)
         Decision.create(section=section, position=1, text=f"Beschluss {start + i}")
         for kind, owner_id in (("meeting", meeting.id), ("agenda_item", item.id)):
-            Attachment.create(
-                owner_kind=kind,
-                owner_id=owner_id,
-                name="Anlage",
-                file_name="anlage.pdf",
-                mime_type="application/pdf",
-                size=10,
-                sha256="0" * 64,
-                storage_key=secrets.token_hex(16),
-            )
+            factories.file_row(kind, owner_id)
         person = Person.create(organization=org, family_name=f"Name {start + i}", function="F")
         Membership.create(person=person, organization=other_org, role="Vertretung")
 
