@@ -88,6 +88,27 @@ def test_ordinary_markdown(source, expected):
     assert expected in render_markdown(source)
 
 
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("Bürger*innen und Teilnehmer*innen", "<p>Bürger*innen und Teilnehmer*innen</p>"),
+        ("alle Teilnehmer*innen (*)", "<p>alle Teilnehmer*innen (*)</p>"),
+        ("*Bürger*innen* laden ein", "<p><em>Bürger*innen</em> laden ein</p>"),
+        ("**Teilnehmer*innen**", "<p><strong>Teilnehmer*innen</strong></p>"),
+        (
+            "Haupt**bahnhof** und *kursiv*",
+            "<p>Haupt<strong>bahnhof</strong> und <em>kursiv</em></p>",
+        ),
+        ("2*3*4", "<p>2*3*4</p>"),
+    ],
+)
+def test_a_star_between_letters_is_the_gender_star_not_emphasis(source, expected):
+    """German minutes write "Bürger*innen" often; CommonMark would make "innen und
+    Teilnehmer" italic and drop both stars."""
+    assert render_markdown(source) == expected
+    assert text.markdown_to_plain(source).count("*innen") == source.count("*innen")
+
+
 def test_deep_nesting_stops_at_the_bound_and_keeps_the_text():
     html = render_markdown("> " * 50 + "innen")
     assert html.count("<blockquote>") == text.MAX_DEPTH and "innen" in html

@@ -132,7 +132,10 @@ def _emphasis(text: str, start: int, end: int, out: list[str], stack: list[_Open
     after = text[end] if end < len(text) else " "
     can_open = not after.isspace()
     can_close = not before.isspace()
-    if char == "_":  # snake_case_words stay as they are
+    # snake_case_words stay as they are, and so does a single star between letters: the
+    # gender star ("Bürger*innen und Teilnehmer*innen" is no emphasis of "innen und
+    # Teilnehmer"). Written inside a word, ** still makes it bold.
+    if char == "_" or size == 1 and before.isalnum() and after.isalnum():
         can_open = can_open and not before.isalnum()
         can_close = can_close and not after.isalnum()
     if size > 3:
