@@ -243,8 +243,14 @@ def _register_page(
         .join(Minutes)
         .join(Meeting)
         .where((Minutes.state == RELEASED) & section_visibility(reader))
+        # The ids last: positions may repeat, and the order must be the same on every page.
         .order_by(
-            Meeting.start.desc(), Minutes.id.desc(), MinutesSection.position, Decision.position
+            Meeting.start.desc(),
+            Minutes.id.desc(),
+            MinutesSection.position,
+            MinutesSection.id,
+            Decision.position,
+            Decision.id,
         )
     )
     for n in range(word_count):
@@ -265,6 +271,7 @@ def _register_page(
             Meeting.start.alias("start"),
             Minutes.id.alias("minutes_id"),
             MinutesSection.position.alias("section_position"),
+            MinutesSection.id.alias("section_id"),
             Decision.position.alias("position"),
             total,
         )
@@ -283,7 +290,9 @@ def _register_page(
             ranked.c.start.desc(),
             ranked.c.minutes_id.desc(),
             ranked.c.section_position,
+            ranked.c.section_id,
             ranked.c.position,
+            ranked.c.id,
         )
         .tuples()
     )
