@@ -441,8 +441,14 @@ def test_snippets_show_words_not_markdown_and_stay_fast_on_hostile_text():
     for lone in ("Teilnehmer*innen", "Fußnote (*)", "Beschluss*) gilt", "12 €*", "5 * 3",
                  "snake_case", "/_next/a", r"\*nicht kursiv\*"):  # fmt: skip
         assert marking.plain(f"{lone} und *mehr*") == f"{lone} und mehr", lone
+    # A gender star inside emphasis stays, as on the page.
+    assert (
+        marking.plain("*Bürger*innen* und _Teilnehmer*innen_")
+        == "Bürger*innen und Teilnehmer*innen"
+    )
     hostile_texts = ("[" * 100_000, "[a](" * 25_000, "](" * 50_000, "|" * 100_000, "# " * 50_000,
-                     "*a " * 30_000, "*" + "a" * 100_000, "_a" * 50_000, "\n1." * 30_000)  # fmt: skip
+                     "*a " * 30_000, "*" + "a" * 100_000, "_a" * 50_000, "\n1." * 30_000,
+                     " *" + "a*" * 50_000, " *a*a" * 20_000)  # fmt: skip
     for hostile in hostile_texts:
         started = time.perf_counter()
         marking.snippet(hostile, ["a"])

@@ -184,9 +184,12 @@ _LINE_SIGNS = re.compile(r"\n\s{0,3}(?:#{1,6}|>|[-*+]|\d{1,9}[.)])(?=\s)")
 # reads "die Polizei,"; "**Haus**halt" reads "Haushalt", as the page shows it). A single * or
 # _ is emphasis only in a pair around words within a line ("*Zusage*"); a lone one stays: the
 # gender star ("Teilnehmer*innen"), a footnote ("(*)", "12 €*"), snake_case, an escaped "\*".
-# The words between a pair hold neither sign, so an attempt never runs past the next one.
+# The words between a pair hold neither sign but a gender star, as the page renders them
+# ("*Bürger*innen*" is "Bürger*innen" in italics), so an attempt never runs past the next
+# sign that could close it.
 _EMPHASIS = re.compile(
-    r"\*{2,}|_{2,}|`+|([*_])(?<=(?<![\w*\\])[*_])(?=[^\s*_])([^*_\n]*?[^\s*_\\])\1(?![\w*])"
+    r"\*{2,}|_{2,}|`+|([*_])(?<=(?<![\w*\\])[*_])(?=[^\s*_])"
+    r"((?:[^*_\n]|(?<=\w)\*(?=\w))*?[^\s*_\\])\1(?![\w*])"
 )
 
 
