@@ -34,13 +34,13 @@ def requested_page() -> int:
 def paginate(query, per_page: int = PER_PAGE, rows=list, key=None) -> Page:
     """`rows` turns the page's query into its items (a list of what the query gives by default).
 
-    With `key` (a column unique to each row, its id), the page is found among all rows by their ids and what
-    they are ordered by alone, and only its rows are read whole: the database otherwise sorts
-    every row with all its columns to keep one page. That pays where many wide rows are
-    sorted (OParl's agenda items with their meetings: 3.5 → 1.8 ms of SQL at the stress
-    size). Where an index gives the order or the rows are few, the second look and its
-    rendering cost more than they save (OParl's meetings and locations, measured), so it is a
-    choice per list."""
+    With `key` (a column unique to each row, its id), the page is found among all rows by
+    their ids and what they are ordered by alone, and only its rows are read whole: the
+    database otherwise sorts every row with all its columns to keep one page. That pays where
+    many wide rows are sorted (OParl's agenda items with their meetings: 3.5 → 1.8 ms of SQL
+    at the stress size). Where an index gives the order or the rows are few, the second look
+    and its rendering cost more than they save (OParl's meetings and locations, measured), so
+    it is a choice per list."""
     total = query.count()
     number = min(requested_page(), max(1, -(-total // per_page)))
     page = query.paginate(number, per_page)

@@ -1,7 +1,8 @@
 """WeasyPrint's side of `core.pdf`: the HTML of a print view → tagged PDF (PDF/UA-1).
 
-Imported at the first PDF a process makes (see `core.pdf`). The renderer may read the application's own static files (fonts, the print style sheet) and
-nothing else: text written by users can never make the server fetch an address.
+Imported at the first PDF a process makes (see `core.pdf`). The renderer may read the
+application's own static files (fonts, the print style sheet) and nothing else: text written by
+users can never make the server fetch an address.
 """
 
 import io
